@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with Python 3.10+ and make:
+#   make run   - create .venv, install, run the California housing pipeline locally
+#   make test  - create .venv, install with test extras, run the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export SAGEMAKER_SUPPRESS_V2_WARNING = 1
+
+.PHONY: run test bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "sagespec needs Python 3.10+, found " + sys.version.split()[0] + " (set PYTHON=python3.x)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files make the second run quick: pip runs again only when pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[local]'
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[local,test]'
+	@touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/sagespec validate pipelines/
+	$(BIN)/sagespec render pipelines/california_housing.yaml
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/validate.py
+
+clean:
+	rm -rf $(VENV) .sagespec .pytest_cache .hypothesis

@@ -1,0 +1,3 @@
+from sagespec.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""One diagnostics type shared by the loader, renderer, validator and compiler.
+
+Every stage reports problems as `Diagnostic` values pointing at a `Span`; formatters in
+`sagespec.diagnostics.formatters` turn them into text, JSON or GitHub annotations. Lines and
+columns are stored 0-based (as YAML marks are) and shown 1-based only at output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sagespec.diagnostics.catalog import RULES
+
+
+@dataclass(frozen=True)
+class Span:
+    """A place in a source file. `via` says how the text got into a spec (template use)."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+    via: str | None = None
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span
+    path: tuple = ()
+    hint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in RULES:
+            raise ValueError(f"unknown diagnostic code {self.code}")
+
+    @property
+    def severity(self) -> str:
+        return "warning" if self.code.startswith("W") else "error"
+
+    @property
+    def json_path(self) -> str:
+        return json_path(self.path)
+
+
+def json_path(path: tuple) -> str:
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def has_errors(diagnostics) -> bool:
+    return any(d.severity == "error" for d in diagnostics)
+
+
+@dataclass
+class DiagnosticError(Exception):
+    """Raised by a stage that cannot go on; carries what it found."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        from sagespec.diagnostics.formatters import format_text
+
+        return format_text(self.diagnostics, color=False)
