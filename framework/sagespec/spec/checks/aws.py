@@ -1,0 +1,94 @@
+"""AWS consistency: ARNs agree with the session's region and partition, and cross-account
+registration has a KMS key the other accounts can use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sagespec.spec.checks import CheckContext, rule
+
+
+@dataclass(frozen=True)
+class Arn:
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+
+def parse_arn(text) -> Arn | None:
+    if not isinstance(text, str) or not text.startswith("arn:"):
+        return None
+    parts = text.split(":", 5)
+    if len(parts) != 6:
+        return None
+    return Arn(*parts[1:])
+
+
+def _session(ctx: CheckContext) -> dict:
+    session = ctx.data.get("session")
+    return session if isinstance(session, dict) else {}
+
+
+def _kms_key_for(ctx: CheckContext, training_step: dict | None) -> tuple[str | None, tuple]:
+    if training_step and isinstance(training_step[1].get("output_kms_key"), str):
+        return training_step[1]["output_kms_key"], ("steps", training_step[0], "output_kms_key")
+    return _session(ctx).get("kms_key"), ("session", "kms_key")
+
+
+@rule
+def arns_match_session(ctx: CheckContext) -> None:
+    session = _session(ctx)
+    region = session.get("region")
+    role = parse_arn(session.get("role"))
+    partition = role.partition if role else None
+    candidates = [(("session", "kms_key"), session.get("kms_key"))]
+    for i, step in ctx.steps():
+        for key in ("model_package_group", "output_kms_key", "function_arn"):
+            candidates.append((("steps", i, key), step.get(key)))
+    for path, value in candidates:
+        arn = parse_arn(value)
+        if arn is None:
+            continue
+        if partition and arn.partition != partition:
+            ctx.report("E4007", f"{value} is in partition '{arn.partition}' but session.role is in '{partition}'", path)
+        if isinstance(region, str) and arn.region and arn.region != region:
+            ctx.report("E4007", f"{value} is in region {arn.region}, but the pipeline runs in {region} (session.region)", path,
+                       hint="SageMaker pipelines use resources of their own region; use the ARN of the resource in that region")
+
+
+@rule
+def cross_account_registration_needs_kms(ctx: CheckContext) -> None:
+    role = parse_arn(_session(ctx).get("role"))
+    if role is None:
+        return
+    steps = ctx.steps_by_name
+    for i, step in ctx.steps():
+        if step.get("kind") != "register_model":
+            continue
+        group = parse_arn(step.get("model_package_group"))
+        if group is None or group.account == role.account:
+            continue
+        model = step.get("model") if isinstance(step.get("model"), dict) else {}
+        training = steps.get(model.get("training_step"))
+        key, key_path = _kms_key_for(ctx, training)
+        where = ("steps", i, "model_package_group")
+        training_name = training[1]["name"] if training else "the training step"
+        if not key:
+            ctx.report(
+                "E4006",
+                f"step '{step['name']}' registers into account {group.account}, but the model artifact of "
+                f"'{training_name}' has no KMS key (the pipeline runs as account {role.account})",
+                where,
+                hint=f"set session.kms_key (or output_kms_key on '{training_name}') to a key that the deployment and "
+                     "workload accounts may decrypt; cross-account deployment needs it",
+            )
+        elif parse_arn(key) is None:
+            ctx.report(
+                "E4006",
+                f"'{key}' is a key ID or alias, which resolves only inside account {role.account}; "
+                f"step '{step['name']}' shares the model with account {group.account}",
+                key_path,
+                hint="use the full key ARN (arn:aws:kms:<region>:<account>:key/<id>) for cross-account use",
+            )

@@ -1,0 +1,54 @@
+"""Where a project starts, and which files a `validate PATH...` call means."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+ROOT_MARKERS = ("sagespec.toml", "pyproject.toml", ".git")
+SPEC_SUFFIXES = (".yaml", ".yml")
+# Files in a pipelines folder that are not pipeline specs; validated by their own commands.
+NOT_SPECS = ("accounts.yaml", "accounts.yml")
+
+
+def find_project_root(start: str | os.PathLike) -> Path:
+    """The nearest folder at or above `start` holding sagespec.toml, pyproject.toml or .git."""
+    here = Path(start).resolve()
+    here = here if here.is_dir() else here.parent
+    for folder in (here, *here.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    return here
+
+
+def is_template_file(path: Path) -> bool:
+    return path.parent.name == "templates"
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """Relative to the working directory when below it, as compilers print paths."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def expand(arguments: list[str]) -> tuple[list[Path], list[str]]:
+    """Files named by arguments (files, folders, globs) and the arguments that matched nothing."""
+    files: list[Path] = []
+    missing: list[str] = []
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            for found in sorted(path.rglob("*")):
+                if found.suffix in SPEC_SUFFIXES and found.is_file() and found.name not in NOT_SPECS:
+                    files.append(found)
+        elif path.exists():
+            files.append(path)
+        elif glob.has_magic(argument):
+            matches = sorted(Path(m) for m in glob.glob(argument, recursive=True) if Path(m).is_file())
+            files.extend(matches) if matches else missing.append(argument)
+        else:
+            missing.append(argument)
+    return list(dict.fromkeys(files)), missing

@@ -1,0 +1,122 @@
+"""The reference syntax of spec strings.
+
+    ${params.NAME}                      a pipeline parameter
+    ${steps.STEP.outputs.NAME}          a processing output's S3 URI, or a Lambda step's output
+    ${steps.STEP.model_artifacts}       a training step's model.tar.gz URI
+    ${steps.STEP.properties.PATH}       any SageMaker step property, e.g. TrainingJobName
+    ${execution.VARIABLE}               an execution variable, e.g. PipelineExecutionId
+    $${                                 a literal "${"
+
+A string that is exactly one reference compiles to that reference; text around references
+compiles to Std:Join. Parsing never raises: problems come back with their offset in the string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+EXECUTION_VARIABLES = (
+    "CurrentDateTime",
+    "StartDateTime",
+    "PipelineExecutionId",
+    "PipelineExecutionArn",
+    "PipelineName",
+    "PipelineArn",
+    "TrainingJobName",
+    "ProcessingJobName",
+)
+
+_NAME = r"[A-Za-z][A-Za-z0-9_-]*"
+_PROPERTY_PATH = r"[A-Za-z][A-Za-z0-9_]*(?:\[\d+\])*(?:\.[A-Za-z][A-Za-z0-9_]*(?:\[\d+\])*)*"
+_FORMS = (
+    ("params", re.compile(rf"params\.(?P<name>[A-Za-z][A-Za-z0-9_]*)")),
+    ("outputs", re.compile(rf"steps\.(?P<name>{_NAME})\.outputs\.(?P<attr>{_NAME})")),
+    ("model_artifacts", re.compile(rf"steps\.(?P<name>{_NAME})\.model_artifacts")),
+    ("properties", re.compile(rf"steps\.(?P<name>{_NAME})\.properties\.(?P<attr>{_PROPERTY_PATH})")),
+    ("execution", re.compile(r"execution\.(?P<name>[A-Za-z]+)")),
+)
+
+
+@dataclass(frozen=True)
+class Reference:
+    form: str  # params | outputs | model_artifacts | properties | execution
+    name: str  # parameter, step or execution-variable name
+    attribute: str | None  # output name or property path
+    text: str  # as written, e.g. "${steps.Train.model_artifacts}"
+    offset: int
+
+    @property
+    def step(self) -> str | None:
+        return self.name if self.form in ("outputs", "model_artifacts", "properties") else None
+
+
+@dataclass(frozen=True)
+class ReferenceProblem:
+    offset: int
+    message: str
+    hint: str | None = None
+
+
+def parse(text: str) -> tuple[list[str | Reference], list[ReferenceProblem]]:
+    """Split `text` into literal strings and references."""
+    if "${" not in text:  # most strings: nothing to parse
+        return ([text] if text else []), []
+    parts: list[str | Reference] = []
+    problems: list[ReferenceProblem] = []
+    literal = []
+    i = 0
+    while i < len(text):
+        if text.startswith("$${", i):
+            literal.append("${")
+            i += 3
+            continue
+        if not text.startswith("${", i):
+            literal.append(text[i])
+            i += 1
+            continue
+        end = text.find("}", i)
+        if end < 0:
+            problems.append(ReferenceProblem(i, f"unterminated reference {text[i:i + 30]!r}", "close it with }"))
+            break
+        inner = text[i + 2 : end].strip()
+        reference = _match(inner, text[i : end + 1], i)
+        if isinstance(reference, ReferenceProblem):
+            problems.append(reference)
+        else:
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            parts.append(reference)
+        i = end + 1
+    if literal:
+        parts.append("".join(literal))
+    return parts, problems
+
+
+def references_in(text: str) -> list[Reference]:
+    return [p for p in parse(text)[0] if isinstance(p, Reference)]
+
+
+def is_single_reference(text: str) -> bool:
+    parts, problems = parse(text)
+    return not problems and len(parts) == 1 and isinstance(parts[0], Reference)
+
+
+def _match(inner: str, written: str, offset: int) -> Reference | ReferenceProblem:
+    for form, pattern in _FORMS:
+        m = pattern.fullmatch(inner)
+        if m:
+            name = m.group("name")
+            if form == "execution" and name not in EXECUTION_VARIABLES:
+                return ReferenceProblem(
+                    offset, f"unknown execution variable '{name}' in {written}", "known: " + ", ".join(EXECUTION_VARIABLES)
+                )
+            attr = m.groupdict().get("attr")
+            return Reference(form, name, attr, written, offset)
+    return ReferenceProblem(
+        offset,
+        f"malformed reference {written}",
+        "write ${params.NAME}, ${steps.STEP.outputs.NAME}, ${steps.STEP.model_artifacts}, "
+        "${steps.STEP.properties.PATH} or ${execution.VARIABLE}; $${ for a literal ${",
+    )

@@ -1,0 +1,237 @@
+"""JSON Schema stage: validate a document against schemas/ and locate every error.
+
+jsonschema reports JSON paths and generic messages; this module turns each error into one
+`Diagnostic` with a rule ID, a message a person can act on, the line and column from the
+document's source map, and a hint (allowed keys, "did you mean", the expected format).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from sagespec.diagnostics import Diagnostic
+from sagespec.diagnostics.suggest import did_you_mean
+from sagespec.spec.source import Document
+
+PIPELINE_SCHEMA = "pipeline.schema.json"
+
+_CODE_BY_KEYWORD = {
+    "additionalProperties": "E2001",
+    "required": "E2002",
+    "type": "E2003",
+    "enum": "E2004",
+    "const": "E2004",
+    "pattern": "E2005",
+    "format": "E2005",
+    "propertyNames": "E2005",
+    "anyOf": "E2007",
+    "oneOf": "E2007",
+    "not": "E2007",
+}
+
+
+def schema_path(name: str = PIPELINE_SCHEMA) -> Path:
+    """Wheels carry schemas inside the package; a source checkout reads the top-level schemas/."""
+    packaged = resources.files("sagespec") / "schemas" / name
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "schemas" / name
+
+
+@functools.cache
+def load_schema(name: str = PIPELINE_SCHEMA) -> dict:
+    return json.loads(schema_path(name).read_text(encoding="utf-8"))
+
+
+def inline_references(schema: dict) -> dict:
+    """The schema with every local `#/$defs/...` reference replaced by its target.
+
+    Our schemas have no recursive references, and resolving `$ref` through `referencing` on
+    every descent was a quarter of validation time. The file on disk stays the source of truth;
+    this is an in-memory derivation of it. Keywords beside a `$ref` (descriptions) win.
+    """
+
+    def target_of(ref: str):
+        node = schema
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def expand(node, seen: tuple = ()):
+        if isinstance(node, list):
+            return [expand(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            if ref in seen:
+                raise ValueError(f"recursive schema reference {ref}")
+            target = expand(target_of(ref), seen + (ref,))
+            return {**target, **{k: expand(v, seen) for k, v in node.items() if k != "$ref"}}
+        return {k: (v if k == "$defs" else expand(v, seen)) for k, v in node.items()}
+
+    return expand(schema)
+
+
+@functools.cache
+def validator(name: str = PIPELINE_SCHEMA) -> Draft202012Validator:
+    return Draft202012Validator(inline_references(load_schema(name)))
+
+
+def validate(document: Document, name: str = PIPELINE_SCHEMA) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for error in validator(name).iter_errors(document.data):
+        found.extend(_diagnose(error, document))
+    unique = {(d.code, d.span, d.message): d for d in found}
+    return sorted(unique.values(), key=lambda d: (d.span.file, d.span.line, d.span.col, d.code))
+
+
+def _where(path: tuple, data) -> str:
+    """A readable name for the place at `path`: "step 'Train' > estimator.instance_type" beats $.steps[1]...."""
+    node, anchor, rest = data, "", ""
+    for i, part in enumerate(path):
+        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
+        if i == 1 and path[0] == "steps" and isinstance(node, dict) and isinstance(node.get("name"), str):
+            anchor, rest = f"step '{node['name']}'", ""
+        elif isinstance(part, int):
+            rest += f"[{part}]"
+        else:
+            rest += f".{part}" if rest else part
+    if anchor and rest:
+        return f"{anchor} > {rest}"
+    return anchor or rest or "the spec"
+
+
+def _has(node, part) -> bool:
+    return part in node if isinstance(node, dict) else isinstance(part, int) and 0 <= part < len(node)
+
+
+def _resolve(schema: dict, name: str = PIPELINE_SCHEMA) -> dict:
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        target = load_schema(name)["$defs"].get(ref[len("#/$defs/") :], {})
+        return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema
+
+
+def _schema_label(schema: dict) -> str:
+    schema = _resolve(schema)
+    if schema.get("title"):
+        return schema["title"]
+    kind = schema.get("type")
+    if kind == "integer" and "minimum" in schema:
+        return f"integer >= {schema['minimum']}"
+    return " or ".join(kind) if isinstance(kind, list) else kind or "value"
+
+
+def _pick_branch(error: ValidationError) -> ValidationError:
+    """For anyOf/oneOf, the sub-error that best explains the failure (check-jsonschema's idea).
+
+    A branch whose only complaint is the value's type is the wrong branch when another branch
+    accepts that type: a mapping given for `cache` should hear about the mapping's keys, not
+    that it is not a boolean.
+    """
+    context = list(error.context or [])
+    if isinstance(error.instance, str) and error.instance.startswith("${"):
+        for sub in context:
+            if "reference" in str(sub.schema.get("title", "")):
+                return sub
+    wrong_type = {sub.relative_schema_path[0] for sub in context
+                  if sub.validator == "type" and not sub.relative_path and sub.relative_schema_path}
+    closer = [sub for sub in context if sub.relative_schema_path and sub.relative_schema_path[0] not in wrong_type]
+    candidates = closer or context
+    return best_match(candidates) if candidates else error
+
+
+def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
+    path = tuple(error.absolute_path)
+    keyword = error.validator
+    data = document.data
+    source = document.source
+    where = _where(path, data)
+
+    if keyword in ("anyOf", "oneOf") and error.context:
+        if all(sub.validator == "required" and not sub.relative_path for sub in error.context):
+            keys = [k for sub in error.context for k in sub.validator_value]
+            return [Diagnostic("E2007", f"{where} needs one of: {', '.join(keys)}", source.span(path), path)]
+        chosen = _pick_branch(error)
+        alternatives = [_alternative(s) for s in error.validator_value if isinstance(s, dict)]
+        inner = _diagnose(chosen, document)
+        if chosen.validator in ("required", "additionalProperties") or len(inner) != 1:
+            return inner
+        d = inner[0]
+        hint = d.hint
+        if len(alternatives) > 1 and not chosen.relative_path:  # the alternatives are about this value
+            hint = "expected one of: " + "; ".join(dict.fromkeys(alternatives))
+        return [Diagnostic(d.code, d.message, d.span, d.path, hint)]
+
+    if keyword == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        out = []
+        for key in error.instance:
+            if key in allowed:
+                continue
+            hint = did_you_mean(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None)
+            out.append(
+                Diagnostic("E2001", f"unknown key '{key}' in {where}", source.span(path + (key,), key=True), path + (key,), hint)
+            )
+        return out
+
+    if keyword == "required" and isinstance(error.instance, dict):
+        missing = [k for k in error.validator_value if k not in error.instance]
+        span = source.span(path)
+        return [Diagnostic("E2002", f"{where} is missing required key '{k}'", span, path) for k in missing]
+
+    if keyword == "propertyNames":
+        key = error.instance
+        label = _schema_label(error.validator_value) if isinstance(error.validator_value, dict) else "name"
+        return [
+            Diagnostic(
+                "E2005",
+                f"key '{key}' in {where} is not a valid {label}",
+                source.span(path + (key,), key=True),
+                path + (key,),
+                hint=error.validator_value.get("description") if isinstance(error.validator_value, dict) else None,
+            )
+        ]
+
+    span = source.span(path)
+    value = error.instance
+    if keyword == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        got = type(value).__name__.replace("dict", "mapping").replace("list", "list").replace("NoneType", "null")
+        got = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}.get(got, got)
+        return [Diagnostic("E2003", f"{where} must be {expected}, not {got} {_short(value)}", span, path)]
+    if keyword in ("enum", "const"):
+        choices = error.validator_value if keyword == "enum" else [error.validator_value]
+        hint = did_you_mean(value, choices) or "allowed: " + ", ".join(str(c) for c in choices)
+        return [Diagnostic("E2004", f"{_short(value)} is not an allowed value for {where}", span, path, hint)]
+    if keyword == "pattern":
+        title = error.schema.get("title")
+        message = f"{_short(value)} is not a valid {title} ({where})" if title else f"{_short(value)} is not in the expected format for {where}"
+        return [Diagnostic("E2005", message, span, path, error.schema.get("description"))]
+    code = _CODE_BY_KEYWORD.get(keyword, "E2006")
+    return [Diagnostic(code, f"{where}: {error.message}", span, path)]
+
+
+def _alternative(schema: dict) -> str:
+    schema = _resolve(schema)
+    label = _schema_label(schema)
+    example = schema.get("description", "")
+    if "e.g." in example:
+        return f"{label} ({example[example.index('e.g.'):].rstrip('.')})"
+    if "${" in example:
+        return f"{label} ({example[example.index('${'):].split()[0].rstrip('.')})"
+    return label
+
+
+def _short(value) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,248 @@
+"""Templates: a spec names a template in pipelines/templates/ and passes params.
+
+The template file is YAML first (so structure never goes through text templating and every
+value keeps its line), then Jinja2 renders string values one by one in a sandbox with
+StrictUndefined. A value that is exactly `{{ expression }}` keeps the expression's type, so a
+template can pass numbers, lists and mappings through. Errors point at the template file and
+line, with a note naming the spec that used it. Keys written next to `template:` in the spec
+override what the template produced: mappings merge by key, steps merge by name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from sagespec.diagnostics import Diagnostic, Span
+from sagespec.diagnostics.suggest import did_you_mean
+from sagespec.spec import schema
+from sagespec.spec.project import display_path
+from sagespec.spec.source import Document, SourceMap
+from sagespec.spec.yaml_loader import load_file
+
+TEMPLATE_SCHEMA = "template.schema.json"
+TEMPLATE_DIR = Path("pipelines") / "templates"
+_MARKERS = ("{{", "{%", "{#")
+_WHOLE_EXPRESSION = re.compile(r"\{\{(?P<expr>(?:(?!\}\}|\{\{|\{%).)*)\}\}", re.DOTALL)
+_PARAM_TYPES = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "list": (list,),
+    "mapping": (dict,),
+}
+
+
+def available_templates(project_root: Path) -> list[str]:
+    folder = project_root / TEMPLATE_DIR
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def template_file(project_root: Path, name: str) -> Path:
+    return project_root / TEMPLATE_DIR / f"{name}.yaml"
+
+
+def _environment():
+    # Imported here: specs without templates never pay for Jinja2.
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+def load_template(path: Path) -> tuple[Document | None, list[Diagnostic]]:
+    """Load and check a template file on its own (also what `validate` does for files in templates/)."""
+    document, found = load_file(path, display_path(path))
+    if document is None:
+        return None, found
+    found += schema.validate(document, TEMPLATE_SCHEMA)
+    return document, found
+
+
+class _Renderer:
+    def __init__(self, context: dict, via: str):
+        from jinja2 import Undefined, exceptions
+
+        self.errors = exceptions
+        self.undefined = Undefined
+        self.env = _environment()
+        self.context = context
+        self.via = via
+        self.diagnostics: list[Diagnostic] = []
+
+    def render(self, value, path: tuple, source: SourceMap):
+        if isinstance(value, dict):
+            return {k: self.render(v, path + (k,), source) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.render(v, path + (i,), source) for i, v in enumerate(value)]
+        if isinstance(value, str) and any(m in value for m in _MARKERS):
+            return self.render_string(value, path, source)
+        return value
+
+    def render_string(self, text: str, path: tuple, source: SourceMap):
+        span = replace(source.span(path), via=self.via)
+        try:
+            whole = _WHOLE_EXPRESSION.fullmatch(text.strip())
+            if whole:
+                result = self.env.compile_expression(whole.group("expr"), undefined_to_none=False)(**self.context)
+                if isinstance(result, self.undefined):
+                    result._fail_with_undefined_error()  # raises UndefinedError naming the variable
+                return result
+            return self.env.from_string(text).render(**self.context)
+        except self.errors.TemplateSyntaxError as exc:
+            line = span.line + max((exc.lineno or 1) - 1, 0)
+            col = span.col if line == span.line else 0
+            self.report("E1002", f"template syntax error: {exc.message}", replace(span, line=line, col=col), path)
+        except self.errors.UndefinedError as exc:
+            name = re.match(r"'([^']+)' is undefined", exc.message or "")
+            hint = None
+            if name:
+                hint = did_you_mean(name.group(1), self.context) or f"template params: {', '.join(sorted(self.context))}"
+            self.report("E1003", f"undefined in template: {exc.message}", span, path, hint)
+        except self.errors.SecurityError as exc:
+            self.report("E1007", f"the template sandbox refused: {exc}", span, path)
+        except Exception as exc:  # noqa: BLE001 - any failure of a user's expression is a finding
+            self.report("E1009", f"template expression failed: {type(exc).__name__}: {exc}", span, path)
+        return text
+
+    def report(self, code: str, message: str, span: Span, path: tuple, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, path, hint))
+
+
+def _params(use: dict, header: dict, spec: Document, via_span: Span) -> tuple[dict, list[Diagnostic]]:
+    declared = header.get("params") or {}
+    given = use.get("params") or {}
+    found: list[Diagnostic] = []
+    context: dict = {}
+    if not isinstance(given, dict):
+        return context, found  # the pipeline schema reports it
+    for name, value in given.items():
+        path = ("template", "params", name)
+        if name not in declared:
+            hint = did_you_mean(name, declared) or f"the template declares: {', '.join(declared) or 'nothing'}"
+            found.append(Diagnostic("E1004", f"template '{use.get('name')}' has no parameter '{name}'",
+                                    spec.source.span(path, key=True), path, hint))
+            continue
+        kind = declared[name].get("type")
+        expected = _PARAM_TYPES.get(kind, (object,))
+        if (isinstance(value, bool) and kind != "boolean") or not isinstance(value, expected):
+            found.append(Diagnostic("E1006", f"template parameter '{name}' must be a {kind}, not {type(value).__name__} {value!r}",
+                                    spec.source.span(path), path, declared[name].get("description")))
+            continue
+        context[name] = value
+    for name, decl in declared.items():
+        if name in given:
+            continue
+        if "default" in decl:
+            context[name] = decl["default"]
+        else:
+            found.append(Diagnostic("E1005", f"template '{use.get('name')}' needs parameter '{name}'",
+                                    spec.source.span(("template", "params"), key=True), ("template", "params"),
+                                    decl.get("description")))
+    return context, found
+
+
+def render(spec: Document, project_root: Path) -> tuple[Document | None, list[Diagnostic]]:
+    """Apply the spec's template. Returns the rendered document (None when it cannot be built)."""
+    use = spec.data.get("template")
+    if not isinstance(use, dict) or not isinstance(use.get("name"), str):
+        return spec, []  # the pipeline schema reports a malformed template key
+    name = use["name"]
+    path = template_file(project_root, name)
+    use_span = spec.source.span(("template",), key=True)
+    if not path.is_file():
+        known = available_templates(project_root)
+        hint = did_you_mean(name, known) or f"templates in {project_root / TEMPLATE_DIR}: {', '.join(known) or 'none'}"
+        return None, [Diagnostic("E1001", f"template '{name}' not found ({display_path(path)})",
+                                 spec.source.span(("template", "name")), ("template", "name"), hint)]
+    via = f"from template {display_path(path)}, used by {spec.file}:{use_span.line + 1}:{use_span.col + 1}"
+    template, found = load_template(path)
+    found = [replace(d, span=replace(d.span, via=via)) for d in found]
+    if template is None or any(d.severity == "error" for d in found):
+        return None, found
+    if isinstance(template.data["spec"], dict) and "template" in template.data["spec"]:
+        nested = ("spec", "template")
+        return None, found + [Diagnostic("E1008", "a template's spec cannot use another template",
+                                         replace(template.source.span(nested, key=True), via=via), nested,
+                                         hint="copy what you need into this template, or pass values as params")]
+    context, param_errors = _params(use, template.data["template"], spec, use_span)
+    if param_errors:
+        return None, found + param_errors
+    renderer = _Renderer(context, via)
+    spec_source = template.source.subtree(("spec",))
+    rendered = renderer.render(template.data["spec"], (), spec_source)
+    found += renderer.diagnostics
+    if renderer.diagnostics:
+        return None, found
+    out = SourceMap(spec.file)
+    out.values[()] = spec.source.span(())
+    overrides = {k: v for k, v in spec.data.items() if k != "template"}
+    base = _Side(rendered, spec_source, via)
+    over = _Side(overrides, spec.source, None)
+    merged = _merge(base, over, (), out)
+    return Document(merged, out), found
+
+
+class _Side:
+    """One side of a merge: data plus the source map its paths are looked up in."""
+
+    def __init__(self, data, source: SourceMap, via: str | None):
+        self.data, self.source, self.via = data, source, via
+
+    def copy(self, from_path: tuple, to_path: tuple, out: SourceMap) -> None:
+        sub = self.source.subtree(from_path)
+        if from_path in self.source.values:
+            sub.values[()] = self.source.values[from_path]
+        out.graft(to_path, sub, self.via)
+        if from_path in self.source.keys:
+            key_span = self.source.keys[from_path]
+            out.keys[to_path] = replace(key_span, via=self.via) if self.via else key_span
+
+
+def _merge(base: _Side, over: _Side, path: tuple, out: SourceMap, base_path: tuple | None = None, over_path: tuple | None = None):
+    base_path = path if base_path is None else base_path
+    over_path = path if over_path is None else over_path
+    b, o = base.data, over.data
+    if isinstance(b, dict) and isinstance(o, dict):
+        result = {}
+        for key in list(b) + [k for k in o if k not in b]:
+            if key in b and key in o:
+                result[key] = _merge(_Side(b[key], base.source, base.via), _Side(o[key], over.source, over.via),
+                                     path + (key,), out, base_path + (key,), over_path + (key,))
+            elif key in b:
+                result[key] = b[key]
+                base.copy(base_path + (key,), path + (key,), out)
+            else:
+                result[key] = o[key]
+                over.copy(over_path + (key,), path + (key,), out)
+        out.values.setdefault(path, over.source.span(over_path) if path else out.values.get(()))
+        return result
+    if path == ("steps",) and isinstance(b, list) and isinstance(o, list):
+        return _merge_steps(base, over, out, base_path, over_path)
+    over.copy(over_path, path, out)
+    return o
+
+
+def _merge_steps(base: _Side, over: _Side, out: SourceMap, base_path: tuple, over_path: tuple) -> list:
+    """Steps merge by name: an override step with a template step's name deep-merges into it."""
+    result = []
+    by_name = {s.get("name"): j for j, s in enumerate(over.data) if isinstance(s, dict)}
+    used = set()
+    for i, step in enumerate(base.data):
+        j = by_name.get(step.get("name")) if isinstance(step, dict) else None
+        target = ("steps", len(result))
+        if j is None:
+            result.append(step)
+            base.copy(base_path + (i,), target, out)
+        else:
+            used.add(j)
+            result.append(_merge(_Side(step, base.source, base.via), _Side(over.data[j], over.source, over.via),
+                                 target, out, base_path + (i,), over_path + (j,)))
+    for j, step in enumerate(over.data):
+        if j not in used:
+            over.copy(over_path + (j,), ("steps", len(result)), out)
+            result.append(step)
+    out.values.setdefault(("steps",), over.source.span(over_path))
+    return result
