@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 
 GOOD = "tests/spec/fixtures/good/minimal.yaml"
 BAD_REF = "tests/spec/fixtures/bad/35_ref_unknown_step.yaml"

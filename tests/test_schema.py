@@ -9,7 +9,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 
 SCHEMAS = sorted((ROOT / "schemas").glob("*.schema.json"))
 

@@ -21,10 +21,15 @@ class _Group(click.Group):
     """Turns unexpected exceptions into a one-line message and exit 2 (unless --traceback)."""
 
     def invoke(self, ctx: click.Context):
+        from sagespec.diagnostics import UserError
+
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except UserError as error:
+            click.echo(error.format(), err=True)
+            sys.exit(error.exit_code)
         except KeyboardInterrupt:
             click.echo("sagespec: interrupted", err=True)
             sys.exit(130)
@@ -128,6 +133,205 @@ def render(spec, output_format, project_dir) -> None:
         click.echo(json.dumps(result.document.data, indent=2))
     else:
         click.echo(yaml.safe_dump(result.document.data, sort_keys=False, width=100).rstrip())
+
+
+def _load_valid(spec: str, project_dir: str | None):
+    """Load and validate SPEC for a command that goes on with it; exit 1 (or 2) with diagnostics if invalid."""
+    from pathlib import Path
+
+    from sagespec.diagnostics.formatters import format_text
+    from sagespec.spec import load_spec
+
+    result = load_spec(spec, Path(project_dir).resolve() if project_dir else None)
+    if result.diagnostics:
+        click.echo(format_text(result.diagnostics), err=True)
+    if not result.ok:
+        sys.exit(EXIT_USAGE if any(d.code == "E0001" for d in result.diagnostics) else EXIT_INVALID)
+    return result
+
+
+workspace_option = click.option(
+    "--workspace", type=click.Path(file_okay=False), default=None,
+    help="Local state folder (default: .sagespec/ in the project, or $SAGESPEC_WORKSPACE).",
+)
+
+
+@cli.command("compile")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the definition JSON here instead of stdout.")
+@click.option("--no-cache", is_flag=True, help="Compile even if an identical compile is cached.")
+@project_option
+@workspace_option
+def compile_command(spec, output, no_cache, project_dir, workspace) -> None:
+    """Compile SPEC into the SageMaker pipeline definition JSON (offline, deterministic)."""
+    from sagespec.compiler import compile_spec
+    from sagespec.diagnostics import DiagnosticError
+    from sagespec.diagnostics.formatters import format_text
+    from sagespec.workspace import compile_cache_dir, workspace_dir
+
+    result = _load_valid(spec, project_dir)
+    cache = None if no_cache else compile_cache_dir(workspace_dir(result.project_root, workspace))
+    try:
+        compiled = compile_spec(result, cache)
+    except DiagnosticError as error:
+        click.echo(format_text(error.diagnostics), err=True)
+        sys.exit(EXIT_INVALID)
+    if output:
+        from pathlib import Path
+
+        Path(output).write_text(compiled.definition_json, encoding="utf-8")
+        click.echo(f"wrote {output} ({len(compiled.definition['Steps'])} top-level steps, "
+                   f"{len(compiled.uploads)} code uploads{', cached' if compiled.from_cache else ''})", err=True)
+    else:
+        click.echo(compiled.definition_json, nl=False)
+
+
+def _compiled(spec: str, project_dir: str | None, workspace: str | None):
+    """Load, validate and compile SPEC (cached), or exit with its diagnostics."""
+    from sagespec.compiler import compile_spec
+    from sagespec.diagnostics import DiagnosticError
+    from sagespec.diagnostics.formatters import format_text
+    from sagespec.workspace import compile_cache_dir, workspace_dir
+
+    result = _load_valid(spec, project_dir)
+    try:
+        return compile_spec(result, compile_cache_dir(workspace_dir(result.project_root, workspace)))
+    except DiagnosticError as error:
+        click.echo(format_text(error.diagnostics), err=True)
+        sys.exit(EXIT_INVALID)
+
+
+aws_options = [
+    click.option("--profile", default=None, help="AWS profile to call as (default: the standard credential chain)."),
+    click.option("--region", default=None, help="AWS region (default: the spec's session.region, or the profile's)."),
+    click.option("--assume-role", default=None, metavar="ARN", help="Assume this role first (e.g. in another account)."),
+]
+
+
+def with_aws_options(fn):
+    for option in reversed(aws_options):
+        fn = option(fn)
+    return fn
+
+
+def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got '{item}'", param_hint="--param")
+        params[name] = value
+    return params
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(["mermaid", "dot", "svg", "png"]), default="mermaid", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, help="Write to this file instead of stdout.")
+@project_option
+def graph(spec, output_format, output, project_dir) -> None:
+    """Draw SPEC's steps, dependencies and condition branches."""
+    from sagespec import graph as drawing
+    from sagespec.diagnostics import UserError
+
+    data = _load_valid(spec, project_dir).document.data
+    if output_format == "mermaid":
+        content = drawing.to_mermaid(data).encode()
+    else:
+        content = drawing.to_dot(data).encode()
+        if output_format in ("svg", "png"):
+            try:
+                content = drawing.render_image(content.decode(), output_format)
+            except drawing.GraphvizMissing as missing:
+                raise UserError("E0008", str(missing), exit_code=EXIT_USAGE) from None
+    if output:
+        from pathlib import Path
+
+        Path(output).write_bytes(content)
+    else:
+        click.get_binary_stream("stdout").write(content)
+
+
+@cli.command("diff")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--against", type=click.Path(dir_okay=False, exists=True), default=None, help="A saved definition JSON to compare with.")
+@click.option("--target", type=click.Choice(["aws"]), default=None, help="Compare with the pipeline deployed in SageMaker.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@with_aws_options
+@project_option
+@workspace_option
+def diff_command(spec, against, target, output_format, profile, region, assume_role, project_dir, workspace) -> None:
+    """Compare SPEC's compiled definition with a saved one or the deployed one (exit 1 when they differ)."""
+    import json as _json
+    from pathlib import Path
+
+    from sagespec import diff as differ
+
+    if bool(against) == bool(target):
+        raise click.UsageError("give exactly one of --against FILE or --target aws")
+    compiled = _compiled(spec, project_dir, workspace)
+    if against:
+        try:
+            old = _json.loads(Path(against).read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise click.BadParameter(f"{against} is not JSON: {exc}", param_hint="--against") from None
+        label = against
+    else:
+        from sagespec import aws
+        from sagespec.aws.pipelines import deployed_definition
+
+        session = aws.session(profile, region or compiled.region, assume_role)
+        old = deployed_definition(session, compiled.name)
+        label = f"deployed pipeline {compiled.name}"
+    changes = differ.diff(old, compiled.definition)
+    new_label = f"{spec} (compiled)"
+    click.echo(differ.format_json(changes) if output_format == "json" else differ.format_text(changes, label, new_label), nl=False)
+    sys.exit(EXIT_INVALID if changes else EXIT_OK)
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--role", default=None, metavar="ARN", help="Pipeline execution role (default: the spec's session.role).")
+@with_aws_options
+@project_option
+@workspace_option
+def upsert(spec, role, profile, region, assume_role, project_dir, workspace) -> None:
+    """Upload SPEC's code and create or update the pipeline in SageMaker."""
+    from sagespec import aws
+    from sagespec.aws import pipelines
+    from sagespec.diagnostics import UserError
+
+    compiled = _compiled(spec, project_dir, workspace)
+    if region and region != compiled.region:
+        raise UserError("E6003", f"the spec targets {compiled.region} (session.region) but --region is {region}",
+                        hint="image URIs and ARNs in the definition are regional; change session.region in the spec")
+    session = aws.session(profile, compiled.region, assume_role)
+    result = pipelines.upsert(session, compiled, role)
+    for uri in result.uploaded:
+        click.echo(f"uploaded {uri}")
+    for uri in result.unchanged:
+        click.echo(f"unchanged {uri}")
+    click.echo(f"{result.action} pipeline {result.arn}")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a pipeline parameter (repeatable).")
+@click.option("--wait", is_flag=True, help="Wait until the execution finishes; exit 1 unless it succeeded.")
+@click.option("--display-name", default=None, help="Execution display name.")
+@with_aws_options
+def start(name, params, wait, display_name, profile, region, assume_role) -> None:
+    """Start an execution of the SageMaker pipeline NAME."""
+    from sagespec import aws
+    from sagespec.aws import pipelines
+
+    session = aws.session(profile, region, assume_role)
+    arn = pipelines.start(session, name, _parse_params(params), display_name)
+    click.echo(f"started {arn}")
+    if wait:
+        pipelines.wait(session, arn, on_status=lambda status, described: click.echo(
+            f"  {described.get('LastModifiedTime', '')}  {status}"))
 
 
 @cli.command("schema")

@@ -64,3 +64,19 @@ class DiagnosticError(Exception):
         from sagespec.diagnostics.formatters import format_text
 
         return format_text(self.diagnostics, color=False)
+
+
+class UserError(Exception):
+    """A problem with what the user asked for that has no place in a file (AWS, resources, options).
+
+    The CLI prints `error[CODE]: message` (and the hint) and exits with `exit_code`, never a traceback.
+    """
+
+    def __init__(self, code: str, message: str, hint: str | None = None, exit_code: int = 1):
+        if code not in RULES:
+            raise ValueError(f"unknown diagnostic code {code}")
+        super().__init__(message)
+        self.code, self.message, self.hint, self.exit_code = code, message, hint, exit_code
+
+    def format(self) -> str:
+        return f"error[{self.code}]: {self.message}" + (f"\n  hint: {self.hint}" if self.hint else "")

@@ -14,6 +14,7 @@ RULES: dict[str, str] = {
     "E0005": "aliases expand past the size limit (alias bomb) or refer to themselves",
     "E0006": "empty document or more than one document in a file",
     "E0007": "mapping key is not a string",
+    "E0008": "a required external tool is not installed",
     # E1: templates
     "E1001": "template not found",
     "E1002": "template syntax error",
@@ -50,6 +51,20 @@ RULES: dict[str, str] = {
     "E4006": "cross-account registration without a KMS key on the training output",
     "E4007": "malformed or inconsistent ARN, account ID or region",
     "E4008": "parameter type mismatch",
+    # E5: compile
+    "E5001": "the SageMaker SDK rejected a step",
+    "E5002": "the SageMaker SDK rejected the pipeline",
+    "E5003": "compiling needed an AWS call that offline compilation does not answer",
+    # E6: AWS and runtime
+    "E6001": "no AWS credentials",
+    "E6002": "AWS denied the request",
+    "E6003": "unknown AWS profile or region",
+    "E6004": "an AWS request failed",
+    "E6005": "pipeline not found",
+    "E6006": "unknown pipeline parameter",
+    "E6007": "pipeline parameter value has the wrong type",
+    "E6008": "no execution role",
+    "E6009": "pipeline execution did not succeed",
     # W: warnings
     "W4001": "condition compares values of different kinds",
 }
@@ -60,5 +75,7 @@ TITLES_BY_STAGE = {
     "E2": "JSON Schema",
     "E3": "References and graph",
     "E4": "Steps and AWS formats",
+    "E5": "Compile",
+    "E6": "AWS and runtime",
     "W4": "Warnings about steps",
 }

@@ -1,0 +1,186 @@
+"""Compile a validated spec into a SageMaker SDK v2 Pipeline and its definition JSON.
+
+Every `sagemaker` import lives in this package, so commands that need no SDK start fast and a
+v3 backend can be added beside it. Compilation runs offline (see `offline.py`) from a staged copy
+of the code (see `staging.py`), so the output is byte-identical for the same inputs on any
+machine, with the same content-hash code keys a real upsert uploads to.
+
+The definition JSON is the contract: upsert sends it to SageMaker, diff compares it, and the
+local executor runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sagespec.compiler.offline import OfflineAws, OfflineCallError, Upload
+from sagespec.diagnostics import Diagnostic, DiagnosticError
+from sagespec.spec import SpecResult
+
+# Bump when the compiler's output changes for the same inputs (invalidates cached definitions).
+COMPILER_FORMAT = 1
+
+
+@dataclass
+class CompiledPipeline:
+    name: str
+    definition: dict
+    uploads: list[Upload] = field(default_factory=list)
+    description: str | None = None
+    tags: dict = field(default_factory=dict)
+    role: str = ""
+    region: str = ""
+    from_cache: bool = False
+
+    @property
+    def definition_json(self) -> str:
+        return canonical_json(self.definition)
+
+    def parameter_types(self) -> dict[str, str]:
+        return {p["Name"]: p["Type"] for p in self.definition.get("Parameters", [])}
+
+
+def canonical_json(definition: dict) -> str:
+    """Sorted keys and fixed indentation: stable bytes for golden files, caches and diffs."""
+    return json.dumps(definition, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def build_order(steps: list[dict]) -> list[str]:
+    """Names in an order where everything a step's constructor needs is built before it.
+
+    A step needs the steps it references; a condition needs its branch steps (it takes them as
+    objects), even though at run time those run after it.
+    """
+    from sagespec.spec.dependencies import edges
+
+    names = [s["name"] for s in steps]
+    needs: dict[str, set[str]] = {n: set() for n in names}
+    for e in edges(steps):
+        if e.why in ("if", "else"):
+            needs[e.needs].add(e.step)
+        else:
+            needs[e.step].add(e.needs)
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(names):
+        ready = [n for n in names if n not in done and needs[n] <= done]
+        if not ready:  # validation rejects cycles; this is a guard, not a path
+            raise ValueError(f"cannot order steps: {sorted(set(names) - done)}")
+        order.append(ready[0])
+        done.add(ready[0])
+    return order
+
+
+def _quiet_sdk():
+    """The SDK logs INFO/WARNING chatter on every build; users see our diagnostics instead."""
+    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # the v2 deprecation banner
+    for name in ("sagemaker", "sagemaker.config"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"sagemaker(\..*)?")
+
+
+def build_pipeline(data: dict, session):
+    """The SDK Pipeline object for validated, rendered spec data (the cwd holds the staged code)."""
+    from sagemaker.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterInteger, ParameterString
+    from sagemaker.workflow.pipeline import Pipeline
+
+    from sagespec.compiler.builders import BUILDERS, BuildContext
+    from sagespec.compiler.expressions import Expressions
+
+    kinds = {"String": ParameterString, "Integer": ParameterInteger, "Float": ParameterFloat, "Boolean": ParameterBoolean}
+    parameters = {}
+    for name, decl in (data.get("parameters") or {}).items():
+        kwargs = {"name": name, "default_value": decl.get("default")}
+        if decl.get("enum"):
+            kwargs["enum_values"] = decl["enum"]
+        parameters[name] = kinds[decl["type"]](**kwargs)
+    ctx = BuildContext(session=session, spec=data, expr=Expressions(parameters, {}, {}, {}))
+    ctx.expr.steps = ctx.built
+    by_name = {s["name"]: (i, s) for i, s in enumerate(data["steps"])}
+    for name in build_order(data["steps"]):
+        index, step = by_name[name]
+        try:
+            ctx.built[name] = BUILDERS[step["kind"]](ctx, step)
+        except OfflineCallError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise _StepRejected(index, name, exc) from exc
+    in_branch = {n for s in data["steps"] for key in ("if_steps", "else_steps") for n in s.get(key, [])}
+    top_level = [ctx.built[s["name"]] for s in data["steps"] if s["name"] not in in_branch]
+    return Pipeline(name=data["name"], parameters=list(parameters.values()), steps=top_level, sagemaker_session=session)
+
+
+class _StepRejected(Exception):
+    def __init__(self, index: int, name: str, cause: Exception):
+        self.index, self.name, self.cause = index, name, cause
+
+
+def _compile_uncached(result: SpecResult) -> CompiledPipeline:
+    from sagespec.compiler.staging import code_paths, staged
+
+    _quiet_sdk()
+    data = result.document.data
+    session_spec = data["session"]
+    offline = OfflineAws(region=session_spec["region"], buckets=(session_spec["default_bucket"],))
+    from sagemaker.workflow.pipeline_context import PipelineSession
+
+    from sagespec.compiler.offline import SDK_CONFIG, sdk_speedups
+
+    with tempfile.TemporaryDirectory(prefix="sagespec-compile-") as scratch, \
+            staged(result.project_root, code_paths(data), Path(scratch)), sdk_speedups():
+        session = PipelineSession(
+            boto_session=offline.boto_session(),
+            default_bucket=session_spec["default_bucket"],
+            default_bucket_prefix=session_spec.get("default_bucket_prefix"),
+            sagemaker_config=SDK_CONFIG,
+        )
+        try:
+            pipeline = build_pipeline(data, session)
+            definition = json.loads(pipeline.definition())
+        except _StepRejected as rejected:
+            span = result.document.source.span(("steps", rejected.index, "name"))
+            raise DiagnosticError([Diagnostic(
+                "E5001", f"the SageMaker SDK rejected step '{rejected.name}': {rejected.cause}", span,
+                ("steps", rejected.index), hint="check framework versions, instance types and references of this step",
+            )]) from None
+        except OfflineCallError as exc:
+            raise DiagnosticError([Diagnostic("E5003", str(exc), result.document.source.span(()))]) from None
+        except (ValueError, TypeError, KeyError) as exc:
+            raise DiagnosticError([Diagnostic("E5002", f"the SageMaker SDK rejected the pipeline: {exc}",
+                                              result.document.source.span(()))]) from None
+    return CompiledPipeline(
+        name=data["name"],
+        definition=definition,
+        uploads=sorted(offline.uploads.values(), key=lambda u: u.uri),
+        description=data.get("description"),
+        tags=dict(data.get("tags") or {}),
+        role=session_spec["role"],
+        region=session_spec["region"],
+    )
+
+
+def compile_spec(result: SpecResult, cache_dir: Path | None = None) -> CompiledPipeline:
+    """Compile a loaded spec. Raises DiagnosticError when the spec is invalid or the SDK rejects it.
+
+    With `cache_dir`, a definition compiled before from identical inputs is reused without
+    importing the SDK.
+    """
+    if not result.ok:
+        raise DiagnosticError([d for d in result.diagnostics if d.severity == "error"])
+    from sagespec.compiler import cache
+
+    key = cache.input_key(result) if cache_dir else None
+    if key:
+        hit = cache.load(cache_dir, key)
+        if hit is not None:
+            return hit
+    compiled = _compile_uncached(result)
+    if key:
+        cache.store(cache_dir, key, compiled)
+    return compiled

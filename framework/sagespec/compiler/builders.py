@@ -1,0 +1,252 @@
+"""One builder per step kind: spec step -> SageMaker SDK v2 step object.
+
+Builders register themselves by kind (`@builder("processing")`), so adding a kind is adding a
+function, not extending a type switch. Each receives the build context (session, role,
+expressions, the steps built so far) and the validated spec step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sagespec.compiler.expressions import Expressions
+
+BUILDERS: dict[str, Callable] = {}
+
+DEFAULT_CACHE_EXPIRY = "P30D"
+CONTAINER_MODEL_DIR = "/opt/ml/model"  # explicit: the SDK's default embeds a timestamped job name
+
+
+def builder(kind: str):
+    def register(fn: Callable) -> Callable:
+        BUILDERS[kind] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class BuildContext:
+    session: object  # PipelineSession
+    spec: dict
+    expr: Expressions
+    built: dict = field(default_factory=dict)  # step name -> SDK step
+    estimators: dict = field(default_factory=dict)  # training step name -> (estimator, spec step)
+
+    @property
+    def role(self) -> str:
+        return self.spec["session"]["role"]
+
+    @property
+    def region(self) -> str:
+        return self.spec["session"]["region"]
+
+    def common(self, step: dict, cacheable: bool = False) -> dict:
+        kwargs = {}
+        if step.get("display_name"):
+            kwargs["display_name"] = step["display_name"]
+        if step.get("description"):
+            kwargs["description"] = step["description"]
+        if step.get("depends_on"):
+            kwargs["depends_on"] = [self.built[name] for name in step["depends_on"]]
+        if cacheable and step.get("cache"):
+            kwargs["cache_config"] = cache_config(step["cache"])
+        return kwargs
+
+
+def cache_config(cache):
+    from sagemaker.workflow.steps import CacheConfig
+
+    if cache is True:
+        return CacheConfig(enable_caching=True, expire_after=DEFAULT_CACHE_EXPIRY)
+    return CacheConfig(enable_caching=cache.get("enabled", True), expire_after=cache["expire_after"])
+
+
+def _argument(value) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+@builder("processing")
+def processing(ctx: BuildContext, step: dict):
+    from sagemaker import image_uris
+    from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+    from sagemaker.sklearn.processing import SKLearnProcessor
+    from sagemaker.workflow.properties import PropertyFile
+    from sagemaker.workflow.steps import ProcessingStep
+
+    spec = step["processor"]
+    instance_type = ctx.expr.value(spec["instance_type"])
+    common = dict(
+        role=ctx.role,
+        instance_type=instance_type,
+        instance_count=ctx.expr.value(spec.get("instance_count", 1)),
+        volume_size_in_gb=spec.get("volume_size_gb", 30),
+        max_runtime_in_seconds=spec.get("max_runtime_seconds"),
+        env=spec.get("environment"),
+        sagemaker_session=ctx.session,
+    )
+    if spec["framework"] == "sklearn":
+        processor = SKLearnProcessor(framework_version=spec["framework_version"], **common)
+    else:
+        # The TensorFlow training image has TensorFlow installed, so evaluate.py runs as is
+        # (FrameworkProcessor would pip-install requirements at run time).
+        image = image_uris.retrieve("tensorflow", ctx.region, version=spec["framework_version"],
+                                    py_version=spec.get("py_version"), instance_type=instance_type, image_scope="training")
+        processor = ScriptProcessor(image_uri=image, command=["python3"], **common)
+    inputs = [ProcessingInput(source=ctx.expr.value(i["source"]), destination=i["destination"], input_name=i["name"])
+              for i in step.get("inputs", [])]
+    outputs = [ProcessingOutput(output_name=o["name"], source=o["source"], destination=ctx.expr.value(o.get("destination")))
+               for o in step.get("outputs", [])]
+    arguments = [ctx.expr.value(_argument(a)) for a in step.get("arguments", [])] or None
+    step_args = processor.run(code=step["code"], inputs=inputs or None, outputs=outputs or None, arguments=arguments)
+    property_files = []
+    for declared in step.get("property_files", []):
+        prop = PropertyFile(name=declared["name"], output_name=declared["output"], path=declared["path"])
+        ctx.expr.property_files[(step["name"], declared["name"])] = prop
+        property_files.append(prop)
+    return ProcessingStep(step["name"], step_args=step_args, property_files=property_files or None,
+                          **ctx.common(step, cacheable=True))
+
+
+@builder("training")
+def training(ctx: BuildContext, step: dict):
+    from sagemaker.inputs import TrainingInput
+    from sagemaker.tensorflow import TensorFlow
+    from sagemaker.workflow.steps import TrainingStep
+
+    spec = step["estimator"]
+    estimator = TensorFlow(
+        entry_point=step["entry_point"],
+        source_dir=step["source_dir"],
+        role=ctx.role,
+        instance_type=ctx.expr.value(spec["instance_type"]),
+        instance_count=ctx.expr.value(spec.get("instance_count", 1)),
+        framework_version=spec["framework_version"],
+        py_version=spec["py_version"],
+        hyperparameters={k: ctx.expr.value(v) for k, v in (step.get("hyperparameters") or {}).items()},
+        output_kms_key=step.get("output_kms_key") or ctx.spec["session"].get("kms_key"),
+        output_path=step.get("output_path"),
+        volume_size=spec.get("volume_size_gb", 30),
+        max_run=spec.get("max_runtime_seconds", 24 * 60 * 60),
+        environment=spec.get("environment"),
+        model_dir=CONTAINER_MODEL_DIR,
+        disable_profiler=True,
+        debugger_hook_config=False,
+        sagemaker_session=ctx.session,
+    )
+    # Resolve the image now so an unsupported version is reported at this step, not at definition().
+    estimator.training_image_uri()
+    channels = {
+        ch["name"]: TrainingInput(s3_data=ctx.expr.value(ch["source"]), content_type=ch.get("content_type"))
+        for ch in step["inputs"]
+    }
+    ctx.estimators[step["name"]] = (estimator, step)
+    return TrainingStep(step["name"], step_args=estimator.fit(inputs=channels), **ctx.common(step, cacheable=True))
+
+
+def _model(ctx: BuildContext, step: dict):
+    from sagemaker.tensorflow import TensorFlowModel
+
+    source = step["model"]
+    training_step = ctx.built[source["training_step"]]
+    _, training_spec = ctx.estimators[source["training_step"]]
+    return TensorFlowModel(
+        model_data=training_step.properties.ModelArtifacts.S3ModelArtifacts,
+        framework_version=source.get("framework_version") or training_spec["estimator"]["framework_version"],
+        role=ctx.role,
+        sagemaker_session=ctx.session,
+    )
+
+
+@builder("register_model")
+def register_model(ctx: BuildContext, step: dict):
+    from sagemaker.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.workflow.model_step import ModelStep
+
+    metrics = None
+    if step.get("model_metrics"):
+        declared = step["model_metrics"]
+        metrics = ModelMetrics(model_statistics=MetricsSource(
+            s3_uri=ctx.expr.value(declared["model_statistics"]),
+            content_type=declared.get("content_type", "application/json"),
+        ))
+    step_args = _model(ctx, step).register(
+        content_types=step["content_types"],
+        response_types=step["response_types"],
+        inference_instances=[ctx.expr.value(i) for i in step["inference_instances"]],
+        transform_instances=[ctx.expr.value(i) for i in step.get("transform_instances", [])] or None,
+        # A full ARN of a group in another account is passed through unchanged.
+        model_package_group_name=step["model_package_group"],
+        approval_status=step.get("approval_status", "PendingManualApproval"),
+        model_metrics=metrics,
+        customer_metadata_properties=step.get("customer_metadata"),
+        description=step.get("description"),
+    )
+    common = ctx.common(step)
+    common.pop("description", None)  # it describes the model package, not the step
+    return ModelStep(step["name"], step_args=step_args, **common)
+
+
+@builder("create_model")
+def create_model(ctx: BuildContext, step: dict):
+    from sagemaker.workflow.model_step import ModelStep
+
+    step_args = _model(ctx, step).create(instance_type=ctx.expr.value(step["instance_type"]))
+    return ModelStep(step["name"], step_args=step_args, **ctx.common(step))
+
+
+@builder("fail")
+def fail(ctx: BuildContext, step: dict):
+    from sagemaker.workflow.fail_step import FailStep
+
+    return FailStep(step["name"], error_message=ctx.expr.value(step["error_message"]), **ctx.common(step))
+
+
+@builder("lambda")
+def lambda_step(ctx: BuildContext, step: dict):
+    from sagemaker.lambda_helper import Lambda
+    from sagemaker.workflow.lambda_step import LambdaOutput, LambdaOutputTypeEnum, LambdaStep
+
+    outputs = []
+    for declared in step.get("outputs", []):
+        output = LambdaOutput(output_name=declared["name"], output_type=LambdaOutputTypeEnum[declared.get("type", "String")])
+        ctx.expr.lambda_outputs[(step["name"], declared["name"])] = output
+        outputs.append(output)
+    return LambdaStep(
+        step["name"],
+        lambda_func=Lambda(function_arn=step["function_arn"], session=ctx.session),
+        inputs={k: ctx.expr.value(v) for k, v in (step.get("inputs") or {}).items()},
+        outputs=outputs,
+        **ctx.common(step),
+    )
+
+
+@builder("condition")
+def condition(ctx: BuildContext, step: dict):
+    from sagemaker.workflow import conditions as c
+    from sagemaker.workflow.condition_step import ConditionStep
+
+    operators = {
+        "equals": c.ConditionEquals,
+        "greater_than": c.ConditionGreaterThan,
+        "greater_than_or_equal_to": c.ConditionGreaterThanOrEqualTo,
+        "less_than": c.ConditionLessThan,
+        "less_than_or_equal_to": c.ConditionLessThanOrEqualTo,
+    }
+    built = []
+    for declared in step["conditions"]:
+        left, right = ctx.expr.value(declared["left"]), ctx.expr.value(declared["right"])
+        if declared["operator"] == "not_equals":
+            built.append(c.ConditionNot(expression=c.ConditionEquals(left=left, right=right)))
+        else:
+            built.append(operators[declared["operator"]](left=left, right=right))
+    return ConditionStep(
+        step["name"],
+        conditions=built,
+        if_steps=[ctx.built[n] for n in step.get("if_steps", [])],
+        else_steps=[ctx.built[n] for n in step.get("else_steps", [])],
+        **ctx.common(step),
+    )

@@ -1,0 +1,74 @@
+"""A cache of compiled definitions keyed by a hash of every input.
+
+Inputs: the rendered spec, the name and bytes of every staged code file, the compiler format,
+and the sagespec and sagemaker versions. Same key, same output: so a repeat compile of an
+unchanged spec skips the SDK import (seconds) entirely. Entries are written atomically;
+a corrupt or partial entry is treated as a miss.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from sagespec import __version__
+from sagespec.spec import SpecResult
+
+
+def _sdk_version() -> str:
+    try:
+        return metadata.version("sagemaker")
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+def input_key(result: SpecResult) -> str:
+    from sagespec.compiler import COMPILER_FORMAT
+    from sagespec.compiler.staging import code_paths, fingerprint
+
+    data = result.document.data
+    digest = hashlib.sha256()
+    digest.update(json.dumps(data, sort_keys=True).encode())
+    digest.update(fingerprint(result.project_root, code_paths(data)).encode())
+    digest.update(f"{COMPILER_FORMAT}|{__version__}|{_sdk_version()}".encode())
+    return digest.hexdigest()
+
+
+def load(cache_dir: Path, key: str):
+    from sagespec.compiler import CompiledPipeline
+    from sagespec.compiler.offline import Upload
+
+    path = cache_dir / f"{key}.json"
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        uploads = [Upload(u["bucket"], u["key"], base64.b64decode(u["body"]), u.get("extra", {})) for u in entry["uploads"]]
+        return CompiledPipeline(entry["name"], entry["definition"], uploads, entry.get("description"), entry.get("tags", {}),
+                                entry["role"], entry["region"], from_cache=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store(cache_dir: Path, key: str, compiled) -> None:
+    entry = {
+        "name": compiled.name,
+        "definition": compiled.definition,
+        "uploads": [{"bucket": u.bucket, "key": u.key, "body": base64.b64encode(u.body).decode(), "extra": u.extra}
+                    for u in compiled.uploads],
+        "description": compiled.description,
+        "tags": compiled.tags,
+        "role": compiled.role,
+        "region": compiled.region,
+    }
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(entry, handle)
+        os.replace(tmp, cache_dir / f"{key}.json")
+    except OSError:
+        pass  # a cache that cannot be written is only a slower next compile

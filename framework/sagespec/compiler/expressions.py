@@ -1,0 +1,71 @@
+"""Spec values -> SageMaker SDK expressions.
+
+`${params.X}` becomes the pipeline's Parameter, `${steps.S.outputs.O}` a step property,
+`${execution.V}` an ExecutionVariable, and a string mixing text and references a `Join`.
+A property-file operand ({step, property_file, json_path}) becomes `JsonGet`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sagespec.spec import references as syntax
+
+_INDEX = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)")
+
+
+class Expressions:
+    def __init__(self, parameters: dict, steps: dict, property_files: dict, lambda_outputs: dict):
+        self.parameters = parameters  # name -> Parameter
+        self.steps = steps  # name -> built SDK step
+        self.property_files = property_files  # (step, name) -> PropertyFile
+        self.lambda_outputs = lambda_outputs  # (step, name) -> LambdaOutput
+
+    def value(self, value):
+        """A literal stays itself; strings with references become SDK expressions."""
+        if isinstance(value, dict) and {"step", "property_file", "json_path"} <= set(value):
+            return self.json_get(value)
+        if not isinstance(value, str) or "${" not in value:
+            return value
+        parts, problems = syntax.parse(value)
+        if problems:  # validation guarantees none; keep the text rather than guess
+            return value
+        converted = [self.reference(p) if isinstance(p, syntax.Reference) else p for p in parts]
+        if len(converted) == 1:
+            return converted[0]
+        from sagemaker.workflow.functions import Join
+
+        return Join(on="", values=converted)
+
+    def reference(self, ref: syntax.Reference):
+        if ref.form == "params":
+            return self.parameters[ref.name]
+        if ref.form == "execution":
+            from sagemaker.workflow.execution_variables import ExecutionVariable
+
+            return ExecutionVariable(ref.name)
+        step = self.steps[ref.name]
+        if ref.form == "model_artifacts":
+            return step.properties.ModelArtifacts.S3ModelArtifacts
+        if ref.form == "outputs":
+            if (ref.name, ref.attribute) in self.lambda_outputs:
+                return self.lambda_outputs[(ref.name, ref.attribute)]
+            return step.properties.ProcessingOutputConfig.Outputs[ref.attribute].S3Output.S3Uri
+        return self.property_path(step.properties, ref.attribute)
+
+    @staticmethod
+    def property_path(properties, path: str):
+        node = properties
+        for segment in path.split("."):
+            m = _INDEX.fullmatch(segment)
+            node = getattr(node, m.group(1))
+            for index in re.findall(r"\[(\d+)\]", m.group(2)):
+                node = node[int(index)]
+        return node
+
+    def json_get(self, operand: dict):
+        from sagemaker.workflow.functions import JsonGet
+
+        step = self.steps[operand["step"]]
+        return JsonGet(step_name=step.name, property_file=self.property_files[(operand["step"], operand["property_file"])],
+                       json_path=operand["json_path"])

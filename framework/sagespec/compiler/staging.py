@@ -1,0 +1,74 @@
+"""A clean copy of the code a spec uploads, at the same relative paths.
+
+The SDK derives S3 code keys from a hash of the *path strings* it is given and of every file
+under a source folder. Compiling from a staged copy, with relative paths, makes the keys depend
+only on file names and contents: the same on every machine, and unchanged by `__pycache__` or
+editor droppings that are never meant to be uploaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+IGNORED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".git"}
+IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
+IGNORED_NAMES = {".DS_Store"}
+
+
+def _wanted(path: Path) -> bool:
+    return not (path.name in IGNORED_NAMES or path.name.endswith(IGNORED_SUFFIXES))
+
+
+def code_paths(data: dict) -> list[str]:
+    """Relative paths of the files and folders a (validated) spec uploads."""
+    found: list[str] = []
+    for step in data.get("steps", []):
+        if step.get("kind") == "processing":
+            found.append(step["code"])
+        elif step.get("kind") == "training":
+            found.append(step["source_dir"])
+    return sorted(set(found))
+
+
+def staged_files(root: Path, paths: list[str]) -> list[tuple[str, Path]]:
+    """(relative name, source file) for every file that gets staged, sorted."""
+    files: list[tuple[str, Path]] = []
+    for rel in paths:
+        source = root / rel
+        if source.is_file():
+            files.append((Path(rel).as_posix(), source))
+            continue
+        for folder, dirs, names in os.walk(source):
+            dirs[:] = sorted(d for d in dirs if d not in IGNORED_DIRS)
+            for name in sorted(names):
+                path = Path(folder) / name
+                if _wanted(path):
+                    files.append(((Path(rel) / path.relative_to(source)).as_posix(), path))
+    return sorted(set(files))
+
+
+def fingerprint(root: Path, paths: list[str]) -> str:
+    """A hash of every staged file's name and bytes (part of the compile cache key)."""
+    digest = hashlib.sha256()
+    for rel, path in staged_files(root, paths):
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@contextmanager
+def staged(root: Path, paths: list[str], scratch: Path):
+    """Copy the code into `scratch` and work from there (the SDK resolves relative paths from the cwd)."""
+    for rel, path in staged_files(root, paths):
+        target = scratch / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    previous = os.getcwd()
+    os.chdir(scratch)
+    try:
+        yield scratch
+    finally:
+        os.chdir(previous)

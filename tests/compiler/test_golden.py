@@ -1,0 +1,138 @@
+"""The compiled California housing definition is the contract: golden file, determinism, offline."""
+
+import io
+import os
+import shutil
+import tarfile
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sagespec.compiler import compile_spec
+from sagespec.spec import load_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden" / "california_housing.definition.json"
+
+# Runs the CLI with every AWS variable removed and sockets refused: proof of "no credentials, no network".
+OFFLINE_RUNNER = """
+import socket, sys
+def refuse(*args, **kwargs):
+    raise OSError("network access attempted during compile")
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+from sagespec.cli import main
+sys.argv = ["sagespec"] + sys.argv[1:]
+main()
+"""
+
+
+def test_definition_matches_golden_file(housing):
+    if os.environ.get("SAGESPEC_UPDATE_GOLDEN"):
+        GOLDEN.write_text(housing.definition_json)
+    assert housing.definition_json == GOLDEN.read_text(), (
+        "compiled definition changed; if intended, rerun with SAGESPEC_UPDATE_GOLDEN=1 and review the diff")
+
+
+@pytest.mark.slow
+def test_cli_compiles_identically_twice_without_credentials_or_network(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(tmp_path), SAGESPEC_WORKSPACE=str(tmp_path / "ws"))  # no ~/.aws, no cache
+    outputs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", OFFLINE_RUNNER, "compile", "--no-cache", "pipelines/california_housing.yaml"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1] == GOLDEN.read_text()
+
+
+def copy_project(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in ("pyproject.toml", "pipelines", "training_code"):
+        source = ROOT / name
+        shutil.copytree(source, target / name) if source.is_dir() else shutil.copy(source, target / name)
+    return target
+
+
+def archive_members(body: bytes) -> dict:
+    """The SDK stamps tar and gzip headers with times; what matters is which files with which bytes."""
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+
+
+def test_code_keys_do_not_depend_on_where_the_project_lives_or_on_caches(tmp_path, housing):
+    copy = copy_project(tmp_path / "elsewhere" / "project")
+    (copy / "training_code" / "__pycache__").mkdir(exist_ok=True)
+    (copy / "training_code" / "__pycache__" / "train.cpython-311.pyc").write_bytes(b"stale bytecode")
+    (copy / "training_code" / ".DS_Store").write_bytes(b"finder")
+    moved = compile_spec(load_spec(copy / "pipelines" / "california_housing.yaml"))
+    assert moved.definition_json == housing.definition_json
+
+
+def test_code_change_changes_the_code_key(tmp_path, housing):
+    copy = copy_project(tmp_path / "project")
+    with open(copy / "training_code" / "train.py", "a") as handle:
+        handle.write("\n# a change\n")
+    changed = compile_spec(load_spec(copy / "pipelines" / "california_housing.yaml"))
+    old = {u.key for u in housing.uploads}
+    new = {u.key for u in changed.uploads}
+    changed_keys = new - old
+    assert len(changed_keys) == 1 and changed_keys.pop().endswith("/sourcedir.tar.gz")
+
+
+def test_uploads_are_the_code_the_definition_points_at(housing):
+    text = housing.definition_json
+    assert {u.uri for u in housing.uploads} == {
+        u.uri for u in housing.uploads if u.uri in text
+    }
+    names = sorted(u.key.rsplit("/", 1)[1] for u in housing.uploads)
+    assert names == ["evaluate.py", "preprocess.py", "sourcedir.tar.gz"]
+    preprocess = next(u for u in housing.uploads if u.key.endswith("preprocess.py"))
+    assert preprocess.body == (ROOT / "training_code" / "preprocess.py").read_bytes()
+
+
+def test_compile_cache_returns_the_same_definition_without_the_sdk(tmp_path, housing_result, housing):
+    first = compile_spec(housing_result, tmp_path)
+    assert not first.from_cache
+    again = compile_spec(housing_result, tmp_path)
+    assert again.from_cache and again.definition_json == housing.definition_json
+    for cached, fresh in zip(again.uploads, housing.uploads, strict=True):
+        assert cached.uri == fresh.uri
+        if cached.key.endswith(".tar.gz"):
+            assert archive_members(cached.body) == archive_members(fresh.body)
+        else:
+            assert cached.body == fresh.body
+
+
+def test_source_archive_holds_the_project_files_and_no_caches(housing):
+    archive = next(u for u in housing.uploads if u.key.endswith("sourcedir.tar.gz"))
+    members = archive_members(archive.body)
+    assert sorted(members) == ["evaluate.py", "preprocess.py", "requirements.txt", "train.py"]
+    assert members["train.py"] == (ROOT / "training_code" / "train.py").read_bytes()
+
+
+def test_sdk_speedups_apply_to_the_pinned_sdk_and_are_undone():
+    import sagemaker.utils
+
+    from sagespec.compiler.offline import sdk_speedups
+
+    before = sagemaker.utils._botocore_resolver
+    with sdk_speedups() as speedups:
+        assert sorted(speedups.applied) == ["sagemaker.session.validate_sagemaker_config",
+                                            "sagemaker.utils._botocore_resolver",
+                                            "sagemaker.utils.validate_sagemaker_config"]
+        assert sagemaker.utils._botocore_resolver() is sagemaker.utils._botocore_resolver()
+    assert sagemaker.utils._botocore_resolver is before
+
+
+def test_the_trusted_sdk_config_is_valid_for_the_sdk():
+    """offline.sdk_speedups skips re-validating SDK_CONFIG; the SDK's own validator accepts it."""
+    from sagemaker.config import validate_sagemaker_config
+
+    from sagespec.compiler.offline import SDK_CONFIG
+
+    validate_sagemaker_config(SDK_CONFIG)  # raises jsonschema.ValidationError when invalid
