@@ -36,6 +36,11 @@ class _Group(click.Group):
         except Exception as exc:  # noqa: BLE001 - last line of defence
             if ctx.obj and ctx.obj.get("traceback"):
                 raise
+            if type(exc).__module__.startswith(("botocore", "boto3", "s3transfer")):
+                # An AWS failure no command mapped more precisely is still the user's to fix, not ours.
+                click.echo(f"error[E6004]: AWS request failed: {exc}", err=True)
+                click.echo("  hint: check credentials, region, endpoint and network", err=True)
+                sys.exit(EXIT_INVALID)
             click.echo(f"sagespec: internal error: {type(exc).__name__}: {exc}", err=True)
             click.echo("  rerun with `sagespec --traceback ...` and report it", err=True)
             sys.exit(EXIT_USAGE)

@@ -139,3 +139,14 @@ def test_unknown_profile_is_a_clear_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "sagespec", "start", "x", "--profile", "nope"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "error[E6003]: AWS profile 'nope' is not configured" in done.stderr
+
+
+def test_an_unreachable_endpoint_is_an_aws_error_not_a_crash(tmp_path):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1", "SAGESPEC_WORKSPACE": str(tmp_path / "ws")}
+    for argv in (["upsert", SPEC], ["start", "california-housing"]):
+        done = subprocess.run([sys.executable, "-m", "sagespec", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1, done.stderr
+        assert "error[E6004]" in done.stderr and "127.0.0.1:9" in done.stderr
+        assert "internal error" not in done.stderr and "Traceback" not in done.stderr

@@ -67,7 +67,8 @@ def test_diff_names_code_changes_and_moves():
     old = json.loads(GOLDEN.read_text())
     new = copy.deepcopy(old)
     train = new["Steps"][1]["Arguments"]["HyperParameters"]
-    train["sagemaker_submit_directory"] = train["sagemaker_submit_directory"].replace("cb97f88a", "00000000")
+    code_hash = train["sagemaker_submit_directory"].split("/code/")[1].split("/")[0]
+    train["sagemaker_submit_directory"] = train["sagemaker_submit_directory"].replace(code_hash, "0" * 64)
     condition = new["Steps"][3]["Arguments"]
     condition["IfSteps"].append(condition["ElseSteps"].pop())
     text = differ.format_text(differ.diff(old, new), "old", "new")

@@ -56,3 +56,5 @@ def aws_errors(doing: str):
     except botocore.exceptions.EndpointConnectionError as exc:
         raise UserError("E6004", f"{doing} failed: cannot reach {exc.kwargs.get('endpoint_url', 'AWS')}",
                         hint="check the region and the network") from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise UserError("E6004", f"{doing} failed: {exc}") from None

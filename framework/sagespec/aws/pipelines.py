@@ -42,10 +42,11 @@ def check_role(session, role: str) -> None:
     if len(parts) < 6 or not parts[5].startswith("role/"):
         raise UserError("E6008", f"'{role}' is not an IAM role ARN", hint="arn:aws:iam::<account>:role/<name>")
     account, name = parts[4], parts[5].rsplit("/", 1)[-1]
-    try:
+    with aws_errors("checking who is calling (sts:GetCallerIdentity)"):
         caller = session.client("sts").get_caller_identity()["Account"]
-        if caller != account:
-            return
+    if caller != account:
+        return
+    try:
         session.client("iam").get_role(RoleName=name)
     except botocore.exceptions.ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "NoSuchEntity":
