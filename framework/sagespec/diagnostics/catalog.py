@@ -65,6 +65,9 @@ RULES: dict[str, str] = {
     "E6007": "pipeline parameter value has the wrong type",
     "E6008": "no execution role",
     "E6009": "pipeline execution did not succeed",
+    "E6010": "no caller identity (who is making the call)",
+    "E6011": "the local control-plane database cannot be used",
+    "E6012": "the resource already exists or the change conflicts with its state",
     # W: warnings
     "W4001": "condition compares values of different kinds",
 }

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sagespec.diagnostics import Diagnostic, has_errors
-from sagespec.spec import schema
 from sagespec.spec.project import display_path, find_project_root, is_template_file
 from sagespec.spec.source import Document
 
@@ -33,7 +32,7 @@ def _sorted(diagnostics: list[Diagnostic], first_file: str) -> list[Diagnostic]:
 
 
 def load_spec(path: str | Path, project_root: Path | None = None) -> SpecResult:
-    from sagespec.spec import templates
+    from sagespec.spec import schema, templates
     from sagespec.spec.checks import run_checks
     from sagespec.spec.yaml_loader import load_file
 

@@ -1,0 +1,92 @@
+"""The accounts topology (pipelines/accounts.yaml) and who a command runs as.
+
+`--as` takes a name from the topology (data-science, shared-services, deployment, qa, prod),
+a 12-digit account ID (its root), or a role ARN. Locally that is the caller identity every
+registry check uses; against AWS, `--as` names the profile to call with.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sagespec.diagnostics import UserError
+from sagespec.iam import Principal
+
+ACCOUNTS_FILE = Path("pipelines") / "accounts.yaml"
+AS_ENV = "SAGESPEC_AS"
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str  # data_science, shared_services, deployment, qa, prod, ...
+    id: str
+    role: str
+    profile: str | None = None
+    workload: bool = False
+
+    @property
+    def principal(self) -> Principal:
+        return Principal.role(self.id, self.role)
+
+
+@dataclass
+class Topology:
+    region: str = "us-east-1"
+    accounts: dict[str, Account] = field(default_factory=dict)
+    artifacts: dict = field(default_factory=dict)
+    model_package_groups: list[str] = field(default_factory=list)
+    source: Path | None = None
+
+    def find(self, name: str) -> Account | None:
+        return self.accounts.get(name.replace("-", "_").lower())
+
+    def by_id(self, account_id: str) -> Account | None:
+        return next((a for a in self.accounts.values() if a.id == account_id), None)
+
+    @property
+    def shared_services(self) -> Account | None:
+        return self.accounts.get("shared_services")
+
+
+def load_topology(project_root: Path, path: Path | None = None) -> Topology:
+    """The topology, or an empty one when the project has no accounts file."""
+    from sagespec.diagnostics.formatters import format_text
+    from sagespec.spec.yaml_loader import load_file
+
+    path = path or project_root / ACCOUNTS_FILE
+    if not path.is_file():
+        return Topology()
+    document, found = load_file(path)
+    if document is None or found:
+        raise UserError("E6010", f"cannot read the accounts file {path}:\n{format_text(found)}")
+    data = document.data or {}
+    accounts: dict[str, Account] = {}
+    for name, spec in (data.get("accounts") or {}).items():
+        if name == "workloads":
+            for workload, wspec in (spec or {}).items():
+                accounts[workload] = Account(workload, str(wspec["id"]), wspec["role"], wspec.get("profile"), workload=True)
+        else:
+            accounts[name] = Account(name, str(spec["id"]), spec["role"], spec.get("profile"))
+    return Topology(data.get("region", "us-east-1"), accounts, data.get("artifacts") or {},
+                    list(data.get("model_package_groups") or []), path)
+
+
+def resolve_caller(value: str | None, topology: Topology) -> Principal:
+    value = value or os.environ.get(AS_ENV)
+    names = ", ".join(n.replace("_", "-") for n in topology.accounts) or "none (no pipelines/accounts.yaml)"
+    if not value:
+        raise UserError("E6010", "say who is calling: --as NAME, ACCOUNT_ID or ROLE_ARN (or set SAGESPEC_AS)",
+                        hint=f"names in the accounts file: {names}")
+    account = topology.find(value)
+    if account:
+        return account.principal
+    if re.fullmatch(r"\d{12}", value):
+        known = topology.by_id(value)
+        return known.principal if known else Principal.root(value)
+    m = re.fullmatch(r"arn:(aws[a-z-]*):iam::(\d{12}):(role/[\w+=,.@/-]+|root)", value)
+    if m:
+        return Principal(m.group(2), value)
+    raise UserError("E6010", f"'{value}' is not an account name, 12-digit account ID or IAM role ARN", hint=f"names: {names}")

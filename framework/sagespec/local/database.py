@@ -1,0 +1,156 @@
+"""The control plane's SQLite database: WAL, explicit transactions, versioned migrations.
+
+Every process opens its own connection (SQLite handles the locking); writers take the lock up
+front (`BEGIN IMMEDIATE`) so two registrations never interleave, and a process killed mid-write
+leaves the last committed state. The schema version lives in `PRAGMA user_version`; migrations
+run in order, each in its own transaction, and a database from a newer sagespec is refused
+rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sagespec.diagnostics import UserError
+
+DATABASE_NAME = "control-plane.sqlite3"
+
+MIGRATIONS: list[str] = [
+    # 1: model registry, policies, events, lineage, object index
+    """
+    CREATE TABLE model_package_groups (
+        id INTEGER PRIMARY KEY,
+        arn TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        description TEXT,
+        tags TEXT NOT NULL DEFAULT '{}',
+        next_version INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE TABLE model_packages (
+        id INTEGER PRIMARY KEY,
+        group_id INTEGER NOT NULL REFERENCES model_package_groups(id),
+        version INTEGER NOT NULL,
+        arn TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('PendingManualApproval', 'Approved', 'Rejected')),
+        approval_description TEXT,
+        description TEXT,
+        inference_specification TEXT NOT NULL,
+        model_metrics TEXT,
+        customer_metadata TEXT NOT NULL DEFAULT '{}',
+        stage TEXT,
+        created_at TEXT NOT NULL,
+        created_by_account TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        last_modified_at TEXT,
+        last_modified_by TEXT,
+        UNIQUE (group_id, version)
+    );
+    CREATE INDEX model_packages_by_status ON model_packages (group_id, status, version);
+    CREATE TABLE approval_history (
+        id INTEGER PRIMARY KEY,
+        package_id INTEGER NOT NULL REFERENCES model_packages(id),
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        reason TEXT,
+        by_account TEXT NOT NULL,
+        by_arn TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX approval_history_by_package ON approval_history (package_id, id);
+    CREATE TABLE lineage (
+        id INTEGER PRIMARY KEY,
+        package_id INTEGER NOT NULL REFERENCES model_packages(id),
+        kind TEXT NOT NULL,
+        uri TEXT,
+        sha256 TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX lineage_by_package ON lineage (package_id, id);
+    CREATE TABLE policies (
+        resource_arn TEXT PRIMARY KEY,
+        document TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        detail_type TEXT NOT NULL,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        resources TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE event_cursors (
+        subscriber TEXT PRIMARY KEY,
+        last_event_id INTEGER NOT NULL
+    );
+    CREATE TABLE objects (
+        uri TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def connect(workspace: Path) -> sqlite3.Connection:
+    workspace.mkdir(parents=True, exist_ok=True)
+    path = workspace / DATABASE_NAME
+    try:
+        conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise UserError("E6011", f"the control-plane database {path} cannot be used: {exc}",
+                        hint="another program may have written it; move it aside to start a fresh workspace") from None
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise UserError("E6011", f"{path} has schema version {version}; this sagespec knows up to {SCHEMA_VERSION}",
+                        hint="upgrade sagespec, or use another --workspace")
+    while version < SCHEMA_VERSION:
+        with transaction(conn):
+            # Another process may have migrated while this one waited for the lock.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
+                break
+            for statement in MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        version += 1
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection):
+    """A write transaction holding the database's write lock from the start (BEGIN IMMEDIATE)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,135 @@
+"""The model registry: one interface, two implementations (local SQLite, SageMaker via boto3).
+
+Names and shapes follow SageMaker's: ModelPackageGroup, ModelPackage versions with ARNs
+`arn:aws:sagemaker:<region>:<account>:model-package/<group>/<n>`, ModelApprovalStatus
+PendingManualApproval / Approved / Rejected, ApprovalDescription, ModelMetrics,
+InferenceSpecification, CustomerMetadataProperties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from sagespec.diagnostics import UserError
+
+STATUSES = ("PendingManualApproval", "Approved", "Rejected")
+STATE_CHANGE = "SageMaker Model Package State Change"
+
+
+@dataclass(frozen=True)
+class ModelPackageGroup:
+    name: str
+    arn: str
+    account: str
+    description: str | None = None
+    tags: dict = field(default_factory=dict)
+    created_at: str | None = None
+    created_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelPackage:
+    arn: str
+    group_name: str
+    group_arn: str
+    version: int
+    status: str
+    inference_specification: dict
+    approval_description: str | None = None
+    description: str | None = None
+    model_metrics: dict | None = None
+    customer_metadata: dict = field(default_factory=dict)
+    stage: str | None = None
+    created_at: str | None = None
+    created_by_account: str | None = None
+    created_by: str | None = None
+    last_modified_at: str | None = None
+    last_modified_by: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ApprovalChange:
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    by_account: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class LineageEntry:
+    kind: str  # dataset | code | execution | training_job | model | metrics | endpoint
+    uri: str | None = None
+    sha256: str | None = None
+    detail: dict = field(default_factory=dict)
+
+
+class AccessDenied(UserError):
+    def __init__(self, caller: str, action: str, resource: str, reason: str):
+        super().__init__("E6002", f"{caller} is not authorized to perform {action} on {resource}: {reason}",
+                         hint="the resource owner grants it in the resource policy (`sagespec models policy put`)")
+        self.caller, self.action, self.resource = caller, action, resource
+
+
+class NotFound(UserError):
+    def __init__(self, what: str):
+        super().__init__("E6005", f"{what} does not exist")
+
+
+class Registry(Protocol):
+    def create_group(self, name: str, description: str | None = None, tags: dict | None = None) -> ModelPackageGroup: ...
+    def list_groups(self) -> list[ModelPackageGroup]: ...
+    def describe_group(self, group: str) -> ModelPackageGroup: ...
+    def register(self, group: str, inference_specification: dict, approval_status: str = "PendingManualApproval",
+                 model_metrics: dict | None = None, customer_metadata: dict | None = None,
+                 description: str | None = None, lineage: list[LineageEntry] | None = None) -> ModelPackage: ...
+    def list_packages(self, group: str, status: str | None = None, latest: bool = False) -> list[ModelPackage]: ...
+    def describe(self, arn: str) -> ModelPackage: ...
+    def update_status(self, arn: str, status: str, reason: str | None = None) -> ModelPackage: ...
+    def history(self, arn: str) -> list[ApprovalChange]: ...
+    def lineage(self, arn: str) -> list[LineageEntry]: ...
+    def get_policy(self, group: str) -> dict | None: ...
+    def put_policy(self, group: str, policy: dict) -> None: ...
+
+
+def check_status(status: str) -> str:
+    if status not in STATUSES:
+        raise UserError("E6007", f"'{status}' is not a ModelApprovalStatus", hint="one of: " + ", ".join(STATUSES), exit_code=2)
+    return status
+
+
+def package_arn_parts(arn: str) -> tuple[str, str, str, str, int]:
+    """(partition, region, account, group, version) of a model package ARN."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith("model-package/") or parts[5].count("/") != 2:
+        raise UserError("E6005", f"'{arn}' is not a model package ARN",
+                        hint="arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>", exit_code=2)
+    _, group, version = parts[5].split("/")
+    if not version.isdigit():
+        raise UserError("E6005", f"'{arn}' does not end in a version number", exit_code=2)
+    return parts[1], parts[3], parts[4], group, int(version)
+
+
+def open_registry(target: str, as_: str | None, project_root, workspace=None, region: str | None = None):
+    """The registry a command talks to: local (as a caller from the topology) or SageMaker (as a profile)."""
+    from sagespec.accounts import load_topology, resolve_caller
+
+    topology = load_topology(project_root)
+    if target == "local":
+        from sagespec.local.database import connect
+        from sagespec.registry.local import LocalRegistry
+        from sagespec.workspace import workspace_dir
+
+        caller = resolve_caller(as_, topology)
+        return LocalRegistry(connect(workspace_dir(project_root, workspace)), caller, region or topology.region)
+    from sagespec import aws
+    from sagespec.registry.sagemaker import SageMakerRegistry
+
+    account = topology.find(as_) if as_ else None
+    profile = (account.profile if account else as_) or None
+    return SageMakerRegistry(aws.session(profile, region or topology.region or None))

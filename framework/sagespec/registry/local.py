@@ -1,0 +1,224 @@
+"""The local registry: SageMaker's model registry semantics on the control plane's SQLite database.
+
+Every call is made as a caller (account + role ARN). A call into another account's group is
+decided by that group's resource policy with IAM's rules (sagespec.iam), so a policy mistake
+fails locally exactly where it would in AWS. Version numbers are assigned in the same
+transaction that inserts the version, so concurrent registrations get 1, 2, 3... with no gap
+and no duplicate; status changes keep their history and emit "SageMaker Model Package State
+Change" events that local subscribers consume.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+
+from sagespec.diagnostics import UserError
+from sagespec.iam import Principal, Request, evaluate
+from sagespec.local.database import now, transaction
+from sagespec.registry import (STATE_CHANGE, AccessDenied, ApprovalChange, LineageEntry, ModelPackage,
+                               ModelPackageGroup, NotFound, check_status, package_arn_parts)
+
+_PACKAGE_COLUMNS = """p.id, p.version, p.arn, p.status, p.approval_description, p.description, p.inference_specification,
+    p.model_metrics, p.customer_metadata, p.stage, p.created_at, p.created_by_account, p.created_by,
+    p.last_modified_at, p.last_modified_by, g.name AS group_name, g.arn AS group_arn"""
+
+
+class LocalRegistry:
+    def __init__(self, conn: sqlite3.Connection, caller: Principal, region: str = "us-east-1", partition: str = "aws"):
+        self.conn, self.caller, self.region, self.partition = conn, caller, region, partition
+
+    # -- names and access ------------------------------------------------------------------
+    def _group_arn(self, name: str, account: str | None = None) -> str:
+        return f"arn:{self.partition}:sagemaker:{self.region}:{account or self.caller.account}:model-package-group/{name}"
+
+    def _group_row(self, group: str) -> sqlite3.Row:
+        """A group by ARN, or by name in the caller's account (SageMaker resolves names so)."""
+        arn = group if group.startswith("arn:") else self._group_arn(group)
+        row = self.conn.execute("SELECT * FROM model_package_groups WHERE arn = ?", (arn,)).fetchone()
+        if row is None:
+            raise NotFound(f"model package group {arn}")
+        return row
+
+    def _packages_resource(self, group: sqlite3.Row, version="*") -> str:
+        return f"arn:{self.partition}:sagemaker:{group['region']}:{group['account']}:model-package/{group['name']}/{version}"
+
+    def _policy(self, group_arn: str):
+        row = self.conn.execute("SELECT document FROM policies WHERE resource_arn = ?", (group_arn,)).fetchone()
+        return json.loads(row["document"]) if row else None
+
+    def _authorize(self, action: str, resource: str, group: sqlite3.Row) -> None:
+        decision = evaluate(Request(self.caller, action, resource, group["account"]), self._policy(group["arn"]))
+        if not decision.allowed:
+            raise AccessDenied(self.caller.arn, action, resource, decision.reason)
+
+    # -- groups ----------------------------------------------------------------------------
+    def create_group(self, name: str, description: str | None = None, tags: dict | None = None) -> ModelPackageGroup:
+        arn = self._group_arn(name)
+        try:
+            with transaction(self.conn):
+                self.conn.execute(
+                    "INSERT INTO model_package_groups (arn, name, account, region, description, tags, created_at, created_by)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (arn, name, self.caller.account, self.region, description, json.dumps(tags or {}), now(), self.caller.arn))
+        except sqlite3.IntegrityError:
+            raise UserError("E6012", f"model package group {arn} already exists") from None
+        return self.describe_group(arn)
+
+    def _group(self, row: sqlite3.Row) -> ModelPackageGroup:
+        return ModelPackageGroup(row["name"], row["arn"], row["account"], row["description"], json.loads(row["tags"]),
+                                 row["created_at"], row["created_by"])
+
+    def describe_group(self, group: str) -> ModelPackageGroup:
+        row = self._group_row(group)
+        self._authorize("sagemaker:DescribeModelPackageGroup", row["arn"], row)
+        return self._group(row)
+
+    def list_groups(self) -> list[ModelPackageGroup]:
+        """Groups of the caller's account, and groups shared with it by their resource policy."""
+        visible = []
+        for row in self.conn.execute("SELECT * FROM model_package_groups ORDER BY arn").fetchall():
+            decision = evaluate(Request(self.caller, "sagemaker:DescribeModelPackageGroup", row["arn"], row["account"]),
+                                self._policy(row["arn"]))
+            if decision.allowed:
+                visible.append(self._group(row))
+        return visible
+
+    # -- versions --------------------------------------------------------------------------
+    def register(self, group: str, inference_specification: dict, approval_status: str = "PendingManualApproval",
+                 model_metrics: dict | None = None, customer_metadata: dict | None = None,
+                 description: str | None = None, lineage: list[LineageEntry] | None = None) -> ModelPackage:
+        check_status(approval_status)
+        with transaction(self.conn):
+            row = self._group_row(group)
+            version = self.conn.execute(
+                "UPDATE model_package_groups SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1",
+                (row["id"],)).fetchone()[0]
+            arn = self._packages_resource(row, version)
+            self._authorize("sagemaker:CreateModelPackage", arn, row)
+            at = now()
+            package_id = self.conn.execute(
+                "INSERT INTO model_packages (group_id, version, arn, status, description, inference_specification,"
+                " model_metrics, customer_metadata, created_at, created_by_account, created_by)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (row["id"], version, arn, approval_status, description, json.dumps(inference_specification),
+                 json.dumps(model_metrics) if model_metrics else None, json.dumps(customer_metadata or {}), at,
+                 self.caller.account, self.caller.arn)).fetchone()[0]
+            self.conn.execute(
+                "INSERT INTO approval_history (package_id, from_status, to_status, reason, by_account, by_arn, at)"
+                " VALUES (?, NULL, ?, 'registered', ?, ?, ?)", (package_id, approval_status, self.caller.account, self.caller.arn, at))
+            for entry in lineage or []:
+                self.conn.execute("INSERT INTO lineage (package_id, kind, uri, sha256, detail) VALUES (?, ?, ?, ?, ?)",
+                                  (package_id, entry.kind, entry.uri, entry.sha256, json.dumps(entry.detail)))
+            self._emit(row, arn, version, approval_status, None, at)
+        return self._package(self._package_row(arn))
+
+    def _emit(self, group: sqlite3.Row, arn: str, version: int, status: str, reason: str | None, at: str) -> None:
+        detail = {"ModelPackageGroupName": group["name"], "ModelPackageVersion": version, "ModelPackageArn": arn,
+                  "ModelApprovalStatus": status, "ModelPackageStatus": "Completed", "UpdatedBy": self.caller.arn}
+        if reason:
+            detail["ApprovalDescription"] = reason
+        self.conn.execute("INSERT INTO events (source, detail_type, account, region, resources, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                          ("aws.sagemaker", STATE_CHANGE, group["account"], group["region"], json.dumps([arn]),
+                           json.dumps(detail), at))
+
+    def _package_row(self, arn: str) -> sqlite3.Row:
+        package_arn_parts(arn)
+        row = self.conn.execute(f"SELECT {_PACKAGE_COLUMNS}, g.account, g.region, g.id AS gid FROM model_packages p "
+                                "JOIN model_package_groups g ON g.id = p.group_id WHERE p.arn = ?", (arn,)).fetchone()
+        if row is None:
+            raise NotFound(f"model package {arn}")
+        return row
+
+    def _package(self, row: sqlite3.Row) -> ModelPackage:
+        return ModelPackage(
+            arn=row["arn"], group_name=row["group_name"], group_arn=row["group_arn"], version=row["version"],
+            status=row["status"], inference_specification=json.loads(row["inference_specification"]),
+            approval_description=row["approval_description"], description=row["description"],
+            model_metrics=json.loads(row["model_metrics"]) if row["model_metrics"] else None,
+            customer_metadata=json.loads(row["customer_metadata"]), stage=row["stage"], created_at=row["created_at"],
+            created_by_account=row["created_by_account"], created_by=row["created_by"],
+            last_modified_at=row["last_modified_at"], last_modified_by=row["last_modified_by"])
+
+    def _group_of(self, row: sqlite3.Row) -> dict:
+        return {"id": row["gid"], "arn": row["group_arn"], "account": row["account"], "region": row["region"], "name": row["group_name"]}
+
+    def describe(self, arn: str) -> ModelPackage:
+        row = self._package_row(arn)
+        self._authorize("sagemaker:DescribeModelPackage", arn, self._group_of(row))
+        return self._package(row)
+
+    def list_packages(self, group: str, status: str | None = None, latest: bool = False) -> list[ModelPackage]:
+        row = self._group_row(group)
+        self._authorize("sagemaker:ListModelPackages", self._packages_resource(row), row)
+        query = f"SELECT {_PACKAGE_COLUMNS} FROM model_packages p JOIN model_package_groups g ON g.id = p.group_id WHERE p.group_id = ?"
+        args: list = [row["id"]]
+        if status:
+            query += " AND p.status = ?"
+            args.append(check_status(status))
+        query += " ORDER BY p.version DESC" + (" LIMIT 1" if latest else "")
+        return [self._package(r) for r in self.conn.execute(query, args)]
+
+    def update_status(self, arn: str, status: str, reason: str | None = None) -> ModelPackage:
+        check_status(status)
+        with transaction(self.conn):
+            row = self._package_row(arn)
+            group = self._group_of(row)
+            self._authorize("sagemaker:UpdateModelPackage", arn, group)
+            at = now()
+            self.conn.execute("UPDATE model_packages SET status = ?, approval_description = ?, last_modified_at = ?,"
+                              " last_modified_by = ? WHERE id = ?", (status, reason, at, self.caller.arn, row["id"]))
+            self.conn.execute("INSERT INTO approval_history (package_id, from_status, to_status, reason, by_account, by_arn, at)"
+                              " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              (row["id"], row["status"], status, reason, self.caller.account, self.caller.arn, at))
+            self._emit(group, arn, row["version"], status, reason, at)
+        return self._package(self._package_row(arn))
+
+    def history(self, arn: str) -> list[ApprovalChange]:
+        row = self._package_row(arn)
+        self._authorize("sagemaker:DescribeModelPackage", arn, self._group_of(row))
+        rows = self.conn.execute("SELECT * FROM approval_history WHERE package_id = ? ORDER BY id", (row["id"],))
+        return [ApprovalChange(r["from_status"], r["to_status"], r["reason"], r["by_account"], r["by_arn"], r["at"]) for r in rows]
+
+    def lineage(self, arn: str) -> list[LineageEntry]:
+        row = self._package_row(arn)
+        self._authorize("sagemaker:DescribeModelPackage", arn, self._group_of(row))
+        rows = self.conn.execute("SELECT * FROM lineage WHERE package_id = ? ORDER BY id", (row["id"],))
+        return [LineageEntry(r["kind"], r["uri"], r["sha256"], json.loads(r["detail"])) for r in rows]
+
+    # -- policies --------------------------------------------------------------------------
+    def get_policy(self, group: str) -> dict | None:
+        row = self._group_row(group)
+        self._authorize("sagemaker:GetModelPackageGroupPolicy", row["arn"], row)
+        return self._policy(row["arn"])
+
+    def put_policy(self, group: str, policy: dict) -> None:
+        from sagespec.iam import _statements
+
+        row = self._group_row(group)
+        self._authorize("sagemaker:PutModelPackageGroupPolicy", row["arn"], row)
+        if not isinstance(policy, dict) or not _statements(policy):
+            raise UserError("E6004", "a resource policy needs a Statement list", exit_code=2)
+        with transaction(self.conn):
+            self.conn.execute("INSERT INTO policies (resource_arn, document, updated_at, updated_by) VALUES (?, ?, ?, ?)"
+                              " ON CONFLICT (resource_arn) DO UPDATE SET document = excluded.document,"
+                              " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                              (row["arn"], json.dumps(policy), now(), self.caller.arn))
+
+    # -- events ----------------------------------------------------------------------------
+    def events(self, after: int = 0, detail_type: str = STATE_CHANGE) -> list[dict]:
+        rows = self.conn.execute("SELECT * FROM events WHERE id > ? AND detail_type = ? ORDER BY id", (after, detail_type))
+        return [{"id": r["id"], "version": "0", "source": r["source"], "detail-type": r["detail_type"], "account": r["account"],
+                 "region": r["region"], "time": r["at"], "resources": json.loads(r["resources"]),
+                 "detail": json.loads(r["detail"]), "event-id": str(uuid.UUID(int=r["id"]))} for r in rows]
+
+    def consume(self, subscriber: str, detail_type: str = STATE_CHANGE) -> list[dict]:
+        """Events not yet seen by `subscriber`; its cursor advances in the same transaction."""
+        with transaction(self.conn):
+            row = self.conn.execute("SELECT last_event_id FROM event_cursors WHERE subscriber = ?", (subscriber,)).fetchone()
+            pending = self.events(row["last_event_id"] if row else 0, detail_type)
+            if pending:
+                self.conn.execute("INSERT INTO event_cursors (subscriber, last_event_id) VALUES (?, ?) ON CONFLICT (subscriber)"
+                                  " DO UPDATE SET last_event_id = excluded.last_event_id", (subscriber, pending[-1]["id"]))
+        return pending

@@ -1,0 +1,142 @@
+"""The registry against SageMaker with boto3 (the caller is the session's identity).
+
+Lineage has no place of its own in SageMaker's model package, so register() stores it in
+CustomerMetadataProperties under `sagespec:lineage:<kind>` keys and lineage() reads it back;
+approval history is what DescribeModelPackage keeps (the current status and who set it).
+"""
+
+from __future__ import annotations
+
+import json
+
+from sagespec.aws import aws_errors
+from sagespec.registry import (ApprovalChange, LineageEntry, ModelPackage, ModelPackageGroup, NotFound, check_status,
+                               package_arn_parts)
+
+LINEAGE_PREFIX = "sagespec:lineage:"
+
+
+def _time(value) -> str | None:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+class SageMakerRegistry:
+    def __init__(self, session):
+        self.sm = session.client("sagemaker")
+
+    def create_group(self, name: str, description: str | None = None, tags: dict | None = None) -> ModelPackageGroup:
+        request = {"ModelPackageGroupName": name}
+        if description:
+            request["ModelPackageGroupDescription"] = description
+        if tags:
+            request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+        with aws_errors(f"creating model package group {name}"):
+            self.sm.create_model_package_group(**request)
+        return self.describe_group(name)
+
+    def _group(self, described: dict) -> ModelPackageGroup:
+        arn = described["ModelPackageGroupArn"]
+        return ModelPackageGroup(described["ModelPackageGroupName"], arn, arn.split(":")[4],
+                                 described.get("ModelPackageGroupDescription"), {}, _time(described.get("CreationTime")),
+                                 (described.get("CreatedBy") or {}).get("UserProfileName"))
+
+    def describe_group(self, group: str) -> ModelPackageGroup:
+        with aws_errors(f"describing model package group {group}"):
+            return self._group(self.sm.describe_model_package_group(ModelPackageGroupName=group))
+
+    def list_groups(self) -> list[ModelPackageGroup]:
+        groups = []
+        with aws_errors("listing model package groups"):
+            for page in self.sm.get_paginator("list_model_package_groups").paginate():
+                groups += [self._group(g) for g in page["ModelPackageGroupSummaryList"]]
+        return sorted(groups, key=lambda g: g.arn)
+
+    def register(self, group: str, inference_specification: dict, approval_status: str = "PendingManualApproval",
+                 model_metrics: dict | None = None, customer_metadata: dict | None = None,
+                 description: str | None = None, lineage: list[LineageEntry] | None = None) -> ModelPackage:
+        metadata = dict(customer_metadata or {})
+        for entry in lineage or []:
+            metadata[f"{LINEAGE_PREFIX}{entry.kind}"] = json.dumps({"uri": entry.uri, "sha256": entry.sha256, **entry.detail})[:256]
+        # A group ARN in another account is passed as is: that is how cross-account registration works.
+        request = {"ModelPackageGroupName": group, "InferenceSpecification": inference_specification,
+                   "ModelApprovalStatus": check_status(approval_status)}
+        if model_metrics:
+            request["ModelMetrics"] = model_metrics
+        if metadata:
+            request["CustomerMetadataProperties"] = metadata
+        if description:
+            request["ModelPackageDescription"] = description
+        with aws_errors(f"registering a model version in {group}"):
+            arn = self.sm.create_model_package(**request)["ModelPackageArn"]
+        return self.describe(arn)
+
+    def _package(self, d: dict) -> ModelPackage:
+        arn = d["ModelPackageArn"]
+        _, region, account, group_name, version = package_arn_parts(arn)
+        group_arn = f"arn:{arn.split(':')[1]}:sagemaker:{region}:{account}:model-package-group/{group_name}"
+        metadata = {k: v for k, v in (d.get("CustomerMetadataProperties") or {}).items() if not k.startswith(LINEAGE_PREFIX)}
+        return ModelPackage(
+            arn=arn, group_name=d.get("ModelPackageGroupName", group_name), group_arn=group_arn,
+            version=int(d.get("ModelPackageVersion") or version), status=d["ModelApprovalStatus"],
+            inference_specification=d.get("InferenceSpecification") or {}, approval_description=d.get("ApprovalDescription"),
+            description=d.get("ModelPackageDescription"), model_metrics=d.get("ModelMetrics") or None,
+            customer_metadata=metadata, stage=d.get("ModelLifeCycle", {}).get("Stage"),
+            created_at=_time(d.get("CreationTime")), created_by_account=account,
+            created_by=(d.get("CreatedBy") or {}).get("UserProfileName"),
+            last_modified_at=_time(d.get("LastModifiedTime")),
+            last_modified_by=(d.get("LastModifiedBy") or {}).get("UserProfileName"))
+
+    def describe(self, arn: str) -> ModelPackage:
+        package_arn_parts(arn)
+        with aws_errors(f"describing model package {arn}"):
+            return self._package(self.sm.describe_model_package(ModelPackageName=arn))
+
+    def list_packages(self, group: str, status: str | None = None, latest: bool = False) -> list[ModelPackage]:
+        request = {"ModelPackageGroupName": group, "SortBy": "CreationTime", "SortOrder": "Descending"}
+        if status:
+            request["ModelApprovalStatus"] = check_status(status)
+        arns = []
+        with aws_errors(f"listing model packages of {group}"):
+            for page in self.sm.get_paginator("list_model_packages").paginate(**request):
+                arns += [s["ModelPackageArn"] for s in page["ModelPackageSummaryList"]]
+        arns.sort(key=lambda a: package_arn_parts(a)[4], reverse=True)
+        return [self.describe(a) for a in (arns[:1] if latest else arns)]
+
+    def update_status(self, arn: str, status: str, reason: str | None = None) -> ModelPackage:
+        request = {"ModelPackageArn": arn, "ModelApprovalStatus": check_status(status)}
+        if reason:
+            request["ApprovalDescription"] = reason
+        with aws_errors(f"updating model package {arn}"):
+            self.sm.update_model_package(**request)
+        return self.describe(arn)
+
+    def history(self, arn: str) -> list[ApprovalChange]:
+        p = self.describe(arn)
+        return [ApprovalChange(None, p.status, p.approval_description, p.created_by_account or "",
+                               p.last_modified_by or p.created_by or "", p.last_modified_at or p.created_at or "")]
+
+    def lineage(self, arn: str) -> list[LineageEntry]:
+        with aws_errors(f"describing model package {arn}"):
+            d = self.sm.describe_model_package(ModelPackageName=arn)
+        entries = []
+        for key, value in (d.get("CustomerMetadataProperties") or {}).items():
+            if key.startswith(LINEAGE_PREFIX):
+                data = json.loads(value)
+                entries.append(LineageEntry(key[len(LINEAGE_PREFIX):], data.pop("uri", None), data.pop("sha256", None), data))
+        return entries
+
+    def get_policy(self, group: str) -> dict | None:
+        import botocore.exceptions
+
+        try:
+            response = self.sm.get_model_package_group_policy(ModelPackageGroupName=group)
+        except botocore.exceptions.ClientError as exc:
+            if "does not have" in str(exc) or "ResourceNotFound" in str(exc):
+                return None
+            with aws_errors(f"reading the policy of {group}"):
+                raise
+        return json.loads(response["ResourcePolicy"])
+
+    def put_policy(self, group: str, policy: dict) -> None:
+        with aws_errors(f"putting the policy of {group}"):
+            self.sm.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=json.dumps(policy))
