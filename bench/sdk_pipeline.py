@@ -71,7 +71,7 @@ def build():
     processing_type = ParameterString("ProcessingInstanceType", default_value="ml.m5.xlarge")
     training_type = ParameterString("TrainingInstanceType", default_value="ml.m5.xlarge")
     endpoint_type = ParameterString("EndpointInstanceType", default_value="ml.m5.large")
-    input_data = ParameterString("InputData", default_value=f"s3://{BUCKET}/datasets/california-housing/cal_housing.tgz")
+    input_data = ParameterString("InputData", default_value=f"s3://{BUCKET}/{PREFIX}/datasets/cal_housing.tgz")
     epochs = ParameterInteger("TrainingEpochs", default_value=100)
     threshold = ParameterFloat("AccuracyMseThreshold", default_value=0.3)
     cache = CacheConfig(enable_caching=True, expire_after="P30D")

@@ -18,3 +18,12 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int 
         timeout=timeout,
         env={**os.environ, "NO_COLOR": "1", **(env or {})},
     )
+
+
+def fake_aws_credentials(monkeypatch) -> None:
+    """No real AWS settings leak into a test: clear AWS_* and set moto's dummy credentials."""
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

@@ -20,7 +20,7 @@ def test_valid_files_exit_zero_with_a_summary():
     r = run_cli("validate", "pipelines/", GOOD)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout == ""
-    assert "4 file(s) valid" in r.stderr
+    assert "5 file(s) valid" in r.stderr  # 2 specs, 1 template, accounts.yaml, minimal.yaml
 
 
 def test_invalid_file_reports_located_error_and_exits_one():
@@ -141,3 +141,11 @@ def test_pre_commit_hooks_pass_good_and_fail_bad_files():
 def test_bundled_specs_carry_the_editor_schema_modeline(spec):
     first = (ROOT / spec).read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=../schemas/pipeline.schema.json"
+
+
+def test_accounts_file_is_validated_against_its_schema(tmp_path):
+    bad = tmp_path / "accounts.yaml"
+    bad.write_text((ROOT / "pipelines" / "accounts.yaml").read_text().replace('id: "444444444444"', "id: 444444444444"))
+    r = run_cli("validate", str(bad))
+    assert r.returncode == 1
+    assert re.search(r"accounts\.yaml:\d+:11: error\[E2003\]: accounts\.workloads\.qa\.id must be string, not integer 444444444444", r.stdout), r.stdout

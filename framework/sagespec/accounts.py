@@ -26,6 +26,7 @@ class Account:
     role: str
     profile: str | None = None
     workload: bool = False
+    assume_role: str | None = None
 
     @property
     def principal(self) -> Principal:
@@ -39,6 +40,8 @@ class Topology:
     artifacts: dict = field(default_factory=dict)
     model_package_groups: list[str] = field(default_factory=list)
     source: Path | None = None
+    partition: str = "aws"
+    ecr_repositories: list[str] = field(default_factory=list)
 
     def find(self, name: str) -> Account | None:
         return self.accounts.get(name.replace("-", "_").lower())
@@ -50,28 +53,65 @@ class Topology:
     def shared_services(self) -> Account | None:
         return self.accounts.get("shared_services")
 
+    @property
+    def workloads(self) -> list[Account]:
+        return [a for a in self.accounts.values() if a.workload]
 
-def load_topology(project_root: Path, path: Path | None = None) -> Topology:
-    """The topology, or an empty one when the project has no accounts file."""
+    def group_arn(self, name: str) -> str:
+        return f"arn:{self.partition}:sagemaker:{self.region}:{self.accounts['shared_services'].id}:model-package-group/{name}"
+
+    def template_view(self) -> dict:
+        """What templates and spec params see as `accounts` (e.g. {{ accounts.data_science.role_arn }})."""
+        view = {name: {"id": a.id, "role": a.role, "role_arn": a.principal.arn, "profile": a.profile}
+                for name, a in self.accounts.items()}
+        return {**view, "region": self.region, "partition": self.partition, "artifacts": dict(self.artifacts),
+                "model_package_groups": {g: self.group_arn(g) for g in self.model_package_groups}}
+
+
+ACCOUNTS_SCHEMA = "accounts.schema.json"
+
+
+def validate_accounts_file(path: Path):
+    """(document, diagnostics) of an accounts file checked against schemas/accounts.schema.json."""
+    from sagespec.spec import schema
+    from sagespec.spec.project import display_path
+    from sagespec.spec.yaml_loader import load_file
+
+    document, found = load_file(path, display_path(path))
+    if document is not None:
+        found += schema.validate(document, ACCOUNTS_SCHEMA)
+    return document, found
+
+
+def load_topology(project_root: Path, path: Path | None = None, validate: bool = False) -> Topology:
+    """The topology, or an empty one when the project has no accounts file.
+
+    `validate` checks the file against its schema first (accounts commands do; the registry's
+    `--as` lookup only reads names and IDs, and stays fast by not importing jsonschema).
+    """
     from sagespec.diagnostics.formatters import format_text
     from sagespec.spec.yaml_loader import load_file
 
     path = path or project_root / ACCOUNTS_FILE
     if not path.is_file():
+        if validate:
+            raise UserError("E0001", f"no accounts file at {path}", hint="describe the topology in pipelines/accounts.yaml", exit_code=2)
         return Topology()
-    document, found = load_file(path)
+    document, found = validate_accounts_file(path) if validate else load_file(path)
     if document is None or found:
-        raise UserError("E6010", f"cannot read the accounts file {path}:\n{format_text(found)}")
+        raise UserError("E6010", f"the accounts file {path} is invalid:\n{format_text(found)}")
     data = document.data or {}
     accounts: dict[str, Account] = {}
     for name, spec in (data.get("accounts") or {}).items():
         if name == "workloads":
             for workload, wspec in (spec or {}).items():
-                accounts[workload] = Account(workload, str(wspec["id"]), wspec["role"], wspec.get("profile"), workload=True)
+                accounts[workload] = Account(workload, str(wspec["id"]), wspec["role"], wspec.get("profile"), True,
+                                             wspec.get("assume_role"))
         else:
-            accounts[name] = Account(name, str(spec["id"]), spec["role"], spec.get("profile"))
+            accounts[name] = Account(name, str(spec["id"]), spec["role"], spec.get("profile"), False, spec.get("assume_role"))
     return Topology(data.get("region", "us-east-1"), accounts, data.get("artifacts") or {},
-                    list(data.get("model_package_groups") or []), path)
+                    list(data.get("model_package_groups") or []), path, data.get("partition", "aws"),
+                    list(data.get("ecr_repositories") or []))
 
 
 def resolve_caller(value: str | None, topology: Topology) -> Principal:

@@ -521,8 +521,113 @@ def models_policy_put(group, file, as_, target, output, region, workspace) -> No
     click.echo(f"policy of {group} set from {file}")
 
 
+# ---- accounts: the cross-account topology and its policies --------------------------------
+
+accounts_file_option = click.option("--file", "accounts_file", type=click.Path(dir_okay=False, exists=True), default=None,
+                                    help="Accounts file (default: pipelines/accounts.yaml of the project).")
+
+
+def _topology(accounts_file):
+    from pathlib import Path
+
+    from sagespec.accounts import load_topology
+    from sagespec.spec.project import find_project_root
+
+    return load_topology(find_project_root(Path.cwd()), Path(accounts_file) if accounts_file else None, validate=True)
+
+
+@cli.group()
+def accounts() -> None:
+    """Least-privilege policies for the cross-account workflow: render, check, apply."""
+
+
+@accounts.command("render")
+@click.option("--format", "output_format", type=click.Choice(["json", "cloudformation"]), default="json", show_default=True)
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), default=None,
+              help="Write one file per policy (json) or per account (cloudformation) here.")
+@accounts_file_option
+def accounts_render(output_format, output_dir, accounts_file) -> None:
+    """Render every account's policies from the topology."""
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from sagespec.crossaccount import cloudformation
+    from sagespec.crossaccount.render import render as render_policies
+
+    topology = _topology(accounts_file)
+    if output_format == "cloudformation":
+        files = {f"{name.replace('_', '-')}.template.json": t for name, t in cloudformation.templates(topology).items()}
+    else:
+        files = {}
+        for account in render_policies(topology):
+            folder = account.name.replace("_", "-")
+            for policy in account.resource_policies:
+                files[f"{folder}/{policy.kind}.{policy.resource.rsplit('/', 1)[-1].rsplit(':', 1)[-1]}.json"] = policy.document
+            for role in account.roles:
+                files[f"{folder}/role.{role.name}.json"] = {"RoleName": role.name, "Arn": role.arn,
+                                                            "AssumeRolePolicyDocument": role.trust, "InlinePolicies": role.inline}
+    if not output_dir:
+        click.echo(json.dumps(files, indent=2))
+        return
+    for relative, document in files.items():
+        target = Path(output_dir) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {target}")
+
+
+@accounts.command("check")
+@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--all", "show_all", is_flag=True, help="Show every cell, not only required ones and failures.")
+@accounts_file_option
+def accounts_check(output, show_all, accounts_file) -> None:
+    """Evaluate the rendered policies for every step of the workflow (exit 1 on a missing or extra permission)."""
+    from sagespec.crossaccount import check
+    from sagespec.crossaccount.present import matrix_table
+
+    cells = check.matrix(_topology(accounts_file))
+    failures = [c for c in cells if not c.ok]
+    if output == "json":
+        click.echo(json.dumps([c.__dict__ | {"ok": c.ok} for c in cells], indent=2))
+    else:
+        matrix_table(cells, show_all)
+    sys.exit(EXIT_INVALID if failures else EXIT_OK)
+
+
+@accounts.command("apply")
+@click.option("--dry-run", is_flag=True, help="Show what would change and change nothing.")
+@click.option("--target", type=click.Choice(["aws", "local"]), default="aws", show_default=True)
+@click.option("--assume-role-name", default=None, metavar="NAME",
+              help="Reach every account by assuming this role in it (e.g. OrganizationAccountAccessRole) instead of profiles.")
+@workspace_option
+@accounts_file_option
+def accounts_apply(dry_run, target, assume_role_name, workspace, accounts_file) -> None:
+    """Apply the rendered policies in every account (profiles or assume_role from the accounts file)."""
+    from pathlib import Path
+
+    from sagespec.crossaccount import apply as applying
+    from sagespec.spec.project import find_project_root
+    from sagespec.workspace import workspace_dir
+
+    topology = _topology(accounts_file)
+    if target == "local":
+        changes = applying.apply_local(topology, workspace_dir(find_project_root(Path.cwd()), workspace)) if not dry_run else []
+    else:
+        changes = applying.plan(topology, applying.default_session_for(topology, assume_role_name))
+    for change in changes:
+        marker = {"unchanged": "=", "create": "+", "update": "~", "delete": "-"}[change.action]
+        click.echo(f"{marker} [{change.account.replace('_', '-')}] {change.what}: {change.action}")
+        if change.diff and target == "aws":
+            click.echo("\n".join("    " + line for line in change.diff.splitlines()))
+    pending = [c for c in changes if c.changes]
+    if target == "aws" and not dry_run:
+        applying.execute(pending)
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{len(pending)} of {len(changes)} {verb}" if changes else "nothing to do")
+
+
 @cli.command("schema")
-@click.option("--name", type=click.Choice(["pipeline", "template"]), default="pipeline", show_default=True)
+@click.option("--name", type=click.Choice(["pipeline", "template", "accounts"]), default="pipeline", show_default=True)
 def schema_command(name) -> None:
     """Print the JSON Schema that specs (or templates) are validated against."""
     from sagespec.spec.schema import schema_path

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from helpers import fake_aws_credentials
 from click.testing import CliRunner
 from moto import mock_aws
 
@@ -22,11 +23,7 @@ MOTO_ACCOUNT = "123456789012"
 
 @pytest.fixture
 def aws(monkeypatch, tmp_path):
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    fake_aws_credentials(monkeypatch)
     monkeypatch.setenv("SAGESPEC_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.chdir(ROOT)
     with mock_aws():

@@ -20,7 +20,7 @@ def test_parameters_of_the_seed_workflow(housing):
         "ProcessingInstanceType": ("String", "ml.m5.xlarge"),
         "TrainingInstanceType": ("String", "ml.m5.xlarge"),
         "EndpointInstanceType": ("String", "ml.m5.large"),
-        "InputData": ("String", "s3://sagespec-shared-artifacts-222222222222/datasets/california-housing/cal_housing.tgz"),
+        "InputData": ("String", "s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz"),
         "TrainingEpochs": ("Integer", 100),
         "AccuracyMseThreshold": ("Float", 0.3),
     }

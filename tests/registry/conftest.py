@@ -2,6 +2,7 @@ import os
 
 import boto3
 import pytest
+from helpers import fake_aws_credentials
 
 from sagespec.iam import Principal
 from sagespec.local.database import connect
@@ -37,10 +38,7 @@ def local_as(workspace):
 def aws_session(monkeypatch):
     from moto import mock_aws
 
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    fake_aws_credentials(monkeypatch)
     with mock_aws():
         yield boto3.Session(region_name="us-east-1")
 

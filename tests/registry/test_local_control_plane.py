@@ -115,7 +115,7 @@ def test_a_corrupt_database_is_a_clear_error(workspace):
 WORKER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    sys.path.insert(0, {tests!r})
+    sys.path[:0] = [{tests!r}, {tests_root!r}]
     from conftest import INFERENCE
     from sagespec.iam import Principal
     from sagespec.local.database import connect
@@ -131,7 +131,7 @@ WORKER = textwrap.dedent("""
 
 
 def start_workers(workspace, processes, count):
-    script = WORKER.format(tests=str(Path(__file__).parent))
+    script = WORKER.format(tests=str(Path(__file__).parent), tests_root=str(Path(__file__).parents[1]))
     return [subprocess.Popen([sys.executable, "-c", script, str(workspace), str(count)], stderr=subprocess.PIPE, text=True)
             for _ in range(processes)]
 

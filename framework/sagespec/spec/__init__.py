@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sagespec.diagnostics import Diagnostic, has_errors
-from sagespec.spec.project import display_path, find_project_root, is_template_file
+from sagespec.spec.project import display_path, find_project_root, is_accounts_file, is_template_file
 from sagespec.spec.source import Document
 
 
@@ -39,6 +39,11 @@ def load_spec(path: str | Path, project_root: Path | None = None) -> SpecResult:
     path = Path(path)
     root = project_root or find_project_root(path)
     shown = display_path(path)
+    if is_accounts_file(path):
+        from sagespec.accounts import validate_accounts_file
+
+        document, found = validate_accounts_file(path)
+        return SpecResult(path, document, _sorted(found, shown), root)
     if is_template_file(path):
         document, found = templates.load_template(path)
         return SpecResult(path, document, _sorted(found, shown), root)

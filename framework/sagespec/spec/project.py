@@ -8,8 +8,8 @@ from pathlib import Path
 
 ROOT_MARKERS = ("sagespec.toml", "pyproject.toml", ".git")
 SPEC_SUFFIXES = (".yaml", ".yml")
-# Files in a pipelines folder that are not pipeline specs; validated by their own commands.
-NOT_SPECS = ("accounts.yaml", "accounts.yml")
+# Files in a pipelines folder that are not pipeline specs: validated against their own schema.
+ACCOUNTS_FILES = ("accounts.yaml", "accounts.yml")
 
 
 def find_project_root(start: str | os.PathLike) -> Path:
@@ -24,6 +24,10 @@ def find_project_root(start: str | os.PathLike) -> Path:
 
 def is_template_file(path: Path) -> bool:
     return path.parent.name == "templates"
+
+
+def is_accounts_file(path: Path) -> bool:
+    return path.name in ACCOUNTS_FILES
 
 
 def display_path(path: str | os.PathLike) -> str:
@@ -42,7 +46,7 @@ def expand(arguments: list[str]) -> tuple[list[Path], list[str]]:
         path = Path(argument)
         if path.is_dir():
             for found in sorted(path.rglob("*")):
-                if found.suffix in SPEC_SUFFIXES and found.is_file() and found.name not in NOT_SPECS:
+                if found.suffix in SPEC_SUFFIXES and found.is_file():
                     files.append(found)
         elif path.exists():
             files.append(path)

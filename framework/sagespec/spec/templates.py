@@ -82,7 +82,7 @@ class _Renderer:
         return value
 
     def render_string(self, text: str, path: tuple, source: SourceMap):
-        span = replace(source.span(path), via=self.via)
+        span = replace(source.span(path), via=self.via) if self.via else source.span(path)
         try:
             whole = _WHOLE_EXPRESSION.fullmatch(text.strip())
             if whole:
@@ -111,13 +111,28 @@ class _Renderer:
         self.diagnostics.append(Diagnostic(code, message, span, path, hint))
 
 
-def _params(use: dict, header: dict, spec: Document, via_span: Span) -> tuple[dict, list[Diagnostic]]:
+def _params(use: dict, header: dict, spec: Document, via_span: Span, project_root: Path) -> tuple[dict, list[Diagnostic]]:
     declared = header.get("params") or {}
     given = use.get("params") or {}
     found: list[Diagnostic] = []
     context: dict = {}
     if not isinstance(given, dict):
         return context, found  # the pipeline schema reports it
+    # Param values may use the accounts topology: "{{ accounts.data_science.role_arn }}".
+    renderer = None
+    if any(isinstance(v, str) and any(m in v for m in _MARKERS) for v in given.values()):
+        from sagespec.accounts import load_topology
+        from sagespec.diagnostics import UserError
+
+        try:
+            accounts = load_topology(project_root).template_view()
+        except UserError as error:
+            return context, [Diagnostic("E1003", error.message, spec.source.span(("template", "params")), ("template", "params"))]
+        renderer = _Renderer({"accounts": accounts}, None)
+        given = {k: renderer.render(v, ("template", "params", k), spec.source) for k, v in given.items()}
+        found += renderer.diagnostics
+        if renderer.diagnostics:
+            return context, found
     for name, value in given.items():
         path = ("template", "params", name)
         if name not in declared:
@@ -167,7 +182,7 @@ def render(spec: Document, project_root: Path) -> tuple[Document | None, list[Di
         return None, found + [Diagnostic("E1008", "a template's spec cannot use another template",
                                          replace(template.source.span(nested, key=True), via=via), nested,
                                          hint="copy what you need into this template, or pass values as params")]
-    context, param_errors = _params(use, template.data["template"], spec, use_span)
+    context, param_errors = _params(use, template.data["template"], spec, use_span, project_root)
     if param_errors:
         return None, found + param_errors
     renderer = _Renderer(context, via)

@@ -1,0 +1,1 @@
+"""The cross-account workflow's policies: render them from the topology, check them, apply them."""

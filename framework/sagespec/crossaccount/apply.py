@@ -1,0 +1,181 @@
+"""Apply the rendered policies with boto3, in each account, showing what changes before changing it.
+
+Idempotent: each policy is read back first and compared as JSON; only differences are written.
+Inline role policies that the topology does not render are removed (they would grant more than
+the workflow needs). `--target local` writes the same policies into the local control plane, so
+local runs are checked against exactly what AWS would enforce.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+
+from sagespec.accounts import Account, Topology
+from sagespec.aws import aws_errors
+from sagespec.crossaccount.render import AccountPolicies, render
+
+
+@dataclass
+class Change:
+    account: str
+    what: str  # e.g. "s3 bucket policy of sagespec-shared-artifacts-222222222222"
+    action: str  # create | update | delete | unchanged
+    diff: str
+    write: object = None  # callable doing the change
+
+    @property
+    def changes(self) -> bool:
+        return self.action != "unchanged"
+
+
+def _text(document) -> list[str]:
+    return json.dumps(document, indent=2, sort_keys=True).splitlines() if document is not None else []
+
+
+def _change(account: str, what: str, current, wanted, write) -> Change:
+    if current is not None and _normal(current) == _normal(wanted):
+        return Change(account, what, "unchanged", "")
+    diff = "\n".join(difflib.unified_diff(_text(current), _text(wanted), "current", "rendered", lineterm="", n=2))
+    return Change(account, what, "create" if current is None else "update", diff, write)
+
+
+def _normal(document):
+    if isinstance(document, str):
+        document = json.loads(document)
+    return json.loads(json.dumps(document, sort_keys=True))
+
+
+def _missing(exc) -> bool:
+    code = exc.response.get("Error", {}).get("Code", "")
+    return code in ("NoSuchBucketPolicy", "NoSuchEntity", "RepositoryPolicyNotFoundException", "NotFoundException",
+                    "ResourceNotFound") or any(p in str(exc).lower() for p in ("does not have", "not found", "does not exist"))
+
+
+def _read(call, **kwargs):
+    import botocore.exceptions
+
+    try:
+        return call(**kwargs)
+    except botocore.exceptions.ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+
+
+def plan_account(policies: AccountPolicies, session) -> list[Change]:
+    changes: list[Change] = []
+    name = policies.name
+    for policy in policies.resource_policies:
+        doc = json.dumps(policy.document, sort_keys=True)
+        if policy.kind == "s3-bucket":
+            s3, bucket = session.client("s3"), policy.resource.split(":::", 1)[1]
+            current = _read(s3.get_bucket_policy, Bucket=bucket)
+            changes.append(_change(name, f"s3 bucket policy of {bucket}", current and current["Policy"], policy.document,
+                                   lambda s3=s3, bucket=bucket, doc=doc: s3.put_bucket_policy(Bucket=bucket, Policy=doc)))
+        elif policy.kind == "kms-key":
+            kms = session.client("kms")
+            current = _read(kms.get_key_policy, KeyId=policy.resource, PolicyName="default")
+            changes.append(_change(name, f"kms key policy of {policy.resource}", current and current["Policy"], policy.document,
+                                   lambda kms=kms, key=policy.resource, doc=doc: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=doc)))
+        elif policy.kind == "model-package-group":
+            sm, group = session.client("sagemaker"), policy.resource.rsplit("/", 1)[1]
+            exists = _read(sm.describe_model_package_group, ModelPackageGroupName=group) is not None
+            current = _read(sm.get_model_package_group_policy, ModelPackageGroupName=group) if exists else None
+
+            def write(sm=sm, group=group, doc=doc, exists=exists):
+                if not exists:
+                    sm.create_model_package_group(ModelPackageGroupName=group)
+                sm.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=doc)
+
+            changes.append(_change(name, f"model package group policy of {group}" + ("" if exists else " (and the group)"),
+                                   current and current["ResourcePolicy"], policy.document, write))
+        elif policy.kind == "ecr-repository":
+            ecr, repository = session.client("ecr"), policy.resource.split("repository/", 1)[1]
+            current = _read(ecr.get_repository_policy, repositoryName=repository)
+            changes.append(_change(name, f"ecr repository policy of {repository}", current and current["policyText"], policy.document,
+                                   lambda ecr=ecr, r=repository, doc=doc: ecr.set_repository_policy(repositoryName=r, policyText=doc)))
+    iam = session.client("iam") if policies.roles else None
+    for role in policies.roles:
+        found = _read(iam.get_role, RoleName=role.name)
+        trust = json.dumps(role.trust, sort_keys=True)
+        if found is None:
+            changes.append(_change(name, f"role {role.name}", None, role.trust,
+                                   lambda r=role.name, t=trust: iam.create_role(RoleName=r, AssumeRolePolicyDocument=t)))
+            existing = []
+        else:
+            changes.append(_change(name, f"trust policy of role {role.name}", found["Role"]["AssumeRolePolicyDocument"], role.trust,
+                                   lambda r=role.name, t=trust: iam.update_assume_role_policy(RoleName=r, PolicyDocument=t)))
+            existing = iam.list_role_policies(RoleName=role.name)["PolicyNames"]
+        for policy_name, document in role.inline.items():
+            current = _read(iam.get_role_policy, RoleName=role.name, PolicyName=policy_name) if policy_name in existing else None
+            changes.append(_change(name, f"inline policy {policy_name} of role {role.name}",
+                                   current and current["PolicyDocument"], document,
+                                   lambda r=role.name, p=policy_name, d=json.dumps(document, sort_keys=True):
+                                   iam.put_role_policy(RoleName=r, PolicyName=p, PolicyDocument=d)))
+        for stale in sorted(set(existing) - set(role.inline)):
+            current = _read(iam.get_role_policy, RoleName=role.name, PolicyName=stale)
+            changes.append(Change(name, f"inline policy {stale} of role {role.name} (not rendered: grants more than the workflow needs)",
+                                  "delete", "\n".join(f"-{line}" for line in _text(current and current["PolicyDocument"])),
+                                  lambda r=role.name, p=stale: iam.delete_role_policy(RoleName=r, PolicyName=p)))
+    return changes
+
+
+def default_session_for(topology: Topology, assume_role_name: str | None = None):
+    """Reach each account by its profile or assume_role, or (AWS Organizations style) by assuming
+    `assume_role_name` in every account from the current credentials."""
+    from sagespec import aws
+
+    def session_for(account: Account):
+        if assume_role_name:
+            return aws.session(None, topology.region, f"arn:{topology.partition}:iam::{account.id}:role/{assume_role_name}")
+        return aws.session(account.profile, topology.region, account.assume_role)
+
+    return session_for
+
+
+def plan(topology: Topology, session_for) -> list[Change]:
+    changes = []
+    for policies in render(topology):
+        account = topology.accounts[policies.name]
+        with aws_errors(f"reading the policies of the {policies.name.replace('_', '-')} account ({account.id})"):
+            changes += plan_account(policies, session_for(account))
+    return changes
+
+
+def execute(changes: list[Change]) -> None:
+    for change in changes:
+        if change.changes:
+            with aws_errors(f"applying {change.what} in the {change.account.replace('_', '-')} account"):
+                change.write()
+
+
+def apply_local(topology: Topology, workspace) -> list[Change]:
+    """Write the rendered policies into the local control plane (creating groups as shared services)."""
+    from sagespec.local.database import connect, now, transaction
+    from sagespec.registry import NotFound
+    from sagespec.registry.local import LocalRegistry
+
+    conn = connect(workspace)
+    owner = LocalRegistry(conn, topology.accounts["shared_services"].principal, topology.region, topology.partition)
+    changes = []
+    for policies in render(topology):
+        documents = [(p.resource, p.document) for p in policies.resource_policies]
+        documents += [(f"{role.arn}#{name}", doc) for role in policies.roles for name, doc in role.inline.items()]
+        for resource, document in documents:
+            row = conn.execute("SELECT document FROM policies WHERE resource_arn = ?", (resource,)).fetchone()
+            change = _change(policies.name, f"policy of {resource}", row and row["document"], document, None)
+            if change.changes:
+                if ":model-package-group/" in resource:
+                    try:
+                        owner.describe_group(resource)
+                    except NotFound:
+                        owner.create_group(resource.rsplit("/", 1)[1])
+                with transaction(conn):
+                    conn.execute("INSERT INTO policies (resource_arn, document, updated_at, updated_by) VALUES (?, ?, ?, ?)"
+                                 " ON CONFLICT (resource_arn) DO UPDATE SET document = excluded.document,"
+                                 " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                                 (resource, json.dumps(document), now(), "sagespec accounts apply"))
+            changes.append(change)
+    return changes

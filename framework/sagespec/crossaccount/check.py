@@ -1,0 +1,90 @@
+"""The access matrix: every step of the workflow must be allowed, nothing else across accounts.
+
+Each cell asks the IAM evaluator (sagespec.iam, the same one the local registry uses) whether an
+actor (the role of an account) may do an action on a resource, given the rendered resource policy
+and the actor's rendered identity policies. Required cells must be allowed. Forbidden cells,
+every other action of a catalogue of sensitive and neighbouring actions, tried by every other
+account and by an outsider, must be denied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sagespec.accounts import Topology
+from sagespec.crossaccount.render import AccountPolicies, render
+from sagespec.iam import Principal, Request, evaluate
+
+OUTSIDER = "999999999999"
+
+# Actions a workflow step performs, per resource kind, and the neighbours that must stay closed.
+CATALOGUE = {
+    "s3-object": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectAcl"],
+    "kms-key": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ScheduleKeyDeletion",
+                "kms:PutKeyPolicy", "kms:DisableKey"],
+    "model-package-group": ["sagemaker:DescribeModelPackageGroup", "sagemaker:DeleteModelPackageGroup",
+                            "sagemaker:PutModelPackageGroupPolicy"],
+    "model-package": ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages",
+                      "sagemaker:UpdateModelPackage", "sagemaker:DeleteModelPackage"],
+}
+REQUIRED = {
+    "data_science": {"s3-object": {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"},
+                     "kms-key": {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"},
+                     "model-package": {"sagemaker:CreateModelPackage"}},
+    "deployment": {"s3-object": {"s3:GetObject", "s3:GetObjectVersion"}, "kms-key": {"kms:Decrypt", "kms:DescribeKey"},
+                   "model-package-group": {"sagemaker:DescribeModelPackageGroup"},
+                   "model-package": {"sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages",
+                                     "sagemaker:UpdateModelPackage"}},
+    "workload": {"s3-object": {"s3:GetObject"}, "kms-key": {"kms:Decrypt"}, "model-package": {"sagemaker:DescribeModelPackage"}},
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    actor: str
+    action: str
+    resource: str
+    expected: bool
+    allowed: bool
+    reason: str
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.allowed
+
+
+def _resources(topology: Topology, policies: list[AccountPolicies]) -> list[tuple[str, str, dict]]:
+    """(kind, resource ARN as a request names it, resource policy) for every checked resource."""
+    shared = next(p for p in policies if p.name == "shared_services")
+    by_kind = {}
+    for policy in shared.resource_policies:
+        by_kind.setdefault(policy.kind, []).append(policy)
+    bucket = by_kind["s3-bucket"][0]
+    out = [("s3-object", f"{bucket.resource}/{topology.artifacts['prefix']}/model/output/model.tar.gz", bucket.document),
+           ("kms-key", by_kind["kms-key"][0].resource, by_kind["kms-key"][0].document)]
+    for group in by_kind.get("model-package-group", []):
+        out.append(("model-package-group", group.resource, group.document))
+        out.append(("model-package", group.resource.replace("model-package-group/", "model-package/") + "/1", group.document))
+    return out
+
+
+def matrix(topology: Topology, policies: list[AccountPolicies] | None = None) -> list[Cell]:
+    policies = policies if policies is not None else render(topology)
+    identity = {p.name: [doc for role in p.roles for doc in role.inline.values()] for p in policies}
+    shared_id = topology.accounts["shared_services"].id
+    actors: list[tuple[str, Principal, dict]] = []
+    for account in topology.accounts.values():
+        if account.name == "shared_services":
+            continue
+        role = "workload" if account.workload else account.name
+        actors.append((account.name, account.principal, REQUIRED.get(role, {})))
+    actors.append(("outsider", Principal.root(OUTSIDER), {}))
+    cells = []
+    for kind, resource, resource_policy in _resources(topology, policies):
+        for name, principal, required in actors:
+            for action in CATALOGUE[kind]:
+                request = Request(principal, action, resource, shared_id)
+                # An actor outside the topology has identity policies we cannot know: assume they allow.
+                decision = evaluate(request, resource_policy, identity.get(name))
+                cells.append(Cell(name, action, resource, action in required.get(kind, set()), decision.allowed, decision.reason))
+    return cells
