@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python 3.10+ and make:
-#   make run   - create .venv, install, run the California housing pipeline locally
+#   make run   - create .venv, install, validate the specs, run the California housing pipeline locally
 #   make test  - create .venv, install with test extras, run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -24,7 +24,7 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/sagespec validate pipelines/
-	$(BIN)/sagespec render pipelines/california_housing.yaml
+	$(BIN)/sagespec run pipelines/california_housing.yaml
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2 --dist loadgroup

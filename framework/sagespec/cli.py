@@ -295,19 +295,47 @@ def diff_command(spec, against, target, output_format, profile, region, assume_r
     sys.exit(EXIT_INVALID if changes else EXIT_OK)
 
 
+def _default_target(target: str | None, profile: str | None) -> str:
+    """Local unless an AWS target is configured (a profile, or credentials in the environment)."""
+    import os
+
+    if target:
+        return target
+    return "aws" if profile or any(os.environ.get(v) for v in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID")) else "local"
+
+
+target_option = click.option("--target", type=click.Choice(["aws", "local"]), default=None,
+                              help="Where the pipeline lives (default: aws when a profile or AWS credentials are configured, else local).")
+
+
+def _local_pipelines(workspace):
+    from pathlib import Path
+
+    from sagespec.executor.runner import LocalPipelines
+    from sagespec.spec.project import find_project_root
+    from sagespec.workspace import workspace_dir
+
+    return LocalPipelines(workspace_dir(find_project_root(Path.cwd()), workspace))
+
+
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--role", default=None, metavar="ARN", help="Pipeline execution role (default: the spec's session.role).")
+@target_option
 @with_aws_options
 @project_option
 @workspace_option
-def upsert(spec, role, profile, region, assume_role, project_dir, workspace) -> None:
-    """Upload SPEC's code and create or update the pipeline in SageMaker."""
+def upsert(spec, role, target, profile, region, assume_role, project_dir, workspace) -> None:
+    """Upload SPEC's code and create or update the pipeline (SageMaker, or the local control plane)."""
     from sagespec import aws
     from sagespec.aws import pipelines
     from sagespec.diagnostics import UserError
 
     compiled = _compiled(spec, project_dir, workspace)
+    if _default_target(target, profile) == "local":
+        arn, version, new = _local_pipelines(workspace).upsert(compiled, role)
+        click.echo(f"{'stored' if new else 'unchanged'} {arn} definition version {version} (local)")
+        return
     if region and region != compiled.region:
         raise UserError("E6003", f"the spec targets {compiled.region} (session.region) but --region is {region}",
                         hint="image URIs and ARNs in the definition are regional; change session.region in the spec")
@@ -323,13 +351,19 @@ def upsert(spec, role, profile, region, assume_role, project_dir, workspace) -> 
 @cli.command()
 @click.argument("name")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a pipeline parameter (repeatable).")
-@click.option("--wait", is_flag=True, help="Wait until the execution finishes; exit 1 unless it succeeded.")
+@click.option("--wait", is_flag=True, help="Wait until the execution finishes; exit 1 unless it succeeded (local runs always wait).")
 @click.option("--display-name", default=None, help="Execution display name.")
+@target_option
+@workspace_option
 @with_aws_options
-def start(name, params, wait, display_name, profile, region, assume_role) -> None:
-    """Start an execution of the SageMaker pipeline NAME."""
+def start(name, params, wait, display_name, target, workspace, profile, region, assume_role) -> None:
+    """Start an execution of the pipeline NAME (SageMaker, or the local control plane)."""
     from sagespec import aws
     from sagespec.aws import pipelines
+
+    if _default_target(target, profile) == "local":
+        _run_local(_local_pipelines(workspace), name, _parse_params(params))
+        return
 
     session = aws.session(profile, region, assume_role)
     arn = pipelines.start(session, name, _parse_params(params), display_name)
@@ -624,6 +658,106 @@ def accounts_apply(dry_run, target, assume_role_name, workspace, accounts_file) 
         applying.execute(pending)
     verb = "would change" if dry_run else "changed"
     click.echo(f"{len(pending)} of {len(changes)} {verb}" if changes else "nothing to do")
+
+
+def _run_local(local, name: str, overrides: dict) -> None:
+    import time
+
+    from sagespec.diagnostics import UserError
+
+    marks = {"Executing": "..", "Succeeded": "ok", "Failed": "!!", "NotStarted": "--"}
+    clock = {}
+
+    def show(event):
+        if event.status == "Executing":
+            clock[event.step] = time.monotonic()
+        elapsed = f" {time.monotonic() - clock[event.step]:6.1f}s" if event.step in clock and event.status != "Executing" else "        "
+        click.echo(f"  [{marks.get(event.status, '  ')}] {event.step:<28} {event.status:<11}{elapsed}  {event.detail}".rstrip())
+
+    click.echo(f"running pipeline {name} locally")
+    result = local.start(name, overrides, show)
+    click.echo(f"execution {result['arn']}: {result['status']}")
+    for step in result["steps"]:
+        if step["status"] == "Failed" and step["log_path"]:
+            click.echo(f"--- log of {step['name']} ({step['log_path']}), last lines:")
+            lines = open(step["log_path"], encoding="utf-8", errors="replace").read().splitlines()
+            click.echo("\n".join("    " + line for line in lines[-15:]))
+        if step["type"] == "Condition":
+            click.echo(f"condition {step['name']}: {str(step['properties'].get('Outcome')).lower()}")
+        if step["type"] == "RegisterModel" and step["status"] == "Succeeded":
+            props = step["properties"]
+            click.echo(f"registered {props['ModelPackageArn']} ({props['ModelApprovalStatus']})")
+    for message in result["outbox"]:
+        click.echo(f"notification for {message['function_arn']}: {json.dumps(message['payload'])}")
+    if result["status"] != "Succeeded":
+        raise UserError("E6009", f"execution ended {result['status']}: {result['failure_reason']}")
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a pipeline parameter (repeatable).")
+@project_option
+@workspace_option
+def run(spec, params, project_dir, workspace) -> None:
+    """Compile SPEC, store it in the local control plane and run it here (upsert + start + wait)."""
+    from pathlib import Path
+
+    from sagespec.accounts import load_topology
+    from sagespec.crossaccount.apply import apply_local
+
+    compiled = _compiled(spec, project_dir, workspace)
+    local = _local_pipelines(workspace)
+    arn, version, new = local.upsert(compiled)
+    click.echo(f"{'stored' if new else 'unchanged'} {arn} definition version {version}")
+    root = _load_valid(spec, project_dir).project_root if project_dir is None else Path(project_dir)
+    topology = load_topology(root)
+    if topology.accounts:
+        changed = [c for c in apply_local(topology, local.workspace) if c.changes]
+        if changed:
+            click.echo(f"applied {len(changed)} policies from {topology.source.name} to the local control plane")
+    overrides = _parse_params(params)
+    for declared in compiled.definition.get("Parameters", []):
+        value = overrides.get(declared["Name"], declared.get("DefaultValue"))
+        bundled = root / "pipelines" / "data" / str(value).rsplit("/", 1)[-1]
+        if isinstance(value, str) and value.startswith("s3://") and bundled.is_file() and local.seed(value, bundled):
+            click.echo(f"seeded {value} from {bundled.relative_to(root)}")
+    _run_local(local, compiled.name, overrides)
+
+
+@cli.group()
+def executions() -> None:
+    """Executions on the local control plane."""
+
+
+@executions.command("list")
+@click.argument("pipeline", required=False)
+@workspace_option
+def executions_list(pipeline, workspace) -> None:
+    """List executions, newest first."""
+    for e in _local_pipelines(workspace).list_executions(pipeline):
+        click.echo(f"{e['started_at'][:19]}  {e['status']:<10}  {e['arn']}" + (f"  ({e['failure_reason']})" if e["failure_reason"] else ""))
+
+
+@executions.command("describe")
+@click.argument("execution")
+@workspace_option
+def executions_describe(execution, workspace) -> None:
+    """Show an execution (ARN or ID) with its steps, as JSON."""
+    click.echo(json.dumps(_local_pipelines(workspace).describe_execution(execution), indent=2, default=str))
+
+
+@executions.command("logs")
+@click.argument("execution")
+@click.argument("step")
+@workspace_option
+def executions_logs(execution, step, workspace) -> None:
+    """Print the log of STEP in EXECUTION."""
+    from sagespec.diagnostics import UserError
+
+    found = next((s for s in _local_pipelines(workspace).describe_execution(execution)["steps"] if s["name"] == step), None)
+    if found is None or not found["log_path"]:
+        raise UserError("E6005", f"no log for step {step} in execution {execution}")
+    click.echo(open(found["log_path"], encoding="utf-8", errors="replace").read().rstrip())
 
 
 @cli.command("schema")

@@ -123,7 +123,7 @@ def test_missing_credentials_are_a_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(HOME=str(tmp_path), AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
                AWS_EC2_METADATA_DISABLED="true", SAGESPEC_WORKSPACE=str(tmp_path / "ws"))
-    done = subprocess.run([sys.executable, "-m", "sagespec", "start", "california-housing", "--region", "us-east-1"],
+    done = subprocess.run([sys.executable, "-m", "sagespec", "start", "california-housing", "--target", "aws", "--region", "us-east-1"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr.startswith("error[E6001]: no AWS credentials found"), done.stderr

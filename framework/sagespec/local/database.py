@@ -102,6 +102,68 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+MIGRATIONS.append(
+    # 2: pipelines, definition versions, executions and their steps, models, the notification outbox
+    """
+    CREATE TABLE pipelines (
+        name TEXT PRIMARY KEY,
+        arn TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        description TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE pipeline_definitions (
+        pipeline TEXT NOT NULL REFERENCES pipelines(name),
+        version INTEGER NOT NULL,
+        definition TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (pipeline, version)
+    );
+    CREATE TABLE executions (
+        arn TEXT PRIMARY KEY,
+        pipeline TEXT NOT NULL REFERENCES pipelines(name),
+        definition_version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        failure_reason TEXT,
+        retry_of TEXT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE TABLE execution_steps (
+        execution TEXT NOT NULL REFERENCES executions(arn),
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        properties TEXT NOT NULL DEFAULT '{}',
+        cache_key TEXT,
+        cached_from TEXT,
+        failure_reason TEXT,
+        log_path TEXT,
+        started_at TEXT,
+        ended_at TEXT,
+        PRIMARY KEY (execution, name)
+    );
+    CREATE INDEX execution_steps_by_cache_key ON execution_steps (cache_key, status);
+    CREATE TABLE models (
+        name TEXT PRIMARY KEY,
+        arn TEXT NOT NULL,
+        execution TEXT,
+        primary_container TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        execution TEXT,
+        step TEXT,
+        function_arn TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,1 @@
+"""The local executor: runs a pipeline *definition* (the JSON SageMaker would receive) on this machine."""

@@ -1,0 +1,120 @@
+"""Evaluating the expressions of a pipeline definition: Get, Std:Join, Std:JsonGet, conditions.
+
+    {"Get": "Parameters.X"}                      the execution's parameter value
+    {"Get": "Execution.PipelineExecutionId"}     an execution variable
+    {"Get": "Steps.S.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"}   a step property
+    {"Std:Join": {"On": "/", "Values": [...]}}   values joined as strings
+    {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.S.PropertyFiles.F"}, "Path": "a.b[0].c"}}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+
+
+class EvaluationError(Exception):
+    pass
+
+
+def path_tokens(path: str) -> list:
+    tokens, pos = [], 0
+    while pos < len(path):
+        m = _TOKEN.match(path, pos)
+        if not m:
+            raise EvaluationError(f"cannot read property path {path!r} at {path[pos:]!r}")
+        name, index, key1, key2 = m.groups()
+        tokens.append(int(index) if index is not None else (name if name is not None else (key1 if key1 is not None else key2)))
+        pos = m.end()
+    return tokens
+
+
+def walk(value, tokens: list, where: str):
+    for token in tokens:
+        try:
+            value = value[token]
+        except (KeyError, IndexError, TypeError):
+            raise EvaluationError(f"{where} has no {token!r}") from None
+    return value
+
+
+@dataclass
+class Context:
+    parameters: dict
+    execution: dict  # PipelineExecutionId, PipelineName, ...
+    steps: dict = field(default_factory=dict)  # step name -> properties (DescribeX-shaped, Outputs keyed by name)
+    read_property_file: object = None  # (step, file name) -> parsed JSON
+
+    def get(self, reference: str):
+        head, _, rest = reference.partition(".")
+        if head == "Parameters":
+            if rest not in self.parameters:
+                raise EvaluationError(f"unknown parameter {rest}")
+            return self.parameters[rest]
+        if head == "Execution":
+            if rest not in self.execution:
+                raise EvaluationError(f"unknown execution variable {rest}")
+            return self.execution[rest]
+        if head == "Steps":
+            tokens = path_tokens(rest)
+            step = tokens[0]
+            if step not in self.steps:
+                raise EvaluationError(f"step {step} has not run")
+            if len(tokens) >= 3 and tokens[1] == "PropertyFiles":
+                return {"step": step, "property_file": tokens[2]}
+            return walk(self.steps[step], tokens[1:], f"step {step}")
+        raise EvaluationError(f"cannot resolve {reference!r}")
+
+    def resolve(self, value):
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Get"}:
+            return self.get(value["Get"])
+        if set(value) == {"Std:Join"}:
+            join = value["Std:Join"]
+            return str(join.get("On", "")).join(_text(self.resolve(v)) for v in join["Values"])
+        if set(value) == {"Std:JsonGet"}:
+            spec = value["Std:JsonGet"]
+            target = self.resolve(spec["PropertyFile"])
+            document = self.read_property_file(target["step"], target["property_file"])
+            return walk(document, path_tokens(spec["Path"]), f"property file {target['property_file']}")
+        return {k: self.resolve(v) for k, v in value.items()}
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+_COMPARE = {
+    "Equals": lambda a, b: a == b,
+    "GreaterThan": lambda a, b: a > b,
+    "GreaterThanOrEqualTo": lambda a, b: a >= b,
+    "LessThan": lambda a, b: a < b,
+    "LessThanOrEqualTo": lambda a, b: a <= b,
+}
+
+
+def condition_holds(condition: dict, ctx: Context) -> bool:
+    kind = condition["Type"]
+    if kind in _COMPARE:
+        left, right = ctx.resolve(condition["LeftValue"]), ctx.resolve(condition["RightValue"])
+        if kind != "Equals":
+            left, right = float(left), float(right)
+        return _COMPARE[kind](left, right)
+    if kind == "Not":
+        return not condition_holds(condition["Expression"], ctx)
+    if kind == "Or":
+        return any(condition_holds(c, ctx) for c in condition["Conditions"])
+    if kind == "In":
+        value = ctx.resolve(condition["QueryValue"])
+        return value in [ctx.resolve(v) for v in condition["Values"]]
+    raise EvaluationError(f"unsupported condition type {kind}")

@@ -1,0 +1,231 @@
+"""One handler per definition step type: Processing, Training, Condition, RegisterModel, Model, Fail, Lambda.
+
+A handler receives the step's JSON and a StepRun (resolver, work folder, object store, log) and
+returns the step's properties, shaped like SageMaker's Describe* responses so `Get` paths work.
+Scripts run with this environment's interpreter; container paths are mapped to work folders and
+announced through the variables the scripts read (SM_CHANNEL_*, SM_MODEL_DIR, SM_PROCESSING_*).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from sagespec.executor.expressions import Context
+
+HANDLERS: dict[str, Callable] = {}
+
+
+def handler(step_type: str):
+    def register(fn):
+        HANDLERS[step_type] = fn
+        return fn
+    return register
+
+
+class StepFailed(Exception):
+    pass
+
+
+class ExecutionFailed(Exception):
+    """A Fail step: the execution ends Failed with this message."""
+
+
+@dataclass
+class StepRun:
+    execution_id: str
+    execution_arn: str
+    region: str
+    role_arn: str
+    ctx: Context
+    work: Path
+    store: object  # ObjectStore
+    conn: object  # sqlite3 connection of this thread
+    log_path: Path
+
+    @property
+    def job_name(self) -> str:
+        return f"pipelines-{self.execution_id}-{self.work.name}"[:63]
+
+    def log(self, text: str) -> None:
+        with open(self.log_path, "a", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+
+    def run_script(self, argv: list[str], env: dict, cwd: Path) -> None:
+        self.log(f"$ {' '.join(argv)}")
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            done = subprocess.run(argv, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            tail = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-8:]
+            raise StepFailed(f"{Path(argv[1]).name} exited with status {done.returncode}: " + " | ".join(tail))
+
+    def upload_folder(self, folder: Path, prefix: str) -> int:
+        count = 0
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            self.store.put(f"{prefix.rstrip('/')}/{path.relative_to(folder).as_posix()}", path.read_bytes())
+            count += 1
+        return count
+
+
+def _env_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+@handler("Processing")
+def processing(step: dict, run: StepRun) -> dict:
+    args = run.ctx.resolve(step["Arguments"])
+    mapping: list[tuple[str, Path]] = []
+    env: dict[str, str] = dict(args.get("Environment") or {})
+    for item in args.get("ProcessingInputs", []):
+        local = run.work / "input" / item["InputName"]
+        local.mkdir(parents=True, exist_ok=True)
+        run.store.download(item["S3Input"]["S3Uri"], local)
+        mapping.append((item["S3Input"]["LocalPath"], local))
+        env[f"SM_PROCESSING_INPUT_{_env_name(item['InputName'])}"] = str(local)
+    outputs = {}
+    for item in args.get("ProcessingOutputConfig", {}).get("Outputs", []):
+        local = run.work / "output" / item["OutputName"]
+        local.mkdir(parents=True, exist_ok=True)
+        mapping.append((item["S3Output"]["LocalPath"], local))
+        env[f"SM_PROCESSING_OUTPUT_{_env_name(item['OutputName'])}"] = str(local)
+        outputs[item["OutputName"]] = item
+    app = args["AppSpecification"]
+    entry = list(app.get("ContainerEntrypoint") or [])
+    if len(entry) < 2 or not entry[0].startswith("python"):
+        raise StepFailed(f"only Python entry points run locally, got {entry}")
+    script = entry[1]
+    for container, local in sorted(mapping, key=lambda m: -len(m[0])):
+        if script.startswith(container.rstrip("/") + "/"):
+            script = str(local / script[len(container.rstrip("/")) + 1:])
+            break
+    run.run_script([sys.executable, script, *[str(a) for a in app.get("ContainerArguments", [])], *entry[2:]], env, run.work)
+    for name, item in outputs.items():
+        run.upload_folder(run.work / "output" / name, item["S3Output"]["S3Uri"])
+    return {"ProcessingJobName": run.job_name, "ProcessingJobStatus": "Completed",
+            "ProcessingOutputConfig": {"Outputs": outputs}, "ProcessingInputs": args.get("ProcessingInputs", [])}
+
+
+def _hyperparameter(value):
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
+@handler("Training")
+def training(step: dict, run: StepRun) -> dict:
+    """Like the SageMaker training toolkit: unpack the code, run the program with --name value."""
+    args = run.ctx.resolve(step["Arguments"])
+    hps = {k: _hyperparameter(v) for k, v in (args.get("HyperParameters") or {}).items()}
+    code = run.work / "code"
+    code.mkdir(parents=True, exist_ok=True)
+    archive = run.work / "sourcedir.tar.gz"
+    archive.write_bytes(run.store.get(hps["sagemaker_submit_directory"]))
+    with tarfile.open(archive, "r:gz") as tar:
+        tar.extractall(code, filter="data")
+    channels = []
+    env = {}
+    for channel in args.get("InputDataConfig", []):
+        name = channel["ChannelName"]
+        local = run.work / "data" / name
+        local.mkdir(parents=True, exist_ok=True)
+        run.store.download(channel["DataSource"]["S3DataSource"]["S3Uri"], local)
+        env[f"SM_CHANNEL_{_env_name(name)}"] = str(local)
+        channels.append(name)
+    model_dir, output_dir = run.work / "model", run.work / "output" / "data"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    user = {k: v for k, v in hps.items() if not k.startswith("sagemaker_")}
+    env.update({"SM_MODEL_DIR": str(model_dir), "SM_OUTPUT_DATA_DIR": str(output_dir), "SM_CHANNELS": json.dumps(channels),
+                "SM_HPS": json.dumps(user), "SM_CURRENT_HOST": "algo-1", "SM_HOSTS": json.dumps(["algo-1"]),
+                "SM_USER_ENTRY_POINT": str(hps["sagemaker_program"]), **{f"SM_HP_{_env_name(k)}": str(v) for k, v in user.items()},
+                **(args.get("Environment") or {})})
+    argv = [sys.executable, str(code / hps["sagemaker_program"])]
+    for name, value in user.items():
+        argv += [f"--{name}", value if isinstance(value, str) else json.dumps(value)]
+    run.run_script(argv, env, code)
+    base = f"{args['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{run.job_name}/output"
+    packed = run.work / "model.tar.gz"
+    with tarfile.open(packed, "w:gz") as tar:
+        for path in sorted(model_dir.iterdir()):
+            tar.add(path, arcname=path.name)
+    run.store.put(f"{base}/model.tar.gz", packed.read_bytes())
+    return {"TrainingJobName": run.job_name, "TrainingJobStatus": "Completed",
+            "ModelArtifacts": {"S3ModelArtifacts": f"{base}/model.tar.gz"}, "HyperParameters": args.get("HyperParameters", {}),
+            "OutputDataConfig": args["OutputDataConfig"]}
+
+
+@handler("RegisterModel")
+def register_model(step: dict, run: StepRun) -> dict:
+    """Into the local registry as the pipeline's role, through the group's resource policy."""
+    from sagespec.iam import Principal
+    from sagespec.registry import LineageEntry
+    from sagespec.registry.local import LocalRegistry
+
+    args = run.ctx.resolve(step["Arguments"])
+    role = run.role_arn
+    registry = LocalRegistry(run.conn, Principal(role.split(":")[4], role), run.region)
+    lineage = []
+    for name, value in run.ctx.parameters.items():
+        if isinstance(value, str) and value.startswith("s3://") and run.store.exists(value):
+            lineage.append(LineageEntry("dataset", value, run.store.sha256(value), {"parameter": name}))
+    raw = json.dumps(step["Arguments"])
+    for training_step in sorted(set(re.findall(r'"Steps\.([A-Za-z0-9_-]+)\.ModelArtifacts', raw))):
+        props = run.ctx.steps.get(training_step, {})
+        code = _hyperparameter(props.get("HyperParameters", {}).get("sagemaker_submit_directory", "null"))
+        if isinstance(code, str) and run.store.exists(code):
+            lineage.append(LineageEntry("code", code, run.store.sha256(code)))
+        lineage.append(LineageEntry("execution", run.execution_arn))
+        lineage.append(LineageEntry("training_job", props.get("TrainingJobName"), None, {"step": training_step}))
+    for container in args["InferenceSpecification"].get("Containers", []):
+        uri = container.get("ModelDataUrl")
+        lineage.append(LineageEntry("model", uri, run.store.sha256(uri) if uri and run.store.exists(uri) else None))
+    statistics = ((args.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
+    if statistics.get("S3Uri") and run.store.exists(statistics["S3Uri"]):
+        report = json.loads(run.store.get(statistics["S3Uri"]))
+        metrics = {k: v.get("value") for k, v in report.get("regression_metrics", {}).items()}
+        lineage.append(LineageEntry("metrics", statistics["S3Uri"], run.store.sha256(statistics["S3Uri"]), metrics))
+    package = registry.register(args["ModelPackageGroupName"], args["InferenceSpecification"],
+                                args.get("ModelApprovalStatus", "PendingManualApproval"), args.get("ModelMetrics"),
+                                args.get("CustomerMetadataProperties"), args.get("ModelPackageDescription"), lineage)
+    return {"ModelPackageArn": package.arn, "ModelPackageVersion": package.version,
+            "ModelApprovalStatus": package.status, "ModelPackageGroupName": package.group_name}
+
+
+@handler("Model")
+def create_model(step: dict, run: StepRun) -> dict:
+    from sagespec.local.database import now, transaction
+
+    args = run.ctx.resolve(step["Arguments"])
+    account = run.role_arn.split(":")[4]
+    name = run.job_name
+    arn = f"arn:aws:sagemaker:{run.region}:{account}:model/{name}"
+    with transaction(run.conn):
+        run.conn.execute("INSERT OR REPLACE INTO models (name, arn, execution, primary_container, created_at) VALUES (?, ?, ?, ?, ?)",
+                         (name, arn, run.execution_arn, json.dumps(args.get("PrimaryContainer", {})), now()))
+    return {"ModelName": name, "ModelArn": arn, "PrimaryContainer": args.get("PrimaryContainer", {})}
+
+
+@handler("Lambda")
+def lambda_step(step: dict, run: StepRun) -> dict:
+    """No Lambda runs locally: the event it would receive goes to the outbox (`sagespec executions describe`)."""
+    from sagespec.local.database import now, transaction
+
+    payload = run.ctx.resolve(step.get("Arguments", {}))
+    with transaction(run.conn):
+        run.conn.execute("INSERT INTO outbox (execution, step, function_arn, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+                         (run.execution_arn, step["Name"], step["FunctionArn"], json.dumps(payload), now()))
+    run.log(f"notification to {step['FunctionArn']}: {json.dumps(payload)}")
+    return {"OutputParameters": {o["OutputName"]: "queued" for o in step.get("OutputParameters", [])}}
+
+
+@handler("Fail")
+def fail(step: dict, run: StepRun) -> dict:
+    raise ExecutionFailed(str(run.ctx.resolve(step.get("Arguments", {}).get("ErrorMessage", "Fail step reached"))))

@@ -1,0 +1,76 @@
+"""`sagespec run` end to end on a slice of the data: both condition branches, a broken script, outputs."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, run_cli
+
+GROUP = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of the project whose preprocess step uses the first 1,500 rows (fast, same code path)."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("pyproject.toml", "pipelines", "training_code"):
+        source = ROOT / name
+        shutil.copytree(source, copy / name) if source.is_dir() else shutil.copy(source, copy / name)
+    template = copy / "pipelines" / "templates" / "tf_regression.yaml"
+    template.write_text(template.read_text().replace('arguments: ["--seed", "{{ split_seed }}"]',
+                                                     'arguments: ["--seed", "{{ split_seed }}", "--max-rows", "1500"]'))
+    return copy
+
+
+def sagespec(project, *args):
+    return run_cli(*args, cwd=project, env={"SAGESPEC_WORKSPACE": str(project / ".ws")}, timeout=900)
+
+
+@pytest.mark.slow
+def test_true_branch_registers_and_false_branch_fails_without_registering(project):
+    passed = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3",
+                      "--param", "AccuracyMseThreshold=100")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "seeded s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz" in passed.stdout
+    assert "condition CheckMseThreshold: true" in passed.stdout
+    assert "registered arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/1 (PendingManualApproval)" in passed.stdout
+
+    failed = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3",
+                      "--param", "AccuracyMseThreshold=0.0001")
+    assert failed.returncode == 1
+    assert "condition CheckMseThreshold: false" in failed.stdout
+    assert "[!!] FailMseTooHigh" in failed.stdout and "Test MSE is above the threshold 0.0001" in failed.stderr
+    assert "notification for arn:aws:lambda:us-east-1:111111111111:function:sagespec-notify-team" in failed.stdout
+    assert "RegisterModel" not in failed.stdout
+    listed = sagespec(project, "models", "list", GROUP, "--as", "deployment", "--output", "json")
+    assert [p["version"] for p in json.loads(listed.stdout)] == [1]  # the failed run registered nothing
+
+    lineage = json.loads(sagespec(project, "models", "lineage", f"{GROUP.replace('-group', '')}/1", "--as", "deployment",
+                                  "--output", "json").stdout)["lineage"]
+    assert [e["kind"] for e in lineage] == ["dataset", "code", "execution", "training_job", "model", "metrics"]
+    assert lineage[0]["sha256"] == "5832a120de7c5d09c86e4cf06df2a3027d7db0f2a9f6088244b70ffe86a412bf"
+    assert set(lineage[-1]["detail"]) == {"mse", "rmse", "mae", "r2"}
+    executions = sagespec(project, "executions", "list").stdout.splitlines()
+    assert len(executions) == 2 and "Failed" in executions[0] and "Succeeded" in executions[1]
+
+
+@pytest.mark.slow
+def test_a_broken_script_fails_its_step_with_the_log_shown(project):
+    script = project / "training_code" / "evaluate.py"
+    script.write_text(script.read_text().replace("def main(argv=None) -> int:", "def main(argv=None) -> int:\n    raise RuntimeError('evaluation broke')"))
+    done = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2")
+    assert done.returncode == 1
+    assert "[!!] EvaluateModel" in done.stdout and "--- log of EvaluateModel" in done.stdout
+    assert "RuntimeError: evaluation broke" in done.stdout
+    assert "[--] CheckMseThreshold" in done.stdout and "NotStarted" in done.stdout  # dependants never started
+    execution = sagespec(project, "executions", "list").stdout.split()[2]
+    log = sagespec(project, "executions", "logs", execution, "EvaluateModel")
+    assert "RuntimeError: evaluation broke" in log.stdout
+
+
+def test_start_of_an_unknown_local_pipeline(tmp_path):
+    done = run_cli("start", "nothing-here", "--target", "local", env={"SAGESPEC_WORKSPACE": str(tmp_path)})
+    assert done.returncode == 1 and "error[E6005]: pipeline nothing-here does not exist in the local control plane" in done.stderr
