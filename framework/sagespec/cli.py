@@ -353,16 +353,18 @@ def upsert(spec, role, target, profile, region, assume_role, project_dir, worksp
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a pipeline parameter (repeatable).")
 @click.option("--wait", is_flag=True, help="Wait until the execution finishes; exit 1 unless it succeeded (local runs always wait).")
 @click.option("--display-name", default=None, help="Execution display name.")
+@click.option("--retry", default=None, metavar="EXECUTION",
+              help="Local: run a failed execution again, reusing the steps that succeeded (after a fix and an upsert).")
 @target_option
 @workspace_option
 @with_aws_options
-def start(name, params, wait, display_name, target, workspace, profile, region, assume_role) -> None:
+def start(name, params, wait, display_name, retry, target, workspace, profile, region, assume_role) -> None:
     """Start an execution of the pipeline NAME (SageMaker, or the local control plane)."""
     from sagespec import aws
     from sagespec.aws import pipelines
 
     if _default_target(target, profile) == "local":
-        _run_local(_local_pipelines(workspace), name, _parse_params(params))
+        _run_local(_local_pipelines(workspace), name, _parse_params(params), retry)
         return
 
     session = aws.session(profile, region, assume_role)
@@ -660,22 +662,14 @@ def accounts_apply(dry_run, target, assume_role_name, workspace, accounts_file) 
     click.echo(f"{len(pending)} of {len(changes)} {verb}" if changes else "nothing to do")
 
 
-def _run_local(local, name: str, overrides: dict) -> None:
-    import time
-
+def _run_local(local, name: str, overrides: dict, retry: str | None = None) -> None:
     from sagespec.diagnostics import UserError
+    from sagespec.executor.progress import LineProgress, LiveProgress
 
-    marks = {"Executing": "..", "Succeeded": "ok", "Failed": "!!", "NotStarted": "--"}
-    clock = {}
-
-    def show(event):
-        if event.status == "Executing":
-            clock[event.step] = time.monotonic()
-        elapsed = f" {time.monotonic() - clock[event.step]:6.1f}s" if event.step in clock and event.status != "Executing" else "        "
-        click.echo(f"  [{marks.get(event.status, '  ')}] {event.step:<28} {event.status:<11}{elapsed}  {event.detail}".rstrip())
-
+    progress = LiveProgress(f"pipeline {name} (local)") if sys.stdout.isatty() else LineProgress()
     click.echo(f"running pipeline {name} locally")
-    result = local.start(name, overrides, show)
+    with progress:
+        result = local.start(name, overrides, progress, retry)
     click.echo(f"execution {result['arn']}: {result['status']}")
     for step in result["steps"]:
         if step["status"] == "Failed" and step["log_path"]:
@@ -683,7 +677,11 @@ def _run_local(local, name: str, overrides: dict) -> None:
             lines = open(step["log_path"], encoding="utf-8", errors="replace").read().splitlines()
             click.echo("\n".join("    " + line for line in lines[-15:]))
         if step["type"] == "Condition":
-            click.echo(f"condition {step['name']}: {str(step['properties'].get('Outcome')).lower()}")
+            symbols = {"LessThanOrEqualTo": "<=", "LessThan": "<", "GreaterThan": ">", "GreaterThanOrEqualTo": ">=", "Equals": "=="}
+            compared = "; ".join(f"{e['Left']} {e['LeftValue']:.4g} {symbols.get(e['Type'], e['Type'])} {e['RightValue']}"
+                                 if isinstance(e["LeftValue"], (int, float)) else f"{e['Left']} {e['LeftValue']}"
+                                 for e in step["properties"].get("Evaluated", []))
+            click.echo(f"condition {step['name']}: {str(step['properties'].get('Outcome')).lower()}" + (f" ({compared})" if compared else ""))
         if step["type"] == "RegisterModel" and step["status"] == "Succeeded":
             props = step["properties"]
             click.echo(f"registered {props['ModelPackageArn']} ({props['ModelApprovalStatus']})")

@@ -1,6 +1,7 @@
 """`sagespec run` end to end on a slice of the data: both condition branches, a broken script, outputs."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -74,3 +75,39 @@ def test_a_broken_script_fails_its_step_with_the_log_shown(project):
 def test_start_of_an_unknown_local_pipeline(tmp_path):
     done = run_cli("start", "nothing-here", "--target", "local", env={"SAGESPEC_WORKSPACE": str(tmp_path)})
     assert done.returncode == 1 and "error[E6005]: pipeline nothing-here does not exist in the local control plane" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_second_run_reuses_cached_steps_and_registers_version_two(project):
+    first = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100")
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100")
+    assert second.returncode == 0, second.stdout + second.stderr
+    for step in ("PreprocessData", "TrainModel", "EvaluateModel"):
+        assert f"[ok] {step}" in second.stdout and "cache hit" in second.stdout.split(f"[ok] {step}")[1].splitlines()[0]
+    assert "model-package/california-housing/2 (PendingManualApproval)" in second.stdout
+    # a changed hyperparameter parameter is a changed argument: training runs again, preprocessing does not
+    third = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3", "--param", "AccuracyMseThreshold=100")
+    assert "cache hit" in third.stdout.split("[ok] PreprocessData")[1].splitlines()[0]
+    assert "cache hit" not in third.stdout.split("[ok] TrainModel")[1].splitlines()[0]
+
+
+@pytest.mark.slow
+def test_retry_resumes_from_the_failed_step_after_the_fix(project):
+    script = project / "training_code" / "evaluate.py"
+    good = script.read_text()
+    script.write_text(good.replace("def main(argv=None) -> int:", "def main(argv=None) -> int:\n    raise RuntimeError('evaluation broke')"))
+    failed = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100")
+    assert failed.returncode == 1
+    execution_arn = re.search(r"^execution (arn:\S+/execution/[0-9a-f]+): Failed$", failed.stdout, re.M).group(1)
+    script.write_text(good)
+    assert sagespec(project, "upsert", "pipelines/california_housing.yaml", "--target", "local").returncode == 0
+    retried = sagespec(project, "start", "california-housing", "--target", "local", "--retry", execution_arn)
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert "reused from the retried execution" in retried.stdout.split("[ok] PreprocessData")[1].splitlines()[0]
+    # evaluate.py sits in training_code/, the training step's source folder: its archive (and so the
+    # step's definition) changed with the fix, so training runs again, as it would on SageMaker.
+    assert "reused" not in retried.stdout.split("[ok] TrainModel")[1].splitlines()[0]
+    evaluate = retried.stdout.split("[ok] EvaluateModel")[1].splitlines()[0]
+    assert "reused" not in evaluate and "cache hit" not in evaluate
+    assert "model-package/california-housing/1 (PendingManualApproval)" in retried.stdout

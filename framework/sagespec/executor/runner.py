@@ -84,21 +84,42 @@ class LocalPipelines:
         return True
 
     # -- executions ------------------------------------------------------------------------
-    def start(self, name: str, overrides: dict[str, str], on_event: Callable[[StepEvent], None] | None = None) -> dict:
+    def start(self, name: str, overrides: dict[str, str], on_event: Callable[[StepEvent], None] | None = None,
+              retry: str | None = None) -> dict:
+        """Run an execution. With `retry`, the steps that succeeded in that execution (and whose
+        definition is unchanged) are reused and the rest run again, with its parameters."""
         from sagespec.aws.pipelines import typed_overrides
 
         pipeline, definition, version = self.pipeline(name)
         parameters = {p["Name"]: p.get("DefaultValue") for p in definition.get("Parameters", [])}
         kinds = {p["Name"]: p["Type"] for p in definition.get("Parameters", [])}
+        reuse: dict[str, tuple[dict, str]] = {}
+        retry_arn = None
+        if retry:
+            previous = self.describe_execution(retry)
+            retry_arn = previous["arn"]
+            if previous["pipeline"] != name:
+                raise UserError("E6012", f"execution {retry} belongs to pipeline {previous['pipeline']}, not {name}", exit_code=2)
+            if previous["status"] == "Succeeded":
+                raise UserError("E6012", f"execution {retry} succeeded; there is nothing to retry")
+            parameters.update({k: v for k, v in previous["parameters"].items() if k in parameters})
+            old = self.conn.execute("SELECT definition FROM pipeline_definitions WHERE pipeline = ? AND version = ?",
+                                    (name, previous["definition_version"])).fetchone()
+            old_steps = _all_steps(json.loads(old["definition"]))
+            new_steps = _all_steps(definition)
+            for step in previous["steps"]:
+                same = json.dumps(old_steps.get(step["name"]), sort_keys=True) == json.dumps(new_steps.get(step["name"]), sort_keys=True)
+                if step["status"] == "Succeeded" and same and step["type"] != "Condition":
+                    reuse[step["name"]] = (step["properties"], step["cached_from"] or retry_arn)
         for item in typed_overrides(definition, overrides, name):
             parameters[item["Name"]] = _typed(kinds[item["Name"]], item["Value"])
         execution_id = secrets.token_hex(6)
         arn = f"{pipeline['arn']}/execution/{execution_id}"
         started = now()
         with transaction(self.conn):
-            self.conn.execute("INSERT INTO executions (arn, pipeline, definition_version, status, parameters, started_at)"
-                              " VALUES (?, ?, ?, 'Executing', ?, ?)", (arn, name, version, json.dumps(parameters), started))
-        execution = _Execution(self, pipeline, definition, parameters, execution_id, arn, started, on_event or (lambda e: None))
+            self.conn.execute("INSERT INTO executions (arn, pipeline, definition_version, status, parameters, retry_of, started_at)"
+                              " VALUES (?, ?, ?, 'Executing', ?, ?, ?)", (arn, name, version, json.dumps(parameters), retry_arn, started))
+        execution = _Execution(self, pipeline, definition, parameters, execution_id, arn, started, on_event or (lambda e: None), reuse)
         status, reason = execution.run()
         with transaction(self.conn):
             self.conn.execute("UPDATE executions SET status = ?, failure_reason = ?, ended_at = ? WHERE arn = ?",
@@ -121,13 +142,52 @@ class LocalPipelines:
         return [dict(r) for r in rows]
 
 
+def _input_uris(arguments: dict) -> list[str]:
+    """What a step reads (not where it writes): processing inputs, training channels, submitted code."""
+    uris = [i.get("S3Input", {}).get("S3Uri") for i in arguments.get("ProcessingInputs", [])]
+    uris += [c["DataSource"]["S3DataSource"]["S3Uri"] for c in arguments.get("InputDataConfig", [])]
+    code = (arguments.get("HyperParameters") or {}).get("sagemaker_submit_directory")
+    if isinstance(code, str):
+        uris.append(code.strip('"'))
+    return sorted({u for u in uris if isinstance(u, str) and u.startswith("s3://")})
+
+
+def _all_steps(definition: dict) -> dict[str, dict]:
+    found = {}
+
+    def walk_steps(steps):
+        for step in steps:
+            found[step["Name"]] = step
+            if step["Type"] == "Condition":
+                walk_steps(step["Arguments"].get("IfSteps", []) + step["Arguments"].get("ElseSteps", []))
+
+    walk_steps(definition.get("Steps", []))
+    return found
+
+
+_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def expire_after(text: str):
+    """An ISO 8601 duration as a timedelta (years as 365 days, months as 30, as SageMaker documents none finer)."""
+    from datetime import timedelta
+
+    m = _DURATION.fullmatch(text or "")
+    if not m:
+        return timedelta(days=30)
+    y, mo, w, d, h, mi, se = (int(g or 0) for g in m.groups())
+    return timedelta(days=365 * y + 30 * mo + 7 * w + d, hours=h, minutes=mi, seconds=se)
+
+
 def _typed(kind: str, value: str):
     return {"Integer": int, "Float": float, "Boolean": lambda v: v == "true"}.get(kind, str)(value)
 
 
 class _Execution:
-    def __init__(self, pipelines: LocalPipelines, pipeline, definition, parameters, execution_id, arn, started, on_event):
+    def __init__(self, pipelines: LocalPipelines, pipeline, definition, parameters, execution_id, arn, started, on_event,
+                 reuse: dict | None = None):
         self.p, self.definition, self.on_event = pipelines, definition, on_event
+        self.reuse = reuse or {}
         self.execution_id, self.arn = execution_id, arn
         self.role = pipeline["role_arn"]
         self.work = pipelines.workspace / "executions" / execution_id
@@ -140,6 +200,7 @@ class _Execution:
         self.branch_of: dict[str, str] = {}  # branch step -> condition step
         self._collect(definition.get("Steps", []), None)
         self.lock = threading.Lock()
+        self.cache_keys: dict[str, str] = {}
 
     def _collect(self, steps: list, condition: str | None) -> None:
         for step in steps:
@@ -179,7 +240,9 @@ class _Execution:
         with ThreadPoolExecutor(max_workers=2) as pool:
             running = {}
             while True:
-                if failure is None:
+                progressed = failure is None
+                while progressed:  # steps that finish at once (conditions, cache hits) free others
+                    progressed = False
                     for name in sorted(pending):
                         if name in running.values():
                             continue
@@ -187,14 +250,21 @@ class _Execution:
                             # Not on the branch the condition chose (or waiting for such a step).
                             pending.discard(name)
                             skipped.add(name)
+                            progressed = True
                             continue
                         if self.needs[name] <= done:
                             pending.discard(name)
+                            progressed = True
                             if self.steps[name]["Type"] == "Condition":
                                 failure = self._condition(name, skipped) or failure
                                 done.add(name)
                                 continue
+                            if self._reused(name):
+                                done.add(name)
+                                continue
                             running[pool.submit(self._run_step, name)] = name
+                    if failure is not None:
+                        break
                 if not running:
                     break
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -208,12 +278,75 @@ class _Execution:
         for name in sorted(pending):
             self.record(name, "NotStarted")
             self.on_event(StepEvent(name, "NotStarted"))
+        if pending and not failure:  # a guard: validation rules out cycles, so this is a bug to see
+            failure = f"steps could not be scheduled: {', '.join(sorted(pending))}"
         return ("Failed", failure) if failure else ("Succeeded", None)
+
+    def _reused(self, name: str) -> bool:
+        """A step taken over from the execution being retried, or from the step cache."""
+        origin = None
+        if name in self.reuse:
+            properties, origin = self.reuse[name]
+            how = "reused from the retried execution"
+        else:
+            hit = self._cache_hit(name)
+            if hit is None:
+                return False
+            properties, origin = hit
+            how = "cache hit"
+        with self.lock:
+            self.ctx.steps[name] = properties
+        stamp = now()
+        self.record(name, "Succeeded", properties=properties, cached_from=origin, started_at=stamp, ended_at=stamp,
+                    cache_key=self.cache_keys.get(name))
+        self.on_event(StepEvent(name, "Succeeded", f"{how}: {origin.rsplit('/', 1)[-1]}"))
+        return True
+
+    def cache_key(self, name: str) -> str | None:
+        """SageMaker's rule: same step type and resolved arguments (execution variables left as
+        names) -> same result. Stricter: the bytes of every input object count too."""
+        import hashlib
+
+        step = self.steps[name]
+        config = step.get("CacheConfig") or {}
+        if not config.get("Enabled"):
+            return None
+        symbolic = Context(self.ctx.parameters, {k: f"${{Execution.{k}}}" for k in self.ctx.execution},
+                           dict(self.ctx.steps), self.ctx.read_property_file)
+        try:
+            arguments = symbolic.resolve(step["Arguments"])
+        except EvaluationError:
+            return None
+        hashes = [(uri, self.p.store.sha256(uri)) for prefix in _input_uris(arguments) for uri in self.p.store.list(prefix)]
+        digest = hashlib.sha256(json.dumps([step["Type"], arguments, hashes], sort_keys=True).encode()).hexdigest()
+        self.cache_keys[name] = digest
+        return digest
+
+    def _cache_hit(self, name: str):
+        from datetime import datetime, timezone
+
+        key = self.cache_key(name)
+        if key is None:
+            return None
+        horizon = datetime.now(timezone.utc) - expire_after(self.steps[name]["CacheConfig"].get("ExpireAfter"))
+        row = self.p.conn.execute(
+            "SELECT properties, execution, cached_from FROM execution_steps WHERE cache_key = ? AND status = 'Succeeded'"
+            " AND ended_at >= ? AND execution != ? ORDER BY ended_at DESC LIMIT 1", (key, horizon.isoformat(), self.arn)).fetchone()
+        if row is None:
+            return None
+        return json.loads(row["properties"]), row["cached_from"] or row["execution"]
 
     def _condition(self, name: str, skipped: set[str]) -> str | None:
         step = self.steps[name]
         self.record(name, "Executing", started_at=now())
         try:
+            evaluated = []
+            for c in step["Arguments"]["Conditions"]:
+                if "LeftValue" in c:
+                    left = c["LeftValue"]
+                    label = left["Std:JsonGet"]["Path"] if isinstance(left, dict) and "Std:JsonGet" in left else "left"
+                    evaluated.append({"Type": c["Type"], "Left": label, "LeftValue": self.ctx.resolve(left),
+                                      "RightValue": self.ctx.resolve(c["RightValue"])})
             outcome = all(condition_holds(c, self.ctx) for c in step["Arguments"]["Conditions"])
         except (EvaluationError, KeyError, ValueError, TypeError) as exc:
             self.record(name, "Failed", failure_reason=str(exc), ended_at=now())
@@ -222,7 +355,7 @@ class _Execution:
         losing = "ElseSteps" if outcome else "IfSteps"
         skipped.update(s["Name"] for s in step["Arguments"].get(losing, []))
         self.ctx.steps[name] = {"Outcome": outcome}
-        self.record(name, "Succeeded", properties={"Outcome": outcome}, ended_at=now())
+        self.record(name, "Succeeded", properties={"Outcome": outcome, "Evaluated": evaluated}, ended_at=now())
         self.on_event(StepEvent(name, "Succeeded", f"outcome {str(outcome).lower()}: runs {'IfSteps' if outcome else 'ElseSteps'}"))
         return None
 
@@ -253,7 +386,7 @@ class _Execution:
             conn.close()
         with self.lock:
             self.ctx.steps[name] = properties
-        self.record(name, "Succeeded", properties=properties, ended_at=now())
+        self.record(name, "Succeeded", properties=properties, ended_at=now(), cache_key=self.cache_key(name))
         self.on_event(StepEvent(name, "Succeeded", _summary(properties)))
         return None
 

@@ -1,0 +1,70 @@
+"""How a local run shows itself: a live table on a terminal, one line per event elsewhere (CI logs)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+MARKS = {"Executing": "..", "Succeeded": "ok", "Failed": "!!", "NotStarted": "--"}
+STYLES = {"Executing": "yellow", "Succeeded": "green", "Failed": "bold red", "NotStarted": "dim"}
+
+
+class LineProgress:
+    def __init__(self):
+        self.started: dict[str, float] = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, event) -> None:
+        if event.status == "Executing":
+            self.started[event.step] = time.monotonic()
+        elapsed = (f" {time.monotonic() - self.started[event.step]:6.1f}s"
+                   if event.step in self.started and event.status != "Executing" else "        ")
+        click.echo(f"  [{MARKS.get(event.status, '  ')}] {event.step:<28} {event.status:<11}{elapsed}  {event.detail}".rstrip())
+
+
+class LiveProgress:
+    """A rich Live table: every step with its status and a ticking elapsed time."""
+
+    def __init__(self, title: str):
+        from rich.console import Console
+        from rich.live import Live
+
+        self.title = title
+        self.rows: dict[str, list] = {}  # step -> [status, started, ended, detail]
+        self.live = Live(self._table(), console=Console(), refresh_per_second=4, get_renderable=self._table)
+
+    def _table(self):
+        from rich import box
+        from rich.table import Table
+
+        table = Table(title=self.title, box=box.SIMPLE_HEAD, title_justify="left", header_style="bold")
+        for column in ("", "step", "status", "elapsed", "detail"):
+            table.add_column(column, overflow="fold")
+        now = time.monotonic()
+        for step, (status, started, ended, detail) in self.rows.items():
+            elapsed = f"{(ended or now) - started:.1f}s" if started else ""
+            style = STYLES.get(status, "")
+            table.add_row(MARKS.get(status, ""), step, f"[{style}]{status}[/{style}]" if style else status, elapsed, detail)
+        return table
+
+    def __enter__(self):
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.live.__exit__(*exc)
+
+    def __call__(self, event) -> None:
+        row = self.rows.setdefault(event.step, [event.status, None, None, ""])
+        now = time.monotonic()
+        if event.status == "Executing":
+            row[1] = now
+        elif row[1] is not None:
+            row[2] = now
+        row[0], row[3] = event.status, event.detail or row[3]
