@@ -707,7 +707,9 @@ def run(spec, params, project_dir, workspace) -> None:
     local = _local_pipelines(workspace)
     arn, version, new = local.upsert(compiled)
     click.echo(f"{'stored' if new else 'unchanged'} {arn} definition version {version}")
-    root = _load_valid(spec, project_dir).project_root if project_dir is None else Path(project_dir)
+    from sagespec.spec.project import find_project_root
+
+    root = Path(project_dir).resolve() if project_dir else find_project_root(spec)
     topology = load_topology(root)
     if topology.accounts:
         changed = [c for c in apply_local(topology, local.workspace) if c.changes]

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 def matrix_table(cells, show_all: bool = False) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    import shutil
-    import sys
+    from sagespec.console import console as make_console
 
-    width = None if sys.stdout.isatty() else max(shutil.get_terminal_size((160, 24)).columns, 160)
-    console = Console(highlight=False, width=width)
+    console = make_console()
     table = Table(box=box.SIMPLE_HEAD, header_style="bold")
     for column in ("actor", "action", "resource", "expected", "actual", ""):
         table.add_column(column, overflow="fold")

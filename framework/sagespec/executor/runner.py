@@ -386,7 +386,8 @@ class _Execution:
             conn.close()
         with self.lock:
             self.ctx.steps[name] = properties
-        self.record(name, "Succeeded", properties=properties, ended_at=now(), cache_key=self.cache_key(name))
+        # The key was computed by the cache lookup before the step ran (None when caching is off).
+        self.record(name, "Succeeded", properties=properties, ended_at=now(), cache_key=self.cache_keys.get(name))
         self.on_event(StepEvent(name, "Succeeded", _summary(properties)))
         return None
 

@@ -22,14 +22,9 @@ def to_json(value) -> str:
 
 
 def _console():
-    import shutil
-    import sys
+    from sagespec.console import console
 
-    from rich.console import Console
-
-    # Off a terminal (pipes, CI logs) rich assumes 80 columns and folds every ARN; use a wide page.
-    width = None if sys.stdout.isatty() else max(shutil.get_terminal_size((160, 24)).columns, 160)
-    return Console(highlight=False, soft_wrap=True, width=width)
+    return console()
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]):

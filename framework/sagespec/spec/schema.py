@@ -112,16 +112,8 @@ def _has(node, part) -> bool:
     return part in node if isinstance(node, dict) else isinstance(part, int) and 0 <= part < len(node)
 
 
-def _resolve(schema: dict, name: str = PIPELINE_SCHEMA) -> dict:
-    ref = schema.get("$ref", "")
-    if ref.startswith("#/$defs/"):
-        target = load_schema(name)["$defs"].get(ref[len("#/$defs/") :], {})
-        return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-    return schema
-
-
 def _schema_label(schema: dict) -> str:
-    schema = _resolve(schema)
+    # Error subschemas come from the $ref-inlined schema (see inline_references): no $ref to follow.
     if schema.get("title"):
         return schema["title"]
     kind = schema.get("type")
@@ -222,7 +214,6 @@ def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
 
 
 def _alternative(schema: dict) -> str:
-    schema = _resolve(schema)
     label = _schema_label(schema)
     example = schema.get("description", "")
     if "e.g." in example:
