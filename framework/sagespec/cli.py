@@ -451,7 +451,7 @@ def models_create_group(name, description, as_, target, output, region, workspac
 def models_register(group, model_data, image, content_types, response_types, metrics_uri, status, description, metadata,
                     as_, target, output, region, workspace) -> None:
     """Register a model version by hand (pipelines register through their register_model step)."""
-    from sagespec.registry import LineageEntry, present
+    from sagespec.registry import LineageEntry
 
     registry = _registry(as_, target, region, workspace)
     region_name = getattr(registry, "region", None) or region or "us-east-1"
@@ -584,7 +584,6 @@ def accounts() -> None:
 @accounts_file_option
 def accounts_render(output_format, output_dir, accounts_file) -> None:
     """Render every account's policies from the topology."""
-    from dataclasses import asdict
     from pathlib import Path
 
     from sagespec.crossaccount import cloudformation

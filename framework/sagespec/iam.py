@@ -71,7 +71,7 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _statements(policy) -> list[dict]:
+def statements(policy) -> list[dict]:
     if policy is None:
         return []
     if isinstance(policy, str):
@@ -172,7 +172,7 @@ def _scan(policies, request: Request, resource_policy: bool) -> tuple[str | None
     """('Deny'|'Allow'|None, deciding statement id) over a list of policies."""
     allowed_by = None
     for policy in policies:
-        for index, statement in enumerate(_statements(policy)):
+        for index, statement in enumerate(statements(policy)):
             applies = _applies(statement, request, resource_policy)
             sid = statement.get("Sid") or f"#{index}"
             effect = statement.get("Effect")

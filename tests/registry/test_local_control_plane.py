@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA_SCIENCE, DEPLOYMENT, INFERENCE, SHARED
+from conftest import DEPLOYMENT, INFERENCE, SHARED
 from sagespec.diagnostics import UserError
 from sagespec.local import database
 from sagespec.local.database import connect

@@ -63,7 +63,6 @@ def test_preprocess_writes_splits_in_the_feature_layout(pipeline_run):
         path = w / split / f"{split}.csv"
         assert path.read_text().splitlines()[0] == f"MedHouseVal,{FEATURES}"
         assert rows(path).shape == (count, 9)
-    train = rows(w / "train" / "train.csv")
     first_raw = [-122.23, 37.88, 41.0, 880.0, 129.0, 322.0, 126.0, 8.3252, 452600.0]  # line 1 of cal_housing.data
     everything = np.vstack([rows(w / s / f"{s}.csv") for s in ("train", "validation", "test")])
     expected = [first_raw[8] / 100000, first_raw[7], first_raw[2], first_raw[3] / first_raw[6], first_raw[4] / first_raw[6],

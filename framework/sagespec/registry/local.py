@@ -15,7 +15,7 @@ import sqlite3
 import uuid
 
 from sagespec.diagnostics import UserError
-from sagespec.iam import Principal, Request, evaluate
+from sagespec.iam import Principal, Request, evaluate, statements
 from sagespec.local.database import now, transaction
 from sagespec.registry import (STATE_CHANGE, AccessDenied, ApprovalChange, LineageEntry, ModelPackage,
                                ModelPackageGroup, NotFound, check_status, package_arn_parts)
@@ -194,11 +194,9 @@ class LocalRegistry:
         return self._policy(row["arn"])
 
     def put_policy(self, group: str, policy: dict) -> None:
-        from sagespec.iam import _statements
-
         row = self._group_row(group)
         self._authorize("sagemaker:PutModelPackageGroupPolicy", row["arn"], row)
-        if not isinstance(policy, dict) or not _statements(policy):
+        if not isinstance(policy, dict) or not statements(policy):
             raise UserError("E6004", "a resource policy needs a Statement list", exit_code=2)
         with transaction(self.conn):
             self.conn.execute("INSERT INTO policies (resource_arn, document, updated_at, updated_by) VALUES (?, ?, ?, ?)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from sagespec.aws import aws_errors
-from sagespec.registry import (ApprovalChange, LineageEntry, ModelPackage, ModelPackageGroup, NotFound, check_status,
+from sagespec.registry import (ApprovalChange, LineageEntry, ModelPackage, ModelPackageGroup, check_status,
                                package_arn_parts)
 
 LINEAGE_PREFIX = "sagespec:lineage:"

@@ -111,7 +111,7 @@ class _Renderer:
         self.diagnostics.append(Diagnostic(code, message, span, path, hint))
 
 
-def _params(use: dict, header: dict, spec: Document, via_span: Span, project_root: Path) -> tuple[dict, list[Diagnostic]]:
+def _params(use: dict, header: dict, spec: Document, project_root: Path) -> tuple[dict, list[Diagnostic]]:
     declared = header.get("params") or {}
     given = use.get("params") or {}
     found: list[Diagnostic] = []
@@ -182,7 +182,7 @@ def render(spec: Document, project_root: Path) -> tuple[Document | None, list[Di
         return None, found + [Diagnostic("E1008", "a template's spec cannot use another template",
                                          replace(template.source.span(nested, key=True), via=via), nested,
                                          hint="copy what you need into this template, or pass values as params")]
-    context, param_errors = _params(use, template.data["template"], spec, use_span, project_root)
+    context, param_errors = _params(use, template.data["template"], spec, project_root)
     if param_errors:
         return None, found + param_errors
     renderer = _Renderer(context, via)
