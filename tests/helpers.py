@@ -27,3 +27,27 @@ def fake_aws_credentials(monkeypatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def fast_project_copy(tmp_path: Path) -> Path:
+    """A copy of the project whose preprocess step uses the first 1,500 rows (fast, same code path)."""
+    import shutil
+
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("pyproject.toml", "pipelines", "training_code"):
+        source = ROOT / name
+        shutil.copytree(source, copy / name) if source.is_dir() else shutil.copy(source, copy / name)
+    template = copy / "pipelines" / "templates" / "tf_regression.yaml"
+    template.write_text(template.read_text().replace('arguments: ["--seed", "{{ split_seed }}"]',
+                                                     'arguments: ["--seed", "{{ split_seed }}", "--max-rows", "1500"]'))
+    return copy
+
+
+def assumed_session(sts, account_id: str, role: str = "admin"):
+    """A boto3 session in `account_id` (moto keeps each account's resources apart), via sts:AssumeRole."""
+    import boto3
+
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{role}", RoleSessionName="sagespec-test")["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name="us-east-1")

@@ -661,6 +661,272 @@ def accounts_apply(dry_run, target, assume_role_name, workspace, accounts_file) 
     click.echo(f"{len(pending)} of {len(changes)} {verb}" if changes else "nothing to do")
 
 
+# ---- promotion: deployment account -> workload accounts ------------------------------------
+
+def promotion_options(fn):
+    options = [
+        click.option("--as", "as_", default=None, metavar="WHO",
+                     help="Who records stages and deployments in the registry. Local: a topology name (default deployment); "
+                          "aws: a profile (default: the standard credential chain)."),
+        click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True),
+        click.option("--region", default=None, help="Region (default: the accounts file's)."),
+        click.option("--assume-role-name", default=None, metavar="NAME",
+                     help="aws: reach workload accounts by assuming this role in them (default: their profile or assume_role)."),
+        workspace_option,
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _backends(target, as_, region, workspace, assume_role_name):
+    from sagespec.promotion.backends import open_backends
+
+    # Locally promotion acts as the topology's deployment account; in AWS as the credentials at hand
+    # (a CI role in the deployment account), unless --as names a profile.
+    return open_backends(target, as_ or ("deployment" if target == "local" else None), workspace, region, assume_role_name)
+
+
+def _gate(plan, yes: bool) -> None:
+    """The manual gate before prod: an interactive confirmation, or --yes from a pipeline that gated already."""
+    from sagespec.diagnostics import UserError
+
+    if plan.stage != "prod" or yes:
+        return
+    if not sys.stdin.isatty():
+        raise UserError("E7007", "changing prod needs a confirmation and there is no terminal to ask on",
+                        hint="pass --yes where an approval step already gated the change (CI)", exit_code=EXIT_USAGE)
+    click.confirm(f"{plan.action} version {plan.package.version} in prod?", abort=True)
+
+
+def _carry_out(promoter, plan, yes: bool) -> None:
+    from sagespec.promotion import present
+
+    present.plan(plan)
+    if plan.unchanged:
+        click.echo(f"{plan.endpoint} already serves {present.traffic(plan.target)}; nothing to do")
+        return
+    _gate(plan, yes)
+    deployment = promoter.execute(plan)
+    described = promoter.hosting.describe_endpoint(plan.endpoint) or {}
+    where = f" at {described['Url']}" if described.get("Url") else ""
+    click.echo(f"{plan.stage}: {plan.endpoint} is {described.get('EndpointStatus', 'InService')}{where}, "
+               f"serving {present.traffic(deployment.variants)}")
+    click.echo(f"recorded {deployment.action} of version {deployment.version} in {plan.stage}"
+               + (f" (was version {deployment.previous_version})" if deployment.previous_version is not None else ""))
+
+
+@cli.command()
+@click.argument("group")
+@click.option("--stage", type=click.Choice(["qa", "prod"]), default=None, help="Where to deploy (default: qa).")
+@click.option("--version", type=click.IntRange(min=1), default=None, help="Version to promote (default: the latest Approved).")
+@click.option("--canary-weight", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None, metavar="W",
+              help="prod: add the version as a second variant taking W of the traffic (0.1 = 10%).")
+@click.option("--finalize", is_flag=True, help="prod: move all traffic to the canary.")
+@click.option("--force", is_flag=True, help="prod: promote a version that has not passed QA (needs --reason).")
+@click.option("--reason", default=None, help="Why (kept with the deployment; required with --force).")
+@click.option("--yes", is_flag=True, help="Do not ask before changing prod (for CI behind its own approval step).")
+@click.option("--on-approval", is_flag=True, help="Promote the newest version approved since the last --on-approval run (local registry events).")
+@click.option("--follow", is_flag=True, help="With --on-approval: keep waiting for approvals (Ctrl-C stops).")
+@click.option("--endpoint-name", default=None, help="Endpoint name (default: GROUP-STAGE).")
+@click.option("--instance-type", default="ml.m5.large", show_default=True, help="Instance type of new production variants.")
+@promotion_options
+def promote(group, stage, version, canary_weight, finalize, force, reason, yes, on_approval, follow, endpoint_name,
+            instance_type, as_, target, region, assume_role_name, workspace) -> None:
+    """Deploy an Approved version of GROUP to the QA or prod account's endpoint (the deployment account's job)."""
+    from sagespec.promotion import Promoter
+
+    stage = stage or "qa"
+    if finalize and (version or canary_weight):
+        raise click.UsageError("--finalize takes no --version or --canary-weight: it moves traffic to the running canary")
+    if force and not reason:
+        raise click.UsageError("--force needs --reason TEXT: overriding the QA gate is recorded with why")
+    if follow and not on_approval:
+        raise click.UsageError("--follow goes with --on-approval")
+    backends = _backends(target, as_, region, workspace, assume_role_name)
+    account = backends.topology.find(stage)
+    promoter = Promoter(backends.registry, backends.hosting_for(account) if account else None, backends.topology, group, stage,
+                        endpoint_name, instance_type)
+    if on_approval:
+        _promote_on_approval(backends, promoter, yes, follow)
+    elif finalize:
+        _carry_out(promoter, promoter.plan_finalize(), yes)
+    else:
+        _carry_out(promoter, promoter.plan_promote(version, canary_weight, force, reason), yes)
+
+
+def _promote_on_approval(backends, promoter, yes: bool, follow: bool) -> None:
+    import time
+
+    from sagespec.diagnostics import UserError
+    from sagespec.promotion.trigger import next_approval
+
+    if backends.target != "local":
+        raise UserError("E7005", "--on-approval reads the local registry's events; in AWS an EventBridge rule starts promotion",
+                        hint="`sagespec cicd render` writes the rule, the CodeBuild buildspec and a GitHub Actions workflow",
+                        exit_code=EXIT_USAGE)
+    subscriber = f"promote:{promoter.group_name}:{promoter.stage}"
+    while True:
+        found = next_approval(backends.registry, subscriber, promoter.group_name)
+        if found.version is not None:
+            click.echo(f"version {found.version} of {promoter.group_name} was approved ({found.seen} new event(s))")
+            _carry_out(promoter, promoter.plan_promote(found.version), yes)
+        elif found.seen:
+            click.echo(f"{found.seen} new event(s), no version still Approved among them")
+        found.acknowledge()
+        if not follow:
+            if found.version is None and not found.seen:
+                click.echo(f"no new approvals of {promoter.group_name}")
+            return
+        time.sleep(2)
+
+
+@cli.command()
+@click.argument("group")
+@click.option("--stage", type=click.Choice(["qa", "prod"]), default="prod", show_default=True)
+@click.option("--reason", default=None, help="Why (kept with the deployment).")
+@click.option("--yes", is_flag=True, help="Do not ask before changing prod.")
+@click.option("--endpoint-name", default=None, help="Endpoint name (default: GROUP-STAGE).")
+@promotion_options
+def rollback(group, stage, reason, yes, endpoint_name, as_, target, region, assume_role_name, workspace) -> None:
+    """Redeploy the version that was in STAGE before the current one (or drop a running canary)."""
+    from sagespec.promotion import Promoter
+
+    backends = _backends(target, as_, region, workspace, assume_role_name)
+    account = backends.topology.find(stage)
+    promoter = Promoter(backends.registry, backends.hosting_for(account) if account else None, backends.topology, group, stage,
+                        endpoint_name)
+    _carry_out(promoter, promoter.plan_rollback(reason), yes)
+
+
+@cli.group()
+def deployments() -> None:
+    """The deployment history of a model package group."""
+
+
+@deployments.command("list")
+@click.argument("group")
+@click.option("--stage", type=click.Choice(["qa", "prod"]), default=None)
+@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@promotion_options
+def deployments_list(group, stage, output, as_, target, region, assume_role_name, workspace) -> None:
+    """Every deployment, canary, finalize, rollback and QA test of GROUP, oldest first."""
+    from sagespec.promotion import present
+
+    backends = _backends(target, as_, region, workspace, assume_role_name)
+    group_arn = group if group.startswith("arn:") else backends.topology.group_arn(group)
+    found = backends.registry.deployments(group_arn, stage)
+    _show(output, found, lambda: present.deployments(found, group))
+
+
+@cli.group()
+def endpoints() -> None:
+    """Endpoints in the workload accounts: list, test, delete."""
+
+
+account_option = click.option("--account", default=None, metavar="NAME",
+                              help="Workload account hosting the endpoint (qa, prod; default: the one that has it, locally).")
+
+
+@endpoints.command("list")
+@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@promotion_options
+def endpoints_list(output, as_, target, region, assume_role_name, workspace) -> None:
+    """Endpoints of every workload account, with their variants' traffic (and local URLs)."""
+    from sagespec.promotion import present
+
+    backends = _backends(target, as_, region, workspace, assume_role_name)
+    found = [(account, e) for account in backends.topology.workloads for e in backends.hosting_for(account).list_endpoints()]
+    _show(output, [e for _, e in found], lambda: present.endpoints(found))
+
+
+@endpoints.command("delete")
+@click.argument("name")
+@account_option
+@promotion_options
+def endpoints_delete(name, account, as_, target, region, assume_role_name, workspace) -> None:
+    """Delete endpoint NAME (locally: stop its server process). Its models and configs stay."""
+    backends = _backends(target, as_, region, workspace, assume_role_name)
+    found, hosting = backends.find_endpoint(name, account)
+    hosting.delete_endpoint(name)
+    click.echo(f"deleted endpoint {name} in {found.name} ({found.id})")
+
+
+@endpoints.command("test")
+@click.argument("name")
+@account_option
+@click.option("--data", default=None, metavar="URI|FILE",
+              help="test.csv (header, target first, then features). Default locally: the test split of the version's execution.")
+@click.option("--tolerance", type=click.FloatRange(min=0), default=0.01, show_default=True,
+              help="Largest relative difference between the endpoint's MSE and the registered one.")
+@click.option("--group", default=None, help="Model package group (default: the endpoint name without its -STAGE suffix).")
+@click.option("--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@promotion_options
+def endpoints_test(name, account, data, tolerance, group, output, as_, target, region, assume_role_name, workspace) -> None:
+    """Send the test split through endpoint NAME; in QA a pass marks the version QA-passed (exit 1 on failure)."""
+    from pathlib import Path
+
+    from sagespec.diagnostics import UserError
+    from sagespec.promotion import present, qa
+
+    backends = _backends(target, as_, region, workspace, assume_role_name)
+    found, hosting = backends.find_endpoint(name, account)
+    group = group or name.removesuffix(f"-{found.name}")
+    group_arn = group if group.startswith("arn:") else backends.topology.group_arn(group)
+    described = hosting.describe_endpoint(name)
+    if described is None:
+        raise UserError("E6005", f"endpoint {name} does not exist in {found.name} ({found.id})")
+    read = backends.read
+    if data and Path(data).is_file():
+        data_uri, read = data, (lambda uri, _read=backends.read: Path(uri).read_bytes() if uri == data else _read(uri))
+    elif data:
+        data_uri = data
+    else:
+        from sagespec.hosting import variant_version
+
+        version = variant_version(described["ProductionVariants"][0]["VariantName"])
+        package = backends.registry.describe(group_arn.replace(":model-package-group/", ":model-package/") + f"/{version}")
+        data_uri = backends.test_data_for(package)
+        if data_uri is None:
+            raise UserError("E7006", f"cannot find the test split of version {version}", hint="pass --data URI|FILE", exit_code=EXIT_USAGE)
+    results = qa.test_endpoint(hosting, backends.registry, read, name, data_uri, group_arn, tolerance)
+    if found.name == "qa":
+        qa.record(backends.registry, results, group_arn, found.id, name, data_uri)
+    _show(output, results, lambda: present.qa_results(results, name))
+    for r in results:
+        state = "passed QA" if r.passed else "FAILED QA"
+        if found.name == "qa":
+            click.echo(f"version {r.version} {state} (recorded on {r.package_arn})")
+    if not all(r.passed for r in results):
+        sys.exit(EXIT_INVALID)
+
+
+@cli.group()
+def cicd() -> None:
+    """CI/CD of the deployment account: EventBridge trigger, CodePipeline/CodeBuild, GitHub Actions."""
+
+
+@cicd.command("render")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), default=None, help="Write the files here (default: print them).")
+@accounts_file_option
+def cicd_render(output_dir, accounts_file) -> None:
+    """Render the promotion trigger, pipeline, workload deployer role, buildspec and workflow from the topology."""
+    from pathlib import Path
+
+    from sagespec import cicd as rendering
+
+    files = rendering.render(_topology(accounts_file))
+    for name, content in files.items():
+        text = json.dumps(content, indent=2) + "\n" if isinstance(content, dict) else content
+        if output_dir:
+            target = Path(output_dir) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            click.echo(f"wrote {target}")
+        else:
+            click.echo(f"--- {name}\n{text}")
+
+
 def _run_local(local, name: str, overrides: dict, retry: str | None = None) -> None:
     from sagespec.diagnostics import UserError
     from sagespec.executor.progress import LineProgress, LiveProgress

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import boto3
 import pytest
-from helpers import fake_aws_credentials
 from botocore.stub import ANY, Stubber
 from click.testing import CliRunner
+from helpers import assumed_session, fake_aws_credentials
 from moto import mock_aws
-
 from sagespec.accounts import load_topology
 from sagespec.crossaccount import apply as applying
 
@@ -40,12 +39,7 @@ def moto_accounts(monkeypatch):
     with mock_aws():
         sts = boto3.client("sts", region_name="us-east-1")
 
-        def session_in(account_id):
-            creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/admin", RoleSessionName="sagespec-test")["Credentials"]
-            return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                                 aws_session_token=creds["SessionToken"], region_name="us-east-1")
-
-        yield session_in
+        yield lambda account_id: assumed_session(sts, account_id)
 
 
 @pytest.fixture

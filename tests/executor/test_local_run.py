@@ -2,27 +2,16 @@
 
 import json
 import re
-import shutil
 
 import pytest
-
-from helpers import ROOT, run_cli
+from helpers import fast_project_copy, run_cli
 
 GROUP = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
 
 
 @pytest.fixture
 def project(tmp_path):
-    """A copy of the project whose preprocess step uses the first 1,500 rows (fast, same code path)."""
-    copy = tmp_path / "project"
-    copy.mkdir()
-    for name in ("pyproject.toml", "pipelines", "training_code"):
-        source = ROOT / name
-        shutil.copytree(source, copy / name) if source.is_dir() else shutil.copy(source, copy / name)
-    template = copy / "pipelines" / "templates" / "tf_regression.yaml"
-    template.write_text(template.read_text().replace('arguments: ["--seed", "{{ split_seed }}"]',
-                                                     'arguments: ["--seed", "{{ split_seed }}", "--max-rows", "1500"]'))
-    return copy
+    return fast_project_copy(tmp_path)
 
 
 def sagespec(project, *args):

@@ -60,7 +60,7 @@ RULES: dict[str, str] = {
     "E6002": "AWS denied the request",
     "E6003": "unknown AWS profile or region",
     "E6004": "an AWS request failed",
-    "E6005": "pipeline not found",
+    "E6005": "the resource (pipeline, version, endpoint, object) does not exist",
     "E6006": "unknown pipeline parameter",
     "E6007": "pipeline parameter value has the wrong type",
     "E6008": "no execution role",
@@ -68,6 +68,14 @@ RULES: dict[str, str] = {
     "E6010": "no caller identity (who is making the call)",
     "E6011": "the local control-plane database cannot be used",
     "E6012": "the resource already exists or the change conflicts with its state",
+    # E7: promotion and endpoints
+    "E7001": "the version is not Approved (only Approved versions are promoted)",
+    "E7002": "the version has not passed QA (prod needs it, or --force --reason)",
+    "E7003": "the endpoint failed to start or to update",
+    "E7004": "the endpoint's state does not allow this (no canary, nothing to roll back, bad request)",
+    "E7005": "the promotion options do not fit together",
+    "E7006": "the QA test cannot run (no test data or no registered metric)",
+    "E7007": "changing prod needs a confirmation",
     # W: warnings
     "W4001": "condition compares values of different kinds",
 }
@@ -80,5 +88,6 @@ TITLES_BY_STAGE = {
     "E4": "Steps and AWS formats",
     "E5": "Compile",
     "E6": "AWS and runtime",
+    "E7": "Promotion and endpoints",
     "W4": "Warnings about steps",
 }

@@ -208,8 +208,10 @@ def create_model(step: dict, run: StepRun) -> dict:
     name = run.job_name
     arn = f"arn:aws:sagemaker:{run.region}:{account}:model/{name}"
     with transaction(run.conn):
-        run.conn.execute("INSERT OR REPLACE INTO models (name, arn, execution, primary_container, created_at) VALUES (?, ?, ?, ?, ?)",
-                         (name, arn, run.execution_arn, json.dumps(args.get("PrimaryContainer", {})), now()))
+        run.conn.execute("INSERT OR REPLACE INTO models (account, name, arn, execution, primary_container, execution_role_arn,"
+                         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (account, name, arn, run.execution_arn, json.dumps(args.get("PrimaryContainer", {})),
+                          args.get("ExecutionRoleArn"), now()))
     return {"ModelName": name, "ModelArn": arn, "PrimaryContainer": args.get("PrimaryContainer", {})}
 
 

@@ -164,6 +164,77 @@ MIGRATIONS.append(
     """
 )
 
+MIGRATIONS.append(
+    # 3: hosting in the workload accounts (models per account, endpoint configs, endpoints),
+    # a version's stage status, and the deployment history promotion writes
+    """
+    CREATE TABLE models_v3 (
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        execution TEXT,
+        primary_container TEXT NOT NULL,
+        execution_role_arn TEXT,
+        package_arn TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (account, name)
+    );
+    -- account: the fifth field of arn:aws:sagemaker:<region>:<account>:model/<name>
+    INSERT INTO models_v3 (account, name, arn, execution, primary_container, created_at)
+        SELECT substr(substr(arn, instr(substr(arn, instr(arn, ':sagemaker:') + 11), ':') + instr(arn, ':sagemaker:') + 11), 1, 12),
+               name, arn, execution, primary_container, created_at FROM models;
+    DROP TABLE models;
+    ALTER TABLE models_v3 RENAME TO models;
+    ALTER TABLE model_packages ADD COLUMN stage_status TEXT;
+    ALTER TABLE model_packages ADD COLUMN stage_description TEXT;
+    CREATE TABLE endpoint_configs (
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        production_variants TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (account, name)
+    );
+    CREATE TABLE endpoints (
+        account TEXT NOT NULL,
+        name TEXT NOT NULL,
+        arn TEXT NOT NULL,
+        config_name TEXT NOT NULL,
+        weights TEXT NOT NULL DEFAULT '{}',
+        generation INTEGER NOT NULL DEFAULT 1,
+        served_generation INTEGER NOT NULL DEFAULT 0,
+        serving_config TEXT,
+        status TEXT NOT NULL,
+        failure_reason TEXT,
+        pid INTEGER,
+        port INTEGER,
+        log_path TEXT,
+        created_at TEXT NOT NULL,
+        last_modified_at TEXT NOT NULL,
+        PRIMARY KEY (account, name)
+    );
+    CREATE TABLE deployments (
+        id INTEGER PRIMARY KEY,
+        group_arn TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        action TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        package_arn TEXT NOT NULL,
+        account TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        endpoint_config TEXT,
+        variants TEXT NOT NULL DEFAULT '[]',
+        previous_version INTEGER,
+        outcome TEXT NOT NULL DEFAULT 'Succeeded',
+        detail TEXT NOT NULL DEFAULT '{}',
+        by_arn TEXT NOT NULL,
+        reason TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX deployments_by_group ON deployments (group_arn, stage, id);
+    """
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -41,6 +41,7 @@ class ModelPackage:
     model_metrics: dict | None = None
     customer_metadata: dict = field(default_factory=dict)
     stage: str | None = None
+    stage_status: str | None = None
     created_at: str | None = None
     created_by_account: str | None = None
     created_by: str | None = None
@@ -69,6 +70,28 @@ class LineageEntry:
     detail: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """One promotion step: a version deployed, canaried, finalized, rolled back or tested at a stage."""
+
+    group_arn: str
+    stage: str  # qa | prod
+    action: str  # deploy | canary | finalize | rollback | qa-test
+    version: int
+    package_arn: str
+    account: str  # the workload account hosting the endpoint
+    endpoint: str
+    endpoint_config: str | None = None
+    variants: list = field(default_factory=list)  # [{"name": "v3", "version": 3, "weight": 0.9}, ...]
+    previous_version: int | None = None
+    outcome: str = "Succeeded"  # Succeeded | Passed | Failed
+    detail: dict = field(default_factory=dict)
+    by: str = ""
+    reason: str | None = None
+    at: str = ""
+    id: int | None = None
+
+
 class AccessDenied(UserError):
     def __init__(self, caller: str, action: str, resource: str, reason: str):
         super().__init__("E6002", f"{caller} is not authorized to perform {action} on {resource}: {reason}",
@@ -95,6 +118,9 @@ class Registry(Protocol):
     def lineage(self, arn: str) -> list[LineageEntry]: ...
     def get_policy(self, group: str) -> dict | None: ...
     def put_policy(self, group: str, policy: dict) -> None: ...
+    def set_stage(self, arn: str, stage: str, status: str, description: str | None = None) -> ModelPackage: ...
+    def record_deployment(self, deployment: Deployment) -> Deployment: ...
+    def deployments(self, group: str, stage: str | None = None) -> list[Deployment]: ...
 
 
 def check_status(status: str) -> str:

@@ -17,11 +17,21 @@ import uuid
 from sagespec.diagnostics import UserError
 from sagespec.iam import Principal, Request, evaluate, statements
 from sagespec.local.database import now, transaction
-from sagespec.registry import (STATE_CHANGE, AccessDenied, ApprovalChange, LineageEntry, ModelPackage,
-                               ModelPackageGroup, NotFound, check_status, package_arn_parts)
+from sagespec.registry import (
+    STATE_CHANGE,
+    AccessDenied,
+    ApprovalChange,
+    Deployment,
+    LineageEntry,
+    ModelPackage,
+    ModelPackageGroup,
+    NotFound,
+    check_status,
+    package_arn_parts,
+)
 
 _PACKAGE_COLUMNS = """p.id, p.version, p.arn, p.status, p.approval_description, p.description, p.inference_specification,
-    p.model_metrics, p.customer_metadata, p.stage, p.created_at, p.created_by_account, p.created_by,
+    p.model_metrics, p.customer_metadata, p.stage, p.stage_status, p.created_at, p.created_by_account, p.created_by,
     p.last_modified_at, p.last_modified_by, g.name AS group_name, g.arn AS group_arn"""
 
 
@@ -137,7 +147,8 @@ class LocalRegistry:
             status=row["status"], inference_specification=json.loads(row["inference_specification"]),
             approval_description=row["approval_description"], description=row["description"],
             model_metrics=json.loads(row["model_metrics"]) if row["model_metrics"] else None,
-            customer_metadata=json.loads(row["customer_metadata"]), stage=row["stage"], created_at=row["created_at"],
+            customer_metadata=json.loads(row["customer_metadata"]), stage=row["stage"], stage_status=row["stage_status"],
+            created_at=row["created_at"],
             created_by_account=row["created_by_account"], created_by=row["created_by"],
             last_modified_at=row["last_modified_at"], last_modified_by=row["last_modified_by"])
 
@@ -204,12 +215,66 @@ class LocalRegistry:
                               " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
                               (row["arn"], json.dumps(policy), now(), self.caller.arn))
 
+    # -- stages and deployments -------------------------------------------------------------
+    def set_stage(self, arn: str, stage: str, status: str, description: str | None = None) -> ModelPackage:
+        """SageMaker's ModelLifeCycle: where a version is (QA, Prod) and how it is doing there."""
+        with transaction(self.conn):
+            row = self._package_row(arn)
+            self._authorize("sagemaker:UpdateModelPackage", arn, self._group_of(row))
+            self.conn.execute("UPDATE model_packages SET stage = ?, stage_status = ?, stage_description = ?, last_modified_at = ?,"
+                              " last_modified_by = ? WHERE id = ?", (stage, status, description, now(), self.caller.arn, row["id"]))
+        return self._package(self._package_row(arn))
+
+    def record_deployment(self, deployment: Deployment) -> Deployment:
+        with transaction(self.conn):
+            row = self._package_row(deployment.package_arn)
+            self._authorize("sagemaker:UpdateModelPackage", deployment.package_arn, self._group_of(row))
+            at = deployment.at or now()
+            new_id = self.conn.execute(
+                "INSERT INTO deployments (group_arn, stage, action, version, package_arn, account, endpoint, endpoint_config,"
+                " variants, previous_version, outcome, detail, by_arn, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
+                (row["group_arn"], deployment.stage, deployment.action, deployment.version, deployment.package_arn,
+                 deployment.account, deployment.endpoint, deployment.endpoint_config, json.dumps(deployment.variants),
+                 deployment.previous_version, deployment.outcome, json.dumps(deployment.detail), self.caller.arn,
+                 deployment.reason, at)).fetchone()[0]
+            if deployment.action in ("deploy", "canary", "rollback"):
+                endpoint_arn = f"arn:{self.partition}:sagemaker:{row['region']}:{deployment.account}:endpoint/{deployment.endpoint}"
+                self.conn.execute("INSERT INTO lineage (package_id, kind, uri, sha256, detail) VALUES (?, 'endpoint', ?, NULL, ?)",
+                                  (row["id"], endpoint_arn, json.dumps({"stage": deployment.stage, "action": deployment.action,
+                                                                        "at": at})))
+        return self.deployments(row["group_arn"], deployment_id=new_id)[0]
+
+    def deployments(self, group: str, stage: str | None = None, deployment_id: int | None = None) -> list[Deployment]:
+        """The group's deployment history, oldest first."""
+        row = self._group_row(group)
+        self._authorize("sagemaker:ListModelPackages", self._packages_resource(row), row)
+        query, args = "SELECT * FROM deployments WHERE group_arn = ?", [row["arn"]]
+        if stage:
+            query, args = query + " AND stage = ?", args + [stage]
+        if deployment_id is not None:
+            query, args = query + " AND id = ?", args + [deployment_id]
+        return [Deployment(r["group_arn"], r["stage"], r["action"], r["version"], r["package_arn"], r["account"], r["endpoint"],
+                           r["endpoint_config"], json.loads(r["variants"]), r["previous_version"], r["outcome"],
+                           json.loads(r["detail"]), r["by_arn"], r["reason"], r["at"], r["id"])
+                for r in self.conn.execute(query + " ORDER BY id", args)]
+
     # -- events ----------------------------------------------------------------------------
     def events(self, after: int = 0, detail_type: str = STATE_CHANGE) -> list[dict]:
         rows = self.conn.execute("SELECT * FROM events WHERE id > ? AND detail_type = ? ORDER BY id", (after, detail_type))
         return [{"id": r["id"], "version": "0", "source": r["source"], "detail-type": r["detail_type"], "account": r["account"],
                  "region": r["region"], "time": r["at"], "resources": json.loads(r["resources"]),
                  "detail": json.loads(r["detail"]), "event-id": str(uuid.UUID(int=r["id"]))} for r in rows]
+
+    def cursor(self, subscriber: str) -> int:
+        row = self.conn.execute("SELECT last_event_id FROM event_cursors WHERE subscriber = ?", (subscriber,)).fetchone()
+        return row["last_event_id"] if row else 0
+
+    def acknowledge(self, subscriber: str, event_id: int) -> None:
+        """Move `subscriber`'s cursor past `event_id` (after it has acted on the event, so a failure retries it)."""
+        with transaction(self.conn):
+            self.conn.execute("INSERT INTO event_cursors (subscriber, last_event_id) VALUES (?, ?) ON CONFLICT (subscriber)"
+                              " DO UPDATE SET last_event_id = max(last_event_id, excluded.last_event_id)", (subscriber, event_id))
 
     def consume(self, subscriber: str, detail_type: str = STATE_CHANGE) -> list[dict]:
         """Events not yet seen by `subscriber`; its cursor advances in the same transaction."""

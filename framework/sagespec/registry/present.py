@@ -67,7 +67,7 @@ def package(p, history) -> None:
         ("content types", ", ".join(p.inference_specification.get("SupportedContentTypes", []))),
         ("metrics", ((p.model_metrics or {}).get("ModelQuality", {}).get("Statistics", {}) or {}).get("S3Uri")),
         ("customer metadata", ", ".join(f"{k}={v}" for k, v in sorted(p.customer_metadata.items()))),
-        ("stage", p.stage), ("created", f"{p.created_at} by {p.created_by}"),
+        ("stage", f"{p.stage} ({p.stage_status})" if p.stage and p.stage_status else p.stage), ("created", f"{p.created_at} by {p.created_by}"),
     ]
     for name, value in fields:
         if value not in (None, ""):

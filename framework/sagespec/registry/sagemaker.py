@@ -3,17 +3,29 @@
 Lineage has no place of its own in SageMaker's model package, so register() stores it in
 CustomerMetadataProperties under `sagespec:lineage:<kind>` keys and lineage() reads it back;
 approval history is what DescribeModelPackage keeps (the current status and who set it).
+The stage is SageMaker's ModelLifeCycle. Deployments are kept on the deployed version too, as
+`sagespec:<stage>:<action>` metadata: the latest of each action per version and stage, which is
+what promotion's rules (passed QA? what was in prod before?) need, not a full log.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from sagespec.aws import aws_errors
-from sagespec.registry import (ApprovalChange, LineageEntry, ModelPackage, ModelPackageGroup, check_status,
-                               package_arn_parts)
+from sagespec.registry import (
+    ApprovalChange,
+    Deployment,
+    LineageEntry,
+    ModelPackage,
+    ModelPackageGroup,
+    check_status,
+    package_arn_parts,
+)
 
 LINEAGE_PREFIX = "sagespec:lineage:"
+DEPLOYMENT_KEY = re.compile(r"sagespec:(qa|prod):(deploy|canary|finalize|rollback|qa-test)")
 
 
 def _time(value) -> str | None:
@@ -22,6 +34,7 @@ def _time(value) -> str | None:
 
 class SageMakerRegistry:
     def __init__(self, session):
+        self.session = session
         self.sm = session.client("sagemaker")
 
     def create_group(self, name: str, description: str | None = None, tags: dict | None = None) -> ModelPackageGroup:
@@ -74,13 +87,15 @@ class SageMakerRegistry:
         arn = d["ModelPackageArn"]
         _, region, account, group_name, version = package_arn_parts(arn)
         group_arn = f"arn:{arn.split(':')[1]}:sagemaker:{region}:{account}:model-package-group/{group_name}"
-        metadata = {k: v for k, v in (d.get("CustomerMetadataProperties") or {}).items() if not k.startswith(LINEAGE_PREFIX)}
+        metadata = {k: v for k, v in (d.get("CustomerMetadataProperties") or {}).items()
+                    if not k.startswith(LINEAGE_PREFIX) and not DEPLOYMENT_KEY.fullmatch(k)}
         return ModelPackage(
             arn=arn, group_name=d.get("ModelPackageGroupName", group_name), group_arn=group_arn,
             version=int(d.get("ModelPackageVersion") or version), status=d["ModelApprovalStatus"],
             inference_specification=d.get("InferenceSpecification") or {}, approval_description=d.get("ApprovalDescription"),
             description=d.get("ModelPackageDescription"), model_metrics=d.get("ModelMetrics") or None,
             customer_metadata=metadata, stage=d.get("ModelLifeCycle", {}).get("Stage"),
+            stage_status=d.get("ModelLifeCycle", {}).get("StageStatus"),
             created_at=_time(d.get("CreationTime")), created_by_account=account,
             created_by=(d.get("CreatedBy") or {}).get("UserProfileName"),
             last_modified_at=_time(d.get("LastModifiedTime")),
@@ -140,3 +155,50 @@ class SageMakerRegistry:
     def put_policy(self, group: str, policy: dict) -> None:
         with aws_errors(f"putting the policy of {group}"):
             self.sm.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=json.dumps(policy))
+
+    def set_stage(self, arn: str, stage: str, status: str, description: str | None = None) -> ModelPackage:
+        life_cycle = {"Stage": stage, "StageStatus": status}
+        if description:
+            life_cycle["StageDescription"] = description[:1024]
+        with aws_errors(f"setting the stage of {arn}"):
+            self.sm.update_model_package(ModelPackageArn=arn, ModelLifeCycle=life_cycle)
+        return self.describe(arn)
+
+    def _caller_arn(self) -> str:
+        with aws_errors("reading the caller identity"):
+            return self.session.client("sts").get_caller_identity()["Arn"]
+
+    def record_deployment(self, deployment: Deployment) -> Deployment:
+        from datetime import datetime, timezone
+
+        at = deployment.at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        record = {"at": at, "by": self._caller_arn(), "account": deployment.account, "endpoint": deployment.endpoint,
+                  "outcome": deployment.outcome, "previous": deployment.previous_version,
+                  "variants": [[v["name"], round(v["weight"], 4)] for v in deployment.variants]}
+        # CustomerMetadataProperties values hold at most 256 characters.
+        value = json.dumps(record, separators=(",", ":"))
+        if len(value) > 256:
+            record.pop("variants")
+            value = json.dumps(record, separators=(",", ":"))
+        with aws_errors(f"recording a deployment on {deployment.package_arn}"):
+            self.sm.update_model_package(ModelPackageArn=deployment.package_arn,
+                                         CustomerMetadataProperties={f"sagespec:{deployment.stage}:{deployment.action}": value})
+        return Deployment(**{**deployment.__dict__, "at": at, "by": record["by"]})
+
+    def deployments(self, group: str, stage: str | None = None) -> list[Deployment]:
+        found = []
+        for package in self.list_packages(group):
+            with aws_errors(f"describing model package {package.arn}"):
+                metadata = self.sm.describe_model_package(ModelPackageName=package.arn).get("CustomerMetadataProperties") or {}
+            for key, value in metadata.items():
+                match = DEPLOYMENT_KEY.fullmatch(key)
+                if not match or (stage and match.group(1) != stage):
+                    continue
+                data = json.loads(value)
+                found.append(Deployment(package.group_arn, match.group(1), match.group(2), package.version, package.arn,
+                                        data.get("account", ""), data.get("endpoint", ""), None,
+                                        [{"name": n, "version": int(n[1:]) if n[1:].isdigit() else None, "weight": w}
+                                         for n, w in data.get("variants", [])],
+                                        data.get("previous"), data.get("outcome", "Succeeded"), {}, data.get("by", ""), None,
+                                        data["at"]))
+        return sorted(found, key=lambda d: d.at)

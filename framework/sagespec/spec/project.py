@@ -22,6 +22,9 @@ def find_project_root(start: str | os.PathLike) -> Path:
     return here
 
 
+RENDERED_CICD = "cicd"
+
+
 def is_template_file(path: Path) -> bool:
     return path.parent.name == "templates"
 
@@ -46,7 +49,8 @@ def expand(arguments: list[str]) -> tuple[list[Path], list[str]]:
         path = Path(argument)
         if path.is_dir():
             for found in sorted(path.rglob("*")):
-                if found.suffix in SPEC_SUFFIXES and found.is_file():
+                # cicd/ holds what `sagespec cicd render` writes (buildspec, workflow): not specs.
+                if found.suffix in SPEC_SUFFIXES and found.is_file() and RENDERED_CICD not in found.relative_to(path).parts[:-1]:
                     files.append(found)
         elif path.exists():
             files.append(path)

@@ -1,0 +1,320 @@
+"""CI/CD for the deployment account, rendered from the topology: approval -> QA -> gate -> prod.
+
+    shared-services.promotion-events.template.json
+        An EventBridge rule on "SageMaker Model Package State Change" to Approved for the
+        topology's groups, forwarding the event to the deployment account's default bus
+        (model package events are emitted in the account that owns the group).
+    deployment.promotion.template.json
+        The bus policy that accepts those events; a rule that starts a CodePipeline: source
+        (the project bundle in S3) -> PromoteQA (CodeBuild: `sagespec promote --stage qa` and
+        `sagespec endpoints test`) -> ApproveProd (manual approval: the gate) -> PromoteProd
+        (CodeBuild: `sagespec promote --stage prod --version <the version QA tested> --yes`).
+    workload.deployer.template.json
+        Deployed in each workload account: the role the pipeline assumes there to create models
+        from the shared registry, endpoint configs and endpoints, least privilege.
+    buildspec.yml
+        The CodeBuild buildspec both promotion actions run (STAGE selects qa or prod).
+    github-promote.yml
+        The same flow as a GitHub Actions workflow; the prod job's environment carries the
+        required reviewers, which is GitHub's manual gate.
+"""
+
+from __future__ import annotations
+
+from sagespec.accounts import Topology
+
+DEPLOYER_ROLE = "sagespec-deployer"
+PIPELINE_NAME = "sagespec-promotion"
+STATE_CHANGE = "SageMaker Model Package State Change"
+
+
+def _approved_pattern(groups: list[str]) -> dict:
+    return {"source": ["aws.sagemaker"], "detail-type": [STATE_CHANGE],
+            "detail": {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": groups}}
+
+
+def _doc(*statements: dict) -> dict:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def shared_services_template(topology: Topology) -> dict:
+    deployment = topology.accounts["deployment"].id
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "sagespec: forward model approvals of the shared registry to the deployment account",
+        "Parameters": {"DeploymentAccountId": {"Type": "String", "Default": deployment, "AllowedPattern": "\\d{12}"}},
+        "Resources": {
+            "ForwardRole": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": _doc({"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                                                  "Action": "sts:AssumeRole"}),
+                "Policies": [{"PolicyName": "PutEventsOnTheDeploymentBus", "PolicyDocument": _doc({
+                    "Effect": "Allow", "Action": "events:PutEvents",
+                    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${DeploymentAccountId}:event-bus/default"}})}]}},
+            "ApprovedVersions": {"Type": "AWS::Events::Rule", "Properties": {
+                "Description": "Approved model package versions go to the deployment account",
+                "EventPattern": _approved_pattern(topology.model_package_groups), "State": "ENABLED",
+                "Targets": [{"Id": "deployment-bus", "RoleArn": {"Fn::GetAtt": ["ForwardRole", "Arn"]},
+                             "Arn": {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${DeploymentAccountId}:event-bus/default"}}]}},
+        },
+    }
+
+
+def deployment_template(topology: Topology) -> dict:
+    shared = topology.accounts["shared_services"].id
+    workloads = topology.workloads
+    group = topology.model_package_groups[0] if topology.model_package_groups else "model-group"
+    packages = {"Fn::Sub": f"arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{SharedServicesAccountId}}:model-package/{group}/*"}
+    group_arn = {"Fn::Sub": f"arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{SharedServicesAccountId}}:model-package-group/{group}"}
+    bucket, prefix = topology.artifacts.get("bucket", ""), topology.artifacts.get("prefix", "")
+    deployer_roles = [{"Fn::Sub": f"arn:${{AWS::Partition}}:iam::{a.id}:role/${{DeployerRoleName}}"} for a in workloads]
+
+    def build_action(name: str, stage: str, order: int, extra_env: list | None = None, namespace: str | None = None) -> dict:
+        env = [{"name": "STAGE", "value": stage, "type": "PLAINTEXT"}, *(extra_env or [])]
+        action = {"Name": name, "RunOrder": order, "ActionTypeId": {"Category": "Build", "Owner": "AWS", "Provider": "CodeBuild", "Version": "1"},
+                  "InputArtifacts": [{"Name": "project"}],
+                  "Configuration": {"ProjectName": {"Ref": "PromoteProject"}, "EnvironmentVariables": _json(env)}}
+        if namespace:
+            action["Namespace"] = namespace
+        return action
+
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "sagespec: promotion pipeline of the deployment account (approval -> QA -> manual gate -> prod)",
+        "Parameters": {
+            "SharedServicesAccountId": {"Type": "String", "Default": shared, "AllowedPattern": "\\d{12}"},
+            "SourceBucket": {"Type": "String", "Description": "Bucket (versioned) holding the project bundle: pipelines/, pyproject.toml, ..."},
+            "SourceKey": {"Type": "String", "Default": "sagespec/project.zip"},
+            "DeployerRoleName": {"Type": "String", "Default": DEPLOYER_ROLE},
+            "ModelPackageGroup": {"Type": "String", "Default": group},
+            "ApprovalTopicArn": {"Type": "String", "Default": "", "Description": "SNS topic told about the prod gate (optional)"},
+            "ArtifactObjectsArn": {"Type": "String", "Default": f"arn:{topology.partition}:s3:::{bucket}/{prefix}/*",
+                                   "Description": "Registered metrics and test data the QA test reads"},
+            "ArtifactKeyArn": {"Type": "String", "Default": topology.artifacts.get("kms_key", "")},
+            "TestDataUri": {"Type": "String", "Description": "test.csv the QA test sends through the endpoint (header, target first)"},
+        },
+        "Conditions": {"NotifyApprovers": {"Fn::Not": [{"Fn::Equals": [{"Ref": "ApprovalTopicArn"}, ""]}]}},
+        "Resources": {
+            "AcceptApprovalsFromSharedServices": {"Type": "AWS::Events::EventBusPolicy", "Properties": {
+                "EventBusName": "default", "StatementId": "sagespec-shared-services-approvals",
+                "Statement": {"Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${SharedServicesAccountId}:root"}},
+                              "Action": "events:PutEvents", "Resource": {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"}}}},
+            "ArtifactStore": {"Type": "AWS::S3::Bucket", "Properties": {
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]},
+                "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+                                                   "RestrictPublicBuckets": True}}},
+            "PromoteRole": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": _doc({"Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"}, "Action": "sts:AssumeRole"}),
+                "Policies": [{"PolicyName": "PromoteFromTheRegistry", "PolicyDocument": _doc(
+                    {"Sid": "ReadTheGroup", "Effect": "Allow", "Action": "sagemaker:DescribeModelPackageGroup", "Resource": group_arn},
+                    {"Sid": "ReadListAndStageVersions", "Effect": "Allow",
+                     "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"],
+                     "Resource": packages},
+                    {"Sid": "DeployInWorkloadAccounts", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": deployer_roles},
+                    {"Sid": "ReadMetricsAndTestData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Ref": "ArtifactObjectsArn"}},
+                    {"Sid": "DecryptArtifacts", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": {"Ref": "ArtifactKeyArn"}},
+                    {"Sid": "ReadTheProjectAndArtifacts", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+                     "Resource": [{"Fn::Sub": "${ArtifactStore.Arn}/*"}]},
+                    {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/codebuild/*"}},
+                )}]}},
+            "PromoteProject": {"Type": "AWS::CodeBuild::Project", "Properties": {
+                "Description": "sagespec promote (STAGE=qa|prod)", "ServiceRole": {"Fn::GetAtt": ["PromoteRole", "Arn"]},
+                "Source": {"Type": "CODEPIPELINE", "BuildSpec": "cicd/buildspec.yml"}, "Artifacts": {"Type": "CODEPIPELINE"},
+                "TimeoutInMinutes": 90,
+                "Environment": {"Type": "LINUX_CONTAINER", "ComputeType": "BUILD_GENERAL1_SMALL", "Image": "aws/codebuild/standard:7.0",
+                                "EnvironmentVariables": [
+                                    {"Name": "GROUP", "Value": {"Ref": "ModelPackageGroup"}},
+                                    {"Name": "DEPLOYER_ROLE_NAME", "Value": {"Ref": "DeployerRoleName"}},
+                                    {"Name": "TEST_DATA", "Value": {"Ref": "TestDataUri"}}]}}},
+            "PipelineRole": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": _doc({"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}),
+                "Policies": [{"PolicyName": "RunThePromotion", "PolicyDocument": _doc(
+                    {"Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+                     "Resource": {"Fn::GetAtt": ["PromoteProject", "Arn"]}},
+                    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
+                     "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${SourceBucket}"}, {"Fn::Sub": "arn:${AWS::Partition}:s3:::${SourceBucket}/*"},
+                                  {"Fn::GetAtt": ["ArtifactStore", "Arn"]}, {"Fn::Sub": "${ArtifactStore.Arn}/*"}]},
+                    {"Fn::If": ["NotifyApprovers", {"Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "ApprovalTopicArn"}},
+                                {"Ref": "AWS::NoValue"}]},
+                )}]}},
+            "PromotionPipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {
+                "Name": PIPELINE_NAME, "PipelineType": "V2", "RoleArn": {"Fn::GetAtt": ["PipelineRole", "Arn"]},
+                "ArtifactStore": {"Type": "S3", "Location": {"Ref": "ArtifactStore"}},
+                "Stages": [
+                    {"Name": "Source", "Actions": [{"Name": "Project", "ActionTypeId": {"Category": "Source", "Owner": "AWS", "Provider": "S3", "Version": "1"},
+                                                    "OutputArtifacts": [{"Name": "project"}],
+                                                    "Configuration": {"S3Bucket": {"Ref": "SourceBucket"}, "S3ObjectKey": {"Ref": "SourceKey"},
+                                                                      "PollForSourceChanges": "false"}}]},
+                    {"Name": "QA", "Actions": [build_action("PromoteAndTestQA", "qa", 1, namespace="QA")]},
+                    {"Name": "ApproveProd", "Actions": [{"Name": "ManualGate", "RunOrder": 1,
+                                                         "ActionTypeId": {"Category": "Approval", "Owner": "AWS", "Provider": "Manual", "Version": "1"},
+                                                         "Configuration": {
+                                                             "CustomData": "Version #{QA.MODEL_VERSION} passed QA. Approve to promote it to prod.",
+                                                             "NotificationArn": {"Fn::If": ["NotifyApprovers", {"Ref": "ApprovalTopicArn"}, {"Ref": "AWS::NoValue"}]}}}]},
+                    {"Name": "Prod", "Actions": [build_action("PromoteProd", "prod", 1,
+                                                              [{"name": "VERSION", "value": "#{QA.MODEL_VERSION}", "type": "PLAINTEXT"}])]},
+                ]}},
+            "StartOnApprovalRole": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": _doc({"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}),
+                "Policies": [{"PolicyName": "StartThePromotion", "PolicyDocument": _doc({
+                    "Effect": "Allow", "Action": "codepipeline:StartPipelineExecution",
+                    "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:codepipeline:${{AWS::Region}}:${{AWS::AccountId}}:{PIPELINE_NAME}"}})}]}},
+            "StartOnApproval": {"Type": "AWS::Events::Rule", "Properties": {
+                "Description": "An Approved model package version starts the promotion pipeline",
+                "EventPattern": {**_approved_pattern(topology.model_package_groups), "account": [{"Ref": "SharedServicesAccountId"}]},
+                "State": "ENABLED",
+                "Targets": [{"Id": "promotion", "RoleArn": {"Fn::GetAtt": ["StartOnApprovalRole", "Arn"]},
+                             "Arn": {"Fn::Sub": f"arn:${{AWS::Partition}}:codepipeline:${{AWS::Region}}:${{AWS::AccountId}}:{PIPELINE_NAME}"}}]}},
+        },
+        "Outputs": {"PromoteRoleArn": {"Value": {"Fn::GetAtt": ["PromoteRole", "Arn"]},
+                                       "Description": "Trusted by the sagespec-deployer role of each workload account"}},
+    }
+
+
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"))
+
+
+def workload_template(topology: Topology) -> dict:
+    shared = topology.accounts["shared_services"].id
+    deployment = topology.accounts["deployment"].id
+    groups = topology.model_package_groups
+    endpoints = [{"Fn::Sub": f"arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:{kind}/{g}-*"}
+                 for g in groups for kind in ("model", "endpoint-config", "endpoint")]
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "sagespec: the role the deployment account's promotion assumes in this workload account",
+        "Parameters": {
+            "DeploymentAccountId": {"Type": "String", "Default": deployment, "AllowedPattern": "\\d{12}"},
+            "SharedServicesAccountId": {"Type": "String", "Default": shared, "AllowedPattern": "\\d{12}"},
+            "PromoteRoleArn": {"Type": "String", "Description": "PromoteRoleArn output of the deployment account's stack"},
+            "EndpointRoleName": {"Type": "String", "Description": "The SageMaker role endpoints run as (accounts.yaml: workloads.<stage>.role)"},
+        },
+        "Resources": {"DeployerRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": DEPLOYER_ROLE,
+            "AssumeRolePolicyDocument": _doc({"Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${DeploymentAccountId}:root"}},
+                                              "Action": "sts:AssumeRole", "Condition": {"ArnEquals": {"aws:PrincipalArn": {"Ref": "PromoteRoleArn"}}}}),
+            "Policies": [{"PolicyName": "HostModelsFromTheRegistry", "PolicyDocument": _doc(
+                {"Sid": "ReadVersions", "Effect": "Allow", "Action": "sagemaker:DescribeModelPackage",
+                 "Resource": [{"Fn::Sub": f"arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{SharedServicesAccountId}}:model-package/{g}/*"}
+                              for g in groups]},
+                {"Sid": "ModelsConfigsEndpoints", "Effect": "Allow",
+                 "Action": ["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:CreateEndpointConfig",
+                            "sagemaker:DescribeEndpointConfig", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint",
+                            "sagemaker:UpdateEndpointWeightsAndCapacities", "sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
+                 "Resource": endpoints},
+                {"Sid": "ListEndpoints", "Effect": "Allow", "Action": "sagemaker:ListEndpoints", "Resource": "*"},
+                {"Sid": "PassTheEndpointRole", "Effect": "Allow", "Action": "iam:PassRole",
+                 "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${EndpointRoleName}"},
+                 "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}},
+            )}]}}},
+    }
+
+
+def buildspec(topology: Topology) -> str:
+    return f"""# sagespec promotion in CodeBuild (rendered by `sagespec cicd render`).
+# STAGE=qa: promote the latest Approved version to QA, test the endpoint, export its version.
+# STAGE=prod: promote VERSION (the one QA tested; the pipeline's manual approval sits between).
+version: 0.2
+env:
+  exported-variables:
+    - MODEL_VERSION
+phases:
+  install:
+    runtime-versions:
+      python: 3.11
+    commands:
+      - pip install --quiet .
+  build:
+    commands:
+      - |
+        set -eu
+        GROUP_ARN="arn:aws:sagemaker:$AWS_REGION:{topology.accounts['shared_services'].id}:model-package-group/$GROUP"
+        AWS_OPTIONS="--target aws --assume-role-name $DEPLOYER_ROLE_NAME"
+        if [ "$STAGE" = qa ]; then
+          MODEL_VERSION=$(sagespec models list "$GROUP_ARN" --status Approved --latest --target aws --output json \\
+            | python -c 'import json, sys; print(json.load(sys.stdin)[0]["version"])')
+          sagespec promote "$GROUP" --stage qa --version "$MODEL_VERSION" $AWS_OPTIONS
+          sagespec endpoints test "$GROUP-qa" --account qa --data "$TEST_DATA" $AWS_OPTIONS
+        else
+          MODEL_VERSION="$VERSION"
+          # --yes: the pipeline's ManualGate approval is the confirmation.
+          sagespec promote "$GROUP" --stage prod --version "$MODEL_VERSION" --yes $AWS_OPTIONS
+        fi
+        export MODEL_VERSION
+"""
+
+
+def github_workflow(topology: Topology) -> str:
+    group = topology.model_package_groups[0] if topology.model_package_groups else "model-group"
+    deployment = topology.accounts["deployment"].id
+    # Both jobs check out, install and take the deployment account's role through GitHub's OIDC.
+    setup = f"""      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - uses: aws-actions/configure-aws-credentials@v4
+        with:
+          role-to-assume: arn:aws:iam::{deployment}:role/sagespec-promote-github
+          aws-region: ${{{{ env.AWS_REGION }}}}
+      - run: pip install .
+"""
+    return f"""# sagespec promotion as a GitHub Actions workflow (rendered by `sagespec cicd render`).
+# Copy to .github/workflows/promote.yml. Start it by hand, or from an EventBridge API destination
+# that sends a repository_dispatch "model-approved" event. The prod job's environment
+# ("production") must have required reviewers: that review is the manual gate before prod.
+name: promote
+on:
+  workflow_dispatch:
+    inputs:
+      version:
+        description: Version to promote (default the latest Approved)
+        required: false
+  repository_dispatch:
+    types: [model-approved]
+permissions:
+  id-token: write
+  contents: read
+env:
+  GROUP: {group}
+  AWS_REGION: {topology.region}
+  AWS_OPTIONS: --target aws --assume-role-name {DEPLOYER_ROLE}
+jobs:
+  qa:
+    runs-on: ubuntu-latest
+    environment: qa
+    outputs:
+      version: ${{{{ steps.pick.outputs.version }}}}
+    steps:
+{setup}      - id: pick
+        env:
+          WANTED: ${{{{ inputs.version || github.event.client_payload.version }}}}
+        run: |
+          if [ -n "$WANTED" ]; then VERSION="$WANTED"; else
+            VERSION=$(sagespec models list "arn:aws:sagemaker:$AWS_REGION:{topology.accounts['shared_services'].id}:model-package-group/$GROUP" \\
+              --status Approved --latest --target aws --output json | python -c 'import json, sys; print(json.load(sys.stdin)[0]["version"])')
+          fi
+          echo "version=$VERSION" >> "$GITHUB_OUTPUT"
+      - run: sagespec promote "$GROUP" --stage qa --version "${{{{ steps.pick.outputs.version }}}}" $AWS_OPTIONS
+      - run: sagespec endpoints test "$GROUP-qa" --account qa --data "${{{{ vars.TEST_DATA }}}}" $AWS_OPTIONS
+  prod:
+    needs: qa
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+{setup}      # --yes: the environment's required reviewers approved this job; that is the gate.
+      - run: sagespec promote "$GROUP" --stage prod --version "${{{{ needs.qa.outputs.version }}}}" --yes $AWS_OPTIONS
+"""
+
+
+def render(topology: Topology) -> dict[str, str | dict]:
+    """File name -> content (dicts are CloudFormation templates, written as JSON)."""
+    return {
+        "shared-services.promotion-events.template.json": shared_services_template(topology),
+        "deployment.promotion.template.json": deployment_template(topology),
+        "workload.deployer.template.json": workload_template(topology),
+        "buildspec.yml": buildspec(topology),
+        "github-promote.yml": github_workflow(topology),
+    }

@@ -1,0 +1,88 @@
+"""What promotion commands talk to, local or in AWS: the registry as a caller, each workload
+account's hosting, and a reader for S3 objects (metrics, test data)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sagespec.diagnostics import UserError
+
+
+@dataclass
+class Backends:
+    target: str
+    topology: object
+    registry: object
+    hosting_for: Callable  # accounts.Account -> Hosting
+    read: Callable[[str], bytes]
+    test_data_for: Callable  # ModelPackage -> s3 URI of test.csv, or None when it cannot be found
+    workspace: Path | None = None
+
+    def find_endpoint(self, name: str, account: str | None):
+        """(Account, Hosting) of endpoint `name`: in `account` when named, else the workload account that has it."""
+        topology = self.topology
+        if account:
+            found = topology.find(account) or topology.by_id(account)
+            if found is None or not found.workload:
+                raise UserError("E6010", f"'{account}' is not a workload account of the accounts file",
+                                hint="one of: " + ", ".join(a.name for a in topology.workloads))
+            return found, self.hosting_for(found)
+        if self.target != "local":
+            raise UserError("E6010", "say which workload account hosts the endpoint: --account qa|prod", exit_code=2)
+        hits = [(a, h) for a in topology.workloads for h in [self.hosting_for(a)] if h.describe_endpoint(name)]
+        if not hits:
+            raise UserError("E6005", f"endpoint {name} does not exist in any workload account",
+                            hint="`sagespec endpoints list` shows the endpoints")
+        if len(hits) > 1:
+            raise UserError("E6010", f"endpoint {name} exists in several accounts; pick one with --account", exit_code=2)
+        return hits[0]
+
+
+def open_backends(target: str, as_: str | None, workspace=None, region: str | None = None,
+                  assume_role_name: str | None = None) -> Backends:
+    from sagespec.accounts import load_topology
+    from sagespec.hosting import open_hosting
+    from sagespec.registry import open_registry
+    from sagespec.spec.project import find_project_root
+
+    root = find_project_root(Path.cwd())
+    topology = load_topology(root)
+    if not topology.workloads:
+        raise UserError("E6010", "promotion needs workload accounts (qa, prod) in pipelines/accounts.yaml")
+    registry = open_registry(target, as_, root, workspace, region)
+    if target == "local":
+        from sagespec.local.objects import ObjectStore
+        from sagespec.workspace import workspace_dir
+
+        folder = workspace_dir(root, workspace)
+        store = ObjectStore(folder, registry.conn)
+        return Backends(target, topology, registry, lambda account: open_hosting("local", account, topology, folder),
+                        store.get, lambda package: local_test_data(registry, store, package), folder)
+
+    def read(uri: str) -> bytes:
+        from sagespec.aws import aws_errors
+
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        with aws_errors(f"reading {uri}"):
+            return registry.session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    return Backends(target, topology, registry,
+                    lambda account: open_hosting("aws", account, topology, None, assume_role_name), read, lambda package: None)
+
+
+def local_test_data(registry, store, package) -> str | None:
+    """test.csv of the execution that produced `package` (its "test" processing output)."""
+    executions = [e.uri for e in registry.lineage(package.arn) if e.kind == "execution" and e.uri]
+    for execution in executions:
+        for row in registry.conn.execute("SELECT properties FROM execution_steps WHERE execution = ? AND type = 'Processing'",
+                                         (execution,)):
+            outputs = json.loads(row["properties"]).get("ProcessingOutputConfig", {}).get("Outputs", {})
+            # The executor keys outputs by name (what Get paths index); a list is SageMaker's own shape.
+            for output in outputs.values() if isinstance(outputs, dict) else outputs:
+                uri = (output.get("S3Output") or {}).get("S3Uri", "").rstrip("/") + "/test.csv"
+                if output.get("OutputName") == "test" and store.exists(uri):
+                    return uri
+    return None
