@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/1"
 
 
@@ -106,7 +107,6 @@ def run_clients(port: int, bodies: list[bytes], threads: int, limit: int, second
 def in_process(workspace: Path, batches: list[list[str]], limit: int, seconds: float) -> list[float]:
     import numpy as np
     import tensorflow as tf
-
     from sagespec.local.database import connect
     from sagespec.local.objects import ObjectStore
 

@@ -222,3 +222,16 @@ def test_endpoints_test_says_what_is_missing(world, tmp_path):
     assert "--data" in result.stderr
     missing = cli(world, "endpoints", "test", "no-such-endpoint")
     assert missing.returncode == 1 and "error[E6005]" in missing.stderr
+
+
+def test_endpoint_processes_stop_when_their_workspace_is_removed(world):
+    from sagespec.hosting.local import process_alive
+    from sagespec.local.database import DATABASE_NAME
+
+    deploy(world, "qa", world.register())
+    pid = world.hosting("qa").describe_endpoint("california-housing-qa")["Pid"]
+    (world.workspace / DATABASE_NAME).rename(world.workspace.parent / "moved-away.sqlite3")  # as `make clean` would
+    deadline = time.monotonic() + 10
+    while process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not process_alive(pid)

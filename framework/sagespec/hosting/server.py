@@ -204,8 +204,13 @@ class Endpoint:
                   + ", ".join(f"{v.name} ({v.model.name}) weight {v.weight:g}" for v in self.router.variants), flush=True)
 
     def watch(self) -> int:
+        from sagespec.local.database import DATABASE_NAME
+
         served = 0
         while not self.stopping.is_set():
+            if not (self.workspace / DATABASE_NAME).exists():
+                print("the workspace was removed; stopping", flush=True)  # e.g. `make clean`: no orphan servers
+                return 0
             row = self.row()
             if row is None:
                 print("endpoint deleted; stopping", flush=True)
@@ -221,6 +226,9 @@ class Endpoint:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as SageMaker's front end talks to the container
+    # Headers and body go out in two writes; with Nagle's algorithm on, the body then waits for
+    # the client's delayed ACK (40 ms on Linux) on every keep-alive request.
+    disable_nagle_algorithm = True
     endpoint: Endpoint
 
     def _send(self, status: int, payload: dict, variant: str | None = None) -> None:
