@@ -171,3 +171,23 @@ def test_deployment_history_and_the_qa_gate_read_back_from_version_metadata(acco
     promoter = Promoter(registry, None, topology, "california-housing", "prod")
     promoter.registry = type("Recorded", (), {"deployments": lambda self, group, stage=None: history})()
     assert promoter.passed_qa(type("P", (), {"version": 2})()) and not promoter.passed_qa(type("P", (), {"version": 1})())
+
+
+def test_a_qa_result_is_kept_on_the_version_within_sagemakers_metadata_limits(accounts):
+    from sagespec.promotion import qa
+
+    registry, stub = stubbed_registry(accounts)
+    sent = []
+    registry.sm.meta.events.register("provide-client-params.sagemaker.UpdateModelPackage", lambda params, **_: sent.append(params))
+    result = qa.VariantResult("v2", 2, PACKAGE.format(2), 3096, 0.2761, 0.2760, 0.01)
+    with stub:
+        stub.add_response("update_model_package", {"ModelPackageArn": PACKAGE.format(2)},
+                          {"ModelPackageArn": PACKAGE.format(2),
+                           "ModelLifeCycle": {"Stage": "QA", "StageStatus": "TestPassed", "StageDescription": ANY}})
+        stub.add_response("describe_model_package", described(2), {"ModelPackageName": PACKAGE.format(2)})
+        stub.add_response("update_model_package", {"ModelPackageArn": PACKAGE.format(2)},
+                          {"ModelPackageArn": PACKAGE.format(2), "CustomerMetadataProperties": {"sagespec:qa:qa-test": ANY}})
+        qa.record(registry, [result], GROUP_ARN, "444444444444", "california-housing-qa", "s3://bucket/test.csv")
+        stub.assert_no_pending_responses()
+    value = sent[-1]["CustomerMetadataProperties"]["sagespec:qa:qa-test"]
+    assert len(value) <= 256 and json.loads(value)["outcome"] == "Passed" and json.loads(value)["variants"] == [["v2", None]]

@@ -174,7 +174,7 @@ class SageMakerRegistry:
         at = deployment.at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         record = {"at": at, "by": self._caller_arn(), "account": deployment.account, "endpoint": deployment.endpoint,
                   "outcome": deployment.outcome, "previous": deployment.previous_version,
-                  "variants": [[v["name"], round(v["weight"], 4)] for v in deployment.variants]}
+                  "variants": [[v["name"], None if v["weight"] is None else round(v["weight"], 4)] for v in deployment.variants]}
         # CustomerMetadataProperties values hold at most 256 characters.
         value = json.dumps(record, separators=(",", ":"))
         if len(value) > 256:
