@@ -21,7 +21,6 @@ import http.client
 import io
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -45,14 +44,10 @@ def sagespec(project: Path, workspace: Path, *args: str) -> str:
 
 
 def set_up(folder: Path) -> tuple[Path, Path]:
-    project = folder / "project"
-    project.mkdir()
-    for name in ("pyproject.toml", "pipelines", "training_code"):
-        source = ROOT / name
-        shutil.copytree(source, project / name) if source.is_dir() else shutil.copy(source, project / name)
-    template = project / "pipelines" / "templates" / "tf_regression.yaml"
-    template.write_text(template.read_text().replace('arguments: ["--seed", "{{ split_seed }}"]',
-                                                     'arguments: ["--seed", "{{ split_seed }}", "--max-rows", "5000"]'))
+    sys.path.insert(0, str(ROOT / "tests"))
+    from helpers import fast_project_copy  # the tests' project copy with a row limit
+
+    project = fast_project_copy(folder, max_rows=5000)
     workspace = folder / "ws"
     sagespec(project, workspace, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2",
              "--param", "AccuracyMseThreshold=100")

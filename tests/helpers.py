@@ -29,8 +29,8 @@ def fake_aws_credentials(monkeypatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
 
-def fast_project_copy(tmp_path: Path) -> Path:
-    """A copy of the project whose preprocess step uses the first 1,500 rows (fast, same code path)."""
+def fast_project_copy(tmp_path: Path, max_rows: int = 1500) -> Path:
+    """A copy of the project whose preprocess step uses the first `max_rows` rows (fast, same code path)."""
     import shutil
 
     copy = tmp_path / "project"
@@ -40,7 +40,7 @@ def fast_project_copy(tmp_path: Path) -> Path:
         shutil.copytree(source, copy / name) if source.is_dir() else shutil.copy(source, copy / name)
     template = copy / "pipelines" / "templates" / "tf_regression.yaml"
     template.write_text(template.read_text().replace('arguments: ["--seed", "{{ split_seed }}"]',
-                                                     'arguments: ["--seed", "{{ split_seed }}", "--max-rows", "1500"]'))
+                                                     f'arguments: ["--seed", "{{{{ split_seed }}}}", "--max-rows", "{max_rows}"]'))
     return copy
 
 

@@ -58,6 +58,9 @@ class Topology:
         return [a for a in self.accounts.values() if a.workload]
 
     def group_arn(self, name: str) -> str:
+        """The ARN of the shared-services group `name` (an ARN is returned as is)."""
+        if name.startswith("arn:"):
+            return name
         return f"arn:{self.partition}:sagemaker:{self.region}:{self.accounts['shared_services'].id}:model-package-group/{name}"
 
     def template_view(self) -> dict:

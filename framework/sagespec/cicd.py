@@ -21,6 +21,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sagespec.accounts import Topology
 
 DEPLOYER_ROLE = "sagespec-deployer"
@@ -31,6 +33,11 @@ STATE_CHANGE = "SageMaker Model Package State Change"
 def _approved_pattern(groups: list[str]) -> dict:
     return {"source": ["aws.sagemaker"], "detail-type": [STATE_CHANGE],
             "detail": {"ModelApprovalStatus": ["Approved"], "ModelPackageGroupName": groups}}
+
+
+def _json(value) -> str:
+    """Compact JSON, as CodePipeline's EnvironmentVariables configuration takes it."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _doc(*statements: dict) -> dict:
@@ -169,12 +176,6 @@ def deployment_template(topology: Topology) -> dict:
         "Outputs": {"PromoteRoleArn": {"Value": {"Fn::GetAtt": ["PromoteRole", "Arn"]},
                                        "Description": "Trusted by the sagespec-deployer role of each workload account"}},
     }
-
-
-def _json(value) -> str:
-    import json
-
-    return json.dumps(value, separators=(",", ":"))
 
 
 def workload_template(topology: Topology) -> dict:

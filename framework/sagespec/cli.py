@@ -814,8 +814,7 @@ def deployments_list(group, stage, output, as_, target, region, assume_role_name
     from sagespec.promotion import present
 
     backends = _backends(target, as_, region, workspace, assume_role_name)
-    group_arn = group if group.startswith("arn:") else backends.topology.group_arn(group)
-    found = backends.registry.deployments(group_arn, stage)
+    found = backends.registry.deployments(backends.topology.group_arn(group), stage)
     _show(output, found, lambda: present.deployments(found, group))
 
 
@@ -864,32 +863,27 @@ def endpoints_delete(name, account, as_, target, region, assume_role_name, works
 @promotion_options
 def endpoints_test(name, account, data, tolerance, group, output, as_, target, region, assume_role_name, workspace) -> None:
     """Send the test split through endpoint NAME; in QA a pass marks the version QA-passed (exit 1 on failure)."""
-    from pathlib import Path
-
     from sagespec.diagnostics import UserError
     from sagespec.promotion import present, qa
 
     backends = _backends(target, as_, region, workspace, assume_role_name)
     found, hosting = backends.find_endpoint(name, account)
     group = group or name.removesuffix(f"-{found.name}")
-    group_arn = group if group.startswith("arn:") else backends.topology.group_arn(group)
+    group_arn = backends.topology.group_arn(group)
     described = hosting.describe_endpoint(name)
     if described is None:
         raise UserError("E6005", f"endpoint {name} does not exist in {found.name} ({found.id})")
-    read = backends.read
-    if data and Path(data).is_file():
-        data_uri, read = data, (lambda uri, _read=backends.read: Path(uri).read_bytes() if uri == data else _read(uri))
-    elif data:
-        data_uri = data
-    else:
+    data_uri = data
+    if not data_uri:
         from sagespec.hosting import variant_version
+        from sagespec.registry import package_arn
 
         version = variant_version(described["ProductionVariants"][0]["VariantName"])
-        package = backends.registry.describe(group_arn.replace(":model-package-group/", ":model-package/") + f"/{version}")
+        package = backends.registry.describe(package_arn(group_arn, version))
         data_uri = backends.test_data_for(package)
         if data_uri is None:
             raise UserError("E7006", f"cannot find the test split of version {version}", hint="pass --data URI|FILE", exit_code=EXIT_USAGE)
-    results = qa.test_endpoint(hosting, backends.registry, read, name, data_uri, group_arn, tolerance)
+    results = qa.test_endpoint(hosting, backends.registry, backends.read, name, data_uri, group_arn, tolerance)
     if found.name == "qa":
         qa.record(backends.registry, results, group_arn, found.id, name, data_uri)
     _show(output, results, lambda: present.qa_results(results, name))

@@ -159,13 +159,12 @@ def test_deployment_history_and_the_qa_gate_read_back_from_version_metadata(acco
     with stub:
         stub.add_response("list_model_packages", summaries, {"ModelPackageGroupName": GROUP_ARN, "SortBy": "CreationTime",
                                                              "SortOrder": "Descending"})
-        stub.add_response("describe_model_package", described(2), {"ModelPackageName": PACKAGE.format(2)})
-        stub.add_response("describe_model_package", described(1), {"ModelPackageName": PACKAGE.format(1)})
         stub.add_response("describe_model_package", described(2, metadata={"sagespec:qa:deploy": deployed, "sagespec:qa:qa-test": passed,
                                                                            "team": "pricing"}),
                           {"ModelPackageName": PACKAGE.format(2)})
         stub.add_response("describe_model_package", described(1), {"ModelPackageName": PACKAGE.format(1)})
         history = registry.deployments(GROUP_ARN, "qa")
+        stub.assert_no_pending_responses()  # one DescribeModelPackage per version
     assert [(d.action, d.version, d.outcome) for d in history] == [("deploy", 2, "Succeeded"), ("qa-test", 2, "Passed")]
     assert history[0].variants == [{"name": "v2", "version": 2, "weight": 1.0}]
     promoter = Promoter(registry, None, topology, "california-housing", "prod")

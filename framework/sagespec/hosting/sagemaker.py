@@ -15,16 +15,22 @@ class SageMakerHosting:
         self.sm = session.client("sagemaker")
         self.waiter = waiter or WAITER
 
-    def describe_model(self, name: str) -> dict | None:
+    def _described_or_none(self, what: str, call, **request) -> dict | None:
+        """A Describe* answer, or None where SageMaker says it "Could not find" the resource."""
         import botocore.exceptions
 
         try:
-            described = self.sm.describe_model(ModelName=name)
+            return call(**request)
         except botocore.exceptions.ClientError as exc:
-            if "Could not find model" in str(exc):
+            if f"Could not find {what}" in str(exc):
                 return None
-            with aws_errors(f"describing model {name} in {self.account}"):
+            with aws_errors(f"describing {what} {next(iter(request.values()))} in {self.account}"):
                 raise
+
+    def describe_model(self, name: str) -> dict | None:
+        described = self._described_or_none("model", self.sm.describe_model, ModelName=name)
+        if described is None:
+            return None
         container = described.get("PrimaryContainer") or (described.get("Containers") or [{}])[0]
         return {**described, "ModelPackageName": container.get("ModelPackageName")}
 
@@ -43,16 +49,8 @@ class SageMakerHosting:
             return self.sm.describe_endpoint_config(EndpointConfigName=name)
 
     def describe_endpoint(self, name: str) -> dict | None:
-        import botocore.exceptions
-
-        try:
-            described = self.sm.describe_endpoint(EndpointName=name)
-        except botocore.exceptions.ClientError as exc:
-            if "Could not find endpoint" in str(exc):
-                return None
-            with aws_errors(f"describing endpoint {name} in {self.account}"):
-                raise
-        return {**described, "Account": self.account}
+        described = self._described_or_none("endpoint", self.sm.describe_endpoint, EndpointName=name)
+        return None if described is None else {**described, "Account": self.account}
 
     def _wait(self, name: str) -> dict:
         import botocore.exceptions

@@ -23,7 +23,7 @@ from sagespec.hosting import (
     variant_name,
     variant_version,
 )
-from sagespec.registry import Deployment, ModelPackage
+from sagespec.registry import Deployment, ModelPackage, package_arn
 
 STAGE_LABELS = {"qa": "QA", "prod": "Prod"}
 # Deployment actions after which one version takes all of a stage's traffic.
@@ -40,7 +40,6 @@ class Plan:
     current: list[dict]  # [{"name", "version", "weight"}] served now ([] when the endpoint does not exist)
     target: list[dict]  # the variants after the change
     weights_only: bool = False  # UpdateEndpointWeightsAndCapacities instead of a new endpoint config
-    replaced: int | None = None  # the version that stops being the stage's version
     reason: str | None = None
     forced: bool = False
     notes: list[str] = field(default_factory=list)
@@ -48,6 +47,13 @@ class Plan:
     @property
     def unchanged(self) -> bool:
         return _served(self.current) == _served(self.target)
+
+    @property
+    def replaced(self) -> int | None:
+        """The version that stops being the stage's version (a canary replaces nothing yet)."""
+        if self.action == "canary" or self.previous_version == self.package.version:
+            return None
+        return self.previous_version
 
     @property
     def previous_version(self) -> int | None:
@@ -75,7 +81,7 @@ class Promoter:
                             hint="add it under accounts.workloads in pipelines/accounts.yaml")
         self.registry, self.hosting, self.topology, self.stage, self.account = registry, hosting, topology, stage, account
         self.group_name = group.rsplit("/", 1)[-1]
-        self.group_arn = group if group.startswith("arn:") else topology.group_arn(group)
+        self.group_arn = topology.group_arn(group)
         self.endpoint = endpoint or endpoint_name(self.group_name, stage)
         self.instance_type = instance_type
 
@@ -88,7 +94,7 @@ class Promoter:
                 raise UserError("E7001", f"{self.group_name} has no Approved version to promote",
                                 hint="approve one: sagespec models approve ARN --as deployment --reason TEXT")
             return latest[0]
-        arn = self.group_arn.replace(":model-package-group/", ":model-package/") + f"/{version}"
+        arn = package_arn(self.group_arn, version)
         package = self.registry.describe(arn)
         if package.status != "Approved":
             raise UserError("E7001", f"version {version} of {self.group_name} is {package.status}; only Approved versions are promoted",
@@ -125,7 +131,6 @@ class Promoter:
         new = {"name": variant_name(package.version), "version": package.version}
         if canary_weight is None:
             plan.target = [{**new, "weight": 1.0}]
-            plan.replaced = plan.previous_version if plan.previous_version != package.version else None
             return plan
         if self.stage != "prod":
             raise UserError("E7005", "--canary-weight splits production traffic; use it with --stage prod", exit_code=2)
@@ -150,11 +155,9 @@ class Promoter:
             raise UserError("E7004", f"{self.endpoint} has no canary to finalize",
                             hint="start one with: sagespec promote GROUP --stage prod --canary-weight 0.1")
         canary = canaries[-1].version
-        arn = self.group_arn.replace(":model-package-group/", ":model-package/") + f"/{canary}"
-        package = self.registry.describe(arn)
+        package = self.registry.describe(package_arn(self.group_arn, canary))
         plan = Plan(self.stage, "finalize", package, self.account, self.endpoint, current,
                     [{**v, "weight": 1.0 if v["version"] == canary else 0.0} for v in current], weights_only=True)
-        plan.replaced = plan.previous_version if plan.previous_version != canary else None
         plan.notes.append("the old variant stays at weight 0 until the next promotion replaces the endpoint config")
         return plan
 
@@ -174,10 +177,8 @@ class Promoter:
                                 hint="`sagespec deployments list GROUP` shows the history")
             target = earlier[0]
         package = self.package(target)
-        plan = Plan(self.stage, "rollback", package, self.account, self.endpoint, current,
+        return Plan(self.stage, "rollback", package, self.account, self.endpoint, current,
                     [{"name": variant_name(target), "version": target, "weight": 1.0}], reason=reason)
-        plan.replaced = plan.previous_version if plan.previous_version != target else None
-        return plan
 
     # -- doing -----------------------------------------------------------------------------
     def execute(self, plan: Plan) -> Deployment:
@@ -189,8 +190,7 @@ class Promoter:
             for variant in plan.target:
                 name = model_name(self.group_name, variant["version"])
                 if hosting.describe_model(name) is None:
-                    arn = self.group_arn.replace(":model-package-group/", ":model-package/") + f"/{variant['version']}"
-                    hosting.create_model(name, arn, self.account.principal.arn)
+                    hosting.create_model(name, package_arn(self.group_arn, variant["version"]), self.account.principal.arn)
             stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")[:-3]
             config = f"{plan.endpoint[:40]}-{stamp}"
             hosting.create_endpoint_config(config, [production_variant(v["version"], v["weight"], self.group_name, self.instance_type)
@@ -204,8 +204,7 @@ class Promoter:
         description = f"{plan.action} on {plan.endpoint} in {plan.account.id}" + (f": {plan.reason}" if plan.reason else "")
         self.registry.set_stage(plan.package.arn, label, status, description)
         if plan.replaced is not None:
-            replaced_arn = self.group_arn.replace(":model-package-group/", ":model-package/") + f"/{plan.replaced}"
-            self.registry.set_stage(replaced_arn, label, "RolledBack" if plan.action == "rollback" else "Replaced",
+            self.registry.set_stage(package_arn(self.group_arn, plan.replaced), label, "RolledBack" if plan.action == "rollback" else "Replaced",
                                     f"{plan.endpoint} now serves version {plan.package.version}")
         return self.registry.record_deployment(Deployment(
             self.group_arn, plan.stage, plan.action, plan.package.version, plan.package.arn, plan.account.id, plan.endpoint,

@@ -17,9 +17,15 @@ class Backends:
     topology: object
     registry: object
     hosting_for: Callable  # accounts.Account -> Hosting
-    read: Callable[[str], bytes]
+    read_object: Callable[[str], bytes]  # s3://bucket/key -> bytes (the local object store, or S3)
     test_data_for: Callable  # ModelPackage -> s3 URI of test.csv, or None when it cannot be found
     workspace: Path | None = None
+
+    def read(self, uri: str) -> bytes:
+        """An object by its S3 URI, or a file on this machine (`--data FILE`)."""
+        if "://" not in uri and Path(uri).is_file():
+            return Path(uri).read_bytes()
+        return self.read_object(uri)
 
     def find_endpoint(self, name: str, account: str | None):
         """(Account, Hosting) of endpoint `name`: in `account` when named, else the workload account that has it."""
@@ -62,7 +68,7 @@ def open_backends(target: str, as_: str | None, workspace=None, region: str | No
         return Backends(target, topology, registry, lambda account: open_hosting("local", account, topology, folder),
                         store.get, lambda package: local_test_data(registry, store, package), folder)
 
-    def read(uri: str) -> bytes:
+    def read_s3(uri: str) -> bytes:
         from sagespec.aws import aws_errors
 
         bucket, _, key = uri.removeprefix("s3://").partition("/")
@@ -70,7 +76,7 @@ def open_backends(target: str, as_: str | None, workspace=None, region: str | No
             return registry.session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
 
     return Backends(target, topology, registry,
-                    lambda account: open_hosting("aws", account, topology, None, assume_role_name), read, lambda package: None)
+                    lambda account: open_hosting("aws", account, topology, None, assume_role_name), read_s3, lambda package: None)
 
 
 def local_test_data(registry, store, package) -> str | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sagespec.registry.present import _console, _table
+from sagespec.console import console as _console
+from sagespec.console import table as _table
 
 
 def traffic(variants: list[dict]) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sagespec.diagnostics import UserError
 from sagespec.hosting import variant_version
-from sagespec.registry import Deployment
+from sagespec.registry import Deployment, package_arn
 
 BATCH_ROWS = 1000
 
@@ -72,7 +72,7 @@ def test_endpoint(hosting, registry, read, endpoint: str, data_uri: str, group_a
     results = []
     for variant in described["ProductionVariants"]:
         version = variant_version(variant["VariantName"])
-        package = registry.describe(group_arn.replace(":model-package-group/", ":model-package/") + f"/{version}")
+        package = registry.describe(package_arn(group_arn, version))
         predictions: list[float] = []
         for start in range(0, len(features), BATCH_ROWS):
             body = "\n".join(features[start:start + BATCH_ROWS]).encode()

@@ -26,15 +26,9 @@ def next_approval(registry, subscriber: str, group_name: str) -> Approval:
     events = registry.events(after)
     if not events:
         return Approval(None, 0)
-    approved = sorted({e["detail"]["ModelPackageVersion"] for e in events
-                       if e["detail"].get("ModelPackageGroupName") == group_name
-                       and e["detail"].get("ModelApprovalStatus") == "Approved"}, reverse=True)
+    approved = {e["detail"]["ModelPackageVersion"]: e["detail"]["ModelPackageArn"] for e in events
+                if e["detail"].get("ModelPackageGroupName") == group_name and e["detail"].get("ModelApprovalStatus") == "Approved"}
+    # Approved, then rejected again: not that one.
+    version = next((v for v in sorted(approved, reverse=True) if registry.describe(approved[v]).status == "Approved"), None)
     last = events[-1]["id"]
-    version = None
-    for candidate in approved:
-        arn = next(e["detail"]["ModelPackageArn"] for e in events if e["detail"]["ModelPackageVersion"] == candidate
-                   and e["detail"].get("ModelPackageGroupName") == group_name)
-        if registry.describe(arn).status == "Approved":  # approved, then rejected again: not this one
-            version = candidate
-            break
     return Approval(version, len(events), lambda: registry.acknowledge(subscriber, last))

@@ -129,6 +129,11 @@ def check_status(status: str) -> str:
     return status
 
 
+def package_arn(group_arn: str, version: int) -> str:
+    """The ARN of `version` in the model package group `group_arn`."""
+    return group_arn.replace(":model-package-group/", ":model-package/", 1) + f"/{version}"
+
+
 def package_arn_parts(arn: str) -> tuple[str, str, str, str, int]:
     """(partition, region, account, group, version) of a model package ARN."""
     parts = arn.split(":", 5)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, is_dataclass
 
+from sagespec.console import console as _console
+from sagespec.console import table as _table
+
 LINEAGE_ORDER = ("dataset", "code", "execution", "training_job", "model", "metrics", "package", "endpoint")
 
 
@@ -19,24 +22,6 @@ def to_json(value) -> str:
         return v
 
     return json.dumps(plain(value), indent=2, default=str)
-
-
-def _console():
-    from sagespec.console import console
-
-    return console()
-
-
-def _table(title: str, columns: list[str], rows: list[list[str]]):
-    from rich import box
-    from rich.table import Table
-
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", header_style="bold")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*[str(c) if c is not None else "" for c in row])
-    return table
 
 
 def groups(items) -> None:

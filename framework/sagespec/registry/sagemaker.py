@@ -106,7 +106,8 @@ class SageMakerRegistry:
         with aws_errors(f"describing model package {arn}"):
             return self._package(self.sm.describe_model_package(ModelPackageName=arn))
 
-    def list_packages(self, group: str, status: str | None = None, latest: bool = False) -> list[ModelPackage]:
+    def _package_arns(self, group: str, status: str | None = None) -> list[str]:
+        """ARNs of the group's versions, newest first."""
         request = {"ModelPackageGroupName": group, "SortBy": "CreationTime", "SortOrder": "Descending"}
         if status:
             request["ModelApprovalStatus"] = check_status(status)
@@ -114,7 +115,10 @@ class SageMakerRegistry:
         with aws_errors(f"listing model packages of {group}"):
             for page in self.sm.get_paginator("list_model_packages").paginate(**request):
                 arns += [s["ModelPackageArn"] for s in page["ModelPackageSummaryList"]]
-        arns.sort(key=lambda a: package_arn_parts(a)[4], reverse=True)
+        return sorted(arns, key=lambda a: package_arn_parts(a)[4], reverse=True)
+
+    def list_packages(self, group: str, status: str | None = None, latest: bool = False) -> list[ModelPackage]:
+        arns = self._package_arns(group, status)
         return [self.describe(a) for a in (arns[:1] if latest else arns)]
 
     def update_status(self, arn: str, status: str, reason: str | None = None) -> ModelPackage:
@@ -187,9 +191,10 @@ class SageMakerRegistry:
 
     def deployments(self, group: str, stage: str | None = None) -> list[Deployment]:
         found = []
-        for package in self.list_packages(group):
-            with aws_errors(f"describing model package {package.arn}"):
-                metadata = self.sm.describe_model_package(ModelPackageName=package.arn).get("CustomerMetadataProperties") or {}
+        for arn in self._package_arns(group):
+            with aws_errors(f"describing model package {arn}"):
+                described = self.sm.describe_model_package(ModelPackageName=arn)
+            package, metadata = self._package(described), described.get("CustomerMetadataProperties") or {}
             for key, value in metadata.items():
                 match = DEPLOYMENT_KEY.fullmatch(key)
                 if not match or (stage and match.group(1) != stage):
