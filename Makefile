@@ -1,12 +1,12 @@
 # Two commands on a fresh machine with Python 3.10+ and make:
 #   make run   - create .venv, install, validate the specs, run the California housing pipeline locally
-#   make test  - create .venv, install with test extras, run the whole suite
+#   make test  - create .venv, install with test extras, lint (ruff), run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 export SAGEMAKER_SUPPRESS_V2_WARNING = 1
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "sagespec needs Python 3.10+, found " + sys.version.split()[0] + " (set PYTHON=python3.x)")'
@@ -26,7 +26,13 @@ run: $(VENV)/.installed-run
 	$(BIN)/sagespec validate pipelines/
 	$(BIN)/sagespec run pipelines/california_housing.yaml
 
-test: $(VENV)/.installed-test
+LINTED := framework tests bench training_code
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(VENV)/.installed-test

@@ -36,8 +36,13 @@ PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-hou
 
 
 def sagespec(project: Path, workspace: Path, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "sagespec", *args], cwd=project, capture_output=True, text=True,
-                          env={**os.environ, "SAGESPEC_WORKSPACE": str(workspace), "NO_COLOR": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "sagespec", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SAGESPEC_WORKSPACE": str(workspace), "NO_COLOR": "1"},
+    )
     if done.returncode != 0:
         sys.exit(f"sagespec {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -49,8 +54,9 @@ def set_up(folder: Path) -> tuple[Path, Path]:
 
     project = fast_project_copy(folder, max_rows=5000)
     workspace = folder / "ws"
-    sagespec(project, workspace, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2",
-             "--param", "AccuracyMseThreshold=100")
+    sagespec(
+        project, workspace, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100"
+    )
     sagespec(project, workspace, "models", "approve", PACKAGE, "--as", "deployment", "--reason", "bench")
     sagespec(project, workspace, "promote", "california-housing", "--stage", "qa")
     return project, workspace
@@ -102,6 +108,7 @@ def run_clients(port: int, bodies: list[bytes], threads: int, limit: int, second
 def in_process(workspace: Path, batches: list[list[str]], limit: int, seconds: float) -> list[float]:
     import numpy as np
     import tensorflow as tf
+
     from sagespec.local.database import connect
     from sagespec.local.objects import ObjectStore
 
@@ -141,7 +148,7 @@ def main() -> None:
         endpoint = json.loads(sagespec(project, workspace, "endpoints", "list", "--output", "json"))[0]
         rows = split_features(workspace)
         singles = [[r] for r in rows]
-        hundreds = [rows[i:i + 100] for i in range(0, len(rows) - 100, 100)]
+        hundreds = [rows[i : i + 100] for i in range(0, len(rows) - 100, 100)]
         table = []
         try:
             for label, batches, limit in [("1 row", singles, args.requests), ("100 rows", hundreds, max(1, args.requests // 4))]:
@@ -149,18 +156,32 @@ def main() -> None:
                 sequential, elapsed = run_clients(endpoint["Port"], bodies, 1, limit, args.seconds)
                 parallel, p_elapsed = run_clients(endpoint["Port"], bodies, 4, limit, args.seconds)
                 baseline = in_process(workspace, batches, limit, args.seconds)
-                table.append((label, len(sequential), len(sequential) / elapsed, len(parallel) / p_elapsed,
-                              percentile(sequential, 0.5), percentile(sequential, 0.99), statistics.median(baseline)))
+                table.append(
+                    (
+                        label,
+                        len(sequential),
+                        len(sequential) / elapsed,
+                        len(parallel) / p_elapsed,
+                        percentile(sequential, 0.5),
+                        percentile(sequential, 0.99),
+                        statistics.median(baseline),
+                    )
+                )
         finally:
             sagespec(project, workspace, "endpoints", "delete", endpoint["EndpointName"])
 
-    print(f"\nlocal endpoint on 127.0.0.1 ({os.cpu_count()} CPUs), text/csv, keep-alive; "
-          f"each measurement bounded by {args.requests} requests (100-row: {max(1, args.requests // 4)}) and {args.seconds:g} s")
-    print(f"{'request':<10} {'n':>6} {'req/s (1 client)':>17} {'req/s (4 clients)':>18} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'in-process p50 ms':>18} {'p50 / in-process':>17}")
+    print(
+        f"\nlocal endpoint on 127.0.0.1 ({os.cpu_count()} CPUs), text/csv, keep-alive; "
+        f"each measurement bounded by {args.requests} requests (100-row: {max(1, args.requests // 4)}) and {args.seconds:g} s"
+    )
+    print(
+        f"{'request':<10} {'n':>6} {'req/s (1 client)':>17} {'req/s (4 clients)':>18} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'in-process p50 ms':>18} {'p50 / in-process':>17}"
+    )
     for label, n, rps, rps4, p50, p99, base in table:
-        print(f"{label:<10} {n:>6} {rps:>17.0f} {rps4:>18.0f} {1000 * p50:>8.2f} {1000 * p99:>8.2f} {1000 * base:>18.2f} "
-              f"{p50 / base:>16.1f}x")
+        print(
+            f"{label:<10} {n:>6} {rps:>17.0f} {rps4:>18.0f} {1000 * p50:>8.2f} {1000 * p99:>8.2f} {1000 * base:>18.2f} {p50 / base:>16.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -26,14 +26,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "framework"))
 
 from sagespec.iam import Principal  # noqa: E402
 from sagespec.local.database import connect  # noqa: E402
-from sagespec.registry.local import LocalRegistry  # noqa: E402
+from sagespec.local.registry import LocalRegistry  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OWNER = Principal.role("222222222222", "sagespec-shared-services-admin")
 GROUP = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
-INFERENCE = {"Containers": [{"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu",
-                             "ModelDataUrl": "s3://sagespec-shared-artifacts-222222222222/california-housing/m/model.tar.gz"}],
-             "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["application/json"]}
+INFERENCE = {
+    "Containers": [
+        {
+            "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu",
+            "ModelDataUrl": "s3://sagespec-shared-artifacts-222222222222/california-housing/m/model.tar.gz",
+        }
+    ],
+    "SupportedContentTypes": ["text/csv"],
+    "SupportedResponseMIMETypes": ["application/json"],
+}
 
 
 def populate(workspace: Path, versions: int) -> list[str]:
@@ -99,7 +106,8 @@ def main() -> None:
         cli_list = cli_ms(sagespec + ["list", GROUP, "--status", "Approved", "--latest", "--output", "json"], env, args.runs)
         cli_approve = statistics.median(
             cli_ms(sagespec + ["approve", pending[args.calls + i], "--reason", "bench", "--output", "json"], env, 1)
-            for i in range(args.runs))
+            for i in range(args.runs)
+        )
         floor = cli_ms([sys.executable, "-c", "import click"], env, args.runs)
 
     print(f"local registry, {args.versions} versions in one group (setup {setup:.1f} s), medians")
@@ -112,8 +120,10 @@ def main() -> None:
     print(f"| {floor_label:<40} | {'':>16} | {floor:>23.1f} |")
     print()
     verdict = "met" if max(list_ms, approve_ms) < 50 else "MISSED"
-    print(f"target under 50 ms (median): registry calls {list_ms:.2f} / {approve_ms:.2f} ms {verdict}; "
-          f"as whole CLI processes {cli_list:.0f} / {cli_approve:.0f} ms, of which {floor:.0f} ms is interpreter + click start-up")
+    print(
+        f"target under 50 ms (median): registry calls {list_ms:.2f} / {approve_ms:.2f} ms {verdict}; "
+        f"as whole CLI processes {cli_list:.0f} / {cli_approve:.0f} ms, of which {floor:.0f} ms is interpreter + click start-up"
+    )
 
 
 if __name__ == "__main__":

@@ -76,8 +76,14 @@ def build():
     threshold = ParameterFloat("AccuracyMseThreshold", default_value=0.3)
     cache = CacheConfig(enable_caching=True, expire_after="P30D")
 
-    sklearn = SKLearnProcessor(framework_version="1.2-1", role=ROLE, instance_type=processing_type, instance_count=1,
-                               volume_size_in_gb=30, sagemaker_session=session)
+    sklearn = SKLearnProcessor(
+        framework_version="1.2-1",
+        role=ROLE,
+        instance_type=processing_type,
+        instance_count=1,
+        volume_size_in_gb=30,
+        sagemaker_session=session,
+    )
     preprocess = ProcessingStep(
         "PreprocessData",
         step_args=sklearn.run(
@@ -94,32 +100,57 @@ def build():
         return preprocess.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
 
     estimator = TensorFlow(
-        entry_point="train.py", source_dir="training_code", role=ROLE, instance_type=training_type, instance_count=1,
-        framework_version="2.13", py_version="py310", hyperparameters={"epochs": epochs, "batch_size": 64, "learning_rate": 0.001},
-        output_kms_key=KMS_KEY, volume_size=30, max_run=86400, model_dir="/opt/ml/model", disable_profiler=True,
-        debugger_hook_config=False, sagemaker_session=session,
+        entry_point="train.py",
+        source_dir="training_code",
+        role=ROLE,
+        instance_type=training_type,
+        instance_count=1,
+        framework_version="2.13",
+        py_version="py310",
+        hyperparameters={"epochs": epochs, "batch_size": 64, "learning_rate": 0.001},
+        output_kms_key=KMS_KEY,
+        volume_size=30,
+        max_run=86400,
+        model_dir="/opt/ml/model",
+        disable_profiler=True,
+        debugger_hook_config=False,
+        sagemaker_session=session,
     )
     train = TrainingStep(
         "TrainModel",
-        step_args=estimator.fit(inputs={
-            "train": TrainingInput(output("train"), content_type="text/csv"),
-            "validation": TrainingInput(output("validation"), content_type="text/csv"),
-            "scaler": TrainingInput(output("scaler"), content_type="application/json"),
-        }),
+        step_args=estimator.fit(
+            inputs={
+                "train": TrainingInput(output("train"), content_type="text/csv"),
+                "validation": TrainingInput(output("validation"), content_type="text/csv"),
+                "scaler": TrainingInput(output("scaler"), content_type="application/json"),
+            }
+        ),
         cache_config=cache,
         description="Keras regression network with the scaler inside the graph.",
     )
-    image = image_uris.retrieve("tensorflow", REGION, version="2.13", py_version="py310", instance_type=processing_type,
-                                image_scope="training")
-    evaluator = ScriptProcessor(image_uri=image, command=["python3"], role=ROLE, instance_type=processing_type,
-                                instance_count=1, volume_size_in_gb=30, sagemaker_session=session)
+    image = image_uris.retrieve(
+        "tensorflow", REGION, version="2.13", py_version="py310", instance_type=processing_type, image_scope="training"
+    )
+    evaluator = ScriptProcessor(
+        image_uri=image,
+        command=["python3"],
+        role=ROLE,
+        instance_type=processing_type,
+        instance_count=1,
+        volume_size_in_gb=30,
+        sagemaker_session=session,
+    )
     report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
     evaluate = ProcessingStep(
         "EvaluateModel",
         step_args=evaluator.run(
             code="training_code/evaluate.py",
-            inputs=[ProcessingInput(source=train.properties.ModelArtifacts.S3ModelArtifacts, destination="/opt/ml/processing/model", input_name="model"),
-                    ProcessingInput(source=output("test"), destination="/opt/ml/processing/test", input_name="test")],
+            inputs=[
+                ProcessingInput(
+                    source=train.properties.ModelArtifacts.S3ModelArtifacts, destination="/opt/ml/processing/model", input_name="model"
+                ),
+                ProcessingInput(source=output("test"), destination="/opt/ml/processing/test", input_name="test"),
+            ],
             outputs=[ProcessingOutput(output_name="evaluation", source="/opt/ml/processing/evaluation")],
         ),
         property_files=[report],
@@ -128,30 +159,56 @@ def build():
     mse = JsonGet(step_name=evaluate.name, property_file=report, json_path="regression_metrics.mse.value")
 
     def model():
-        return TensorFlowModel(model_data=train.properties.ModelArtifacts.S3ModelArtifacts, framework_version="2.13",
-                               role=ROLE, sagemaker_session=session)
+        return TensorFlowModel(
+            model_data=train.properties.ModelArtifacts.S3ModelArtifacts, framework_version="2.13", role=ROLE, sagemaker_session=session
+        )
 
-    metrics = ModelMetrics(model_statistics=MetricsSource(
-        s3_uri=Join(on="", values=[evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri, "/evaluation.json"]),
-        content_type="application/json"))
-    register = ModelStep("RegisterModel", step_args=model().register(
-        content_types=["text/csv", "application/json"], response_types=["application/json"],
-        inference_instances=[endpoint_type, "ml.m5.xlarge"], transform_instances=["ml.m5.xlarge"],
-        model_package_group_name=GROUP, approval_status="PendingManualApproval", model_metrics=metrics,
-        customer_metadata_properties={"pipeline": "california-housing",
-                                      "features": "MedInc,HouseAge,AveRooms,AveBedrms,Population,AveOccup,Latitude,Longitude"},
-        description="california-housing model, gated on test MSE"))
+    metrics = ModelMetrics(
+        model_statistics=MetricsSource(
+            s3_uri=Join(
+                on="", values=[evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri, "/evaluation.json"]
+            ),
+            content_type="application/json",
+        )
+    )
+    register = ModelStep(
+        "RegisterModel",
+        step_args=model().register(
+            content_types=["text/csv", "application/json"],
+            response_types=["application/json"],
+            inference_instances=[endpoint_type, "ml.m5.xlarge"],
+            transform_instances=["ml.m5.xlarge"],
+            model_package_group_name=GROUP,
+            approval_status="PendingManualApproval",
+            model_metrics=metrics,
+            customer_metadata_properties={
+                "pipeline": "california-housing",
+                "features": "MedInc,HouseAge,AveRooms,AveBedrms,Population,AveOccup,Latitude,Longitude",
+            },
+            description="california-housing model, gated on test MSE",
+        ),
+    )
     create = ModelStep("CreateModel", step_args=model().create(instance_type=endpoint_type))
     notify = LambdaStep(
         "NotifyMseTooHigh",
         lambda_func=Lambda(function_arn="arn:aws:lambda:us-east-1:111111111111:function:sagespec-notify-team", session=session),
-        inputs={"pipeline": "california-housing", "execution": ExecutionVariables.PIPELINE_EXECUTION_ID, "mse": mse, "threshold": threshold},
+        inputs={
+            "pipeline": "california-housing",
+            "execution": ExecutionVariables.PIPELINE_EXECUTION_ID,
+            "mse": mse,
+            "threshold": threshold,
+        },
         outputs=[LambdaOutput(output_name="status", output_type=LambdaOutputTypeEnum.String)],
     )
-    fail = FailStep("FailMseTooHigh", error_message=Join(on="", values=[
-        "Test MSE is above the threshold ", threshold, "; nothing was registered."]))
-    gate = ConditionStep("CheckMseThreshold", conditions=[ConditionLessThanOrEqualTo(left=mse, right=threshold)],
-                         if_steps=[register, create], else_steps=[notify, fail])
+    fail = FailStep(
+        "FailMseTooHigh", error_message=Join(on="", values=["Test MSE is above the threshold ", threshold, "; nothing was registered."])
+    )
+    gate = ConditionStep(
+        "CheckMseThreshold",
+        conditions=[ConditionLessThanOrEqualTo(left=mse, right=threshold)],
+        if_steps=[register, create],
+        else_steps=[notify, fail],
+    )
     return Pipeline(
         name="california-housing",
         parameters=[processing_type, training_type, endpoint_type, input_data, epochs, threshold],

@@ -73,7 +73,7 @@ def main() -> None:
         cases = [
             ("1 bundled spec (california_housing.yaml)", bundled[:1]),
             (f"{len(bundled)} bundled specs", bundled),
-            (f"1 generated spec", generated[:1]),
+            ("1 generated spec", generated[:1]),
             (f"{len(generated)} generated specs, one call", generated),
         ]
         rows = []
@@ -85,7 +85,9 @@ def main() -> None:
         serial = timed(sagespec + ["--jobs", "1"] + generated, args.repeat)
         rows.insert(-1, (f"{len(generated)} generated specs, --jobs 1", len(generated), serial, rows[-1][3], serial / rows[-1][3]))
 
-    print(f"sagespec validate vs check-jsonschema (median of {args.repeat} runs, fresh process each, {sys.platform}, Python {sys.version.split()[0]})")
+    print(
+        f"sagespec validate vs check-jsonschema (median of {args.repeat} runs, fresh process each, {sys.platform}, Python {sys.version.split()[0]})"
+    )
     print()
     print(f"| {'case':<42} | {'files':>5} | {'sagespec s':>10} | {'check-jsonschema s':>18} | {'ratio':>5} |")
     print(f"|{'-' * 44}|{'-' * 7}|{'-' * 12}|{'-' * 20}|{'-' * 7}|")

@@ -39,8 +39,11 @@ def fast_project_copy(tmp_path: Path, max_rows: int = 1500) -> Path:
         source = ROOT / name
         shutil.copytree(source, copy / name) if source.is_dir() else shutil.copy(source, copy / name)
     template = copy / "pipelines" / "templates" / "tf_regression.yaml"
-    template.write_text(template.read_text().replace('arguments: ["--seed", "{{ split_seed }}"]',
-                                                     f'arguments: ["--seed", "{{{{ split_seed }}}}", "--max-rows", "{max_rows}"]'))
+    template.write_text(
+        template.read_text().replace(
+            'arguments: ["--seed", "{{ split_seed }}"]', f'arguments: ["--seed", "{{{{ split_seed }}}}", "--max-rows", "{max_rows}"]'
+        )
+    )
     return copy
 
 
@@ -49,5 +52,9 @@ def assumed_session(sts, account_id: str, role: str = "admin"):
     import boto3
 
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{role}", RoleSessionName="sagespec-test")["Credentials"]
-    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"], region_name="us-east-1")
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="us-east-1",
+    )

@@ -26,7 +26,9 @@ def test_valid_files_exit_zero_with_a_summary():
 def test_invalid_file_reports_located_error_and_exits_one():
     r = run_cli("validate", BAD_REF)
     assert r.returncode == 1
-    assert re.search(r"^tests/spec/fixtures/bad/35_ref_unknown_step\.yaml:30:\d+: error\[E3001\]: .*unknown step 'Preprocess'", r.stdout, re.M)
+    assert re.search(
+        r"^tests/spec/fixtures/bad/35_ref_unknown_step\.yaml:30:\d+: error\[E3001\]: .*unknown step 'Preprocess'", r.stdout, re.M
+    )
     assert "hint: did you mean 'Prep'?" in r.stdout
     assert "Traceback" not in r.stdout + r.stderr
 
@@ -62,9 +64,15 @@ def test_json_format_is_machine_readable():
     r = run_cli("validate", BAD_YAML, "--format", "json")
     found = json.loads(r.stdout)
     assert found[0] == {
-        "file": BAD_YAML, "line": 3, "column": 1, "severity": "error", "code": "E0003",
-        "message": "duplicate key 'name' (first defined at line 2, column 1)", "path": "$.name",
-        "hint": "YAML would silently keep only the last value; remove or rename one of them", "via": None,
+        "file": BAD_YAML,
+        "line": 3,
+        "column": 1,
+        "severity": "error",
+        "code": "E0003",
+        "message": "duplicate key 'name' (first defined at line 2, column 1)",
+        "path": "$.name",
+        "hint": "YAML would silently keep only the last value; remove or rename one of them",
+        "via": None,
     }
 
 
@@ -137,7 +145,9 @@ def test_pre_commit_hooks_pass_good_and_fail_bad_files():
         assert bad.returncode == 1 and "E3001" in bad.stdout
 
 
-@pytest.mark.parametrize("spec", sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pipelines").glob("*.yaml") if p.name != "accounts.yaml"))
+@pytest.mark.parametrize(
+    "spec", sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pipelines").glob("*.yaml") if p.name != "accounts.yaml")
+)
 def test_bundled_specs_carry_the_editor_schema_modeline(spec):
     first = (ROOT / spec).read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=../schemas/pipeline.schema.json"
@@ -148,4 +158,6 @@ def test_accounts_file_is_validated_against_its_schema(tmp_path):
     bad.write_text((ROOT / "pipelines" / "accounts.yaml").read_text().replace('id: "444444444444"', "id: 444444444444"))
     r = run_cli("validate", str(bad))
     assert r.returncode == 1
-    assert re.search(r"accounts\.yaml:\d+:11: error\[E2003\]: accounts\.workloads\.qa\.id must be string, not integer 444444444444", r.stdout), r.stdout
+    assert re.search(
+        r"accounts\.yaml:\d+:11: error\[E2003\]: accounts\.workloads\.qa\.id must be string, not integer 444444444444", r.stdout
+    ), r.stdout

@@ -55,8 +55,11 @@ def test_every_property_is_described(path):
 
 def test_objects_are_strict():
     schema = json.loads((ROOT / "schemas" / "pipeline.schema.json").read_text())
-    loose = [name for name, d in schema["$defs"].items()
-             if d.get("type") == "object" and "properties" in d and d.get("additionalProperties") is not False]
+    loose = [
+        name
+        for name, d in schema["$defs"].items()
+        if d.get("type") == "object" and "properties" in d and d.get("additionalProperties") is not False
+    ]
     assert loose == ["step"]  # `step` dispatches on kind; each kind's schema is strict
 
 

@@ -91,11 +91,14 @@ def main(argv=None) -> int:
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "evaluation.json").write_text(json.dumps(report, indent=2))
-    np.savetxt(out / "predictions.csv", np.column_stack([y_test, y_pred]), delimiter=",", fmt="%.8g",
-               header=f"{header[0]},prediction", comments="")
+    np.savetxt(
+        out / "predictions.csv", np.column_stack([y_test, y_pred]), delimiter=",", fmt="%.8g", header=f"{header[0]},prediction", comments=""
+    )
     m = report["regression_metrics"]
-    print(f"evaluate: {len(y_test)} test rows: mse={m['mse']['value']:.4f} rmse={m['rmse']['value']:.4f} "
-          f"mae={m['mae']['value']:.4f} r2={m['r2']['value']:.4f}")
+    print(
+        f"evaluate: {len(y_test)} test rows: mse={m['mse']['value']:.4f} rmse={m['rmse']['value']:.4f} "
+        f"mae={m['mae']['value']:.4f} r2={m['r2']['value']:.4f}"
+    )
     return 0
 
 

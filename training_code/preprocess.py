@@ -32,8 +32,15 @@ import numpy as np
 from sklearn.preprocessing import StandardScaler
 
 RAW_COLUMNS = [
-    "longitude", "latitude", "housingMedianAge", "totalRooms", "totalBedrooms",
-    "population", "households", "medianIncome", "medianHouseValue",
+    "longitude",
+    "latitude",
+    "housingMedianAge",
+    "totalRooms",
+    "totalBedrooms",
+    "population",
+    "households",
+    "medianIncome",
+    "medianHouseValue",
 ]
 FEATURES = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude"]
 TARGET = "MedHouseVal"
@@ -124,16 +131,18 @@ def derive_features(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if np.any(households <= 0):
         line = int(np.argmax(households <= 0)) + 1
         raise InputError(f"data row {line}: households must be positive to derive per-household features")
-    features = np.column_stack([
-        col["medianIncome"],
-        col["housingMedianAge"],
-        col["totalRooms"] / households,
-        col["totalBedrooms"] / households,
-        col["population"],
-        col["population"] / households,
-        col["latitude"],
-        col["longitude"],
-    ])
+    features = np.column_stack(
+        [
+            col["medianIncome"],
+            col["housingMedianAge"],
+            col["totalRooms"] / households,
+            col["totalBedrooms"] / households,
+            col["population"],
+            col["population"] / households,
+            col["latitude"],
+            col["longitude"],
+        ]
+    )
     target = col["medianHouseValue"] / TARGET_SCALE
     return features, target
 
@@ -144,7 +153,7 @@ def split(n: int, seed: int, validation_ratio: float, test_ratio: float) -> tupl
     n_validation = max(1, int(round(n * validation_ratio)))
     if n - n_test - n_validation < 1:
         raise InputError(f"{n} rows are too few to split into train/validation/test")
-    return order[n_test + n_validation:], order[n_test:n_test + n_validation], order[:n_test]
+    return order[n_test + n_validation :], order[n_test : n_test + n_validation], order[:n_test]
 
 
 def write_split(folder: Path, name: str, features: np.ndarray, target: np.ndarray) -> Path:
@@ -176,15 +185,20 @@ def main(argv=None) -> int:
         write_split(Path(folder), name, features[idx], target[idx])
     scaler_dir = Path(args.scaler_dir)
     scaler_dir.mkdir(parents=True, exist_ok=True)
-    (scaler_dir / "scaler.json").write_text(json.dumps({
-        "features": FEATURES,
-        "mean": scaler.mean_.tolist(),
-        "scale": scaler.scale_.tolist(),
-        "fitted_on": "train",
-        "rows": {"train": len(train), "validation": len(validation), "test": len(test)},
-        "seed": args.seed,
-        "source": source,
-    }, indent=2))
+    (scaler_dir / "scaler.json").write_text(
+        json.dumps(
+            {
+                "features": FEATURES,
+                "mean": scaler.mean_.tolist(),
+                "scale": scaler.scale_.tolist(),
+                "fitted_on": "train",
+                "rows": {"train": len(train), "validation": len(validation), "test": len(test)},
+                "seed": args.seed,
+                "source": source,
+            },
+            indent=2,
+        )
+    )
     print(f"preprocess: {len(raw)} rows from {source} -> train {len(train)}, validation {len(validation)}, test {len(test)}")
     return 0
 

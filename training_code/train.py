@@ -38,8 +38,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--learning_rate", type=float, default=0.001)
     p.add_argument("--hidden_units", type=str, default="128,64,32", help="Comma-separated sizes of the hidden layers.")
     p.add_argument("--patience", type=int, default=10, help="Early-stopping patience in epochs (validation loss).")
-    p.add_argument("--lr_patience", type=int, default=4,
-                   help="Halve the learning rate after this many epochs without validation improvement (0 = never).")
+    p.add_argument(
+        "--lr_patience",
+        type=int,
+        default=4,
+        help="Halve the learning rate after this many epochs without validation improvement (0 = never).",
+    )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--model_dir", type=str, default=None, help="Passed by the SageMaker TensorFlow estimator; SM_MODEL_DIR wins.")
     p.add_argument("--train", default=env("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
@@ -71,8 +75,10 @@ def read_scaler(folder: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_model(keras, mean: np.ndarray, scale: np.ndarray, hidden: list[int], learning_rate: float):
-    layers = [keras.Input(shape=(len(FEATURES),), name="features"),
-              keras.layers.Normalization(mean=mean, variance=np.square(scale), name="standardize")]
+    layers = [
+        keras.Input(shape=(len(FEATURES),), name="features"),
+        keras.layers.Normalization(mean=mean, variance=np.square(scale), name="standardize"),
+    ]
     layers += [keras.layers.Dense(units, activation="relu") for units in hidden]
     layers.append(keras.layers.Dense(1, name="median_house_value"))
     model = keras.Sequential(layers)
@@ -108,8 +114,16 @@ def main(argv=None) -> int:
     if args.lr_patience:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=args.lr_patience, min_lr=1e-5))
     started = time.perf_counter()
-    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=args.epochs,
-                        batch_size=args.batch_size, callbacks=callbacks, verbose=2, shuffle=True)
+    history = model.fit(
+        x_train,
+        y_train,
+        validation_data=(x_val, y_val),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        callbacks=callbacks,
+        verbose=2,
+        shuffle=True,
+    )
     seconds = time.perf_counter() - started
     best = int(np.argmin(history.history["val_loss"]))
     model_dir = Path(args.sm_model_dir)
@@ -122,8 +136,11 @@ def main(argv=None) -> int:
         "best_epoch": best + 1,
         "best_val_mse": float(history.history["val_loss"][best]),
         "train_seconds": round(seconds, 2),
-        "hyperparameters": {k: v for k, v in vars(args).items()
-                            if k in ("epochs", "batch_size", "learning_rate", "hidden_units", "patience", "lr_patience", "seed")},
+        "hyperparameters": {
+            k: v
+            for k, v in vars(args).items()
+            if k in ("epochs", "batch_size", "learning_rate", "hidden_units", "patience", "lr_patience", "seed")
+        },
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items() if k != "learning_rate"},
     }
     (out / "training_history.json").write_text(json.dumps(summary, indent=2))

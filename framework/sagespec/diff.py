@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from sagespec.definition import parameters, walk_steps, without_branches
+
 _CODE_HASH = re.compile(r"/code/([0-9a-f]{64})/")
 
 
@@ -24,17 +26,7 @@ class Change:
 
 def _steps(definition: dict) -> dict[str, tuple[str, dict]]:
     """name -> (where, step) for every step, branches included."""
-    found: dict[str, tuple[str, dict]] = {}
-
-    def walk(steps, where):
-        for step in steps:
-            found[step["Name"]] = (where, step)
-            if step.get("Type") == "Condition":
-                walk(step["Arguments"].get("IfSteps", []), f"if branch of {step['Name']}")
-                walk(step["Arguments"].get("ElseSteps", []), f"else branch of {step['Name']}")
-
-    walk(definition.get("Steps", []), "top level")
-    return found
+    return {placed.name: (placed.where, placed.step) for placed in walk_steps(definition)}
 
 
 def _leaf_changes(old, new, path: str = "") -> list[tuple[str, object, object]]:
@@ -57,19 +49,9 @@ def _leaf_changes(old, new, path: str = "") -> list[tuple[str, object, object]]:
     return [] if old == new else [(path, old, new)]
 
 
-def _without_branches(step: dict) -> dict:
-    if step.get("Type") != "Condition":
-        return step
-    args = dict(step["Arguments"])
-    args["IfSteps"] = [s["Name"] for s in args.get("IfSteps", [])]
-    args["ElseSteps"] = [s["Name"] for s in args.get("ElseSteps", [])]
-    return {**step, "Arguments": args}
-
-
 def diff(old: dict, new: dict) -> list[Change]:
     changes: list[Change] = []
-    old_params = {p["Name"]: p for p in old.get("Parameters", [])}
-    new_params = {p["Name"]: p for p in new.get("Parameters", [])}
+    old_params, new_params = parameters(old), parameters(new)
     for name in sorted(set(old_params) | set(new_params)):
         scope = f"parameter {name}"
         if name not in old_params:
@@ -91,7 +73,7 @@ def diff(old: dict, new: dict) -> list[Change]:
         old_where, old_step = old_steps[name]
         if old_where != where:
             changes.append(Change(scope, "moved", old_where, where))
-        changes += [Change(scope, p, a, b) for p, a, b in _leaf_changes(_without_branches(old_step), _without_branches(step))]
+        changes += [Change(scope, p, a, b) for p, a, b in _leaf_changes(without_branches(old_step), without_branches(step))]
     for key in sorted((set(old) | set(new)) - {"Parameters", "Steps"}):
         changes += [Change("pipeline", p, a, b) for p, a, b in _leaf_changes({key: old.get(key)}, {key: new.get(key)})]
     return changes
@@ -114,7 +96,7 @@ def format_text(changes: list[Change], old_label: str, new_label: str) -> str:
             scope = change.scope
             lines.append(scope)
         if change.what == "added":
-            lines.append(f"  + added" + (f" ({change.new})" if isinstance(change.new, str) else f": {_show(change.new)}"))
+            lines.append("  + added" + (f" ({change.new})" if isinstance(change.new, str) else f": {_show(change.new)}"))
         elif change.what == "removed":
             lines.append("  - removed")
         elif change.what == "moved":

@@ -21,8 +21,13 @@ _MERMAID_SHAPES = {
     "lambda": ('>"', '"]'),
 }
 _DOT_SHAPES = {
-    "processing": "box", "training": "box3d", "condition": "diamond", "register_model": "cylinder",
-    "create_model": "component", "fail": "octagon", "lambda": "cds",
+    "processing": "box",
+    "training": "box3d",
+    "condition": "diamond",
+    "register_model": "cylinder",
+    "create_model": "component",
+    "fail": "octagon",
+    "lambda": "cds",
 }
 
 
@@ -46,8 +51,13 @@ def to_mermaid(data: dict) -> str:
         left, right = _MERMAID_SHAPES.get(step["kind"], ('["', '"]'))
         lines.append(f"    {ids[step['name']]}{left}{_label(step)}{right}")
     for before, after, why in _edge_list(data):
-        arrow = {"if": "-->|if|", "else": "-->|else|", "depends_on": "-.->|depends on|",
-                 "property_file": "-->|property file|", "model": "-->|model|"}.get(why, "-->")
+        arrow = {
+            "if": "-->|if|",
+            "else": "-->|else|",
+            "depends_on": "-.->|depends on|",
+            "property_file": "-->|property file|",
+            "model": "-->|model|",
+        }.get(why, "-->")
         lines.append(f"    {ids[before]} {arrow} {ids[after]}")
     return "\n".join(lines) + "\n"
 
@@ -57,16 +67,23 @@ def _quote(text: str) -> str:
 
 
 def to_dot(data: dict) -> str:
-    lines = [f"digraph {_quote(data['name'])} {{", "    rankdir=TB;",
-             '    node [fontname="Helvetica", style="rounded,filled", fillcolor="#f5f7fa"];',
-             '    edge [fontname="Helvetica", fontsize=10];']
+    lines = [
+        f"digraph {_quote(data['name'])} {{",
+        "    rankdir=TB;",
+        '    node [fontname="Helvetica", style="rounded,filled", fillcolor="#f5f7fa"];',
+        '    edge [fontname="Helvetica", fontsize=10];',
+    ]
     for step in data["steps"]:
         label = f"{step['name']}\\n{step['kind'].replace('_', ' ')}"
-        lines.append(f"    {_quote(step['name'])} [label=\"{label}\", shape={_DOT_SHAPES.get(step['kind'], 'box')}];")
+        lines.append(f'    {_quote(step["name"])} [label="{label}", shape={_DOT_SHAPES.get(step["kind"], "box")}];')
     for before, after, why in _edge_list(data):
-        attrs = {"if": '[label="if", color="darkgreen"]', "else": '[label="else", color="firebrick"]',
-                 "depends_on": '[style=dashed, label="depends on"]', "property_file": '[label="property file"]',
-                 "model": '[label="model"]'}.get(why, "")
+        attrs = {
+            "if": '[label="if", color="darkgreen"]',
+            "else": '[label="else", color="firebrick"]',
+            "depends_on": '[style=dashed, label="depends on"]',
+            "property_file": '[label="property file"]',
+            "model": '[label="model"]',
+        }.get(why, "")
         lines.append(f"    {_quote(before)} -> {_quote(after)} {attrs};".replace(" ;", ";"))
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -76,9 +93,25 @@ def render_image(dot_source: str, image_format: str) -> bytes:
     dot = shutil.which("dot")
     if dot is None:
         raise GraphvizMissing(
-            f"--format {image_format} needs Graphviz's `dot` on PATH, which was not found; install Graphviz "
-            "(apt-get install graphviz, brew install graphviz) or use --format mermaid|dot")
+            f"--output {image_format} needs Graphviz's `dot` on PATH, which was not found; install Graphviz "
+            "(apt-get install graphviz, brew install graphviz) or use --output mermaid|dot"
+        )
     done = subprocess.run([dot, f"-T{image_format}"], input=dot_source.encode(), capture_output=True, timeout=60)
     if done.returncode != 0:
         raise GraphvizMissing(f"dot failed: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout
+
+
+def draw(data: dict, output: str) -> bytes:
+    """The drawing in `output` format: mermaid, dot, or svg/png through Graphviz."""
+    if output == "mermaid":
+        return to_mermaid(data).encode()
+    content = to_dot(data)
+    if output not in ("svg", "png"):
+        return content.encode()
+    try:
+        return render_image(content, output)
+    except GraphvizMissing as missing:
+        from sagespec.diagnostics import UserError
+
+        raise UserError("E0008", str(missing), exit_code=2) from None

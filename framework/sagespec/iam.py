@@ -33,11 +33,11 @@ class Principal:
     arn: str
 
     @classmethod
-    def role(cls, account: str, role_name: str, partition: str = "aws") -> "Principal":
+    def role(cls, account: str, role_name: str, partition: str = "aws") -> Principal:
         return cls(account, f"arn:{partition}:iam::{account}:role/{role_name}")
 
     @classmethod
-    def root(cls, account: str, partition: str = "aws") -> "Principal":
+    def root(cls, account: str, partition: str = "aws") -> Principal:
         return cls(account, f"arn:{partition}:iam::{account}:root")
 
 

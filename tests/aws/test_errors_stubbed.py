@@ -8,8 +8,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from sagespec.aws import pipelines
 from sagespec.diagnostics import UserError
+from sagespec.pipelines import sagemaker as pipelines
 
 
 class StubbedSession:
@@ -26,8 +26,11 @@ class StubbedSession:
 
 def test_access_denied_names_what_was_being_done():
     s = StubbedSession()
-    s.stub.add_client_error("describe_pipeline", "AccessDeniedException",
-                            "User: arn:aws:sts::111111111111:assumed-role/ds/x is not authorized to perform: sagemaker:DescribePipeline")
+    s.stub.add_client_error(
+        "describe_pipeline",
+        "AccessDeniedException",
+        "User: arn:aws:sts::111111111111:assumed-role/ds/x is not authorized to perform: sagemaker:DescribePipeline",
+    )
     with s.stub, pytest.raises(UserError) as raised:
         pipelines.deployed_definition(s, "california-housing")
     assert raised.value.code == "E6002"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import boto3
 import pytest
-from helpers import fake_aws_credentials
 from click.testing import CliRunner
 from moto import mock_aws
 
+from helpers import fake_aws_credentials
 from sagespec.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,10 +121,21 @@ def test_diff_against_the_deployed_pipeline(aws, tmp_path):
 
 def test_missing_credentials_are_a_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(HOME=str(tmp_path), AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-               AWS_EC2_METADATA_DISABLED="true", SAGESPEC_WORKSPACE=str(tmp_path / "ws"))
-    done = subprocess.run([sys.executable, "-m", "sagespec", "start", "california-housing", "--target", "aws", "--region", "us-east-1"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env.update(
+        HOME=str(tmp_path),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        SAGESPEC_WORKSPACE=str(tmp_path / "ws"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "sagespec", "start", "california-housing", "--target", "aws", "--region", "us-east-1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert done.stderr.startswith("error[E6001]: no AWS credentials found"), done.stderr
     assert "Traceback" not in done.stderr
@@ -133,15 +144,27 @@ def test_missing_credentials_are_a_clear_error(tmp_path):
 def test_unknown_profile_is_a_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(HOME=str(tmp_path), AWS_CONFIG_FILE=str(tmp_path / "none"))
-    done = subprocess.run([sys.executable, "-m", "sagespec", "start", "x", "--profile", "nope"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "sagespec", "start", "x", "--profile", "nope"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1 and "error[E6003]: AWS profile 'nope' is not configured" in done.stderr
 
 
 def test_an_unreachable_endpoint_is_an_aws_error_not_a_crash(tmp_path):
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1", "SAGESPEC_WORKSPACE": str(tmp_path / "ws")}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_MAX_ATTEMPTS": "1",
+        "SAGESPEC_WORKSPACE": str(tmp_path / "ws"),
+    }
     for argv in (["upsert", SPEC], ["start", "california-housing"]):
         done = subprocess.run([sys.executable, "-m", "sagespec", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 1, done.stderr

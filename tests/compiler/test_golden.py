@@ -3,9 +3,9 @@
 import io
 import os
 import shutil
-import tarfile
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,8 @@ def test_definition_matches_golden_file(housing):
     if os.environ.get("SAGESPEC_UPDATE_GOLDEN"):
         GOLDEN.write_text(housing.definition_json)
     assert housing.definition_json == GOLDEN.read_text(), (
-        "compiled definition changed; if intended, rerun with SAGESPEC_UPDATE_GOLDEN=1 and review the diff")
+        "compiled definition changed; if intended, rerun with SAGESPEC_UPDATE_GOLDEN=1 and review the diff"
+    )
 
 
 @pytest.mark.slow
@@ -43,8 +44,14 @@ def test_cli_compiles_identically_twice_without_credentials_or_network(tmp_path)
     env.update(HOME=str(tmp_path), SAGESPEC_WORKSPACE=str(tmp_path / "ws"))  # no ~/.aws, no cache
     outputs = []
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", OFFLINE_RUNNER, "compile", "--no-cache", "pipelines/california_housing.yaml"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-c", OFFLINE_RUNNER, "compile", "--no-cache", "pipelines/california_housing.yaml"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] == GOLDEN.read_text()
@@ -86,9 +93,7 @@ def test_code_change_changes_the_code_key(tmp_path, housing):
 
 def test_uploads_are_the_code_the_definition_points_at(housing):
     text = housing.definition_json
-    assert {u.uri for u in housing.uploads} == {
-        u.uri for u in housing.uploads if u.uri in text
-    }
+    assert {u.uri for u in housing.uploads} == {u.uri for u in housing.uploads if u.uri in text}
     names = sorted(u.key.rsplit("/", 1)[1] for u in housing.uploads)
     assert names == ["evaluate.py", "preprocess.py", "sourcedir.tar.gz"]
     preprocess = next(u for u in housing.uploads if u.key.endswith("preprocess.py"))
@@ -122,9 +127,11 @@ def test_sdk_speedups_apply_to_the_pinned_sdk_and_are_undone():
 
     before = sagemaker.utils._botocore_resolver
     with sdk_speedups() as speedups:
-        assert sorted(speedups.applied) == ["sagemaker.session.validate_sagemaker_config",
-                                            "sagemaker.utils._botocore_resolver",
-                                            "sagemaker.utils.validate_sagemaker_config"]
+        assert sorted(speedups.applied) == [
+            "sagemaker.session.validate_sagemaker_config",
+            "sagemaker.utils._botocore_resolver",
+            "sagemaker.utils.validate_sagemaker_config",
+        ]
         assert sagemaker.utils._botocore_resolver() is sagemaker.utils._botocore_resolver()
     assert sagemaker.utils._botocore_resolver is before
 

@@ -37,7 +37,7 @@ def test_dot_output_is_valid_graphviz_syntax():
 def test_image_formats_need_graphviz_and_say_so(tmp_path):
     r = run_cli("graph", "pipelines/california_housing.yaml", "--format", "svg", env={"PATH": str(tmp_path)})
     assert r.returncode == 2
-    assert "error[E0008]" in r.stderr and "Graphviz" in r.stderr and "--format mermaid|dot" in r.stderr
+    assert "error[E0008]" in r.stderr and "Graphviz" in r.stderr and "--output mermaid|dot" in r.stderr
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
@@ -85,8 +85,12 @@ def test_diff_needs_exactly_one_baseline():
 def test_sdk_rejection_is_reported_at_the_step(tmp_path):
     spec = tmp_path / "p.yaml"
     text = (ROOT / "tests/spec/fixtures/good/minimal.yaml").read_text()
-    spec.write_text(text.replace('framework: tensorflow, framework_version: "2.13", py_version: py310, instance_type: "${params.InstanceType}"}\n    source_dir',
-                                 'framework: tensorflow, framework_version: "1.99", py_version: py310, instance_type: "${params.InstanceType}"}\n    source_dir'))
+    spec.write_text(
+        text.replace(
+            'framework: tensorflow, framework_version: "2.13", py_version: py310, instance_type: "${params.InstanceType}"}\n    source_dir',
+            'framework: tensorflow, framework_version: "1.99", py_version: py310, instance_type: "${params.InstanceType}"}\n    source_dir',
+        )
+    )
     result = load_spec(spec, ROOT)
     assert result.ok
     with pytest.raises(DiagnosticError) as raised:

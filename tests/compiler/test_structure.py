@@ -28,8 +28,10 @@ def test_parameters_of_the_seed_workflow(housing):
 
 def test_top_level_steps_and_types(housing):
     assert [(s["Name"], s["Type"]) for s in housing.definition["Steps"]] == [
-        ("PreprocessData", "Processing"), ("TrainModel", "Training"),
-        ("EvaluateModel", "Processing"), ("CheckMseThreshold", "Condition"),
+        ("PreprocessData", "Processing"),
+        ("TrainModel", "Training"),
+        ("EvaluateModel", "Processing"),
+        ("CheckMseThreshold", "Condition"),
     ]
 
 
@@ -67,8 +69,12 @@ def test_condition_compares_jsonget_mse_with_the_threshold(steps):
     (condition,) = steps["CheckMseThreshold"]["Arguments"]["Conditions"]
     assert condition == {
         "Type": "LessThanOrEqualTo",
-        "LeftValue": {"Std:JsonGet": {"Path": "regression_metrics.mse.value",
-                                      "PropertyFile": {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"}}},
+        "LeftValue": {
+            "Std:JsonGet": {
+                "Path": "regression_metrics.mse.value",
+                "PropertyFile": {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"},
+            }
+        },
         "RightValue": {"Get": "Parameters.AccuracyMseThreshold"},
     }
 
@@ -76,7 +82,9 @@ def test_condition_compares_jsonget_mse_with_the_threshold(steps):
 def test_branches(steps):
     args = steps["CheckMseThreshold"]["Arguments"]
     assert [(s["Name"], s["Type"]) for s in args["IfSteps"]] == [
-        ("RegisterModel-RegisterModel", "RegisterModel"), ("CreateModel-CreateModel", "Model")]
+        ("RegisterModel-RegisterModel", "RegisterModel"),
+        ("CreateModel-CreateModel", "Model"),
+    ]
     assert [(s["Name"], s["Type"]) for s in args["ElseSteps"]] == [("NotifyMseTooHigh", "Lambda"), ("FailMseTooHigh", "Fail")]
 
 
@@ -90,11 +98,17 @@ def test_register_model_passes_the_cross_account_group_arn_and_pending_approval(
     # Metrics point at the evaluation step's real output through a property reference.
     assert args["ModelMetrics"]["ModelQuality"]["Statistics"] == {
         "ContentType": "application/json",
-        "S3Uri": {"Std:Join": {"On": "", "Values": [
-            {"Get": "Steps.EvaluateModel.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"}, "/evaluation.json"]}},
+        "S3Uri": {
+            "Std:Join": {
+                "On": "",
+                "Values": [{"Get": "Steps.EvaluateModel.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"}, "/evaluation.json"],
+            }
+        },
     }
     assert args["InferenceSpecification"]["SupportedRealtimeInferenceInstanceTypes"] == [
-        {"Get": "Parameters.EndpointInstanceType"}, "ml.m5.xlarge"]
+        {"Get": "Parameters.EndpointInstanceType"},
+        "ml.m5.xlarge",
+    ]
 
 
 def test_create_model_uses_the_endpoint_instance_type_parameter(steps):

@@ -11,13 +11,16 @@ import os
 from pathlib import Path
 
 import boto3
+import botocore.exceptions
 import pytest
 from botocore.stub import ANY, Stubber
 from click.testing import CliRunner
-from helpers import assumed_session, fake_aws_credentials
 from moto import mock_aws
-from sagespec.accounts import load_topology
+
+from helpers import assumed_session, fake_aws_credentials
 from sagespec.crossaccount import apply as applying
+from sagespec.registry import AccessDenied
+from sagespec.spec.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
@@ -57,17 +60,26 @@ def world(moto_accounts):
 
 def expect_group(stub, policy=None):
     """One plan's worth of SageMaker calls for the group (describe, then read its policy)."""
-    stub.add_response("describe_model_package_group", {
-        "ModelPackageGroupName": "california-housing", "ModelPackageGroupArn": GROUP_ARN,
-        "CreationTime": "2026-11-23T10:00:00Z", "CreatedBy": {}, "ModelPackageGroupStatus": "Completed"},
-        {"ModelPackageGroupName": "california-housing"})
+    stub.add_response(
+        "describe_model_package_group",
+        {
+            "ModelPackageGroupName": "california-housing",
+            "ModelPackageGroupArn": GROUP_ARN,
+            "CreationTime": "2026-11-23T10:00:00Z",
+            "CreatedBy": {},
+            "ModelPackageGroupStatus": "Completed",
+        },
+        {"ModelPackageGroupName": "california-housing"},
+    )
     if policy is None:
-        stub.add_client_error("get_model_package_group_policy", "ValidationException",
-                              "Model Package Group california-housing does not have a resource policy",
-                              expected_params={"ModelPackageGroupName": "california-housing"})
+        stub.add_client_error(
+            "get_model_package_group_policy",
+            "ValidationException",
+            "Model Package Group california-housing does not have a resource policy",
+            expected_params={"ModelPackageGroupName": "california-housing"},
+        )
     else:
-        stub.add_response("get_model_package_group_policy", {"ResourcePolicy": policy},
-                          {"ModelPackageGroupName": "california-housing"})
+        stub.add_response("get_model_package_group_policy", {"ResourcePolicy": policy}, {"ModelPackageGroupName": "california-housing"})
 
 
 def test_dry_run_shows_changes_and_changes_nothing(world):
@@ -83,15 +95,18 @@ def test_dry_run_shows_changes_and_changes_nothing(world):
     assert "inline policy ModelArtifactRead of role sagespec-qa-sagemaker" in whats
     bucket_change = next(c for c in changes if c.what.startswith("s3 bucket policy"))
     assert '+  "Statement": [' in bucket_change.diff
-    with pytest.raises(Exception):  # nothing was written
+    with pytest.raises(botocore.exceptions.ClientError):  # nothing was written
         sessions["222222222222"].client("s3").get_bucket_policy(Bucket=topology.artifacts["bucket"])
 
 
 def test_apply_writes_every_policy_and_is_idempotent(world):
     topology, sessions, stub, session_for = world
     expect_group(stub)
-    stub.add_response("put_model_package_group_policy", {"ModelPackageGroupArn": GROUP_ARN},
-                      {"ModelPackageGroupName": "california-housing", "ResourcePolicy": ANY})
+    stub.add_response(
+        "put_model_package_group_policy",
+        {"ModelPackageGroupArn": GROUP_ARN},
+        {"ModelPackageGroupName": "california-housing", "ResourcePolicy": ANY},
+    )
     with stub:
         applying.execute(applying.plan(topology, session_for))
     shared = sessions["222222222222"]
@@ -101,9 +116,12 @@ def test_apply_writes_every_policy_and_is_idempotent(world):
     assert [s["Sid"] for s in key["Statement"]][0] == "KeyAdministration"
     qa_iam = sessions["444444444444"].client("iam")
     assert sorted(qa_iam.list_role_policies(RoleName="sagespec-qa-sagemaker")["PolicyNames"]) == [
-        "ArtifactKeyDecrypt", "DeployFromRegistry", "ModelArtifactRead"]
+        "ArtifactKeyDecrypt",
+        "DeployFromRegistry",
+        "ModelArtifactRead",
+    ]
     # The data-science role lives in the data-science account only.
-    with pytest.raises(Exception):
+    with pytest.raises(botocore.exceptions.ClientError):
         qa_iam.get_role(RoleName="sagespec-data-science-execution")
 
     rendered_group = next(p for p in applying.render(topology)[0].resource_policies if p.kind == "model-package-group")
@@ -116,13 +134,22 @@ def test_apply_writes_every_policy_and_is_idempotent(world):
 def test_apply_removes_inline_policies_it_did_not_render(world):
     topology, sessions, stub, session_for = world
     expect_group(stub)
-    stub.add_response("put_model_package_group_policy", {"ModelPackageGroupArn": GROUP_ARN}, {"ModelPackageGroupName": "california-housing", "ResourcePolicy": ANY})
+    stub.add_response(
+        "put_model_package_group_policy",
+        {"ModelPackageGroupArn": GROUP_ARN},
+        {"ModelPackageGroupName": "california-housing", "ResourcePolicy": ANY},
+    )
     with stub:
         applying.execute(applying.plan(topology, session_for))
     prod_iam = sessions["555555555555"].client("iam")
-    prod_iam.put_role_policy(RoleName="sagespec-prod-sagemaker", PolicyName="Leftover",
-                             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-    expect_group(stub, json.dumps(next(p for p in applying.render(topology)[0].resource_policies if p.kind == "model-package-group").document))
+    prod_iam.put_role_policy(
+        RoleName="sagespec-prod-sagemaker",
+        PolicyName="Leftover",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+    )
+    expect_group(
+        stub, json.dumps(next(p for p in applying.render(topology)[0].resource_policies if p.kind == "model-package-group").document)
+    )
     with stub:
         changes = applying.plan(topology, session_for)
     (stale,) = [c for c in changes if c.changes]
@@ -134,7 +161,7 @@ def test_apply_removes_inline_policies_it_did_not_render(world):
 def test_apply_local_puts_the_group_policy_the_local_registry_enforces(tmp_path):
     from sagespec.iam import Principal
     from sagespec.local.database import connect
-    from sagespec.registry.local import LocalRegistry
+    from sagespec.local.registry import LocalRegistry
 
     topology = load_topology(ROOT, validate=True)
     changes = applying.apply_local(topology, tmp_path / "ws")
@@ -144,7 +171,7 @@ def test_apply_local_puts_the_group_policy_the_local_registry_enforces(tmp_path)
     assert package.version == 1
     qa = LocalRegistry(connect(tmp_path / "ws"), Principal.role("444444444444", "sagespec-qa-sagemaker"))
     assert qa.describe(package.arn).status == "PendingManualApproval"
-    with pytest.raises(Exception):
+    with pytest.raises(AccessDenied):
         qa.update_status(package.arn, "Approved")
     assert all(c.action == "unchanged" for c in applying.apply_local(topology, tmp_path / "ws"))
 
@@ -172,14 +199,15 @@ def test_cli_dry_run_on_the_shipped_topology_through_organization_roles(moto_acc
 
     monkeypatch.chdir(ROOT)
     moto_accounts("222222222222").client("s3").create_bucket(Bucket="sagespec-shared-artifacts-222222222222")
-    result = CliRunner().invoke(cli, ["accounts", "apply", "--dry-run", "--assume-role-name", "OrganizationAccountAccessRole"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["accounts", "apply", "--dry-run", "--assume-role-name", "OrganizationAccountAccessRole"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     assert "+ [shared-services] s3 bucket policy of sagespec-shared-artifacts-222222222222: create" in result.output
     assert "+ [shared-services] model package group policy of california-housing (and the group): create" in result.output
     assert "+ [prod] role sagespec-prod-sagemaker: create" in result.output
     assert result.output.strip().endswith("would change")
-    with pytest.raises(Exception):
+    with pytest.raises(botocore.exceptions.ClientError):
         moto_accounts("222222222222").client("s3").get_bucket_policy(Bucket="sagespec-shared-artifacts-222222222222")
 
 
@@ -189,6 +217,7 @@ def test_cli_apply_without_profiles_is_a_clear_error(tmp_path, monkeypatch):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(HOME=str(tmp_path), AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
-    done = subprocess.run([sys.executable, "-m", "sagespec", "accounts", "apply", "--dry-run"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "sagespec", "accounts", "apply", "--dry-run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 1 and "error[E6003]: AWS profile 'shared-services' is not configured" in done.stderr

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sagespec.accounts import load_topology
 from sagespec.crossaccount import check, cloudformation
 from sagespec.crossaccount.render import render
+from sagespec.spec.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,8 +80,12 @@ def test_workload_template_is_a_role_with_artifact_read_and_decrypt(topology):
     (role,) = template["Resources"].values()
     policies = {p["PolicyName"]: p["PolicyDocument"]["Statement"] for p in role["Properties"]["Policies"]}
     assert policies["ModelArtifactRead"][0]["Action"] == "s3:GetObject"
-    assert policies["ArtifactKeyDecrypt"][0] == {"Sid": "DecryptModelArtifact", "Effect": "Allow", "Action": "kms:Decrypt",
-                                                 "Resource": {"Fn::Sub": "${ArtifactKeyArn}"}}
+    assert policies["ArtifactKeyDecrypt"][0] == {
+        "Sid": "DecryptModelArtifact",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": {"Fn::Sub": "${ArtifactKeyArn}"},
+    }
 
 
 def test_ecr_repository_policy_when_custom_images_are_used(topology):
@@ -115,8 +119,12 @@ def tampered(topology, account, kind, edit):
 
 
 def test_checker_catches_a_missing_grant(topology):
-    cells = tampered(topology, "shared_services", "model-package-group",
-                     lambda s: s.remove(next(x for x in s if x["Sid"] == "DataScienceRegistersVersions")))
+    cells = tampered(
+        topology,
+        "shared_services",
+        "model-package-group",
+        lambda s: s.remove(next(x for x in s if x["Sid"] == "DataScienceRegistersVersions")),
+    )
     wrong = [(c.actor, c.action, c.allowed) for c in cells if not c.ok]
     assert wrong == [("data_science", "sagemaker:CreateModelPackage", False)]
 

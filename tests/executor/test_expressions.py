@@ -14,9 +14,11 @@ NESTED = {s["Name"]: s for s in CONDITION["Arguments"]["IfSteps"] + CONDITION["A
 
 
 def context(mse=0.25, threshold=0.3):
-    ctx = Context(parameters={"AccuracyMseThreshold": threshold, "TrainingEpochs": 7, "InputData": "s3://b/d.tgz"},
-                  execution={"PipelineExecutionId": "abc123", "PipelineName": "california-housing"},
-                  read_property_file=lambda step, name: {"regression_metrics": {"mse": {"value": mse}}})
+    ctx = Context(
+        parameters={"AccuracyMseThreshold": threshold, "TrainingEpochs": 7, "InputData": "s3://b/d.tgz"},
+        execution={"PipelineExecutionId": "abc123", "PipelineName": "california-housing"},
+        read_property_file=lambda step, name: {"regression_metrics": {"mse": {"value": mse}}},
+    )
     ctx.steps["EvaluateModel"] = {"ProcessingOutputConfig": {"Outputs": {"evaluation": {"S3Output": {"S3Uri": "s3://b/eval"}}}}}
     ctx.steps["TrainModel"] = {"ModelArtifacts": {"S3ModelArtifacts": "s3://b/job/output/model.tar.gz"}}
     return ctx
@@ -24,7 +26,13 @@ def context(mse=0.25, threshold=0.3):
 
 def test_path_tokens_read_sagemaker_property_paths():
     assert path_tokens("EvaluateModel.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri") == [
-        "EvaluateModel", "ProcessingOutputConfig", "Outputs", "evaluation", "S3Output", "S3Uri"]
+        "EvaluateModel",
+        "ProcessingOutputConfig",
+        "Outputs",
+        "evaluation",
+        "S3Output",
+        "S3Uri",
+    ]
     assert path_tokens("FinalMetricDataList[0].Value") == ["FinalMetricDataList", 0, "Value"]
 
 
@@ -40,7 +48,10 @@ def test_join_with_a_parameter_from_the_compiled_fail_step():
 
 def test_processing_output_join_uses_the_execution_id():
     uri = STEPS["PreprocessData"]["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
-    assert context().resolve(uri) == "s3://sagespec-shared-artifacts-222222222222/california-housing/california-housing/abc123/PreprocessData/output/train"
+    assert (
+        context().resolve(uri)
+        == "s3://sagespec-shared-artifacts-222222222222/california-housing/california-housing/abc123/PreprocessData/output/train"
+    )
 
 
 def test_hyperparameter_join_of_an_integer_parameter():

@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+
 from helpers import fast_project_copy, run_cli
 
 GROUP = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
@@ -20,15 +21,17 @@ def sagespec(project, *args):
 
 @pytest.mark.slow
 def test_true_branch_registers_and_false_branch_fails_without_registering(project):
-    passed = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3",
-                      "--param", "AccuracyMseThreshold=100")
+    passed = sagespec(
+        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3", "--param", "AccuracyMseThreshold=100"
+    )
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "seeded s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz" in passed.stdout
     assert "condition CheckMseThreshold: true" in passed.stdout
     assert "registered arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/1 (PendingManualApproval)" in passed.stdout
 
-    failed = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3",
-                      "--param", "AccuracyMseThreshold=0.0001")
+    failed = sagespec(
+        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3", "--param", "AccuracyMseThreshold=0.0001"
+    )
     assert failed.returncode == 1
     assert "condition CheckMseThreshold: false" in failed.stdout
     assert "[!!] FailMseTooHigh" in failed.stdout and "Test MSE is above the threshold 0.0001" in failed.stderr
@@ -37,8 +40,9 @@ def test_true_branch_registers_and_false_branch_fails_without_registering(projec
     listed = sagespec(project, "models", "list", GROUP, "--as", "deployment", "--output", "json")
     assert [p["version"] for p in json.loads(listed.stdout)] == [1]  # the failed run registered nothing
 
-    lineage = json.loads(sagespec(project, "models", "lineage", f"{GROUP.replace('-group', '')}/1", "--as", "deployment",
-                                  "--output", "json").stdout)["lineage"]
+    lineage = json.loads(
+        sagespec(project, "models", "lineage", f"{GROUP.replace('-group', '')}/1", "--as", "deployment", "--output", "json").stdout
+    )["lineage"]
     assert [e["kind"] for e in lineage] == ["dataset", "code", "execution", "training_job", "model", "metrics"]
     assert lineage[0]["sha256"] == "5832a120de7c5d09c86e4cf06df2a3027d7db0f2a9f6088244b70ffe86a412bf"
     assert set(lineage[-1]["detail"]) == {"mse", "rmse", "mae", "r2"}
@@ -49,7 +53,9 @@ def test_true_branch_registers_and_false_branch_fails_without_registering(projec
 @pytest.mark.slow
 def test_a_broken_script_fails_its_step_with_the_log_shown(project):
     script = project / "training_code" / "evaluate.py"
-    script.write_text(script.read_text().replace("def main(argv=None) -> int:", "def main(argv=None) -> int:\n    raise RuntimeError('evaluation broke')"))
+    script.write_text(
+        script.read_text().replace("def main(argv=None) -> int:", "def main(argv=None) -> int:\n    raise RuntimeError('evaluation broke')")
+    )
     done = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2")
     assert done.returncode == 1
     assert "[!!] EvaluateModel" in done.stdout and "--- log of EvaluateModel" in done.stdout
@@ -67,15 +73,21 @@ def test_start_of_an_unknown_local_pipeline(tmp_path):
 
 @pytest.mark.slow
 def test_a_second_run_reuses_cached_steps_and_registers_version_two(project):
-    first = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100")
+    first = sagespec(
+        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100"
+    )
     assert first.returncode == 0, first.stdout + first.stderr
-    second = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100")
+    second = sagespec(
+        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100"
+    )
     assert second.returncode == 0, second.stdout + second.stderr
     for step in ("PreprocessData", "TrainModel", "EvaluateModel"):
         assert f"[ok] {step}" in second.stdout and "cache hit" in second.stdout.split(f"[ok] {step}")[1].splitlines()[0]
     assert "model-package/california-housing/2 (PendingManualApproval)" in second.stdout
     # a changed hyperparameter parameter is a changed argument: training runs again, preprocessing does not
-    third = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3", "--param", "AccuracyMseThreshold=100")
+    third = sagespec(
+        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3", "--param", "AccuracyMseThreshold=100"
+    )
     assert "cache hit" in third.stdout.split("[ok] PreprocessData")[1].splitlines()[0]
     assert "cache hit" not in third.stdout.split("[ok] TrainModel")[1].splitlines()[0]
 
@@ -84,8 +96,12 @@ def test_a_second_run_reuses_cached_steps_and_registers_version_two(project):
 def test_retry_resumes_from_the_failed_step_after_the_fix(project):
     script = project / "training_code" / "evaluate.py"
     good = script.read_text()
-    script.write_text(good.replace("def main(argv=None) -> int:", "def main(argv=None) -> int:\n    raise RuntimeError('evaluation broke')"))
-    failed = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100")
+    script.write_text(
+        good.replace("def main(argv=None) -> int:", "def main(argv=None) -> int:\n    raise RuntimeError('evaluation broke')")
+    )
+    failed = sagespec(
+        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100"
+    )
     assert failed.returncode == 1
     execution_arn = re.search(r"^execution (arn:\S+/execution/[0-9a-f]+): Failed$", failed.stdout, re.M).group(1)
     script.write_text(good)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from helpers import ROOT
 
 GROUP = "california-housing"
@@ -50,18 +51,21 @@ class World:
     topology: object
 
     def registry(self, who: str):
-        from sagespec.accounts import resolve_caller
-        from sagespec.registry.local import LocalRegistry
+        from sagespec.local.registry import LocalRegistry
+        from sagespec.spec.topology import resolve_caller
 
         return LocalRegistry(self.conn, resolve_caller(who, self.topology), "us-east-1")
 
     def hosting(self, stage: str):
-        from sagespec.hosting import open_hosting
+        from sagespec.backends import open_hosting
+        from sagespec.project import Project
 
-        return open_hosting("local", self.topology.find(stage), self.topology, self.workspace)
+        project = Project.at(self.topology.source.parents[1], self.workspace, target="local")
+        return open_hosting(project, self.topology.find(stage))
 
-    def register(self, slope: float = 2.0, status: str = "Approved", registered_slope: float | None = None,
-                 archive: bytes | None = None) -> int:
+    def register(
+        self, slope: float = 2.0, status: str = "Approved", registered_slope: float | None = None, archive: bytes | None = None
+    ) -> int:
         """A version whose registered MSE is the true MSE on sample_rows() of a model with `registered_slope`
         (by default the model's own slope, so the QA test passes)."""
         from sagespec.local.objects import ObjectStore
@@ -75,9 +79,13 @@ class World:
         mse = sum((registered_slope * r[0] + 0.5 - t) ** 2 for r, t in zip(rows, targets)) / len(rows)
         store.put(metrics_uri, json.dumps({"regression_metrics": {"mse": {"value": mse}}}).encode())
         store.put(f"{BUCKET}/data/test.csv", sample_rows()[0].encode())
-        spec = {"Containers": [{"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu",
-                                "ModelDataUrl": model_uri}], "SupportedContentTypes": ["text/csv", "application/json"],
-                "SupportedResponseMIMETypes": ["application/json"]}
+        spec = {
+            "Containers": [
+                {"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu", "ModelDataUrl": model_uri}
+            ],
+            "SupportedContentTypes": ["text/csv", "application/json"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        }
         metrics = {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": metrics_uri}}}
         package = self.registry("data-science").register(GROUP_ARN, spec, "PendingManualApproval", metrics)
         if status != "PendingManualApproval":
@@ -87,10 +95,10 @@ class World:
 
 @pytest.fixture
 def world(tmp_path):
-    from sagespec.accounts import load_topology
     from sagespec.crossaccount.apply import apply_local
-    from sagespec.hosting.local import stop_process
     from sagespec.local.database import connect
+    from sagespec.local.hosting import stop_process
+    from sagespec.spec.topology import load_topology
 
     workspace = tmp_path / "ws"
     topology = load_topology(ROOT, validate=True)

@@ -14,14 +14,15 @@ import json
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from helpers import ROOT, assumed_session, fake_aws_credentials
 from moto import mock_aws
-from sagespec.accounts import load_topology
+
+from helpers import ROOT, assumed_session, fake_aws_credentials
 from sagespec.diagnostics import UserError
 from sagespec.hosting import production_variant
 from sagespec.hosting.sagemaker import SageMakerHosting
 from sagespec.promotion import Promoter
 from sagespec.registry.sagemaker import SageMakerRegistry
+from sagespec.spec.topology import load_topology
 
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
 PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/{}"
@@ -30,14 +31,27 @@ FAST = {"Delay": 1, "MaxAttempts": 3}
 
 
 def described(version, status="Approved", metadata=None):
-    return {"ModelPackageName": "california-housing", "ModelPackageGroupName": "california-housing",
-            "ModelPackageVersion": version, "ModelPackageArn": PACKAGE.format(version),
-            "CreationTime": datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.timezone.utc),
-            "InferenceSpecification": {"Containers": [{"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu",
-                                                       "ModelDataUrl": "s3://bucket/model.tar.gz"}],
-                                       "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["application/json"]},
-            "ModelPackageStatus": "Completed", "ModelPackageStatusDetails": {"ValidationStatuses": []},
-            "ModelApprovalStatus": status, **({"CustomerMetadataProperties": metadata} if metadata else {})}
+    return {
+        "ModelPackageName": "california-housing",
+        "ModelPackageGroupName": "california-housing",
+        "ModelPackageVersion": version,
+        "ModelPackageArn": PACKAGE.format(version),
+        "CreationTime": datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.timezone.utc),
+        "InferenceSpecification": {
+            "Containers": [
+                {
+                    "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu",
+                    "ModelDataUrl": "s3://bucket/model.tar.gz",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
+        "ModelPackageStatus": "Completed",
+        "ModelPackageStatusDetails": {"ValidationStatuses": []},
+        "ModelApprovalStatus": status,
+        **({"CustomerMetadataProperties": metadata} if metadata else {}),
+    }
 
 
 @pytest.fixture
@@ -100,20 +114,34 @@ def test_update_endpoint_waits_for_in_service_and_reports_a_failed_update(accoun
             return client
 
     hosting = SageMakerHosting(Session(), "555555555555", {"Delay": 0, "MaxAttempts": 3})
-    endpoint = {"EndpointName": "california-housing-prod", "EndpointArn": "arn:aws:sagemaker:us-east-1:555555555555:endpoint/california-housing-prod",
-                "EndpointConfigName": "prod-2", "CreationTime": datetime.datetime(2026, 11, 23), "LastModifiedTime": datetime.datetime(2026, 11, 23)}
+    endpoint = {
+        "EndpointName": "california-housing-prod",
+        "EndpointArn": "arn:aws:sagemaker:us-east-1:555555555555:endpoint/california-housing-prod",
+        "EndpointConfigName": "prod-2",
+        "CreationTime": datetime.datetime(2026, 11, 23),
+        "LastModifiedTime": datetime.datetime(2026, 11, 23),
+    }
     with Stubber(client) as stub:
-        stub.add_response("update_endpoint", {"EndpointArn": endpoint["EndpointArn"]},
-                          {"EndpointName": "california-housing-prod", "EndpointConfigName": "prod-2"})
+        stub.add_response(
+            "update_endpoint",
+            {"EndpointArn": endpoint["EndpointArn"]},
+            {"EndpointName": "california-housing-prod", "EndpointConfigName": "prod-2"},
+        )
         stub.add_response("describe_endpoint", {**endpoint, "EndpointStatus": "Updating"}, {"EndpointName": "california-housing-prod"})
         stub.add_response("describe_endpoint", {**endpoint, "EndpointStatus": "InService"}, {"EndpointName": "california-housing-prod"})
         stub.add_response("describe_endpoint", {**endpoint, "EndpointStatus": "InService"}, {"EndpointName": "california-housing-prod"})
         assert hosting.update_endpoint("california-housing-prod", "prod-2")["EndpointStatus"] == "InService"
 
-        stub.add_response("update_endpoint", {"EndpointArn": endpoint["EndpointArn"]},
-                          {"EndpointName": "california-housing-prod", "EndpointConfigName": "prod-3"})
-        stub.add_response("describe_endpoint", {**endpoint, "EndpointStatus": "Failed", "FailureReason": "image pull denied"},
-                          {"EndpointName": "california-housing-prod"})
+        stub.add_response(
+            "update_endpoint",
+            {"EndpointArn": endpoint["EndpointArn"]},
+            {"EndpointName": "california-housing-prod", "EndpointConfigName": "prod-3"},
+        )
+        stub.add_response(
+            "describe_endpoint",
+            {**endpoint, "EndpointStatus": "Failed", "FailureReason": "image pull denied"},
+            {"EndpointName": "california-housing-prod"},
+        )
         with pytest.raises(UserError) as error:
             hosting.update_endpoint("california-housing-prod", "prod-3")
         assert error.value.code == "E7003" and "image pull denied" in error.value.message
@@ -127,12 +155,21 @@ def test_promote_to_qa_creates_model_config_endpoint_and_records_the_stage(accou
     with stub:
         stub.add_response("describe_model_package", described(3), {"ModelPackageName": PACKAGE.format(3)})
         plan = promoter.plan_promote(3)
-        stub.add_response("update_model_package", {"ModelPackageArn": PACKAGE.format(3)},
-                          {"ModelPackageArn": PACKAGE.format(3), "ModelLifeCycle": {"Stage": "QA", "StageStatus": "Deployed", "StageDescription": ANY}})
-        stub.add_response("describe_model_package", {**described(3), "ModelLifeCycle": {"Stage": "QA", "StageStatus": "Deployed"}},
-                          {"ModelPackageName": PACKAGE.format(3)})
-        stub.add_response("update_model_package", {"ModelPackageArn": PACKAGE.format(3)},
-                          {"ModelPackageArn": PACKAGE.format(3), "CustomerMetadataProperties": {"sagespec:qa:deploy": ANY}})
+        stub.add_response(
+            "update_model_package",
+            {"ModelPackageArn": PACKAGE.format(3)},
+            {"ModelPackageArn": PACKAGE.format(3), "ModelLifeCycle": {"Stage": "QA", "StageStatus": "Deployed", "StageDescription": ANY}},
+        )
+        stub.add_response(
+            "describe_model_package",
+            {**described(3), "ModelLifeCycle": {"Stage": "QA", "StageStatus": "Deployed"}},
+            {"ModelPackageName": PACKAGE.format(3)},
+        )
+        stub.add_response(
+            "update_model_package",
+            {"ModelPackageArn": PACKAGE.format(3)},
+            {"ModelPackageArn": PACKAGE.format(3), "CustomerMetadataProperties": {"sagespec:qa:deploy": ANY}},
+        )
         recorded = promoter.execute(plan)
         stub.assert_no_pending_responses()
     assert recorded.by.startswith("arn:aws:sts::333333333333:assumed-role/sagespec-deployer/")
@@ -147,21 +184,48 @@ def test_promote_to_qa_creates_model_config_endpoint_and_records_the_stage(accou
 def test_deployment_history_and_the_qa_gate_read_back_from_version_metadata(accounts):
     topology = copy.deepcopy(load_topology(ROOT))
     registry, stub = stubbed_registry(accounts)
-    passed = json.dumps({"at": "2026-11-23T10:05:00+00:00", "by": "arn:aws:sts::333333333333:assumed-role/ci/1",
-                         "account": "444444444444", "endpoint": "california-housing-qa", "outcome": "Passed", "variants": [["v2", None]]})
-    deployed = json.dumps({"at": "2026-11-23T10:00:00+00:00", "by": "arn:aws:sts::333333333333:assumed-role/ci/1",
-                           "account": "444444444444", "endpoint": "california-housing-qa", "outcome": "Succeeded",
-                           "variants": [["v2", 1.0]]})
-    summaries = {"ModelPackageSummaryList": [
-        {"ModelPackageArn": PACKAGE.format(v), "ModelPackageGroupName": "california-housing", "ModelPackageVersion": v,
-         "CreationTime": datetime.datetime(2026, 11, 23), "ModelPackageStatus": "Completed", "ModelApprovalStatus": "Approved"}
-        for v in (1, 2)]}
+    passed = json.dumps(
+        {
+            "at": "2026-11-23T10:05:00+00:00",
+            "by": "arn:aws:sts::333333333333:assumed-role/ci/1",
+            "account": "444444444444",
+            "endpoint": "california-housing-qa",
+            "outcome": "Passed",
+            "variants": [["v2", None]],
+        }
+    )
+    deployed = json.dumps(
+        {
+            "at": "2026-11-23T10:00:00+00:00",
+            "by": "arn:aws:sts::333333333333:assumed-role/ci/1",
+            "account": "444444444444",
+            "endpoint": "california-housing-qa",
+            "outcome": "Succeeded",
+            "variants": [["v2", 1.0]],
+        }
+    )
+    summaries = {
+        "ModelPackageSummaryList": [
+            {
+                "ModelPackageArn": PACKAGE.format(v),
+                "ModelPackageGroupName": "california-housing",
+                "ModelPackageVersion": v,
+                "CreationTime": datetime.datetime(2026, 11, 23),
+                "ModelPackageStatus": "Completed",
+                "ModelApprovalStatus": "Approved",
+            }
+            for v in (1, 2)
+        ]
+    }
     with stub:
-        stub.add_response("list_model_packages", summaries, {"ModelPackageGroupName": GROUP_ARN, "SortBy": "CreationTime",
-                                                             "SortOrder": "Descending"})
-        stub.add_response("describe_model_package", described(2, metadata={"sagespec:qa:deploy": deployed, "sagespec:qa:qa-test": passed,
-                                                                           "team": "pricing"}),
-                          {"ModelPackageName": PACKAGE.format(2)})
+        stub.add_response(
+            "list_model_packages", summaries, {"ModelPackageGroupName": GROUP_ARN, "SortBy": "CreationTime", "SortOrder": "Descending"}
+        )
+        stub.add_response(
+            "describe_model_package",
+            described(2, metadata={"sagespec:qa:deploy": deployed, "sagespec:qa:qa-test": passed, "team": "pricing"}),
+            {"ModelPackageName": PACKAGE.format(2)},
+        )
         stub.add_response("describe_model_package", described(1), {"ModelPackageName": PACKAGE.format(1)})
         history = registry.deployments(GROUP_ARN, "qa")
         stub.assert_no_pending_responses()  # one DescribeModelPackage per version
@@ -180,12 +244,17 @@ def test_a_qa_result_is_kept_on_the_version_within_sagemakers_metadata_limits(ac
     registry.sm.meta.events.register("provide-client-params.sagemaker.UpdateModelPackage", lambda params, **_: sent.append(params))
     result = qa.VariantResult("v2", 2, PACKAGE.format(2), 3096, 0.2761, 0.2760, 0.01)
     with stub:
-        stub.add_response("update_model_package", {"ModelPackageArn": PACKAGE.format(2)},
-                          {"ModelPackageArn": PACKAGE.format(2),
-                           "ModelLifeCycle": {"Stage": "QA", "StageStatus": "TestPassed", "StageDescription": ANY}})
+        stub.add_response(
+            "update_model_package",
+            {"ModelPackageArn": PACKAGE.format(2)},
+            {"ModelPackageArn": PACKAGE.format(2), "ModelLifeCycle": {"Stage": "QA", "StageStatus": "TestPassed", "StageDescription": ANY}},
+        )
         stub.add_response("describe_model_package", described(2), {"ModelPackageName": PACKAGE.format(2)})
-        stub.add_response("update_model_package", {"ModelPackageArn": PACKAGE.format(2)},
-                          {"ModelPackageArn": PACKAGE.format(2), "CustomerMetadataProperties": {"sagespec:qa:qa-test": ANY}})
+        stub.add_response(
+            "update_model_package",
+            {"ModelPackageArn": PACKAGE.format(2)},
+            {"ModelPackageArn": PACKAGE.format(2), "CustomerMetadataProperties": {"sagespec:qa:qa-test": ANY}},
+        )
         qa.record(registry, [result], GROUP_ARN, "444444444444", "california-housing-qa", "s3://bucket/test.csv")
         stub.assert_no_pending_responses()
     value = sent[-1]["CustomerMetadataProperties"]["sagespec:qa:qa-test"]

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT, run_cli
 from moto.events.models import EventPattern
-from sagespec import cicd
-from sagespec.accounts import load_topology
+
+from helpers import ROOT, run_cli
+from sagespec.promotion import cicd
+from sagespec.spec.topology import load_topology
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +41,12 @@ def test_templates_pass_cfn_lint(rendered):
 def test_github_workflow_matches_the_workflow_schema_and_gates_prod(rendered, tmp_path):
     path = tmp_path / "promote.yml"
     path.write_text(rendered["github-promote.yml"])
-    checked = subprocess.run([str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
-                             capture_output=True, text=True, check=False)
+    checked = subprocess.run(
+        [str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     workflow = yaml.safe_load(rendered["github-promote.yml"])
     assert workflow["jobs"]["prod"]["needs"] == "qa" and workflow["jobs"]["prod"]["environment"] == "production"
@@ -65,8 +70,11 @@ def sagespec_invocations(script: str) -> list[list[str]]:
 def test_every_sagespec_option_the_pipelines_use_exists(rendered):
     buildspec = yaml.safe_load(rendered["buildspec.yml"])
     assert buildspec["version"] == 0.2 and buildspec["env"]["exported-variables"] == ["MODEL_VERSION"]
-    scripts = "\n".join(buildspec["phases"]["build"]["commands"]) + "\n" + "\n".join(
-        s["run"] for job in yaml.safe_load(rendered["github-promote.yml"])["jobs"].values() for s in job["steps"] if "run" in s)
+    scripts = (
+        "\n".join(buildspec["phases"]["build"]["commands"])
+        + "\n"
+        + "\n".join(s["run"] for job in yaml.safe_load(rendered["github-promote.yml"])["jobs"].values() for s in job["steps"] if "run" in s)
+    )
     invocations = sagespec_invocations(scripts)
     assert {tuple(i[:2]) for i in invocations} >= {("promote", "$GROUP"), ("endpoints", "test"), ("models", "list")}
     helps = {}
@@ -81,10 +89,10 @@ def test_every_sagespec_option_the_pipelines_use_exists(rendered):
 
 
 def test_eventbridge_rules_match_an_approval_of_the_registry_and_nothing_else(rendered, tmp_path):
-    from sagespec.accounts import resolve_caller
     from sagespec.crossaccount.apply import apply_local
     from sagespec.local.database import connect
-    from sagespec.registry.local import LocalRegistry
+    from sagespec.local.registry import LocalRegistry
+    from sagespec.spec.topology import resolve_caller
 
     topology = load_topology(ROOT, validate=True)
     apply_local(topology, tmp_path)
@@ -93,8 +101,10 @@ def test_eventbridge_rules_match_an_approval_of_the_registry_and_nothing_else(re
     package = LocalRegistry(conn, resolve_caller("data-science", topology)).register(topology.group_arn("california-housing"), spec)
     LocalRegistry(conn, resolve_caller("deployment", topology)).update_status(package.arn, "Approved", "ok")
     registered, approved = LocalRegistry(conn, resolve_caller("deployment", topology)).events()
-    for name, rule in [("shared-services.promotion-events.template.json", "ApprovedVersions"),
-                       ("deployment.promotion.template.json", "StartOnApproval")]:
+    for name, rule in [
+        ("shared-services.promotion-events.template.json", "ApprovedVersions"),
+        ("deployment.promotion.template.json", "StartOnApproval"),
+    ]:
         pattern = rendered[name]["Resources"][rule]["Properties"]["EventPattern"]
         pattern = json.loads(json.dumps(pattern).replace('{"Ref": "SharedServicesAccountId"}', '"222222222222"'))
         matcher = EventPattern.load(json.dumps(pattern))

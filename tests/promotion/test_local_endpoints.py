@@ -7,6 +7,7 @@ import signal
 import time
 
 import pytest
+
 from conftest import BUCKET, GROUP, GROUP_ARN, PACKAGE
 from helpers import ROOT, run_cli
 from sagespec.diagnostics import UserError
@@ -48,7 +49,9 @@ def test_endpoint_serves_csv_and_json_and_refuses_bad_input_without_dying(world)
     status, answer, variant = post(port, b"1.5,0,0,0,0,0,0,0\n3,1,1,1,1,1,1,1\n")
     assert (status, variant) == (200, "v1") and answer == {"predictions": [[3.5], [6.5]]}
     assert post(port, json.dumps([2, 0, 0, 0, 0, 0, 0, 0]), "application/json")[1] == {"predictions": [[4.5]]}
-    assert post(port, json.dumps({"instances": [[1] * 8, [0] * 8]}), "application/json; charset=utf-8")[1] == {"predictions": [[2.5], [0.5]]}
+    assert post(port, json.dumps({"instances": [[1] * 8, [0] * 8]}), "application/json; charset=utf-8")[1] == {
+        "predictions": [[2.5], [0.5]]
+    }
 
     bad = [
         (b"", "text/csv", 400, "empty"),
@@ -139,7 +142,7 @@ def test_endpoints_test_marks_qa_passed_or_failed_and_prod_follows(world):
     deploy(world, "qa", drifted)
     failed = cli(world, "endpoints", "test", "california-housing-qa", "--data", data, "--output", "json")
     assert failed.returncode == 1
-    result = json.loads(failed.stdout[:failed.stdout.rindex("]") + 1])[0]
+    result = json.loads(failed.stdout)[0]  # JSON output is only JSON
     assert result["version"] == 2 and result["mse_registered"] > result["mse_endpoint"] * 1.5
     assert world.registry("deployment").describe(PACKAGE.format(drifted)).stage_status == "TestFailed"
 
@@ -148,8 +151,13 @@ def test_endpoints_test_marks_qa_passed_or_failed_and_prod_follows(world):
     assert error.value.code == "E7002"
     deploy(world, "prod", good)
     outcomes = [(d.stage, d.action, d.version, d.outcome) for d in world.registry("deployment").deployments(GROUP_ARN)]
-    assert outcomes == [("qa", "deploy", 1, "Succeeded"), ("qa", "qa-test", 1, "Passed"), ("qa", "deploy", 2, "Succeeded"),
-                        ("qa", "qa-test", 2, "Failed"), ("prod", "deploy", 1, "Succeeded")]
+    assert outcomes == [
+        ("qa", "deploy", 1, "Succeeded"),
+        ("qa", "qa-test", 1, "Passed"),
+        ("qa", "deploy", 2, "Succeeded"),
+        ("qa", "qa-test", 2, "Failed"),
+        ("prod", "deploy", 1, "Succeeded"),
+    ]
 
 
 def test_a_failed_update_keeps_the_old_version_serving_and_records_nothing(world):
@@ -225,8 +233,8 @@ def test_endpoints_test_says_what_is_missing(world, tmp_path):
 
 
 def test_endpoint_processes_stop_when_their_workspace_is_removed(world):
-    from sagespec.hosting.local import process_alive
     from sagespec.local.database import DATABASE_NAME
+    from sagespec.local.hosting import process_alive
 
     deploy(world, "qa", world.register())
     pid = world.hosting("qa").describe_endpoint("california-housing-qa")["Pid"]

@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+
 from helpers import fast_project_copy, run_cli
 
 GROUP = "california-housing"
@@ -122,11 +123,16 @@ def test_train_approve_qa_prod_canary_finalize_rollback(project):
 
     history = json.loads(ok(project, "deployments", "list", GROUP, "--stage", "prod", "--output", "json"))
     assert [(d["action"], d["version"], d["previous_version"]) for d in history] == [
-        ("deploy", 1, None), ("canary", 2, 1), ("finalize", 2, 1), ("rollback", 1, 2)]
+        ("deploy", 1, None),
+        ("canary", 2, 1),
+        ("finalize", 2, 1),
+        ("rollback", 1, 2),
+    ]
     assert history[-1]["reason"] == "latency regression" and history[-1]["by"].endswith("role/sagespec-deployment")
     described = json.loads(ok(project, "models", "describe", PACKAGE.format(2), "--as", "deployment", "--output", "json"))
     assert (described["package"]["stage"], described["package"]["stage_status"]) == ("Prod", "RolledBack")
     lineage = json.loads(ok(project, "models", "lineage", PACKAGE.format(1), "--as", "deployment", "--output", "json"))["lineage"]
     assert {e["uri"] for e in lineage if e["kind"] == "endpoint"} == {
         "arn:aws:sagemaker:us-east-1:444444444444:endpoint/california-housing-qa",
-        "arn:aws:sagemaker:us-east-1:555555555555:endpoint/california-housing-prod"}
+        "arn:aws:sagemaker:us-east-1:555555555555:endpoint/california-housing-prod",
+    }

@@ -69,8 +69,10 @@ def test_tables_for_people(shared_group):
 def test_denied_calls_name_caller_action_and_resource(shared_group):
     code, out = shared_group("register", GROUP, "--model-data", MODEL, "--as", "qa")
     assert code == 1
-    assert out.startswith("error[E6002]: arn:aws:iam::444444444444:role/sagespec-qa-sagemaker is not authorized to perform "
-                          f"sagemaker:CreateModelPackage on {PACKAGE}/1")
+    assert out.startswith(
+        "error[E6002]: arn:aws:iam::444444444444:role/sagespec-qa-sagemaker is not authorized to perform "
+        f"sagemaker:CreateModelPackage on {PACKAGE}/1"
+    )
 
 
 def test_who_is_calling_must_be_said(shared_group):
@@ -107,7 +109,12 @@ def test_models_commands_do_not_import_the_sdk_or_tensorflow(tmp_path):
         "assert r.exit_code == 0, r.output\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sagemaker', 'tensorflow', 'keras', 'jsonschema', 'jinja2')))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          env={**__import__("os").environ, "SAGESPEC_WORKSPACE": str(tmp_path / "ws")})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "SAGESPEC_WORKSPACE": str(tmp_path / "ws")},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

@@ -5,8 +5,11 @@ import pytest
 from conftest import INFERENCE
 from sagespec.diagnostics import UserError
 
-METRICS = {"ModelQuality": {"Statistics": {"ContentType": "application/json",
-                                           "S3Uri": "s3://sagespec-shared-artifacts-222222222222/eval/evaluation.json"}}}
+METRICS = {
+    "ModelQuality": {
+        "Statistics": {"ContentType": "application/json", "S3Uri": "s3://sagespec-shared-artifacts-222222222222/eval/evaluation.json"}
+    }
+}
 
 
 def test_group_arn_names_the_owning_account(registry):
@@ -30,8 +33,9 @@ def test_versions_are_numbered_and_named_by_arn(registry):
 
 def test_package_content_round_trips(registry):
     registry.create_group("california-housing")
-    package = registry.register("california-housing", INFERENCE, model_metrics=METRICS,
-                                customer_metadata={"pipeline": "california-housing"}, description="v1")
+    package = registry.register(
+        "california-housing", INFERENCE, model_metrics=METRICS, customer_metadata={"pipeline": "california-housing"}, description="v1"
+    )
     described = registry.describe(package.arn)
     assert described.inference_specification["Containers"][0]["ModelDataUrl"] == INFERENCE["Containers"][0]["ModelDataUrl"]
     assert described.model_metrics["ModelQuality"]["Statistics"]["S3Uri"].endswith("/evaluation.json")
@@ -77,10 +81,14 @@ def test_lineage_round_trips(registry):
     from sagespec.registry import LineageEntry
 
     registry.create_group("california-housing")
-    package = registry.register("california-housing", INFERENCE, lineage=[
-        LineageEntry("dataset", "s3://b/datasets/cal_housing.tgz", "5832a120de7c"),
-        LineageEntry("execution", "arn:aws:sagemaker:us-east-1:111111111111:pipeline/california-housing/execution/abc"),
-    ])
+    package = registry.register(
+        "california-housing",
+        INFERENCE,
+        lineage=[
+            LineageEntry("dataset", "s3://b/datasets/cal_housing.tgz", "5832a120de7c"),
+            LineageEntry("execution", "arn:aws:sagemaker:us-east-1:111111111111:pipeline/california-housing/execution/abc"),
+        ],
+    )
     assert [(e.kind, e.uri, e.sha256) for e in registry.lineage(package.arn)] == [
         ("dataset", "s3://b/datasets/cal_housing.tgz", "5832a120de7c"),
         ("execution", "arn:aws:sagemaker:us-east-1:111111111111:pipeline/california-housing/execution/abc", None),

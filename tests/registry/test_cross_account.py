@@ -21,20 +21,42 @@ PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california
 POLICY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Sid": "DataScienceRegisters", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
-         "Action": "sagemaker:CreateModelPackage", "Resource": "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/*"},
-        {"Sid": "DeploymentReadsGroup", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
-         "Action": "sagemaker:DescribeModelPackageGroup", "Resource": GROUP_ARN},
-        {"Sid": "DeploymentManagesVersions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
-         "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage", "sagemaker:CreateModel"],
-         "Resource": "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/*"},
+        {
+            "Sid": "DataScienceRegisters",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+            "Action": "sagemaker:CreateModelPackage",
+            "Resource": "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/*",
+        },
+        {
+            "Sid": "DeploymentReadsGroup",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
+            "Action": "sagemaker:DescribeModelPackageGroup",
+            "Resource": GROUP_ARN,
+        },
+        {
+            "Sid": "DeploymentManagesVersions",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::333333333333:root"},
+            "Action": [
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:ListModelPackages",
+                "sagemaker:UpdateModelPackage",
+                "sagemaker:CreateModel",
+            ],
+            "Resource": "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/*",
+        },
     ],
 }
 DESCRIBED = {
-    "ModelPackageName": "california-housing", "ModelPackageGroupName": "california-housing", "ModelPackageVersion": 1,
+    "ModelPackageName": "california-housing",
+    "ModelPackageGroupName": "california-housing",
+    "ModelPackageVersion": 1,
     "ModelPackageArn": PACKAGE_ARN,
     "CreationTime": datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.timezone.utc),
-    "InferenceSpecification": INFERENCE, "ModelPackageStatus": "Completed",
+    "InferenceSpecification": INFERENCE,
+    "ModelPackageStatus": "Completed",
     "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
     "ModelApprovalStatus": "PendingManualApproval",
 }
@@ -52,24 +74,35 @@ def stubbed():
 
 # ---- SageMaker (Stubber) -------------------------------------------------------------------
 
+
 def test_sagemaker_registers_into_a_group_of_another_account_by_arn():
     registry, stub = stubbed()
-    stub.add_response("create_model_package", {"ModelPackageArn": PACKAGE_ARN},
-                      {"ModelPackageGroupName": GROUP_ARN, "InferenceSpecification": INFERENCE,
-                       "ModelApprovalStatus": "PendingManualApproval"})
+    stub.add_response(
+        "create_model_package",
+        {"ModelPackageArn": PACKAGE_ARN},
+        {"ModelPackageGroupName": GROUP_ARN, "InferenceSpecification": INFERENCE, "ModelApprovalStatus": "PendingManualApproval"},
+    )
     stub.add_response("describe_model_package", DESCRIBED, {"ModelPackageName": PACKAGE_ARN})
     with stub:
         package = registry.register(GROUP_ARN, INFERENCE)
     stub.assert_no_pending_responses()
     assert (package.arn, package.group_arn, package.version, package.status, package.created_by_account) == (
-        PACKAGE_ARN, GROUP_ARN, 1, "PendingManualApproval", "222222222222")
+        PACKAGE_ARN,
+        GROUP_ARN,
+        1,
+        "PendingManualApproval",
+        "222222222222",
+    )
 
 
 def test_sagemaker_cross_account_denial_names_the_action():
     registry, stub = stubbed()
-    stub.add_client_error("create_model_package", "AccessDeniedException",
-                          "User: arn:aws:sts::111111111111:assumed-role/sagespec-data-science-execution/s is not authorized "
-                          "to perform: sagemaker:CreateModelPackage on resource: " + GROUP_ARN)
+    stub.add_client_error(
+        "create_model_package",
+        "AccessDeniedException",
+        "User: arn:aws:sts::111111111111:assumed-role/sagespec-data-science-execution/s is not authorized "
+        "to perform: sagemaker:CreateModelPackage on resource: " + GROUP_ARN,
+    )
     with stub, pytest.raises(UserError) as raised:
         registry.register(GROUP_ARN, INFERENCE)
     assert raised.value.code == "E6002" and "sagemaker:CreateModelPackage" in raised.value.message
@@ -77,8 +110,11 @@ def test_sagemaker_cross_account_denial_names_the_action():
 
 def test_sagemaker_describes_a_package_of_another_account():
     registry, stub = stubbed()
-    stub.add_response("describe_model_package", {**DESCRIBED, "ModelApprovalStatus": "Approved",
-                                                 "ApprovalDescription": "ok"}, {"ModelPackageName": PACKAGE_ARN})
+    stub.add_response(
+        "describe_model_package",
+        {**DESCRIBED, "ModelApprovalStatus": "Approved", "ApprovalDescription": "ok"},
+        {"ModelPackageName": PACKAGE_ARN},
+    )
     with stub:
         package = registry.describe(PACKAGE_ARN)
     assert (package.status, package.approval_description, package.group_arn) == ("Approved", "ok", GROUP_ARN)
@@ -86,13 +122,20 @@ def test_sagemaker_describes_a_package_of_another_account():
 
 def test_sagemaker_group_policy_put_and_get():
     registry, stub = stubbed()
-    stub.add_response("put_model_package_group_policy", {"ModelPackageGroupArn": GROUP_ARN},
-                      {"ModelPackageGroupName": "california-housing", "ResourcePolicy": json.dumps(POLICY)})
-    stub.add_response("get_model_package_group_policy", {"ResourcePolicy": json.dumps(POLICY)},
-                      {"ModelPackageGroupName": "california-housing"})
-    stub.add_client_error("get_model_package_group_policy", "ValidationException",
-                          "Model Package Group california-housing does not have a resource policy",
-                          expected_params={"ModelPackageGroupName": "california-housing"})
+    stub.add_response(
+        "put_model_package_group_policy",
+        {"ModelPackageGroupArn": GROUP_ARN},
+        {"ModelPackageGroupName": "california-housing", "ResourcePolicy": json.dumps(POLICY)},
+    )
+    stub.add_response(
+        "get_model_package_group_policy", {"ResourcePolicy": json.dumps(POLICY)}, {"ModelPackageGroupName": "california-housing"}
+    )
+    stub.add_client_error(
+        "get_model_package_group_policy",
+        "ValidationException",
+        "Model Package Group california-housing does not have a resource policy",
+        expected_params={"ModelPackageGroupName": "california-housing"},
+    )
     with stub:
         registry.put_policy("california-housing", POLICY)
         assert registry.get_policy("california-housing") == POLICY
@@ -100,6 +143,7 @@ def test_sagemaker_group_policy_put_and_get():
 
 
 # ---- local (the same scenarios on the control plane) ---------------------------------------
+
 
 @pytest.fixture
 def shared_group(local_as):
@@ -116,7 +160,8 @@ def test_local_cross_account_registration_needs_the_group_policy(shared_group, l
     assert raised.value.message == (
         "arn:aws:iam::111111111111:role/sagespec-data-science-execution is not authorized to perform "
         "sagemaker:CreateModelPackage on arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/1: "
-        "the resource policy does not allow account 111111111111")
+        "the resource policy does not allow account 111111111111"
+    )
     shared_group.put_policy("california-housing", POLICY)
     package = data_science.register(GROUP_ARN, INFERENCE)
     # The denied attempt consumed no version number.
@@ -139,8 +184,11 @@ def test_local_deployment_account_approves_but_cannot_register(shared_group, loc
 
 
 def test_local_explicit_deny_in_the_group_policy_wins(shared_group, local_as):
-    frozen = {**POLICY, "Statement": POLICY["Statement"] + [
-        {"Sid": "Freeze", "Effect": "Deny", "Principal": "*", "Action": "sagemaker:CreateModelPackage", "Resource": "*"}]}
+    frozen = {
+        **POLICY,
+        "Statement": POLICY["Statement"]
+        + [{"Sid": "Freeze", "Effect": "Deny", "Principal": "*", "Action": "sagemaker:CreateModelPackage", "Resource": "*"}],
+    }
     shared_group.put_policy("california-housing", frozen)
     with pytest.raises(UserError) as raised:
         local_as(DATA_SCIENCE).register(GROUP_ARN, INFERENCE)

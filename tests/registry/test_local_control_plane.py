@@ -29,8 +29,10 @@ def test_approval_history_keeps_every_change_with_who_and_why(local_as):
     owner.update_status(arn, "Rejected", "found a leak")
     history = owner.history(arn)
     assert [(h.from_status, h.to_status, h.reason) for h in history] == [
-        (None, "PendingManualApproval", "registered"), ("PendingManualApproval", "Approved", "looks good"),
-        ("Approved", "Rejected", "found a leak")]
+        (None, "PendingManualApproval", "registered"),
+        ("PendingManualApproval", "Approved", "looks good"),
+        ("Approved", "Rejected", "found a leak"),
+    ]
     assert {h.by for h in history} == {SHARED.arn}
     package = owner.describe(arn)
     assert (package.approval_description, package.last_modified_by) == ("found a leak", SHARED.arn)
@@ -44,7 +46,12 @@ def test_every_status_change_emits_a_state_change_event(local_as):
     events = owner.events()
     assert [e["detail"]["ModelApprovalStatus"] for e in events] == ["PendingManualApproval", "Approved"]
     event = events[1]
-    assert (event["detail-type"], event["source"], event["resources"], event["account"]) == (STATE_CHANGE, "aws.sagemaker", [arn], "222222222222")
+    assert (event["detail-type"], event["source"], event["resources"], event["account"]) == (
+        STATE_CHANGE,
+        "aws.sagemaker",
+        [arn],
+        "222222222222",
+    )
     assert event["detail"]["ModelPackageGroupName"] == "g" and event["detail"]["ApprovalDescription"] == "ok"
 
 
@@ -120,7 +127,7 @@ WORKER = textwrap.dedent("""
     from sagespec.iam import Principal
     from sagespec.local.database import connect
     from sagespec.registry import LineageEntry
-    from sagespec.registry.local import LocalRegistry
+    from sagespec.local.registry import LocalRegistry
     registry = LocalRegistry(connect(Path(sys.argv[1])), Principal.role("222222222222", "admin"))
     count = int(sys.argv[2])
     n = 0
@@ -132,8 +139,10 @@ WORKER = textwrap.dedent("""
 
 def start_workers(workspace, processes, count):
     script = WORKER.format(tests=str(Path(__file__).parent), tests_root=str(Path(__file__).parents[1]))
-    return [subprocess.Popen([sys.executable, "-c", script, str(workspace), str(count)], stderr=subprocess.PIPE, text=True)
-            for _ in range(processes)]
+    return [
+        subprocess.Popen([sys.executable, "-c", script, str(workspace), str(count)], stderr=subprocess.PIPE, text=True)
+        for _ in range(processes)
+    ]
 
 
 def assert_consistent(workspace) -> int:
@@ -142,8 +151,10 @@ def assert_consistent(workspace) -> int:
     versions = [r[0] for r in conn.execute("SELECT version FROM model_packages ORDER BY version")]
     assert versions == list(range(1, len(versions) + 1))  # no gap, no duplicate
     assert conn.execute("SELECT next_version FROM model_package_groups").fetchone()[0] == len(versions) + 1
-    per_package = conn.execute("SELECT COUNT(*) FROM model_packages p WHERE (SELECT COUNT(*) FROM lineage l WHERE l.package_id = p.id) != 2"
-                               " OR (SELECT COUNT(*) FROM approval_history h WHERE h.package_id = p.id) != 1").fetchone()[0]
+    per_package = conn.execute(
+        "SELECT COUNT(*) FROM model_packages p WHERE (SELECT COUNT(*) FROM lineage l WHERE l.package_id = p.id) != 2"
+        " OR (SELECT COUNT(*) FROM approval_history h WHERE h.package_id = p.id) != 1"
+    ).fetchone()[0]
     assert per_package == 0  # every version committed whole, with its lineage and history
     assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == len(versions)
     return len(versions)

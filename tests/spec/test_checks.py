@@ -17,9 +17,11 @@ def diagnose(tmp_path, text, name="spec.yaml"):
 
 
 def test_equality_between_different_kinds_is_a_warning_only(tmp_path):
-    text = MINIMAL.replace("operator: less_than_or_equal_to", "operator: equals").replace(
-        'right: "${params.Threshold}"', 'right: "${params.InstanceType}"').replace(
-        "left: {step: Eval, property_file: Report, json_path: regression_metrics.mse.value}", "left: 3")
+    text = (
+        MINIMAL.replace("operator: less_than_or_equal_to", "operator: equals")
+        .replace('right: "${params.Threshold}"', 'right: "${params.InstanceType}"')
+        .replace("left: {step: Eval, property_file: Report, json_path: regression_metrics.mse.value}", "left: 3")
+    )
     result = diagnose(tmp_path, text)
     assert [d.code for d in result.diagnostics] == ["W4001"]
     assert result.ok  # warnings do not fail validation
@@ -35,7 +37,8 @@ def test_template_cannot_nest_templates(tmp_path):
     (tmp_path / "sagespec.toml").write_text("")
     (tmp_path / "pipelines" / "templates").mkdir(parents=True)
     (tmp_path / "pipelines" / "templates" / "outer.yaml").write_text(
-        "template: {description: d, params: {}}\nspec:\n  template: {name: inner}\n")
+        "template: {description: d, params: {}}\nspec:\n  template: {name: inner}\n"
+    )
     spec = tmp_path / "pipelines" / "p.yaml"
     spec.write_text("template: {name: outer}\n")
     found = [(d.code, Path(d.span.file).name, d.span.line + 1) for d in load_spec(spec).diagnostics]

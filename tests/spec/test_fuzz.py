@@ -14,10 +14,26 @@ BASE = load_spec(ROOT / "pipelines" / "california_housing.yaml").document.data
 BASE_TEXT = (ROOT / "tests" / "spec" / "fixtures" / "good" / "minimal.yaml").read_text()
 
 JUNK = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=12), st.sampled_from(["${params.Nope}", "${steps.X.outputs.y}", "${", "$${x}", "ml.m5.xlarge",
-                                           "arn:aws:iam::1:role/x", "s3://b/k", "PendingManualApproval", "training"]),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "${params.Nope}",
+            "${steps.X.outputs.y}",
+            "${",
+            "$${x}",
+            "ml.m5.xlarge",
+            "arn:aws:iam::1:role/x",
+            "s3://b/k",
+            "PendingManualApproval",
+            "training",
+        ]
+    ),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
 )
 
 
@@ -66,8 +82,14 @@ def check(tmp_path, text):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
-        st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["delete", "replace", "add_key", "duplicate"]), JUNK, st.text(min_size=1, max_size=8)),
-        min_size=1, max_size=4,
+        st.tuples(
+            st.sampled_from(ALL_PATHS),
+            st.sampled_from(["delete", "replace", "add_key", "duplicate"]),
+            JUNK,
+            st.text(min_size=1, max_size=8),
+        ),
+        min_size=1,
+        max_size=4,
     )
 )
 def test_structural_mutations_never_crash(tmp_path, mutations):
@@ -83,7 +105,7 @@ def test_structural_mutations_never_crash(tmp_path, mutations):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(0, len(BASE_TEXT) - 1), st.integers(0, 20), st.text(alphabet="{}[]:-,'\"&*!|>#$\t\n abc01", max_size=6))
 def test_text_mutations_never_crash(tmp_path, at, cut, insert):
-    text = BASE_TEXT[:at] + insert + BASE_TEXT[at + cut:]
+    text = BASE_TEXT[:at] + insert + BASE_TEXT[at + cut :]
     result = check(tmp_path, text)
     if result.ok:
         assert result.document is not None

@@ -18,14 +18,19 @@ FEATURES = "MedInc,HouseAge,AveRooms,AveBedrms,Population,AveOccup,Latitude,Long
 
 
 def run(script: str, env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(CODE / script), *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, str(CODE / script), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=600
+    )
 
 
 def preprocess_env(w: Path, raw: Path) -> dict:
-    return {"SM_PROCESSING_INPUT_RAW": str(raw), "SM_PROCESSING_OUTPUT_TRAIN": str(w / "train"),
-            "SM_PROCESSING_OUTPUT_VALIDATION": str(w / "validation"), "SM_PROCESSING_OUTPUT_TEST": str(w / "test"),
-            "SM_PROCESSING_OUTPUT_SCALER": str(w / "scaler")}
+    return {
+        "SM_PROCESSING_INPUT_RAW": str(raw),
+        "SM_PROCESSING_OUTPUT_TRAIN": str(w / "train"),
+        "SM_PROCESSING_OUTPUT_VALIDATION": str(w / "validation"),
+        "SM_PROCESSING_OUTPUT_TEST": str(w / "test"),
+        "SM_PROCESSING_OUTPUT_SCALER": str(w / "scaler"),
+    }
 
 
 def rows(path: Path) -> np.ndarray:
@@ -40,17 +45,37 @@ def pipeline_run(tmp_path_factory):
     shutil.copy(DATA, w / "raw")
     pre = run("preprocess.py", preprocess_env(w, w / "raw"), "--max-rows", "1200", "--seed", "7")
     assert pre.returncode == 0, pre.stderr
-    train = run("train.py", {"SM_CHANNEL_TRAIN": str(w / "train"), "SM_CHANNEL_VALIDATION": str(w / "validation"),
-                             "SM_CHANNEL_SCALER": str(w / "scaler"), "SM_MODEL_DIR": str(w / "model"),
-                             "SM_OUTPUT_DATA_DIR": str(w / "output")},
-                # as the SageMaker TensorFlow container passes them, model_dir included
-                "--epochs", "4", "--batch_size", "64", "--learning_rate", "0.001", "--model_dir", "s3://bucket/job/model")
+    train = run(
+        "train.py",
+        {
+            "SM_CHANNEL_TRAIN": str(w / "train"),
+            "SM_CHANNEL_VALIDATION": str(w / "validation"),
+            "SM_CHANNEL_SCALER": str(w / "scaler"),
+            "SM_MODEL_DIR": str(w / "model"),
+            "SM_OUTPUT_DATA_DIR": str(w / "output"),
+        },
+        # as the SageMaker TensorFlow container passes them, model_dir included
+        "--epochs",
+        "4",
+        "--batch_size",
+        "64",
+        "--learning_rate",
+        "0.001",
+        "--model_dir",
+        "s3://bucket/job/model",
+    )
     assert train.returncode == 0, train.stderr
     (w / "packed").mkdir()
     with tarfile.open(w / "packed" / "model.tar.gz", "w:gz") as tar:
         tar.add(w / "model" / "1", arcname="1")
-    evaluate = run("evaluate.py", {"SM_PROCESSING_INPUT_MODEL": str(w / "packed"), "SM_PROCESSING_INPUT_TEST": str(w / "test"),
-                                   "SM_PROCESSING_OUTPUT_EVALUATION": str(w / "evaluation")})
+    evaluate = run(
+        "evaluate.py",
+        {
+            "SM_PROCESSING_INPUT_MODEL": str(w / "packed"),
+            "SM_PROCESSING_INPUT_TEST": str(w / "test"),
+            "SM_PROCESSING_OUTPUT_EVALUATION": str(w / "evaluation"),
+        },
+    )
     assert evaluate.returncode == 0, evaluate.stderr
     return w, pre, train, evaluate
 
@@ -58,15 +83,26 @@ def pipeline_run(tmp_path_factory):
 @pytest.mark.slow
 def test_preprocess_writes_splits_in_the_feature_layout(pipeline_run):
     w, pre, _, _ = pipeline_run
-    assert "preprocess: 1200 rows from cal_housing.tgz:CaliforniaHousing/cal_housing.data -> train 840, validation 180, test 180" in pre.stdout
+    assert (
+        "preprocess: 1200 rows from cal_housing.tgz:CaliforniaHousing/cal_housing.data -> train 840, validation 180, test 180" in pre.stdout
+    )
     for split, count in (("train", 840), ("validation", 180), ("test", 180)):
         path = w / split / f"{split}.csv"
         assert path.read_text().splitlines()[0] == f"MedHouseVal,{FEATURES}"
         assert rows(path).shape == (count, 9)
     first_raw = [-122.23, 37.88, 41.0, 880.0, 129.0, 322.0, 126.0, 8.3252, 452600.0]  # line 1 of cal_housing.data
     everything = np.vstack([rows(w / s / f"{s}.csv") for s in ("train", "validation", "test")])
-    expected = [first_raw[8] / 100000, first_raw[7], first_raw[2], first_raw[3] / first_raw[6], first_raw[4] / first_raw[6],
-                first_raw[5], first_raw[5] / first_raw[6], first_raw[1], first_raw[0]]
+    expected = [
+        first_raw[8] / 100000,
+        first_raw[7],
+        first_raw[2],
+        first_raw[3] / first_raw[6],
+        first_raw[4] / first_raw[6],
+        first_raw[5],
+        first_raw[5] / first_raw[6],
+        first_raw[1],
+        first_raw[0],
+    ]
     assert np.isclose(everything, expected, rtol=1e-6).all(axis=1).any()  # the derived row is in some split
 
 
@@ -117,8 +153,13 @@ def test_the_model_takes_raw_features(pipeline_run):
         "out = m.signatures['serving_default'](tf.constant(x))\n"
         "np.savetxt(sys.stdout, next(iter(out.values())).numpy().reshape(-1), fmt='%.8g')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(w / "model" / "1"), str(w / "test" / "test.csv")],
-                          capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(w / "model" / "1"), str(w / "test" / "test.csv")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     assert done.returncode == 0, done.stderr
     direct = np.array([float(v) for v in done.stdout.split()])
     assert np.allclose(direct, rows(w / "evaluation" / "predictions.csv")[:, 1], rtol=1e-5, atol=1e-6)
@@ -139,8 +180,16 @@ def test_same_seed_same_split_other_seed_other_split(tmp_path):
 def test_ratios_are_configurable(tmp_path):
     (tmp_path / "raw").mkdir()
     shutil.copy(DATA, tmp_path / "raw")
-    done = run("preprocess.py", preprocess_env(tmp_path, tmp_path / "raw"), "--max-rows", "1000",
-               "--validation-ratio", "0.1", "--test-ratio", "0.2")
+    done = run(
+        "preprocess.py",
+        preprocess_env(tmp_path, tmp_path / "raw"),
+        "--max-rows",
+        "1000",
+        "--validation-ratio",
+        "0.1",
+        "--test-ratio",
+        "0.2",
+    )
     assert "train 700, validation 100, test 200" in done.stdout
 
 
@@ -151,8 +200,11 @@ GOOD_LINE = "-122.23,37.88,41.0,880.0,129.0,322.0,126.0,8.3252,452600.0\n"
     "name, content, message",
     [
         ("cal_housing.data", GOOD_LINE + "-122.22,37.86,21.0,7099.0\n", "cal_housing.data line 2: expected 9 columns"),
-        ("cal_housing.data", GOOD_LINE + "-122.22,37.86,21.0,7099.0,1106.0,2401.0,1138.0,abc,358500.0\n",
-         "cal_housing.data line 2: 'abc' is not a number"),
+        (
+            "cal_housing.data",
+            GOOD_LINE + "-122.22,37.86,21.0,7099.0,1106.0,2401.0,1138.0,abc,358500.0\n",
+            "cal_housing.data line 2: 'abc' is not a number",
+        ),
         ("cal_housing.data", "", "cal_housing.data holds no data rows"),
         ("cal_housing.data", "\n\n", "cal_housing.data holds no data rows"),
         ("data.csv", GOOD_LINE.replace("126.0", "0.0"), "data row 1: households must be positive"),
@@ -185,17 +237,26 @@ def test_train_reports_a_missing_channel(tmp_path):
 def test_evaluate_reports_a_missing_model(tmp_path):
     (tmp_path / "test").mkdir()
     (tmp_path / "test" / "test.csv").write_text("MedHouseVal," + FEATURES + "\n1,2,3,4,5,6,7,8,9\n")
-    done = run("evaluate.py", {"SM_PROCESSING_INPUT_MODEL": str(tmp_path / "none"), "SM_PROCESSING_INPUT_TEST": str(tmp_path / "test"),
-                               "SM_PROCESSING_OUTPUT_EVALUATION": str(tmp_path / "out")})
+    done = run(
+        "evaluate.py",
+        {
+            "SM_PROCESSING_INPUT_MODEL": str(tmp_path / "none"),
+            "SM_PROCESSING_INPUT_TEST": str(tmp_path / "test"),
+            "SM_PROCESSING_OUTPUT_EVALUATION": str(tmp_path / "out"),
+        },
+    )
     assert done.returncode == 1 and "evaluate: error: no model.tar.gz" in done.stderr and "Traceback" not in done.stderr
 
 
 @pytest.mark.skipif(Path("/opt/ml").exists(), reason="this machine has SageMaker container paths")
-@pytest.mark.parametrize("script, looked_for", [
-    ("preprocess.py", "input folder /opt/ml/processing/input does not exist"),
-    ("train.py", "/opt/ml/input/data/train/train.csv not found"),
-    ("evaluate.py", "/opt/ml/processing/test/test.csv not found"),
-])
+@pytest.mark.parametrize(
+    "script, looked_for",
+    [
+        ("preprocess.py", "input folder /opt/ml/processing/input does not exist"),
+        ("train.py", "/opt/ml/input/data/train/train.csv not found"),
+        ("evaluate.py", "/opt/ml/processing/test/test.csv not found"),
+    ],
+)
 def test_without_sm_variables_scripts_use_the_container_paths(script, looked_for):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SM_")}
     done = subprocess.run([sys.executable, str(CODE / script)], capture_output=True, text=True, env=env, timeout=300)

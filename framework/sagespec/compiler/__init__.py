@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sagespec.compiler.offline import OfflineAws, OfflineCallError, Upload
+from sagespec.definition import canonical_json
 from sagespec.diagnostics import Diagnostic, DiagnosticError
 from sagespec.spec import SpecResult
 
@@ -41,14 +42,6 @@ class CompiledPipeline:
     @property
     def definition_json(self) -> str:
         return canonical_json(self.definition)
-
-    def parameter_types(self) -> dict[str, str]:
-        return {p["Name"]: p["Type"] for p in self.definition.get("Parameters", [])}
-
-
-def canonical_json(definition: dict) -> str:
-    """Sorted keys and fixed indentation: stable bytes for golden files, caches and diffs."""
-    return json.dumps(definition, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def build_order(steps: list[dict]) -> list[str]:
@@ -132,8 +125,11 @@ def _compile_uncached(result: SpecResult) -> CompiledPipeline:
 
     from sagespec.compiler.offline import SDK_CONFIG, sdk_speedups
 
-    with tempfile.TemporaryDirectory(prefix="sagespec-compile-") as scratch, \
-            staged(result.project_root, code_paths(data), Path(scratch)), sdk_speedups():
+    with (
+        tempfile.TemporaryDirectory(prefix="sagespec-compile-") as scratch,
+        staged(result.project_root, code_paths(data), Path(scratch)),
+        sdk_speedups(),
+    ):
         session = PipelineSession(
             boto_session=offline.boto_session(),
             default_bucket=session_spec["default_bucket"],
@@ -145,15 +141,23 @@ def _compile_uncached(result: SpecResult) -> CompiledPipeline:
             definition = json.loads(pipeline.definition())
         except _StepRejected as rejected:
             span = result.document.source.span(("steps", rejected.index, "name"))
-            raise DiagnosticError([Diagnostic(
-                "E5001", f"the SageMaker SDK rejected step '{rejected.name}': {rejected.cause}", span,
-                ("steps", rejected.index), hint="check framework versions, instance types and references of this step",
-            )]) from None
+            raise DiagnosticError(
+                [
+                    Diagnostic(
+                        "E5001",
+                        f"the SageMaker SDK rejected step '{rejected.name}': {rejected.cause}",
+                        span,
+                        ("steps", rejected.index),
+                        hint="check framework versions, instance types and references of this step",
+                    )
+                ]
+            ) from None
         except OfflineCallError as exc:
             raise DiagnosticError([Diagnostic("E5003", str(exc), result.document.source.span(()))]) from None
         except (ValueError, TypeError, KeyError) as exc:
-            raise DiagnosticError([Diagnostic("E5002", f"the SageMaker SDK rejected the pipeline: {exc}",
-                                              result.document.source.span(()))]) from None
+            raise DiagnosticError(
+                [Diagnostic("E5002", f"the SageMaker SDK rejected the pipeline: {exc}", result.document.source.span(()))]
+            ) from None
     return CompiledPipeline(
         name=data["name"],
         definition=definition,

@@ -7,8 +7,8 @@ expressions, the steps built so far) and the validated spec step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sagespec.compiler.expressions import Expressions
 
@@ -93,13 +93,23 @@ def processing(ctx: BuildContext, step: dict):
     else:
         # The TensorFlow training image has TensorFlow installed, so evaluate.py runs as is
         # (FrameworkProcessor would pip-install requirements at run time).
-        image = image_uris.retrieve("tensorflow", ctx.region, version=spec["framework_version"],
-                                    py_version=spec.get("py_version"), instance_type=instance_type, image_scope="training")
+        image = image_uris.retrieve(
+            "tensorflow",
+            ctx.region,
+            version=spec["framework_version"],
+            py_version=spec.get("py_version"),
+            instance_type=instance_type,
+            image_scope="training",
+        )
         processor = ScriptProcessor(image_uri=image, command=["python3"], **common)
-    inputs = [ProcessingInput(source=ctx.expr.value(i["source"]), destination=i["destination"], input_name=i["name"])
-              for i in step.get("inputs", [])]
-    outputs = [ProcessingOutput(output_name=o["name"], source=o["source"], destination=ctx.expr.value(o.get("destination")))
-               for o in step.get("outputs", [])]
+    inputs = [
+        ProcessingInput(source=ctx.expr.value(i["source"]), destination=i["destination"], input_name=i["name"])
+        for i in step.get("inputs", [])
+    ]
+    outputs = [
+        ProcessingOutput(output_name=o["name"], source=o["source"], destination=ctx.expr.value(o.get("destination")))
+        for o in step.get("outputs", [])
+    ]
     arguments = [ctx.expr.value(_argument(a)) for a in step.get("arguments", [])] or None
     step_args = processor.run(code=step["code"], inputs=inputs or None, outputs=outputs or None, arguments=arguments)
     property_files = []
@@ -107,8 +117,7 @@ def processing(ctx: BuildContext, step: dict):
         prop = PropertyFile(name=declared["name"], output_name=declared["output"], path=declared["path"])
         ctx.expr.property_files[(step["name"], declared["name"])] = prop
         property_files.append(prop)
-    return ProcessingStep(step["name"], step_args=step_args, property_files=property_files or None,
-                          **ctx.common(step, cacheable=True))
+    return ProcessingStep(step["name"], step_args=step_args, property_files=property_files or None, **ctx.common(step, cacheable=True))
 
 
 @builder("training")
@@ -140,8 +149,7 @@ def training(ctx: BuildContext, step: dict):
     # Resolve the image now so an unsupported version is reported at this step, not at definition().
     estimator.training_image_uri()
     channels = {
-        ch["name"]: TrainingInput(s3_data=ctx.expr.value(ch["source"]), content_type=ch.get("content_type"))
-        for ch in step["inputs"]
+        ch["name"]: TrainingInput(s3_data=ctx.expr.value(ch["source"]), content_type=ch.get("content_type")) for ch in step["inputs"]
     }
     ctx.estimators[step["name"]] = (estimator, step)
     return TrainingStep(step["name"], step_args=estimator.fit(inputs=channels), **ctx.common(step, cacheable=True))
@@ -169,10 +177,12 @@ def register_model(ctx: BuildContext, step: dict):
     metrics = None
     if step.get("model_metrics"):
         declared = step["model_metrics"]
-        metrics = ModelMetrics(model_statistics=MetricsSource(
-            s3_uri=ctx.expr.value(declared["model_statistics"]),
-            content_type=declared.get("content_type", "application/json"),
-        ))
+        metrics = ModelMetrics(
+            model_statistics=MetricsSource(
+                s3_uri=ctx.expr.value(declared["model_statistics"]),
+                content_type=declared.get("content_type", "application/json"),
+            )
+        )
     step_args = _model(ctx, step).register(
         content_types=step["content_types"],
         response_types=step["response_types"],

@@ -47,8 +47,16 @@ def load(cache_dir: Path, key: str):
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
         uploads = [Upload(u["bucket"], u["key"], base64.b64decode(u["body"]), u.get("extra", {})) for u in entry["uploads"]]
-        return CompiledPipeline(entry["name"], entry["definition"], uploads, entry.get("description"), entry.get("tags", {}),
-                                entry["role"], entry["region"], from_cache=True)
+        return CompiledPipeline(
+            entry["name"],
+            entry["definition"],
+            uploads,
+            entry.get("description"),
+            entry.get("tags", {}),
+            entry["role"],
+            entry["region"],
+            from_cache=True,
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -57,8 +65,9 @@ def store(cache_dir: Path, key: str, compiled) -> None:
     entry = {
         "name": compiled.name,
         "definition": compiled.definition,
-        "uploads": [{"bucket": u.bucket, "key": u.key, "body": base64.b64encode(u.body).decode(), "extra": u.extra}
-                    for u in compiled.uploads],
+        "uploads": [
+            {"bucket": u.bucket, "key": u.key, "body": base64.b64encode(u.body).decode(), "extra": u.extra} for u in compiled.uploads
+        ],
         "description": compiled.description,
         "tags": compiled.tags,
         "role": compiled.role,

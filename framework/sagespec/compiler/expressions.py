@@ -67,5 +67,8 @@ class Expressions:
         from sagemaker.workflow.functions import JsonGet
 
         step = self.steps[operand["step"]]
-        return JsonGet(step_name=step.name, property_file=self.property_files[(operand["step"], operand["property_file"])],
-                       json_path=operand["json_path"])
+        return JsonGet(
+            step_name=step.name,
+            property_file=self.property_files[(operand["step"], operand["property_file"])],
+            json_path=operand["json_path"],
+        )

@@ -129,6 +129,7 @@ class sdk_speedups:
                 if key not in checked:
                     original(config)
                     checked.add(key)
+
             return validate
 
         for module in ("sagemaker.utils", "sagemaker.session"):

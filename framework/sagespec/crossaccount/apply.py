@@ -12,9 +12,9 @@ import difflib
 import json
 from dataclasses import dataclass
 
-from sagespec.accounts import Account, Topology
 from sagespec.aws import aws_errors
 from sagespec.crossaccount.render import AccountPolicies, render
+from sagespec.spec.topology import Topology
 
 
 @dataclass
@@ -49,8 +49,13 @@ def _normal(document):
 
 def _missing(exc) -> bool:
     code = exc.response.get("Error", {}).get("Code", "")
-    return code in ("NoSuchBucketPolicy", "NoSuchEntity", "RepositoryPolicyNotFoundException", "NotFoundException",
-                    "ResourceNotFound") or any(p in str(exc).lower() for p in ("does not have", "not found", "does not exist"))
+    return code in (
+        "NoSuchBucketPolicy",
+        "NoSuchEntity",
+        "RepositoryPolicyNotFoundException",
+        "NotFoundException",
+        "ResourceNotFound",
+    ) or any(p in str(exc).lower() for p in ("does not have", "not found", "does not exist"))
 
 
 def _read(call, **kwargs):
@@ -72,13 +77,27 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
         if policy.kind == "s3-bucket":
             s3, bucket = session.client("s3"), policy.resource.split(":::", 1)[1]
             current = _read(s3.get_bucket_policy, Bucket=bucket)
-            changes.append(_change(name, f"s3 bucket policy of {bucket}", current and current["Policy"], policy.document,
-                                   lambda s3=s3, bucket=bucket, doc=doc: s3.put_bucket_policy(Bucket=bucket, Policy=doc)))
+            changes.append(
+                _change(
+                    name,
+                    f"s3 bucket policy of {bucket}",
+                    current and current["Policy"],
+                    policy.document,
+                    lambda s3=s3, bucket=bucket, doc=doc: s3.put_bucket_policy(Bucket=bucket, Policy=doc),
+                )
+            )
         elif policy.kind == "kms-key":
             kms = session.client("kms")
             current = _read(kms.get_key_policy, KeyId=policy.resource, PolicyName="default")
-            changes.append(_change(name, f"kms key policy of {policy.resource}", current and current["Policy"], policy.document,
-                                   lambda kms=kms, key=policy.resource, doc=doc: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=doc)))
+            changes.append(
+                _change(
+                    name,
+                    f"kms key policy of {policy.resource}",
+                    current and current["Policy"],
+                    policy.document,
+                    lambda kms=kms, key=policy.resource, doc=doc: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=doc),
+                )
+            )
         elif policy.kind == "model-package-group":
             sm, group = session.client("sagemaker"), policy.resource.rsplit("/", 1)[1]
             exists = _read(sm.describe_model_package_group, ModelPackageGroupName=group) is not None
@@ -89,50 +108,78 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
                     sm.create_model_package_group(ModelPackageGroupName=group)
                 sm.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=doc)
 
-            changes.append(_change(name, f"model package group policy of {group}" + ("" if exists else " (and the group)"),
-                                   current and current["ResourcePolicy"], policy.document, write))
+            changes.append(
+                _change(
+                    name,
+                    f"model package group policy of {group}" + ("" if exists else " (and the group)"),
+                    current and current["ResourcePolicy"],
+                    policy.document,
+                    write,
+                )
+            )
         elif policy.kind == "ecr-repository":
             ecr, repository = session.client("ecr"), policy.resource.split("repository/", 1)[1]
             current = _read(ecr.get_repository_policy, repositoryName=repository)
-            changes.append(_change(name, f"ecr repository policy of {repository}", current and current["policyText"], policy.document,
-                                   lambda ecr=ecr, r=repository, doc=doc: ecr.set_repository_policy(repositoryName=r, policyText=doc)))
+            changes.append(
+                _change(
+                    name,
+                    f"ecr repository policy of {repository}",
+                    current and current["policyText"],
+                    policy.document,
+                    lambda ecr=ecr, r=repository, doc=doc: ecr.set_repository_policy(repositoryName=r, policyText=doc),
+                )
+            )
     iam = session.client("iam") if policies.roles else None
     for role in policies.roles:
         found = _read(iam.get_role, RoleName=role.name)
         trust = json.dumps(role.trust, sort_keys=True)
         if found is None:
-            changes.append(_change(name, f"role {role.name}", None, role.trust,
-                                   lambda r=role.name, t=trust: iam.create_role(RoleName=r, AssumeRolePolicyDocument=t)))
+            changes.append(
+                _change(
+                    name,
+                    f"role {role.name}",
+                    None,
+                    role.trust,
+                    lambda r=role.name, t=trust: iam.create_role(RoleName=r, AssumeRolePolicyDocument=t),
+                )
+            )
             existing = []
         else:
-            changes.append(_change(name, f"trust policy of role {role.name}", found["Role"]["AssumeRolePolicyDocument"], role.trust,
-                                   lambda r=role.name, t=trust: iam.update_assume_role_policy(RoleName=r, PolicyDocument=t)))
+            changes.append(
+                _change(
+                    name,
+                    f"trust policy of role {role.name}",
+                    found["Role"]["AssumeRolePolicyDocument"],
+                    role.trust,
+                    lambda r=role.name, t=trust: iam.update_assume_role_policy(RoleName=r, PolicyDocument=t),
+                )
+            )
             existing = iam.list_role_policies(RoleName=role.name)["PolicyNames"]
         for policy_name, document in role.inline.items():
             current = _read(iam.get_role_policy, RoleName=role.name, PolicyName=policy_name) if policy_name in existing else None
-            changes.append(_change(name, f"inline policy {policy_name} of role {role.name}",
-                                   current and current["PolicyDocument"], document,
-                                   lambda r=role.name, p=policy_name, d=json.dumps(document, sort_keys=True):
-                                   iam.put_role_policy(RoleName=r, PolicyName=p, PolicyDocument=d)))
+            changes.append(
+                _change(
+                    name,
+                    f"inline policy {policy_name} of role {role.name}",
+                    current and current["PolicyDocument"],
+                    document,
+                    lambda r=role.name, p=policy_name, d=json.dumps(document, sort_keys=True): iam.put_role_policy(
+                        RoleName=r, PolicyName=p, PolicyDocument=d
+                    ),
+                )
+            )
         for stale in sorted(set(existing) - set(role.inline)):
             current = _read(iam.get_role_policy, RoleName=role.name, PolicyName=stale)
-            changes.append(Change(name, f"inline policy {stale} of role {role.name} (not rendered: grants more than the workflow needs)",
-                                  "delete", "\n".join(f"-{line}" for line in _text(current and current["PolicyDocument"])),
-                                  lambda r=role.name, p=stale: iam.delete_role_policy(RoleName=r, PolicyName=p)))
+            changes.append(
+                Change(
+                    name,
+                    f"inline policy {stale} of role {role.name} (not rendered: grants more than the workflow needs)",
+                    "delete",
+                    "\n".join(f"-{line}" for line in _text(current and current["PolicyDocument"])),
+                    lambda r=role.name, p=stale: iam.delete_role_policy(RoleName=r, PolicyName=p),
+                )
+            )
     return changes
-
-
-def default_session_for(topology: Topology, assume_role_name: str | None = None):
-    """Reach each account by its profile or assume_role, or (AWS Organizations style) by assuming
-    `assume_role_name` in every account from the current credentials."""
-    from sagespec import aws
-
-    def session_for(account: Account):
-        if assume_role_name:
-            return aws.session(None, topology.region, f"arn:{topology.partition}:iam::{account.id}:role/{assume_role_name}")
-        return aws.session(account.profile, topology.region, account.assume_role)
-
-    return session_for
 
 
 def plan(topology: Topology, session_for) -> list[Change]:
@@ -151,31 +198,50 @@ def execute(changes: list[Change]) -> None:
                 change.write()
 
 
-def apply_local(topology: Topology, workspace) -> list[Change]:
-    """Write the rendered policies into the local control plane (creating groups as shared services)."""
-    from sagespec.local.database import connect, now, transaction
+def plan_local(topology: Topology, workspace) -> list[Change]:
+    """What writing the rendered policies into the local control plane changes (groups are created
+    as shared services where a policy names one that does not exist yet)."""
+    from sagespec.local.database import connect
+    from sagespec.local.policies import read_policy, write_policy
+    from sagespec.local.registry import LocalRegistry
     from sagespec.registry import NotFound
-    from sagespec.registry.local import LocalRegistry
 
     conn = connect(workspace)
     owner = LocalRegistry(conn, topology.accounts["shared_services"].principal, topology.region, topology.partition)
+
+    def write(resource: str, document: dict) -> None:
+        if ":model-package-group/" in resource:
+            try:
+                owner.describe_group(resource)
+            except NotFound:
+                owner.create_group(resource.rsplit("/", 1)[1])
+        write_policy(conn, resource, document, "sagespec accounts apply")
+
     changes = []
     for policies in render(topology):
         documents = [(p.resource, p.document) for p in policies.resource_policies]
         documents += [(f"{role.arn}#{name}", doc) for role in policies.roles for name, doc in role.inline.items()]
         for resource, document in documents:
-            row = conn.execute("SELECT document FROM policies WHERE resource_arn = ?", (resource,)).fetchone()
-            change = _change(policies.name, f"policy of {resource}", row and row["document"], document, None)
-            if change.changes:
-                if ":model-package-group/" in resource:
-                    try:
-                        owner.describe_group(resource)
-                    except NotFound:
-                        owner.create_group(resource.rsplit("/", 1)[1])
-                with transaction(conn):
-                    conn.execute("INSERT INTO policies (resource_arn, document, updated_at, updated_by) VALUES (?, ?, ?, ?)"
-                                 " ON CONFLICT (resource_arn) DO UPDATE SET document = excluded.document,"
-                                 " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                                 (resource, json.dumps(document), now(), "sagespec accounts apply"))
-            changes.append(change)
+            changes.append(
+                _change(
+                    policies.name,
+                    f"policy of {resource}",
+                    read_policy(conn, resource),
+                    document,
+                    lambda r=resource, d=document: write(r, d),
+                )
+            )
     return changes
+
+
+def apply_local(topology: Topology, workspace) -> list[Change]:
+    """Write the rendered policies into the local control plane; every change, made or not."""
+    changes = plan_local(topology, workspace)
+    execute_local(changes)
+    return changes
+
+
+def execute_local(changes: list[Change]) -> None:
+    for change in changes:
+        if change.changes:
+            change.write()

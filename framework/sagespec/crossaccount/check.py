@@ -11,30 +11,49 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sagespec.accounts import Topology
 from sagespec.crossaccount.render import AccountPolicies, render
 from sagespec.iam import Principal, Request, evaluate
+from sagespec.spec.topology import Topology
 
 OUTSIDER = "999999999999"
 
 # Actions a workflow step performs, per resource kind, and the neighbours that must stay closed.
 CATALOGUE = {
     "s3-object": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectAcl"],
-    "kms-key": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ScheduleKeyDeletion",
-                "kms:PutKeyPolicy", "kms:DisableKey"],
-    "model-package-group": ["sagemaker:DescribeModelPackageGroup", "sagemaker:DeleteModelPackageGroup",
-                            "sagemaker:PutModelPackageGroupPolicy"],
-    "model-package": ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages",
-                      "sagemaker:UpdateModelPackage", "sagemaker:DeleteModelPackage"],
+    "kms-key": [
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:DescribeKey",
+        "kms:ScheduleKeyDeletion",
+        "kms:PutKeyPolicy",
+        "kms:DisableKey",
+    ],
+    "model-package-group": [
+        "sagemaker:DescribeModelPackageGroup",
+        "sagemaker:DeleteModelPackageGroup",
+        "sagemaker:PutModelPackageGroupPolicy",
+    ],
+    "model-package": [
+        "sagemaker:CreateModelPackage",
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:ListModelPackages",
+        "sagemaker:UpdateModelPackage",
+        "sagemaker:DeleteModelPackage",
+    ],
 }
 REQUIRED = {
-    "data_science": {"s3-object": {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"},
-                     "kms-key": {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"},
-                     "model-package": {"sagemaker:CreateModelPackage"}},
-    "deployment": {"s3-object": {"s3:GetObject", "s3:GetObjectVersion"}, "kms-key": {"kms:Decrypt", "kms:DescribeKey"},
-                   "model-package-group": {"sagemaker:DescribeModelPackageGroup"},
-                   "model-package": {"sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages",
-                                     "sagemaker:UpdateModelPackage"}},
+    "data_science": {
+        "s3-object": {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"},
+        "kms-key": {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"},
+        "model-package": {"sagemaker:CreateModelPackage"},
+    },
+    "deployment": {
+        "s3-object": {"s3:GetObject", "s3:GetObjectVersion"},
+        "kms-key": {"kms:Decrypt", "kms:DescribeKey"},
+        "model-package-group": {"sagemaker:DescribeModelPackageGroup"},
+        "model-package": {"sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"},
+    },
     "workload": {"s3-object": {"s3:GetObject"}, "kms-key": {"kms:Decrypt"}, "model-package": {"sagemaker:DescribeModelPackage"}},
 }
 
@@ -60,8 +79,10 @@ def _resources(topology: Topology, policies: list[AccountPolicies]) -> list[tupl
     for policy in shared.resource_policies:
         by_kind.setdefault(policy.kind, []).append(policy)
     bucket = by_kind["s3-bucket"][0]
-    out = [("s3-object", f"{bucket.resource}/{topology.artifacts['prefix']}/model/output/model.tar.gz", bucket.document),
-           ("kms-key", by_kind["kms-key"][0].resource, by_kind["kms-key"][0].document)]
+    out = [
+        ("s3-object", f"{bucket.resource}/{topology.artifacts['prefix']}/model/output/model.tar.gz", bucket.document),
+        ("kms-key", by_kind["kms-key"][0].resource, by_kind["kms-key"][0].document),
+    ]
     for group in by_kind.get("model-package-group", []):
         out.append(("model-package-group", group.resource, group.document))
         out.append(("model-package", group.resource.replace("model-package-group/", "model-package/") + "/1", group.document))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from sagespec.accounts import Topology
 from sagespec.crossaccount.render import AccountPolicies, cfn_parameter, render
+from sagespec.spec.topology import Topology
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
@@ -44,39 +44,63 @@ def template(account: AccountPolicies, topology: Topology) -> dict:
     outputs: dict = {}
     for policy in account.resource_policies:
         if policy.kind == "s3-bucket":
-            resources["ArtifactBucketPolicy"] = {"Type": "AWS::S3::BucketPolicy", "Properties": {
-                "Bucket": {"Ref": "ArtifactBucket"}, "PolicyDocument": _sub(policy.document, used)}}
+            resources["ArtifactBucketPolicy"] = {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {"Bucket": {"Ref": "ArtifactBucket"}, "PolicyDocument": _sub(policy.document, used)},
+            }
             used.add("ArtifactBucket")
         elif policy.kind == "kms-key":
-            resources["ArtifactKey"] = {"Type": "AWS::KMS::Key", "Properties": {
-                "Description": "Encrypts model artifacts shared across the ML accounts",
-                "EnableKeyRotation": True, "KeyPolicy": _sub(policy.document, used)}}
-            outputs["ArtifactKeyArn"] = {"Description": "Use as ArtifactKeyArn in the other accounts' stacks",
-                                         "Value": {"Fn::GetAtt": ["ArtifactKey", "Arn"]}}
+            resources["ArtifactKey"] = {
+                "Type": "AWS::KMS::Key",
+                "Properties": {
+                    "Description": "Encrypts model artifacts shared across the ML accounts",
+                    "EnableKeyRotation": True,
+                    "KeyPolicy": _sub(policy.document, used),
+                },
+            }
+            outputs["ArtifactKeyArn"] = {
+                "Description": "Use as ArtifactKeyArn in the other accounts' stacks",
+                "Value": {"Fn::GetAtt": ["ArtifactKey", "Arn"]},
+            }
         elif policy.kind == "model-package-group":
             name = policy.resource.rsplit("/", 1)[1]
-            resources[_logical_id(name, "group")] = {"Type": "AWS::SageMaker::ModelPackageGroup", "Properties": {
-                "ModelPackageGroupName": name, "ModelPackageGroupPolicy": _sub(policy.document, used)}}
+            resources[_logical_id(name, "group")] = {
+                "Type": "AWS::SageMaker::ModelPackageGroup",
+                "Properties": {"ModelPackageGroupName": name, "ModelPackageGroupPolicy": _sub(policy.document, used)},
+            }
         elif policy.kind == "ecr-repository":
             name = policy.resource.split("repository/", 1)[1]
-            resources[_logical_id(name, "repository")] = {"Type": "AWS::ECR::Repository", "Properties": {
-                "RepositoryName": name, "RepositoryPolicyText": _sub(policy.document, used)}}
+            resources[_logical_id(name, "repository")] = {
+                "Type": "AWS::ECR::Repository",
+                "Properties": {"RepositoryName": name, "RepositoryPolicyText": _sub(policy.document, used)},
+            }
     for role in account.roles:
         logical = _logical_id(role.name)
-        resources[logical] = {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": role.name,
-            "AssumeRolePolicyDocument": _sub(role.trust, used),
-            "Policies": [{"PolicyName": name, "PolicyDocument": _sub(doc, used)} for name, doc in role.inline.items()]}}
+        resources[logical] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": role.name,
+                "AssumeRolePolicyDocument": _sub(role.trust, used),
+                "Policies": [{"PolicyName": name, "PolicyDocument": _sub(doc, used)} for name, doc in role.inline.items()],
+            },
+        }
         outputs[f"{logical}Arn"] = {"Value": {"Fn::GetAtt": [logical, "Arn"]}}
     defaults = _defaults(topology)
-    parameters = {name: {"Type": "String", "Default": defaults[name][0], "Description": defaults[name][1]}
-                  for name in sorted(used) if name in defaults}
+    parameters = {
+        name: {"Type": "String", "Default": defaults[name][0], "Description": defaults[name][1]}
+        for name in sorted(used)
+        if name in defaults
+    }
     for name in parameters:
         if name.endswith("AccountId"):
             parameters[name]["AllowedPattern"] = "^[0-9]{12}$"
-    return {"AWSTemplateFormatVersion": "2010-09-09",
-            "Description": f"sagespec: cross-account ML workflow, {account.name.replace('_', ' ')} account",
-            "Parameters": parameters, "Resources": resources, "Outputs": outputs}
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"sagespec: cross-account ML workflow, {account.name.replace('_', ' ')} account",
+        "Parameters": parameters,
+        "Resources": resources,
+        "Outputs": outputs,
+    }
 
 
 def templates(topology: Topology) -> dict[str, dict]:

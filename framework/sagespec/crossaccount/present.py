@@ -15,10 +15,18 @@ def matrix_table(cells, show_all: bool = False) -> None:
         table.add_column(column, overflow="fold")
     shown = [c for c in cells if show_all or c.expected or not c.ok]
     for c in shown:
-        table.add_row(c.actor.replace("_", "-"), c.action, c.resource, "allow" if c.expected else "deny",
-                      "allow" if c.allowed else "deny", "ok" if c.ok else f"FAIL: {c.reason}")
+        table.add_row(
+            c.actor.replace("_", "-"),
+            c.action,
+            c.resource,
+            "allow" if c.expected else "deny",
+            "allow" if c.allowed else "deny",
+            "ok" if c.ok else f"FAIL: {c.reason}",
+        )
     console.print(table)
     failures = [c for c in cells if not c.ok]
     denied = sum(1 for c in cells if not c.expected and not c.allowed)
-    console.print(f"{len(cells)} cells: {sum(c.expected and c.allowed for c in cells)} required allowed, "
-                  f"{denied} others denied, {len(failures)} wrong" + ("" if show_all else " (--all shows the denied cells)"))
+    console.print(
+        f"{len(cells)} cells: {sum(c.expected and c.allowed for c in cells)} required allowed, "
+        f"{denied} others denied, {len(failures)} wrong" + ("" if show_all else " (--all shows the denied cells)")
+    )

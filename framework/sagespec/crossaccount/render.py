@@ -22,11 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sagespec.accounts import Topology
+from sagespec.spec.topology import Topology
 
 VERSION = "2012-10-17"
-SAGEMAKER_TRUST = {"Version": VERSION, "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
-                                                       "Action": "sts:AssumeRole"}]}
+SAGEMAKER_TRUST = {
+    "Version": VERSION,
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 
 
 @dataclass
@@ -125,10 +127,25 @@ KMS_USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*
 KMS_READ = ["kms:Decrypt", "kms:DescribeKey"]
 # Key administrators manage the key but cannot use it (AWS's "key administrators" statement).
 # Only actions that act on a key (aliases, key creation and key stores are not key-level).
-KMS_ADMIN = ["kms:DescribeKey", "kms:EnableKey", "kms:DisableKey", "kms:EnableKeyRotation", "kms:DisableKeyRotation",
-             "kms:GetKeyRotationStatus", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:ListKeyPolicies", "kms:ListGrants",
-             "kms:RevokeGrant", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription",
-             "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"]
+KMS_ADMIN = [
+    "kms:DescribeKey",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:GetKeyRotationStatus",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:ListKeyPolicies",
+    "kms:ListGrants",
+    "kms:RevokeGrant",
+    "kms:ListResourceTags",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+]
 REGISTER = ["sagemaker:CreateModelPackage"]
 # CreateModel acts on a model in the caller's own account (arn:...:model/*), not on the package,
 # so it is granted in the deployment role's identity policy, not in the group's resource policy.
@@ -143,64 +160,178 @@ def render(topology: Topology, symbolic: bool = False) -> list[AccountPolicies]:
     readers = ["deployment", *workloads]
     groups = topology.model_package_groups
 
-    bucket = {"Version": VERSION, "Statement": [
-        _statement("DataScienceWritesArtifacts", S3_WRITE, n.objects_arn, [n.root("data_science")]),
-        _statement("DataScienceListsThePrefix", ["s3:ListBucket"], n.bucket_arn, [n.root("data_science")],
-                   {"StringLike": {"s3:prefix": [f"{n.prefix}/*"]}}),
-        _statement("DeploymentAndWorkloadsReadArtifacts", S3_READ, n.objects_arn, [n.root(a) for a in readers]),
-    ]}
-    key = {"Version": VERSION, "Statement": [
-        _statement("KeyAdministration", KMS_ADMIN, "*", [n.root("shared_services")]),
-        _statement("DataScienceEncryptsAndDecrypts", KMS_USE, "*", [n.root("data_science")]),
-        _statement("DeploymentAndWorkloadsDecrypt", KMS_READ, "*", [n.root(a) for a in readers]),
-        _statement("WorkloadEndpointsCreateGrants", ["kms:CreateGrant"], "*", [n.root(a) for a in workloads],
-                   {"Bool": {"kms:GrantIsForAWSResource": "true"}}),
-    ]}
-    shared = AccountPolicies("shared_services", n.shared, [
-        ResourcePolicy("s3-bucket", n.bucket_arn, bucket),
-        ResourcePolicy("kms-key", n.key_arn, key),
-    ])
+    bucket = {
+        "Version": VERSION,
+        "Statement": [
+            _statement("DataScienceWritesArtifacts", S3_WRITE, n.objects_arn, [n.root("data_science")]),
+            _statement(
+                "DataScienceListsThePrefix",
+                ["s3:ListBucket"],
+                n.bucket_arn,
+                [n.root("data_science")],
+                {"StringLike": {"s3:prefix": [f"{n.prefix}/*"]}},
+            ),
+            _statement("DeploymentAndWorkloadsReadArtifacts", S3_READ, n.objects_arn, [n.root(a) for a in readers]),
+        ],
+    }
+    key = {
+        "Version": VERSION,
+        "Statement": [
+            _statement("KeyAdministration", KMS_ADMIN, "*", [n.root("shared_services")]),
+            _statement("DataScienceEncryptsAndDecrypts", KMS_USE, "*", [n.root("data_science")]),
+            _statement("DeploymentAndWorkloadsDecrypt", KMS_READ, "*", [n.root(a) for a in readers]),
+            _statement(
+                "WorkloadEndpointsCreateGrants",
+                ["kms:CreateGrant"],
+                "*",
+                [n.root(a) for a in workloads],
+                {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+        ],
+    }
+    shared = AccountPolicies(
+        "shared_services",
+        n.shared,
+        [
+            ResourcePolicy("s3-bucket", n.bucket_arn, bucket),
+            ResourcePolicy("kms-key", n.key_arn, key),
+        ],
+    )
     for group in groups:
-        shared.resource_policies.append(ResourcePolicy("model-package-group", n.group_arn(group), {"Version": VERSION, "Statement": [
-            _statement("DataScienceRegistersVersions", REGISTER, n.packages_arn(group), [n.root("data_science")]),
-            _statement("DeploymentReadsTheGroup", ["sagemaker:DescribeModelPackageGroup"], n.group_arn(group), [n.root("deployment")]),
-            _statement("DeploymentManagesVersions", DEPLOYMENT_VERSIONS, n.packages_arn(group), [n.root("deployment")]),
-            _statement("WorkloadsDeployVersions", WORKLOAD_VERSIONS, n.packages_arn(group), [n.root(a) for a in workloads]),
-        ]}))
+        shared.resource_policies.append(
+            ResourcePolicy(
+                "model-package-group",
+                n.group_arn(group),
+                {
+                    "Version": VERSION,
+                    "Statement": [
+                        _statement("DataScienceRegistersVersions", REGISTER, n.packages_arn(group), [n.root("data_science")]),
+                        _statement(
+                            "DeploymentReadsTheGroup", ["sagemaker:DescribeModelPackageGroup"], n.group_arn(group), [n.root("deployment")]
+                        ),
+                        _statement("DeploymentManagesVersions", DEPLOYMENT_VERSIONS, n.packages_arn(group), [n.root("deployment")]),
+                        _statement("WorkloadsDeployVersions", WORKLOAD_VERSIONS, n.packages_arn(group), [n.root(a) for a in workloads]),
+                    ],
+                },
+            )
+        )
     for repository in topology.ecr_repositories:
         # Repository policies apply to the repository itself: no Resource element.
-        document = {"Version": VERSION, "Statement": [
-            {"Sid": "TrainingAndEndpointsPull", "Effect": "Allow",
-             "Principal": {"AWS": [n.root(a) for a in ["data_science", *workloads]]}, "Action": ECR_PULL}]}
+        document = {
+            "Version": VERSION,
+            "Statement": [
+                {
+                    "Sid": "TrainingAndEndpointsPull",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": [n.root(a) for a in ["data_science", *workloads]]},
+                    "Action": ECR_PULL,
+                }
+            ],
+        }
         shared.resource_policies.append(ResourcePolicy("ecr-repository", n.repository_arn(repository), document))
 
     registry_versions = [n.packages_arn(g) for g in groups]
-    data_science = AccountPolicies("data_science", n.ids["data_science"], roles=[Role(
-        n.roles["data_science"], n.role_arn("data_science"), SAGEMAKER_TRUST, {
-            "ArtifactsReadWrite": {"Version": VERSION, "Statement": [
-                _statement("ReadWriteArtifacts", S3_WRITE, n.objects_arn),
-                _statement("ListThePrefix", ["s3:ListBucket"], n.bucket_arn, condition={"StringLike": {"s3:prefix": [f"{n.prefix}/*"]}}),
-            ]},
-            "ArtifactKeyUse": {"Version": VERSION, "Statement": [_statement("UseTheArtifactKey", KMS_USE, n.key_arn)]},
-            "RegisterModelVersions": {"Version": VERSION, "Statement": [_statement("Register", REGISTER, registry_versions)]},
-        })])
-    deployment = AccountPolicies("deployment", n.ids["deployment"], roles=[Role(
-        n.roles["deployment"], n.role_arn("deployment"), SAGEMAKER_TRUST, {
-            "RegistryApproveAndDeploy": {"Version": VERSION, "Statement": [
-                _statement("ReadGroups", ["sagemaker:DescribeModelPackageGroup"], [n.group_arn(g) for g in groups]),
-                _statement("ManageVersions", DEPLOYMENT_VERSIONS, registry_versions),
-                _statement("CreateModelsFromVersions", ["sagemaker:CreateModel"],
-                           f"arn:{n.partition}:sagemaker:{n.region}:{n.ids['deployment']}:model/*"),
-            ]},
-            "ArtifactRead": {"Version": VERSION, "Statement": [_statement("ReadArtifacts", S3_READ, n.objects_arn)]},
-            "ArtifactKeyDecrypt": {"Version": VERSION, "Statement": [_statement("DecryptArtifacts", KMS_READ, n.key_arn)]},
-        })])
+    data_science = AccountPolicies(
+        "data_science",
+        n.ids["data_science"],
+        roles=[
+            Role(
+                n.roles["data_science"],
+                n.role_arn("data_science"),
+                SAGEMAKER_TRUST,
+                {
+                    "ArtifactsReadWrite": {
+                        "Version": VERSION,
+                        "Statement": [
+                            _statement("ReadWriteArtifacts", S3_WRITE, n.objects_arn),
+                            _statement(
+                                "ListThePrefix", ["s3:ListBucket"], n.bucket_arn, condition={"StringLike": {"s3:prefix": [f"{n.prefix}/*"]}}
+                            ),
+                        ],
+                    },
+                    "ArtifactKeyUse": {"Version": VERSION, "Statement": [_statement("UseTheArtifactKey", KMS_USE, n.key_arn)]},
+                    "RegisterModelVersions": {"Version": VERSION, "Statement": [_statement("Register", REGISTER, registry_versions)]},
+                },
+            )
+        ],
+    )
+    deployment = AccountPolicies(
+        "deployment",
+        n.ids["deployment"],
+        roles=[
+            Role(
+                n.roles["deployment"],
+                n.role_arn("deployment"),
+                SAGEMAKER_TRUST,
+                {
+                    "RegistryApproveAndDeploy": {
+                        "Version": VERSION,
+                        "Statement": [
+                            _statement("ReadGroups", ["sagemaker:DescribeModelPackageGroup"], [n.group_arn(g) for g in groups]),
+                            _statement("ManageVersions", DEPLOYMENT_VERSIONS, registry_versions),
+                            _statement(
+                                "CreateModelsFromVersions",
+                                ["sagemaker:CreateModel"],
+                                f"arn:{n.partition}:sagemaker:{n.region}:{n.ids['deployment']}:model/*",
+                            ),
+                        ],
+                    },
+                    "ArtifactRead": {"Version": VERSION, "Statement": [_statement("ReadArtifacts", S3_READ, n.objects_arn)]},
+                    "ArtifactKeyDecrypt": {"Version": VERSION, "Statement": [_statement("DecryptArtifacts", KMS_READ, n.key_arn)]},
+                },
+            )
+        ],
+    )
     result = [shared, data_science, deployment]
     for workload in workloads:
-        result.append(AccountPolicies(workload, n.ids[workload], roles=[Role(
-            n.roles[workload], n.role_arn(workload), SAGEMAKER_TRUST, {
-                "ModelArtifactRead": {"Version": VERSION, "Statement": [_statement("ReadModelArtifact", ["s3:GetObject"], n.objects_arn)]},
-                "ArtifactKeyDecrypt": {"Version": VERSION, "Statement": [_statement("DecryptModelArtifact", ["kms:Decrypt"], n.key_arn)]},
-                "DeployFromRegistry": {"Version": VERSION, "Statement": [_statement("DescribeVersions", WORKLOAD_VERSIONS, registry_versions)]},
-            })]))
+        result.append(
+            AccountPolicies(
+                workload,
+                n.ids[workload],
+                roles=[
+                    Role(
+                        n.roles[workload],
+                        n.role_arn(workload),
+                        SAGEMAKER_TRUST,
+                        {
+                            "ModelArtifactRead": {
+                                "Version": VERSION,
+                                "Statement": [_statement("ReadModelArtifact", ["s3:GetObject"], n.objects_arn)],
+                            },
+                            "ArtifactKeyDecrypt": {
+                                "Version": VERSION,
+                                "Statement": [_statement("DecryptModelArtifact", ["kms:Decrypt"], n.key_arn)],
+                            },
+                            "DeployFromRegistry": {
+                                "Version": VERSION,
+                                "Statement": [_statement("DescribeVersions", WORKLOAD_VERSIONS, registry_versions)],
+                            },
+                        },
+                    )
+                ],
+            )
+        )
     return result
+
+
+def policy_files(topology: Topology, output: str = "json") -> dict[str, dict]:
+    """What `accounts render` writes, by relative path: one JSON file per policy and role
+    (`<account>/<kind>.<resource>.json`, `<account>/role.<name>.json`), or one CloudFormation
+    template per account (`<account>.template.json`)."""
+    if output == "cloudformation":
+        from sagespec.crossaccount import cloudformation
+
+        return {f"{name.replace('_', '-')}.template.json": t for name, t in cloudformation.templates(topology).items()}
+    files = {}
+    for account in render(topology):
+        folder = account.name.replace("_", "-")
+        for policy in account.resource_policies:
+            files[f"{folder}/{policy.kind}.{policy.resource.rsplit('/', 1)[-1].rsplit(':', 1)[-1]}.json"] = policy.document
+        for role in account.roles:
+            files[f"{folder}/role.{role.name}.json"] = {
+                "RoleName": role.name,
+                "Arn": role.arn,
+                "AssumeRolePolicyDocument": role.trust,
+                "InlinePolicies": role.inline,
+            }
+    return files

@@ -59,11 +59,13 @@ class DiagnosticError(Exception):
     """Raised by a stage that cannot go on; carries what it found."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    summary: str | None = None  # one closing line, e.g. "the accounts file pipelines/accounts.yaml is invalid"
+    exit_code: int = 1
 
     def __str__(self) -> str:
         from sagespec.diagnostics.formatters import format_text
 
-        return format_text(self.diagnostics, color=False)
+        return format_text(self.diagnostics, color=False) + (f"\n{self.summary}" if self.summary else "")
 
 
 class UserError(Exception):

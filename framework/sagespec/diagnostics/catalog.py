@@ -68,6 +68,12 @@ RULES: dict[str, str] = {
     "E6010": "no caller identity (who is making the call)",
     "E6011": "the local control-plane database cannot be used",
     "E6012": "the resource already exists or the change conflicts with its state",
+    "E6013": "the caller is not an account name, account ID or IAM role ARN",
+    "E6014": "the accounts file lacks an account the command needs (a workload account, qa, prod)",
+    "E6015": "several accounts fit: say which one (--account)",
+    "E6016": "the output could not be written (closed pipe, missing folder, no permission)",
+    "E6017": "malformed ARN or S3 URI",
+    "E6018": "malformed policy document",
     # E7: promotion and endpoints
     "E7001": "the version is not Approved (only Approved versions are promoted)",
     "E7002": "the version has not passed QA (prod needs it, or --force --reason)",

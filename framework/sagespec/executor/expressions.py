@@ -1,10 +1,10 @@
 """Evaluating the expressions of a pipeline definition: Get, Std:Join, Std:JsonGet, conditions.
 
-    {"Get": "Parameters.X"}                      the execution's parameter value
-    {"Get": "Execution.PipelineExecutionId"}     an execution variable
-    {"Get": "Steps.S.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"}   a step property
-    {"Std:Join": {"On": "/", "Values": [...]}}   values joined as strings
-    {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.S.PropertyFiles.F"}, "Path": "a.b[0].c"}}
+{"Get": "Parameters.X"}                      the execution's parameter value
+{"Get": "Execution.PipelineExecutionId"}     an execution variable
+{"Get": "Steps.S.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"}   a step property
+{"Std:Join": {"On": "/", "Values": [...]}}   values joined as strings
+{"Std:JsonGet": {"PropertyFile": {"Get": "Steps.S.PropertyFiles.F"}, "Path": "a.b[0].c"}}
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ import re
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from sagespec.definition import referenced_steps
 from sagespec.executor.expressions import Context
 
 HANDLERS: dict[str, Callable] = {}
@@ -27,6 +28,7 @@ def handler(step_type: str):
     def register(fn):
         HANDLERS[step_type] = fn
         return fn
+
     return register
 
 
@@ -103,13 +105,17 @@ def processing(step: dict, run: StepRun) -> dict:
     script = entry[1]
     for container, local in sorted(mapping, key=lambda m: -len(m[0])):
         if script.startswith(container.rstrip("/") + "/"):
-            script = str(local / script[len(container.rstrip("/")) + 1:])
+            script = str(local / script[len(container.rstrip("/")) + 1 :])
             break
     run.run_script([sys.executable, script, *[str(a) for a in app.get("ContainerArguments", [])], *entry[2:]], env, run.work)
     for name, item in outputs.items():
         run.upload_folder(run.work / "output" / name, item["S3Output"]["S3Uri"])
-    return {"ProcessingJobName": run.job_name, "ProcessingJobStatus": "Completed",
-            "ProcessingOutputConfig": {"Outputs": outputs}, "ProcessingInputs": args.get("ProcessingInputs", [])}
+    return {
+        "ProcessingJobName": run.job_name,
+        "ProcessingJobStatus": "Completed",
+        "ProcessingOutputConfig": {"Outputs": outputs},
+        "ProcessingInputs": args.get("ProcessingInputs", []),
+    }
 
 
 def _hyperparameter(value):
@@ -143,10 +149,19 @@ def training(step: dict, run: StepRun) -> dict:
     model_dir.mkdir(parents=True, exist_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
     user = {k: v for k, v in hps.items() if not k.startswith("sagemaker_")}
-    env.update({"SM_MODEL_DIR": str(model_dir), "SM_OUTPUT_DATA_DIR": str(output_dir), "SM_CHANNELS": json.dumps(channels),
-                "SM_HPS": json.dumps(user), "SM_CURRENT_HOST": "algo-1", "SM_HOSTS": json.dumps(["algo-1"]),
-                "SM_USER_ENTRY_POINT": str(hps["sagemaker_program"]), **{f"SM_HP_{_env_name(k)}": str(v) for k, v in user.items()},
-                **(args.get("Environment") or {})})
+    env.update(
+        {
+            "SM_MODEL_DIR": str(model_dir),
+            "SM_OUTPUT_DATA_DIR": str(output_dir),
+            "SM_CHANNELS": json.dumps(channels),
+            "SM_HPS": json.dumps(user),
+            "SM_CURRENT_HOST": "algo-1",
+            "SM_HOSTS": json.dumps(["algo-1"]),
+            "SM_USER_ENTRY_POINT": str(hps["sagemaker_program"]),
+            **{f"SM_HP_{_env_name(k)}": str(v) for k, v in user.items()},
+            **(args.get("Environment") or {}),
+        }
+    )
     argv = [sys.executable, str(code / hps["sagemaker_program"])]
     for name, value in user.items():
         argv += [f"--{name}", value if isinstance(value, str) else json.dumps(value)]
@@ -157,17 +172,21 @@ def training(step: dict, run: StepRun) -> dict:
         for path in sorted(model_dir.iterdir()):
             tar.add(path, arcname=path.name)
     run.store.put(f"{base}/model.tar.gz", packed.read_bytes())
-    return {"TrainingJobName": run.job_name, "TrainingJobStatus": "Completed",
-            "ModelArtifacts": {"S3ModelArtifacts": f"{base}/model.tar.gz"}, "HyperParameters": args.get("HyperParameters", {}),
-            "OutputDataConfig": args["OutputDataConfig"]}
+    return {
+        "TrainingJobName": run.job_name,
+        "TrainingJobStatus": "Completed",
+        "ModelArtifacts": {"S3ModelArtifacts": f"{base}/model.tar.gz"},
+        "HyperParameters": args.get("HyperParameters", {}),
+        "OutputDataConfig": args["OutputDataConfig"],
+    }
 
 
 @handler("RegisterModel")
 def register_model(step: dict, run: StepRun) -> dict:
     """Into the local registry as the pipeline's role, through the group's resource policy."""
     from sagespec.iam import Principal
+    from sagespec.local.registry import LocalRegistry
     from sagespec.registry import LineageEntry
-    from sagespec.registry.local import LocalRegistry
 
     args = run.ctx.resolve(step["Arguments"])
     role = run.role_arn
@@ -176,8 +195,7 @@ def register_model(step: dict, run: StepRun) -> dict:
     for name, value in run.ctx.parameters.items():
         if isinstance(value, str) and value.startswith("s3://") and run.store.exists(value):
             lineage.append(LineageEntry("dataset", value, run.store.sha256(value), {"parameter": name}))
-    raw = json.dumps(step["Arguments"])
-    for training_step in sorted(set(re.findall(r'"Steps\.([A-Za-z0-9_-]+)\.ModelArtifacts', raw))):
+    for training_step in sorted(referenced_steps(step["Arguments"], "ModelArtifacts")):
         props = run.ctx.steps.get(training_step, {})
         code = _hyperparameter(props.get("HyperParameters", {}).get("sagemaker_submit_directory", "null"))
         if isinstance(code, str) and run.store.exists(code):
@@ -192,38 +210,50 @@ def register_model(step: dict, run: StepRun) -> dict:
         report = json.loads(run.store.get(statistics["S3Uri"]))
         metrics = {k: v.get("value") for k, v in report.get("regression_metrics", {}).items()}
         lineage.append(LineageEntry("metrics", statistics["S3Uri"], run.store.sha256(statistics["S3Uri"]), metrics))
-    package = registry.register(args["ModelPackageGroupName"], args["InferenceSpecification"],
-                                args.get("ModelApprovalStatus", "PendingManualApproval"), args.get("ModelMetrics"),
-                                args.get("CustomerMetadataProperties"), args.get("ModelPackageDescription"), lineage)
-    return {"ModelPackageArn": package.arn, "ModelPackageVersion": package.version,
-            "ModelApprovalStatus": package.status, "ModelPackageGroupName": package.group_name}
+    package = registry.register(
+        args["ModelPackageGroupName"],
+        args["InferenceSpecification"],
+        args.get("ModelApprovalStatus", "PendingManualApproval"),
+        args.get("ModelMetrics"),
+        args.get("CustomerMetadataProperties"),
+        args.get("ModelPackageDescription"),
+        lineage,
+    )
+    return {
+        "ModelPackageArn": package.arn,
+        "ModelPackageVersion": package.version,
+        "ModelApprovalStatus": package.status,
+        "ModelPackageGroupName": package.group_name,
+    }
 
 
 @handler("Model")
 def create_model(step: dict, run: StepRun) -> dict:
-    from sagespec.local.database import now, transaction
+    from sagespec.local.models import write_model
 
     args = run.ctx.resolve(step["Arguments"])
     account = run.role_arn.split(":")[4]
     name = run.job_name
-    arn = f"arn:aws:sagemaker:{run.region}:{account}:model/{name}"
-    with transaction(run.conn):
-        run.conn.execute("INSERT OR REPLACE INTO models (account, name, arn, execution, primary_container, execution_role_arn,"
-                         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (account, name, arn, run.execution_arn, json.dumps(args.get("PrimaryContainer", {})),
-                          args.get("ExecutionRoleArn"), now()))
+    arn = write_model(
+        run.conn,
+        account,
+        name,
+        f"arn:aws:sagemaker:{run.region}:{account}:model/{name}",
+        args.get("PrimaryContainer", {}),
+        args.get("ExecutionRoleArn"),
+        execution=run.execution_arn,
+        replace=True,
+    )
     return {"ModelName": name, "ModelArn": arn, "PrimaryContainer": args.get("PrimaryContainer", {})}
 
 
 @handler("Lambda")
 def lambda_step(step: dict, run: StepRun) -> dict:
     """No Lambda runs locally: the event it would receive goes to the outbox (`sagespec executions describe`)."""
-    from sagespec.local.database import now, transaction
+    from sagespec.local.pipelines import add_notification
 
     payload = run.ctx.resolve(step.get("Arguments", {}))
-    with transaction(run.conn):
-        run.conn.execute("INSERT INTO outbox (execution, step, function_arn, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-                         (run.execution_arn, step["Name"], step["FunctionArn"], json.dumps(payload), now()))
+    add_notification(run.conn, run.execution_arn, step["Name"], step["FunctionArn"], payload)
     run.log(f"notification to {step['FunctionArn']}: {json.dumps(payload)}")
     return {"OutputParameters": {o["OutputName"]: "queued" for o in step.get("OutputParameters", [])}}
 

@@ -23,8 +23,11 @@ class LineProgress:
     def __call__(self, event) -> None:
         if event.status == "Executing":
             self.started[event.step] = time.monotonic()
-        elapsed = (f" {time.monotonic() - self.started[event.step]:6.1f}s"
-                   if event.step in self.started and event.status != "Executing" else "        ")
+        elapsed = (
+            f" {time.monotonic() - self.started[event.step]:6.1f}s"
+            if event.step in self.started and event.status != "Executing"
+            else "        "
+        )
         click.echo(f"  [{MARKS.get(event.status, '  ')}] {event.step:<28} {event.status:<11}{elapsed}  {event.detail}".rstrip())
 
 

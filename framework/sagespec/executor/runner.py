@@ -8,23 +8,24 @@ a Fail step ends the execution Failed with its message; a condition runs one bra
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
-import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from sagespec.definition import data_dependencies, execution_parameters, steps
 from sagespec.diagnostics import UserError
 from sagespec.executor.expressions import Context, EvaluationError, condition_holds, walk
 from sagespec.executor.handlers import HANDLERS, ExecutionFailed, StepFailed, StepRun
-from sagespec.local.database import connect, now, transaction
+from sagespec.local.database import connect, now
 from sagespec.local.objects import ObjectStore
-
-_STEP_REF = re.compile(r'"Steps\.([A-Za-z0-9_-]+)[.\[]')
+from sagespec.local.pipelines import PipelineStore
+from sagespec.pipelines import UpsertResult
 
 
 @dataclass
@@ -35,111 +36,101 @@ class StepEvent:
 
 
 class LocalPipelines:
+    """The pipelines backend of the local control plane (see sagespec.pipelines.Pipelines)."""
+
+    target = "local"
+
     def __init__(self, workspace: Path, region: str = "us-east-1"):
         self.workspace = workspace
         self.region = region
-        self.conn = connect(workspace)
-        self.store = ObjectStore(workspace, self.conn)
+        self.store = PipelineStore(workspace)
+        self.conn = self.store.conn
+        self.objects = ObjectStore(workspace, self.conn)
 
     # -- upsert ----------------------------------------------------------------------------
-    def upsert(self, compiled, role: str | None = None) -> tuple[str, int, bool]:
-        """(pipeline ARN, definition version, whether a new version was stored)."""
-        import hashlib
-
+    def upsert(self, compiled, role: str | None = None) -> UpsertResult:
+        """Store the code objects and the definition (a new version only when it changed)."""
+        uploaded, unchanged = [], []
         for upload in compiled.uploads:
-            if not self.store.exists(upload.uri) or self.store.sha256(upload.uri) != hashlib.sha256(upload.body).hexdigest():
-                self.store.put(upload.uri, upload.body)
+            if self.objects.exists(upload.uri) and self.objects.sha256(upload.uri) == hashlib.sha256(upload.body).hexdigest():
+                unchanged.append(upload.uri)
+                continue
+            self.objects.put(upload.uri, upload.body)
+            uploaded.append(upload.uri)
         role = role or compiled.role
         account = role.split(":")[4]
         arn = f"arn:aws:sagemaker:{compiled.region}:{account}:pipeline/{compiled.name}"
-        text = compiled.definition_json
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        with transaction(self.conn):
-            self.conn.execute("INSERT INTO pipelines (name, arn, role_arn, description, created_at) VALUES (?, ?, ?, ?, ?)"
-                              " ON CONFLICT (name) DO UPDATE SET role_arn = excluded.role_arn, description = excluded.description",
-                              (compiled.name, arn, role, compiled.description, now()))
-            last = self.conn.execute("SELECT version, sha256 FROM pipeline_definitions WHERE pipeline = ? ORDER BY version DESC LIMIT 1",
-                                     (compiled.name,)).fetchone()
-            if last and last["sha256"] == digest:
-                return arn, last["version"], False
-            version = (last["version"] + 1) if last else 1
-            self.conn.execute("INSERT INTO pipeline_definitions (pipeline, version, definition, sha256, created_at) VALUES (?, ?, ?, ?, ?)",
-                              (compiled.name, version, text, digest, now()))
-        return arn, version, True
+        version, new = self.store.put_definition(compiled.name, arn, role, compiled.description, compiled.definition_json)
+        return UpsertResult("stored" if new else "unchanged", arn, uploaded, unchanged, version)
 
-    def pipeline(self, name: str) -> tuple[sqlite3.Row, dict, int]:
-        row = self.conn.execute("SELECT * FROM pipelines WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            raise UserError("E6005", f"pipeline {name} does not exist in the local control plane",
-                            hint=f"sagespec upsert SPEC --target local (workspace {self.workspace})")
-        latest = self.conn.execute("SELECT version, definition FROM pipeline_definitions WHERE pipeline = ? ORDER BY version DESC LIMIT 1",
-                                   (name,)).fetchone()
-        return row, json.loads(latest["definition"]), latest["version"]
+    def deployed_definition(self, name: str) -> dict:
+        return self.store.pipeline(name)[1]
 
     # -- data the bundled run needs ----------------------------------------------------------
     def seed(self, uri: str, source: Path) -> bool:
-        if self.store.exists(uri):
+        if self.objects.exists(uri):
             return False
-        self.store.put_file(uri, source)
+        self.objects.put_file(uri, source)
         return True
 
     # -- executions ------------------------------------------------------------------------
-    def start(self, name: str, overrides: dict[str, str], on_event: Callable[[StepEvent], None] | None = None,
-              retry: str | None = None) -> dict:
-        """Run an execution. With `retry`, the steps that succeeded in that execution (and whose
-        definition is unchanged) are reused and the rest run again, with its parameters."""
-        from sagespec.aws.pipelines import typed_overrides
-
-        pipeline, definition, version = self.pipeline(name)
-        parameters = {p["Name"]: p.get("DefaultValue") for p in definition.get("Parameters", [])}
-        kinds = {p["Name"]: p["Type"] for p in definition.get("Parameters", [])}
+    def start(
+        self,
+        name: str,
+        overrides: dict[str, str],
+        on_event: Callable[[StepEvent], None] | None = None,
+        retry: str | None = None,
+        display_name: str | None = None,
+    ) -> dict:
+        """Run an execution to its end. With `retry`, the steps that succeeded in that execution
+        (and whose definition is unchanged) are reused and the rest run again, with its parameters."""
+        pipeline, current, version = self.store.pipeline(name)
         reuse: dict[str, tuple[dict, str]] = {}
-        retry_arn = None
+        retry_arn, base = None, None
         if retry:
             previous = self.describe_execution(retry)
-            retry_arn = previous["arn"]
+            retry_arn, base = previous["arn"], previous["parameters"]
             if previous["pipeline"] != name:
                 raise UserError("E6012", f"execution {retry} belongs to pipeline {previous['pipeline']}, not {name}", exit_code=2)
             if previous["status"] == "Succeeded":
                 raise UserError("E6012", f"execution {retry} succeeded; there is nothing to retry")
-            parameters.update({k: v for k, v in previous["parameters"].items() if k in parameters})
-            old = self.conn.execute("SELECT definition FROM pipeline_definitions WHERE pipeline = ? AND version = ?",
-                                    (name, previous["definition_version"])).fetchone()
-            old_steps = _all_steps(json.loads(old["definition"]))
-            new_steps = _all_steps(definition)
+            old_steps = steps(self.store.definition(name, previous["definition_version"]))
+            new_steps = steps(current)
             for step in previous["steps"]:
                 same = json.dumps(old_steps.get(step["name"]), sort_keys=True) == json.dumps(new_steps.get(step["name"]), sort_keys=True)
                 if step["status"] == "Succeeded" and same and step["type"] != "Condition":
                     reuse[step["name"]] = (step["properties"], step["cached_from"] or retry_arn)
-        for item in typed_overrides(definition, overrides, name):
-            parameters[item["Name"]] = _typed(kinds[item["Name"]], item["Value"])
+        parameters = execution_parameters(current, overrides, name, base)
         execution_id = secrets.token_hex(6)
         arn = f"{pipeline['arn']}/execution/{execution_id}"
         started = now()
-        with transaction(self.conn):
-            self.conn.execute("INSERT INTO executions (arn, pipeline, definition_version, status, parameters, retry_of, started_at)"
-                              " VALUES (?, ?, ?, 'Executing', ?, ?, ?)", (arn, name, version, json.dumps(parameters), retry_arn, started))
-        execution = _Execution(self, pipeline, definition, parameters, execution_id, arn, started, on_event or (lambda e: None), reuse)
+        self.store.begin_execution(arn, name, version, parameters, retry_arn, started)
+        execution = _Execution(self, pipeline, current, parameters, execution_id, arn, started, on_event or (lambda e: None), reuse)
         status, reason = execution.run()
-        with transaction(self.conn):
-            self.conn.execute("UPDATE executions SET status = ?, failure_reason = ?, ended_at = ? WHERE arn = ?",
-                              (status, reason, now(), arn))
+        self.store.end_execution(arn, status, reason)
+        return self.describe_execution(arn)
+
+    def wait(self, arn: str, on_status=None) -> dict:
+        """Local executions run to their end in `start`: there is nothing to wait for."""
         return self.describe_execution(arn)
 
     def describe_execution(self, arn: str) -> dict:
-        row = self.conn.execute("SELECT * FROM executions WHERE arn = ? OR arn LIKE ?", (arn, f"%/execution/{arn}")).fetchone()
-        if row is None:
-            raise UserError("E6005", f"execution {arn} does not exist in the local control plane")
-        steps = [dict(s) | {"properties": json.loads(s["properties"])} for s in
-                 self.conn.execute("SELECT * FROM execution_steps WHERE execution = ? ORDER BY started_at, name", (row["arn"],))]
-        outbox = [dict(o) | {"payload": json.loads(o["payload"])} for o in
-                  self.conn.execute("SELECT * FROM outbox WHERE execution = ? ORDER BY id", (row["arn"],))]
-        return dict(row) | {"parameters": json.loads(row["parameters"]), "steps": steps, "outbox": outbox}
+        return self.store.describe_execution(arn)
 
     def list_executions(self, name: str | None = None) -> list[dict]:
-        query = "SELECT arn, pipeline, status, started_at, ended_at, failure_reason FROM executions"
-        rows = self.conn.execute(query + (" WHERE pipeline = ?" if name else "") + " ORDER BY started_at DESC", (name,) if name else ())
-        return [dict(r) for r in rows]
+        return self.store.list_executions(name)
+
+    def logs(self, execution: str, step: str) -> str:
+        found = next((s for s in self.describe_execution(execution)["steps"] if s["name"] == step), None)
+        if found is None:
+            raise UserError("E6005", f"execution {execution} has no step {step}")
+        if not found["log_path"]:
+            origin = f"; its result came from {found['cached_from']}" if found.get("cached_from") else ""
+            raise UserError("E6005", f"step {step} of execution {execution} ran no job and has no log{origin}")
+        return Path(found["log_path"]).read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, execution: str) -> dict:
+        return self.store.request_stop(execution)
 
 
 def _input_uris(arguments: dict) -> list[str]:
@@ -150,19 +141,6 @@ def _input_uris(arguments: dict) -> list[str]:
     if isinstance(code, str):
         uris.append(code.strip('"'))
     return sorted({u for u in uris if isinstance(u, str) and u.startswith("s3://")})
-
-
-def _all_steps(definition: dict) -> dict[str, dict]:
-    found = {}
-
-    def walk_steps(steps):
-        for step in steps:
-            found[step["Name"]] = step
-            if step["Type"] == "Condition":
-                walk_steps(step["Arguments"].get("IfSteps", []) + step["Arguments"].get("ElseSteps", []))
-
-    walk_steps(definition.get("Steps", []))
-    return found
 
 
 _DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
@@ -179,22 +157,27 @@ def expire_after(text: str):
     return timedelta(days=365 * y + 30 * mo + 7 * w + d, hours=h, minutes=mi, seconds=se)
 
 
-def _typed(kind: str, value: str):
-    return {"Integer": int, "Float": float, "Boolean": lambda v: v == "true"}.get(kind, str)(value)
-
-
 class _Execution:
-    def __init__(self, pipelines: LocalPipelines, pipeline, definition, parameters, execution_id, arn, started, on_event,
-                 reuse: dict | None = None):
+    def __init__(
+        self, pipelines: LocalPipelines, pipeline, definition, parameters, execution_id, arn, started, on_event, reuse: dict | None = None
+    ):
         self.p, self.definition, self.on_event = pipelines, definition, on_event
         self.reuse = reuse or {}
         self.execution_id, self.arn = execution_id, arn
         self.role = pipeline["role_arn"]
         self.work = pipelines.workspace / "executions" / execution_id
-        self.ctx = Context(parameters, {
-            "PipelineExecutionId": execution_id, "PipelineExecutionArn": arn, "PipelineName": pipeline["name"],
-            "PipelineArn": pipeline["arn"], "StartDateTime": started, "CurrentDateTime": started,
-        }, read_property_file=self.read_property_file)
+        self.ctx = Context(
+            parameters,
+            {
+                "PipelineExecutionId": execution_id,
+                "PipelineExecutionArn": arn,
+                "PipelineName": pipeline["name"],
+                "PipelineArn": pipeline["arn"],
+                "StartDateTime": started,
+                "CurrentDateTime": started,
+            },
+            read_property_file=self.read_property_file,
+        )
         self.steps: dict[str, dict] = {}
         self.needs: dict[str, set[str]] = {}
         self.branch_of: dict[str, str] = {}  # branch step -> condition step
@@ -206,41 +189,34 @@ class _Execution:
         for step in steps:
             name = step["Name"]
             self.steps[name] = step
-            own = {k: v for k, v in step.items() if k != "Arguments"} | {
-                "Arguments": {k: v for k, v in step.get("Arguments", {}).items() if k not in ("IfSteps", "ElseSteps")}}
-            needs = set(_STEP_REF.findall(json.dumps(own))) | set(step.get("DependsOn", []))
+            needs = data_dependencies(step)
             if condition:
                 needs.add(condition)
                 self.branch_of[name] = condition
-            self.needs[name] = needs - {name}
+            self.needs[name] = needs
             if step["Type"] == "Condition":
                 self._collect(step["Arguments"].get("IfSteps", []) + step["Arguments"].get("ElseSteps", []), name)
 
     def read_property_file(self, step: str, file_name: str):
         declared = next(f for f in self.steps[step].get("PropertyFiles", []) if f["PropertyFileName"] == file_name)
         output = walk(self.ctx.steps[step], ["ProcessingOutputConfig", "Outputs", declared["OutputName"], "S3Output", "S3Uri"], step)
-        return json.loads(self.p.store.get(f"{output.rstrip('/')}/{declared['FilePath']}"))
+        return json.loads(self.p.objects.get(f"{output.rstrip('/')}/{declared['FilePath']}"))
 
     def record(self, name: str, status: str, **fields) -> None:
-        columns = {"status": status, **fields}
         with self.lock:
-            conn = self.p.conn
-            with transaction(conn):
-                conn.execute("INSERT INTO execution_steps (execution, name, type, status) VALUES (?, ?, ?, ?)"
-                             " ON CONFLICT (execution, name) DO NOTHING", (self.arn, name, self.steps[name]["Type"], status))
-                sets = ", ".join(f"{k} = ?" for k in columns)
-                conn.execute(f"UPDATE execution_steps SET {sets} WHERE execution = ? AND name = ?",
-                             [json.dumps(v) if isinstance(v, dict) else v for v in columns.values()] + [self.arn, name])
+            self.p.store.record_step(self.arn, name, self.steps[name]["Type"], status, **fields)
 
     def run(self) -> tuple[str, str | None]:
         pending = set(self.steps)
         skipped: set[str] = set()
         done: set[str] = set()
         failure: str | None = None
+        stopping = False
         with ThreadPoolExecutor(max_workers=2) as pool:
             running = {}
             while True:
-                progressed = failure is None
+                stopping = stopping or self._stop_requested()
+                progressed = failure is None and not stopping
                 while progressed:  # steps that finish at once (conditions, cache hits) free others
                     progressed = False
                     for name in sorted(pending):
@@ -278,9 +254,15 @@ class _Execution:
         for name in sorted(pending):
             self.record(name, "NotStarted")
             self.on_event(StepEvent(name, "NotStarted"))
+        if stopping and not failure:
+            return "Stopped", "stopped on request (StopPipelineExecution); steps not started: " + (", ".join(sorted(pending)) or "none")
         if pending and not failure:  # a guard: validation rules out cycles, so this is a bug to see
             failure = f"steps could not be scheduled: {', '.join(sorted(pending))}"
         return ("Failed", failure) if failure else ("Succeeded", None)
+
+    def _stop_requested(self) -> bool:
+        with self.lock:
+            return self.p.store.status(self.arn) == "Stopping"
 
     def _reused(self, name: str) -> bool:
         """A step taken over from the execution being retried, or from the step cache."""
@@ -297,8 +279,15 @@ class _Execution:
         with self.lock:
             self.ctx.steps[name] = properties
         stamp = now()
-        self.record(name, "Succeeded", properties=properties, cached_from=origin, started_at=stamp, ended_at=stamp,
-                    cache_key=self.cache_keys.get(name))
+        self.record(
+            name,
+            "Succeeded",
+            properties=properties,
+            cached_from=origin,
+            started_at=stamp,
+            ended_at=stamp,
+            cache_key=self.cache_keys.get(name),
+        )
         self.on_event(StepEvent(name, "Succeeded", f"{how}: {origin.rsplit('/', 1)[-1]}"))
         return True
 
@@ -311,13 +300,15 @@ class _Execution:
         config = step.get("CacheConfig") or {}
         if not config.get("Enabled"):
             return None
-        symbolic = Context(self.ctx.parameters, {k: f"${{Execution.{k}}}" for k in self.ctx.execution},
-                           dict(self.ctx.steps), self.ctx.read_property_file)
+        symbolic = Context(
+            self.ctx.parameters, {k: f"${{Execution.{k}}}" for k in self.ctx.execution}, dict(self.ctx.steps), self.ctx.read_property_file
+        )
         try:
             arguments = symbolic.resolve(step["Arguments"])
         except EvaluationError:
             return None
-        hashes = [(uri, self.p.store.sha256(uri)) for prefix in _input_uris(arguments) for uri in self.p.store.list(prefix)]
+        objects = self.p.objects
+        hashes = [(uri, objects.sha256(uri)) for prefix in _input_uris(arguments) for uri in objects.list(prefix)]
         digest = hashlib.sha256(json.dumps([step["Type"], arguments, hashes], sort_keys=True).encode()).hexdigest()
         self.cache_keys[name] = digest
         return digest
@@ -329,12 +320,8 @@ class _Execution:
         if key is None:
             return None
         horizon = datetime.now(timezone.utc) - expire_after(self.steps[name]["CacheConfig"].get("ExpireAfter"))
-        row = self.p.conn.execute(
-            "SELECT properties, execution, cached_from FROM execution_steps WHERE cache_key = ? AND status = 'Succeeded'"
-            " AND ended_at >= ? AND execution != ? ORDER BY ended_at DESC LIMIT 1", (key, horizon.isoformat(), self.arn)).fetchone()
-        if row is None:
-            return None
-        return json.loads(row["properties"]), row["cached_from"] or row["execution"]
+        with self.lock:
+            return self.p.store.cached_result(key, horizon.isoformat(), self.arn)
 
     def _condition(self, name: str, skipped: set[str]) -> str | None:
         step = self.steps[name]
@@ -345,8 +332,14 @@ class _Execution:
                 if "LeftValue" in c:
                     left = c["LeftValue"]
                     label = left["Std:JsonGet"]["Path"] if isinstance(left, dict) and "Std:JsonGet" in left else "left"
-                    evaluated.append({"Type": c["Type"], "Left": label, "LeftValue": self.ctx.resolve(left),
-                                      "RightValue": self.ctx.resolve(c["RightValue"])})
+                    evaluated.append(
+                        {
+                            "Type": c["Type"],
+                            "Left": label,
+                            "LeftValue": self.ctx.resolve(left),
+                            "RightValue": self.ctx.resolve(c["RightValue"]),
+                        }
+                    )
             outcome = all(condition_holds(c, self.ctx) for c in step["Arguments"]["Conditions"])
         except (EvaluationError, KeyError, ValueError, TypeError) as exc:
             self.record(name, "Failed", failure_reason=str(exc), ended_at=now())
@@ -368,8 +361,7 @@ class _Execution:
         self.record(name, "Executing", started_at=now(), log_path=str(log))
         self.on_event(StepEvent(name, "Executing"))
         conn = connect(self.p.workspace)
-        run = StepRun(self.execution_id, self.arn, self.p.region, self.role, self.ctx, work,
-                      ObjectStore(self.p.workspace, conn), conn, log)
+        run = StepRun(self.execution_id, self.arn, self.p.region, self.role, self.ctx, work, ObjectStore(self.p.workspace, conn), conn, log)
         try:
             properties = HANDLERS[step["Type"]](step, run)
         except ExecutionFailed as exc:

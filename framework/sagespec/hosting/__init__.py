@@ -48,24 +48,19 @@ def variant_name(version: int) -> str:
 def variant_version(name: str) -> int:
     m = re.fullmatch(r"v(\d+)", name)
     if not m:
-        raise UserError("E7003", f"production variant '{name}' was not deployed by sagespec (expected v<version>)",
-                        hint="promote a version to replace the endpoint's configuration")
+        raise UserError(
+            "E7003",
+            f"production variant '{name}' was not deployed by sagespec (expected v<version>)",
+            hint="promote a version to replace the endpoint's configuration",
+        )
     return int(m.group(1))
 
 
 def production_variant(version: int, weight: float, group: str, instance_type: str = INSTANCE_TYPE) -> dict:
-    return {"VariantName": variant_name(version), "ModelName": model_name(group, version), "InitialVariantWeight": weight,
-            "InstanceType": instance_type, "InitialInstanceCount": 1}
-
-
-def open_hosting(target: str, account, topology, workspace=None, assume_role_name: str | None = None) -> Hosting:
-    """The hosting API of a workload `account` (an accounts.Account) for `target` local or aws."""
-    if target == "local":
-        from sagespec.hosting.local import LocalHosting
-        from sagespec.local.database import connect
-
-        return LocalHosting(connect(workspace), workspace, account.principal, topology.region, topology.partition)
-    from sagespec.crossaccount.apply import default_session_for
-    from sagespec.hosting.sagemaker import SageMakerHosting
-
-    return SageMakerHosting(default_session_for(topology, assume_role_name)(account), account.id)
+    return {
+        "VariantName": variant_name(version),
+        "ModelName": model_name(group, version),
+        "InitialVariantWeight": weight,
+        "InstanceType": instance_type,
+        "InitialInstanceCount": 1,
+    }

@@ -37,8 +37,9 @@ class SageMakerHosting:
     def create_model(self, name: str, package_arn: str, execution_role_arn: str) -> str:
         # SageMaker resolves image and model data from the (cross-account) package as the caller.
         with aws_errors(f"creating model {name} from {package_arn} in {self.account}"):
-            return self.sm.create_model(ModelName=name, ExecutionRoleArn=execution_role_arn,
-                                        Containers=[{"ModelPackageName": package_arn}])["ModelArn"]
+            return self.sm.create_model(
+                ModelName=name, ExecutionRoleArn=execution_role_arn, Containers=[{"ModelPackageName": package_arn}]
+            )["ModelArn"]
 
     def create_endpoint_config(self, name: str, variants: list[dict]) -> str:
         with aws_errors(f"creating endpoint config {name} in {self.account}"):
@@ -75,7 +76,8 @@ class SageMakerHosting:
     def update_endpoint_weights_and_capacities(self, name: str, weights: dict[str, float]) -> dict:
         with aws_errors(f"updating the variant weights of {name} in {self.account}"):
             self.sm.update_endpoint_weights_and_capacities(
-                EndpointName=name, DesiredWeightsAndCapacities=[{"VariantName": v, "DesiredWeight": w} for v, w in weights.items()])
+                EndpointName=name, DesiredWeightsAndCapacities=[{"VariantName": v, "DesiredWeight": w} for v, w in weights.items()]
+            )
         return self._wait(name)
 
     def delete_endpoint(self, name: str) -> None:

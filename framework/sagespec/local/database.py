@@ -254,16 +254,22 @@ def connect(workspace: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn, path)
     except sqlite3.DatabaseError as exc:
-        raise UserError("E6011", f"the control-plane database {path} cannot be used: {exc}",
-                        hint="another program may have written it; move it aside to start a fresh workspace") from None
+        raise UserError(
+            "E6011",
+            f"the control-plane database {path} cannot be used: {exc}",
+            hint="another program may have written it; move it aside to start a fresh workspace",
+        ) from None
     return conn
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise UserError("E6011", f"{path} has schema version {version}; this sagespec knows up to {SCHEMA_VERSION}",
-                        hint="upgrade sagespec, or use another --workspace")
+        raise UserError(
+            "E6011",
+            f"{path} has schema version {version}; this sagespec knows up to {SCHEMA_VERSION}",
+            hint="upgrade sagespec, or use another --workspace",
+        )
     while version < SCHEMA_VERSION:
         with transaction(conn):
             # Another process may have migrated while this one waited for the lock.

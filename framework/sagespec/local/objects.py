@@ -20,7 +20,7 @@ from sagespec.local.database import now, transaction
 
 def split_uri(uri: str) -> tuple[str, str]:
     if not uri.startswith("s3://") or "/" not in uri[5:]:
-        raise UserError("E6004", f"'{uri}' is not an s3://bucket/key URI")
+        raise UserError("E6017", f"'{uri}' is not an s3://bucket/key URI")
     bucket, key = uri[5:].split("/", 1)
     return bucket, key
 
@@ -84,7 +84,7 @@ class ObjectStore:
             raise UserError("E6005", f"nothing at {prefix} in the local object store")
         base = prefix if prefix.endswith("/") or prefix in uris else prefix + "/"
         for uri in uris:
-            relative = Path(uri).name if uri == prefix else uri[len(base):]
+            relative = Path(uri).name if uri == prefix else uri[len(base) :]
             if not relative or relative.startswith("/") or ".." in Path(relative).parts:
                 continue
             target = destination / relative

@@ -71,14 +71,18 @@ def endpoint_name(group: str, stage: str) -> str:
 
 
 class Promoter:
-    def __init__(self, registry, hosting, topology, group: str, stage: str, endpoint: str | None = None,
-                 instance_type: str = "ml.m5.large"):
+    def __init__(
+        self, registry, hosting, topology, group: str, stage: str, endpoint: str | None = None, instance_type: str = "ml.m5.large"
+    ):
         if stage not in STAGE_LABELS:
             raise UserError("E7005", f"unknown stage '{stage}'", hint="qa or prod", exit_code=2)
         account = topology.find(stage)
         if account is None or not account.workload:
-            raise UserError("E6010", f"the accounts file has no workload account '{stage}'",
-                            hint="add it under accounts.workloads in pipelines/accounts.yaml")
+            raise UserError(
+                "E6014",
+                f"the accounts file has no workload account '{stage}'",
+                hint="add it under accounts.workloads in pipelines/accounts.yaml",
+            )
         self.registry, self.hosting, self.topology, self.stage, self.account = registry, hosting, topology, stage, account
         self.group_name = group.rsplit("/", 1)[-1]
         self.group_arn = topology.group_arn(group)
@@ -91,41 +95,56 @@ class Promoter:
         if version is None:
             latest = self.registry.list_packages(self.group_arn, "Approved", latest=True)
             if not latest:
-                raise UserError("E7001", f"{self.group_name} has no Approved version to promote",
-                                hint="approve one: sagespec models approve ARN --as deployment --reason TEXT")
+                raise UserError(
+                    "E7001",
+                    f"{self.group_name} has no Approved version to promote",
+                    hint="approve one: sagespec models approve ARN --as deployment --reason TEXT",
+                )
             return latest[0]
         arn = package_arn(self.group_arn, version)
         package = self.registry.describe(arn)
         if package.status != "Approved":
-            raise UserError("E7001", f"version {version} of {self.group_name} is {package.status}; only Approved versions are promoted",
-                            hint=f"approve it first: sagespec models approve {arn} --as deployment --reason TEXT"
-                            if package.status == "PendingManualApproval" else "a Rejected version stays out of every stage")
+            raise UserError(
+                "E7001",
+                f"version {version} of {self.group_name} is {package.status}; only Approved versions are promoted",
+                hint=f"approve it first: sagespec models approve {arn} --as deployment --reason TEXT"
+                if package.status == "PendingManualApproval"
+                else "a Rejected version stays out of every stage",
+            )
         return package
 
     def current(self) -> list[dict]:
         described = self.hosting.describe_endpoint(self.endpoint)
         if described is None:
             return []
-        return [{"name": v["VariantName"], "version": variant_version(v["VariantName"]), "weight": float(v["CurrentWeight"])}
-                for v in described["ProductionVariants"]]
+        return [
+            {"name": v["VariantName"], "version": variant_version(v["VariantName"]), "weight": float(v["CurrentWeight"])}
+            for v in described["ProductionVariants"]
+        ]
 
     def passed_qa(self, package: ModelPackage) -> bool:
-        return any(d.action == "qa-test" and d.outcome == "Passed" and d.version == package.version
-                   for d in self.registry.deployments(self.group_arn, "qa"))
+        return any(
+            d.action == "qa-test" and d.outcome == "Passed" and d.version == package.version
+            for d in self.registry.deployments(self.group_arn, "qa")
+        )
 
     def history(self) -> list[Deployment]:
         return self.registry.deployments(self.group_arn, self.stage)
 
     # -- planning --------------------------------------------------------------------------
-    def plan_promote(self, version: int | None = None, canary_weight: float | None = None, force: bool = False,
-                     reason: str | None = None) -> Plan:
+    def plan_promote(
+        self, version: int | None = None, canary_weight: float | None = None, force: bool = False, reason: str | None = None
+    ) -> Plan:
         package = self.package(version)
         plan = Plan(self.stage, "deploy", package, self.account, self.endpoint, self.current(), [], reason=reason)
         if self.stage == "prod" and not self.passed_qa(package):
             if not force:
-                raise UserError("E7002", f"version {package.version} has not passed QA; prod takes only versions that did",
-                                hint=f"promote it to qa and run `sagespec endpoints test {endpoint_name(self.group_name, 'qa')}`,"
-                                     " or override with --force --reason TEXT")
+                raise UserError(
+                    "E7002",
+                    f"version {package.version} has not passed QA; prod takes only versions that did",
+                    hint=f"promote it to qa and run `sagespec endpoints test {endpoint_name(self.group_name, 'qa')}`,"
+                    " or override with --force --reason TEXT",
+                )
             plan.forced = True
             plan.notes.append(f"forced past the QA gate: {reason}")
         new = {"name": variant_name(package.version), "version": package.version}
@@ -136,14 +155,22 @@ class Promoter:
             raise UserError("E7005", "--canary-weight splits production traffic; use it with --stage prod", exit_code=2)
         primary = plan.previous_version
         if primary is None:
-            raise UserError("E7004", f"{self.endpoint} does not exist yet; a canary needs a version already in prod",
-                            hint="promote a first version to prod without --canary-weight")
+            raise UserError(
+                "E7004",
+                f"{self.endpoint} does not exist yet; a canary needs a version already in prod",
+                hint="promote a first version to prod without --canary-weight",
+            )
         if primary == package.version:
-            raise UserError("E7004", f"version {package.version} already takes most of {self.endpoint}'s traffic",
-                            hint="a canary is a different version next to the current one")
+            raise UserError(
+                "E7004",
+                f"version {package.version} already takes most of {self.endpoint}'s traffic",
+                hint="a canary is a different version next to the current one",
+            )
         plan.action = "canary"
-        plan.target = [{"name": variant_name(primary), "version": primary, "weight": round(1.0 - canary_weight, 6)},
-                       {**new, "weight": float(canary_weight)}]
+        plan.target = [
+            {"name": variant_name(primary), "version": primary, "weight": round(1.0 - canary_weight, 6)},
+            {**new, "weight": float(canary_weight)},
+        ]
         plan.weights_only = {v["name"] for v in plan.current} == {v["name"] for v in plan.target}
         return plan
 
@@ -152,12 +179,23 @@ class Promoter:
         canaries = [d for d in self.history() if d.action == "canary"]
         live = {v["version"] for v in current}
         if len(current) < 2 or not canaries or canaries[-1].version not in live:
-            raise UserError("E7004", f"{self.endpoint} has no canary to finalize",
-                            hint="start one with: sagespec promote GROUP --stage prod --canary-weight 0.1")
+            raise UserError(
+                "E7004",
+                f"{self.endpoint} has no canary to finalize",
+                hint="start one with: sagespec promote GROUP --stage prod --canary-weight 0.1",
+            )
         canary = canaries[-1].version
         package = self.registry.describe(package_arn(self.group_arn, canary))
-        plan = Plan(self.stage, "finalize", package, self.account, self.endpoint, current,
-                    [{**v, "weight": 1.0 if v["version"] == canary else 0.0} for v in current], weights_only=True)
+        plan = Plan(
+            self.stage,
+            "finalize",
+            package,
+            self.account,
+            self.endpoint,
+            current,
+            [{**v, "weight": 1.0 if v["version"] == canary else 0.0} for v in current],
+            weights_only=True,
+        )
         plan.notes.append("the old variant stays at weight 0 until the next promotion replaces the endpoint config")
         return plan
 
@@ -173,12 +211,23 @@ class Promoter:
             now_serving = full[-1].version if full else max(serving, key=lambda v: v["weight"])["version"]
             earlier = [d.version for d in reversed(full) if d.version != now_serving]
             if not earlier:
-                raise UserError("E7004", f"no version was in {self.stage} before version {now_serving}",
-                                hint="`sagespec deployments list GROUP` shows the history")
+                raise UserError(
+                    "E7004",
+                    f"no version was in {self.stage} before version {now_serving}",
+                    hint="`sagespec deployments list GROUP` shows the history",
+                )
             target = earlier[0]
         package = self.package(target)
-        return Plan(self.stage, "rollback", package, self.account, self.endpoint, current,
-                    [{"name": variant_name(target), "version": target, "weight": 1.0}], reason=reason)
+        return Plan(
+            self.stage,
+            "rollback",
+            package,
+            self.account,
+            self.endpoint,
+            current,
+            [{"name": variant_name(target), "version": target, "weight": 1.0}],
+            reason=reason,
+        )
 
     # -- doing -----------------------------------------------------------------------------
     def execute(self, plan: Plan) -> Deployment:
@@ -193,8 +242,9 @@ class Promoter:
                     hosting.create_model(name, package_arn(self.group_arn, variant["version"]), self.account.principal.arn)
             stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")[:-3]
             config = f"{plan.endpoint[:40]}-{stamp}"
-            hosting.create_endpoint_config(config, [production_variant(v["version"], v["weight"], self.group_name, self.instance_type)
-                                                    for v in plan.target])
+            hosting.create_endpoint_config(
+                config, [production_variant(v["version"], v["weight"], self.group_name, self.instance_type) for v in plan.target]
+            )
             if plan.current:
                 hosting.update_endpoint(plan.endpoint, config)
             else:
@@ -204,9 +254,26 @@ class Promoter:
         description = f"{plan.action} on {plan.endpoint} in {plan.account.id}" + (f": {plan.reason}" if plan.reason else "")
         self.registry.set_stage(plan.package.arn, label, status, description)
         if plan.replaced is not None:
-            self.registry.set_stage(package_arn(self.group_arn, plan.replaced), label, "RolledBack" if plan.action == "rollback" else "Replaced",
-                                    f"{plan.endpoint} now serves version {plan.package.version}")
-        return self.registry.record_deployment(Deployment(
-            self.group_arn, plan.stage, plan.action, plan.package.version, plan.package.arn, plan.account.id, plan.endpoint,
-            config, plan.target, plan.previous_version, "Succeeded", {"forced": plan.forced} if plan.forced else {},
-            reason=plan.reason))
+            self.registry.set_stage(
+                package_arn(self.group_arn, plan.replaced),
+                label,
+                "RolledBack" if plan.action == "rollback" else "Replaced",
+                f"{plan.endpoint} now serves version {plan.package.version}",
+            )
+        return self.registry.record_deployment(
+            Deployment(
+                self.group_arn,
+                plan.stage,
+                plan.action,
+                plan.package.version,
+                plan.package.arn,
+                plan.account.id,
+                plan.endpoint,
+                config,
+                plan.target,
+                plan.previous_version,
+                "Succeeded",
+                {"forced": plan.forced} if plan.forced else {},
+                reason=plan.reason,
+            )
+        )

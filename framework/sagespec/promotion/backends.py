@@ -3,7 +3,6 @@ account's hosting, and a reader for S3 objects (metrics, test data)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,40 +32,59 @@ class Backends:
         if account:
             found = topology.find(account) or topology.by_id(account)
             if found is None or not found.workload:
-                raise UserError("E6010", f"'{account}' is not a workload account of the accounts file",
-                                hint="one of: " + ", ".join(a.name for a in topology.workloads))
+                raise UserError(
+                    "E6014",
+                    f"'{account}' is not a workload account of the accounts file",
+                    hint="one of: " + ", ".join(a.name for a in topology.workloads),
+                )
             return found, self.hosting_for(found)
         if self.target != "local":
-            raise UserError("E6010", "say which workload account hosts the endpoint: --account qa|prod", exit_code=2)
+            raise UserError("E6015", "say which workload account hosts the endpoint: --account qa|prod", exit_code=2)
         hits = [(a, h) for a in topology.workloads for h in [self.hosting_for(a)] if h.describe_endpoint(name)]
         if not hits:
-            raise UserError("E6005", f"endpoint {name} does not exist in any workload account",
-                            hint="`sagespec endpoints list` shows the endpoints")
+            raise UserError(
+                "E6005", f"endpoint {name} does not exist in any workload account", hint="`sagespec endpoints list` shows the endpoints"
+            )
         if len(hits) > 1:
-            raise UserError("E6010", f"endpoint {name} exists in several accounts; pick one with --account", exit_code=2)
+            raise UserError("E6015", f"endpoint {name} exists in several accounts; pick one with --account", exit_code=2)
         return hits[0]
 
 
-def open_backends(target: str, as_: str | None, workspace=None, region: str | None = None,
-                  assume_role_name: str | None = None) -> Backends:
-    from sagespec.accounts import load_topology
-    from sagespec.hosting import open_hosting
-    from sagespec.registry import open_registry
-    from sagespec.spec.project import find_project_root
+def open_backends(project, as_: str | None, region: str | None = None, assume_role_name: str | None = None) -> Backends:
+    """The registry (as `as_`), each workload account's hosting and an object reader, for the project's target."""
+    from sagespec.backends import open_hosting, open_registry
 
-    root = find_project_root(Path.cwd())
-    topology = load_topology(root)
+    topology = project.topology()
     if not topology.workloads:
-        raise UserError("E6010", "promotion needs workload accounts (qa, prod) in pipelines/accounts.yaml")
-    registry = open_registry(target, as_, root, workspace, region)
-    if target == "local":
-        from sagespec.local.objects import ObjectStore
-        from sagespec.workspace import workspace_dir
+        raise UserError(
+            "E6014",
+            "promotion needs workload accounts (qa, prod) in the accounts file",
+            hint=f"add accounts.workloads to {topology.source or 'pipelines/accounts.yaml'}",
+        )
+    registry = open_registry(project, as_, region=region)
+    hosting = {}
 
-        folder = workspace_dir(root, workspace)
-        store = ObjectStore(folder, registry.conn)
-        return Backends(target, topology, registry, lambda account: open_hosting("local", account, topology, folder),
-                        store.get, lambda package: local_test_data(registry, store, package), folder)
+    def hosting_for(account):
+        # One connection (and one session) per account for the whole command.
+        if account.name not in hosting:
+            hosting[account.name] = open_hosting(project, account, assume_role_name=assume_role_name)
+        return hosting[account.name]
+
+    if project.target == "local":
+        from sagespec.local.objects import ObjectStore
+        from sagespec.local.pipelines import PipelineStore
+
+        store = ObjectStore(project.workspace, registry.conn)
+        executions = PipelineStore(project.workspace, registry.conn)
+        return Backends(
+            project.target,
+            topology,
+            registry,
+            hosting_for,
+            store.get,
+            lambda package: local_test_data(registry, executions, store, package),
+            project.workspace,
+        )
 
     def read_s3(uri: str) -> bytes:
         from sagespec.aws import aws_errors
@@ -75,17 +93,14 @@ def open_backends(target: str, as_: str | None, workspace=None, region: str | No
         with aws_errors(f"reading {uri}"):
             return registry.session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
 
-    return Backends(target, topology, registry,
-                    lambda account: open_hosting("aws", account, topology, None, assume_role_name), read_s3, lambda package: None)
+    return Backends(project.target, topology, registry, hosting_for, read_s3, lambda package: None)
 
 
-def local_test_data(registry, store, package) -> str | None:
+def local_test_data(registry, executions, store, package) -> str | None:
     """test.csv of the execution that produced `package` (its "test" processing output)."""
-    executions = [e.uri for e in registry.lineage(package.arn) if e.kind == "execution" and e.uri]
-    for execution in executions:
-        for row in registry.conn.execute("SELECT properties FROM execution_steps WHERE execution = ? AND type = 'Processing'",
-                                         (execution,)):
-            outputs = json.loads(row["properties"]).get("ProcessingOutputConfig", {}).get("Outputs", {})
+    for execution in [e.uri for e in registry.lineage(package.arn) if e.kind == "execution" and e.uri]:
+        for properties in executions.step_properties(execution, "Processing"):
+            outputs = properties.get("ProcessingOutputConfig", {}).get("Outputs", {})
             # The executor keys outputs by name (what Get paths index); a list is SageMaker's own shape.
             for output in outputs.values() if isinstance(outputs, dict) else outputs:
                 uri = (output.get("S3Output") or {}).get("S3Uri", "").rstrip("/") + "/test.csv"

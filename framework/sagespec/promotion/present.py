@@ -18,8 +18,10 @@ def endpoint_traffic(described: dict) -> str:
 def plan(p) -> None:
     console = _console()
     verb = {"deploy": "promote", "canary": "canary", "finalize": "finalize", "rollback": "roll back to"}[p.action]
-    console.print(f"{verb} {p.package.group_name} version {p.package.version} in {p.stage} "
-                  f"(account {p.account.name} {p.account.id}, endpoint {p.endpoint})")
+    console.print(
+        f"{verb} {p.package.group_name} version {p.package.version} in {p.stage} "
+        f"(account {p.account.name} {p.account.id}, endpoint {p.endpoint})"
+    )
     console.print(f"  now:   {traffic(p.current) if p.current else 'no endpoint yet'}")
     console.print(f"  after: {traffic(p.target)}" + ("  (variant weights only)" if p.weights_only else ""))
     for note in p.notes:
@@ -33,28 +35,72 @@ def deployments(items, group: str) -> None:
     rows = []
     for d in items:
         if d.action == "qa-test":
-            what = (f"MSE {d.detail['mse_endpoint']:.4f} vs {d.detail['mse_registered']:.4f} on {d.detail['rows']} rows"
-                    if "mse_endpoint" in d.detail else d.outcome)
+            what = (
+                f"MSE {d.detail['mse_endpoint']:.4f} vs {d.detail['mse_registered']:.4f} on {d.detail['rows']} rows"
+                if "mse_endpoint" in d.detail
+                else d.outcome
+            )
         else:
             what = traffic(d.variants)
-        rows.append([(d.at or "")[:19].replace("T", " "), d.stage, d.action, d.version,
-                     "" if d.previous_version is None else d.previous_version, what, d.outcome,
-                     d.by.rsplit("/", 1)[-1] if d.by else "", d.reason])
-    _console().print(_table(f"Deployments of {group}", ["when (UTC)", "stage", "action", "version", "from",
-                                                        "traffic / result", "outcome", "by", "reason"], rows))
+        rows.append(
+            [
+                (d.at or "")[:19].replace("T", " "),
+                d.stage,
+                d.action,
+                d.version,
+                "" if d.previous_version is None else d.previous_version,
+                what,
+                d.outcome,
+                d.by.rsplit("/", 1)[-1] if d.by else "",
+                d.reason,
+            ]
+        )
+    _console().print(
+        _table(
+            f"Deployments of {group}",
+            ["when (UTC)", "stage", "action", "version", "from", "traffic / result", "outcome", "by", "reason"],
+            rows,
+        )
+    )
 
 
 def endpoints(items: list[tuple[object, dict]]) -> None:
     if not items:
         _console().print("no endpoints")
         return
-    rows = [[account.name, account.id, e["EndpointName"], e["EndpointStatus"], endpoint_traffic(e), e.get("Url") or "",
-             e.get("EndpointConfigName")] for account, e in items]
+    rows = [
+        [
+            account.name,
+            account.id,
+            e["EndpointName"],
+            e["EndpointStatus"],
+            endpoint_traffic(e),
+            e.get("Url") or "",
+            e.get("EndpointConfigName"),
+        ]
+        for account, e in items
+    ]
     _console().print(_table("Endpoints", ["stage", "account", "endpoint", "status", "traffic", "url", "config"], rows))
 
 
 def qa_results(results, endpoint: str) -> None:
-    rows = [[r.variant, r.version, r.rows, f"{r.mse_endpoint:.6f}", f"{r.mse_registered:.6f}", f"{100 * r.difference:.4f}%",
-             f"{100 * r.tolerance:g}%", "passed" if r.passed else "FAILED"] for r in results]
-    _console().print(_table(f"QA test of {endpoint}", ["variant", "version", "rows", "endpoint MSE", "registered MSE",
-                                                       "difference", "tolerance", "result"], rows))
+    rows = [
+        [
+            r.variant,
+            r.version,
+            r.rows,
+            f"{r.mse_endpoint:.6f}",
+            f"{r.mse_registered:.6f}",
+            f"{100 * r.difference:.4f}%",
+            f"{100 * r.tolerance:g}%",
+            "passed" if r.passed else "FAILED",
+        ]
+        for r in results
+    ]
+    _console().print(
+        _table(
+            f"QA test of {endpoint}",
+            ["variant", "version", "rows", "endpoint MSE", "registered MSE", "difference", "tolerance", "result"],
+            rows,
+        )
+    )

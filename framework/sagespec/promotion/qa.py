@@ -75,14 +75,15 @@ def test_endpoint(hosting, registry, read, endpoint: str, data_uri: str, group_a
         package = registry.describe(package_arn(group_arn, version))
         predictions: list[float] = []
         for start in range(0, len(features), BATCH_ROWS):
-            body = "\n".join(features[start:start + BATCH_ROWS]).encode()
+            body = "\n".join(features[start : start + BATCH_ROWS]).encode()
             _, answer = hosting.invoke(endpoint, body, "text/csv", variant["VariantName"])
             predictions += [p[0] if isinstance(p, list) else p for p in json.loads(answer)["predictions"]]
         if len(predictions) != len(targets):
             raise UserError("E7006", f"{endpoint} returned {len(predictions)} predictions for {len(targets)} rows")
         mse = sum((p - t) ** 2 for p, t in zip(predictions, targets)) / len(targets)
-        results.append(VariantResult(variant["VariantName"], version, package.arn, len(targets), mse,
-                                     registered_mse(package, read), tolerance))
+        results.append(
+            VariantResult(variant["VariantName"], version, package.arn, len(targets), mse, registered_mse(package, read), tolerance)
+        )
     return results
 
 
@@ -90,10 +91,43 @@ def record(registry, results: list[VariantResult], group_arn: str, account_id: s
     """Mark each tested version QA-passed or failed (QA account only)."""
     for r in results:
         outcome = "Passed" if r.passed else "Failed"
-        registry.set_stage(r.package_arn, "QA", "TestPassed" if r.passed else "TestFailed",
-                           f"endpoint MSE {r.mse_endpoint:.6g} vs registered {r.mse_registered:.6g} on {r.rows} rows")
-        registry.record_deployment(Deployment(
-            group_arn, "qa", "qa-test", r.version, r.package_arn, account_id, endpoint, None,
-            [{"name": r.variant, "version": r.version, "weight": None}], None, outcome,
-            {"mse_endpoint": r.mse_endpoint, "mse_registered": r.mse_registered, "rows": r.rows, "tolerance": r.tolerance,
-             "data": data_uri}))
+        registry.set_stage(
+            r.package_arn,
+            "QA",
+            "TestPassed" if r.passed else "TestFailed",
+            f"endpoint MSE {r.mse_endpoint:.6g} vs registered {r.mse_registered:.6g} on {r.rows} rows",
+        )
+        registry.record_deployment(
+            Deployment(
+                group_arn,
+                "qa",
+                "qa-test",
+                r.version,
+                r.package_arn,
+                account_id,
+                endpoint,
+                None,
+                [{"name": r.variant, "version": r.version, "weight": None}],
+                None,
+                outcome,
+                {
+                    "mse_endpoint": r.mse_endpoint,
+                    "mse_registered": r.mse_registered,
+                    "rows": r.rows,
+                    "tolerance": r.tolerance,
+                    "data": data_uri,
+                },
+            )
+        )
+
+
+def test_data(backends, described: dict, group_arn: str, data: str | None) -> str:
+    """The test split to send: `data` when given, else (locally) the one of the execution that
+    produced the version the endpoint's first variant serves, found through lineage."""
+    if data:
+        return data
+    version = variant_version(described["ProductionVariants"][0]["VariantName"])
+    uri = backends.test_data_for(backends.registry.describe(package_arn(group_arn, version)))
+    if uri is None:
+        raise UserError("E7006", f"cannot find the test split of version {version}", hint="pass --data URI|FILE", exit_code=2)
+    return uri

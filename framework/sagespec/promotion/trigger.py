@@ -26,9 +26,36 @@ def next_approval(registry, subscriber: str, group_name: str) -> Approval:
     events = registry.events(after)
     if not events:
         return Approval(None, 0)
-    approved = {e["detail"]["ModelPackageVersion"]: e["detail"]["ModelPackageArn"] for e in events
-                if e["detail"].get("ModelPackageGroupName") == group_name and e["detail"].get("ModelApprovalStatus") == "Approved"}
+    approved = {
+        e["detail"]["ModelPackageVersion"]: e["detail"]["ModelPackageArn"]
+        for e in events
+        if e["detail"].get("ModelPackageGroupName") == group_name and e["detail"].get("ModelApprovalStatus") == "Approved"
+    }
     # Approved, then rejected again: not that one.
     version = next((v for v in sorted(approved, reverse=True) if registry.describe(approved[v]).status == "Approved"), None)
     last = events[-1]["id"]
     return Approval(version, len(events), lambda: registry.acknowledge(subscriber, last))
+
+
+def promote_on_approval(registry, promoter, carry_out, say, follow: bool = False, poll_seconds: float = 2.0) -> None:
+    """Promote each newly approved version of the promoter's group, once or (`follow`) until interrupted.
+
+    `carry_out(plan)` shows, gates and executes a plan; `say(text)` reports. The cursor moves
+    only after the promotion succeeded (an exception leaves it, so the next run tries again).
+    """
+    import time
+
+    subscriber = f"promote:{promoter.group_name}:{promoter.stage}"
+    while True:
+        found = next_approval(registry, subscriber, promoter.group_name)
+        if found.version is not None:
+            say(f"version {found.version} of {promoter.group_name} was approved ({found.seen} new event(s))")
+            carry_out(promoter.plan_promote(found.version))
+        elif found.seen:
+            say(f"{found.seen} new event(s), no version still Approved among them")
+        found.acknowledge()
+        if not follow:
+            if found.version is None and not found.seen:
+                say(f"no new approvals of {promoter.group_name}")
+            return
+        time.sleep(poll_seconds)

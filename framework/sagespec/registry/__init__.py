@@ -94,8 +94,11 @@ class Deployment:
 
 class AccessDenied(UserError):
     def __init__(self, caller: str, action: str, resource: str, reason: str):
-        super().__init__("E6002", f"{caller} is not authorized to perform {action} on {resource}: {reason}",
-                         hint="the resource owner grants it in the resource policy (`sagespec models policy put`)")
+        super().__init__(
+            "E6002",
+            f"{caller} is not authorized to perform {action} on {resource}: {reason}",
+            hint="the resource owner grants it in the resource policy (`sagespec models policy put`)",
+        )
         self.caller, self.action, self.resource = caller, action, resource
 
 
@@ -108,9 +111,16 @@ class Registry(Protocol):
     def create_group(self, name: str, description: str | None = None, tags: dict | None = None) -> ModelPackageGroup: ...
     def list_groups(self) -> list[ModelPackageGroup]: ...
     def describe_group(self, group: str) -> ModelPackageGroup: ...
-    def register(self, group: str, inference_specification: dict, approval_status: str = "PendingManualApproval",
-                 model_metrics: dict | None = None, customer_metadata: dict | None = None,
-                 description: str | None = None, lineage: list[LineageEntry] | None = None) -> ModelPackage: ...
+    def register(
+        self,
+        group: str,
+        inference_specification: dict,
+        approval_status: str = "PendingManualApproval",
+        model_metrics: dict | None = None,
+        customer_metadata: dict | None = None,
+        description: str | None = None,
+        lineage: list[LineageEntry] | None = None,
+    ) -> ModelPackage: ...
     def list_packages(self, group: str, status: str | None = None, latest: bool = False) -> list[ModelPackage]: ...
     def describe(self, arn: str) -> ModelPackage: ...
     def update_status(self, arn: str, status: str, reason: str | None = None) -> ModelPackage: ...
@@ -138,29 +148,40 @@ def package_arn_parts(arn: str) -> tuple[str, str, str, str, int]:
     """(partition, region, account, group, version) of a model package ARN."""
     parts = arn.split(":", 5)
     if len(parts) != 6 or not parts[5].startswith("model-package/") or parts[5].count("/") != 2:
-        raise UserError("E6005", f"'{arn}' is not a model package ARN",
-                        hint="arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>", exit_code=2)
+        raise UserError(
+            "E6017",
+            f"'{arn}' is not a model package ARN",
+            hint="arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>",
+            exit_code=2,
+        )
     _, group, version = parts[5].split("/")
     if not version.isdigit():
-        raise UserError("E6005", f"'{arn}' does not end in a version number", exit_code=2)
+        raise UserError("E6017", f"'{arn}' does not end in a version number", exit_code=2)
     return parts[1], parts[3], parts[4], group, int(version)
 
 
-def open_registry(target: str, as_: str | None, project_root, workspace=None, region: str | None = None):
-    """The registry a command talks to: local (as a caller from the topology) or SageMaker (as a profile)."""
-    from sagespec.accounts import load_topology, resolve_caller
+# The TensorFlow Serving CPU image the California housing model was trained for: AWS Deep
+# Learning Containers, account 763104351884 in the commercial regions ("Available Deep Learning
+# Containers Images", aws/deep-learning-containers).
+DEFAULT_INFERENCE_IMAGE = "763104351884.dkr.ecr.{region}.amazonaws.com/tensorflow-inference:2.13-cpu"
 
-    topology = load_topology(project_root)
-    if target == "local":
-        from sagespec.local.database import connect
-        from sagespec.registry.local import LocalRegistry
-        from sagespec.workspace import workspace_dir
 
-        caller = resolve_caller(as_, topology)
-        return LocalRegistry(connect(workspace_dir(project_root, workspace)), caller, region or topology.region)
-    from sagespec import aws
-    from sagespec.registry.sagemaker import SageMakerRegistry
+@dataclass(frozen=True)
+class Registration:
+    """What `models register` sends: CreateModelPackage's InferenceSpecification and ModelMetrics."""
 
-    account = topology.find(as_) if as_ else None
-    profile = (account.profile if account else as_) or None
-    return SageMakerRegistry(aws.session(profile, region or topology.region or None))
+    inference_specification: dict
+    model_metrics: dict | None
+    lineage: list[LineageEntry]
+
+
+def registration(model_data: str, image: str | None, content_types, response_types, metrics_uri: str | None, region: str) -> Registration:
+    """A version registered by hand: one container serving `model_data`, optional model-quality metrics."""
+    spec = {
+        "Containers": [{"Image": image or DEFAULT_INFERENCE_IMAGE.format(region=region), "ModelDataUrl": model_data}],
+        "SupportedContentTypes": list(content_types),
+        "SupportedResponseMIMETypes": list(response_types),
+    }
+    metrics = {"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": metrics_uri}}} if metrics_uri else None
+    lineage = [LineageEntry("model", model_data)] + ([LineageEntry("metrics", metrics_uri)] if metrics_uri else [])
+    return Registration(spec, metrics, lineage)

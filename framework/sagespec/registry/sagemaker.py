@@ -49,9 +49,15 @@ class SageMakerRegistry:
 
     def _group(self, described: dict) -> ModelPackageGroup:
         arn = described["ModelPackageGroupArn"]
-        return ModelPackageGroup(described["ModelPackageGroupName"], arn, arn.split(":")[4],
-                                 described.get("ModelPackageGroupDescription"), {}, _time(described.get("CreationTime")),
-                                 (described.get("CreatedBy") or {}).get("UserProfileName"))
+        return ModelPackageGroup(
+            described["ModelPackageGroupName"],
+            arn,
+            arn.split(":")[4],
+            described.get("ModelPackageGroupDescription"),
+            {},
+            _time(described.get("CreationTime")),
+            (described.get("CreatedBy") or {}).get("UserProfileName"),
+        )
 
     def describe_group(self, group: str) -> ModelPackageGroup:
         with aws_errors(f"describing model package group {group}"):
@@ -64,15 +70,25 @@ class SageMakerRegistry:
                 groups += [self._group(g) for g in page["ModelPackageGroupSummaryList"]]
         return sorted(groups, key=lambda g: g.arn)
 
-    def register(self, group: str, inference_specification: dict, approval_status: str = "PendingManualApproval",
-                 model_metrics: dict | None = None, customer_metadata: dict | None = None,
-                 description: str | None = None, lineage: list[LineageEntry] | None = None) -> ModelPackage:
+    def register(
+        self,
+        group: str,
+        inference_specification: dict,
+        approval_status: str = "PendingManualApproval",
+        model_metrics: dict | None = None,
+        customer_metadata: dict | None = None,
+        description: str | None = None,
+        lineage: list[LineageEntry] | None = None,
+    ) -> ModelPackage:
         metadata = dict(customer_metadata or {})
         for entry in lineage or []:
             metadata[f"{LINEAGE_PREFIX}{entry.kind}"] = json.dumps({"uri": entry.uri, "sha256": entry.sha256, **entry.detail})[:256]
         # A group ARN in another account is passed as is: that is how cross-account registration works.
-        request = {"ModelPackageGroupName": group, "InferenceSpecification": inference_specification,
-                   "ModelApprovalStatus": check_status(approval_status)}
+        request = {
+            "ModelPackageGroupName": group,
+            "InferenceSpecification": inference_specification,
+            "ModelApprovalStatus": check_status(approval_status),
+        }
         if model_metrics:
             request["ModelMetrics"] = model_metrics
         if metadata:
@@ -87,19 +103,30 @@ class SageMakerRegistry:
         arn = d["ModelPackageArn"]
         _, region, account, group_name, version = package_arn_parts(arn)
         group_arn = f"arn:{arn.split(':')[1]}:sagemaker:{region}:{account}:model-package-group/{group_name}"
-        metadata = {k: v for k, v in (d.get("CustomerMetadataProperties") or {}).items()
-                    if not k.startswith(LINEAGE_PREFIX) and not DEPLOYMENT_KEY.fullmatch(k)}
+        metadata = {
+            k: v
+            for k, v in (d.get("CustomerMetadataProperties") or {}).items()
+            if not k.startswith(LINEAGE_PREFIX) and not DEPLOYMENT_KEY.fullmatch(k)
+        }
         return ModelPackage(
-            arn=arn, group_name=d.get("ModelPackageGroupName", group_name), group_arn=group_arn,
-            version=int(d.get("ModelPackageVersion") or version), status=d["ModelApprovalStatus"],
-            inference_specification=d.get("InferenceSpecification") or {}, approval_description=d.get("ApprovalDescription"),
-            description=d.get("ModelPackageDescription"), model_metrics=d.get("ModelMetrics") or None,
-            customer_metadata=metadata, stage=d.get("ModelLifeCycle", {}).get("Stage"),
+            arn=arn,
+            group_name=d.get("ModelPackageGroupName", group_name),
+            group_arn=group_arn,
+            version=int(d.get("ModelPackageVersion") or version),
+            status=d["ModelApprovalStatus"],
+            inference_specification=d.get("InferenceSpecification") or {},
+            approval_description=d.get("ApprovalDescription"),
+            description=d.get("ModelPackageDescription"),
+            model_metrics=d.get("ModelMetrics") or None,
+            customer_metadata=metadata,
+            stage=d.get("ModelLifeCycle", {}).get("Stage"),
             stage_status=d.get("ModelLifeCycle", {}).get("StageStatus"),
-            created_at=_time(d.get("CreationTime")), created_by_account=account,
+            created_at=_time(d.get("CreationTime")),
+            created_by_account=account,
             created_by=(d.get("CreatedBy") or {}).get("UserProfileName"),
             last_modified_at=_time(d.get("LastModifiedTime")),
-            last_modified_by=(d.get("LastModifiedBy") or {}).get("UserProfileName"))
+            last_modified_by=(d.get("LastModifiedBy") or {}).get("UserProfileName"),
+        )
 
     def describe(self, arn: str) -> ModelPackage:
         package_arn_parts(arn)
@@ -131,8 +158,16 @@ class SageMakerRegistry:
 
     def history(self, arn: str) -> list[ApprovalChange]:
         p = self.describe(arn)
-        return [ApprovalChange(None, p.status, p.approval_description, p.created_by_account or "",
-                               p.last_modified_by or p.created_by or "", p.last_modified_at or p.created_at or "")]
+        return [
+            ApprovalChange(
+                None,
+                p.status,
+                p.approval_description,
+                p.created_by_account or "",
+                p.last_modified_by or p.created_by or "",
+                p.last_modified_at or p.created_at or "",
+            )
+        ]
 
     def lineage(self, arn: str) -> list[LineageEntry]:
         with aws_errors(f"describing model package {arn}"):
@@ -141,7 +176,7 @@ class SageMakerRegistry:
         for key, value in (d.get("CustomerMetadataProperties") or {}).items():
             if key.startswith(LINEAGE_PREFIX):
                 data = json.loads(value)
-                entries.append(LineageEntry(key[len(LINEAGE_PREFIX):], data.pop("uri", None), data.pop("sha256", None), data))
+                entries.append(LineageEntry(key[len(LINEAGE_PREFIX) :], data.pop("uri", None), data.pop("sha256", None), data))
         return entries
 
     def get_policy(self, group: str) -> dict | None:
@@ -176,17 +211,25 @@ class SageMakerRegistry:
         from datetime import datetime, timezone
 
         at = deployment.at or datetime.now(timezone.utc).isoformat(timespec="seconds")
-        record = {"at": at, "by": self._caller_arn(), "account": deployment.account, "endpoint": deployment.endpoint,
-                  "outcome": deployment.outcome, "previous": deployment.previous_version,
-                  "variants": [[v["name"], None if v["weight"] is None else round(v["weight"], 4)] for v in deployment.variants]}
+        record = {
+            "at": at,
+            "by": self._caller_arn(),
+            "account": deployment.account,
+            "endpoint": deployment.endpoint,
+            "outcome": deployment.outcome,
+            "previous": deployment.previous_version,
+            "variants": [[v["name"], None if v["weight"] is None else round(v["weight"], 4)] for v in deployment.variants],
+        }
         # CustomerMetadataProperties values hold at most 256 characters.
         value = json.dumps(record, separators=(",", ":"))
         if len(value) > 256:
             record.pop("variants")
             value = json.dumps(record, separators=(",", ":"))
         with aws_errors(f"recording a deployment on {deployment.package_arn}"):
-            self.sm.update_model_package(ModelPackageArn=deployment.package_arn,
-                                         CustomerMetadataProperties={f"sagespec:{deployment.stage}:{deployment.action}": value})
+            self.sm.update_model_package(
+                ModelPackageArn=deployment.package_arn,
+                CustomerMetadataProperties={f"sagespec:{deployment.stage}:{deployment.action}": value},
+            )
         return Deployment(**{**deployment.__dict__, "at": at, "by": record["by"]})
 
     def deployments(self, group: str, stage: str | None = None) -> list[Deployment]:
@@ -200,10 +243,23 @@ class SageMakerRegistry:
                 if not match or (stage and match.group(1) != stage):
                     continue
                 data = json.loads(value)
-                found.append(Deployment(package.group_arn, match.group(1), match.group(2), package.version, package.arn,
-                                        data.get("account", ""), data.get("endpoint", ""), None,
-                                        [{"name": n, "version": int(n[1:]) if n[1:].isdigit() else None, "weight": w}
-                                         for n, w in data.get("variants", [])],
-                                        data.get("previous"), data.get("outcome", "Succeeded"), {}, data.get("by", ""), None,
-                                        data["at"]))
+                found.append(
+                    Deployment(
+                        package.group_arn,
+                        match.group(1),
+                        match.group(2),
+                        package.version,
+                        package.arn,
+                        data.get("account", ""),
+                        data.get("endpoint", ""),
+                        None,
+                        [{"name": n, "version": int(n[1:]) if n[1:].isdigit() else None, "weight": w} for n, w in data.get("variants", [])],
+                        data.get("previous"),
+                        data.get("outcome", "Succeeded"),
+                        {},
+                        data.get("by", ""),
+                        None,
+                        data["at"],
+                    )
+                )
         return sorted(found, key=lambda d: d.at)

@@ -40,7 +40,7 @@ def load_spec(path: str | Path, project_root: Path | None = None) -> SpecResult:
     root = project_root or find_project_root(path)
     shown = display_path(path)
     if is_accounts_file(path):
-        from sagespec.accounts import validate_accounts_file
+        from sagespec.spec.topology import validate_accounts_file
 
         document, found = validate_accounts_file(path)
         return SpecResult(path, document, _sorted(found, shown), root)
@@ -104,3 +104,53 @@ def validate_files(files: list[Path], project_root: Path | None = None, jobs: in
                 seen.add(key)
                 diagnostics.append(d)
     return diagnostics, invalid
+
+
+@dataclass
+class ValidationReport:
+    """What `validate PATH...` found: every file's findings, and how many files were read."""
+
+    diagnostics: list[Diagnostic]
+    files: int
+    invalid: int
+    missing: int
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity == "error" for d in self.diagnostics)
+
+    def summary(self) -> str:
+        warnings = len(self.diagnostics) - self.errors
+        if not self.files and not self.missing:
+            return "no spec files found"
+        if self.errors:
+            return f"{self.errors} error(s), {warnings} warning(s) in {self.invalid + self.missing} of {self.files + self.missing} file(s)"
+        return f"{self.files} file(s) valid" + (f", {warnings} warning(s)" if warnings else "")
+
+    @property
+    def exit_code(self) -> int:
+        if self.missing or not self.files or any(d.code == "E0001" for d in self.diagnostics):
+            return 2
+        return 1 if has_errors(self.diagnostics) else 0
+
+
+def validate_paths(arguments: list[str], project_root: Path | None = None, jobs: int | None = None) -> ValidationReport:
+    """Validate the files that `arguments` (files, folders, globs) name; a name matching nothing is E0001."""
+    from sagespec.diagnostics import Span
+    from sagespec.spec.project import expand
+
+    files, missing = expand(arguments)
+    diagnostics = [Diagnostic("E0001", "no such file, folder or matching glob", Span(m)) for m in missing]
+    found, invalid = validate_files(files, project_root, jobs)
+    return ValidationReport(diagnostics + found, len(files), invalid, len(missing))
+
+
+def render_text(result: SpecResult, output: str) -> str:
+    """The rendered spec as YAML or JSON (what `sagespec render` prints)."""
+    import json
+
+    if output == "json":
+        return json.dumps(result.document.data, indent=2)
+    import yaml
+
+    return yaml.safe_dump(result.document.data, sort_keys=False, width=100).rstrip()

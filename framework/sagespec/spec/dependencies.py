@@ -83,7 +83,7 @@ def find_cycles(steps: list) -> list[list[str]]:
         stack.append(node)
         for nxt in sorted(graph.get(node, [])):
             if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt):] + [nxt]
+                cycle = stack[stack.index(nxt) :] + [nxt]
                 cycles.setdefault(frozenset(cycle), cycle)
             elif nxt not in state:
                 visit(nxt)

@@ -30,7 +30,7 @@ EXECUTION_VARIABLES = (
 _NAME = r"[A-Za-z][A-Za-z0-9_-]*"
 _PROPERTY_PATH = r"[A-Za-z][A-Za-z0-9_]*(?:\[\d+\])*(?:\.[A-Za-z][A-Za-z0-9_]*(?:\[\d+\])*)*"
 _FORMS = (
-    ("params", re.compile(rf"params\.(?P<name>[A-Za-z][A-Za-z0-9_]*)")),
+    ("params", re.compile(r"params\.(?P<name>[A-Za-z][A-Za-z0-9_]*)")),
     ("outputs", re.compile(rf"steps\.(?P<name>{_NAME})\.outputs\.(?P<attr>{_NAME})")),
     ("model_artifacts", re.compile(rf"steps\.(?P<name>{_NAME})\.model_artifacts")),
     ("properties", re.compile(rf"steps\.(?P<name>{_NAME})\.properties\.(?P<attr>{_PROPERTY_PATH})")),
@@ -77,7 +77,7 @@ def parse(text: str) -> tuple[list[str | Reference], list[ReferenceProblem]]:
             continue
         end = text.find("}", i)
         if end < 0:
-            problems.append(ReferenceProblem(i, f"unterminated reference {text[i:i + 30]!r}", "close it with }"))
+            problems.append(ReferenceProblem(i, f"unterminated reference {text[i : i + 30]!r}", "close it with }"))
             break
         inner = text[i + 2 : end].strip()
         reference = _match(inner, text[i : end + 1], i)

@@ -134,8 +134,9 @@ def _pick_branch(error: ValidationError) -> ValidationError:
         for sub in context:
             if "reference" in str(sub.schema.get("title", "")):
                 return sub
-    wrong_type = {sub.relative_schema_path[0] for sub in context
-                  if sub.validator == "type" and not sub.relative_path and sub.relative_schema_path}
+    wrong_type = {
+        sub.relative_schema_path[0] for sub in context if sub.validator == "type" and not sub.relative_path and sub.relative_schema_path
+    }
     closer = [sub for sub in context if sub.relative_schema_path and sub.relative_schema_path[0] not in wrong_type]
     candidates = closer or context
     return best_match(candidates) if candidates else error
@@ -170,9 +171,7 @@ def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
             if key in allowed:
                 continue
             hint = did_you_mean(key, allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None)
-            out.append(
-                Diagnostic("E2001", f"unknown key '{key}' in {where}", source.span(path + (key,), key=True), path + (key,), hint)
-            )
+            out.append(Diagnostic("E2001", f"unknown key '{key}' in {where}", source.span(path + (key,), key=True), path + (key,), hint))
         return out
 
     if keyword == "required" and isinstance(error.instance, dict):
@@ -207,7 +206,9 @@ def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
         return [Diagnostic("E2004", f"{_short(value)} is not an allowed value for {where}", span, path, hint)]
     if keyword == "pattern":
         title = error.schema.get("title")
-        message = f"{_short(value)} is not a valid {title} ({where})" if title else f"{_short(value)} is not in the expected format for {where}"
+        message = (
+            f"{_short(value)} is not a valid {title} ({where})" if title else f"{_short(value)} is not in the expected format for {where}"
+        )
         return [Diagnostic("E2005", message, span, path, error.schema.get("description"))]
     code = _CODE_BY_KEYWORD.get(keyword, "E2006")
     return [Diagnostic(code, f"{where}: {error.message}", span, path)]
@@ -217,9 +218,9 @@ def _alternative(schema: dict) -> str:
     label = _schema_label(schema)
     example = schema.get("description", "")
     if "e.g." in example:
-        return f"{label} ({example[example.index('e.g.'):].rstrip('.')})"
+        return f"{label} ({example[example.index('e.g.') :].rstrip('.')})"
     if "${" in example:
-        return f"{label} ({example[example.index('${'):].split()[0].rstrip('.')})"
+        return f"{label} ({example[example.index('${') :].split()[0].rstrip('.')})"
     return label
 
 

@@ -32,7 +32,7 @@ class SourceMap:
             probe = probe[:-1]
         return self.values.get((), Span(self.file))
 
-    def subtree(self, prefix: Path) -> "SourceMap":
+    def subtree(self, prefix: Path) -> SourceMap:
         """The entries under `prefix`, re-rooted so `prefix` becomes ()."""
         n = len(prefix)
         out = SourceMap(self.file)
@@ -42,7 +42,7 @@ class SourceMap:
                     target[path[n:]] = span
         return out
 
-    def graft(self, prefix: Path, other: "SourceMap", via: str | None = None) -> None:
+    def graft(self, prefix: Path, other: SourceMap, via: str | None = None) -> None:
         """Copy `other`'s entries under `prefix`, optionally marking them with `via`."""
         for table, source in ((self.values, other.values), (self.keys, other.keys)):
             for path, span in source.items():

@@ -121,13 +121,17 @@ def _params(use: dict, header: dict, spec: Document, project_root: Path) -> tupl
     # Param values may use the accounts topology: "{{ accounts.data_science.role_arn }}".
     renderer = None
     if any(isinstance(v, str) and any(m in v for m in _MARKERS) for v in given.values()):
-        from sagespec.accounts import load_topology
-        from sagespec.diagnostics import UserError
+        from sagespec.diagnostics import DiagnosticError
+        from sagespec.spec.topology import load_topology
 
         try:
             accounts = load_topology(project_root).template_view()
-        except UserError as error:
-            return context, [Diagnostic("E1003", error.message, spec.source.span(("template", "params")), ("template", "params"))]
+        except DiagnosticError as error:
+            # The accounts file's own findings, located there, and why this spec needed it.
+            used = Diagnostic(
+                "E1003", f"the params use `accounts`, but {error.summary}", spec.source.span(("template", "params")), ("template", "params")
+            )
+            return context, [*error.diagnostics, used]
         renderer = _Renderer({"accounts": accounts}, None)
         given = {k: renderer.render(v, ("template", "params", k), spec.source) for k, v in given.items()}
         found += renderer.diagnostics
@@ -137,14 +141,22 @@ def _params(use: dict, header: dict, spec: Document, project_root: Path) -> tupl
         path = ("template", "params", name)
         if name not in declared:
             hint = did_you_mean(name, declared) or f"the template declares: {', '.join(declared) or 'nothing'}"
-            found.append(Diagnostic("E1004", f"template '{use.get('name')}' has no parameter '{name}'",
-                                    spec.source.span(path, key=True), path, hint))
+            found.append(
+                Diagnostic("E1004", f"template '{use.get('name')}' has no parameter '{name}'", spec.source.span(path, key=True), path, hint)
+            )
             continue
         kind = declared[name].get("type")
         expected = _PARAM_TYPES.get(kind, (object,))
         if (isinstance(value, bool) and kind != "boolean") or not isinstance(value, expected):
-            found.append(Diagnostic("E1006", f"template parameter '{name}' must be a {kind}, not {type(value).__name__} {value!r}",
-                                    spec.source.span(path), path, declared[name].get("description")))
+            found.append(
+                Diagnostic(
+                    "E1006",
+                    f"template parameter '{name}' must be a {kind}, not {type(value).__name__} {value!r}",
+                    spec.source.span(path),
+                    path,
+                    declared[name].get("description"),
+                )
+            )
             continue
         context[name] = value
     for name, decl in declared.items():
@@ -153,9 +165,15 @@ def _params(use: dict, header: dict, spec: Document, project_root: Path) -> tupl
         if "default" in decl:
             context[name] = decl["default"]
         else:
-            found.append(Diagnostic("E1005", f"template '{use.get('name')}' needs parameter '{name}'",
-                                    spec.source.span(("template", "params"), key=True), ("template", "params"),
-                                    decl.get("description")))
+            found.append(
+                Diagnostic(
+                    "E1005",
+                    f"template '{use.get('name')}' needs parameter '{name}'",
+                    spec.source.span(("template", "params"), key=True),
+                    ("template", "params"),
+                    decl.get("description"),
+                )
+            )
     return context, found
 
 
@@ -170,8 +188,15 @@ def render(spec: Document, project_root: Path) -> tuple[Document | None, list[Di
     if not path.is_file():
         known = available_templates(project_root)
         hint = did_you_mean(name, known) or f"templates in {project_root / TEMPLATE_DIR}: {', '.join(known) or 'none'}"
-        return None, [Diagnostic("E1001", f"template '{name}' not found ({display_path(path)})",
-                                 spec.source.span(("template", "name")), ("template", "name"), hint)]
+        return None, [
+            Diagnostic(
+                "E1001",
+                f"template '{name}' not found ({display_path(path)})",
+                spec.source.span(("template", "name")),
+                ("template", "name"),
+                hint,
+            )
+        ]
     via = f"from template {display_path(path)}, used by {spec.file}:{use_span.line + 1}:{use_span.col + 1}"
     template, found = load_template(path)
     found = [replace(d, span=replace(d.span, via=via)) for d in found]
@@ -179,9 +204,15 @@ def render(spec: Document, project_root: Path) -> tuple[Document | None, list[Di
         return None, found
     if isinstance(template.data["spec"], dict) and "template" in template.data["spec"]:
         nested = ("spec", "template")
-        return None, found + [Diagnostic("E1008", "a template's spec cannot use another template",
-                                         replace(template.source.span(nested, key=True), via=via), nested,
-                                         hint="copy what you need into this template, or pass values as params")]
+        return None, found + [
+            Diagnostic(
+                "E1008",
+                "a template's spec cannot use another template",
+                replace(template.source.span(nested, key=True), via=via),
+                nested,
+                hint="copy what you need into this template, or pass values as params",
+            )
+        ]
     context, param_errors = _params(use, template.data["template"], spec, project_root)
     if param_errors:
         return None, found + param_errors
@@ -224,8 +255,14 @@ def _merge(base: _Side, over: _Side, path: tuple, out: SourceMap, base_path: tup
         result = {}
         for key in list(b) + [k for k in o if k not in b]:
             if key in b and key in o:
-                result[key] = _merge(_Side(b[key], base.source, base.via), _Side(o[key], over.source, over.via),
-                                     path + (key,), out, base_path + (key,), over_path + (key,))
+                result[key] = _merge(
+                    _Side(b[key], base.source, base.via),
+                    _Side(o[key], over.source, over.via),
+                    path + (key,),
+                    out,
+                    base_path + (key,),
+                    over_path + (key,),
+                )
             elif key in b:
                 result[key] = b[key]
                 base.copy(base_path + (key,), path + (key,), out)
@@ -253,8 +290,16 @@ def _merge_steps(base: _Side, over: _Side, out: SourceMap, base_path: tuple, ove
             base.copy(base_path + (i,), target, out)
         else:
             used.add(j)
-            result.append(_merge(_Side(step, base.source, base.via), _Side(over.data[j], over.source, over.via),
-                                 target, out, base_path + (i,), over_path + (j,)))
+            result.append(
+                _merge(
+                    _Side(step, base.source, base.via),
+                    _Side(over.data[j], over.source, over.via),
+                    target,
+                    out,
+                    base_path + (i,),
+                    over_path + (j,),
+                )
+            )
     for j, step in enumerate(over.data):
         if j not in used:
             over.copy(over_path + (j,), ("steps", len(result)), out)

@@ -113,7 +113,7 @@ class _Converter:
                         f"mapping key {shown!r} is not a string",
                         self.span(key_node),
                         path,
-                        hint="quote the key, e.g. \"1\": or \"yes\":",
+                        hint='quote the key, e.g. "1": or "yes":',
                     )
                 )
                 continue

@@ -8,17 +8,17 @@ then it is skipped rather than allowed to crash.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from sagespec.diagnostics import Diagnostic
 from sagespec.spec.source import Document
 
-CHECKS: list[Callable[["CheckContext"], None]] = []
+CHECKS: list[Callable[[CheckContext], None]] = []
 
 
-def rule(fn: Callable[["CheckContext"], None]) -> Callable[["CheckContext"], None]:
+def rule(fn: Callable[[CheckContext], None]) -> Callable[[CheckContext], None]:
     CHECKS.append(fn)
     return fn
 
@@ -57,7 +57,11 @@ class CheckContext:
 
     def named_items(self, step: dict, key: str) -> list[tuple[int, dict]]:
         items = step.get(key)
-        return [(j, it) for j, it in enumerate(items if isinstance(items, list) else []) if isinstance(it, dict) and isinstance(it.get("name"), str)]
+        return [
+            (j, it)
+            for j, it in enumerate(items if isinstance(items, list) else [])
+            if isinstance(it, dict) and isinstance(it.get("name"), str)
+        ]
 
 
 def strings_in(value, path: tuple) -> Iterator[tuple[tuple, str]]:

@@ -54,8 +54,12 @@ def arns_match_session(ctx: CheckContext) -> None:
         if partition and arn.partition != partition:
             ctx.report("E4007", f"{value} is in partition '{arn.partition}' but session.role is in '{partition}'", path)
         if isinstance(region, str) and arn.region and arn.region != region:
-            ctx.report("E4007", f"{value} is in region {arn.region}, but the pipeline runs in {region} (session.region)", path,
-                       hint="SageMaker pipelines use resources of their own region; use the ARN of the resource in that region")
+            ctx.report(
+                "E4007",
+                f"{value} is in region {arn.region}, but the pipeline runs in {region} (session.region)",
+                path,
+                hint="SageMaker pipelines use resources of their own region; use the ARN of the resource in that region",
+            )
 
 
 @rule
@@ -82,7 +86,7 @@ def cross_account_registration_needs_kms(ctx: CheckContext) -> None:
                 f"'{training_name}' has no KMS key (the pipeline runs as account {role.account})",
                 where,
                 hint=f"set session.kms_key (or output_kms_key on '{training_name}') to a key that the deployment and "
-                     "workload accounts may decrypt; cross-account deployment needs it",
+                "workload accounts may decrypt; cross-account deployment needs it",
             )
         elif parse_arn(key) is None:
             ctx.report(

@@ -20,17 +20,25 @@ def check_json_get(ctx: CheckContext, get: dict, path: tuple) -> None:
         step = steps[step_name][1]
         declared = [p["name"] for _, p in ctx.named_items(step, "property_files")]
         if step.get("kind") != "processing":
-            ctx.report("E4001", f"step '{step_name}' is a {step.get('kind')} step; property files come from processing steps",
-                       path + ("step",))
+            ctx.report(
+                "E4001", f"step '{step_name}' is a {step.get('kind')} step; property files come from processing steps", path + ("step",)
+            )
         elif file_name not in declared:
-            ctx.report("E4001", f"step '{step_name}' declares no property file '{file_name}'", path + ("property_file",),
-                       hint=f"its property files: {', '.join(declared) or 'none'} (declare one under property_files)")
+            ctx.report(
+                "E4001",
+                f"step '{step_name}' declares no property file '{file_name}'",
+                path + ("property_file",),
+                hint=f"its property files: {', '.join(declared) or 'none'} (declare one under property_files)",
+            )
     elif isinstance(step_name, str):
-        ctx.report("E3001", f"property-file read names an unknown step '{step_name}'", path + ("step",),
-                   hint=f"steps: {', '.join(steps)}")
+        ctx.report("E3001", f"property-file read names an unknown step '{step_name}'", path + ("step",), hint=f"steps: {', '.join(steps)}")
     if isinstance(json_path, str) and not JSON_PATH.fullmatch(json_path):
-        ctx.report("E4003", f"'{json_path}' is not a JSON path SageMaker's JsonGet can read", path + ("json_path",),
-                   hint="dotted keys with optional [n] indexes, e.g. regression_metrics.mse.value")
+        ctx.report(
+            "E4003",
+            f"'{json_path}' is not a JSON path SageMaker's JsonGet can read",
+            path + ("json_path",),
+            hint="dotted keys with optional [n] indexes, e.g. regression_metrics.mse.value",
+        )
 
 
 def operand_kind(ctx: CheckContext, operand) -> tuple[str, str]:
@@ -66,8 +74,12 @@ def condition_operands(ctx: CheckContext) -> None:
             if operator in ORDERING:
                 for side, (kind, shown) in kinds.items():
                     if kind in ("string", "boolean"):
-                        ctx.report("E4008", f"{operator} compares numbers, but the {side} side is {shown}", base + (side,),
-                                   hint="use an Integer or Float parameter, a number, or a property-file value")
+                        ctx.report(
+                            "E4008",
+                            f"{operator} compares numbers, but the {side} side is {shown}",
+                            base + (side,),
+                            hint="use an Integer or Float parameter, a number, or a property-file value",
+                        )
             else:
                 (lk, ls), (rk, rs) = kinds["left"], kinds["right"]
                 if "unknown" not in (lk, rk) and lk != rk:

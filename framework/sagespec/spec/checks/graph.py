@@ -21,12 +21,15 @@ def no_cycles(ctx: CheckContext) -> None:
         members = members[start:] + members[:start]
         first = members[0]
         if len(members) == 1:  # ${...} self-references never become edges; these come from names
-            ctx.report("E3003", f"step '{first}' waits for itself (depends_on, model or property file)",
-                       ("steps", index[first], "name"))
+            ctx.report("E3003", f"step '{first}' waits for itself (depends_on, model or property file)", ("steps", index[first], "name"))
             continue
         shown = " -> ".join(members + [first])
-        ctx.report("E3003", f"dependency cycle: {shown}", ("steps", index[first], "name"),
-                   hint="'A -> B' means A waits for B (a reference, depends_on, model or branch); break one link")
+        ctx.report(
+            "E3003",
+            f"dependency cycle: {shown}",
+            ("steps", index[first], "name"),
+            hint="'A -> B' means A waits for B (a reference, depends_on, model or branch); break one link",
+        )
 
 
 @rule
@@ -41,7 +44,11 @@ def one_branch_per_step(ctx: CheckContext) -> None:
                     continue
                 where = f"{branch} of '{step['name']}'"
                 if member in owner:
-                    ctx.report("E3007", f"step '{member}' is in {where} and already in {owner[member]}", path,
-                               hint="a step runs in at most one branch; copy it under another name if both branches need it")
+                    ctx.report(
+                        "E3007",
+                        f"step '{member}' is in {where} and already in {owner[member]}",
+                        path,
+                        hint="a step runs in at most one branch; copy it under another name if both branches need it",
+                    )
                 else:
                     owner[member] = where

@@ -11,8 +11,12 @@ def duplicate_step_names(ctx: CheckContext) -> None:
     for i, step in ctx.steps():
         name = step["name"]
         if name in seen:
-            ctx.report("E3006", f"step name '{name}' is already used by steps[{seen[name]}]", ("steps", i, "name"),
-                       hint="step names must be unique within a pipeline")
+            ctx.report(
+                "E3006",
+                f"step name '{name}' is already used by steps[{seen[name]}]",
+                ("steps", i, "name"),
+                hint="step names must be unique within a pipeline",
+            )
         else:
             seen[name] = i
 

@@ -22,14 +22,22 @@ def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_d
         return None
     target = (base / written).resolve()
     if not _inside(target, root):
-        ctx.report("E4005", f"'{written}' resolves to {target}, outside the project root {root}", path,
-                   hint="keep code inside the project so the same files are uploaded everywhere")
+        ctx.report(
+            "E4005",
+            f"'{written}' resolves to {target}, outside the project root {root}",
+            path,
+            hint="keep code inside the project so the same files are uploaded everywhere",
+        )
         return None
     what = "folder" if want_dir else "file"
     if not (target.is_dir() if want_dir else target.is_file()):
         shown = target.relative_to(root)
-        ctx.report("E4004", f"{what} '{shown}' does not exist (project root: {root})", path,
-                   hint="paths are relative to the project root (the folder with pyproject.toml, .git or sagespec.toml)")
+        ctx.report(
+            "E4004",
+            f"{what} '{shown}' does not exist (project root: {root})",
+            path,
+            hint="paths are relative to the project root (the folder with pyproject.toml, .git or sagespec.toml)",
+        )
         return None
     return target
 

@@ -8,13 +8,40 @@ from sagespec.spec.checks import CheckContext, rule, strings_in
 
 # Top-level SageMaker properties per step kind (DescribeProcessingJob, DescribeTrainingJob, ...).
 PROPERTIES = {
-    "processing": {"ProcessingJobName", "ProcessingJobArn", "ProcessingJobStatus", "ProcessingOutputConfig",
-                   "ProcessingInputs", "ProcessingResources", "ExitMessage", "FailureReason", "AppSpecification"},
-    "training": {"TrainingJobName", "TrainingJobArn", "TrainingJobStatus", "ModelArtifacts", "FinalMetricDataList",
-                 "HyperParameters", "OutputDataConfig", "ResourceConfig", "AlgorithmSpecification",
-                 "TrainingTimeInSeconds", "BillableTimeInSeconds", "FailureReason"},
-    "register_model": {"ModelPackageArn", "ModelPackageName", "ModelPackageGroupName", "ModelPackageVersion",
-                       "ModelApprovalStatus", "ModelPackageStatus", "CreationTime"},
+    "processing": {
+        "ProcessingJobName",
+        "ProcessingJobArn",
+        "ProcessingJobStatus",
+        "ProcessingOutputConfig",
+        "ProcessingInputs",
+        "ProcessingResources",
+        "ExitMessage",
+        "FailureReason",
+        "AppSpecification",
+    },
+    "training": {
+        "TrainingJobName",
+        "TrainingJobArn",
+        "TrainingJobStatus",
+        "ModelArtifacts",
+        "FinalMetricDataList",
+        "HyperParameters",
+        "OutputDataConfig",
+        "ResourceConfig",
+        "AlgorithmSpecification",
+        "TrainingTimeInSeconds",
+        "BillableTimeInSeconds",
+        "FailureReason",
+    },
+    "register_model": {
+        "ModelPackageArn",
+        "ModelPackageName",
+        "ModelPackageGroupName",
+        "ModelPackageVersion",
+        "ModelApprovalStatus",
+        "ModelPackageStatus",
+        "CreationTime",
+    },
     "create_model": {"ModelName", "ModelArn", "PrimaryContainer", "ExecutionRoleArn"},
     "lambda": set(),
     "condition": {"Outcome"},
@@ -25,15 +52,23 @@ PROPERTIES = {
 def _check_reference(ctx: CheckContext, ref: syntax.Reference, path: tuple) -> None:
     if ref.form == "params":
         if ref.name not in ctx.parameters:
-            ctx.report("E3002", f"{ref.text} refers to an unknown parameter '{ref.name}'", path,
-                       hint=did_you_mean(ref.name, ctx.parameters) or f"declared parameters: {', '.join(ctx.parameters) or 'none'}")
+            ctx.report(
+                "E3002",
+                f"{ref.text} refers to an unknown parameter '{ref.name}'",
+                path,
+                hint=did_you_mean(ref.name, ctx.parameters) or f"declared parameters: {', '.join(ctx.parameters) or 'none'}",
+            )
         return
     if ref.form == "execution":
         return
     steps = ctx.steps_by_name
     if ref.name not in steps:
-        ctx.report("E3001", f"{ref.text} refers to an unknown step '{ref.name}'", path,
-                   hint=did_you_mean(ref.name, steps) or f"steps: {', '.join(steps)}")
+        ctx.report(
+            "E3001",
+            f"{ref.text} refers to an unknown step '{ref.name}'",
+            path,
+            hint=did_you_mean(ref.name, steps) or f"steps: {', '.join(steps)}",
+        )
         return
     step = steps[ref.name][1]
     kind = step.get("kind")
@@ -43,20 +78,32 @@ def _check_reference(ctx: CheckContext, ref: syntax.Reference, path: tuple) -> N
         elif kind == "lambda":
             names = [o["name"] for _, o in ctx.named_items(step, "outputs")]
         else:
-            ctx.report("E3005", f"{ref.text}: step '{ref.name}' is a {kind} step and has no outputs", path,
-                       hint="outputs exist on processing and lambda steps; a training step offers ${steps.NAME.model_artifacts}")
+            ctx.report(
+                "E3005",
+                f"{ref.text}: step '{ref.name}' is a {kind} step and has no outputs",
+                path,
+                hint="outputs exist on processing and lambda steps; a training step offers ${steps.NAME.model_artifacts}",
+            )
             return
         if ref.attribute not in names:
-            ctx.report("E3005", f"{ref.text}: step '{ref.name}' has no output '{ref.attribute}'", path,
-                       hint=did_you_mean(ref.attribute, names) or f"its outputs: {', '.join(names) or 'none'}")
+            ctx.report(
+                "E3005",
+                f"{ref.text}: step '{ref.name}' has no output '{ref.attribute}'",
+                path,
+                hint=did_you_mean(ref.attribute, names) or f"its outputs: {', '.join(names) or 'none'}",
+            )
     elif ref.form == "model_artifacts" and kind != "training":
         ctx.report("E3005", f"{ref.text}: step '{ref.name}' is a {kind} step; only training steps produce model artifacts", path)
     elif ref.form == "properties":
         known = PROPERTIES.get(kind, set())
         head = ref.attribute.split(".")[0].split("[")[0]
         if head not in known:
-            ctx.report("E3005", f"{ref.text}: a {kind} step has no property '{head}'", path,
-                       hint=did_you_mean(head, known) or (f"its properties: {', '.join(sorted(known))}" if known else None))
+            ctx.report(
+                "E3005",
+                f"{ref.text}: a {kind} step has no property '{head}'",
+                path,
+                hint=did_you_mean(head, known) or (f"its properties: {', '.join(sorted(known))}" if known else None),
+            )
 
 
 @rule
@@ -95,5 +142,9 @@ def step_names_resolve(ctx: CheckContext) -> None:
             path = ("steps", i, "model", "training_step")
             _check_step_name(ctx, target, path, f"model.training_step of step '{step['name']}'")
             if target in steps and steps[target][1].get("kind") != "training":
-                ctx.report("E3005", f"model.training_step of step '{step['name']}' names '{target}', a {steps[target][1].get('kind')} step",
-                           path, hint="name the training step whose model artifact should be used")
+                ctx.report(
+                    "E3005",
+                    f"model.training_step of step '{step['name']}' names '{target}', a {steps[target][1].get('kind')} step",
+                    path,
+                    hint="name the training step whose model artifact should be used",
+                )

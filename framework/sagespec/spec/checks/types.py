@@ -42,33 +42,40 @@ def parameter_defaults(ctx: CheckContext) -> None:
             continue
         kind = decl["type"]
         if "default" in decl and not _value_matches(kind, decl["default"]):
-            ctx.report("E4008", f"default {decl['default']!r} of parameter '{name}' is not a {kind}",
-                       ("parameters", name, "default"), hint=_default_hint(kind, decl["default"]))
+            ctx.report(
+                "E4008",
+                f"default {decl['default']!r} of parameter '{name}' is not a {kind}",
+                ("parameters", name, "default"),
+                hint=_default_hint(kind, decl["default"]),
+            )
         if "enum" in decl:
             if kind != "String":
                 ctx.report("E4008", f"parameter '{name}' is a {kind}; only String parameters take enum", ("parameters", name, "enum"))
             elif "default" in decl and decl["default"] not in decl["enum"]:
-                ctx.report("E4008", f"default {decl['default']!r} of parameter '{name}' is not in its enum",
-                           ("parameters", name, "default"), hint="allowed: " + ", ".join(map(str, decl["enum"])))
+                ctx.report(
+                    "E4008",
+                    f"default {decl['default']!r} of parameter '{name}' is not in its enum",
+                    ("parameters", name, "default"),
+                    hint="allowed: " + ", ".join(map(str, decl["enum"])),
+                )
 
 
 def _default_hint(kind: str, value) -> str | None:
     if kind == "String":
-        return "quote values meant as strings, e.g. \"1.0\""
+        return 'quote values meant as strings, e.g. "1.0"'
     if isinstance(value, str):
         import yaml
 
         unquoted = yaml.safe_load(value) if value.strip() else None
         if _value_matches(kind, unquoted):
             return f"remove the quotes: default: {value}"
-    return {"Integer": "write a whole number, e.g. 10", "Float": "write a number, e.g. 0.5",
-            "Boolean": "write true or false"}.get(kind)
+    return {"Integer": "write a whole number, e.g. 10", "Float": "write a number, e.g. 0.5", "Boolean": "write true or false"}.get(kind)
 
 
 def _expected(path: tuple) -> str | None:
     keys = tuple(p for p in path if isinstance(p, str))
     for suffix, kind in _FIELD_TYPES.items():
-        if keys[-len(suffix):] == suffix:
+        if keys[-len(suffix) :] == suffix:
             return kind
     return None
 
@@ -85,5 +92,9 @@ def parameter_uses(ctx: CheckContext) -> None:
             if not isinstance(decl, dict) or expected is None or decl.get("type") == expected:
                 continue
             field = ".".join(p for p in path[2:] if isinstance(p, str))
-            ctx.report("E4008", f"{ref.text} is a {decl.get('type')} parameter, but {field} of step '{step['name']}' needs a {expected}",
-                       path, hint=f"declare '{ref.name}' with type: {expected}, or use another parameter")
+            ctx.report(
+                "E4008",
+                f"{ref.text} is a {decl.get('type')} parameter, but {field} of step '{step['name']}' needs a {expected}",
+                path,
+                hint=f"declare '{ref.name}' with type: {expected}, or use another parameter",
+            )

@@ -3,7 +3,7 @@
 Models, endpoint configs and endpoints are rows of the workspace database, scoped to the
 workload account that owns them. Creating a model from a model package reads the package as
 that account, so the group's resource policy decides, as in AWS. Each endpoint runs
-`python -m sagespec.hosting.server` in its own session (it outlives the CLI) and watches its
+`python -m sagespec.local.endpoint_server` in its own session (it outlives the CLI) and watches its
 row: an update bumps the row's generation, the server loads the new variants next to the old
 ones, swaps them in and reports back, while it keeps answering on the same port. The CLI
 waits for that report the way boto3 waits for EndpointStatus InService.
@@ -24,6 +24,7 @@ from pathlib import Path
 from sagespec.diagnostics import UserError
 from sagespec.iam import Principal
 from sagespec.local.database import now, transaction
+from sagespec.local.models import read_model, write_model
 from sagespec.registry import NotFound
 
 START_TIMEOUT = 180.0
@@ -42,12 +43,11 @@ def process_alive(pid: int | None) -> bool:
         status = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[-1][:1]
     except OSError:
         return True  # no /proc (macOS): trust kill(0)
-    return b"sagespec.hosting.server" in cmdline and status != "Z"
+    return b"sagespec.local.endpoint_server" in cmdline and status != "Z"
 
 
 class LocalHosting:
-    def __init__(self, conn: sqlite3.Connection, workspace: Path, caller: Principal, region: str = "us-east-1",
-                 partition: str = "aws"):
+    def __init__(self, conn: sqlite3.Connection, workspace: Path, caller: Principal, region: str = "us-east-1", partition: str = "aws"):
         self.conn, self.workspace, self.caller, self.region, self.partition = conn, Path(workspace), caller, region, partition
         self.account = caller.account
         self._children: dict[int, subprocess.Popen] = {}
@@ -57,34 +57,25 @@ class LocalHosting:
 
     # -- models ----------------------------------------------------------------------------
     def describe_model(self, name: str) -> dict | None:
-        row = self.conn.execute("SELECT * FROM models WHERE account = ? AND name = ?", (self.account, name)).fetchone()
-        if row is None:
-            return None
-        return {"ModelName": row["name"], "ModelArn": row["arn"], "PrimaryContainer": json.loads(row["primary_container"]),
-                "ExecutionRoleArn": row["execution_role_arn"], "ModelPackageName": row["package_arn"]}
+        return read_model(self.conn, self.account, name)
 
     def create_model(self, name: str, package_arn: str, execution_role_arn: str) -> str:
         from sagespec.local.objects import ObjectStore
-        from sagespec.registry.local import LocalRegistry
+        from sagespec.local.registry import LocalRegistry
 
         if execution_role_arn.split(":")[4:5] != [self.account]:
-            raise UserError("E6002", f"{self.caller.arn} cannot pass role {execution_role_arn} to SageMaker: it belongs to another account",
-                            hint="a model runs as a role of the account that hosts it")
+            raise UserError(
+                "E6002",
+                f"{self.caller.arn} cannot pass role {execution_role_arn} to SageMaker: it belongs to another account",
+                hint="a model runs as a role of the account that hosts it",
+            )
         # SageMaker reads the package as the caller when it creates a model from it.
         package = LocalRegistry(self.conn, self.caller, self.region, self.partition).describe(package_arn)
         container = dict((package.inference_specification.get("Containers") or [{}])[0])
         data = container.get("ModelDataUrl")
         if not data or not ObjectStore(self.workspace, self.conn).exists(data):
             raise NotFound(f"model data {data} of {package_arn} in the local object store")
-        arn = self._arn("model", name)
-        try:
-            with transaction(self.conn):
-                self.conn.execute("INSERT INTO models (account, name, arn, primary_container, execution_role_arn, package_arn, created_at)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                  (self.account, name, arn, json.dumps(container), execution_role_arn, package_arn, now()))
-        except sqlite3.IntegrityError:
-            raise UserError("E6012", f"model {arn} already exists") from None
-        return arn
+        return write_model(self.conn, self.account, name, self._arn("model", name), container, execution_role_arn, package_arn=package_arn)
 
     # -- endpoint configs --------------------------------------------------------------------
     def create_endpoint_config(self, name: str, variants: list[dict]) -> str:
@@ -98,8 +89,10 @@ class LocalHosting:
         arn = self._arn("endpoint-config", name)
         try:
             with transaction(self.conn):
-                self.conn.execute("INSERT INTO endpoint_configs (account, name, arn, production_variants, created_at) VALUES (?, ?, ?, ?, ?)",
-                                  (self.account, name, arn, json.dumps(variants), now()))
+                self.conn.execute(
+                    "INSERT INTO endpoint_configs (account, name, arn, production_variants, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (self.account, name, arn, json.dumps(variants), now()),
+                )
         except sqlite3.IntegrityError:
             raise UserError("E6012", f"endpoint config {arn} already exists") from None
         return arn
@@ -108,8 +101,12 @@ class LocalHosting:
         row = self.conn.execute("SELECT * FROM endpoint_configs WHERE account = ? AND name = ?", (self.account, name)).fetchone()
         if row is None:
             raise NotFound(f"endpoint config {self._arn('endpoint-config', name)}")
-        return {"EndpointConfigName": row["name"], "EndpointConfigArn": row["arn"],
-                "ProductionVariants": json.loads(row["production_variants"]), "CreationTime": row["created_at"]}
+        return {
+            "EndpointConfigName": row["name"],
+            "EndpointConfigArn": row["arn"],
+            "ProductionVariants": json.loads(row["production_variants"]),
+            "CreationTime": row["created_at"],
+        }
 
     # -- endpoints -------------------------------------------------------------------------
     def _row(self, name: str):
@@ -125,14 +122,28 @@ class LocalHosting:
         log_path = log_dir / f"{name}.log"
         with open(log_path, "ab") as log:
             child = subprocess.Popen(
-                [sys.executable, "-m", "sagespec.hosting.server", "--workspace", str(self.workspace), "--account", self.account,
-                 "--endpoint", name],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"})
+                [
+                    sys.executable,
+                    "-m",
+                    "sagespec.local.endpoint_server",
+                    "--workspace",
+                    str(self.workspace),
+                    "--account",
+                    self.account,
+                    "--endpoint",
+                    name,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"},
+            )
         self._children[child.pid] = child
         with transaction(self.conn):
-            self.conn.execute("UPDATE endpoints SET pid = ?, log_path = ? WHERE account = ? AND name = ?",
-                              (child.pid, str(log_path), self.account, name))
+            self.conn.execute(
+                "UPDATE endpoints SET pid = ?, log_path = ? WHERE account = ? AND name = ?", (child.pid, str(log_path), self.account, name)
+            )
 
     def _wait(self, name: str, generation: int, timeout: float = START_TIMEOUT) -> dict:
         deadline = time.monotonic() + timeout
@@ -144,16 +155,23 @@ class LocalHosting:
             exited = child.poll() is not None if child else not process_alive(row["pid"])
             if row["status"] == "Failed" or (exited and row["served_generation"] < generation):
                 reason = row["failure_reason"] or "the endpoint process exited"
-                raise UserError("E7003", f"endpoint {name} in account {self.account} failed: {reason}",
-                                hint=f"its log: {row['log_path']}\n{_tail(row['log_path'])}")
+                raise UserError(
+                    "E7003",
+                    f"endpoint {name} in account {self.account} failed: {reason}",
+                    hint=f"its log: {row['log_path']}\n{_tail(row['log_path'])}",
+                )
             if row["served_generation"] >= generation:
                 if row["failure_reason"]:
-                    raise UserError("E7003", f"updating endpoint {name} in account {self.account} failed: {row['failure_reason']}",
-                                    hint=f"it still serves {row['serving_config']}; log: {row['log_path']}")
+                    raise UserError(
+                        "E7003",
+                        f"updating endpoint {name} in account {self.account} failed: {row['failure_reason']}",
+                        hint=f"it still serves {row['serving_config']}; log: {row['log_path']}",
+                    )
                 return describe_row(self.conn, row)
             if time.monotonic() > deadline:
-                raise UserError("E7003", f"endpoint {name} did not become InService within {timeout:.0f} s",
-                                hint=f"its log: {row['log_path']}")
+                raise UserError(
+                    "E7003", f"endpoint {name} did not become InService within {timeout:.0f} s", hint=f"its log: {row['log_path']}"
+                )
             time.sleep(0.1)
 
     def create_endpoint(self, name: str, config_name: str) -> dict:
@@ -161,8 +179,11 @@ class LocalHosting:
         arn, at = self._arn("endpoint", name), now()
         try:
             with transaction(self.conn):
-                self.conn.execute("INSERT INTO endpoints (account, name, arn, config_name, status, created_at, last_modified_at)"
-                                  " VALUES (?, ?, ?, ?, 'Creating', ?, ?)", (self.account, name, arn, config_name, at, at))
+                self.conn.execute(
+                    "INSERT INTO endpoints (account, name, arn, config_name, status, created_at, last_modified_at)"
+                    " VALUES (?, ?, ?, ?, 'Creating', ?, ?)",
+                    (self.account, name, arn, config_name, at, at),
+                )
         except sqlite3.IntegrityError:
             raise UserError("E6012", f"endpoint {arn} already exists", hint="update it instead") from None
         self._spawn(name)
@@ -176,8 +197,11 @@ class LocalHosting:
             if row["status"] not in ("InService", "Failed"):
                 raise UserError("E6012", f"endpoint {name} is {row['status']}; it can change only when InService")
             generation = row["generation"] + 1
-            self.conn.execute(f"UPDATE endpoints SET {set_sql}, generation = ?, status = 'Updating', failure_reason = NULL,"
-                              " last_modified_at = ? WHERE account = ? AND name = ?", (*args, generation, now(), self.account, name))
+            self.conn.execute(
+                f"UPDATE endpoints SET {set_sql}, generation = ?, status = 'Updating', failure_reason = NULL,"
+                " last_modified_at = ? WHERE account = ? AND name = ?",
+                (*args, generation, now(), self.account, name),
+            )
         if not process_alive(row["pid"]):
             self._spawn(name)  # e.g. after a reboot: a fresh process serves the new generation
         return generation
@@ -236,22 +260,37 @@ class LocalHosting:
 
 def describe_row(conn: sqlite3.Connection, row) -> dict:
     """DescribeEndpoint's shape for a local endpoint, plus its Url, Port, Pid and LogPath."""
-    config = conn.execute("SELECT production_variants FROM endpoint_configs WHERE account = ? AND name = ?",
-                          (row["account"], row["serving_config"] or row["config_name"])).fetchone()
+    config = conn.execute(
+        "SELECT production_variants FROM endpoint_configs WHERE account = ? AND name = ?",
+        (row["account"], row["serving_config"] or row["config_name"]),
+    ).fetchone()
     variants = json.loads(config["production_variants"]) if config else []
     weights = json.loads(row["weights"]) if row["serving_config"] == row["config_name"] else {}
     status, reason = row["status"], row["failure_reason"]
     if status in ("InService", "Updating") and not process_alive(row["pid"]):
         status, reason = "Failed", f"the endpoint process (pid {row['pid']}) is not running; promote again or delete it"
     return {
-        "EndpointName": row["name"], "EndpointArn": row["arn"], "EndpointConfigName": row["serving_config"] or row["config_name"],
-        "EndpointStatus": status, "FailureReason": reason, "Account": row["account"],
-        "ProductionVariants": [{"VariantName": v["VariantName"], "ModelName": v["ModelName"],
-                                "CurrentWeight": weights.get(v["VariantName"], v.get("InitialVariantWeight", 1.0)),
-                                "DesiredWeight": weights.get(v["VariantName"], v.get("InitialVariantWeight", 1.0)),
-                                "CurrentInstanceCount": v.get("InitialInstanceCount", 1)} for v in variants],
-        "CreationTime": row["created_at"], "LastModifiedTime": row["last_modified_at"],
-        "Url": f"http://127.0.0.1:{row['port']}" if row["port"] else None, "Port": row["port"], "Pid": row["pid"],
+        "EndpointName": row["name"],
+        "EndpointArn": row["arn"],
+        "EndpointConfigName": row["serving_config"] or row["config_name"],
+        "EndpointStatus": status,
+        "FailureReason": reason,
+        "Account": row["account"],
+        "ProductionVariants": [
+            {
+                "VariantName": v["VariantName"],
+                "ModelName": v["ModelName"],
+                "CurrentWeight": weights.get(v["VariantName"], v.get("InitialVariantWeight", 1.0)),
+                "DesiredWeight": weights.get(v["VariantName"], v.get("InitialVariantWeight", 1.0)),
+                "CurrentInstanceCount": v.get("InitialInstanceCount", 1),
+            }
+            for v in variants
+        ],
+        "CreationTime": row["created_at"],
+        "LastModifiedTime": row["last_modified_at"],
+        "Url": f"http://127.0.0.1:{row['port']}" if row["port"] else None,
+        "Port": row["port"],
+        "Pid": row["pid"],
         "LogPath": row["log_path"],
     }
 
@@ -282,3 +321,20 @@ def _tail(path: str | None, lines: int = 12) -> str:
     if not path or not Path(path).is_file():
         return ""
     return "\n".join("    " + line for line in Path(path).read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop_servers(conn: sqlite3.Connection) -> list[dict]:
+    """Stop every endpoint server process of the workspace. Each endpoint stays (Failed, saying
+    why), so the next promotion restarts it as after a reboot."""
+    stopped = []
+    for row in conn.execute("SELECT * FROM endpoints ORDER BY account, name").fetchall():
+        if not process_alive(row["pid"]):
+            continue
+        stop_process(row["pid"])
+        with transaction(conn):
+            conn.execute(
+                "UPDATE endpoints SET status = 'Failed', failure_reason = ?, pid = NULL WHERE account = ? AND name = ?",
+                ("stopped by `sagespec endpoints stop-servers`; promote again to restart it", row["account"], row["name"]),
+            )
+        stopped.append({"Account": row["account"], "EndpointName": row["name"], "Pid": row["pid"], "Port": row["port"]})
+    return stopped

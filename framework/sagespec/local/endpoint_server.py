@@ -11,7 +11,7 @@ X-Amzn-Invoked-Production-Variant. Bad input gets a 4xx with a JSON message and 
 server. The process watches its endpoint row: a new generation (UpdateEndpoint, or new weights)
 is loaded beside the running one and swapped in; a deleted row stops the process.
 
-Run by LocalHosting as `python -m sagespec.hosting.server --workspace W --account A --endpoint N`.
+Run by LocalHosting as `python -m sagespec.local.endpoint_server --workspace W --account A --endpoint N`.
 """
 
 from __future__ import annotations
@@ -164,8 +164,9 @@ class Endpoint:
 
     def _model(self, model_name: str) -> LoadedModel:
         if model_name not in self.models:
-            row = self.conn.execute("SELECT primary_container FROM models WHERE account = ? AND name = ?",
-                                    (self.account, model_name)).fetchone()
+            row = self.conn.execute(
+                "SELECT primary_container FROM models WHERE account = ? AND name = ?", (self.account, model_name)
+            ).fetchone()
             if row is None:
                 raise ValueError(f"model {model_name} does not exist in account {self.account}")
             uri = json.loads(row["primary_container"])["ModelDataUrl"]
@@ -179,13 +180,18 @@ class Endpoint:
 
         generation = row["generation"]
         try:
-            config = self.conn.execute("SELECT production_variants FROM endpoint_configs WHERE account = ? AND name = ?",
-                                       (self.account, row["config_name"])).fetchone()
+            config = self.conn.execute(
+                "SELECT production_variants FROM endpoint_configs WHERE account = ? AND name = ?", (self.account, row["config_name"])
+            ).fetchone()
             if config is None:
                 raise ValueError(f"endpoint config {row['config_name']} does not exist")
             weights = json.loads(row["weights"])
-            variants = [Variant(v["VariantName"], float(weights.get(v["VariantName"], v.get("InitialVariantWeight", 1.0))),
-                                self._model(v["ModelName"])) for v in json.loads(config["production_variants"])]
+            variants = [
+                Variant(
+                    v["VariantName"], float(weights.get(v["VariantName"], v.get("InitialVariantWeight", 1.0))), self._model(v["ModelName"])
+                )
+                for v in json.loads(config["production_variants"])
+            ]
             if not any(v.weight > 0 for v in variants):
                 raise ValueError("every variant has weight 0")
             self.router = Router(row["config_name"], variants)
@@ -195,13 +201,17 @@ class Endpoint:
             status = "InService" if self.router else "Failed"
             print(f"generation {generation} failed: {failure}", flush=True)
         with transaction(self.conn):
-            self.conn.execute("UPDATE endpoints SET status = ?, failure_reason = ?, served_generation = ?, serving_config = ?,"
-                              " last_modified_at = ? WHERE account = ? AND name = ? AND generation = ?",
-                              (status, failure, generation, self.router.config if self.router else None, now(), self.account,
-                               self.name, generation))
+            self.conn.execute(
+                "UPDATE endpoints SET status = ?, failure_reason = ?, served_generation = ?, serving_config = ?,"
+                " last_modified_at = ? WHERE account = ? AND name = ? AND generation = ?",
+                (status, failure, generation, self.router.config if self.router else None, now(), self.account, self.name, generation),
+            )
         if self.router:
-            print(f"generation {generation}: serving {self.router.config}: "
-                  + ", ".join(f"{v.name} ({v.model.name}) weight {v.weight:g}" for v in self.router.variants), flush=True)
+            print(
+                f"generation {generation}: serving {self.router.config}: "
+                + ", ".join(f"{v.name} ({v.model.name}) weight {v.weight:g}" for v in self.router.variants),
+                flush=True,
+            )
 
     def watch(self) -> int:
         from sagespec.local.database import DATABASE_NAME
@@ -287,7 +297,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sagespec.hosting.server")
+    parser = argparse.ArgumentParser(prog="python -m sagespec.local.endpoint_server")
     parser.add_argument("--workspace", required=True, type=Path)
     parser.add_argument("--account", required=True)
     parser.add_argument("--endpoint", required=True)
@@ -301,8 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     server.daemon_threads = True
     with transaction(endpoint.conn):
-        endpoint.conn.execute("UPDATE endpoints SET port = ?, pid = ? WHERE account = ? AND name = ?",
-                              (server.server_address[1], os.getpid(), args.account, args.endpoint))
+        endpoint.conn.execute(
+            "UPDATE endpoints SET port = ?, pid = ? WHERE account = ? AND name = ?",
+            (server.server_address[1], os.getpid(), args.account, args.endpoint),
+        )
     print(f"endpoint {args.endpoint} (account {args.account}) listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
 
     def stop(signum, frame) -> None:

@@ -1,4 +1,7 @@
-"""The accounts topology (pipelines/accounts.yaml) and who a command runs as.
+"""The accounts file (pipelines/accounts.yaml): its topology, and who a command runs as.
+
+Loading it is part of the spec stage: templates read the topology (`{{ accounts... }}`) and
+every later stage receives it already loaded.
 
 `--as` takes a name from the topology (data-science, shared-services, deployment, qa, prod),
 a 12-digit account ID (its root), or a role ARN. Locally that is the caller identity every
@@ -12,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sagespec.diagnostics import UserError
+from sagespec.diagnostics import DiagnosticError, UserError
 from sagespec.iam import Principal
 
 ACCOUNTS_FILE = Path("pipelines") / "accounts.yaml"
@@ -65,10 +68,14 @@ class Topology:
 
     def template_view(self) -> dict:
         """What templates and spec params see as `accounts` (e.g. {{ accounts.data_science.role_arn }})."""
-        view = {name: {"id": a.id, "role": a.role, "role_arn": a.principal.arn, "profile": a.profile}
-                for name, a in self.accounts.items()}
-        return {**view, "region": self.region, "partition": self.partition, "artifacts": dict(self.artifacts),
-                "model_package_groups": {g: self.group_arn(g) for g in self.model_package_groups}}
+        view = {name: {"id": a.id, "role": a.role, "role_arn": a.principal.arn, "profile": a.profile} for name, a in self.accounts.items()}
+        return {
+            **view,
+            "region": self.region,
+            "partition": self.partition,
+            "artifacts": dict(self.artifacts),
+            "model_package_groups": {g: self.group_arn(g) for g in self.model_package_groups},
+        }
 
 
 ACCOUNTS_SCHEMA = "accounts.schema.json"
@@ -92,7 +99,7 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
     `validate` checks the file against its schema first (accounts commands do; the registry's
     `--as` lookup only reads names and IDs, and stays fast by not importing jsonschema).
     """
-    from sagespec.diagnostics.formatters import format_text
+    from sagespec.spec.project import display_path
     from sagespec.spec.yaml_loader import load_file
 
     path = path or project_root / ACCOUNTS_FILE
@@ -100,29 +107,40 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
         if validate:
             raise UserError("E0001", f"no accounts file at {path}", hint="describe the topology in pipelines/accounts.yaml", exit_code=2)
         return Topology()
-    document, found = validate_accounts_file(path) if validate else load_file(path)
+    document, found = validate_accounts_file(path) if validate else load_file(path, display_path(path))
     if document is None or found:
-        raise UserError("E6010", f"the accounts file {path} is invalid:\n{format_text(found)}")
+        # The findings themselves, located in the accounts file: not wrapped in another message.
+        raise DiagnosticError(found, f"the accounts file {display_path(path)} is invalid")
     data = document.data or {}
     accounts: dict[str, Account] = {}
     for name, spec in (data.get("accounts") or {}).items():
         if name == "workloads":
             for workload, wspec in (spec or {}).items():
-                accounts[workload] = Account(workload, str(wspec["id"]), wspec["role"], wspec.get("profile"), True,
-                                             wspec.get("assume_role"))
+                accounts[workload] = Account(
+                    workload, str(wspec["id"]), wspec["role"], wspec.get("profile"), True, wspec.get("assume_role")
+                )
         else:
             accounts[name] = Account(name, str(spec["id"]), spec["role"], spec.get("profile"), False, spec.get("assume_role"))
-    return Topology(data.get("region", "us-east-1"), accounts, data.get("artifacts") or {},
-                    list(data.get("model_package_groups") or []), path, data.get("partition", "aws"),
-                    list(data.get("ecr_repositories") or []))
+    return Topology(
+        data.get("region", "us-east-1"),
+        accounts,
+        data.get("artifacts") or {},
+        list(data.get("model_package_groups") or []),
+        path,
+        data.get("partition", "aws"),
+        list(data.get("ecr_repositories") or []),
+    )
 
 
 def resolve_caller(value: str | None, topology: Topology) -> Principal:
     value = value or os.environ.get(AS_ENV)
     names = ", ".join(n.replace("_", "-") for n in topology.accounts) or "none (no pipelines/accounts.yaml)"
     if not value:
-        raise UserError("E6010", "say who is calling: --as NAME, ACCOUNT_ID or ROLE_ARN (or set SAGESPEC_AS)",
-                        hint=f"names in the accounts file: {names}")
+        raise UserError(
+            "E6010",
+            "say who is calling: --as NAME, ACCOUNT_ID or ROLE_ARN (or set SAGESPEC_AS)",
+            hint=f"names in the accounts file: {names}",
+        )
     account = topology.find(value)
     if account:
         return account.principal
@@ -132,4 +150,4 @@ def resolve_caller(value: str | None, topology: Topology) -> Principal:
     m = re.fullmatch(r"arn:(aws[a-z-]*):iam::(\d{12}):(role/[\w+=,.@/-]+|root)", value)
     if m:
         return Principal(m.group(2), value)
-    raise UserError("E6010", f"'{value}' is not an account name, 12-digit account ID or IAM role ARN", hint=f"names: {names}")
+    raise UserError("E6013", f"'{value}' is not an account name, 12-digit account ID or IAM role ARN", hint=f"names: {names}")

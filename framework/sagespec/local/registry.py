@@ -17,6 +17,7 @@ import uuid
 from sagespec.diagnostics import UserError
 from sagespec.iam import Principal, Request, evaluate, statements
 from sagespec.local.database import now, transaction
+from sagespec.local.policies import read_policy, write_policy
 from sagespec.registry import (
     STATE_CHANGE,
     AccessDenied,
@@ -55,8 +56,7 @@ class LocalRegistry:
         return f"arn:{self.partition}:sagemaker:{group['region']}:{group['account']}:model-package/{group['name']}/{version}"
 
     def _policy(self, group_arn: str):
-        row = self.conn.execute("SELECT document FROM policies WHERE resource_arn = ?", (group_arn,)).fetchone()
-        return json.loads(row["document"]) if row else None
+        return read_policy(self.conn, group_arn)
 
     def _authorize(self, action: str, resource: str, group: sqlite3.Row) -> None:
         decision = evaluate(Request(self.caller, action, resource, group["account"]), self._policy(group["arn"]))
@@ -71,14 +71,16 @@ class LocalRegistry:
                 self.conn.execute(
                     "INSERT INTO model_package_groups (arn, name, account, region, description, tags, created_at, created_by)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (arn, name, self.caller.account, self.region, description, json.dumps(tags or {}), now(), self.caller.arn))
+                    (arn, name, self.caller.account, self.region, description, json.dumps(tags or {}), now(), self.caller.arn),
+                )
         except sqlite3.IntegrityError:
             raise UserError("E6012", f"model package group {arn} already exists") from None
         return self.describe_group(arn)
 
     def _group(self, row: sqlite3.Row) -> ModelPackageGroup:
-        return ModelPackageGroup(row["name"], row["arn"], row["account"], row["description"], json.loads(row["tags"]),
-                                 row["created_at"], row["created_by"])
+        return ModelPackageGroup(
+            row["name"], row["arn"], row["account"], row["description"], json.loads(row["tags"]), row["created_at"], row["created_by"]
+        )
 
     def describe_group(self, group: str) -> ModelPackageGroup:
         row = self._group_row(group)
@@ -89,22 +91,30 @@ class LocalRegistry:
         """Groups of the caller's account, and groups shared with it by their resource policy."""
         visible = []
         for row in self.conn.execute("SELECT * FROM model_package_groups ORDER BY arn").fetchall():
-            decision = evaluate(Request(self.caller, "sagemaker:DescribeModelPackageGroup", row["arn"], row["account"]),
-                                self._policy(row["arn"]))
+            decision = evaluate(
+                Request(self.caller, "sagemaker:DescribeModelPackageGroup", row["arn"], row["account"]), self._policy(row["arn"])
+            )
             if decision.allowed:
                 visible.append(self._group(row))
         return visible
 
     # -- versions --------------------------------------------------------------------------
-    def register(self, group: str, inference_specification: dict, approval_status: str = "PendingManualApproval",
-                 model_metrics: dict | None = None, customer_metadata: dict | None = None,
-                 description: str | None = None, lineage: list[LineageEntry] | None = None) -> ModelPackage:
+    def register(
+        self,
+        group: str,
+        inference_specification: dict,
+        approval_status: str = "PendingManualApproval",
+        model_metrics: dict | None = None,
+        customer_metadata: dict | None = None,
+        description: str | None = None,
+        lineage: list[LineageEntry] | None = None,
+    ) -> ModelPackage:
         check_status(approval_status)
         with transaction(self.conn):
             row = self._group_row(group)
             version = self.conn.execute(
-                "UPDATE model_package_groups SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1",
-                (row["id"],)).fetchone()[0]
+                "UPDATE model_package_groups SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1", (row["id"],)
+            ).fetchone()[0]
             arn = self._packages_resource(row, version)
             self._authorize("sagemaker:CreateModelPackage", arn, row)
             at = now()
@@ -112,45 +122,80 @@ class LocalRegistry:
                 "INSERT INTO model_packages (group_id, version, arn, status, description, inference_specification,"
                 " model_metrics, customer_metadata, created_at, created_by_account, created_by)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (row["id"], version, arn, approval_status, description, json.dumps(inference_specification),
-                 json.dumps(model_metrics) if model_metrics else None, json.dumps(customer_metadata or {}), at,
-                 self.caller.account, self.caller.arn)).fetchone()[0]
+                (
+                    row["id"],
+                    version,
+                    arn,
+                    approval_status,
+                    description,
+                    json.dumps(inference_specification),
+                    json.dumps(model_metrics) if model_metrics else None,
+                    json.dumps(customer_metadata or {}),
+                    at,
+                    self.caller.account,
+                    self.caller.arn,
+                ),
+            ).fetchone()[0]
             self.conn.execute(
                 "INSERT INTO approval_history (package_id, from_status, to_status, reason, by_account, by_arn, at)"
-                " VALUES (?, NULL, ?, 'registered', ?, ?, ?)", (package_id, approval_status, self.caller.account, self.caller.arn, at))
+                " VALUES (?, NULL, ?, 'registered', ?, ?, ?)",
+                (package_id, approval_status, self.caller.account, self.caller.arn, at),
+            )
             for entry in lineage or []:
-                self.conn.execute("INSERT INTO lineage (package_id, kind, uri, sha256, detail) VALUES (?, ?, ?, ?, ?)",
-                                  (package_id, entry.kind, entry.uri, entry.sha256, json.dumps(entry.detail)))
+                self.conn.execute(
+                    "INSERT INTO lineage (package_id, kind, uri, sha256, detail) VALUES (?, ?, ?, ?, ?)",
+                    (package_id, entry.kind, entry.uri, entry.sha256, json.dumps(entry.detail)),
+                )
             self._emit(row, arn, version, approval_status, None, at)
         return self._package(self._package_row(arn))
 
     def _emit(self, group: sqlite3.Row, arn: str, version: int, status: str, reason: str | None, at: str) -> None:
-        detail = {"ModelPackageGroupName": group["name"], "ModelPackageVersion": version, "ModelPackageArn": arn,
-                  "ModelApprovalStatus": status, "ModelPackageStatus": "Completed", "UpdatedBy": self.caller.arn}
+        detail = {
+            "ModelPackageGroupName": group["name"],
+            "ModelPackageVersion": version,
+            "ModelPackageArn": arn,
+            "ModelApprovalStatus": status,
+            "ModelPackageStatus": "Completed",
+            "UpdatedBy": self.caller.arn,
+        }
         if reason:
             detail["ApprovalDescription"] = reason
-        self.conn.execute("INSERT INTO events (source, detail_type, account, region, resources, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          ("aws.sagemaker", STATE_CHANGE, group["account"], group["region"], json.dumps([arn]),
-                           json.dumps(detail), at))
+        self.conn.execute(
+            "INSERT INTO events (source, detail_type, account, region, resources, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ("aws.sagemaker", STATE_CHANGE, group["account"], group["region"], json.dumps([arn]), json.dumps(detail), at),
+        )
 
     def _package_row(self, arn: str) -> sqlite3.Row:
         package_arn_parts(arn)
-        row = self.conn.execute(f"SELECT {_PACKAGE_COLUMNS}, g.account, g.region, g.id AS gid FROM model_packages p "
-                                "JOIN model_package_groups g ON g.id = p.group_id WHERE p.arn = ?", (arn,)).fetchone()
+        row = self.conn.execute(
+            f"SELECT {_PACKAGE_COLUMNS}, g.account, g.region, g.id AS gid FROM model_packages p "
+            "JOIN model_package_groups g ON g.id = p.group_id WHERE p.arn = ?",
+            (arn,),
+        ).fetchone()
         if row is None:
             raise NotFound(f"model package {arn}")
         return row
 
     def _package(self, row: sqlite3.Row) -> ModelPackage:
         return ModelPackage(
-            arn=row["arn"], group_name=row["group_name"], group_arn=row["group_arn"], version=row["version"],
-            status=row["status"], inference_specification=json.loads(row["inference_specification"]),
-            approval_description=row["approval_description"], description=row["description"],
+            arn=row["arn"],
+            group_name=row["group_name"],
+            group_arn=row["group_arn"],
+            version=row["version"],
+            status=row["status"],
+            inference_specification=json.loads(row["inference_specification"]),
+            approval_description=row["approval_description"],
+            description=row["description"],
             model_metrics=json.loads(row["model_metrics"]) if row["model_metrics"] else None,
-            customer_metadata=json.loads(row["customer_metadata"]), stage=row["stage"], stage_status=row["stage_status"],
+            customer_metadata=json.loads(row["customer_metadata"]),
+            stage=row["stage"],
+            stage_status=row["stage_status"],
             created_at=row["created_at"],
-            created_by_account=row["created_by_account"], created_by=row["created_by"],
-            last_modified_at=row["last_modified_at"], last_modified_by=row["last_modified_by"])
+            created_by_account=row["created_by_account"],
+            created_by=row["created_by"],
+            last_modified_at=row["last_modified_at"],
+            last_modified_by=row["last_modified_by"],
+        )
 
     def _group_of(self, row: sqlite3.Row) -> dict:
         return {"id": row["gid"], "arn": row["group_arn"], "account": row["account"], "region": row["region"], "name": row["group_name"]}
@@ -178,11 +223,15 @@ class LocalRegistry:
             group = self._group_of(row)
             self._authorize("sagemaker:UpdateModelPackage", arn, group)
             at = now()
-            self.conn.execute("UPDATE model_packages SET status = ?, approval_description = ?, last_modified_at = ?,"
-                              " last_modified_by = ? WHERE id = ?", (status, reason, at, self.caller.arn, row["id"]))
-            self.conn.execute("INSERT INTO approval_history (package_id, from_status, to_status, reason, by_account, by_arn, at)"
-                              " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                              (row["id"], row["status"], status, reason, self.caller.account, self.caller.arn, at))
+            self.conn.execute(
+                "UPDATE model_packages SET status = ?, approval_description = ?, last_modified_at = ?, last_modified_by = ? WHERE id = ?",
+                (status, reason, at, self.caller.arn, row["id"]),
+            )
+            self.conn.execute(
+                "INSERT INTO approval_history (package_id, from_status, to_status, reason, by_account, by_arn, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row["id"], row["status"], status, reason, self.caller.account, self.caller.arn, at),
+            )
             self._emit(group, arn, row["version"], status, reason, at)
         return self._package(self._package_row(arn))
 
@@ -208,12 +257,8 @@ class LocalRegistry:
         row = self._group_row(group)
         self._authorize("sagemaker:PutModelPackageGroupPolicy", row["arn"], row)
         if not isinstance(policy, dict) or not statements(policy):
-            raise UserError("E6004", "a resource policy needs a Statement list", exit_code=2)
-        with transaction(self.conn):
-            self.conn.execute("INSERT INTO policies (resource_arn, document, updated_at, updated_by) VALUES (?, ?, ?, ?)"
-                              " ON CONFLICT (resource_arn) DO UPDATE SET document = excluded.document,"
-                              " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                              (row["arn"], json.dumps(policy), now(), self.caller.arn))
+            raise UserError("E6018", "a resource policy needs a Statement list", exit_code=2)
+        write_policy(self.conn, row["arn"], policy, self.caller.arn)
 
     # -- stages and deployments -------------------------------------------------------------
     def set_stage(self, arn: str, stage: str, status: str, description: str | None = None) -> ModelPackage:
@@ -221,8 +266,11 @@ class LocalRegistry:
         with transaction(self.conn):
             row = self._package_row(arn)
             self._authorize("sagemaker:UpdateModelPackage", arn, self._group_of(row))
-            self.conn.execute("UPDATE model_packages SET stage = ?, stage_status = ?, stage_description = ?, last_modified_at = ?,"
-                              " last_modified_by = ? WHERE id = ?", (stage, status, description, now(), self.caller.arn, row["id"]))
+            self.conn.execute(
+                "UPDATE model_packages SET stage = ?, stage_status = ?, stage_description = ?, last_modified_at = ?,"
+                " last_modified_by = ? WHERE id = ?",
+                (stage, status, description, now(), self.caller.arn, row["id"]),
+            )
         return self._package(self._package_row(arn))
 
     def record_deployment(self, deployment: Deployment) -> Deployment:
@@ -234,15 +282,30 @@ class LocalRegistry:
                 "INSERT INTO deployments (group_arn, stage, action, version, package_arn, account, endpoint, endpoint_config,"
                 " variants, previous_version, outcome, detail, by_arn, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " RETURNING id",
-                (row["group_arn"], deployment.stage, deployment.action, deployment.version, deployment.package_arn,
-                 deployment.account, deployment.endpoint, deployment.endpoint_config, json.dumps(deployment.variants),
-                 deployment.previous_version, deployment.outcome, json.dumps(deployment.detail), self.caller.arn,
-                 deployment.reason, at)).fetchone()[0]
+                (
+                    row["group_arn"],
+                    deployment.stage,
+                    deployment.action,
+                    deployment.version,
+                    deployment.package_arn,
+                    deployment.account,
+                    deployment.endpoint,
+                    deployment.endpoint_config,
+                    json.dumps(deployment.variants),
+                    deployment.previous_version,
+                    deployment.outcome,
+                    json.dumps(deployment.detail),
+                    self.caller.arn,
+                    deployment.reason,
+                    at,
+                ),
+            ).fetchone()[0]
             if deployment.action in ("deploy", "canary", "rollback"):
                 endpoint_arn = f"arn:{self.partition}:sagemaker:{row['region']}:{deployment.account}:endpoint/{deployment.endpoint}"
-                self.conn.execute("INSERT INTO lineage (package_id, kind, uri, sha256, detail) VALUES (?, 'endpoint', ?, NULL, ?)",
-                                  (row["id"], endpoint_arn, json.dumps({"stage": deployment.stage, "action": deployment.action,
-                                                                        "at": at})))
+                self.conn.execute(
+                    "INSERT INTO lineage (package_id, kind, uri, sha256, detail) VALUES (?, 'endpoint', ?, NULL, ?)",
+                    (row["id"], endpoint_arn, json.dumps({"stage": deployment.stage, "action": deployment.action, "at": at})),
+                )
         return self.deployments(row["group_arn"], deployment_id=new_id)[0]
 
     def deployments(self, group: str, stage: str | None = None, deployment_id: int | None = None) -> list[Deployment]:
@@ -254,17 +317,46 @@ class LocalRegistry:
             query, args = query + " AND stage = ?", args + [stage]
         if deployment_id is not None:
             query, args = query + " AND id = ?", args + [deployment_id]
-        return [Deployment(r["group_arn"], r["stage"], r["action"], r["version"], r["package_arn"], r["account"], r["endpoint"],
-                           r["endpoint_config"], json.loads(r["variants"]), r["previous_version"], r["outcome"],
-                           json.loads(r["detail"]), r["by_arn"], r["reason"], r["at"], r["id"])
-                for r in self.conn.execute(query + " ORDER BY id", args)]
+        return [
+            Deployment(
+                r["group_arn"],
+                r["stage"],
+                r["action"],
+                r["version"],
+                r["package_arn"],
+                r["account"],
+                r["endpoint"],
+                r["endpoint_config"],
+                json.loads(r["variants"]),
+                r["previous_version"],
+                r["outcome"],
+                json.loads(r["detail"]),
+                r["by_arn"],
+                r["reason"],
+                r["at"],
+                r["id"],
+            )
+            for r in self.conn.execute(query + " ORDER BY id", args)
+        ]
 
     # -- events ----------------------------------------------------------------------------
     def events(self, after: int = 0, detail_type: str = STATE_CHANGE) -> list[dict]:
         rows = self.conn.execute("SELECT * FROM events WHERE id > ? AND detail_type = ? ORDER BY id", (after, detail_type))
-        return [{"id": r["id"], "version": "0", "source": r["source"], "detail-type": r["detail_type"], "account": r["account"],
-                 "region": r["region"], "time": r["at"], "resources": json.loads(r["resources"]),
-                 "detail": json.loads(r["detail"]), "event-id": str(uuid.UUID(int=r["id"]))} for r in rows]
+        return [
+            {
+                "id": r["id"],
+                "version": "0",
+                "source": r["source"],
+                "detail-type": r["detail_type"],
+                "account": r["account"],
+                "region": r["region"],
+                "time": r["at"],
+                "resources": json.loads(r["resources"]),
+                "detail": json.loads(r["detail"]),
+                "event-id": str(uuid.UUID(int=r["id"])),
+            }
+            for r in rows
+        ]
 
     def cursor(self, subscriber: str) -> int:
         row = self.conn.execute("SELECT last_event_id FROM event_cursors WHERE subscriber = ?", (subscriber,)).fetchone()
@@ -273,8 +365,11 @@ class LocalRegistry:
     def acknowledge(self, subscriber: str, event_id: int) -> None:
         """Move `subscriber`'s cursor past `event_id` (after it has acted on the event, so a failure retries it)."""
         with transaction(self.conn):
-            self.conn.execute("INSERT INTO event_cursors (subscriber, last_event_id) VALUES (?, ?) ON CONFLICT (subscriber)"
-                              " DO UPDATE SET last_event_id = max(last_event_id, excluded.last_event_id)", (subscriber, event_id))
+            self.conn.execute(
+                "INSERT INTO event_cursors (subscriber, last_event_id) VALUES (?, ?) ON CONFLICT (subscriber)"
+                " DO UPDATE SET last_event_id = max(last_event_id, excluded.last_event_id)",
+                (subscriber, event_id),
+            )
 
     def consume(self, subscriber: str, detail_type: str = STATE_CHANGE) -> list[dict]:
         """Events not yet seen by `subscriber`; its cursor advances in the same transaction."""
@@ -282,6 +377,9 @@ class LocalRegistry:
             row = self.conn.execute("SELECT last_event_id FROM event_cursors WHERE subscriber = ?", (subscriber,)).fetchone()
             pending = self.events(row["last_event_id"] if row else 0, detail_type)
             if pending:
-                self.conn.execute("INSERT INTO event_cursors (subscriber, last_event_id) VALUES (?, ?) ON CONFLICT (subscriber)"
-                                  " DO UPDATE SET last_event_id = excluded.last_event_id", (subscriber, pending[-1]["id"]))
+                self.conn.execute(
+                    "INSERT INTO event_cursors (subscriber, last_event_id) VALUES (?, ?) ON CONFLICT (subscriber)"
+                    " DO UPDATE SET last_event_id = excluded.last_event_id",
+                    (subscriber, pending[-1]["id"]),
+                )
         return pending

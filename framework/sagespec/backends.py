@@ -1,0 +1,47 @@
+"""The only place that looks at the target: each factory returns the local or the SageMaker
+implementation of one protocol (Pipelines, Registry, Hosting)."""
+
+from __future__ import annotations
+
+from sagespec.project import Project
+
+
+def open_pipelines(project: Project, target: str | None = None, region: str | None = None):
+    """Pipelines and executions (sagespec.pipelines.Pipelines) of the project's workspace or of SageMaker."""
+    if (target or project.target) == "local":
+        from sagespec.executor.runner import LocalPipelines
+
+        return LocalPipelines(project.workspace)
+    from sagespec.pipelines.sagemaker import SageMakerPipelines
+
+    return SageMakerPipelines(project.session(region))
+
+
+def open_registry(project: Project, as_: str | None, target: str | None = None, region: str | None = None):
+    """The model registry: locally as a caller of the topology (--as), on SageMaker as a profile."""
+    topology = project.topology()
+    if (target or project.target) == "local":
+        from sagespec.local.database import connect
+        from sagespec.local.registry import LocalRegistry
+        from sagespec.spec.topology import resolve_caller
+
+        caller = resolve_caller(as_, topology)
+        return LocalRegistry(connect(project.workspace), caller, region or topology.region, topology.partition)
+    from sagespec.registry.sagemaker import SageMakerRegistry
+
+    account = topology.find(as_) if as_ else None
+    profile = (account.profile if account else as_) or None
+    return SageMakerRegistry(project.session(region or project.region or topology.region or None, profile=profile))
+
+
+def open_hosting(project: Project, account, target: str | None = None, assume_role_name: str | None = None):
+    """The hosting API (sagespec.hosting.Hosting) of a workload `account` (a topology Account)."""
+    topology = project.topology()
+    if (target or project.target) == "local":
+        from sagespec.local.database import connect
+        from sagespec.local.hosting import LocalHosting
+
+        return LocalHosting(connect(project.workspace), project.workspace, account.principal, topology.region, topology.partition)
+    from sagespec.hosting.sagemaker import SageMakerHosting
+
+    return SageMakerHosting(project.session_for(assume_role_name)(account), account.id)

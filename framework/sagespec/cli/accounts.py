@@ -1,0 +1,129 @@
+"""Commands on the cross-account topology: accounts render|check|apply, and cicd render."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from sagespec.cli.options import (
+    EXIT_INVALID,
+    EXIT_OK,
+    accounts_file_option,
+    build_project,
+    out_option,
+    output_option,
+    workspace_option,
+)
+
+
+def _topology(accounts_file):
+    return build_project(accounts_file=accounts_file).topology(validate=True)
+
+
+@click.group()
+def accounts() -> None:
+    """Least-privilege policies for the cross-account workflow: render, check, apply."""
+
+
+@accounts.command("render")
+@output_option("json", "cloudformation")
+@out_option("Write one file per policy (json) or per account (cloudformation) into this folder.", retired=("--output-dir",), folder=True)
+@accounts_file_option
+def accounts_render(output, out, accounts_file) -> None:
+    """Render every account's policies from the topology."""
+    from sagespec.cli.options import write_files
+    from sagespec.crossaccount.render import policy_files
+
+    files = policy_files(_topology(accounts_file), output)
+    if not out:
+        click.echo(json.dumps(files, indent=2))
+        return
+    write_files(out, {relative: json.dumps(document, indent=2) + "\n" for relative, document in files.items()})
+
+
+@accounts.command("check")
+@output_option()
+@click.option("--all", "show_all", is_flag=True, help="Show every cell, not only required ones and failures.")
+@accounts_file_option
+def accounts_check(output, show_all, accounts_file) -> None:
+    """Evaluate the rendered policies for every step of the workflow (exit 1 on a missing or extra permission)."""
+    from sagespec.cli.options import show
+    from sagespec.crossaccount import check
+    from sagespec.crossaccount.present import matrix_table
+
+    cells = check.matrix(_topology(accounts_file))
+    show(output, [c.__dict__ | {"ok": c.ok} for c in cells], lambda: matrix_table(cells, show_all))
+    sys.exit(EXIT_INVALID if any(not c.ok for c in cells) else EXIT_OK)
+
+
+@accounts.command("apply")
+@click.option("--dry-run", is_flag=True, help="Show what would change and change nothing.")
+@click.option("--target", type=click.Choice(["aws", "local"]), default="aws", show_default=True)
+@click.option(
+    "--assume-role-name",
+    default=None,
+    metavar="NAME",
+    help="Reach every account by assuming this role in it (e.g. OrganizationAccountAccessRole) instead of profiles.",
+)
+@output_option()
+@workspace_option
+@accounts_file_option
+def accounts_apply(dry_run, target, assume_role_name, output, workspace, accounts_file) -> None:
+    """Apply the rendered policies in every account (profiles or assume_role from the accounts file)."""
+    from sagespec.cli.options import show
+    from sagespec.crossaccount import apply as applying
+
+    project = build_project(None, None, workspace, target, accounts_file=accounts_file)
+    topology = project.topology(validate=True)
+    if target == "local":
+        changes = applying.plan_local(topology, project.workspace)
+        if not dry_run:
+            applying.execute_local(changes)
+    else:
+        changes = applying.plan(topology, project.session_for(assume_role_name))
+        if not dry_run:
+            applying.execute(changes)
+    pending = [c for c in changes if c.changes]
+
+    def text():
+        for change in changes:
+            marker = {"unchanged": "=", "create": "+", "update": "~", "delete": "-"}[change.action]
+            click.echo(f"{marker} [{change.account.replace('_', '-')}] {change.what}: {change.action}")
+            if change.diff and (target == "aws" or dry_run):
+                click.echo("\n".join("    " + line for line in change.diff.splitlines()))
+        verb = "would change" if dry_run else "changed"
+        click.echo(f"{len(pending)} of {len(changes)} {verb}" if changes else "nothing to do")
+
+    show(
+        output,
+        [{"account": c.account, "what": c.what, "action": c.action, "diff": c.diff, "applied": c.changes and not dry_run} for c in changes],
+        text,
+    )
+
+
+@click.group()
+def cicd() -> None:
+    """CI/CD of the deployment account: EventBridge trigger, CodePipeline/CodeBuild, GitHub Actions."""
+
+
+@cicd.command("render")
+@out_option("Write the files into this folder (default: print them).", retired=("--output-dir",), folder=True)
+@accounts_file_option
+def cicd_render(out, accounts_file) -> None:
+    """Render the promotion trigger, pipeline, workload deployer role, buildspec and workflow from the topology."""
+    from sagespec.cli.options import write_files
+    from sagespec.promotion import cicd as rendering
+
+    files = {
+        name: json.dumps(content, indent=2) + "\n" if isinstance(content, dict) else content
+        for name, content in rendering.render(_topology(accounts_file)).items()
+    }
+    if out:
+        write_files(out, files)
+    else:
+        click.echo("\n".join(f"--- {name}\n{text}" for name, text in files.items()))
+
+
+COMMANDS = [accounts, cicd]

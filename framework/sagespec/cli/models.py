@@ -1,0 +1,206 @@
+"""Commands on the model registry: groups, versions, approval, lineage, group policies."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from sagespec.cli.options import EXIT_INVALID, build_project, output_option, parse_pairs, show, workspace_option
+
+
+def registry_options(fn):
+    for option in reversed(
+        [
+            click.option(
+                "--as",
+                "as_",
+                default=None,
+                metavar="WHO",
+                help="Caller: an account name from pipelines/accounts.yaml, an account ID or a role ARN "
+                "(local), or a profile (aws). Default: $SAGESPEC_AS.",
+            ),
+            click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True),
+            output_option(),
+            click.option("--region", default=None, help="Region (default: the accounts file's)."),
+            workspace_option,
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def _registry(as_, target, region, workspace):
+    from sagespec.backends import open_registry
+
+    return open_registry(build_project(None, None, workspace, target, region=region), as_, region=region)
+
+
+@click.group()
+def models() -> None:
+    """The model registry: groups, versions, approvals, lineage, policies (local or SageMaker)."""
+
+
+@models.command("groups")
+@registry_options
+def models_groups(as_, target, output, region, workspace) -> None:
+    """List the model package groups the caller can see."""
+    from sagespec.registry import present
+
+    found = _registry(as_, target, region, workspace).list_groups()
+    show(output, found, lambda: present.groups(found))
+
+
+@models.command("create-group")
+@click.argument("name")
+@click.option("--description", default=None)
+@registry_options
+def models_create_group(name, description, as_, target, output, region, workspace) -> None:
+    """Create a model package group owned by the caller's account."""
+    from sagespec.registry import present
+
+    group = _registry(as_, target, region, workspace).create_group(name, description)
+    show(output, group, lambda: present.groups([group]))
+
+
+@models.command("register")
+@click.argument("group")
+@click.option("--model-data", required=True, metavar="S3_URI", help="model.tar.gz of the version.")
+@click.option("--image", default=None, help="Inference image (default: the TensorFlow 2.13 CPU serving image of the region).")
+@click.option("--content-type", "content_types", multiple=True, default=("text/csv", "application/json"), show_default=True)
+@click.option("--response-type", "response_types", multiple=True, default=("application/json",), show_default=True)
+@click.option("--metrics", "metrics_uri", default=None, metavar="S3_URI", help="evaluation.json (ModelMetrics.ModelQuality).")
+@click.option("--status", default="PendingManualApproval", show_default=True)
+@click.option("--description", default=None)
+@click.option("--metadata", multiple=True, metavar="KEY=VALUE", help="CustomerMetadataProperties (repeatable).")
+@registry_options
+def models_register(
+    group,
+    model_data,
+    image,
+    content_types,
+    response_types,
+    metrics_uri,
+    status,
+    description,
+    metadata,
+    as_,
+    target,
+    output,
+    region,
+    workspace,
+) -> None:
+    """Register a model version by hand (pipelines register through their register_model step)."""
+    from sagespec.registry import registration
+
+    registry = _registry(as_, target, region, workspace)
+    made = registration(
+        model_data, image, content_types, response_types, metrics_uri, getattr(registry, "region", None) or region or "us-east-1"
+    )
+    created = registry.register(
+        group,
+        made.inference_specification,
+        status,
+        made.model_metrics,
+        parse_pairs(metadata, "--metadata") or None,
+        description,
+        made.lineage,
+    )
+    show(output, created, lambda: click.echo(f"registered {created.arn} ({created.status})"))
+
+
+@models.command("list")
+@click.argument("group")
+@click.option("--status", default=None, help="PendingManualApproval, Approved or Rejected.")
+@click.option("--latest", is_flag=True, help="Only the newest matching version.")
+@registry_options
+def models_list(group, status, latest, as_, target, output, region, workspace) -> None:
+    """List versions of GROUP (name, or ARN for a group in another account), newest first."""
+    from sagespec.registry import present
+
+    found = _registry(as_, target, region, workspace).list_packages(group, status, latest)
+    show(output, found, lambda: present.packages(found, group))
+
+
+@models.command("describe")
+@click.argument("arn")
+@registry_options
+def models_describe(arn, as_, target, output, region, workspace) -> None:
+    """Show a model version and its approval history."""
+    from sagespec.registry import present
+
+    registry = _registry(as_, target, region, workspace)
+    found, history = registry.describe(arn), registry.history(arn)
+    show(output, {"package": found, "history": history}, lambda: present.package(found, history))
+
+
+def _set_status(arn, status, reason, as_, target, output, region, workspace) -> None:
+    changed = _registry(as_, target, region, workspace).update_status(arn, status, reason)
+    show(output, changed, lambda: click.echo(f"{changed.arn}: {changed.status} ({reason})"))
+
+
+@models.command("approve")
+@click.argument("arn")
+@click.option("--reason", required=True, help="ApprovalDescription: why (kept in the history).")
+@registry_options
+def models_approve(arn, reason, **kwargs) -> None:
+    """Set a version's status to Approved."""
+    _set_status(arn, "Approved", reason, **kwargs)
+
+
+@models.command("reject")
+@click.argument("arn")
+@click.option("--reason", required=True, help="ApprovalDescription: why (kept in the history).")
+@registry_options
+def models_reject(arn, reason, **kwargs) -> None:
+    """Set a version's status to Rejected."""
+    _set_status(arn, "Rejected", reason, **kwargs)
+
+
+@models.command("lineage")
+@click.argument("arn")
+@registry_options
+def models_lineage(arn, as_, target, output, region, workspace) -> None:
+    """Where a version came from: data -> execution -> model -> package (-> endpoints)."""
+    from sagespec.registry import present
+
+    registry = _registry(as_, target, region, workspace)
+    found, entries = registry.describe(arn), registry.lineage(arn)
+    show(output, {"package": found, "lineage": entries}, lambda: present.lineage(found, entries))
+
+
+@models.group("policy")
+def models_policy() -> None:
+    """The resource policy of a model package group."""
+
+
+@models_policy.command("get")
+@click.argument("group")
+@registry_options
+def models_policy_get(group, as_, target, output, region, workspace) -> None:
+    """Print GROUP's resource policy (nothing and exit 1 when it has none)."""
+    policy = _registry(as_, target, region, workspace).get_policy(group)
+    if policy is None:
+        click.echo(f"{group} has no resource policy", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo(json.dumps(policy, indent=2))
+
+
+@models_policy.command("put")
+@click.argument("group")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@registry_options
+def models_policy_put(group, file, as_, target, output, region, workspace) -> None:
+    """Set GROUP's resource policy from a JSON FILE."""
+    from pathlib import Path
+
+    try:
+        policy = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{file} is not JSON: {exc}", param_hint="FILE") from None
+    _registry(as_, target, region, workspace).put_policy(group, policy)
+    show(output, {"group": group, "policy": policy}, lambda: click.echo(f"policy of {group} set from {file}"))
+
+
+COMMANDS = [models]

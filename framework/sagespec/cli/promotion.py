@@ -1,0 +1,297 @@
+"""Commands of the deployment account: promote, rollback, deployments list, endpoints list|test|delete|stop-servers."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from sagespec.cli.options import EXIT_INVALID, EXIT_USAGE, build_project, output_option, show, workspace_option
+
+
+def promotion_options(fn):
+    for option in reversed(
+        [
+            click.option(
+                "--as",
+                "as_",
+                default=None,
+                metavar="WHO",
+                help="Who records stages and deployments in the registry. Local: a topology name (default deployment); "
+                "aws: a profile (default: the standard credential chain).",
+            ),
+            click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True),
+            click.option("--region", default=None, help="Region (default: the accounts file's)."),
+            click.option(
+                "--assume-role-name",
+                default=None,
+                metavar="NAME",
+                help="aws: reach workload accounts by assuming this role in them (default: their profile or assume_role).",
+            ),
+            workspace_option,
+        ]
+    ):
+        fn = option(fn)
+    return fn
+
+
+def _backends(target, as_, region, workspace, assume_role_name):
+    from sagespec.promotion.backends import open_backends
+
+    # Locally promotion acts as the topology's deployment account; in AWS as the credentials at hand
+    # (a CI role in the deployment account), unless --as names a profile.
+    project = build_project(None, None, workspace, target, region=region)
+    return open_backends(project, as_ or ("deployment" if target == "local" else None), region, assume_role_name)
+
+
+def _promoter(backends, group, stage, endpoint_name, instance_type="ml.m5.large"):
+    from sagespec.promotion import Promoter
+
+    account = backends.topology.find(stage)
+    return Promoter(
+        backends.registry, backends.hosting_for(account) if account else None, backends.topology, group, stage, endpoint_name, instance_type
+    )
+
+
+def _gate(plan, yes: bool) -> None:
+    """The manual gate before prod: an interactive confirmation, or --yes from a pipeline that gated already."""
+    from sagespec.diagnostics import UserError
+
+    if plan.stage != "prod" or yes:
+        return
+    if not sys.stdin.isatty():
+        raise UserError(
+            "E7007",
+            "changing prod needs a confirmation and there is no terminal to ask on",
+            hint="pass --yes where an approval step already gated the change (CI)",
+            exit_code=EXIT_USAGE,
+        )
+    click.confirm(f"{plan.action} version {plan.package.version} in prod?", abort=True)
+
+
+def _carry_out(promoter, plan, yes: bool) -> None:
+    from sagespec.promotion import present
+
+    present.plan(plan)
+    if plan.unchanged:
+        click.echo(f"{plan.endpoint} already serves {present.traffic(plan.target)}; nothing to do")
+        return
+    _gate(plan, yes)
+    deployment = promoter.execute(plan)
+    described = promoter.hosting.describe_endpoint(plan.endpoint) or {}
+    where = f" at {described['Url']}" if described.get("Url") else ""
+    click.echo(
+        f"{plan.stage}: {plan.endpoint} is {described.get('EndpointStatus', 'InService')}{where}, "
+        f"serving {present.traffic(deployment.variants)}"
+    )
+    click.echo(
+        f"recorded {deployment.action} of version {deployment.version} in {plan.stage}"
+        + (f" (was version {deployment.previous_version})" if deployment.previous_version is not None else "")
+    )
+
+
+@click.command()
+@click.argument("group")
+@click.option("--stage", type=click.Choice(["qa", "prod"]), default=None, help="Where to deploy (default: qa).")
+@click.option("--version", type=click.IntRange(min=1), default=None, help="Version to promote (default: the latest Approved).")
+@click.option(
+    "--canary-weight",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=None,
+    metavar="W",
+    help="prod: add the version as a second variant taking W of the traffic (0.1 = 10%).",
+)
+@click.option("--finalize", is_flag=True, help="prod: move all traffic to the canary.")
+@click.option("--force", is_flag=True, help="prod: promote a version that has not passed QA (needs --reason).")
+@click.option("--reason", default=None, help="Why (kept with the deployment; required with --force).")
+@click.option("--yes", is_flag=True, help="Do not ask before changing prod (for CI behind its own approval step).")
+@click.option(
+    "--on-approval", is_flag=True, help="Promote the newest version approved since the last --on-approval run (local registry events)."
+)
+@click.option("--follow", is_flag=True, help="With --on-approval: keep waiting for approvals (Ctrl-C stops).")
+@click.option("--endpoint-name", default=None, help="Endpoint name (default: GROUP-STAGE).")
+@click.option("--instance-type", default="ml.m5.large", show_default=True, help="Instance type of new production variants.")
+@promotion_options
+def promote(
+    group,
+    stage,
+    version,
+    canary_weight,
+    finalize,
+    force,
+    reason,
+    yes,
+    on_approval,
+    follow,
+    endpoint_name,
+    instance_type,
+    as_,
+    target,
+    region,
+    assume_role_name,
+    workspace,
+) -> None:
+    """Deploy an Approved version of GROUP to the QA or prod account's endpoint (the deployment account's job)."""
+    from sagespec.diagnostics import UserError
+
+    stage = stage or "qa"
+    if finalize and (version or canary_weight):
+        raise click.UsageError("--finalize takes no --version or --canary-weight: it moves traffic to the running canary")
+    if force and not reason:
+        raise click.UsageError("--force needs --reason TEXT: overriding the QA gate is recorded with why")
+    if follow and not on_approval:
+        raise click.UsageError("--follow goes with --on-approval")
+    if on_approval and target != "local":
+        raise UserError(
+            "E7005",
+            "--on-approval reads the local registry's events; in AWS an EventBridge rule starts promotion",
+            hint="`sagespec cicd render` writes the rule, the CodeBuild buildspec and a GitHub Actions workflow",
+            exit_code=EXIT_USAGE,
+        )
+    backends = _backends(target, as_, region, workspace, assume_role_name)
+    promoter = _promoter(backends, group, stage, endpoint_name, instance_type)
+    if on_approval:
+        from sagespec.promotion.trigger import promote_on_approval
+
+        promote_on_approval(backends.registry, promoter, lambda plan: _carry_out(promoter, plan, yes), click.echo, follow)
+    elif finalize:
+        _carry_out(promoter, promoter.plan_finalize(), yes)
+    else:
+        _carry_out(promoter, promoter.plan_promote(version, canary_weight, force, reason), yes)
+
+
+@click.command()
+@click.argument("group")
+@click.option("--stage", type=click.Choice(["qa", "prod"]), default="prod", show_default=True)
+@click.option("--reason", default=None, help="Why (kept with the deployment).")
+@click.option("--yes", is_flag=True, help="Do not ask before changing prod.")
+@click.option("--endpoint-name", default=None, help="Endpoint name (default: GROUP-STAGE).")
+@promotion_options
+def rollback(group, stage, reason, yes, endpoint_name, as_, target, region, assume_role_name, workspace) -> None:
+    """Redeploy the version that was in STAGE before the current one (or drop a running canary)."""
+    promoter = _promoter(_backends(target, as_, region, workspace, assume_role_name), group, stage, endpoint_name)
+    _carry_out(promoter, promoter.plan_rollback(reason), yes)
+
+
+@click.group()
+def deployments() -> None:
+    """The deployment history of a model package group."""
+
+
+@deployments.command("list")
+@click.argument("group")
+@click.option("--stage", type=click.Choice(["qa", "prod"]), default=None)
+@output_option()
+@promotion_options
+def deployments_list(group, stage, output, as_, target, region, assume_role_name, workspace) -> None:
+    """Every deployment, canary, finalize, rollback and QA test of GROUP, oldest first."""
+    from sagespec.promotion import present
+
+    backends = _backends(target, as_, region, workspace, assume_role_name)
+    found = backends.registry.deployments(backends.topology.group_arn(group), stage)
+    show(output, found, lambda: present.deployments(found, group))
+
+
+@click.group()
+def endpoints() -> None:
+    """Endpoints in the workload accounts: list, test, delete, stop-servers."""
+
+
+account_option = click.option(
+    "--account",
+    default=None,
+    metavar="NAME",
+    help="Workload account hosting the endpoint (qa, prod; default: the one that has it, locally).",
+)
+
+
+@endpoints.command("list")
+@output_option()
+@promotion_options
+def endpoints_list(output, as_, target, region, assume_role_name, workspace) -> None:
+    """Endpoints of every workload account, with their variants' traffic (and local URLs)."""
+    from sagespec.promotion import present
+
+    backends = _backends(target, as_, region, workspace, assume_role_name)
+    found = [(account, e) for account in backends.topology.workloads for e in backends.hosting_for(account).list_endpoints()]
+    show(output, [e for _, e in found], lambda: present.endpoints(found))
+
+
+@endpoints.command("delete")
+@click.argument("name")
+@account_option
+@promotion_options
+def endpoints_delete(name, account, as_, target, region, assume_role_name, workspace) -> None:
+    """Delete endpoint NAME (locally: stop its server process). Its models and configs stay."""
+    found, hosting = _backends(target, as_, region, workspace, assume_role_name).find_endpoint(name, account)
+    hosting.delete_endpoint(name)
+    click.echo(f"deleted endpoint {name} in {found.name} ({found.id})")
+
+
+@endpoints.command("test")
+@click.argument("name")
+@account_option
+@click.option(
+    "--data",
+    default=None,
+    metavar="URI|FILE",
+    help="test.csv (header, target first, then features). Default locally: the test split of the version's execution.",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(min=0),
+    default=0.01,
+    show_default=True,
+    help="Largest relative difference between the endpoint's MSE and the registered one.",
+)
+@click.option("--group", default=None, help="Model package group (default: the endpoint name without its -STAGE suffix).")
+@output_option()
+@promotion_options
+def endpoints_test(name, account, data, tolerance, group, output, as_, target, region, assume_role_name, workspace) -> None:
+    """Send the test split through endpoint NAME; in QA a pass marks the version QA-passed (exit 1 on failure)."""
+    from sagespec.diagnostics import UserError
+    from sagespec.promotion import present, qa
+
+    backends = _backends(target, as_, region, workspace, assume_role_name)
+    found, hosting = backends.find_endpoint(name, account)
+    group_arn = backends.topology.group_arn(group or name.removesuffix(f"-{found.name}"))
+    described = hosting.describe_endpoint(name)
+    if described is None:
+        raise UserError("E6005", f"endpoint {name} does not exist in {found.name} ({found.id})")
+    data_uri = qa.test_data(backends, described, group_arn, data)
+    results = qa.test_endpoint(hosting, backends.registry, backends.read, name, data_uri, group_arn, tolerance)
+    if found.name == "qa":
+        qa.record(backends.registry, results, group_arn, found.id, name, data_uri)
+
+    def text():
+        present.qa_results(results, name)
+        if found.name == "qa":
+            for r in results:
+                click.echo(f"version {r.version} {'passed QA' if r.passed else 'FAILED QA'} (recorded on {r.package_arn})")
+
+    show(output, results, text)
+    if not all(r.passed for r in results):
+        sys.exit(EXIT_INVALID)
+
+
+@endpoints.command("stop-servers")
+@output_option()
+@workspace_option
+def endpoints_stop_servers(output, workspace) -> None:
+    """Stop every local endpoint server process of the workspace (the endpoints stay; promoting again restarts one)."""
+    from sagespec.local.database import connect
+    from sagespec.local.hosting import stop_servers
+
+    project = build_project(None, None, workspace, "local")
+    stopped = stop_servers(connect(project.workspace))
+    show(
+        output,
+        stopped,
+        lambda: click.echo(
+            "\n".join(f"stopped {s['EndpointName']} in {s['Account']} (pid {s['Pid']}, port {s['Port']})" for s in stopped)
+            or f"no endpoint server is running in {project.workspace}"
+        ),
+    )
+
+
+COMMANDS = [promote, rollback, deployments, endpoints]

@@ -1,0 +1,41 @@
+"""A local run: the compiled pipeline in the local control plane, with what it needs around it.
+
+Before the first local run of a project its control plane has no policies and no data. So a
+run applies the accounts file's rendered policies (the same ones `accounts apply` writes, so
+the run is checked against what AWS would enforce) and seeds S3 parameters whose file is
+bundled under pipelines/data/ (the California housing archive).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sagespec.definition import defaults
+
+BUNDLED_DATA = Path("pipelines") / "data"
+
+
+@dataclass
+class Prepared:
+    applied: int = 0  # policies the run changed in the control plane
+    accounts_file: str | None = None
+    seeded: list[tuple[str, str]] = field(default_factory=list)  # (s3 uri, bundled file relative to the project)
+
+
+def prepare_local_run(project, compiled, pipelines, overrides: dict[str, str]) -> Prepared:
+    from sagespec.crossaccount.apply import apply_local
+
+    prepared = Prepared()
+    topology = project.topology()
+    if topology.accounts:
+        prepared.applied = sum(c.changes for c in apply_local(topology, project.workspace))
+        prepared.accounts_file = topology.source.name if topology.source else None
+    for name, default in defaults(compiled.definition).items():
+        value = overrides.get(name, default)
+        if not isinstance(value, str) or not value.startswith("s3://"):
+            continue
+        bundled = project.root / BUNDLED_DATA / value.rsplit("/", 1)[-1]
+        if bundled.is_file() and pipelines.seed(value, bundled):
+            prepared.seeded.append((value, str(bundled.relative_to(project.root))))
+    return prepared

@@ -1,0 +1,166 @@
+"""The conventions every command keeps: one --output, -o/--out files, retired spellings still
+working, quiet closed pipes, one place for errors (codes with one meaning each), and the project
+and workspace taken from the spec rather than the current folder."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT, fast_project_copy, run_cli
+
+SPEC = "pipelines/california_housing.yaml"
+
+
+def closed_pipe_run(*args: str) -> subprocess.CompletedProcess:
+    """Run sagespec with a stdout whose reader is already gone (as `sagespec ... | head -0` would leave it)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "sagespec", *args],
+            cwd=ROOT,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+    finally:
+        os.close(write)
+    return done
+
+
+@pytest.mark.parametrize("args", [("rules",), ("cicd", "render"), ("schema",), ("accounts", "render")])
+def test_a_closed_pipe_exits_quietly(args):
+    done = closed_pipe_run(*args)
+    assert done.returncode == 0, done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr == ""
+
+
+def test_rules_piped_into_head_is_a_clean_exit():
+    done = subprocess.run(
+        f"{sys.executable} -m sagespec rules | head -1; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("E0001") and done.stderr == ""
+
+
+def test_rules_as_json_is_only_json():
+    listed = json.loads(run_cli("rules", "--output", "json").stdout)
+    assert {"code": "E6013", "title": "the caller is not an account name, account ID or IAM role ARN"} in listed
+
+
+def test_retired_spellings_still_work_but_are_not_advertised(tmp_path):
+    assert run_cli("validate", SPEC, "--format", "json").stdout.strip() == "[]"
+    assert "--format" not in run_cli("validate", "--help").stdout
+    table = run_cli("models", "groups", "--as", "shared-services", "--output", "table", env={"SAGESPEC_WORKSPACE": str(tmp_path / "ws")})
+    assert table.returncode == 0, table.stderr
+    rendered = run_cli("accounts", "render", "--output-dir", str(tmp_path / "policies"))
+    assert rendered.returncode == 0 and (tmp_path / "policies" / "shared-services").is_dir()
+    assert "--output-dir" not in run_cli("accounts", "render", "--help").stdout
+    graph = run_cli("graph", SPEC, "--output", str(tmp_path / "g.mmd"))
+    assert graph.returncode == 0 and (tmp_path / "g.mmd").read_text().startswith("flowchart")
+    assert "write `-o" in graph.stderr
+
+
+def test_accounts_file_errors_are_located_and_say_accounts_file(tmp_path):
+    bad = tmp_path / "accounts.yaml"
+    bad.write_text("region: us-east-1\naccounts:\n  data_science: {id: '111111111111', role: r, colour: blue}\n")
+    done = run_cli("accounts", "check", "--file", str(bad))
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert any(line.startswith(f"{bad}:3:") and "error[E2001]" in line for line in lines), done.stderr
+    assert lines[-1] == f"the accounts file {bad} is invalid"
+    assert "E6010" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args, code, exit_code",
+    [
+        (("models", "groups", "--as", "nobody-at-all"), "E6013", 1),
+        (("models", "describe", "not-an-arn", "--as", "deployment"), "E6017", 2),
+        (("endpoints", "test", "some-endpoint", "--target", "aws"), "E6015", 2),
+        (("compile", SPEC, "-o", "/nonexistent-folder/definition.json"), "E6016", 2),
+    ],
+)
+def test_each_error_code_means_one_thing(tmp_path, args, code, exit_code):
+    env = {
+        "SAGESPEC_WORKSPACE": str(tmp_path / "ws"),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    done = run_cli(*args, env=env)
+    assert done.returncode == exit_code, done.stderr
+    assert f"error[{code}]" in done.stderr and "internal error" not in done.stderr
+
+
+def test_a_policy_without_statements_is_a_malformed_policy(tmp_path):
+    env = {"SAGESPEC_WORKSPACE": str(tmp_path / "ws")}
+    assert run_cli("models", "create-group", "g", "--as", "shared-services", env=env).returncode == 0
+    (tmp_path / "p.json").write_text('{"Version": "2012-10-17"}')
+    done = run_cli("models", "policy", "put", "g", str(tmp_path / "p.json"), "--as", "shared-services", env=env)
+    assert done.returncode == 2 and "error[E6018]" in done.stderr
+
+
+def test_promotion_without_workload_accounts_names_what_is_missing(tmp_path):
+    project = tmp_path / "p"
+    (project / "pipelines").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("")
+    (project / "pipelines" / "accounts.yaml").write_text((ROOT / "pipelines" / "accounts.yaml").read_text().split("  workloads:")[0])
+    done = run_cli("endpoints", "list", cwd=project)
+    assert done.returncode == 1 and "error[E6014]" in done.stderr, done.stderr
+
+
+def test_local_dry_run_shows_what_the_apply_changes(tmp_path):
+    env = {"SAGESPEC_WORKSPACE": str(tmp_path / "ws")}
+    dry = run_cli("accounts", "apply", "--target", "local", "--dry-run", env=env)
+    total = dry.stdout.strip().splitlines()[-1]
+    assert dry.returncode == 0 and total.endswith("would change") and not total.startswith("0 of"), dry.stdout
+    changed = run_cli("accounts", "apply", "--target", "local", env=env)
+    assert changed.stdout.strip().splitlines()[-1] == total.replace("would change", "changed")
+    again = json.loads(run_cli("accounts", "apply", "--target", "local", "--dry-run", "--output", "json", env=env).stdout)
+    assert again and all(c["action"] == "unchanged" and not c["applied"] for c in again)
+
+
+@pytest.mark.slow
+def test_upsert_from_another_folder_keeps_cache_and_control_plane_in_the_specs_workspace(tmp_path):
+    project = fast_project_copy(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: "" for k in ("SAGESPEC_WORKSPACE",)}
+    done = run_cli("upsert", str(project / SPEC), "--target", "local", cwd=elsewhere, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("stored arn:aws:sagemaker:us-east-1:")
+    workspace = project / ".sagespec"
+    assert (workspace / "control-plane.sqlite3").is_file()
+    assert any((workspace / "cache" / "compile").iterdir())
+    assert not (elsewhere / ".sagespec").exists()
+    listed = run_cli("executions", "list", "--output", "json", cwd=project, env=env)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    again = run_cli("upsert", str(project / SPEC), "--target", "local", "--workspace", str(tmp_path / "ws"), cwd=elsewhere, env=env)
+    assert again.returncode == 0 and (tmp_path / "ws" / "control-plane.sqlite3").is_file()
+    assert any((tmp_path / "ws" / "cache" / "compile").iterdir())
+
+
+def test_tables_never_break_an_arn_mid_word():
+    from rich.console import Console
+
+    from sagespec.console import table
+
+    arn = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/12"
+    console = Console(width=60, record=True, color_system=None)
+    console.print(table("Versions", ["version", "arn", "why"], [[12, arn, "looks good to me, ship it"]]))
+    text = console.export_text()
+    pieces = [word for line in text.splitlines() for word in line.split() if word.startswith("arn:")]
+    assert pieces and all(p == arn or p.endswith("…") for p in pieces), text
+    assert not any(line.strip().startswith(("222222222222", "model-package", "sagemaker:")) for line in text.splitlines())
