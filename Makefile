@@ -37,6 +37,9 @@ test: lint
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/compile.py
+	$(BIN)/python bench/registry.py
 
 clean:
+	@if [ -x $(BIN)/sagespec ]; then $(BIN)/sagespec endpoints stop-servers; fi
 	rm -rf $(VENV) .sagespec .pytest_cache .hypothesis

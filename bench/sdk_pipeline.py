@@ -154,6 +154,7 @@ def build():
             outputs=[ProcessingOutput(output_name="evaluation", source="/opt/ml/processing/evaluation")],
         ),
         property_files=[report],
+        cache_config=cache,
         description="Test-split metrics in SageMaker's model-quality format.",
     )
     mse = JsonGet(step_name=evaluate.name, property_file=report, json_path="regression_metrics.mse.value")

@@ -164,3 +164,35 @@ def test_tables_never_break_an_arn_mid_word():
     pieces = [word for line in text.splitlines() for word in line.split() if word.startswith("arn:")]
     assert pieces and all(p == arn or p.endswith("…") for p in pieces), text
     assert not any(line.strip().startswith(("222222222222", "model-package", "sagemaker:")) for line in text.splitlines())
+
+
+def test_a_registry_command_loads_only_what_it_uses(tmp_path):
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from sagespec.cli import cli\n"
+        "for args in (['create-group', 'g'], ['list', 'g']):\n"
+        "    r = CliRunner().invoke(cli, ['models', *args, '--as', 'shared-services', '--output', 'json'])\n"
+        "    assert r.exit_code == 0, r.output\n"
+        "heavy = ('sagemaker', 'tensorflow', 'boto3', 'botocore', 'rich', 'jsonschema', 'jinja2')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith('sagespec.cli.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SAGESPEC_WORKSPACE": str(tmp_path / "ws")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['sagespec.cli.models', 'sagespec.cli.options']"
+
+
+def test_every_command_module_is_mapped():
+    import importlib
+
+    from sagespec.cli import COMMAND_MODULES
+
+    for module in set(COMMAND_MODULES.values()):
+        names = {c.name for c in importlib.import_module(f"sagespec.cli.{module}").COMMANDS}
+        assert names == {n for n, m in COMMAND_MODULES.items() if m == module}

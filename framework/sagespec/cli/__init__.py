@@ -15,15 +15,47 @@ import sys
 import click
 
 from sagespec import __version__
-from sagespec.cli import accounts, models, pipelines, promotion, spec
 from sagespec.cli.options import EXIT_INVALID, EXIT_USAGE
 
-# Libraries that log INFO through the root logger once something configures it (the SDK does).
-_QUIET_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "sagemaker", "sagemaker.config")
+# Which module holds each command: a command's module is imported only when it runs (or for
+# --help), so `sagespec models list` does not pay for the promotion or pipeline commands
+# (click's "Lazily Loading Subcommands" pattern).
+COMMAND_MODULES = {
+    "validate": "spec",
+    "render": "spec",
+    "compile": "spec",
+    "graph": "spec",
+    "diff": "spec",
+    "schema": "spec",
+    "rules": "spec",
+    "upsert": "pipelines",
+    "start": "pipelines",
+    "run": "pipelines",
+    "executions": "pipelines",
+    "models": "models",
+    "accounts": "accounts",
+    "cicd": "accounts",
+    "promote": "promotion",
+    "rollback": "promotion",
+    "deployments": "promotion",
+    "endpoints": "promotion",
+}
 
 
 class _Group(click.Group):
-    """Turns every error into its one standard form and exit code (unless --traceback)."""
+    """Loads commands on demand; turns every error into its one standard form and exit code (unless --traceback)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, name: str):
+        import importlib
+
+        module = COMMAND_MODULES.get(name)
+        if module is None:
+            return None
+        commands = {c.name: c for c in importlib.import_module(f"sagespec.cli.{module}").COMMANDS}
+        return commands[name]
 
     def invoke(self, ctx: click.Context):
         from sagespec.diagnostics import DiagnosticError, UserError
@@ -77,16 +109,7 @@ def _quiet_closed_pipe() -> None:
 @click.pass_context
 def cli(ctx: click.Context, traceback: bool) -> None:
     """Declarative YAML pipelines for Amazon SageMaker."""
-    import logging
-
     ctx.obj = {"traceback": traceback}
-    for name in _QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-for _module in (spec, pipelines, models, accounts, promotion):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 def main() -> None:

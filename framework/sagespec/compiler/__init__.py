@@ -75,6 +75,8 @@ def _quiet_sdk():
     os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # the v2 deprecation banner
     for name in ("sagemaker", "sagemaker.config"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    for name in ("botocore", "boto3", "s3transfer", "urllib3"):  # the SDK configures logging; boto's INFO stays quiet
+        logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module=r"sagemaker(\..*)?")
 
 
