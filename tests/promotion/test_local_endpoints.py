@@ -191,6 +191,26 @@ def test_a_killed_endpoint_shows_failed_and_the_next_promotion_restarts_it(world
     assert post(described["Port"], b"1,0,0,0,0,0,0,0")[1] == {"predictions": [[3.5]]}
 
 
+def test_stop_servers_then_promoting_the_same_version_starts_it_again(world):
+    version = world.register()
+    deploy(world, "qa", version)
+    stopped = cli(world, "endpoints", "stop-servers", "--output", "json")
+    assert stopped.returncode == 0, stopped.stderr
+    assert [s["EndpointName"] for s in json.loads(stopped.stdout)] == ["california-housing-qa"]
+    hosting = world.hosting("qa")
+    described = hosting.describe_endpoint("california-housing-qa")
+    assert described["EndpointStatus"] == "Failed" and "stop-servers" in described["FailureReason"]
+    assert cli(world, "endpoints", "stop-servers").stdout.startswith("no endpoint server is running")
+    p = promoter(world, "qa")
+    plan = p.plan_promote(version)
+    assert not plan.unchanged and any("Failed" in n for n in plan.notes)
+    p.execute(plan)
+    described = hosting.describe_endpoint("california-housing-qa")
+    assert described["EndpointStatus"] == "InService"
+    assert post(described["Port"], b"1,0,0,0,0,0,0,0")[1] == {"predictions": [[2.5]]}
+    assert promoter(world, "qa").plan_promote(version).unchanged
+
+
 def test_prod_asks_before_changing_and_refuses_without_a_terminal(world):
     version = world.register()
     refused = cli(world, "promote", GROUP, "--stage", "prod", "--version", str(version), "--force", "--reason", "test")

@@ -43,10 +43,14 @@ class Plan:
     reason: str | None = None
     forced: bool = False
     notes: list[str] = field(default_factory=list)
+    endpoint_status: str | None = None  # EndpointStatus now (None: not looked at, or no endpoint)
 
     @property
     def unchanged(self) -> bool:
-        return _served(self.current) == _served(self.target)
+        """Nothing to do: the endpoint is in service with the target's variants (a Failed endpoint
+        serving the same variants on paper is brought back by a new endpoint config)."""
+        healthy = self.endpoint_status in (None, "InService")
+        return healthy and _served(self.current) == _served(self.target)
 
     @property
     def replaced(self) -> int | None:
@@ -122,6 +126,10 @@ class Promoter:
             for v in described["ProductionVariants"]
         ]
 
+    def endpoint_status(self) -> str | None:
+        described = self.hosting.describe_endpoint(self.endpoint)
+        return described["EndpointStatus"] if described else None
+
     def passed_qa(self, package: ModelPackage) -> bool:
         return any(
             d.action == "qa-test" and d.outcome == "Passed" and d.version == package.version
@@ -137,6 +145,9 @@ class Promoter:
     ) -> Plan:
         package = self.package(version)
         plan = Plan(self.stage, "deploy", package, self.account, self.endpoint, self.current(), [], reason=reason)
+        plan.endpoint_status = self.endpoint_status()
+        if plan.endpoint_status not in (None, "InService"):
+            plan.notes.append(f"{self.endpoint} is {plan.endpoint_status}: a new endpoint config starts it again")
         if self.stage == "prod" and not self.passed_qa(package):
             if not force:
                 raise UserError(
