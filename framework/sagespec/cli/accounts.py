@@ -75,16 +75,9 @@ def accounts_apply(dry_run, target, assume_role_name, output, workspace, account
     from sagespec.cli.options import show
     from sagespec.crossaccount import apply as applying
 
-    project = build_project(None, None, workspace, target, accounts_file=accounts_file)
-    topology = project.topology(validate=True)
-    if target == "local":
-        changes = applying.plan_local(topology, project.workspace)
-        if not dry_run:
-            applying.execute_local(changes)
-    else:
-        changes = applying.plan(topology, project.session_for(assume_role_name))
-        if not dry_run:
-            applying.execute(changes)
+    changes = applying.plan_changes(build_project(None, None, workspace, target, accounts_file=accounts_file), assume_role_name)
+    if not dry_run:
+        applying.execute(changes)
     pending = [c for c in changes if c.changes]
 
     def text():

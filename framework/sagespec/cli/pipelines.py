@@ -42,7 +42,7 @@ def upsert(spec, role, target, profile, region, assume_role, project_dir, worksp
             hint="image URIs and ARNs in the definition are regional; change session.region in the spec",
         )
     result = open_pipelines(project, region=pipeline.region).upsert(pipeline, role)
-    if project.target == "local":
+    if result.version is not None:  # a definition version of the local control plane
         click.echo(f"{'stored' if result.action == 'stored' else 'unchanged'} {result.arn} definition version {result.version} (local)")
         return
     for uri in result.uploaded:
@@ -89,7 +89,7 @@ def start(name, params, wait, display_name, retry, target, workspace, profile, r
     project = build_project(None, project_dir, workspace, target, profile, region, assume_role)
     pipelines = open_pipelines(project)
     overrides = parse_pairs(params, "--param")
-    if project.target == "local":
+    if pipelines.runs_here:
         _run_and_report(pipelines, name, overrides, retry)
         return
     started = pipelines.start(name, overrides, retry=retry, display_name=display_name)

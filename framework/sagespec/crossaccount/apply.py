@@ -234,6 +234,15 @@ def plan_local(topology: Topology, workspace) -> list[Change]:
     return changes
 
 
+def plan_changes(project, assume_role_name: str | None = None) -> list[Change]:
+    """Every rendered policy against where the project's target keeps policies: the accounts in
+    AWS (through each account's session), or the local control plane. `execute` writes them."""
+    topology = project.topology(validate=True)
+    if project.target == "local":
+        return plan_local(topology, project.workspace)
+    return plan(topology, project.session_for(assume_role_name))
+
+
 def apply_local(topology: Topology, workspace) -> list[Change]:
     """Write the rendered policies into the local control plane; every change, made or not."""
     changes = plan_local(topology, workspace)

@@ -39,6 +39,7 @@ class LocalPipelines:
     """The pipelines backend of the local control plane (see sagespec.pipelines.Pipelines)."""
 
     target = "local"
+    runs_here = True
 
     def __init__(self, workspace: Path, region: str = "us-east-1"):
         self.workspace = workspace

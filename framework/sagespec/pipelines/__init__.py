@@ -27,6 +27,7 @@ class UpsertResult:
 
 class Pipelines(Protocol):
     target: str
+    runs_here: bool  # start() runs the execution in this process to its end (local), or only starts it
 
     def upsert(self, compiled, role: str | None = None) -> UpsertResult: ...
     def deployed_definition(self, name: str) -> dict: ...

@@ -208,6 +208,7 @@ class SageMakerPipelines:
     """The pipelines backend of SageMaker (see sagespec.pipelines.Pipelines)."""
 
     target = "aws"
+    runs_here = False
 
     def __init__(self, session):
         self.session = session
