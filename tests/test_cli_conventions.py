@@ -196,3 +196,18 @@ def test_every_command_module_is_mapped():
     for module in set(COMMAND_MODULES.values()):
         names = {c.name for c in importlib.import_module(f"sagespec.cli.{module}").COMMANDS}
         assert names == {n for n, m in COMMAND_MODULES.items() if m == module}
+
+
+def test_botocore_info_logging_never_reaches_the_terminal(monkeypatch, caplog):
+    import logging
+
+    import boto3
+
+    from helpers import fake_aws_credentials
+    from sagespec import aws
+
+    fake_aws_credentials(monkeypatch)
+    caplog.set_level(logging.INFO)  # as if something (the SageMaker SDK) configured INFO logging
+    aws.session(region="us-east-1")
+    boto3.Session(region_name="us-east-1").get_credentials()  # logs "Found credentials in environment variables." at INFO
+    assert not [r for r in caplog.records if r.name.startswith(("botocore", "boto3")) and r.levelno < logging.WARNING]
