@@ -91,7 +91,10 @@ def build_pipeline(data: dict, session):
     kinds = {"String": ParameterString, "Integer": ParameterInteger, "Float": ParameterFloat, "Boolean": ParameterBoolean}
     parameters = {}
     for name, decl in (data.get("parameters") or {}).items():
-        kwargs = {"name": name, "default_value": decl.get("default")}
+        default = decl.get("default")
+        if decl["type"] == "Float" and isinstance(default, int) and not isinstance(default, bool):
+            default = float(default)  # YAML reads `1` as an integer; a Float parameter's default is 1.0
+        kwargs = {"name": name, "default_value": default}
         if decl.get("enum"):
             kwargs["enum_values"] = decl["enum"]
         parameters[name] = kinds[decl["type"]](**kwargs)
@@ -180,13 +183,17 @@ def compile_spec(result: SpecResult, cache_dir: Path | None = None) -> CompiledP
     if not result.ok:
         raise DiagnosticError([d for d in result.diagnostics if d.severity == "error"])
     from sagespec.compiler import cache
+    from sagespec.spec.files import UnsafePath
 
-    key = cache.input_key(result) if cache_dir else None
-    if key:
-        hit = cache.load(cache_dir, key)
-        if hit is not None:
-            return hit
-    compiled = _compile_uncached(result)
+    try:
+        key = cache.input_key(result) if cache_dir else None
+        if key:
+            hit = cache.load(cache_dir, key)
+            if hit is not None:
+                return hit
+        compiled = _compile_uncached(result)
+    except UnsafePath as refused:  # a link or special file that appeared after validation
+        raise DiagnosticError([Diagnostic("E4005", refused.message, result.document.source.span(()))]) from None
     if key:
         cache.store(cache_dir, key, compiled)
     return compiled

@@ -35,19 +35,21 @@ def code_paths(data: dict) -> list[str]:
 
 
 def staged_files(root: Path, paths: list[str]) -> list[tuple[str, Path]]:
-    """(relative name, source file) for every file that gets staged, sorted."""
+    """(relative name, source file) for every file that gets staged, sorted. A link out of the
+    project or a file that is not regular raises UnsafePath (validation reports it first; this is
+    the last guard before anything reaches an archive or S3)."""
+    from sagespec.spec.files import project_files, regular_file
+
     files: list[tuple[str, Path]] = []
     for rel in paths:
         source = root / rel
         if source.is_file():
+            regular_file(source, root, rel, limit=None)
             files.append((Path(rel).as_posix(), source))
             continue
-        for folder, dirs, names in os.walk(source):
-            dirs[:] = sorted(d for d in dirs if d not in IGNORED_DIRS)
-            for name in sorted(names):
-                path = Path(folder) / name
-                if _wanted(path):
-                    files.append(((Path(rel) / path.relative_to(source)).as_posix(), path))
+        for path in project_files(source, root, rel, skip_dir=lambda name: name in IGNORED_DIRS):
+            if _wanted(path):
+                files.append(((Path(rel) / path.relative_to(source)).as_posix(), path))
     return sorted(set(files))
 
 

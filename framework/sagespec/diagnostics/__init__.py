@@ -7,6 +7,7 @@ columns are stored 0-based (as YAML marks are) and shown 1-based only at output.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sagespec.diagnostics.catalog import RULES
@@ -33,6 +34,9 @@ class Diagnostic:
     def __post_init__(self) -> None:
         if self.code not in RULES:
             raise ValueError(f"unknown diagnostic code {self.code}")
+        object.__setattr__(self, "message", shorten_values(self.message))
+        if self.hint:
+            object.__setattr__(self, "hint", shorten_values(self.hint))
 
     @property
     def severity(self) -> str:
@@ -41,6 +45,16 @@ class Diagnostic:
     @property
     def json_path(self) -> str:
         return json_path(self.path)
+
+
+# A message quotes at most this many characters of any one value (a 100 KB string is not echoed).
+QUOTE_LIMIT = 200
+_LONG_RUN = re.compile(rf"\S{{{QUOTE_LIMIT + 1},}}")
+
+
+def shorten_values(text: str) -> str:
+    """`text` with every run of more than QUOTE_LIMIT non-space characters cut to QUOTE_LIMIT and an ellipsis."""
+    return _LONG_RUN.sub(lambda m: m.group()[:QUOTE_LIMIT] + "…", text) if len(text) > QUOTE_LIMIT else text
 
 
 def json_path(path: tuple) -> str:
@@ -77,6 +91,7 @@ class UserError(Exception):
     def __init__(self, code: str, message: str, hint: str | None = None, exit_code: int = 1):
         if code not in RULES:
             raise ValueError(f"unknown diagnostic code {code}")
+        message = shorten_values(message)
         super().__init__(message)
         self.code, self.message, self.hint, self.exit_code = code, message, hint, exit_code
 

@@ -15,6 +15,9 @@ RULES: dict[str, str] = {
     "E0006": "empty document or more than one document in a file",
     "E0007": "mapping key is not a string",
     "E0008": "a required external tool is not installed",
+    "E0009": "not a regular file inside the project (a link out of it, a FIFO, a device, a folder)",
+    "E0010": "file is larger than the size limit",
+    "E0011": "the file could not be checked (a sagespec bug; the other files still are)",
     # E1: templates
     "E1001": "template not found",
     "E1002": "template syntax error",
@@ -33,6 +36,7 @@ RULES: dict[str, str] = {
     "E2005": "value does not match the required format",
     "E2006": "value is out of range or has the wrong size",
     "E2007": "value does not match any allowed form",
+    "E2008": "number is not finite (NaN or infinity cannot go into JSON)",
     # E3: references and graph
     "E3001": "reference to an unknown step",
     "E3002": "reference to an unknown parameter",
@@ -51,6 +55,8 @@ RULES: dict[str, str] = {
     "E4006": "cross-account registration without a KMS key on the training output",
     "E4007": "malformed or inconsistent ARN, account ID or region",
     "E4008": "parameter type mismatch",
+    "E4009": "processing input source is neither an S3 URI nor a reference",
+    "E4010": "invalid S3 bucket name",
     # E5: compile
     "E5001": "the SageMaker SDK rejected a step",
     "E5002": "the SageMaker SDK rejected the pipeline",

@@ -42,12 +42,12 @@ def load_spec(path: str | Path, project_root: Path | None = None) -> SpecResult:
     if is_accounts_file(path):
         from sagespec.spec.topology import validate_accounts_file
 
-        document, found = validate_accounts_file(path)
+        document, found = validate_accounts_file(path, root)
         return SpecResult(path, document, _sorted(found, shown), root)
     if is_template_file(path):
-        document, found = templates.load_template(path)
+        document, found = templates.load_template(path, root)
         return SpecResult(path, document, _sorted(found, shown), root)
-    document, found = load_file(path, shown)
+    document, found = load_file(path, shown, root)
     if document is None:
         return SpecResult(path, None, found, root)
     if isinstance(document.data, dict) and "template" in document.data:
@@ -70,8 +70,22 @@ PARALLEL_THRESHOLD = 64
 
 
 def _diagnose_one(args: tuple[Path, Path | None]) -> list[Diagnostic]:
+    """One file's findings. Whatever goes wrong with one file is that file's finding, so the
+    others are still checked and reported."""
     path, root = args
-    return load_spec(path, root).diagnostics
+    try:
+        return load_spec(path, root).diagnostics
+    except Exception as exc:  # noqa: BLE001 - a bug in a check must not hide the other files' findings
+        from sagespec.diagnostics import Span
+
+        return [
+            Diagnostic(
+                "E0011",
+                f"{display_path(path)} could not be checked: {type(exc).__name__}: {exc}",
+                Span(display_path(path)),
+                hint="this is a sagespec bug; please report it with the file",
+            )
+        ]
 
 
 def validate_files(files: list[Path], project_root: Path | None = None, jobs: int | None = None) -> tuple[list[Diagnostic], int]:
@@ -140,7 +154,12 @@ def validate_paths(arguments: list[str], project_root: Path | None = None, jobs:
     from sagespec.spec.project import expand
 
     files, missing = expand(arguments)
-    diagnostics = [Diagnostic("E0001", "no such file, folder or matching glob", Span(m)) for m in missing]
+    diagnostics = [
+        Diagnostic("E0001", "no such file, folder or matching glob", Span(m))
+        if m.strip()
+        else Diagnostic("E0001", "an empty path argument names no file", Span("<arguments>"), hint="name a spec file, a folder or a glob")
+        for m in missing
+    ]
     found, invalid = validate_files(files, project_root, jobs)
     return ValidationReport(diagnostics + found, len(files), invalid, len(missing))
 

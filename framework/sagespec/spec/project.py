@@ -14,8 +14,12 @@ ACCOUNTS_FILES = ("accounts.yaml", "accounts.yml")
 
 def find_project_root(start: str | os.PathLike) -> Path:
     """The nearest folder at or above `start` holding sagespec.toml, pyproject.toml or .git."""
-    here = Path(start).resolve()
-    here = here if here.is_dir() else here.parent
+    # Not resolved: a link's own place says which project it belongs to (where it points is checked on reading).
+    here = Path(os.path.abspath(start))
+    try:
+        here = here if here.is_dir() else here.parent
+    except OSError:  # a name too long for the file system: its folder is still a place to start
+        here = here.parent
     for folder in (here, *here.parents):
         if any((folder / marker).exists() for marker in ROOT_MARKERS):
             return folder
@@ -23,6 +27,8 @@ def find_project_root(start: str | os.PathLike) -> Path:
 
 
 RENDERED_CICD = "cicd"
+# Folder walks skip hidden folders (.venv, .git, .sagespec) and these: they hold no specs of the project.
+SKIPPED_FOLDERS = ("node_modules", "__pycache__")
 
 
 def is_template_file(path: Path) -> bool:
@@ -46,11 +52,25 @@ def expand(arguments: list[str]) -> tuple[list[Path], list[str]]:
     files: list[Path] = []
     missing: list[str] = []
     for argument in arguments:
+        if not argument.strip():
+            missing.append(argument)  # "" would mean the current folder; a usage error, not a walk of everything
+            continue
         path = Path(argument)
+        try:
+            path.exists()
+        except OSError:  # a name too long for the file system: reading it says so, with the reason
+            files.append(path)
+            continue
         if path.is_dir():
             for found in sorted(path.rglob("*")):
                 # cicd/ holds what `sagespec cicd render` writes (buildspec, workflow): not specs.
-                if found.suffix in SPEC_SUFFIXES and found.is_file() and RENDERED_CICD not in found.relative_to(path).parts[:-1]:
+                folders = found.relative_to(path).parts[:-1]
+                if (
+                    found.suffix in SPEC_SUFFIXES
+                    and found.is_file()
+                    and RENDERED_CICD not in folders
+                    and not any(f.startswith(".") or f in SKIPPED_FOLDERS for f in folders)
+                ):
                     files.append(found)
         elif path.exists():
             files.append(path)

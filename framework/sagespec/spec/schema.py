@@ -74,9 +74,17 @@ def inline_references(schema: dict) -> dict:
                 raise ValueError(f"recursive schema reference {ref}")
             target = expand(target_of(ref), seen + (ref,))
             return {**target, **{k: expand(v, seen) for k, v in node.items() if k != "$ref"}}
-        return {k: (v if k == "$defs" else expand(v, seen)) for k, v in node.items()}
+        return {k: (v if k == "$defs" else ecma_end(v) if k == "pattern" else expand(v, seen)) for k, v in node.items()}
 
     return expand(schema)
+
+
+def ecma_end(pattern):
+    """A JSON Schema pattern's final `$` means the end of the string (ECMA-262); in Python's `re` it
+    also matches before a final newline, so "name\n" would pass `^[a-z]+$`. `\\Z` is the ECMA `$`."""
+    if isinstance(pattern, str) and pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + "\\Z"
+    return pattern
 
 
 @functools.cache

@@ -52,9 +52,9 @@ def _environment():
     return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
-def load_template(path: Path) -> tuple[Document | None, list[Diagnostic]]:
+def load_template(path: Path, root: Path | None = None) -> tuple[Document | None, list[Diagnostic]]:
     """Load and check a template file on its own (also what `validate` does for files in templates/)."""
-    document, found = load_file(path, display_path(path))
+    document, found = load_file(path, display_path(path), root if root is not None else path.parent.parent.parent)
     if document is None:
         return None, found
     found += schema.validate(document, TEMPLATE_SCHEMA)
@@ -198,7 +198,7 @@ def render(spec: Document, project_root: Path) -> tuple[Document | None, list[Di
             )
         ]
     via = f"from template {display_path(path)}, used by {spec.file}:{use_span.line + 1}:{use_span.col + 1}"
-    template, found = load_template(path)
+    template, found = load_template(path, project_root)
     found = [replace(d, span=replace(d.span, via=via)) for d in found]
     if template is None or any(d.severity == "error" for d in found):
         return None, found

@@ -81,13 +81,13 @@ class Topology:
 ACCOUNTS_SCHEMA = "accounts.schema.json"
 
 
-def validate_accounts_file(path: Path):
+def validate_accounts_file(path: Path, root: Path | None = None):
     """(document, diagnostics) of an accounts file checked against schemas/accounts.schema.json."""
     from sagespec.spec import schema
     from sagespec.spec.project import display_path
     from sagespec.spec.yaml_loader import load_file
 
-    document, found = load_file(path, display_path(path))
+    document, found = load_file(path, display_path(path), root if root is not None else path.parent.parent)
     if document is not None:
         found += schema.validate(document, ACCOUNTS_SCHEMA)
     return document, found
@@ -107,7 +107,7 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
         if validate:
             raise UserError("E0001", f"no accounts file at {path}", hint="describe the topology in pipelines/accounts.yaml", exit_code=2)
         return Topology()
-    document, found = validate_accounts_file(path) if validate else load_file(path, display_path(path))
+    document, found = validate_accounts_file(path, project_root) if validate else load_file(path, display_path(path), project_root)
     if document is None or found:
         # The findings themselves, located in the accounts file: not wrapped in another message.
         raise DiagnosticError(found, f"the accounts file {display_path(path)} is invalid")

@@ -10,6 +10,7 @@ returns diagnostics.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -186,13 +187,17 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     return Document(data, converter.source), converter.diagnostics
 
 
-def load_file(path: str | os.PathLike, display: str | None = None) -> tuple[Document | None, list[Diagnostic]]:
+def load_file(
+    path: str | os.PathLike, display: str | None = None, root: os.PathLike | None = None
+) -> tuple[Document | None, list[Diagnostic]]:
+    """Load a YAML file; with `root`, only a regular file inside that project (see spec.files)."""
+    from sagespec.spec.files import UnsafePath, read_bytes
+
     shown = display or str(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        return None, [Diagnostic("E0001", f"cannot read {shown}: {exc.strerror or exc}", Span(shown))]
+        raw = read_bytes(Path(path), Path(root) if root is not None else None, shown)
+    except UnsafePath as refused:
+        return None, [Diagnostic(refused.code, refused.message, Span(shown))]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

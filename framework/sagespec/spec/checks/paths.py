@@ -6,6 +6,9 @@ from pathlib import Path
 
 from sagespec.spec.checks import CheckContext, rule
 
+# Folders the code staging leaves out (sagespec.compiler.staging.IGNORED_DIRS says the same).
+IGNORED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".git"}
+
 
 def _inside(path: Path, root: Path) -> bool:
     try:
@@ -16,21 +19,32 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_dir: bool) -> Path | None:
+    from sagespec.spec.files import UnsafePath, project_files, regular_file
+
     root = ctx.project_root.resolve()
     if Path(written).is_absolute():
         ctx.report("E4005", f"'{written}' is an absolute path; code paths are relative to the project root {root}", path)
         return None
-    target = (base / written).resolve()
+    try:
+        target = (base / written).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL byte
+        ctx.report("E4004", f"'{written}' cannot be read: {exc}", path)
+        return None
     if not _inside(target, root):
         ctx.report(
             "E4005",
-            f"'{written}' resolves to {target}, outside the project root {root}",
+            f"'{written}' resolves to a place outside the project root {root}",
             path,
             hint="keep code inside the project so the same files are uploaded everywhere",
         )
         return None
     what = "folder" if want_dir else "file"
-    if not (target.is_dir() if want_dir else target.is_file()):
+    try:
+        exists = target.is_dir() if want_dir else target.is_file()
+    except OSError as exc:
+        ctx.report("E4004", f"'{written}' cannot be read: {exc.strerror or exc}", path)
+        return None
+    if not exists:
         shown = target.relative_to(root)
         ctx.report(
             "E4004",
@@ -39,7 +53,33 @@ def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_d
             hint="paths are relative to the project root (the folder with pyproject.toml, .git or sagespec.toml)",
         )
         return None
+    try:
+        if want_dir:
+            project_files(base / written, root, written.rstrip("/"), skip_dir=lambda name: name in IGNORED_DIRS)
+        else:
+            regular_file(base / written, root, written, limit=None)
+    except UnsafePath as refused:
+        ctx.report("E4005", refused.message, path, hint="what is uploaded must be the project's own regular files")
+        return None
     return target
+
+
+@rule
+def input_sources(ctx: CheckContext) -> None:
+    """A processing input is read from S3 (or another step's output): the SDK would upload a local
+    path from this machine, which is how files outside the project used to reach S3."""
+    for i, step in ctx.steps():
+        if step.get("kind") != "processing":
+            continue
+        for j, item in enumerate(step.get("inputs") or []):
+            source = item.get("source") if isinstance(item, dict) else None
+            if isinstance(source, str) and not source.startswith("s3://") and "${" not in source:
+                ctx.report(
+                    "E4009",
+                    f"input source '{source[:200]}' is neither an s3:// URI nor a reference",
+                    ("steps", i, "inputs", j, "source"),
+                    hint="upload the data to S3 and name its URI, or use ${params.X} / ${steps.S.outputs.O}",
+                )
 
 
 @rule

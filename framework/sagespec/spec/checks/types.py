@@ -66,7 +66,10 @@ def _default_hint(kind: str, value) -> str | None:
     if isinstance(value, str):
         import yaml
 
-        unquoted = yaml.safe_load(value) if value.strip() else None
+        try:
+            unquoted = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:  # not YAML on its own (control characters, a lone "{"): no unquoting hint
+            unquoted = None
         if _value_matches(kind, unquoted):
             return f"remove the quotes: default: {value}"
     return {"Integer": "write a whole number, e.g. 10", "Float": "write a number, e.g. 0.5", "Boolean": "write true or false"}.get(kind)

@@ -1,0 +1,89 @@
+"""Every compiled step's Arguments are a valid request of the SageMaker API call the pipeline makes
+for it, checked with botocore's own validator against botocore's SageMaker service model.
+
+The pipeline service fills in the job name and resolves expressions ({"Get": ...}) at run time;
+here each expression becomes a sample value of the shape it stands in for, so the validator checks
+every member, type, required field and minimum the service model declares.
+"""
+
+import json
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from helpers import ROOT
+from sagespec.definition import walk_steps
+
+OPERATIONS = {  # step type -> (API operation, the name member the pipeline service sets)
+    "Processing": ("CreateProcessingJob", "ProcessingJobName"),
+    "Training": ("CreateTrainingJob", "TrainingJobName"),
+    "RegisterModel": ("CreateModelPackage", None),
+    "Model": ("CreateModel", "ModelName"),
+}
+EXPRESSIONS = ("Get", "Std:Join", "Std:JsonGet")
+SERVICE = botocore.session.get_session().get_service_model("sagemaker")
+
+
+def sample(shape):
+    if shape.enum:
+        return shape.enum[0]
+    kind = shape.type_name
+    if kind == "string":
+        text = "s3://bucket/key" if "Uri" in shape.name or "S3" in shape.name or "Url" in shape.name else "sample"
+        return text.ljust(shape.metadata.get("min", 0), "x")
+    if kind in ("integer", "long"):
+        return max(int(shape.metadata.get("min", 1)), 1)
+    if kind in ("float", "double"):
+        return float(shape.metadata.get("min", 0.5))
+    if kind == "boolean":
+        return True
+    raise AssertionError(f"no sample for {shape.name} ({kind})")
+
+
+def concrete(value, shape):
+    """`value` with each expression replaced by a sample of the shape it stands in for."""
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in EXPRESSIONS:
+        return sample(shape)
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {k: concrete(v, shape.members[k]) if k in shape.members else v for k, v in value.items()}
+    if shape.type_name == "list" and isinstance(value, list):
+        return [concrete(v, shape.member) for v in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {k: concrete(v, shape.value) for k, v in value.items()}
+    return value
+
+
+def requests(definition: dict):
+    for placed in walk_steps(definition):
+        if placed.type in OPERATIONS:
+            operation, name_member = OPERATIONS[placed.type]
+            shape = SERVICE.operation_model(operation).input_shape
+            params = concrete(placed.step["Arguments"], shape)
+            if name_member:
+                params[name_member] = f"pipelines-abc123-{placed.name}"[:63]
+            yield placed.name, operation, shape, params
+
+
+GOLDEN = json.loads((ROOT / "tests/compiler/golden/california_housing.definition.json").read_text())
+
+
+@pytest.mark.parametrize("name, operation, shape, params", list(requests(GOLDEN)), ids=[r[0] for r in requests(GOLDEN)])
+def test_each_step_is_a_valid_request_of_its_api_call(name, operation, shape, params):
+    report = ParamValidator().validate(params, shape)
+    assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
+
+
+def test_every_step_type_that_calls_an_api_is_covered():
+    assert {p.type for p in walk_steps(GOLDEN)} & set(OPERATIONS) == set(OPERATIONS)
+
+
+def test_the_check_catches_a_request_sagemaker_would_refuse():
+    step = next(p.step for p in walk_steps(GOLDEN) if p.type == "Training")
+    broken = json.loads(json.dumps(step["Arguments"]))
+    broken["ResourceConfig"]["InstanceCount"] = "one"
+    del broken["RoleArn"]
+    shape = SERVICE.operation_model("CreateTrainingJob").input_shape
+    report = ParamValidator().validate({**concrete(broken, shape), "TrainingJobName": "j"}, shape)
+    text = report.generate_report()
+    assert "Missing required parameter" in text and "RoleArn" in text and "InstanceCount" in text
