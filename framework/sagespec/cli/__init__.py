@@ -76,9 +76,11 @@ class _Group(click.Group):
         except UserError as error:
             click.echo(error.format(), err=True)
             sys.exit(error.exit_code)
-        except KeyboardInterrupt:
-            click.echo("sagespec: interrupted", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as interrupt:
+            # 128 + the signal number, as a shell reports it (SIGINT 2, SIGTERM 15)
+            terminated = type(interrupt).__name__ == "Terminated"
+            click.echo("sagespec: terminated" if terminated else "sagespec: interrupted", err=True)
+            sys.exit(143 if terminated else 130)
         except Exception as exc:  # noqa: BLE001 - last line of defence
             if ctx.obj and ctx.obj.get("traceback"):
                 raise

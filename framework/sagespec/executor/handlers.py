@@ -51,6 +51,7 @@ class StepRun:
     store: object  # ObjectStore
     conn: object  # sqlite3 connection of this thread
     log_path: Path
+    children: set | None = None  # the execution's running script processes (stopped when it is interrupted)
 
     @property
     def job_name(self) -> str:
@@ -63,7 +64,17 @@ class StepRun:
     def run_script(self, argv: list[str], env: dict, cwd: Path) -> None:
         self.log(f"$ {' '.join(argv)}")
         with open(self.log_path, "a", encoding="utf-8") as log:
-            done = subprocess.run(argv, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+            # Its own process group: a Ctrl-C at the terminal reaches the runner, which stops the
+            # scripts itself and records that, instead of each script dying on its own.
+            child = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            if self.children is not None:
+                self.children.add(child)
+            try:
+                child.wait()
+            finally:
+                if self.children is not None:
+                    self.children.discard(child)
+        done = child
         if done.returncode != 0:
             tail = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-8:]
             raise StepFailed(f"{Path(argv[1]).name} exited with status {done.returncode}: " + " | ".join(tail))

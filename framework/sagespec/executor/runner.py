@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -20,7 +19,9 @@ from pathlib import Path
 
 from sagespec.definition import data_dependencies, execution_parameters, steps
 from sagespec.diagnostics import UserError
+from sagespec.executor.caching import expire_after, input_uris
 from sagespec.executor.expressions import Context, EvaluationError, condition_holds, walk
+from sagespec.executor.faults import interrupted, termination_as_interrupt
 from sagespec.executor.handlers import HANDLERS, ExecutionFailed, StepFailed, StepRun
 from sagespec.local.database import connect, now
 from sagespec.local.objects import ObjectStore
@@ -107,7 +108,16 @@ class LocalPipelines:
         started = now()
         self.store.begin_execution(arn, name, version, parameters, retry_arn, started)
         execution = _Execution(self, pipeline, current, parameters, execution_id, arn, started, on_event or (lambda e: None), reuse)
-        status, reason = execution.run()
+        try:
+            with termination_as_interrupt():
+                status, reason = execution.run()
+        except BaseException as exc:  # Ctrl-C, SIGTERM, a closed pipe, a full disk, a bug: never left Executing
+            status, reason = interrupted(exc)
+            try:
+                self.store.end_execution(arn, status, reason, running_steps=status)
+            except Exception:  # noqa: BLE001 - e.g. the disk is full: a later command fails it as an orphan
+                pass
+            raise
         self.store.end_execution(arn, status, reason)
         return self.describe_execution(arn)
 
@@ -132,30 +142,6 @@ class LocalPipelines:
 
     def stop(self, execution: str) -> dict:
         return self.store.request_stop(execution)
-
-
-def _input_uris(arguments: dict) -> list[str]:
-    """What a step reads (not where it writes): processing inputs, training channels, submitted code."""
-    uris = [i.get("S3Input", {}).get("S3Uri") for i in arguments.get("ProcessingInputs", [])]
-    uris += [c["DataSource"]["S3DataSource"]["S3Uri"] for c in arguments.get("InputDataConfig", [])]
-    code = (arguments.get("HyperParameters") or {}).get("sagemaker_submit_directory")
-    if isinstance(code, str):
-        uris.append(code.strip('"'))
-    return sorted({u for u in uris if isinstance(u, str) and u.startswith("s3://")})
-
-
-_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
-
-
-def expire_after(text: str):
-    """An ISO 8601 duration as a timedelta (years as 365 days, months as 30, as SageMaker documents none finer)."""
-    from datetime import timedelta
-
-    m = _DURATION.fullmatch(text or "")
-    if not m:
-        return timedelta(days=30)
-    y, mo, w, d, h, mi, se = (int(g or 0) for g in m.groups())
-    return timedelta(days=365 * y + 30 * mo + 7 * w + d, hours=h, minutes=mi, seconds=se)
 
 
 class _Execution:
@@ -184,6 +170,8 @@ class _Execution:
         self.branch_of: dict[str, str] = {}  # branch step -> condition step
         self._collect(definition.get("Steps", []), None)
         self.lock = threading.Lock()
+        self.children: set = set()  # running script processes
+        self.aborting: str | None = None  # why the execution is being interrupted
         self.cache_keys: dict[str, str] = {}
 
     def _collect(self, steps: list, condition: str | None) -> None:
@@ -213,7 +201,23 @@ class _Execution:
         done: set[str] = set()
         failure: str | None = None
         stopping = False
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        return self._schedule(pending, skipped, done, failure, stopping)
+
+    def abort(self, reason: str) -> None:
+        """Stop the running scripts (the scheduler's threads then end their steps as Stopped)."""
+        import os
+        import signal
+
+        self.aborting = reason
+        for child in list(self.children):
+            try:
+                os.killpg(child.pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _schedule(self, pending: set, skipped: set, done: set, failure: str | None, stopping: bool) -> tuple[str, str | None]:
+        pool = ThreadPoolExecutor(max_workers=2)
+        try:
             running = {}
             while True:
                 stopping = stopping or self._stop_requested()
@@ -252,6 +256,17 @@ class _Execution:
                         done.add(name)
                     elif failure is None:
                         failure = error
+        except BaseException as exc:
+            # Stop the scripts first: shutting the pool down waits for the threads that wait for them.
+            self.abort(interrupted(exc)[1])
+            pool.shutdown(wait=True)
+            try:
+                for name in sorted(pending):
+                    self.record(name, "NotStarted")
+            except Exception:  # noqa: BLE001 - the interruption is what gets reported
+                pass
+            raise
+        pool.shutdown(wait=True)
         for name in sorted(pending):
             self.record(name, "NotStarted")
             self.on_event(StepEvent(name, "NotStarted"))
@@ -309,7 +324,7 @@ class _Execution:
         except EvaluationError:
             return None
         objects = self.p.objects
-        hashes = [(uri, objects.sha256(uri)) for prefix in _input_uris(arguments) for uri in objects.list(prefix)]
+        hashes = [(uri, objects.sha256(uri)) for prefix in input_uris(arguments) for uri in objects.list(prefix)]
         digest = hashlib.sha256(json.dumps([step["Type"], arguments, hashes], sort_keys=True).encode()).hexdigest()
         self.cache_keys[name] = digest
         return digest
@@ -362,7 +377,18 @@ class _Execution:
         self.record(name, "Executing", started_at=now(), log_path=str(log))
         self.on_event(StepEvent(name, "Executing"))
         conn = connect(self.p.workspace)
-        run = StepRun(self.execution_id, self.arn, self.p.region, self.role, self.ctx, work, ObjectStore(self.p.workspace, conn), conn, log)
+        run = StepRun(
+            self.execution_id,
+            self.arn,
+            self.p.region,
+            self.role,
+            self.ctx,
+            work,
+            ObjectStore(self.p.workspace, conn),
+            conn,
+            log,
+            self.children,
+        )
         try:
             properties = HANDLERS[step["Type"]](step, run)
         except ExecutionFailed as exc:
@@ -371,6 +397,11 @@ class _Execution:
             return str(exc)
         except (StepFailed, EvaluationError, UserError, KeyError, OSError) as exc:
             message = exc.message if isinstance(exc, UserError) else str(exc)
+            if self.aborting:  # its script was stopped because the execution was interrupted
+                run.log(f"step stopped: {self.aborting}")
+                self.record(name, "Stopped", failure_reason=self.aborting, ended_at=now())
+                self.on_event(StepEvent(name, "Stopped", self.aborting))
+                return f"step {name} stopped: {self.aborting}"
             run.log(f"step failed: {message}")
             self.record(name, "Failed", failure_reason=message, ended_at=now())
             self.on_event(StepEvent(name, "Failed", message))

@@ -235,6 +235,13 @@ MIGRATIONS.append(
     """
 )
 
+MIGRATIONS.append(
+    # 4: the process that runs an execution, so one whose runner is gone can be found and failed
+    """
+    ALTER TABLE executions ADD COLUMN runner_pid INTEGER;
+    """
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

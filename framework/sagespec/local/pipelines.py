@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -17,6 +18,24 @@ from sagespec.diagnostics import UserError
 from sagespec.local.database import connect, now, transaction
 
 TERMINAL = ("Succeeded", "Failed", "Stopped")
+
+
+def runner_alive(pid: int | None) -> bool:
+    """Whether the process that runs an execution is still there (executions recorded before
+    migration 4 have no pid: nothing says they are gone)."""
+    if pid is None or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().split(") ", 1)[-1][:1] != "Z"  # a zombie has finished
+    except OSError:
+        return True
 
 
 class PipelineStore:
@@ -72,16 +91,35 @@ class PipelineStore:
     def begin_execution(self, arn: str, pipeline: str, version: int, parameters: dict, retry_of: str | None, started: str) -> None:
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT INTO executions (arn, pipeline, definition_version, status, parameters, retry_of, started_at)"
-                " VALUES (?, ?, ?, 'Executing', ?, ?, ?)",
-                (arn, pipeline, version, json.dumps(parameters), retry_of, started),
+                "INSERT INTO executions (arn, pipeline, definition_version, status, parameters, retry_of, started_at, runner_pid)"
+                " VALUES (?, ?, ?, 'Executing', ?, ?, ?, ?)",
+                (arn, pipeline, version, json.dumps(parameters), retry_of, started, os.getpid()),
             )
 
-    def end_execution(self, arn: str, status: str, reason: str | None) -> None:
+    def end_execution(self, arn: str, status: str, reason: str | None, running_steps: str | None = None) -> None:
+        """End the execution; with `running_steps`, every step still Executing ends so too, in the
+        same transaction (an interrupted execution leaves nothing Executing)."""
         with transaction(self.conn):
+            stamp = now()
+            if running_steps:
+                self.conn.execute(
+                    "UPDATE execution_steps SET status = ?, failure_reason = coalesce(failure_reason, ?), ended_at = ?"
+                    " WHERE execution = ? AND status = 'Executing'",
+                    (running_steps, reason, stamp, arn),
+                )
             self.conn.execute(
-                "UPDATE executions SET status = ?, failure_reason = ?, ended_at = ? WHERE arn = ?", (status, reason, now(), arn)
+                "UPDATE executions SET status = ?, failure_reason = ?, ended_at = ? WHERE arn = ?", (status, reason, stamp, arn)
             )
+
+    def fail_orphans(self) -> int:
+        """Executions left Executing or Stopping by a runner process that is gone (killed, a reboot)
+        end Failed, saying so; how many did."""
+        rows = self.conn.execute("SELECT arn, runner_pid FROM executions WHERE status IN ('Executing', 'Stopping')").fetchall()
+        gone = [r for r in rows if not runner_alive(r["runner_pid"])]
+        for row in gone:
+            reason = f"the runner process (pid {row['runner_pid']}) ended without finishing the execution"
+            self.end_execution(row["arn"], "Failed", reason, running_steps="Failed")
+        return len(gone)
 
     def request_stop(self, arn: str) -> dict:
         """StopPipelineExecution: an Executing execution becomes Stopping; its runner starts no new
@@ -103,6 +141,8 @@ class PipelineStore:
         return row
 
     def describe_execution(self, arn: str) -> dict:
+        if self._execution_row(arn)["status"] in ("Executing", "Stopping"):
+            self.fail_orphans()
         row = self._execution_row(arn)
         steps = [
             dict(s) | {"properties": json.loads(s["properties"])}
@@ -115,6 +155,7 @@ class PipelineStore:
         return dict(row) | {"parameters": json.loads(row["parameters"]), "steps": steps, "outbox": outbox}
 
     def list_executions(self, pipeline: str | None = None) -> list[dict]:
+        self.fail_orphans()
         query = "SELECT arn, pipeline, status, started_at, ended_at, failure_reason FROM executions"
         rows = self.conn.execute(
             query + (" WHERE pipeline = ?" if pipeline else "") + " ORDER BY started_at DESC", (pipeline,) if pipeline else ()

@@ -27,7 +27,7 @@ class UnsafePath(Exception):
         self.code, self.message = code, message
 
 
-def _inside(path: Path, root: Path) -> bool:
+def inside(path: Path, root: Path) -> bool:
     try:
         path.relative_to(root)
         return True
@@ -35,7 +35,7 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def resolve_inside(path: Path, root: Path | None, shown: str) -> Path:
+def resolveinside(path: Path, root: Path | None, shown: str) -> Path:
     """The resolved path, or UnsafePath when it loops, or when a symbolic link on the way leads
     out of the project `root`. (A file named directly, with no link, is what the user asked for.)"""
     try:
@@ -45,14 +45,14 @@ def resolve_inside(path: Path, root: Path | None, shown: str) -> Path:
     except OSError as exc:
         raise UnsafePath("E0001", f"cannot read {shown}: {_reason(exc)}") from None
     linked = resolved != Path(os.path.abspath(path))
-    if root is not None and linked and not _inside(resolved, Path(os.path.realpath(root))):
+    if root is not None and linked and not inside(resolved, Path(os.path.realpath(root))):
         raise UnsafePath("E0009", f"{shown} is a symbolic link to a file outside the project; sagespec reads only files inside it")
     return resolved
 
 
 def regular_file(path: Path, root: Path | None, shown: str, limit: int | None = MAX_SPEC_BYTES) -> os.stat_result:
     """stat() of `path` when it is a regular file inside `root` and within `limit` bytes."""
-    resolve_inside(path, root, shown)
+    resolveinside(path, root, shown)
     try:
         info = os.stat(path)
     except OSError as exc:

@@ -5,17 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sagespec.spec.checks import CheckContext, rule
+from sagespec.spec.files import inside
 
 # Folders the code staging leaves out (sagespec.compiler.staging.IGNORED_DIRS says the same).
 IGNORED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".git"}
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-        return True
-    except ValueError:
-        return False
 
 
 def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_dir: bool) -> Path | None:
@@ -30,7 +23,7 @@ def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_d
     except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL byte
         ctx.report("E4004", f"'{written}' cannot be read: {exc}", path)
         return None
-    if not _inside(target, root):
+    if not inside(target, root):
         ctx.report(
             "E4005",
             f"'{written}' resolves to a place outside the project root {root}",
