@@ -211,3 +211,76 @@ def test_botocore_info_logging_never_reaches_the_terminal(monkeypatch, caplog):
     aws.session(region="us-east-1")
     boto3.Session(region_name="us-east-1").get_credentials()  # logs "Found credentials in environment variables." at INFO
     assert not [r for r in caplog.records if r.name.startswith(("botocore", "boto3")) and r.levelno < logging.WARNING]
+
+
+def test_control_characters_in_values_cannot_write_ci_commands(tmp_path):
+    env = {"SAGESPEC_WORKSPACE": str(tmp_path / "ws")}
+    assert run_cli("models", "create-group", "g", "--as", "shared-services", env=env).returncode == 0
+    registered = run_cli(
+        "models",
+        "register",
+        "g",
+        "--model-data",
+        "s3://b/m.tar.gz",
+        "--as",
+        "shared-services",
+        "--metadata",
+        "note=fine\n::error file=x::pwned",
+        "--description",
+        "two\nlines\x1b[2J",
+        "--output",
+        "json",
+        env=env,
+    )
+    assert registered.returncode == 0, registered.stderr
+    arn = json.loads(registered.stdout)["arn"]
+    shown = run_cli("models", "describe", arn, "--as", "shared-services", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert not [line for line in shown.stdout.splitlines() if line.lstrip().startswith("::")]
+    assert "\x1b" not in shown.stdout and "\\n::error" in shown.stdout
+    spec = tmp_path / "s.yaml"
+    spec.write_text('name: "x\\n::error file=a,line=1::pwned"\n')
+    for output in ("text", "github"):
+        done = run_cli("validate", str(spec), "--output", output)
+        assert done.returncode == 1
+        assert [line for line in done.stdout.splitlines() if line.startswith("::")] == (
+            [] if output == "text" else [line for line in done.stdout.splitlines() if line.startswith("::error file=")]
+        )
+        assert "\n::error file=a" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (("approve", "arn:aws:sagemaker:us-east-1:222222222222:model-package/g/1", "--reason", " "), "must say why"),
+        (("register", "g", "--model-data", "/tmp/model.tar.gz"), "is not an s3://bucket/key URI"),
+        (("register", "g", "--model-data", "s3://b/m.tgz", "--metadata", "novalue"), "--metadata"),
+    ],
+)
+def test_small_option_checks_name_the_option(tmp_path, args, says):
+    done = run_cli("models", *args, "--as", "deployment", env={"SAGESPEC_WORKSPACE": str(tmp_path / "ws")})
+    assert done.returncode == 2 and says in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    "failure, says",
+    [
+        (__import__("sqlite3").OperationalError("attempt to write a readonly database"), "cannot be written (read-only or no permission)"),
+        (__import__("sqlite3").OperationalError("database or disk is full"), "is full: free some space"),
+        (OSError(28, "No space left on device"), "is full: free some space"),
+        (__import__("sqlite3").DatabaseError("file is not a database"), "move it aside"),
+    ],
+)
+def test_a_workspace_that_cannot_be_used_says_why(tmp_path, monkeypatch, failure, says):
+    import sqlite3
+
+    from sagespec.diagnostics import UserError
+    from sagespec.local import database
+
+    def refuse(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(sqlite3, "connect", refuse)
+    with pytest.raises(UserError) as error:
+        database.connect(tmp_path / "ws")
+    assert error.value.code == "E6011" and says in error.value.hint

@@ -161,3 +161,14 @@ def test_accounts_file_is_validated_against_its_schema(tmp_path):
     assert re.search(
         r"accounts\.yaml:\d+:11: error\[E2003\]: accounts\.workloads\.qa\.id must be string, not integer 444444444444", r.stdout
     ), r.stdout
+
+
+def test_pre_commit_hooks_pass_on_the_projects_own_files():
+    """What pre-commit hands each hook: the tracked files its `files` pattern takes and `exclude` leaves."""
+    tracked = subprocess.run(["git", "ls-files", "pipelines"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    for hook in hooks:
+        chosen = [f for f in tracked if re.search(hook["files"], f) and not re.search(hook["exclude"], f)]
+        assert "pipelines/california_housing.yaml" in chosen and not [f for f in chosen if "/cicd/" in f]
+        done = run_cli(*shlex.split(hook["entry"])[1:], *chosen)
+        assert done.returncode == 0, done.stdout + done.stderr

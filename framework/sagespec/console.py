@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
+
+# C0 and C1 control characters (newline, carriage return, escape, NUL, DEL...) in user-supplied
+# text: printed as escapes, so a value cannot start a line CI reads as a command ("::error")
+# or move the terminal's cursor.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text) -> str:
+    """`text` with every control character written as a visible escape (\\n, \\x1b, ...)."""
+    text = str(text)
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text) if _CONTROL.search(text) else text
 
 
 def console():
@@ -26,7 +38,7 @@ def table(title: str, columns: list[str], rows: list[list]):
     for column in columns:
         result.add_column(column, overflow="ellipsis")
     for row in rows:
-        result.add_row(*[str(c) if c is not None else "" for c in row])
+        result.add_row(*[printable(c) if c is not None else "" for c in row])
     return result
 
 

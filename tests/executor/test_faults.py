@@ -21,8 +21,8 @@ ROLE = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
 MARKER = "sagespec-fault-test-sleeper"
 
 
-def definition(seconds: float) -> dict:
-    code = f"s3://bucket/code/{MARKER}.py"
+def definition(seconds: float, marker: str = MARKER) -> dict:
+    code = f"s3://bucket/code/{marker}.py"
     return {
         "Version": "2020-12-01",
         "Parameters": [],
@@ -33,7 +33,7 @@ def definition(seconds: float) -> dict:
                 "Arguments": {
                     "AppSpecification": {
                         "ImageUri": "python",
-                        "ContainerEntrypoint": ["python3", f"/opt/ml/processing/input/code/{MARKER}.py"],
+                        "ContainerEntrypoint": ["python3", f"/opt/ml/processing/input/code/{marker}.py"],
                     },
                     "ProcessingInputs": [
                         {
@@ -61,9 +61,9 @@ def definition(seconds: float) -> dict:
     }, code
 
 
-def stored(workspace: Path, seconds: float) -> LocalPipelines:
+def stored(workspace: Path, seconds: float, marker: str = MARKER) -> LocalPipelines:
     local = LocalPipelines(workspace)
-    text, code = definition(seconds)
+    text, code = definition(seconds, marker)
     script = f"import os, time\nprint('pid', os.getpid(), flush=True)\ntime.sleep({seconds})\n"
     script += "open(os.path.join(os.environ['SM_PROCESSING_OUTPUT_OUT'], 'done.txt'), 'w').write('done')\n"
     local.objects.put(code, script.encode())
@@ -71,12 +71,12 @@ def stored(workspace: Path, seconds: float) -> LocalPipelines:
     return local
 
 
-def sleepers() -> list[int]:
+def sleepers(marker: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if MARKER.encode() in (entry / "cmdline").read_bytes() and b"sagespec" not in (entry / "cmdline").read_bytes()[:80]:
+                if marker.encode() in (entry / "cmdline").read_bytes() and b"sagespec" not in (entry / "cmdline").read_bytes()[:80]:
                     found.append(int(entry.name))
             except OSError:
                 pass
@@ -114,7 +114,8 @@ def described(workspace: Path, arn: str) -> dict:
 )
 def test_a_signal_during_a_step_stops_the_execution_and_its_script(tmp_path, signum, exit_code, says):
     workspace = tmp_path / "ws"
-    stored(workspace, 60)
+    marker = f"{MARKER}-{signum}-{os.getpid()}"  # tests run side by side: each looks for its own script
+    stored(workspace, 60, marker)
     runner = start_runner(workspace, stdout=subprocess.DEVNULL)
     arn = wait_for_step(workspace)
     time.sleep(0.3)  # the script is running
@@ -125,9 +126,9 @@ def test_a_signal_during_a_step_stops_the_execution_and_its_script(tmp_path, sig
     assert found["status"] == "Stopped" and says in found["failure_reason"]
     assert {s["name"]: s["status"] for s in found["steps"]} == {"Sleep": "Stopped", "After": "NotStarted"}
     deadline = time.monotonic() + 10
-    while sleepers() and time.monotonic() < deadline:
+    while sleepers(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert sleepers() == []  # the step's script was stopped with it
+    assert sleepers(marker) == []  # the step's script was stopped with it
 
 
 def test_a_killed_runner_is_found_and_its_execution_failed(tmp_path):

@@ -142,3 +142,37 @@ def test_missing_template_suggests_a_close_name(tmp_path):
     result = load_spec(spec)
     assert ("E1001", "use.yaml", 2) in codes(result)
     assert "did you mean 'one'" in result.diagnostics[0].hint
+
+
+@pytest.mark.parametrize(
+    "expression, code",
+    [
+        ("{{ range }}", "E1010"),  # a function
+        ("{{ range(3) }}", "E1010"),  # a range object
+        ("{{ lipsum }}", "E1010"),
+        ("{{ cycler }}", "E1010"),
+        ("{{ 'x' * 100000000 }}", "E1011"),
+        ("{{ [1] * 100000000 }}", "E1011"),
+        ("{{ 10 ** 100000000 }}", "E1011"),
+        ("{{ 9 ** 9 ** 9 }}", "E1011"),
+        ("{{ range(100000000) | list }}", "E1011"),
+        ("{% for i in range(9999) %}{% for j in range(9999) %}x{% endfor %}{% endfor %}", "E1011"),
+        ("{{ name * 5000 * 5000 }}", "E1011"),
+    ],
+)
+def test_templates_cannot_hurt_the_machine(tmp_path, expression, code):
+    import time
+
+    spec = make_project(tmp_path, USE, TEMPLATE.replace('"{{ name }}"', f'"{expression}"'))
+    started = time.monotonic()
+    found = load_spec(spec)
+    assert time.monotonic() - started < 10
+    assert (code, "one.yaml", 8) in codes(found), codes(found)
+    assert all(len(d.message) < 1000 for d in found.diagnostics)
+
+
+def test_bounded_templates_still_compute_what_specs_need(tmp_path):
+    spec = make_project(tmp_path, USE, TEMPLATE.replace('"{{ name }}"', "\"{{ name ~ '-' ~ (2 ** 10) ~ '-' ~ ('ab' * 3) }}\""))
+    result = load_spec(spec)
+    assert result.ok, codes(result)
+    assert result.document.data["name"] == "demo-1024-ababab"

@@ -10,6 +10,18 @@ import click
 from sagespec.cli.options import EXIT_INVALID, build_project, output_option, parse_pairs, show, workspace_option
 
 
+def _non_empty(ctx, param, value):
+    if value is not None and not value.strip():
+        raise click.BadParameter("must say why (it is kept in the version's history)")
+    return value
+
+
+def _s3_uri(ctx, param, value):
+    if value is not None and not (value.startswith("s3://") and len(value) > 5 and "/" in value[5:].strip("/")):
+        raise click.BadParameter(f"'{value[:200]}' is not an s3://bucket/key URI")
+    return value
+
+
 def registry_options(fn):
     for option in reversed(
         [
@@ -66,11 +78,13 @@ def models_create_group(name, description, as_, target, output, region, workspac
 
 @models.command("register")
 @click.argument("group")
-@click.option("--model-data", required=True, metavar="S3_URI", help="model.tar.gz of the version.")
+@click.option("--model-data", required=True, metavar="S3_URI", callback=_s3_uri, help="model.tar.gz of the version.")
 @click.option("--image", default=None, help="Inference image (default: the TensorFlow 2.13 CPU serving image of the region).")
 @click.option("--content-type", "content_types", multiple=True, default=("text/csv", "application/json"), show_default=True)
 @click.option("--response-type", "response_types", multiple=True, default=("application/json",), show_default=True)
-@click.option("--metrics", "metrics_uri", default=None, metavar="S3_URI", help="evaluation.json (ModelMetrics.ModelQuality).")
+@click.option(
+    "--metrics", "metrics_uri", default=None, metavar="S3_URI", callback=_s3_uri, help="evaluation.json (ModelMetrics.ModelQuality)."
+)
 @click.option("--status", default="PendingManualApproval", show_default=True)
 @click.option("--description", default=None)
 @click.option("--metadata", multiple=True, metavar="KEY=VALUE", help="CustomerMetadataProperties (repeatable).")
@@ -142,7 +156,7 @@ def _set_status(arn, status, reason, as_, target, output, region, workspace) -> 
 
 @models.command("approve")
 @click.argument("arn")
-@click.option("--reason", required=True, help="ApprovalDescription: why (kept in the history).")
+@click.option("--reason", required=True, callback=_non_empty, help="ApprovalDescription: why (kept in the history).")
 @registry_options
 def models_approve(arn, reason, **kwargs) -> None:
     """Set a version's status to Approved."""
@@ -151,7 +165,7 @@ def models_approve(arn, reason, **kwargs) -> None:
 
 @models.command("reject")
 @click.argument("arn")
-@click.option("--reason", required=True, help="ApprovalDescription: why (kept in the history).")
+@click.option("--reason", required=True, callback=_non_empty, help="ApprovalDescription: why (kept in the history).")
 @registry_options
 def models_reject(arn, reason, **kwargs) -> None:
     """Set a version's status to Rejected."""

@@ -96,4 +96,6 @@ class UserError(Exception):
         self.code, self.message, self.hint, self.exit_code = code, message, hint, exit_code
 
     def format(self) -> str:
-        return f"error[{self.code}]: {self.message}" + (f"\n  hint: {self.hint}" if self.hint else "")
+        from sagespec.console import printable  # user-supplied values in messages print as escapes
+
+        return f"error[{self.code}]: {printable(self.message)}" + (f"\n  hint: {printable(self.hint)}" if self.hint else "")

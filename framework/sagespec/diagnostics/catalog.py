@@ -28,6 +28,8 @@ RULES: dict[str, str] = {
     "E1007": "template tried an operation the sandbox forbids",
     "E1008": "template file is malformed",
     "E1009": "template expression failed while rendering",
+    "E1010": "template expression yields a value that is not data (a function, an object)",
+    "E1011": "template rendering exceeds its bounds (size, repetition, power, range, time)",
     # E2: JSON Schema
     "E2001": "unknown key",
     "E2002": "missing required key",
@@ -57,6 +59,7 @@ RULES: dict[str, str] = {
     "E4008": "parameter type mismatch",
     "E4009": "processing input source is neither an S3 URI nor a reference",
     "E4010": "invalid S3 bucket name",
+    "E4012": "the accounts file is inconsistent (shared account IDs, a key elsewhere, wildcards, an unknown region)",
     # E5: compile
     "E5001": "the SageMaker SDK rejected a step",
     "E5002": "the SageMaker SDK rejected the pipeline",

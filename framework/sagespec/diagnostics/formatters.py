@@ -16,14 +16,16 @@ def format_text(diagnostics: list[Diagnostic], color: bool = False) -> str:
     def paint(text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
+    from sagespec.console import printable
+
     lines = []
     for d in diagnostics:
         level = paint(d.severity, "1;31" if d.severity == "error" else "1;33")
-        lines.append(f"{paint(_location(d), '1')}: {level}[{d.code}]: {d.message}")
+        lines.append(f"{paint(printable(_location(d)), '1')}: {level}[{d.code}]: {printable(d.message)}")
         if d.hint:
-            lines.append(f"  {paint('hint', '36')}: {d.hint}")
+            lines.append(f"  {paint('hint', '36')}: {printable(d.hint)}")
         if d.span.via:
-            lines.append(f"  {paint('note', '36')}: {d.span.via}")
+            lines.append(f"  {paint('note', '36')}: {printable(d.span.via)}")
     return "\n".join(lines)
 
 
@@ -46,8 +48,12 @@ def format_json(diagnostics: list[Diagnostic]) -> str:
 
 
 def _escape_github(text: str, property_value: bool = False) -> str:
-    # GitHub workflow commands need %, CR and LF escaped; properties also : and ,
+    # GitHub workflow commands need %, CR and LF escaped; properties also : and ,. Other control
+    # characters are written as visible escapes so nothing in a value can act on the log.
+    from sagespec.console import printable
+
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = printable(text)
     if property_value:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text

@@ -250,9 +250,9 @@ def now() -> str:
 
 
 def connect(workspace: Path) -> sqlite3.Connection:
-    workspace.mkdir(parents=True, exist_ok=True)
     path = workspace / DATABASE_NAME
     try:
+        workspace.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout = 60000")
@@ -260,13 +260,28 @@ def connect(workspace: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn, path)
-    except sqlite3.DatabaseError as exc:
-        raise UserError(
-            "E6011",
-            f"the control-plane database {path} cannot be used: {exc}",
-            hint="another program may have written it; move it aside to start a fresh workspace",
-        ) from None
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise UserError("E6011", f"the control-plane database {path} cannot be used: {_why(exc)}", hint=_hint(exc, workspace)) from None
     return conn
+
+
+def _why(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _hint(exc: Exception, workspace: Path) -> str:
+    """What to do, by what went wrong: a full disk and a read-only workspace are not a corrupt database."""
+    import errno
+
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None) or getattr(exc, "sqlite_errorcode", None)
+    if code == errno.ENOSPC or "disk is full" in text or code == getattr(sqlite3, "SQLITE_FULL", -1):
+        return f"the disk holding {workspace} is full: free some space (nothing stored so far was lost)"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "unable to open" in text:
+        return (
+            f"{workspace} cannot be written (read-only or no permission): use --workspace DIR or $SAGESPEC_WORKSPACE for a writable folder"
+        )
+    return "another program may have written it; move it aside to start a fresh workspace"
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sagespec.console import console as _console
+from sagespec.console import printable
 from sagespec.console import table as _table
 
 LINEAGE_ORDER = ("dataset", "code", "execution", "training_job", "model", "metrics", "package", "endpoint")
@@ -36,6 +37,8 @@ def packages(items, group: str) -> None:
 
 
 def package(p, history) -> None:
+    from rich.markup import escape
+
     console = _console()
     container = (p.inference_specification.get("Containers") or [{}])[0]
     fields = [
@@ -55,7 +58,7 @@ def package(p, history) -> None:
     ]
     for name, value in fields:
         if value not in (None, ""):
-            console.print(f"[bold]{name:>20}[/bold]  {value}")
+            console.print(f"[bold]{name:>20}[/bold]  {escape(printable(value))}")
     console.print(
         _table(
             "Approval history",

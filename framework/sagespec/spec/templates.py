@@ -44,12 +44,90 @@ def template_file(project_root: Path, name: str) -> Path:
     return project_root / TEMPLATE_DIR / f"{name}.yaml"
 
 
+# Bounds on what one template value may cost (Jinja's sandbox intercepts `*` and `**`, and its
+# `range` is replaced by a smaller one): a spec is a page of YAML, not a program.
+MAX_VALUE_CHARS = 64 * 1024  # characters one rendered value (or one repetition) may have
+MAX_RANGE = 10_000  # items a `range()` may yield
+MAX_EXPONENT_BITS = 64  # `a ** b` may produce an integer of at most this many bits
+RENDER_SECONDS = 2.0  # wall time for one value, where a timer can be set (the main thread)
+
+
+class TemplateLimit(Exception):
+    pass
+
+
 def _environment():
     # Imported here: specs without templates never pay for Jinja2.
     from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    class BoundedEnvironment(SandboxedEnvironment):
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**" and isinstance(left, (int, float)) and isinstance(right, (int, float)):
+                magnitude = abs(left) if isinstance(left, int) else 0
+                if isinstance(right, int) and right > 0 and magnitude > 1 and magnitude.bit_length() * right > MAX_EXPONENT_BITS:
+                    raise TemplateLimit(f"{left} ** {right} is larger than templates compute (at most {MAX_EXPONENT_BITS} bits)")
+            if operator == "*":
+                size = next((len(v) for v in (left, right) if isinstance(v, (str, list, tuple))), None)
+                times = next((v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)), None)
+                if size is not None and times is not None and size * times > MAX_VALUE_CHARS:
+                    raise TemplateLimit(f"repeating {size} items {times} times exceeds {MAX_VALUE_CHARS:,}")
+            return super().call_binop(context, operator, left, right)
+
+    env = BoundedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+    def bounded_range(*args):
+        found = range(*args)
+        if len(found) > MAX_RANGE:
+            raise TemplateLimit(f"range of {len(found):,} items; templates iterate over at most {MAX_RANGE:,}")
+        return found
+
+    env.globals["range"] = bounded_range
+    return env
+
+
+class _time_limit:
+    """SIGALRM after RENDER_SECONDS, when this is the main thread of a POSIX process (elsewhere the
+    size bounds alone apply)."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.armed = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        if self.armed:
+
+            def expired(signum, frame):
+                raise TemplateLimit(f"rendering took longer than {RENDER_SECONDS:g} s")
+
+            self.previous = signal.signal(signal.SIGALRM, expired)
+            signal.setitimer(signal.ITIMER_REAL, RENDER_SECONDS)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def _data_problem(value, depth: int = 0) -> str | None:
+    """Why `value` is not plain data (a string, number, boolean, null, list or mapping of them)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return None
+    if depth > 50:
+        return "it nests more than 50 levels"
+    if isinstance(value, (list, tuple)):
+        return next((p for p in (_data_problem(v, depth + 1) for v in value) if p), None)
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return "a mapping key is not a string"
+        return next((p for p in (_data_problem(v, depth + 1) for v in value.values()) if p), None)
+    return f"it is a {type(value).__name__}, not data"
 
 
 def load_template(path: Path, root: Path | None = None) -> tuple[Document | None, list[Diagnostic]]:
@@ -85,12 +163,30 @@ class _Renderer:
         span = replace(source.span(path), via=self.via) if self.via else source.span(path)
         try:
             whole = _WHOLE_EXPRESSION.fullmatch(text.strip())
-            if whole:
-                result = self.env.compile_expression(whole.group("expr"), undefined_to_none=False)(**self.context)
-                if isinstance(result, self.undefined):
-                    result._fail_with_undefined_error()  # raises UndefinedError naming the variable
-                return result
-            return self.env.from_string(text).render(**self.context)
+            with _time_limit():
+                if whole:
+                    result = self.env.compile_expression(whole.group("expr"), undefined_to_none=False)(**self.context)
+                    if isinstance(result, self.undefined):
+                        result._fail_with_undefined_error()  # raises UndefinedError naming the variable
+                else:
+                    result = self.env.from_string(text).render(**self.context)
+            problem = _data_problem(result)
+            if problem:
+                self.report(
+                    "E1010",
+                    f"template expression {text.strip()[:80]!r} yields no data value: {problem}",
+                    span,
+                    path,
+                    hint="an expression must give a string, number, boolean, list or mapping",
+                )
+                return text
+            if isinstance(result, str) and len(result) > MAX_VALUE_CHARS:
+                raise TemplateLimit(f"the rendered value has {len(result):,} characters; at most {MAX_VALUE_CHARS:,}")
+            return result
+        except TemplateLimit as exc:
+            self.report(
+                "E1011", f"template rendering refused: {exc}", span, path, hint="a template fills in values; it does not compute large ones"
+            )
         except self.errors.TemplateSyntaxError as exc:
             line = span.line + max((exc.lineno or 1) - 1, 0)
             col = span.col if line == span.line else 0

@@ -89,7 +89,12 @@ def validate_accounts_file(path: Path, root: Path | None = None):
 
     document, found = load_file(path, display_path(path), root if root is not None else path.parent.parent)
     if document is not None:
-        found += schema.validate(document, ACCOUNTS_SCHEMA)
+        schema_errors = schema.validate(document, ACCOUNTS_SCHEMA)
+        found += schema_errors
+        if not schema_errors:
+            from sagespec.spec.accounts_checks import check_accounts
+
+            found += check_accounts(document)
     return document, found
 
 

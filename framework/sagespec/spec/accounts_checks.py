@@ -1,0 +1,108 @@
+"""What the accounts file means, beyond its schema: the checks `validate` and every accounts
+command run on it, each a located finding (E4012).
+
+- every account of the topology is its own AWS account: the cross-account workflow's isolation
+  (the blog's data science, shared services, deployment and workload accounts) is gone when two
+  roles share an account ID;
+- the KMS key is in the topology's region and partition, and in the shared-services account
+  that owns the artifacts;
+- the artifact prefix is a literal path: wildcards would widen every rendered policy;
+- the region is one the partition has SageMaker in (botocore's endpoint data, the same table
+  boto3 resolves endpoints from).
+"""
+
+from __future__ import annotations
+
+from sagespec.diagnostics import Diagnostic
+from sagespec.spec.source import Document
+
+WILDCARDS = ("*", "?")
+
+
+def _accounts(data: dict) -> list[tuple[tuple, str, object]]:
+    """(path, name, id) of every account, workloads included."""
+    found = []
+    for name, spec in (data.get("accounts") or {}).items():
+        if name == "workloads" and isinstance(spec, dict):
+            found += [(("accounts", "workloads", w, "id"), w, (ws or {}).get("id")) for w, ws in spec.items() if isinstance(ws, dict)]
+        elif isinstance(spec, dict):
+            found.append((("accounts", name, "id"), name, spec.get("id")))
+    return found
+
+
+def sagemaker_regions(partition: str) -> set[str]:
+    """Regions with a SageMaker endpoint in `partition`, from botocore's endpoints.json: read as
+    data (validate imports no AWS SDK), the same table boto3 resolves endpoints from."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    found = importlib.util.find_spec("botocore")
+    if found is None or found.origin is None:
+        return set()  # no table to check against: say nothing rather than guess
+    table = json.loads((Path(found.origin).parent / "data" / "endpoints.json").read_text(encoding="utf-8"))
+    for entry in table.get("partitions", []):
+        if entry.get("partition") == partition:
+            # SageMaker's control plane endpoint prefix is "api.sagemaker" (botocore's sagemaker model metadata).
+            endpoints = entry.get("services", {}).get("api.sagemaker", {}).get("endpoints", {})
+            return {name for name in endpoints if name in entry.get("regions", {})}
+    return set()
+
+
+def check_accounts(document: Document) -> list[Diagnostic]:
+    data = document.data if isinstance(document.data, dict) else {}
+    found: list[Diagnostic] = []
+
+    def report(message: str, path: tuple, hint: str | None = None) -> None:
+        found.append(Diagnostic("E4012", message, document.source.span(path), path, hint))
+
+    seen: dict[str, str] = {}
+    for path, name, account_id in _accounts(data):
+        account_id = str(account_id)
+        if account_id in seen:
+            report(
+                f"accounts {seen[account_id]} and {name} have the same ID {account_id}; the workflow needs separate accounts",
+                path,
+                hint="each role of the cross-account workflow lives in its own AWS account",
+            )
+        else:
+            seen[account_id] = name
+    region, partition = data.get("region", "us-east-1"), data.get("partition", "aws")
+    if isinstance(region, str) and isinstance(partition, str):
+        known = sagemaker_regions(partition)
+        if known and region not in known:
+            report(
+                f"region {region!r} has no SageMaker in partition {partition!r}",
+                ("region",),
+                hint="one of: " + ", ".join(sorted(known)[:12]) + ("..." if len(known) > 12 else ""),
+            )
+    artifacts = data.get("artifacts") if isinstance(data.get("artifacts"), dict) else {}
+    key = artifacts.get("kms_key")
+    shared = ((data.get("accounts") or {}).get("shared_services") or {}).get("id")
+    if isinstance(key, str) and key.startswith("arn:"):
+        parts = key.split(":")
+        if len(parts) >= 6:
+            if parts[1] != partition:
+                report(f"the KMS key is in partition {parts[1]!r}, the topology in {partition!r}", ("artifacts", "kms_key"))
+            if parts[3] != region:
+                report(
+                    f"the KMS key is in region {parts[3]!r}, the topology in {region!r}",
+                    ("artifacts", "kms_key"),
+                    hint="a KMS key is regional: use the key of the topology's region",
+                )
+            if shared is not None and parts[4] != str(shared):
+                report(
+                    f"the KMS key belongs to account {parts[4]}, not to shared services ({shared}), which owns the artifacts",
+                    ("artifacts", "kms_key"),
+                )
+    prefix = artifacts.get("prefix")
+    if isinstance(prefix, str) and any(w in prefix for w in WILDCARDS):
+        report(
+            f"artifact prefix {prefix!r} has a wildcard; every policy rendered from it would grant more than the prefix",
+            ("artifacts", "prefix"),
+            hint="write the literal folder, e.g. california-housing",
+        )
+    bucket = artifacts.get("bucket")
+    if isinstance(bucket, str) and any(w in bucket for w in WILDCARDS):
+        report(f"artifact bucket {bucket!r} has a wildcard", ("artifacts", "bucket"))
+    return found

@@ -1,0 +1,36 @@
+"""The accounts file is checked for meaning: each finding located on the line that causes it."""
+
+import pytest
+
+from helpers import ROOT
+from sagespec.spec.topology import validate_accounts_file
+
+ACCOUNTS = (ROOT / "pipelines" / "accounts.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    "old, new, says",
+    [
+        ('id: "333333333333"', 'id: "111111111111"', "have the same ID 111111111111"),
+        ('id: "555555555555"', 'id: "444444444444"', "accounts qa and prod have the same ID"),
+        ("kms_key: arn:aws:kms:us-east-1:", "kms_key: arn:aws:kms:eu-west-1:", "the KMS key is in region 'eu-west-1'"),
+        ("kms_key: arn:aws:kms:us-east-1:222222222222:", "kms_key: arn:aws:kms:us-east-1:999999999999:", "belongs to account 999999999999"),
+        ("kms_key: arn:aws:", "kms_key: arn:aws-cn:", "partition 'aws-cn'"),
+        ("prefix: california-housing", 'prefix: "california-*"', "has a wildcard"),
+        ("region: us-east-1", "region: us-nowhere-1", "has no SageMaker in partition 'aws'"),
+    ],
+)
+def test_inconsistent_topologies_are_located_errors(tmp_path, old, new, says):
+    assert old in ACCOUNTS
+    text = ACCOUNTS.replace(old, new, 1)
+    path = tmp_path / "accounts.yaml"
+    path.write_text(text)
+    _, found = validate_accounts_file(path, tmp_path)
+    hits = [d for d in found if d.code == "E4012" and says in d.message]
+    assert hits, [d.message for d in found]
+    assert hits[0].span.line + 1 == ACCOUNTS[: ACCOUNTS.index(old)].count("\n") + 1  # the line that was changed
+
+
+def test_the_bundled_topology_is_consistent():
+    _, found = validate_accounts_file(ROOT / "pipelines" / "accounts.yaml", ROOT)
+    assert found == []
