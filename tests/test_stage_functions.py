@@ -20,7 +20,7 @@ def test_a_local_run_applies_the_policies_and_seeds_the_bundled_data_once(tmp_pa
     compiled = SimpleNamespace(definition=golden)
     pipelines = LocalPipelines(project.workspace)
     first = prepare_local_run(project, compiled, pipelines, {})
-    assert first.applied == 15 and first.accounts_file == "accounts.yaml"
+    assert first.applied == 16 and first.accounts_file == "accounts.yaml"  # 15 policies and one group
     uri = "s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz"
     assert first.seeded == [(uri, "pipelines/data/cal_housing.tgz")]
     assert pipelines.objects.get(uri) == (ROOT / "pipelines/data/cal_housing.tgz").read_bytes()

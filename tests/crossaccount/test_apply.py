@@ -191,7 +191,8 @@ def test_cli_render_check_and_local_apply(tmp_path, monkeypatch):
     result = runner.invoke(cli, ["accounts", "check"])
     assert result.exit_code == 0 and "0 wrong" in result.output
     result = runner.invoke(cli, ["accounts", "apply", "--target", "local", "--workspace", str(tmp_path / "ws")])
-    assert result.exit_code == 0 and result.output.strip().endswith("15 of 15 changed")
+    # 15 policies, and the data-science account's own experiments group
+    assert result.exit_code == 0 and result.output.strip().endswith("16 of 16 changed")
 
 
 def test_cli_dry_run_on_the_shipped_topology_through_organization_roles(moto_accounts, monkeypatch):

@@ -34,3 +34,16 @@ def test_inconsistent_topologies_are_located_errors(tmp_path, old, new, says):
 def test_the_bundled_topology_is_consistent():
     _, found = validate_accounts_file(ROOT / "pipelines" / "accounts.yaml", ROOT)
     assert found == []
+
+
+def test_a_registration_into_a_group_the_accounts_file_does_not_name_is_located(tmp_path):
+    from helpers import fast_project_copy
+    from sagespec.spec import load_spec
+
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "california_housing_fast.yaml"
+    assert load_spec(spec, project).ok  # its experiments group is declared under accounts.data_science
+    spec.write_text(spec.read_text().replace("model_package_group: california-housing-experiments", "model_package_group: nowhere-group"))
+    found = [d for d in load_spec(spec, project).diagnostics if d.code == "E4013"]
+    assert len(found) == 1 and "'nowhere-group' of account 111111111111" in found[0].message
+    assert "accounts.data_science.model_package_groups" in found[0].hint

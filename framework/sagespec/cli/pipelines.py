@@ -119,7 +119,9 @@ def run(spec, params, project_dir, workspace) -> None:
     overrides = parse_pairs(params, "--param")
     prepared = prepare_local_run(project, pipeline, pipelines, overrides)
     if prepared.applied:
-        click.echo(f"applied {prepared.applied} policies from {prepared.accounts_file} to the local control plane")
+        click.echo(
+            f"applied {prepared.applied} changes (policies, model package groups) from {prepared.accounts_file} to the local control plane"
+        )
     for uri, source in prepared.seeded:
         click.echo(f"seeded {uri} from {source}")
     _run_and_report(pipelines, pipeline.name, overrides)

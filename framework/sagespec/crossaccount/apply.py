@@ -188,7 +188,23 @@ def plan(topology: Topology, session_for) -> list[Change]:
         account = topology.accounts[policies.name]
         with aws_errors(f"reading the policies of the {policies.name.replace('_', '-')} account ({account.id})"):
             changes += plan_account(policies, session_for(account))
+    for account in topology.accounts.values():
+        if account.model_package_groups:
+            with aws_errors(f"reading the model package groups of the {account.name.replace('_', '-')} account ({account.id})"):
+                changes += own_groups(account, session_for(account))
     return changes
+
+
+def own_groups(account, session) -> list[Change]:
+    """The groups an account owns itself (accounts.<name>.model_package_groups): created when missing."""
+    sm, found = session.client("sagemaker"), []
+    for name in account.model_package_groups:
+        exists = _read(sm.describe_model_package_group, ModelPackageGroupName=name) is not None
+        write = None if exists else (lambda sm=sm, name=name: sm.create_model_package_group(ModelPackageGroupName=name))
+        found.append(
+            Change(account.name, f"model package group {name}", "unchanged" if exists else "create", "" if exists else f"+ {name}", write)
+        )
+    return found
 
 
 def execute(changes: list[Change]) -> None:
@@ -218,6 +234,22 @@ def plan_local(topology: Topology, workspace) -> list[Change]:
         write_policy(conn, resource, document, "sagespec accounts apply")
 
     changes = []
+    for account in topology.accounts.values():
+        own = LocalRegistry(conn, account.principal, topology.region, topology.partition)
+        for name in account.model_package_groups:
+            try:
+                own.describe_group(name)
+                changes.append(Change(account.name, f"model package group {name}", "unchanged", ""))
+            except NotFound:
+                changes.append(
+                    Change(
+                        account.name,
+                        f"model package group {name}",
+                        "create",
+                        f"+ {name}",
+                        lambda own=own, name=name: own.create_group(name),
+                    )
+                )
     for policies in render(topology):
         documents = [(p.resource, p.document) for p in policies.resource_policies]
         documents += [(f"{role.arn}#{name}", doc) for role in policies.roles for name, doc in role.inline.items()]

@@ -59,6 +59,7 @@ RULES: dict[str, str] = {
     "E4008": "parameter type mismatch",
     "E4009": "processing input source is neither an S3 URI nor a reference",
     "E4010": "invalid S3 bucket name",
+    "E4013": "the model package group is not in the accounts file",
     "E4012": "the accounts file is inconsistent (shared account IDs, a key elsewhere, wildcards, an unknown region)",
     # E5: compile
     "E5001": "the SageMaker SDK rejected a step",

@@ -27,12 +27,12 @@ import tarfile
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sagespec.hosting import MAX_PAYLOAD_BYTES
 
 POLL_SECONDS = 0.2
+FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max: the SavedModel's input type
 
 
 class BadRequest(Exception):
@@ -113,6 +113,8 @@ def parse_rows(body: bytes, content_type: str, features: int | None) -> list[lis
             data = json.loads(text)
         except ValueError as exc:
             raise BadRequest(400, f"the body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise BadRequest(400, "the JSON nests too deeply; send a list of feature rows") from None
         if isinstance(data, dict):
             if "instances" not in data:
                 raise BadRequest(400, 'a JSON object needs an "instances" list of feature rows')
@@ -132,8 +134,11 @@ def parse_rows(body: bytes, content_type: str, features: int | None) -> list[lis
     for number, row in enumerate(rows, 1):
         if features is not None and len(row) != features:
             raise BadRequest(400, f"row {number} has {len(row)} values; the model takes {features} features")
-        if not all(math.isfinite(v) for v in row):
-            raise BadRequest(400, f"row {number} has a value that is not finite (NaN or infinity)")
+        for value in row:
+            if isinstance(value, float) and not math.isfinite(value):
+                raise BadRequest(400, f"row {number} has a value that is not finite (NaN or infinity)")
+            if abs(value) > FLOAT32_MAX:  # an exact comparison, also for a 400-digit JSON integer
+                raise BadRequest(400, f"row {number} has a value beyond float32's range (the model's input type)")
     return rows
 
 
@@ -234,66 +239,99 @@ class Endpoint:
         return 0
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as SageMaker's front end talks to the container
-    # Headers and body go out in two writes; with Nagle's algorithm on, the body then waits for
-    # the client's delayed ACK (40 ms on Linux) on every keep-alive request.
-    disable_nagle_algorithm = True
-    endpoint: Endpoint
+# Waitress (a well-kept pure-Python WSGI server) reads requests asynchronously and hands complete
+# ones to a bounded pool of worker threads: a slow or half-open client holds no thread, an idle
+# connection is closed after CHANNEL_TIMEOUT, and bodies over SageMaker's payload limit are refused
+# (413) from their Content-Length before being read. It sets TCP_NODELAY on accepted sockets, so a
+# keep-alive response never waits for the client's delayed ACK (Nagle's algorithm).
+WORKER_THREADS = 4
+LISTEN_BACKLOG = 1024
+CHANNEL_TIMEOUT = 30  # seconds an idle or stalled connection is kept
+CONNECTION_LIMIT = 256
 
-    def _send(self, status: int, payload: dict, variant: str | None = None) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        if variant:
-            self.send_header("X-Amzn-Invoked-Production-Variant", variant)
-        self.end_headers()
-        self.wfile.write(body)
 
-    def log_message(self, format, *args) -> None:
-        pass  # errors are logged in _fail; an access log per request would dominate the log file
+class InferenceApp:
+    """SageMaker's inference container contract as a WSGI application."""
 
-    def _fail(self, status: int, message: str) -> None:
-        print(f"{self.command} {self.path}: {status} {message}", flush=True)
-        self._send(status, {"error": message})
+    def __init__(self, endpoint: Endpoint):
+        self.endpoint = endpoint
 
-    def do_GET(self) -> None:
-        if self.path != "/ping":
-            return self._fail(404, f"no route GET {self.path}; the container answers GET /ping and POST /invocations")
-        if self.endpoint.router is None:
-            return self._send(503, {"status": "loading"})
-        self._send(200, {"status": "healthy", "config": self.endpoint.router.config})
-
-    def do_POST(self) -> None:
-        if self.path != "/invocations":
-            return self._fail(404, f"no route POST {self.path}; send inference requests to POST /invocations")
+    def __call__(self, environ, start_response):
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        variant = None
         try:
-            length = self.headers.get("Content-Length")
-            if length is None:
-                self.close_connection = True
-                raise BadRequest(411, "Content-Length is required")
-            if not length.isdigit():
-                self.close_connection = True
-                raise BadRequest(400, f"Content-Length '{length}' is not a number")
-            if int(length) > MAX_PAYLOAD_BYTES:
-                self.close_connection = True  # the body is not read; the connection cannot be reused
-                raise BadRequest(413, f"the payload has {int(length)} bytes; the limit is {MAX_PAYLOAD_BYTES} (6 MB)")
-            body = self.rfile.read(int(length))
-            accept = self.headers.get("Accept", "application/json")
-            if not any(a.split(";")[0].strip() in ("application/json", "*/*", "application/*") for a in accept.split(",")):
-                raise BadRequest(406, f"Accept '{accept}' cannot be served; responses are application/json")
-            router = self.endpoint.router
-            if router is None:
-                raise BadRequest(503, "the endpoint is still loading its model")
-            variant = router.pick(self.headers.get("X-Amzn-SageMaker-Target-Variant"))
-            rows = parse_rows(body, self.headers.get("Content-Type", ""), variant.model.features)
-            predictions = predict(variant.model, rows)
+            if path == "/ping" and method in ("GET", "HEAD"):
+                router = self.endpoint.router
+                status, payload = (503, {"status": "loading"}) if router is None else (200, {"status": "healthy", "config": router.config})
+            elif path == "/invocations" and method == "POST":
+                variant, predictions = self.invoke(environ)
+                status, payload = 200, {"predictions": predictions}
+            else:
+                raise BadRequest(404, f"no route {method} {path}; the container answers GET /ping and POST /invocations")
         except BadRequest as error:
-            return self._fail(error.status, str(error))
+            print(f"{method} {path}: {error.status} {error}", flush=True)
+            status, payload = error.status, {"error": str(error)}
         except Exception as exc:  # noqa: BLE001 - a request never takes the server down
-            return self._fail(500, f"inference failed: {type(exc).__name__}: {exc}")
-        self._send(200, {"predictions": predictions}, variant.name)
+            print(f"{method} {path}: 500 {type(exc).__name__}: {exc}", flush=True)
+            status, payload = 500, {"error": f"inference failed: {type(exc).__name__}: {exc}"}
+        body = json.dumps(payload).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        if variant:
+            headers.append(("X-Amzn-Invoked-Production-Variant", variant))
+        start_response(f"{status} {REASONS.get(status, 'Error')}", headers)
+        return [body]
+
+    def invoke(self, environ) -> tuple[str, list]:
+        length = environ.get("CONTENT_LENGTH") or ""
+        if not length:
+            raise BadRequest(411, "Content-Length is required")
+        if not length.isdigit():
+            raise BadRequest(400, f"Content-Length '{length[:40]}' is not a number")
+        if int(length) > MAX_PAYLOAD_BYTES:
+            raise BadRequest(413, f"the payload has {int(length)} bytes; the limit is {MAX_PAYLOAD_BYTES} (6 MB)")
+        body = environ["wsgi.input"].read(int(length))
+        accept = environ.get("HTTP_ACCEPT", "application/json")
+        if not any(a.split(";")[0].strip() in ("application/json", "*/*", "application/*") for a in accept.split(",")):
+            raise BadRequest(406, f"Accept '{accept[:80]}' cannot be served; responses are application/json")
+        router = self.endpoint.router
+        if router is None:
+            raise BadRequest(503, "the endpoint is still loading its model")
+        variant = router.pick(environ.get("HTTP_X_AMZN_SAGEMAKER_TARGET_VARIANT"))
+        rows = parse_rows(body, environ.get("CONTENT_TYPE", ""), variant.model.features)
+        return variant.name, predict(variant.model, rows)
+
+
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    411: "Length Required",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def serve(endpoint: Endpoint, port: int = 0):
+    """The waitress server of `endpoint` on 127.0.0.1 (not yet running: call .run())."""
+    from waitress.server import create_server
+
+    return create_server(
+        InferenceApp(endpoint),
+        host="127.0.0.1",
+        port=port,
+        threads=WORKER_THREADS,
+        backlog=LISTEN_BACKLOG,
+        channel_timeout=CHANNEL_TIMEOUT,
+        connection_limit=CONNECTION_LIMIT,
+        max_request_body_size=MAX_PAYLOAD_BYTES,
+        ident="sagespec-local-endpoint",
+        clear_untrusted_proxy_headers=True,
+        expose_tracebacks=False,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,25 +345,23 @@ def main(argv: list[str] | None = None) -> int:
     from sagespec.local.database import transaction
 
     endpoint = Endpoint(args.workspace, args.account, args.endpoint)
-    handler = type("BoundHandler", (Handler,), {"endpoint": endpoint})
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
-    server.daemon_threads = True
+    server = serve(endpoint, args.port)
+    port = server.effective_port
     with transaction(endpoint.conn):
         endpoint.conn.execute(
-            "UPDATE endpoints SET port = ?, pid = ? WHERE account = ? AND name = ?",
-            (server.server_address[1], os.getpid(), args.account, args.endpoint),
+            "UPDATE endpoints SET port = ?, pid = ? WHERE account = ? AND name = ?", (port, os.getpid(), args.account, args.endpoint)
         )
-    print(f"endpoint {args.endpoint} (account {args.account}) listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    print(f"endpoint {args.endpoint} (account {args.account}) listening on http://127.0.0.1:{port}", flush=True)
 
     def stop(signum, frame) -> None:
         endpoint.stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    threading.Thread(target=server.run, name="http", daemon=True).start()
     started = time.monotonic()
     code = endpoint.watch()
-    server.shutdown()
+    server.close()
     print(f"stopped after {time.monotonic() - started:.1f} s", flush=True)
     return code
 

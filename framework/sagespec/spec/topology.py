@@ -30,6 +30,7 @@ class Account:
     profile: str | None = None
     workload: bool = False
     assume_role: str | None = None
+    model_package_groups: tuple[str, ...] = ()  # groups the account owns itself (not the shared registry's)
 
     @property
     def principal(self) -> Principal:
@@ -48,6 +49,15 @@ class Topology:
 
     def find(self, name: str) -> Account | None:
         return self.accounts.get(name.replace("-", "_").lower())
+
+    def declares_group(self, account_id: str, name: str) -> bool:
+        """Whether the accounts file names group `name` in account `account_id` (the shared
+        registry's groups live in shared services)."""
+        shared = self.shared_services
+        if shared is not None and shared.id == account_id and name in self.model_package_groups:
+            return True
+        owner = self.by_id(account_id)
+        return owner is not None and name in owner.model_package_groups
 
     def by_id(self, account_id: str) -> Account | None:
         return next((a for a in self.accounts.values() if a.id == account_id), None)
@@ -122,10 +132,24 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
         if name == "workloads":
             for workload, wspec in (spec or {}).items():
                 accounts[workload] = Account(
-                    workload, str(wspec["id"]), wspec["role"], wspec.get("profile"), True, wspec.get("assume_role")
+                    workload,
+                    str(wspec["id"]),
+                    wspec["role"],
+                    wspec.get("profile"),
+                    True,
+                    wspec.get("assume_role"),
+                    tuple(wspec.get("model_package_groups") or ()),
                 )
         else:
-            accounts[name] = Account(name, str(spec["id"]), spec["role"], spec.get("profile"), False, spec.get("assume_role"))
+            accounts[name] = Account(
+                name,
+                str(spec["id"]),
+                spec["role"],
+                spec.get("profile"),
+                False,
+                spec.get("assume_role"),
+                tuple(spec.get("model_package_groups") or ()),
+            )
     return Topology(
         data.get("region", "us-east-1"),
         accounts,

@@ -96,3 +96,36 @@ def cross_account_registration_needs_kms(ctx: CheckContext) -> None:
                 key_path,
                 hint="use the full key ARN (arn:aws:kms:<region>:<account>:key/<id>) for cross-account use",
             )
+
+
+@rule
+def registration_groups_are_in_the_topology(ctx: CheckContext) -> None:
+    """A register step's group must be one the accounts file names (SageMaker's CreateModelPackage
+    needs the group to exist; the accounts file is where sagespec learns which ones do, and what
+    `accounts apply` and a local run create)."""
+    from sagespec.diagnostics import DiagnosticError
+    from sagespec.spec.topology import load_topology
+
+    try:
+        topology = load_topology(ctx.project_root)
+    except DiagnosticError:
+        return  # the accounts file reports its own problems
+    if not topology.accounts:
+        return  # no accounts file: nothing to compare with
+    role = parse_arn(_session(ctx).get("role"))
+    for i, step in ctx.steps():
+        group = step.get("model_package_group")
+        if step.get("kind") != "register_model" or not isinstance(group, str) or "${" in group or "{{" in group:
+            continue
+        arn = parse_arn(group)
+        account, name = (arn.account, arn.resource.rsplit("/", 1)[-1]) if arn else (role.account if role else None, group)
+        if account is None or topology.declares_group(account, name):
+            continue
+        owner = topology.by_id(account)
+        where = f"accounts.{owner.name}.model_package_groups" if owner and owner.name != "shared_services" else "model_package_groups"
+        ctx.report(
+            "E4013",
+            f"model package group '{name}' of account {account} is not in the accounts file ({topology.source.name})",
+            ("steps", i, "model_package_group"),
+            hint=f"add it to {where}; `accounts apply` and local runs create the groups it lists",
+        )
