@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from sagespec.diagnostics import UserError
 
-PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
 BRANCHES = ("IfSteps", "ElseSteps")
 _STEP_REFERENCE = re.compile(r'"Steps\.([A-Za-z0-9_-]+)([.\[][^"]*)"')
 

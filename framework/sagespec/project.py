@@ -14,8 +14,6 @@ from pathlib import Path
 from sagespec.spec.topology import Topology, load_topology
 from sagespec.workspace import workspace_dir
 
-TARGETS = ("local", "aws")
-
 
 def default_target(profile: str | None = None) -> str:
     """aws when an AWS identity is configured (a profile, or credentials in the environment), else local."""

@@ -7,7 +7,6 @@ table`, `--output-dir`) keep working as hidden aliases for one release.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -208,7 +207,3 @@ def write_output(path: str, content: bytes | str) -> None:
         Path(path).write_bytes(content) if isinstance(content, bytes) else Path(path).write_text(content, encoding="utf-8")
     except OSError as exc:
         raise UserError("E6016", f"cannot write {path}: {exc.strerror or exc}", exit_code=EXIT_USAGE) from None
-
-
-def fail(code: int) -> None:
-    sys.exit(code)
