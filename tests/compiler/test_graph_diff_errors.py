@@ -128,3 +128,17 @@ def test_a_pipeline_level_sdk_rejection_is_reported(monkeypatch):
         compile_spec(load_spec(ROOT / "pipelines" / "california_housing.yaml"))
     (d,) = raised.value.diagnostics
     assert d.code == "E5002" and "Pipeline name too long" in d.message
+
+
+def test_an_integer_default_of_a_float_parameter_validates_and_compiles_as_a_float(tmp_path):
+    """YAML reads `default: 1` as an integer; the SDK's ParameterFloat refuses one. sagespec coerces it."""
+    spec = tmp_path / "p.yaml"
+    spec.write_text(
+        (ROOT / "tests/spec/fixtures/good/minimal.yaml")
+        .read_text()
+        .replace("Threshold: {type: Float, default: 0.5", "Threshold: {type: Float, default: 1")
+    )
+    result = load_spec(spec, ROOT)
+    assert result.ok, [d.message for d in result.diagnostics]
+    declared = {p["Name"]: p for p in compile_spec(result).definition["Parameters"]}
+    assert declared["Threshold"] == {"Name": "Threshold", "Type": "Float", "DefaultValue": 1.0}

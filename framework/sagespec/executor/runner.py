@@ -144,6 +144,9 @@ class LocalPipelines:
         return self.store.request_stop(execution)
 
 
+STOP_POLL_SECONDS = 0.25
+
+
 class _Execution:
     def __init__(
         self, pipelines: LocalPipelines, pipeline, definition, parameters, execution_id, arn, started, on_event, reuse: dict | None = None
@@ -220,7 +223,10 @@ class _Execution:
         try:
             running = {}
             while True:
-                stopping = stopping or self._stop_requested()
+                if not stopping and self._stop_requested():
+                    stopping = True
+                    # As SageMaker stops a running step's job on StopPipelineExecution.
+                    self.abort("stopped on request (StopPipelineExecution)")
                 progressed = failure is None and not stopping
                 while progressed:  # steps that finish at once (conditions, cache hits) free others
                     progressed = False
@@ -248,7 +254,8 @@ class _Execution:
                         break
                 if not running:
                     break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                # Wake now and then to see a stop request (StopPipelineExecution from another process).
+                finished, _ = wait(running, timeout=STOP_POLL_SECONDS, return_when=FIRST_COMPLETED)
                 for future in finished:
                     name = running.pop(future)
                     error = future.result()
@@ -270,7 +277,7 @@ class _Execution:
         for name in sorted(pending):
             self.record(name, "NotStarted")
             self.on_event(StepEvent(name, "NotStarted"))
-        if stopping and not failure:
+        if stopping:
             return "Stopped", "stopped on request (StopPipelineExecution); steps not started: " + (", ".join(sorted(pending)) or "none")
         if pending and not failure:  # a guard: validation rules out cycles, so this is a bug to see
             failure = f"steps could not be scheduled: {', '.join(sorted(pending))}"
