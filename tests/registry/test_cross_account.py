@@ -13,6 +13,7 @@ import pytest
 from botocore.stub import Stubber
 
 from conftest import DATA_SCIENCE, DEPLOYMENT, INFERENCE, SHARED
+from helpers import ROOT
 from sagespec.diagnostics import UserError
 from sagespec.registry.sagemaker import SageMakerRegistry
 
@@ -197,3 +198,31 @@ def test_local_explicit_deny_in_the_group_policy_wins(shared_group, local_as):
 
 def test_local_groups_of_other_accounts_are_invisible_without_a_policy(shared_group, local_as):
     assert local_as(DEPLOYMENT).list_groups() == []
+
+
+def test_no_self_approval_data_science_registers_pending_only(tmp_path):
+    """The rendered group policy lets data science create versions only as PendingManualApproval
+    (condition key sagemaker:ModelApprovalStatus); registering as Approved is denied with AWS's wording."""
+    from sagespec.crossaccount.apply import apply_local
+    from sagespec.local.database import connect
+    from sagespec.local.registry import LocalRegistry
+    from sagespec.registry import AccessDenied
+    from sagespec.spec.topology import load_topology
+
+    topology = load_topology(ROOT)
+    apply_local(topology, tmp_path / "ws")
+    ds = LocalRegistry(connect(tmp_path / "ws"), topology.accounts["data_science"].principal)
+    group = topology.group_arn("california-housing")
+    with pytest.raises(AccessDenied) as denied:
+        ds.register(group, INFERENCE, "Approved")
+    assert "is not authorized to perform sagemaker:CreateModelPackage" in denied.value.message
+    assert ds.register(group, INFERENCE).status == "PendingManualApproval"
+
+
+def test_accounts_check_has_a_denied_self_approval_cell_for_everyone():
+    from sagespec.crossaccount import check
+    from sagespec.spec.topology import load_topology
+
+    cells = [c for c in check.matrix(load_topology(ROOT)) if c.context == "ModelApprovalStatus=Approved"]
+    assert {c.actor for c in cells} >= {"data_science", "deployment", "qa", "prod", "outsider"}
+    assert all(not c.expected and not c.allowed for c in cells)

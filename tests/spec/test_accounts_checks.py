@@ -47,3 +47,13 @@ def test_a_registration_into_a_group_the_accounts_file_does_not_name_is_located(
     found = [d for d in load_spec(spec, project).diagnostics if d.code == "E4013"]
     assert len(found) == 1 and "'nowhere-group' of account 111111111111" in found[0].message
     assert "accounts.data_science.model_package_groups" in found[0].hint
+
+
+def test_validate_warns_when_a_cross_account_step_registers_as_approved(tmp_path):
+    from sagespec.spec import load_spec
+
+    spec = tmp_path / "s.yaml"
+    text = (ROOT / "tests/spec/fixtures/good/minimal.yaml").read_text()
+    spec.write_text(text.replace("    content_types: [text/csv]", "    approval_status: Approved\n    content_types: [text/csv]"))
+    found = [d for d in load_spec(spec, ROOT).diagnostics if d.code == "W4002"]
+    assert len(found) == 1 and found[0].severity == "warning" and "only the deployment account approves" in found[0].message

@@ -42,6 +42,14 @@ CATALOGUE = {
         "sagemaker:DeleteModelPackage",
     ],
 }
+# Requests that differ by a condition key the rendered policies test: CreateModelPackage as
+# PendingManualApproval (what data science needs) and as Approved (self-approval, denied to all).
+VARIANTS = {
+    "sagemaker:CreateModelPackage": (
+        {"sagemaker:ModelApprovalStatus": "PendingManualApproval"},
+        {"sagemaker:ModelApprovalStatus": "Approved"},
+    )
+}
 REQUIRED = {
     "data_science": {
         "s3-object": {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"},
@@ -66,6 +74,7 @@ class Cell:
     expected: bool
     allowed: bool
     reason: str
+    context: str = ""  # the condition keys of the request, e.g. "ModelApprovalStatus=Approved"
 
     @property
     def ok(self) -> bool:
@@ -104,8 +113,12 @@ def matrix(topology: Topology, policies: list[AccountPolicies] | None = None) ->
     for kind, resource, resource_policy in _resources(topology, policies):
         for name, principal, required in actors:
             for action in CATALOGUE[kind]:
-                request = Request(principal, action, resource, shared_id)
-                # An actor outside the topology has identity policies we cannot know: assume they allow.
-                decision = evaluate(request, resource_policy, identity.get(name))
-                cells.append(Cell(name, action, resource, action in required.get(kind, set()), decision.allowed, decision.reason))
+                for context in VARIANTS.get(action, ({},)):
+                    request = Request(principal, action, resource, shared_id, dict(context))
+                    # An actor outside the topology has identity policies we cannot know: assume they allow.
+                    decision = evaluate(request, resource_policy, identity.get(name))
+                    approving = context.get("sagemaker:ModelApprovalStatus") == "Approved"
+                    expected = action in required.get(kind, set()) and not approving
+                    label = ", ".join(f"{k.split(':', 1)[1]}={v}" for k, v in context.items())
+                    cells.append(Cell(name, action, resource, expected, decision.allowed, decision.reason, label))
     return cells

@@ -12,12 +12,12 @@ def matrix_table(cells, show_all: bool = False) -> None:
     console = make_console()
     table = Table(box=box.SIMPLE_HEAD, header_style="bold")
     for column in ("actor", "action", "resource", "expected", "actual", ""):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="ellipsis")  # never an ARN broken mid-word
     shown = [c for c in cells if show_all or c.expected or not c.ok]
     for c in shown:
         table.add_row(
             c.actor.replace("_", "-"),
-            c.action,
+            f"{c.action} ({c.context})" if c.context else c.action,
             c.resource,
             "allow" if c.expected else "deny",
             "allow" if c.allowed else "deny",

@@ -205,7 +205,16 @@ def render(topology: Topology, symbolic: bool = False) -> list[AccountPolicies]:
                 {
                     "Version": VERSION,
                     "Statement": [
-                        _statement("DataScienceRegistersVersions", REGISTER, n.packages_arn(group), [n.root("data_science")]),
+                        # No self-approval: data science registers versions only as PendingManualApproval
+                        # (condition key sagemaker:ModelApprovalStatus of CreateModelPackage, Service
+                        # Authorization Reference for Amazon SageMaker); only deployment approves.
+                        _statement(
+                            "DataScienceRegistersVersions",
+                            REGISTER,
+                            n.packages_arn(group),
+                            [n.root("data_science")],
+                            {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+                        ),
                         _statement(
                             "DeploymentReadsTheGroup", ["sagemaker:DescribeModelPackageGroup"], n.group_arn(group), [n.root("deployment")]
                         ),

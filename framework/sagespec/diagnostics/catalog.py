@@ -94,6 +94,7 @@ RULES: dict[str, str] = {
     "E7007": "changing prod needs a confirmation",
     # W: warnings
     "W4001": "condition compares values of different kinds",
+    "W4002": "cross-account registration asks for Approved (only the deployment account approves)",
 }
 
 TITLES_BY_STAGE = {

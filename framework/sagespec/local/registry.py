@@ -58,8 +58,8 @@ class LocalRegistry:
     def _policy(self, group_arn: str):
         return read_policy(self.conn, group_arn)
 
-    def _authorize(self, action: str, resource: str, group: sqlite3.Row) -> None:
-        decision = evaluate(Request(self.caller, action, resource, group["account"]), self._policy(group["arn"]))
+    def _authorize(self, action: str, resource: str, group: sqlite3.Row, context: dict | None = None) -> None:
+        decision = evaluate(Request(self.caller, action, resource, group["account"], context or {}), self._policy(group["arn"]))
         if not decision.allowed:
             raise AccessDenied(self.caller.arn, action, resource, decision.reason)
 
@@ -116,7 +116,8 @@ class LocalRegistry:
                 "UPDATE model_package_groups SET next_version = next_version + 1 WHERE id = ? RETURNING next_version - 1", (row["id"],)
             ).fetchone()[0]
             arn = self._packages_resource(row, version)
-            self._authorize("sagemaker:CreateModelPackage", arn, row)
+            # The request's ModelApprovalStatus is a condition key the group policy may test (no self-approval).
+            self._authorize("sagemaker:CreateModelPackage", arn, row, {"sagemaker:ModelApprovalStatus": approval_status})
             at = now()
             package_id = self.conn.execute(
                 "INSERT INTO model_packages (group_id, version, arn, status, description, inference_specification,"

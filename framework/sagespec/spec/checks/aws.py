@@ -129,3 +129,21 @@ def registration_groups_are_in_the_topology(ctx: CheckContext) -> None:
             ("steps", i, "model_package_group"),
             hint=f"add it to {where}; `accounts apply` and local runs create the groups it lists",
         )
+
+
+@rule
+def no_self_approval(ctx: CheckContext) -> None:
+    """Registering into another account's group as Approved: the group policy sagespec renders
+    lets data science create versions only as PendingManualApproval (the deployment account
+    approves), so SageMaker would refuse the step."""
+    role = parse_arn(_session(ctx).get("role"))
+    for i, step in ctx.steps():
+        group = parse_arn(step.get("model_package_group")) if step.get("kind") == "register_model" else None
+        if role is None or group is None or group.account == role.account or step.get("approval_status") != "Approved":
+            continue
+        ctx.report(
+            "W4002",
+            f"step '{step['name']}' registers into account {group.account} as Approved; only the deployment account approves",
+            ("steps", i, "approval_status"),
+            hint="register as PendingManualApproval; `sagespec models approve` in the deployment account approves",
+        )
