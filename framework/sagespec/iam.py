@@ -79,7 +79,15 @@ def statements(policy) -> list[dict]:
     return [s for s in _as_list(policy.get("Statement")) if isinstance(s, dict)]
 
 
-def _principal_matches(spec, principal: Principal) -> bool:
+def _partition(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 2 and parts[0] == "arn" else None
+
+
+def _principal_matches(spec, principal: Principal, partition: str | None = None) -> bool:
+    """Whether a Principal element names `principal`. A bare account ID stands for
+    arn:<partition>:iam::<account>:root in the resource's own partition ("AWS JSON policy elements:
+    Principal"), so the same twelve digits in aws-cn or aws-us-gov are another account."""
     if spec == "*":
         return True
     values = []
@@ -89,12 +97,13 @@ def _principal_matches(spec, principal: Principal) -> bool:
                 values += _as_list(value)
     else:
         values = _as_list(spec)
+    caller_partition = _partition(principal.arn)
     for value in values:
         if value == "*":
             return True
-        if value == principal.account:
+        if value == principal.account and (partition is None or caller_partition == partition):
             return True
-        if value.endswith(":root") and value.split(":")[4:5] == [principal.account]:
+        if value.endswith(":root") and value.split(":")[4:5] == [principal.account] and _partition(value) == caller_partition:
             return True
         if fnmatch.fnmatchcase(principal.arn, value):
             return True
@@ -149,9 +158,10 @@ def _conditions_hold(conditions, context: dict) -> bool | None:
 
 def _applies(statement: dict, request: Request, resource_policy: bool) -> bool | None:
     if resource_policy:
-        if "Principal" in statement and not _principal_matches(statement["Principal"], request.principal):
+        partition = _partition(request.resource)
+        if "Principal" in statement and not _principal_matches(statement["Principal"], request.principal, partition):
             return False
-        if "NotPrincipal" in statement and _principal_matches(statement["NotPrincipal"], request.principal):
+        if "NotPrincipal" in statement and _principal_matches(statement["NotPrincipal"], request.principal, partition):
             return False
         if "Principal" not in statement and "NotPrincipal" not in statement:
             return False  # a resource policy statement without a principal grants nothing

@@ -226,3 +226,26 @@ def test_accounts_check_has_a_denied_self_approval_cell_for_everyone():
     cells = [c for c in check.matrix(load_topology(ROOT)) if c.context == "ModelApprovalStatus=Approved"]
     assert {c.actor for c in cells} >= {"data_science", "deployment", "qa", "prod", "outsider"}
     assert all(not c.expected and not c.allowed for c in cells)
+
+
+@pytest.mark.parametrize("partition", ["aws-cn", "aws-us-gov"])
+def test_the_deployment_accounts_number_in_another_partition_cannot_approve(tmp_path, partition):
+    from sagespec.crossaccount.apply import apply_local
+    from sagespec.iam import Principal
+    from sagespec.local.database import connect
+    from sagespec.local.registry import LocalRegistry
+    from sagespec.registry import AccessDenied
+    from sagespec.spec.topology import load_topology
+
+    topology = load_topology(ROOT)
+    apply_local(topology, tmp_path / "ws")
+    conn = connect(tmp_path / "ws")
+    package = LocalRegistry(conn, topology.accounts["data_science"].principal).register(topology.group_arn("california-housing"), INFERENCE)
+    impostor = LocalRegistry(conn, Principal.role("333333333333", "sagespec-deployment", partition=partition))
+    with pytest.raises(AccessDenied) as denied:
+        impostor.update_status(package.arn, "Approved", "same digits, other partition")
+    assert f"arn:{partition}:iam::333333333333:role/sagespec-deployment is not authorized to perform sagemaker:UpdateModelPackage" in (
+        denied.value.message
+    )
+    approver = LocalRegistry(conn, topology.accounts["deployment"].principal)
+    assert approver.update_status(package.arn, "Approved", "reviewed").status == "Approved"
