@@ -20,7 +20,10 @@ PACKAGE = ROOT / "framework" / "sagespec"
 
 # Bottom to top. A module belongs to the first layer one of whose prefixes it starts with.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("sagespec.diagnostics", "sagespec.console", "sagespec.iam", "sagespec.workspace")),
+    (
+        "foundation",
+        ("sagespec.diagnostics", "sagespec.console", "sagespec.iam", "sagespec.workspace", "sagespec.durations", "sagespec.logs"),
+    ),
     ("spec", ("sagespec.spec",)),
     ("definition", ("sagespec.definition", "sagespec.graph", "sagespec.diff")),
     ("compiler", ("sagespec.compiler",)),

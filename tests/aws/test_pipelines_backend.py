@@ -37,24 +37,25 @@ class Clients:
         return self.clients[name]
 
 
-def stubbed_sagemaker(before=()):
+def stubbed_sagemaker(before=(), steps_only=False):
     """A SageMaker client whose Stubber answers `before` ((operation, response, params), ...) and
-    then one DescribePipelineExecution with its steps and parameters."""
+    then one DescribePipelineExecution with its steps and parameters (`steps_only`: the steps alone)."""
     sm = boto3.client("sagemaker", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     stub = Stubber(sm)
     for operation, response, params in before:
         stub.add_response(operation, response, params)
-    stub.add_response(
-        "describe_pipeline_execution",
-        {
-            "PipelineArn": PIPELINE_ARN,
-            "PipelineExecutionArn": EXECUTION,
-            "PipelineExecutionStatus": "Succeeded",
-            "CreationTime": STARTED,
-            "LastModifiedTime": ENDED,
-        },
-        {"PipelineExecutionArn": EXECUTION},
-    )
+    if not steps_only:
+        stub.add_response(
+            "describe_pipeline_execution",
+            {
+                "PipelineArn": PIPELINE_ARN,
+                "PipelineExecutionArn": EXECUTION,
+                "PipelineExecutionStatus": "Succeeded",
+                "CreationTime": STARTED,
+                "LastModifiedTime": ENDED,
+            },
+            {"PipelineExecutionArn": EXECUTION},
+        )
     stub.add_response(
         "list_pipeline_execution_steps",
         {
@@ -83,6 +84,8 @@ def stubbed_sagemaker(before=()):
         },
         {"PipelineExecutionArn": EXECUTION, "SortOrder": "Ascending"},
     )
+    if steps_only:
+        return sm, stub
     stub.add_response(
         "list_pipeline_parameters_for_execution",
         {"PipelineParameters": [{"Name": "TrainingEpochs", "Value": "50"}]},
@@ -123,16 +126,17 @@ def test_logs_come_from_the_jobs_cloudwatch_streams(monkeypatch):
                 logStreamName=stream,
                 logEvents=[{"timestamp": now_ms + i, "message": m} for i, m in enumerate(lines)],
             )
-        sm, stub = stubbed_sagemaker()
+        sm, stub = stubbed_sagemaker(steps_only=True)
         with stub:
             text = SageMakerPipelines(Clients(sagemaker=sm, logs=logs)).logs(EXECUTION, "TrainModel")
+        stub.assert_no_pending_responses()  # one ListPipelineExecutionSteps, nothing else
     assert text == "epoch 1 loss 0.9\nepoch 2 loss 0.5\n"
 
 
 def test_logs_of_a_step_without_a_job_say_so():
     from sagespec.diagnostics import UserError
 
-    sm, stub = stubbed_sagemaker()
+    sm, stub = stubbed_sagemaker(steps_only=True)
     with stub, pytest.raises(UserError) as error:
         SageMakerPipelines(Clients(sagemaker=sm)).logs(EXECUTION, "CheckMseThreshold")
     assert error.value.code == "E6005" and "ran no job" in error.value.message

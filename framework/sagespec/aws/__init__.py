@@ -10,24 +10,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from sagespec.diagnostics import UserError
-
-# botocore and boto3 log INFO lines ("Found credentials in environment variables.") through the
-# root logger as soon as anything configures logging (the SageMaker SDK does): keep them off the terminal.
-QUIET_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
-
-
-def quiet_aws_logging() -> None:
-    import logging
-
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+from sagespec.logs import quiet
 
 
 def session(profile: str | None = None, region: str | None = None, assume_role: str | None = None):
     import boto3
     import botocore.exceptions
 
-    quiet_aws_logging()
+    quiet()
 
     try:
         base = boto3.Session(profile_name=profile, region_name=region)

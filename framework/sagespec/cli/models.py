@@ -7,7 +7,17 @@ import sys
 
 import click
 
-from sagespec.cli.options import EXIT_INVALID, build_project, output_option, parse_pairs, show, workspace_option
+from sagespec.cli.options import (
+    EXIT_INVALID,
+    accounts_region_option,
+    build_project,
+    option_group,
+    output_option,
+    parse_pairs,
+    show,
+    target_option,
+    workspace_option,
+)
 
 
 def _non_empty(ctx, param, value):
@@ -22,25 +32,20 @@ def _s3_uri(ctx, param, value):
     return value
 
 
-def registry_options(fn):
-    for option in reversed(
-        [
-            click.option(
-                "--as",
-                "as_",
-                default=None,
-                metavar="WHO",
-                help="Caller: an account name from pipelines/accounts.yaml, an account ID or a role ARN "
-                "(local), or a profile (aws). Default: $SAGESPEC_AS.",
-            ),
-            click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True),
-            output_option(),
-            click.option("--region", default=None, help="Region (default: the accounts file's)."),
-            workspace_option,
-        ]
-    ):
-        fn = option(fn)
-    return fn
+registry_options = option_group(
+    click.option(
+        "--as",
+        "as_",
+        default=None,
+        metavar="WHO",
+        help="Caller: an account name from pipelines/accounts.yaml, an account ID or a role ARN "
+        "(local), or a profile (aws). Default: $SAGESPEC_AS.",
+    ),
+    target_option("local"),
+    output_option(),
+    accounts_region_option,
+    workspace_option,
+)
 
 
 def _registry(as_, target, region, workspace):

@@ -7,6 +7,7 @@ table`, `--output-dir`) keep working as hidden aliases for one release.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -124,16 +125,26 @@ def target_option(default: str | None = None):
     return click.option("--target", type=click.Choice(["local", "aws"]), default=default, show_default=default is not None, help=text)
 
 
-def aws_options(fn):
-    for option in reversed(
-        [
-            click.option("--profile", default=None, help="AWS profile to call as (default: the standard credential chain)."),
-            click.option("--region", default=None, help="AWS region (default: the spec's session.region, or the profile's)."),
-            click.option("--assume-role", default=None, metavar="ARN", help="Assume this role first (e.g. in another account)."),
-        ]
-    ):
-        fn = option(fn)
-    return fn
+def option_group(*options):
+    """One decorator applying `options` in the order written (the first shows first in --help)."""
+
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
+# Registry and promotion commands: the Region of the topology unless named.
+accounts_region_option = click.option("--region", default=None, help="Region (default: the accounts file's).")
+
+
+aws_options = option_group(
+    click.option("--profile", default=None, help="AWS profile to call as (default: the standard credential chain)."),
+    click.option("--region", default=None, help="AWS region (default: the spec's session.region, or the profile's)."),
+    click.option("--assume-role", default=None, metavar="ARN", help="Assume this role first (e.g. in another account)."),
+)
 
 
 def build_project(
@@ -186,24 +197,28 @@ def show(output: str, value, text) -> None:
         text()
 
 
-def write_files(folder: str, files: dict[str, str]) -> None:
-    """Write rendered files below `folder`, saying each one (on stderr when stdout carries data)."""
+@contextmanager
+def _writing(path):
+    """A failure to write `path` is E6016 naming it (exit 2), not a traceback."""
     from sagespec.diagnostics import UserError
 
+    try:
+        yield
+    except OSError as exc:
+        raise UserError("E6016", f"cannot write {path}: {exc.strerror or exc}", exit_code=EXIT_USAGE) from None
+
+
+def write_files(folder: str, files: dict[str, str]) -> None:
+    """Write rendered files below `folder` (creating its subfolders), saying each one."""
     for relative, text in files.items():
         target = Path(folder) / relative
-        try:
+        with _writing(target):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UserError("E6016", f"cannot write {target}: {exc.strerror or exc}", exit_code=EXIT_USAGE) from None
         click.echo(f"wrote {target}")
 
 
 def write_output(path: str, content: bytes | str) -> None:
-    from sagespec.diagnostics import UserError
-
-    try:
+    """Write one file into an existing folder."""
+    with _writing(path):
         Path(path).write_bytes(content) if isinstance(content, bytes) else Path(path).write_text(content, encoding="utf-8")
-    except OSError as exc:
-        raise UserError("E6016", f"cannot write {path}: {exc.strerror or exc}", exit_code=EXIT_USAGE) from None

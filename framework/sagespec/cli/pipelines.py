@@ -9,6 +9,7 @@ import click
 from sagespec.cli.options import (
     aws_options,
     build_project,
+    option_group,
     output_option,
     parse_pairs,
     project_option,
@@ -132,18 +133,13 @@ def executions() -> None:
     """Executions of pipelines: list, describe, logs, stop (local control plane, or SageMaker)."""
 
 
-def execution_options(fn):
-    for option in reversed(
-        [
-            target_option("local"),
-            workspace_option,
-            project_option,
-            click.option("--profile", default=None, help="aws: the profile to call as."),
-            click.option("--region", default=None, help="aws: the region."),
-        ]
-    ):
-        fn = option(fn)
-    return fn
+execution_options = option_group(
+    target_option("local"),
+    workspace_option,
+    project_option,
+    click.option("--profile", default=None, help="aws: the profile to call as."),
+    click.option("--region", default=None, help="aws: the region."),
+)
 
 
 def _executions(target, workspace, project_dir, profile, region):

@@ -6,33 +6,37 @@ import sys
 
 import click
 
-from sagespec.cli.options import EXIT_INVALID, EXIT_USAGE, build_project, output_option, show, workspace_option
+from sagespec.cli.options import (
+    EXIT_INVALID,
+    EXIT_USAGE,
+    accounts_region_option,
+    build_project,
+    option_group,
+    output_option,
+    show,
+    target_option,
+    workspace_option,
+)
 
-
-def promotion_options(fn):
-    for option in reversed(
-        [
-            click.option(
-                "--as",
-                "as_",
-                default=None,
-                metavar="WHO",
-                help="Who records stages and deployments in the registry. Local: a topology name (default deployment); "
-                "aws: a profile (default: the standard credential chain).",
-            ),
-            click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True),
-            click.option("--region", default=None, help="Region (default: the accounts file's)."),
-            click.option(
-                "--assume-role-name",
-                default=None,
-                metavar="NAME",
-                help="aws: reach workload accounts by assuming this role in them (default: their profile or assume_role).",
-            ),
-            workspace_option,
-        ]
-    ):
-        fn = option(fn)
-    return fn
+promotion_options = option_group(
+    click.option(
+        "--as",
+        "as_",
+        default=None,
+        metavar="WHO",
+        help="Who records stages and deployments in the registry. Local: a topology name (default deployment); "
+        "aws: a profile (default: the standard credential chain).",
+    ),
+    target_option("local"),
+    accounts_region_option,
+    click.option(
+        "--assume-role-name",
+        default=None,
+        metavar="NAME",
+        help="aws: reach workload accounts by assuming this role in them (default: their profile or assume_role).",
+    ),
+    workspace_option,
+)
 
 
 def _backends(target, as_, region, workspace, assume_role_name):

@@ -12,7 +12,6 @@ local executor runs it.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import tempfile
 import warnings
@@ -22,6 +21,7 @@ from pathlib import Path
 from sagespec.compiler.offline import OfflineAws, OfflineCallError, Upload
 from sagespec.definition import canonical_json
 from sagespec.diagnostics import Diagnostic, DiagnosticError
+from sagespec.logs import quiet
 from sagespec.spec import SpecResult
 
 # Bump when the compiler's output changes for the same inputs (invalidates cached definitions).
@@ -73,10 +73,8 @@ def build_order(steps: list[dict]) -> list[str]:
 def _quiet_sdk():
     """The SDK logs INFO/WARNING chatter on every build; users see our diagnostics instead."""
     os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # the v2 deprecation banner
-    for name in ("sagemaker", "sagemaker.config"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    for name in ("botocore", "boto3", "s3transfer", "urllib3"):  # the SDK configures logging; boto's INFO stays quiet
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet(("sagemaker", "sagemaker.config"), "ERROR")
+    quiet()  # the SDK configures logging; boto's INFO stays quiet
     warnings.filterwarnings("ignore", module=r"sagemaker(\..*)?")
 
 

@@ -14,7 +14,6 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-IGNORED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".git"}
 IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
 IGNORED_NAMES = {".DS_Store"}
 
@@ -47,7 +46,7 @@ def staged_files(root: Path, paths: list[str]) -> list[tuple[str, Path]]:
             regular_file(source, root, rel, limit=None)
             files.append((Path(rel).as_posix(), source))
             continue
-        for path in project_files(source, root, rel, skip_dir=lambda name: name in IGNORED_DIRS):
+        for path in project_files(source, root, rel):
             if _wanted(path):
                 files.append(((Path(rel) / path.relative_to(source)).as_posix(), path))
     return sorted(set(files))

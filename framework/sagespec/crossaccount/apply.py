@@ -278,11 +278,5 @@ def plan_changes(project, assume_role_name: str | None = None) -> list[Change]:
 def apply_local(topology: Topology, workspace) -> list[Change]:
     """Write the rendered policies into the local control plane; every change, made or not."""
     changes = plan_local(topology, workspace)
-    execute_local(changes)
+    execute(changes)
     return changes
-
-
-def execute_local(changes: list[Change]) -> None:
-    for change in changes:
-        if change.changes:
-            change.write()

@@ -3,7 +3,7 @@ long a CacheConfig's ExpireAfter lasts."""
 
 from __future__ import annotations
 
-import re
+from sagespec.durations import duration_seconds
 
 
 def input_uris(arguments: dict) -> list[str]:
@@ -16,15 +16,9 @@ def input_uris(arguments: dict) -> list[str]:
     return sorted({u for u in uris if isinstance(u, str) and u.startswith("s3://")})
 
 
-_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
-
-
 def expire_after(text: str):
-    """An ISO 8601 duration as a timedelta (years as 365 days, months as 30, as SageMaker documents none finer)."""
+    """ExpireAfter as a timedelta (30 days when it is not a duration)."""
     from datetime import timedelta
 
-    m = _DURATION.fullmatch(text or "")
-    if not m:
-        return timedelta(days=30)
-    y, mo, w, d, h, mi, se = (int(g or 0) for g in m.groups())
-    return timedelta(days=365 * y + 30 * mo + 7 * w + d, hours=h, minutes=mi, seconds=se)
+    seconds = duration_seconds(text)
+    return timedelta(days=30) if seconds is None else timedelta(seconds=seconds)

@@ -25,25 +25,15 @@ from sagespec.diagnostics import UserError
 from sagespec.iam import Principal
 from sagespec.local.database import now, transaction
 from sagespec.local.models import read_model, write_model
+from sagespec.local.processes import running
 from sagespec.registry import NotFound
 
 START_TIMEOUT = 180.0
 
 
 def process_alive(pid: int | None) -> bool:
-    """True when `pid` runs an endpoint server (a recycled pid running something else is not ours)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        status = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[-1][:1]
-    except OSError:
-        return True  # no /proc (macOS): trust kill(0)
-    return b"sagespec.local.endpoint_server" in cmdline and status != "Z"
+    """True when `pid` runs an endpoint server."""
+    return running(pid, b"sagespec.local.endpoint_server")
 
 
 class LocalHosting:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sagespec.diagnostics import UserError
 from sagespec.local.database import connect, now, transaction
+from sagespec.local.processes import running
 
 TERMINAL = ("Succeeded", "Failed", "Stopped")
 
@@ -23,19 +24,7 @@ TERMINAL = ("Succeeded", "Failed", "Stopped")
 def runner_alive(pid: int | None) -> bool:
     """Whether the process that runs an execution is still there (executions recorded before
     migration 4 have no pid: nothing says they are gone)."""
-    if pid is None or pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().split(") ", 1)[-1][:1] != "Z"  # a zombie has finished
-    except OSError:
-        return True
+    return pid is None or pid == os.getpid() or running(pid)
 
 
 class PipelineStore:

@@ -237,9 +237,7 @@ class SageMakerPipelines:
         sm = self.session.client("sagemaker")
         with aws_errors(f"describing execution {arn}"):
             described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
-            summaries = []
-            for page in sm.get_paginator("list_pipeline_execution_steps").paginate(PipelineExecutionArn=arn, SortOrder="Ascending"):
-                summaries += page["PipelineExecutionSteps"]
+        summaries = self._step_summaries(arn)
         with aws_errors(f"reading the parameters of execution {arn}"):
             parameters = {
                 p["Name"]: p["Value"]
@@ -247,6 +245,15 @@ class SageMakerPipelines:
                 for p in page["PipelineParameters"]
             }
         return _execution(described, summaries, parameters)
+
+    def _step_summaries(self, arn: str) -> list[dict]:
+        sm = self.session.client("sagemaker")
+        with aws_errors(f"listing the steps of execution {arn}"):
+            return [
+                summary
+                for page in sm.get_paginator("list_pipeline_execution_steps").paginate(PipelineExecutionArn=arn, SortOrder="Ascending")
+                for summary in page["PipelineExecutionSteps"]
+            ]
 
     def list_executions(self, name: str | None = None) -> list[dict]:
         sm = self.session.client("sagemaker")
@@ -274,7 +281,8 @@ class SageMakerPipelines:
         return sorted(found, key=lambda e: e["started_at"] or "", reverse=True)
 
     def logs(self, execution: str, step: str) -> str:
-        found = next((s for s in self.describe_execution(execution)["steps"] if s["name"] == step), None)
+        # Only the steps: the execution's description and parameters are not needed for its logs.
+        found = next((_step(s) for s in self._step_summaries(execution) if s["StepName"] == step), None)
         if found is None:
             raise UserError("E6005", f"execution {execution} has no step {step}")
         arn = found.get("job_arn") or ""

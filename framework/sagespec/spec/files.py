@@ -14,6 +14,9 @@ import os
 import stat
 from pathlib import Path
 
+# Folders that are never code to upload: what validation walks and what staging copies skip both.
+IGNORED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".git"})
+
 # Specs, templates and the accounts file are hand-written YAML; the largest bundled one is 5 KB.
 MAX_SPEC_BYTES = 1024 * 1024
 
@@ -35,7 +38,7 @@ def inside(path: Path, root: Path) -> bool:
         return False
 
 
-def resolveinside(path: Path, root: Path | None, shown: str) -> Path:
+def resolve_inside(path: Path, root: Path | None, shown: str) -> Path:
     """The resolved path, or UnsafePath when it loops, or when a symbolic link on the way leads
     out of the project `root`. (A file named directly, with no link, is what the user asked for.)"""
     try:
@@ -52,7 +55,7 @@ def resolveinside(path: Path, root: Path | None, shown: str) -> Path:
 
 def regular_file(path: Path, root: Path | None, shown: str, limit: int | None = MAX_SPEC_BYTES) -> os.stat_result:
     """stat() of `path` when it is a regular file inside `root` and within `limit` bytes."""
-    resolveinside(path, root, shown)
+    resolve_inside(path, root, shown)
     try:
         info = os.stat(path)
     except OSError as exc:
@@ -86,7 +89,7 @@ def read_bytes(path: Path, root: Path | None, shown: str, limit: int = MAX_SPEC_
     return data
 
 
-def project_files(folder: Path, root: Path, shown: str, skip_dir=lambda name: False) -> list[Path]:
+def project_files(folder: Path, root: Path, shown: str, skip_dir=lambda name: name in IGNORED_DIRS) -> list[Path]:
     """Every file below `folder` (a code folder to upload), refusing links out of the project and
     anything that is not a regular file, sorted. Folder links inside the project are not followed
     (os.walk's default), as the SDK's tarball would not follow them either."""

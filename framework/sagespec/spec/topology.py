@@ -127,29 +127,20 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
         # The findings themselves, located in the accounts file: not wrapped in another message.
         raise DiagnosticError(found, f"the accounts file {display_path(path)} is invalid")
     data = document.data or {}
-    accounts: dict[str, Account] = {}
-    for name, spec in (data.get("accounts") or {}).items():
-        if name == "workloads":
-            for workload, wspec in (spec or {}).items():
-                accounts[workload] = Account(
-                    workload,
-                    str(wspec["id"]),
-                    wspec["role"],
-                    wspec.get("profile"),
-                    True,
-                    wspec.get("assume_role"),
-                    tuple(wspec.get("model_package_groups") or ()),
-                )
-        else:
-            accounts[name] = Account(
-                name,
-                str(spec["id"]),
-                spec["role"],
-                spec.get("profile"),
-                False,
-                spec.get("assume_role"),
-                tuple(spec.get("model_package_groups") or ()),
-            )
+    entries = [(n, s, False) for n, s in (data.get("accounts") or {}).items() if n != "workloads"]
+    entries += [(n, s, True) for n, s in ((data.get("accounts") or {}).get("workloads") or {}).items()]
+    accounts = {
+        name: Account(
+            name,
+            str(spec["id"]),
+            spec["role"],
+            spec.get("profile"),
+            workload,
+            spec.get("assume_role"),
+            tuple(spec.get("model_package_groups") or ()),
+        )
+        for name, spec, workload in entries
+    }
     return Topology(
         data.get("region", "us-east-1"),
         accounts,

@@ -7,9 +7,6 @@ from pathlib import Path
 from sagespec.spec.checks import CheckContext, rule
 from sagespec.spec.files import inside
 
-# Folders the code staging leaves out (sagespec.compiler.staging.IGNORED_DIRS says the same).
-IGNORED_DIRS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".git"}
-
 
 def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_dir: bool) -> Path | None:
     from sagespec.spec.files import UnsafePath, project_files, regular_file
@@ -48,7 +45,7 @@ def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_d
         return None
     try:
         if want_dir:
-            project_files(base / written, root, written.rstrip("/"), skip_dir=lambda name: name in IGNORED_DIRS)
+            project_files(base / written, root, written.rstrip("/"))
         else:
             regular_file(base / written, root, written, limit=None)
     except UnsafePath as refused:

@@ -8,13 +8,15 @@ import math
 import re
 from datetime import timedelta
 
+from sagespec.console import CONTROL_CHARACTERS
+from sagespec.diagnostics import QUOTE_LIMIT
+from sagespec.durations import duration_seconds
 from sagespec.spec.checks import CheckContext, rule, strings_in
 from sagespec.spec.limits import LIMITS, places
 
 # Free text may hold newlines and tabs; nothing else below U+0020, and no DEL or C1 controls.
 FREE_TEXT_KEYS = {"description", "error_message"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_IN_NAMES = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 # Amazon S3 User Guide, "General purpose bucket naming rules": 3-63 characters; lowercase letters,
 # numbers, dots and hyphens; begin and end with a letter or number; no two adjacent dots; not an
@@ -24,13 +26,11 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
 _IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
-_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
-QUOTE = 200  # characters of a value a message quotes at most
 
 
 def quoted(value) -> str:
     text = str(value)
-    return repr(text if len(text) <= QUOTE else text[:QUOTE] + "...")
+    return repr(text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "...")
 
 
 def bucket_problem(bucket: str) -> str | None:
@@ -64,7 +64,7 @@ def finite_numbers(ctx: CheckContext) -> None:
 def control_characters(ctx: CheckContext) -> None:
     for path, text in strings_in(ctx.data, ()):
         free = any(isinstance(p, str) and p in FREE_TEXT_KEYS for p in path)
-        found = (_CONTROL if free else _CONTROL_IN_NAMES).search(text)
+        found = (_CONTROL_IN_FREE_TEXT if free else CONTROL_CHARACTERS).search(text)
         if found:
             ctx.report(
                 "E2005",
@@ -88,14 +88,6 @@ def s3_buckets(ctx: CheckContext) -> None:
                 path,
                 hint="Amazon S3 User Guide, bucket naming rules",
             )
-
-
-def duration_seconds(text: str) -> float | None:
-    m = _DURATION.fullmatch(text)
-    if not m or not any(m.groups()):
-        return None
-    y, mo, w, d, h, mi, s = (int(g or 0) for g in m.groups())
-    return (((365 * y + 30 * mo + 7 * w + d) * 24 + h) * 60 + mi) * 60 + s
 
 
 @rule
