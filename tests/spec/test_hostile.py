@@ -297,3 +297,16 @@ def test_one_file_that_breaks_a_check_never_hides_the_others(monkeypatch):
     by_file = {Path(d.span.file).name: d.code for d in found if d.code == "E0011"}
     assert by_file == {"001_nan_float_default.yaml": "E0011"}
     assert {Path(d.span.file).name for d in found} == {p.name for p in HOSTILE[:3]} and invalid == 3
+
+
+def test_a_folder_link_inside_the_project_is_left_alone_and_one_out_of_it_refused(project):
+    """As the SDK's source archive does not follow folder links, neither does staging; a link that
+    leads out of the project is still refused."""
+    (project / "shared").mkdir()
+    (project / "shared" / "util.py").write_text("X = 1\n")
+    os.symlink(project / "shared", project / "training_code" / "shared")
+    assert load_spec(spec_with(project), project).ok
+    (project / "training_code" / "shared").unlink()
+    os.symlink(project.parent, project / "training_code" / "shared")
+    found = [d for d in load_spec(spec_with(project), project).diagnostics if d.code == "E4005"]
+    assert found and "training_code/shared" in found[0].message and "outside the project" in found[0].message

@@ -96,10 +96,13 @@ def project_files(folder: Path, root: Path, shown: str, skip_dir=lambda name: na
     found = []
     for here, dirs, names in os.walk(folder, onerror=None):
         dirs[:] = sorted(d for d in dirs if not skip_dir(d))
-        for name in sorted(names) + [d for d in dirs if (Path(here) / d).is_symlink()]:
+        for name in sorted(dirs):
             path = Path(here) / name
-            relative = f"{shown.rstrip('/')}/{path.relative_to(folder).as_posix()}"
-            regular_file(path, root, relative, limit=None)
+            if path.is_symlink():  # not walked into; but a link out of the project is refused
+                resolve_inside(path, root, f"{shown.rstrip('/')}/{path.relative_to(folder).as_posix()}")
+        for name in sorted(names):
+            path = Path(here) / name
+            regular_file(path, root, f"{shown.rstrip('/')}/{path.relative_to(folder).as_posix()}", limit=None)
             found.append(path)
     return found
 
