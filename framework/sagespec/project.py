@@ -39,6 +39,8 @@ class Project:
     def topology(self, validate: bool = False) -> Topology:
         """The accounts file's topology, loaded once (an empty one when the project has none and
         `validate` is off; `validate` also checks the file against its schema)."""
+        if not validate and True in self._topologies:
+            return self._topologies[True]  # a validated file is the same topology: not read twice
         if validate not in self._topologies:
             self._topologies[validate] = load_topology(self.root, self.accounts_file, validate=validate)
         return self._topologies[validate]
