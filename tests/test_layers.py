@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("sagespec.diagnostics", "sagespec.console", "sagespec.iam", "sagespec.workspace", "sagespec.durations", "sagespec.logs"),
     ),
     ("spec", ("sagespec.spec",)),
-    ("definition", ("sagespec.definition", "sagespec.graph", "sagespec.diff")),
+    ("definition", ("sagespec.definition", "sagespec.graph", "sagespec.diff", "sagespec.permissions")),
     ("compiler", ("sagespec.compiler",)),
     ("aws", ("sagespec.aws",)),
     ("service interfaces", ("sagespec.registry", "sagespec.hosting", "sagespec.pipelines")),

@@ -17,10 +17,13 @@ def test_a_local_run_applies_the_policies_and_seeds_the_bundled_data_once(tmp_pa
 
     project = Project.at(fast_project_copy(tmp_path), tmp_path / "ws")
     golden = json.loads((ROOT / "tests/compiler/golden/california_housing.definition.json").read_text())
-    compiled = SimpleNamespace(definition=golden)
+    role = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
+    compiled = SimpleNamespace(name="california-housing", role=role, definition=golden)
     pipelines = LocalPipelines(project.workspace)
     first = prepare_local_run(project, compiled, pipelines, {})
-    assert first.applied == 16 and first.accounts_file == "accounts.yaml"  # 15 policies and one group
+    # 18 policies (3 resource, 5 trust, 10 identity, the roles derived from the project's two
+    # pipelines) and the experiments group
+    assert first.applied == 19 and first.accounts_file == "accounts.yaml" and first.uncovered is None
     uri = "s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz"
     assert first.seeded == [(uri, "pipelines/data/cal_housing.tgz")]
     assert pipelines.objects.get(uri) == (ROOT / "pipelines/data/cal_housing.tgz").read_bytes()

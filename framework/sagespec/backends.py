@@ -10,8 +10,10 @@ def open_pipelines(project: Project, target: str | None = None, region: str | No
     """Pipelines and executions (sagespec.pipelines.Pipelines) of the project's workspace or of SageMaker."""
     if (target or project.target) == "local":
         from sagespec.executor.runner import LocalPipelines
+        from sagespec.permissions import places_of
 
-        return LocalPipelines(project.workspace)
+        topology = project.topology()
+        return LocalPipelines(project.workspace, places=places_of(topology) if topology.accounts else None)
     from sagespec.pipelines.sagemaker import SageMakerPipelines
 
     return SageMakerPipelines(project.session(region))

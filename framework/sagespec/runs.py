@@ -21,15 +21,25 @@ class Prepared:
     applied: int = 0  # policies the run changed in the control plane
     accounts_file: str | None = None
     seeded: list[tuple[str, str]] = field(default_factory=list)  # (s3 uri, bundled file relative to the project)
+    uncovered: str | None = None  # the run's pipeline, when the accounts file's roles are not derived from it
 
 
 def prepare_local_run(project, compiled, pipelines, overrides: dict[str, str]) -> Prepared:
     from sagespec.crossaccount.apply import apply_local
+    from sagespec.crossaccount.pipelines import pipeline_needs
 
     prepared = Prepared()
     topology = project.topology()
     if topology.accounts:
-        prepared.applied = sum(c.changes for c in apply_local(topology, project.workspace))
+        # The roles are derived from every pipeline of the project, as `accounts apply` does. A
+        # pipeline outside them gets its grants here too, and the run says `accounts apply` lacks them.
+        from sagespec.permissions import needs, places_of
+
+        found = pipeline_needs(project)
+        if compiled.name not in {n.pipeline for n in found}:
+            prepared.uncovered = compiled.name
+            found += needs(compiled.name, compiled.definition, compiled.role, places_of(topology))
+        prepared.applied = sum(c.changes for c in apply_local(topology, project.workspace, found))
         prepared.accounts_file = topology.source.name if topology.source else None
     for name, default in defaults(compiled.definition).items():
         value = overrides.get(name, default)

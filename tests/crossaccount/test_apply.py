@@ -111,7 +111,7 @@ def test_apply_writes_every_policy_and_is_idempotent(world):
         applying.execute(applying.plan(topology, session_for))
     shared = sessions["222222222222"]
     bucket = json.loads(shared.client("s3").get_bucket_policy(Bucket=topology.artifacts["bucket"])["Policy"])
-    assert bucket["Statement"][0]["Sid"] == "DataScienceWritesArtifacts"
+    assert [s["Sid"] for s in bucket["Statement"]][:2] == ["DenyRequestsWithoutTls", "DataScienceWritesArtifacts"]
     key = json.loads(shared.client("kms").get_key_policy(KeyId=topology.artifacts["kms_key"], PolicyName="default")["Policy"])
     assert [s["Sid"] for s in key["Statement"]][0] == "KeyAdministration"
     qa_iam = sessions["444444444444"].client("iam")
@@ -191,8 +191,9 @@ def test_cli_render_check_and_local_apply(tmp_path, monkeypatch):
     result = runner.invoke(cli, ["accounts", "check"])
     assert result.exit_code == 0 and "0 wrong" in result.output
     result = runner.invoke(cli, ["accounts", "apply", "--target", "local", "--workspace", str(tmp_path / "ws")])
-    # 15 policies, and the data-science account's own experiments group
-    assert result.exit_code == 0 and result.output.strip().endswith("16 of 16 changed")
+    # 3 resource policies, 5 roles' trust and 13 identity policies... minus what is not there: 18
+    # policies and the data-science account's own experiments group
+    assert result.exit_code == 0 and result.output.strip().endswith("19 of 19 changed"), result.output
 
 
 def test_cli_dry_run_on_the_shipped_topology_through_organization_roles(moto_accounts, monkeypatch):
@@ -222,3 +223,46 @@ def test_cli_apply_without_profiles_is_a_clear_error(tmp_path, monkeypatch):
         [sys.executable, "-m", "sagespec", "accounts", "apply", "--dry-run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 1 and "error[E6003]: AWS profile 'shared-services' is not configured" in done.stderr
+
+
+def _stubbed_world(moto_accounts, owner: str, access: str = "least-privilege"):
+    topology = copy.deepcopy(load_topology(ROOT, validate=True))
+    holder = moto_accounts(topology.accounts[owner].id)
+    holder.client("s3").create_bucket(Bucket=topology.artifacts["bucket"])
+    topology.artifacts = {**topology.artifacts, "owner": owner, "kms_key": holder.client("kms").create_key()["KeyMetadata"]["Arn"]}
+    topology.access = access
+    sagemaker = boto3.client("sagemaker", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    stub = Stubber(sagemaker)
+    sessions = {a.id: moto_accounts(a.id) for a in topology.accounts.values()}
+    sessions["222222222222"] = ShSession(sessions["222222222222"], sagemaker)
+    expect_group(stub)
+    stub.add_response(
+        "put_model_package_group_policy",
+        {"ModelPackageGroupArn": GROUP_ARN},
+        {"ModelPackageGroupName": "california-housing", "ResourcePolicy": ANY},
+    )
+    return topology, sessions, stub
+
+
+def test_the_guides_topology_applies_bucket_and_key_policies_in_the_training_account(moto_accounts):
+    topology, sessions, stub = _stubbed_world(moto_accounts, "data_science")
+    with stub:
+        changes = applying.plan(topology, lambda account: sessions[account.id])
+        applying.execute(changes)
+    ds = sessions["111111111111"]
+    bucket = json.loads(ds.client("s3").get_bucket_policy(Bucket=topology.artifacts["bucket"])["Policy"])
+    assert "RegistryReadsArtifacts" in {s["Sid"] for s in bucket["Statement"]}
+    key = json.loads(ds.client("kms").get_key_policy(KeyId=topology.artifacts["kms_key"], PolicyName="default")["Policy"])
+    assert "RegistryUsesTheKey" in {s["Sid"] for s in key["Statement"]}
+    owners = {c.account for c in changes if c.what.startswith(("s3 bucket policy", "kms key policy"))}
+    assert owners == {"data_science"}  # moto's bucket names are global, so the owner is read from the plan
+
+
+def test_managed_access_attaches_amazon_sagemaker_full_access(moto_accounts, monkeypatch):
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # moto loads AWS managed policies only when asked
+    topology, sessions, stub = _stubbed_world(moto_accounts, "shared_services", access="managed")
+    with stub:
+        applying.execute(applying.plan(topology, lambda account: sessions[account.id]))
+    iam = sessions["111111111111"].client("iam")
+    attached = iam.list_attached_role_policies(RoleName="sagespec-data-science-execution")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"]

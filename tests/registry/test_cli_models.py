@@ -70,8 +70,8 @@ def test_denied_calls_name_caller_action_and_resource(shared_group):
     code, out = shared_group("register", GROUP, "--model-data", MODEL, "--as", "qa")
     assert code == 1
     assert out.startswith(
-        "error[E6002]: arn:aws:iam::444444444444:role/sagespec-qa-sagemaker is not authorized to perform "
-        f"sagemaker:CreateModelPackage on {PACKAGE}/1"
+        "error[E6002]: User: arn:aws:iam::444444444444:role/sagespec-qa-sagemaker is not authorized to perform: "
+        f"sagemaker:CreateModelPackage on resource: {PACKAGE}/1"
     )
 
 

@@ -159,9 +159,9 @@ def test_local_cross_account_registration_needs_the_group_policy(shared_group, l
         data_science.register(GROUP_ARN, INFERENCE)
     assert raised.value.code == "E6002"
     assert raised.value.message == (
-        "arn:aws:iam::111111111111:role/sagespec-data-science-execution is not authorized to perform "
-        "sagemaker:CreateModelPackage on arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/1: "
-        "the resource policy does not allow account 111111111111"
+        "User: arn:aws:iam::111111111111:role/sagespec-data-science-execution is not authorized to perform: "
+        "sagemaker:CreateModelPackage on resource: arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/1 "
+        "because no resource-based policy allows the sagemaker:CreateModelPackage action"
     )
     shared_group.put_policy("california-housing", POLICY)
     package = data_science.register(GROUP_ARN, INFERENCE)
@@ -193,7 +193,7 @@ def test_local_explicit_deny_in_the_group_policy_wins(shared_group, local_as):
     shared_group.put_policy("california-housing", frozen)
     with pytest.raises(UserError) as raised:
         local_as(DATA_SCIENCE).register(GROUP_ARN, INFERENCE)
-    assert "explicitly denied by the resource policy" in raised.value.message
+    assert raised.value.message.endswith("with an explicit deny in a resource-based policy (statement Freeze of the resource policy)")
 
 
 def test_local_groups_of_other_accounts_are_invisible_without_a_policy(shared_group, local_as):
@@ -215,7 +215,7 @@ def test_no_self_approval_data_science_registers_pending_only(tmp_path):
     group = topology.group_arn("california-housing")
     with pytest.raises(AccessDenied) as denied:
         ds.register(group, INFERENCE, "Approved")
-    assert "is not authorized to perform sagemaker:CreateModelPackage" in denied.value.message
+    assert "is not authorized to perform: sagemaker:CreateModelPackage" in denied.value.message
     assert ds.register(group, INFERENCE).status == "PendingManualApproval"
 
 
@@ -244,8 +244,9 @@ def test_the_deployment_accounts_number_in_another_partition_cannot_approve(tmp_
     impostor = LocalRegistry(conn, Principal.role("333333333333", "sagespec-deployment", partition=partition))
     with pytest.raises(AccessDenied) as denied:
         impostor.update_status(package.arn, "Approved", "same digits, other partition")
-    assert f"arn:{partition}:iam::333333333333:role/sagespec-deployment is not authorized to perform sagemaker:UpdateModelPackage" in (
-        denied.value.message
+    assert (
+        f"User: arn:{partition}:iam::333333333333:role/sagespec-deployment is not authorized to perform: sagemaker:UpdateModelPackage"
+        in (denied.value.message)
     )
     approver = LocalRegistry(conn, topology.accounts["deployment"].principal)
     assert approver.update_status(package.arn, "Approved", "reviewed").status == "Approved"

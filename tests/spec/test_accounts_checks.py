@@ -18,6 +18,16 @@ ACCOUNTS = (ROOT / "pipelines" / "accounts.yaml").read_text()
         ("kms_key: arn:aws:", "kms_key: arn:aws-cn:", "partition 'aws-cn'"),
         ("prefix: california-housing", 'prefix: "california-*"', "has a wildcard"),
         ("region: us-east-1", "region: us-nowhere-1", "has no SageMaker in partition 'aws'"),
+        (
+            "model_package_groups:\n  - california",
+            'pipelines: ["/etc/passwd"]\nmodel_package_groups:\n  - california',
+            "'/etc/passwd' leaves the project",
+        ),
+        (
+            "model_package_groups:\n  - california",
+            'pipelines: ["../other/x.yaml"]\nmodel_package_groups:\n  - california',
+            "leaves the project",
+        ),
     ],
 )
 def test_inconsistent_topologies_are_located_errors(tmp_path, old, new, says):
@@ -29,6 +39,15 @@ def test_inconsistent_topologies_are_located_errors(tmp_path, old, new, says):
     hits = [d for d in found if d.code == "E4012" and says in d.message]
     assert hits, [d.message for d in found]
     assert hits[0].span.line + 1 == ACCOUNTS[: ACCOUNTS.index(old)].count("\n") + 1  # the line that was changed
+
+
+def test_the_key_must_be_in_the_account_that_owns_the_artifacts(tmp_path):
+    path = tmp_path / "accounts.yaml"
+    path.write_text(ACCOUNTS.replace("  bucket: sagespec-shared", "  owner: data_science\n  bucket: sagespec-shared"))
+    _, found = validate_accounts_file(path, tmp_path)
+    (finding,) = found
+    assert "belongs to account 222222222222, not to data science (111111111111), which owns the artifacts" in finding.message
+    assert finding.path == ("artifacts", "kms_key")
 
 
 def test_the_bundled_topology_is_consistent():

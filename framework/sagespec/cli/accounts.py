@@ -22,6 +22,15 @@ def _topology(accounts_file):
     return build_project(accounts_file=accounts_file).topology(validate=True)
 
 
+def _with_needs(accounts_file, paths=None):
+    """The validated topology, and what the project's pipelines (or `paths`) need from IAM."""
+    from sagespec.crossaccount.pipelines import pipeline_needs
+
+    project = build_project(accounts_file=accounts_file)
+    topology = project.topology(validate=True)
+    return topology, pipeline_needs(project, list(paths) if paths else None)
+
+
 @click.group()
 def accounts() -> None:
     """Least-privilege policies for the cross-account workflow: render, check, apply."""
@@ -32,11 +41,12 @@ def accounts() -> None:
 @out_option("Write one file per policy (json) or per account (cloudformation) into this folder.", retired=("--output-dir",), folder=True)
 @accounts_file_option
 def accounts_render(output, out, accounts_file) -> None:
-    """Render every account's policies from the topology."""
+    """Render every account's policies from the topology and what its pipelines need."""
     from sagespec.cli.options import write_files
     from sagespec.crossaccount.render import policy_files
 
-    files = policy_files(_topology(accounts_file), output)
+    topology, needs = _with_needs(accounts_file)
+    files = policy_files(topology, output, needs)
     if not out:
         click.echo(json.dumps(files, indent=2))
         return
@@ -46,16 +56,55 @@ def accounts_render(output, out, accounts_file) -> None:
 @accounts.command("check")
 @output_option()
 @click.option("--all", "show_all", is_flag=True, help="Show every cell, not only required ones and failures.")
+@click.option(
+    "--pipelines",
+    "with_pipelines",
+    is_flag=True,
+    help="Also decide every request of every step of the pipelines (PATHS, default the accounts file's) and list unused grants.",
+)
+@click.argument("paths", nargs=-1, type=click.Path())
 @accounts_file_option
-def accounts_check(output, show_all, accounts_file) -> None:
-    """Evaluate the rendered policies for every step of the workflow (exit 1 on a missing or extra permission)."""
-    from sagespec.cli.options import show
-    from sagespec.crossaccount import check
-    from sagespec.crossaccount.present import matrix_table
+def accounts_check(output, show_all, with_pipelines, paths, accounts_file) -> None:
+    """Evaluate the rendered policies for every step of the workflow (exit 1 on a missing or extra permission).
 
-    cells = check.matrix(_topology(accounts_file))
-    show(output, [c.__dict__ | {"ok": c.ok} for c in cells], lambda: matrix_table(cells, show_all))
-    sys.exit(EXIT_INVALID if any(not c.ok for c in cells) else EXIT_OK)
+    With --pipelines: for every spec, every step and every action it needs, the role, allowed or
+    denied and the deciding statement; exit 1 when one is denied."""
+    from sagespec.cli.options import show
+    from sagespec.crossaccount import check, coverage
+    from sagespec.crossaccount.present import matrix_table, verdicts_table
+    from sagespec.crossaccount.render import render
+
+    if paths and not with_pipelines:
+        raise click.UsageError("PATHS name pipelines: say --pipelines")
+    topology, needs = _with_needs(accounts_file, paths)
+    policies = render(topology, needs=needs)
+    cells = check.matrix(topology, policies)
+    verdicts = coverage.decide(needs, policies, topology) if with_pipelines else []
+    unused = coverage.unused_grants(needs, policies) if with_pipelines else []
+
+    def text():
+        matrix_table(cells, show_all)
+        if with_pipelines:
+            verdicts_table(verdicts, unused)
+
+    matrix = [c.__dict__ | {"ok": c.ok} for c in cells]
+    if with_pipelines:
+        requests = [
+            {
+                **v.need.__dict__,
+                "context": v.need.context_dict(),
+                "allowed": v.allowed,
+                "statement": v.statement,
+                "policy": v.policy,
+                "reason": v.reason,
+            }
+            for v in verdicts
+        ]
+        show(output, {"matrix": matrix, "pipelines": requests, "unused": [u.__dict__ for u in unused]}, text)
+    else:
+        show(output, matrix, text)
+    wrong = any(not c.ok for c in cells) or any(not v.allowed for v in verdicts)
+    sys.exit(EXIT_INVALID if wrong else EXIT_OK)
 
 
 @accounts.command("apply")

@@ -123,6 +123,11 @@ def run(spec, params, project_dir, workspace) -> None:
         click.echo(
             f"applied {prepared.applied} changes (policies, model package groups) from {prepared.accounts_file} to the local control plane"
         )
+    if prepared.uncovered:
+        click.echo(
+            f"note: the accounts file's roles are not derived from {prepared.uncovered}: its grants are in the local control plane"
+            " only; add its spec to `pipelines:` in the accounts file before `sagespec accounts apply`"
+        )
     for uri, source in prepared.seeded:
         click.echo(f"seeded {uri} from {source}")
     _run_and_report(pipelines, pipeline.name, overrides)

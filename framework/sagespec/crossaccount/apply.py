@@ -168,6 +168,20 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
                     ),
                 )
             )
+        attached = (
+            [] if found is None else [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role.name)["AttachedPolicies"]]
+        )
+        for arn in role.managed:
+            if arn not in attached:
+                changes.append(
+                    Change(
+                        name,
+                        f"managed policy {arn} on role {role.name}",
+                        "create",
+                        f"+ {arn}",
+                        lambda r=role.name, a=arn: iam.attach_role_policy(RoleName=r, PolicyArn=a),
+                    )
+                )
         for stale in sorted(set(existing) - set(role.inline)):
             current = _read(iam.get_role_policy, RoleName=role.name, PolicyName=stale)
             changes.append(
@@ -182,9 +196,9 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
     return changes
 
 
-def plan(topology: Topology, session_for) -> list[Change]:
+def plan(topology: Topology, session_for, needs=()) -> list[Change]:
     changes = []
-    for policies in render(topology):
+    for policies in render(topology, needs=needs):
         account = topology.accounts[policies.name]
         with aws_errors(f"reading the policies of the {policies.name.replace('_', '-')} account ({account.id})"):
             changes += plan_account(policies, session_for(account))
@@ -214,28 +228,34 @@ def execute(changes: list[Change]) -> None:
                 change.write()
 
 
-def plan_local(topology: Topology, workspace) -> list[Change]:
-    """What writing the rendered policies into the local control plane changes (groups are created
-    as shared services where a policy names one that does not exist yet)."""
+def plan_local(topology: Topology, workspace, needs=()) -> list[Change]:
+    """What writing the rendered policies into the local control plane changes: resource policies
+    (with the account owning each resource), role trust policies, inline and managed identity
+    policies; identity policies the topology no longer renders are deleted, as in AWS. Groups
+    are created by their account's administrator where a policy names one that does not exist."""
+    from sagespec.iam import Principal
+    from sagespec.iam.managed import managed_policy
     from sagespec.local.database import connect
-    from sagespec.local.policies import read_policy, write_policy
+    from sagespec.local.policies import IDENTITY, delete_policy, identity_policies, read_policy, write_policy
     from sagespec.local.registry import LocalRegistry
     from sagespec.registry import NotFound
 
     conn = connect(workspace)
-    owner = LocalRegistry(conn, topology.accounts["shared_services"].principal, topology.region, topology.partition)
+    owner = LocalRegistry(
+        conn, Principal.root(topology.accounts["shared_services"].id, topology.partition), topology.region, topology.partition
+    )
 
-    def write(resource: str, document: dict) -> None:
+    def write(resource: str, document: dict, account: str) -> None:
         if ":model-package-group/" in resource:
             try:
                 owner.describe_group(resource)
             except NotFound:
                 owner.create_group(resource.rsplit("/", 1)[1])
-        write_policy(conn, resource, document, "sagespec accounts apply")
+        write_policy(conn, resource, document, "sagespec accounts apply", account)
 
     changes = []
     for account in topology.accounts.values():
-        own = LocalRegistry(conn, account.principal, topology.region, topology.partition)
+        own = LocalRegistry(conn, Principal.root(account.id, topology.partition), topology.region, topology.partition)
         for name in account.model_package_groups:
             try:
                 own.describe_group(name)
@@ -250,9 +270,24 @@ def plan_local(topology: Topology, workspace) -> list[Change]:
                         lambda own=own, name=name: own.create_group(name),
                     )
                 )
-    for policies in render(topology):
+    for policies in render(topology, needs=needs):
         documents = [(p.resource, p.document) for p in policies.resource_policies]
-        documents += [(f"{role.arn}#{name}", doc) for role in policies.roles for name, doc in role.inline.items()]
+        for role in policies.roles:
+            documents.append((role.arn, role.trust))
+            documents += [(f"{role.arn}{IDENTITY}{name}", doc) for name, doc in role.inline.items()]
+            documents += [(f"{role.arn}{IDENTITY}{arn}", managed_policy(arn)) for arn in role.managed]
+            rendered = set(role.inline) | set(role.managed)
+            for stale, document in identity_policies(conn, role.arn):
+                if stale not in rendered:
+                    changes.append(
+                        Change(
+                            policies.name,
+                            f"policy {stale} of {role.arn} (not rendered: grants more than the workflow needs)",
+                            "delete",
+                            "\n".join(f"-{line}" for line in _text(document)),
+                            lambda r=f"{role.arn}{IDENTITY}{stale}": delete_policy(conn, r),
+                        )
+                    )
         for resource, document in documents:
             changes.append(
                 _change(
@@ -260,7 +295,7 @@ def plan_local(topology: Topology, workspace) -> list[Change]:
                     f"policy of {resource}",
                     read_policy(conn, resource),
                     document,
-                    lambda r=resource, d=document: write(r, d),
+                    lambda r=resource, d=document, a=policies.account_id: write(r, d, a),
                 )
             )
     return changes
@@ -269,14 +304,17 @@ def plan_local(topology: Topology, workspace) -> list[Change]:
 def plan_changes(project, assume_role_name: str | None = None) -> list[Change]:
     """Every rendered policy against where the project's target keeps policies: the accounts in
     AWS (through each account's session), or the local control plane. `execute` writes them."""
+    from sagespec.crossaccount.pipelines import pipeline_needs
+
     topology = project.topology(validate=True)
+    needs = pipeline_needs(project)
     if project.target == "local":
-        return plan_local(topology, project.workspace)
-    return plan(topology, project.session_for(assume_role_name))
+        return plan_local(topology, project.workspace, needs)
+    return plan(topology, project.session_for(assume_role_name), needs)
 
 
-def apply_local(topology: Topology, workspace) -> list[Change]:
+def apply_local(topology: Topology, workspace, needs=()) -> list[Change]:
     """Write the rendered policies into the local control plane; every change, made or not."""
-    changes = plan_local(topology, workspace)
+    changes = plan_local(topology, workspace, needs)
     execute(changes)
     return changes

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sagespec.crossaccount.render import AccountPolicies, render
-from sagespec.iam import Principal, Request, evaluate
+from sagespec.iam import Principal, Request, evaluate, identity_allows
 from sagespec.spec.topology import Topology
 
 OUTSIDER = "999999999999"
@@ -52,8 +52,8 @@ VARIANTS = {
 }
 REQUIRED = {
     "data_science": {
-        "s3-object": {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"},
-        "kms-key": {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"},
+        "s3-object": {"s3:GetObject", "s3:PutObject"},
+        "kms-key": {"kms:Decrypt", "kms:GenerateDataKey"},
         "model-package": {"sagemaker:CreateModelPackage"},
     },
     "deployment": {
@@ -63,6 +63,8 @@ REQUIRED = {
         "model-package": {"sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"},
     },
     "workload": {"s3-object": {"s3:GetObject"}, "kms-key": {"kms:Decrypt"}, "model-package": {"sagemaker:DescribeModelPackage"}},
+    # The guide's topology: the registry account reads and decrypts what it registers.
+    "registry": {"s3-object": {"s3:GetObject"}, "kms-key": {"kms:Decrypt", "kms:GenerateDataKey"}},
 }
 
 
@@ -75,18 +77,19 @@ class Cell:
     allowed: bool
     reason: str
     context: str = ""  # the condition keys of the request, e.g. "ModelApprovalStatus=Approved"
+    accepted: str = ""  # why an allowed cell that is not required is accepted (access: managed)
 
     @property
     def ok(self) -> bool:
-        return self.expected == self.allowed
+        return self.expected == self.allowed or bool(self.accepted)
 
 
 def _resources(topology: Topology, policies: list[AccountPolicies]) -> list[tuple[str, str, dict]]:
     """(kind, resource ARN as a request names it, resource policy) for every checked resource."""
-    shared = next(p for p in policies if p.name == "shared_services")
     by_kind = {}
-    for policy in shared.resource_policies:
-        by_kind.setdefault(policy.kind, []).append(policy)
+    for account in policies:
+        for policy in account.resource_policies:
+            by_kind.setdefault(policy.kind, []).append(policy)
     bucket = by_kind["s3-bucket"][0]
     out = [
         ("s3-object", f"{bucket.resource}/{topology.artifacts['prefix']}/model/output/model.tar.gz", bucket.document),
@@ -100,25 +103,44 @@ def _resources(topology: Topology, policies: list[AccountPolicies]) -> list[tupl
 
 def matrix(topology: Topology, policies: list[AccountPolicies] | None = None) -> list[Cell]:
     policies = policies if policies is not None else render(topology)
-    identity = {p.name: [doc for role in p.roles for doc in role.inline.values()] for p in policies}
+    from sagespec.iam.managed import managed_policy
+
+    identity = {p.name: [doc for role in p.roles for doc in [*role.inline.values(), *map(managed_policy, role.managed)]] for p in policies}
+    managed = {p.name: [managed_policy(arn) for role in p.roles for arn in role.managed] for p in policies}
+    owners = {"s3-object": topology.artifacts_owner.id, "kms-key": topology.artifacts_owner.id}
     shared_id = topology.accounts["shared_services"].id
+    # Artifact requests reach the key through S3 (SSE-KMS), as the jobs and endpoints make them.
+    via_s3 = {"kms:ViaService": f"s3.{topology.region}.amazonaws.com"}
     actors: list[tuple[str, Principal, dict]] = []
     for account in topology.accounts.values():
         if account.name == "shared_services":
+            if topology.artifacts_owner.name != "shared_services":
+                # Its resource grants are what the guide asks for; as the account (root) its identity side allows.
+                actors.append((account.name, Principal.root(account.id, topology.partition), REQUIRED["registry"]))
             continue
         role = "workload" if account.workload else account.name
         actors.append((account.name, account.principal, REQUIRED.get(role, {})))
     actors.append(("outsider", Principal.root(OUTSIDER), {}))
     cells = []
     for kind, resource, resource_policy in _resources(topology, policies):
+        owner = owners.get(kind, shared_id)
         for name, principal, required in actors:
+            if principal.account == owner:
+                continue  # the resource's own account: its access is its administrators', not the workflow's
             for action in CATALOGUE[kind]:
                 for context in VARIANTS.get(action, ({},)):
-                    request = Request(principal, action, resource, shared_id, dict(context))
-                    # An actor outside the topology has identity policies we cannot know: assume they allow.
+                    extra = via_s3 if kind == "kms-key" else {}
+                    request = Request(principal, action, resource, owner, {**context, **extra})
+                    # The outsider is an account's root user: its own identity side allows anything.
                     decision = evaluate(request, resource_policy, identity.get(name))
                     approving = context.get("sagemaker:ModelApprovalStatus") == "Approved"
                     expected = action in required.get(kind, set()) and not approving
                     label = ", ".join(f"{k.split(':', 1)[1]}={v}" for k, v in context.items())
-                    cells.append(Cell(name, action, resource, expected, decision.allowed, decision.reason, label))
+                    accepted = ""
+                    if decision.allowed and not expected and managed.get(name):
+                        # The trade-off `access: managed` chose (README): the managed policy grants it.
+                        accepted = (
+                            "granted by AmazonSageMakerFullAccess (access: managed)" if identity_allows(request, managed[name]) else ""
+                        )
+                    cells.append(Cell(name, action, resource, expected, decision.allowed, decision.reason, label, accepted))
     return cells

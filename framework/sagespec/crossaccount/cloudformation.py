@@ -32,7 +32,8 @@ def _logical_id(*parts: str) -> str:
 
 def _defaults(topology: Topology) -> dict[str, tuple[str, str]]:
     defaults = {cfn_parameter(n): (a.id, f"Account ID of {n.replace('_', ' ')}") for n, a in topology.accounts.items()}
-    defaults["ArtifactBucket"] = (topology.artifacts["bucket"], "Shared artifact bucket (in the shared-services account)")
+    defaults["ArtifactBucket"] = (topology.artifacts["bucket"], "Artifact bucket (in the account that owns the artifacts)")
+    defaults["ArtifactBucketName"] = (topology.artifacts["bucket"], "Name of the artifact bucket this template creates")
     defaults["ArtifactPrefix"] = (topology.artifacts["prefix"], "Key prefix every artifact grant is scoped to")
     defaults["ArtifactKeyArn"] = (topology.artifacts["kms_key"], "ARN of the KMS key that encrypts model artifacts")
     return defaults
@@ -44,11 +45,39 @@ def template(account: AccountPolicies, topology: Topology) -> dict:
     outputs: dict = {}
     for policy in account.resource_policies:
         if policy.kind == "s3-bucket":
+            # The bucket itself: objects owned by the bucket owner whoever writes them (ACLs off,
+            # "Controlling ownership of objects"), no public access, SSE-KMS with the artifact key.
+            resources["ArtifactBucket"] = {
+                "Type": "AWS::S3::Bucket",
+                "DeletionPolicy": "Retain",
+                "UpdateReplacePolicy": "Retain",
+                "Properties": {
+                    "BucketName": {"Ref": "ArtifactBucketName"},
+                    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "IgnorePublicAcls": True,
+                        "RestrictPublicBuckets": True,
+                    },
+                    "BucketEncryption": {
+                        "ServerSideEncryptionConfiguration": [
+                            {
+                                "ServerSideEncryptionByDefault": {
+                                    "SSEAlgorithm": "aws:kms",
+                                    "KMSMasterKeyID": {"Fn::GetAtt": ["ArtifactKey", "Arn"]},
+                                },
+                                "BucketKeyEnabled": True,
+                            }
+                        ]
+                    },
+                },
+            }
             resources["ArtifactBucketPolicy"] = {
                 "Type": "AWS::S3::BucketPolicy",
                 "Properties": {"Bucket": {"Ref": "ArtifactBucket"}, "PolicyDocument": _sub(policy.document, used)},
             }
-            used.add("ArtifactBucket")
+            used.add("ArtifactBucketName")
         elif policy.kind == "kms-key":
             resources["ArtifactKey"] = {
                 "Type": "AWS::KMS::Key",
@@ -82,6 +111,7 @@ def template(account: AccountPolicies, topology: Topology) -> dict:
                 "RoleName": role.name,
                 "AssumeRolePolicyDocument": _sub(role.trust, used),
                 "Policies": [{"PolicyName": name, "PolicyDocument": _sub(doc, used)} for name, doc in role.inline.items()],
+                **({"ManagedPolicyArns": [_sub(arn, used) for arn in role.managed]} if role.managed else {}),
             },
         }
         outputs[f"{logical}Arn"] = {"Value": {"Fn::GetAtt": [logical, "Arn"]}}
@@ -89,7 +119,7 @@ def template(account: AccountPolicies, topology: Topology) -> dict:
     parameters = {
         name: {"Type": "String", "Default": defaults[name][0], "Description": defaults[name][1]}
         for name in sorted(used)
-        if name in defaults
+        if name in defaults and name not in resources  # ${ArtifactBucket} is the bucket itself where this template creates it
     }
     for name in parameters:
         if name.endswith("AccountId"):
@@ -103,5 +133,5 @@ def template(account: AccountPolicies, topology: Topology) -> dict:
     }
 
 
-def templates(topology: Topology) -> dict[str, dict]:
-    return {account.name: template(account, topology) for account in render(topology, symbolic=True)}
+def templates(topology: Topology, needs=()) -> dict[str, dict]:
+    return {account.name: template(account, topology) for account in render(topology, symbolic=True, needs=needs)}

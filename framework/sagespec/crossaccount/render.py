@@ -1,18 +1,24 @@
 """Least-privilege policies for every account of the topology, scoped to exact ARNs.
 
-What each account needs, from the AWS blog's cross-account workflow:
+Resource policies, from the AWS blog's cross-account workflow and the SageMaker guide "Register a
+Model Version" (cross-account section):
 
-    shared services  bucket policy: data science writes and reads under the prefix; deployment and
-                     workloads read. KMS key policy: the account administers its key; data science
-                     encrypts/decrypts; deployment and workloads decrypt (and workloads let SageMaker
-                     create grants for the endpoint). Model package group policy: data science
-                     creates versions; deployment reads, lists, updates (approves) and creates models
-                     from them; workloads describe versions (what creating a model from a package
-                     needs). ECR repository policy when custom images are used.
-    data science     the SageMaker execution role: read/write the prefix, use the key, register.
-    deployment       its role: read the registry, approve, create models; read and decrypt artifacts.
-    workloads        the SageMaker role endpoints run as: s3:GetObject on the artifacts,
-                     kms:Decrypt on the key.
+    artifacts owner  (shared services in the blog, data science in the guide) bucket policy: no
+                     request without TLS; data science writes and reads under the prefix; the
+                     registry account (guide), deployment and workloads read. KMS key policy: the
+                     owner administers its key; data science encrypts and decrypts; the registry
+                     account, deployment and workloads decrypt (and workloads let SageMaker create
+                     grants for the endpoint). ECR repository policy when custom images are used.
+    shared services  model package group policy: data science creates versions only as
+                     PendingManualApproval and may never update them; deployment reads, lists and
+                     updates (approves); workloads describe versions.
+
+Identity policies: the data-science execution role and the workload endpoint roles get exactly
+what the compiled pipelines need (sagespec.permissions, sagespec.crossaccount.roles), or
+AmazonSageMakerFullAccess plus the scoped artifact grants when the accounts file says
+`access: managed`. The deployment role reads the registry, approves and creates models, and is
+assumed by the principals the accounts file names (CI). The shared-services role administers
+the registry's groups and their policies.
 
 `render(topology, symbolic=True)` writes account IDs, bucket, prefix and key as
 `${Parameter}` placeholders so CloudFormation can substitute them per environment.
@@ -22,12 +28,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sagespec.crossaccount.grants import (
+    DEPLOYMENT_VERSIONS,
+    ECR_PULL,
+    KMS_READ,
+    REGISTER,
+    REGISTRY_ADMIN_GROUPS,
+    REGISTRY_ADMIN_VERSIONS,
+    S3_READ,
+    VERSION,
+    WORKLOAD_VERSIONS,
+    Names,
+    bucket_policy,
+    cfn_parameter,
+    group_policy,
+    key_policy,
+    names,
+    statement,
+    trust,
+)
+from sagespec.crossaccount.roles import identity_policies
+from sagespec.crossaccount.roles import symbolic as symbolize
 from sagespec.spec.topology import Topology
 
-VERSION = "2012-10-17"
+MANAGED_FULL_ACCESS = "arn:{partition}:iam::aws:policy/AmazonSageMakerFullAccess"
 SAGEMAKER_TRUST = {
     "Version": VERSION,
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    "Statement": [
+        {
+            "Sid": "SageMakerAssumesTheRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "sagemaker.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
 }
 
 
@@ -44,6 +78,7 @@ class Role:
     arn: str
     trust: dict
     inline: dict[str, dict]  # policy name -> document
+    managed: list[str] = field(default_factory=list)  # attached AWS managed policy ARNs
 
 
 @dataclass
@@ -54,285 +89,172 @@ class AccountPolicies:
     roles: list[Role] = field(default_factory=list)
 
 
-@dataclass
-class Names:
-    """The values a policy mentions, literal or as CloudFormation ${Parameters}."""
+def _not_granted_by(managed_arn: str):
+    """A filter of needs: those the managed policy, as an identity policy, does not already allow
+    (AmazonSageMakerFullAccess opens S3 and Lambda only for names containing "sagemaker")."""
+    from sagespec.iam import Principal, Request, identity_allows
+    from sagespec.iam.managed import managed_policy
 
-    partition: str
-    region: str
-    ids: dict[str, str]  # account name -> id
-    roles: dict[str, str]  # account name -> role name
-    bucket: str
-    prefix: str
-    key_arn: str
-    shared: str
+    document = managed_policy(managed_arn)
 
-    def root(self, account: str) -> str:
-        return f"arn:{self.partition}:iam::{self.ids[account]}:root"
+    def lacking(need) -> bool:
+        principal = Principal(need.account, need.role)
+        return not identity_allows(Request(principal, need.action, need.resource, need.account, need.context_dict()), [document])
 
-    def role_arn(self, account: str) -> str:
-        return f"arn:{self.partition}:iam::{self.ids[account]}:role/{self.roles[account]}"
-
-    @property
-    def bucket_arn(self) -> str:
-        return f"arn:{self.partition}:s3:::{self.bucket}"
-
-    @property
-    def objects_arn(self) -> str:
-        return f"arn:{self.partition}:s3:::{self.bucket}/{self.prefix}/*"
-
-    def group_arn(self, group: str) -> str:
-        return f"arn:{self.partition}:sagemaker:{self.region}:{self.shared}:model-package-group/{group}"
-
-    def packages_arn(self, group: str) -> str:
-        return f"arn:{self.partition}:sagemaker:{self.region}:{self.shared}:model-package/{group}/*"
-
-    def repository_arn(self, repository: str) -> str:
-        return f"arn:{self.partition}:ecr:{self.region}:{self.shared}:repository/{repository}"
+    return lacking
 
 
-def cfn_parameter(account: str) -> str:
-    return "".join(part.capitalize() for part in account.split("_")) + "AccountId"
+def _derived(role_arn: str, needs, managed: bool, n: Names, topology: Topology, symbolic: bool) -> dict[str, dict]:
+    mine = [need for need in needs if need.role == role_arn]
+    only = _not_granted_by(MANAGED_FULL_ACCESS.format(partition=topology.partition)) if managed else None
+    policies = identity_policies(mine, only)
+    if symbolic:
+        literals = [(topology.artifacts["kms_key"], "${ArtifactKeyArn}"), (topology.artifacts["bucket"], "${ArtifactBucket}")]
+        literals += [(a.id, f"${{{cfn_parameter(name)}}}") for name, a in topology.accounts.items()]
+        policies = {name: symbolize(doc, literals, topology.partition, topology.region) for name, doc in policies.items()}
+    return policies
 
 
-def names(topology: Topology, symbolic: bool = False) -> Names:
-    accounts = topology.accounts
-    ids = {n: (f"${{{cfn_parameter(n)}}}" if symbolic else a.id) for n, a in accounts.items()}
-    return Names(
-        partition="${AWS::Partition}" if symbolic else topology.partition,
-        region="${AWS::Region}" if symbolic else topology.region,
-        ids=ids,
-        roles={n: a.role for n, a in accounts.items()},
-        bucket="${ArtifactBucket}" if symbolic else topology.artifacts["bucket"],
-        prefix="${ArtifactPrefix}" if symbolic else topology.artifacts["prefix"],
-        key_arn="${ArtifactKeyArn}" if symbolic else topology.artifacts["kms_key"],
-        shared=ids["shared_services"],
-    )
-
-
-def _statement(sid: str, actions, resources, principal: list[str] | None = None, condition: dict | None = None) -> dict:
-    statement = {"Sid": sid, "Effect": "Allow"}
-    if principal is not None:
-        statement["Principal"] = {"AWS": principal if len(principal) > 1 else principal[0]}
-    statement["Action"] = actions if len(actions) > 1 else actions[0]
-    statement["Resource"] = resources if isinstance(resources, str) or len(resources) > 1 else resources[0]
-    if condition:
-        statement["Condition"] = condition
-    return statement
-
-
-S3_WRITE = ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"]
-S3_READ = ["s3:GetObject", "s3:GetObjectVersion"]
-KMS_USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
-KMS_READ = ["kms:Decrypt", "kms:DescribeKey"]
-# Key administrators manage the key but cannot use it (AWS's "key administrators" statement).
-# Only actions that act on a key (aliases, key creation and key stores are not key-level).
-KMS_ADMIN = [
-    "kms:DescribeKey",
-    "kms:EnableKey",
-    "kms:DisableKey",
-    "kms:EnableKeyRotation",
-    "kms:DisableKeyRotation",
-    "kms:GetKeyRotationStatus",
-    "kms:GetKeyPolicy",
-    "kms:PutKeyPolicy",
-    "kms:ListKeyPolicies",
-    "kms:ListGrants",
-    "kms:RevokeGrant",
-    "kms:ListResourceTags",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateKeyDescription",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-]
-REGISTER = ["sagemaker:CreateModelPackage"]
-# CreateModel acts on a model in the caller's own account (arn:...:model/*), not on the package,
-# so it is granted in the deployment role's identity policy, not in the group's resource policy.
-DEPLOYMENT_VERSIONS = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"]
-WORKLOAD_VERSIONS = ["sagemaker:DescribeModelPackage"]
-ECR_PULL = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
-
-
-def render(topology: Topology, symbolic: bool = False) -> list[AccountPolicies]:
+def render(topology: Topology, symbolic: bool = False, needs=()) -> list[AccountPolicies]:
+    """Every account's policies. `needs` (sagespec.permissions.Need, from the compiled pipelines)
+    decide the data-science and workload roles; without them those roles get the workflow's
+    static grants (read/write the prefix, use the key, register; endpoints read and decrypt)."""
     n = names(topology, symbolic)
     workloads = [a.name for a in topology.workloads]
-    readers = ["deployment", *workloads]
     groups = topology.model_package_groups
+    owner = topology.artifacts.get("owner", "shared_services")
+    managed = topology.access == "managed"
+    full_access = [MANAGED_FULL_ACCESS.format(partition=n.partition)] if managed else []
+    accounts = {name: AccountPolicies(name, n.ids[name]) for name in ["shared_services", "data_science", "deployment", *workloads]}
 
-    bucket = {
-        "Version": VERSION,
-        "Statement": [
-            _statement("DataScienceWritesArtifacts", S3_WRITE, n.objects_arn, [n.root("data_science")]),
-            _statement(
-                "DataScienceListsThePrefix",
-                ["s3:ListBucket"],
-                n.bucket_arn,
-                [n.root("data_science")],
-                {"StringLike": {"s3:prefix": [f"{n.prefix}/*"]}},
-            ),
-            _statement("DeploymentAndWorkloadsReadArtifacts", S3_READ, n.objects_arn, [n.root(a) for a in readers]),
-        ],
-    }
-    key = {
-        "Version": VERSION,
-        "Statement": [
-            _statement("KeyAdministration", KMS_ADMIN, "*", [n.root("shared_services")]),
-            _statement("DataScienceEncryptsAndDecrypts", KMS_USE, "*", [n.root("data_science")]),
-            _statement("DeploymentAndWorkloadsDecrypt", KMS_READ, "*", [n.root(a) for a in readers]),
-            _statement(
-                "WorkloadEndpointsCreateGrants",
-                ["kms:CreateGrant"],
-                "*",
-                [n.root(a) for a in workloads],
-                {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            ),
-        ],
-    }
-    shared = AccountPolicies(
-        "shared_services",
-        n.shared,
-        [
-            ResourcePolicy("s3-bucket", n.bucket_arn, bucket),
-            ResourcePolicy("kms-key", n.key_arn, key),
-        ],
-    )
+    accounts[owner].resource_policies += [
+        ResourcePolicy("s3-bucket", n.bucket_arn, bucket_policy(n, owner, workloads)),
+        ResourcePolicy("kms-key", n.key_arn, key_policy(n, owner, workloads)),
+    ]
     for group in groups:
-        shared.resource_policies.append(
-            ResourcePolicy(
-                "model-package-group",
-                n.group_arn(group),
-                {
-                    "Version": VERSION,
-                    "Statement": [
-                        # No self-approval: data science registers versions only as PendingManualApproval
-                        # (condition key sagemaker:ModelApprovalStatus of CreateModelPackage, Service
-                        # Authorization Reference for Amazon SageMaker); only deployment approves.
-                        _statement(
-                            "DataScienceRegistersVersions",
-                            REGISTER,
-                            n.packages_arn(group),
-                            [n.root("data_science")],
-                            {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
-                        ),
-                        _statement(
-                            "DeploymentReadsTheGroup", ["sagemaker:DescribeModelPackageGroup"], n.group_arn(group), [n.root("deployment")]
-                        ),
-                        _statement("DeploymentManagesVersions", DEPLOYMENT_VERSIONS, n.packages_arn(group), [n.root("deployment")]),
-                        _statement("WorkloadsDeployVersions", WORKLOAD_VERSIONS, n.packages_arn(group), [n.root(a) for a in workloads]),
-                    ],
-                },
-            )
+        accounts["shared_services"].resource_policies.append(
+            ResourcePolicy("model-package-group", n.group_arn(group), group_policy(n, group, workloads))
         )
     for repository in topology.ecr_repositories:
         # Repository policies apply to the repository itself: no Resource element.
+        pullers = [a for a in ["data_science", *workloads] if a != owner]
         document = {
             "Version": VERSION,
             "Statement": [
                 {
                     "Sid": "TrainingAndEndpointsPull",
                     "Effect": "Allow",
-                    "Principal": {"AWS": [n.root(a) for a in ["data_science", *workloads]]},
+                    "Principal": {"AWS": [n.root(a) for a in pullers]},
                     "Action": ECR_PULL,
                 }
             ],
         }
-        shared.resource_policies.append(ResourcePolicy("ecr-repository", n.repository_arn(repository), document))
+        accounts[owner].resource_policies.append(ResourcePolicy("ecr-repository", n.repository_arn(repository), document))
 
     registry_versions = [n.packages_arn(g) for g in groups]
-    data_science = AccountPolicies(
-        "data_science",
-        n.ids["data_science"],
-        roles=[
-            Role(
-                n.roles["data_science"],
-                n.role_arn("data_science"),
-                SAGEMAKER_TRUST,
-                {
-                    "ArtifactsReadWrite": {
-                        "Version": VERSION,
-                        "Statement": [
-                            _statement("ReadWriteArtifacts", S3_WRITE, n.objects_arn),
-                            _statement(
-                                "ListThePrefix", ["s3:ListBucket"], n.bucket_arn, condition={"StringLike": {"s3:prefix": [f"{n.prefix}/*"]}}
-                            ),
-                        ],
-                    },
-                    "ArtifactKeyUse": {"Version": VERSION, "Statement": [_statement("UseTheArtifactKey", KMS_USE, n.key_arn)]},
-                    "RegisterModelVersions": {"Version": VERSION, "Statement": [_statement("Register", REGISTER, registry_versions)]},
-                },
-            )
-        ],
-    )
-    deployment = AccountPolicies(
-        "deployment",
-        n.ids["deployment"],
-        roles=[
-            Role(
-                n.roles["deployment"],
-                n.role_arn("deployment"),
-                SAGEMAKER_TRUST,
-                {
-                    "RegistryApproveAndDeploy": {
-                        "Version": VERSION,
-                        "Statement": [
-                            _statement("ReadGroups", ["sagemaker:DescribeModelPackageGroup"], [n.group_arn(g) for g in groups]),
-                            _statement("ManageVersions", DEPLOYMENT_VERSIONS, registry_versions),
-                            _statement(
-                                "CreateModelsFromVersions",
-                                ["sagemaker:CreateModel"],
-                                f"arn:{n.partition}:sagemaker:{n.region}:{n.ids['deployment']}:model/*",
-                            ),
-                        ],
-                    },
-                    "ArtifactRead": {"Version": VERSION, "Statement": [_statement("ReadArtifacts", S3_READ, n.objects_arn)]},
-                    "ArtifactKeyDecrypt": {"Version": VERSION, "Statement": [_statement("DecryptArtifacts", KMS_READ, n.key_arn)]},
-                },
-            )
-        ],
-    )
-    result = [shared, data_science, deployment]
-    for workload in workloads:
-        result.append(
-            AccountPolicies(
-                workload,
-                n.ids[workload],
-                roles=[
-                    Role(
-                        n.roles[workload],
-                        n.role_arn(workload),
-                        SAGEMAKER_TRUST,
-                        {
-                            "ModelArtifactRead": {
-                                "Version": VERSION,
-                                "Statement": [_statement("ReadModelArtifact", ["s3:GetObject"], n.objects_arn)],
-                            },
-                            "ArtifactKeyDecrypt": {
-                                "Version": VERSION,
-                                "Statement": [_statement("DecryptModelArtifact", ["kms:Decrypt"], n.key_arn)],
-                            },
-                            "DeployFromRegistry": {
-                                "Version": VERSION,
-                                "Statement": [_statement("DescribeVersions", WORKLOAD_VERSIONS, registry_versions)],
-                            },
-                        },
-                    )
-                ],
-            )
+    accounts["shared_services"].roles.append(
+        Role(
+            n.roles["shared_services"],
+            n.role_arn("shared_services"),
+            trust([n.root("shared_services")]),
+            {
+                "RegistryAdministration": {
+                    "Version": VERSION,
+                    "Statement": [
+                        statement("ManageGroupsAndTheirPolicies", REGISTRY_ADMIN_GROUPS, [n.group_arn(g) for g in groups]),
+                        statement("ReadAndRetireVersions", REGISTRY_ADMIN_VERSIONS, registry_versions),
+                    ],
+                }
+            },
         )
-    return result
+    )
+    ds_arn = n.role_arn("data_science")
+    literal_ds = f"arn:{topology.partition}:iam::{topology.accounts['data_science'].id}:role/{topology.accounts['data_science'].role}"
+    if needs:
+        ds_inline = _derived(literal_ds, needs, managed, n, topology, symbolic)
+    else:
+        via_s3 = {"StringEquals": {"kms:ViaService": f"s3.{n.region}.amazonaws.com"}}
+        ds_inline = {
+            "ArtifactsReadWrite": {
+                "Version": VERSION,
+                "Statement": [
+                    statement("ReadWriteArtifacts", ["s3:GetObject", "s3:PutObject"], n.objects_arn),
+                    statement("ListThePrefix", ["s3:ListBucket"], n.bucket_arn, condition={"StringLike": {"s3:prefix": [f"{n.prefix}/*"]}}),
+                ],
+            },
+            "ArtifactKeyUse": {
+                "Version": VERSION,
+                "Statement": [
+                    statement("UseTheArtifactKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey*"], n.key_arn, condition=via_s3)
+                ],
+            },
+            "RegisterModelVersions": {"Version": VERSION, "Statement": [statement("Register", REGISTER, registry_versions)]},
+        }
+    accounts["data_science"].roles.append(Role(n.roles["data_science"], ds_arn, SAGEMAKER_TRUST, ds_inline, full_access))
+
+    deployment = topology.accounts["deployment"]
+    trusted = [p if p.startswith("arn:") else f"arn:{n.partition}:iam::{p}:root" for p in deployment.assumed_by] or [n.root("deployment")]
+    accounts["deployment"].roles.append(
+        Role(
+            n.roles["deployment"],
+            n.role_arn("deployment"),
+            trust(trusted),
+            {
+                "RegistryApproveAndDeploy": {
+                    "Version": VERSION,
+                    "Statement": [
+                        statement("ReadGroups", ["sagemaker:DescribeModelPackageGroup"], [n.group_arn(g) for g in groups]),
+                        statement("ManageVersions", DEPLOYMENT_VERSIONS, registry_versions),
+                        statement(
+                            "CreateModelsFromVersions",
+                            ["sagemaker:CreateModel"],
+                            f"arn:{n.partition}:sagemaker:{n.region}:{n.ids['deployment']}:model/*",
+                        ),
+                    ],
+                },
+                "ArtifactRead": {"Version": VERSION, "Statement": [statement("ReadArtifacts", S3_READ, n.objects_arn)]},
+                "ArtifactKeyDecrypt": {"Version": VERSION, "Statement": [statement("DecryptArtifacts", KMS_READ, n.key_arn)]},
+            },
+        )
+    )
+    for workload in workloads:
+        account = topology.accounts[workload]
+        literal = f"arn:{topology.partition}:iam::{account.id}:role/{account.role}"
+        if needs:
+            inline = _derived(literal, needs, managed, n, topology, symbolic)
+        else:
+            inline = {
+                "ModelArtifactRead": {"Version": VERSION, "Statement": [statement("ReadModelArtifact", ["s3:GetObject"], n.objects_arn)]},
+                "ArtifactKeyDecrypt": {
+                    "Version": VERSION,
+                    "Statement": [
+                        statement(
+                            "DecryptModelArtifact",
+                            ["kms:Decrypt"],
+                            n.key_arn,
+                            condition={"StringEquals": {"kms:ViaService": f"s3.{n.region}.amazonaws.com"}},
+                        )
+                    ],
+                },
+            }
+        inline["DeployFromRegistry"] = {
+            "Version": VERSION,
+            "Statement": [statement("DescribeVersions", WORKLOAD_VERSIONS, registry_versions)],
+        }
+        accounts[workload].roles.append(Role(n.roles[workload], n.role_arn(workload), SAGEMAKER_TRUST, inline, full_access))
+    return list(accounts.values())
 
 
-def policy_files(topology: Topology, output: str = "json") -> dict[str, dict]:
+def policy_files(topology: Topology, output: str = "json", needs=()) -> dict[str, dict]:
     """What `accounts render` writes, by relative path: one JSON file per policy and role
     (`<account>/<kind>.<resource>.json`, `<account>/role.<name>.json`), or one CloudFormation
     template per account (`<account>.template.json`)."""
     if output == "cloudformation":
         from sagespec.crossaccount import cloudformation
 
-        return {f"{name.replace('_', '-')}.template.json": t for name, t in cloudformation.templates(topology).items()}
+        return {f"{name.replace('_', '-')}.template.json": t for name, t in cloudformation.templates(topology, needs).items()}
     files = {}
-    for account in render(topology):
+    for account in render(topology, needs=needs):
         folder = account.name.replace("_", "-")
         for policy in account.resource_policies:
             files[f"{folder}/{policy.kind}.{policy.resource.rsplit('/', 1)[-1].rsplit(':', 1)[-1]}.json"] = policy.document
@@ -342,5 +264,6 @@ def policy_files(topology: Topology, output: str = "json") -> dict[str, dict]:
                 "Arn": role.arn,
                 "AssumeRolePolicyDocument": role.trust,
                 "InlinePolicies": role.inline,
+                **({"ManagedPolicyArns": role.managed} if role.managed else {}),
             }
     return files

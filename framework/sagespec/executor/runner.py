@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sagespec.definition import data_dependencies, execution_parameters, steps
 from sagespec.diagnostics import UserError
+from sagespec.executor.access import authorize, step_requests
 from sagespec.executor.caching import expire_after, input_uris
 from sagespec.executor.expressions import Context, EvaluationError, condition_holds, walk
 from sagespec.executor.faults import interrupted, termination_as_interrupt
@@ -42,9 +43,12 @@ class LocalPipelines:
     target = "local"
     runs_here = True
 
-    def __init__(self, workspace: Path, region: str = "us-east-1"):
+    def __init__(self, workspace: Path, region: str = "us-east-1", places=None):
+        from sagespec.permissions import Places
+
         self.workspace = workspace
         self.region = region
+        self.places = places or Places(region=region)  # what the accounts file adds to the IAM checks of each step
         self.store = PipelineStore(workspace)
         self.conn = self.store.conn
         self.objects = ObjectStore(workspace, self.conn)
@@ -176,6 +180,8 @@ class _Execution:
         self.children: set = set()  # running script processes
         self.aborting: str | None = None  # why the execution is being interrupted
         self.cache_keys: dict[str, str] = {}
+        self.pipeline_name = pipeline["name"]
+        self.requests = None  # what each step asks IAM for (sagespec.permissions), made concrete for this execution
 
     def _collect(self, steps: list, condition: str | None) -> None:
         for step in steps:
@@ -397,6 +403,11 @@ class _Execution:
             self.children,
         )
         try:
+            if self.requests is None:
+                self.requests = step_requests(
+                    self.pipeline_name, self.definition, self.role, self.p.places, self.ctx.parameters, self.execution_id
+                )
+            authorize(self.requests, name, conn)
             properties = HANDLERS[step["Type"]](step, run)
         except ExecutionFailed as exc:
             self.record(name, "Failed", failure_reason=str(exc), ended_at=now())

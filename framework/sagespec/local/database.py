@@ -242,6 +242,13 @@ MIGRATIONS.append(
     """
 )
 
+MIGRATIONS.append(
+    # 5: who owns a policy's resource (S3 ARNs carry no account: a bucket policy records its owner)
+    """
+    ALTER TABLE policies ADD COLUMN account TEXT;
+    """
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

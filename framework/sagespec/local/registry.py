@@ -15,12 +15,12 @@ import sqlite3
 import uuid
 
 from sagespec.diagnostics import UserError
-from sagespec.iam import Principal, Request, evaluate, statements
+from sagespec.iam import Principal, statements
+from sagespec.local.access import LocalAccess
 from sagespec.local.database import now, transaction
 from sagespec.local.policies import read_policy, write_policy
 from sagespec.registry import (
     STATE_CHANGE,
-    AccessDenied,
     ApprovalChange,
     Deployment,
     LineageEntry,
@@ -39,6 +39,7 @@ _PACKAGE_COLUMNS = """p.id, p.version, p.arn, p.status, p.approval_description, 
 class LocalRegistry:
     def __init__(self, conn: sqlite3.Connection, caller: Principal, region: str = "us-east-1", partition: str = "aws"):
         self.conn, self.caller, self.region, self.partition = conn, caller, region, partition
+        self.access = LocalAccess(conn)
 
     # -- names and access ------------------------------------------------------------------
     def _group_arn(self, name: str, account: str | None = None) -> str:
@@ -59,13 +60,13 @@ class LocalRegistry:
         return read_policy(self.conn, group_arn)
 
     def _authorize(self, action: str, resource: str, group: sqlite3.Row, context: dict | None = None) -> None:
-        decision = evaluate(Request(self.caller, action, resource, group["account"], context or {}), self._policy(group["arn"]))
-        if not decision.allowed:
-            raise AccessDenied(self.caller.arn, action, resource, decision.reason)
+        """As IAM decides it: the caller's identity policies and the group's resource policy."""
+        self.access.require(self.caller, action, resource, context)
 
     # -- groups ----------------------------------------------------------------------------
     def create_group(self, name: str, description: str | None = None, tags: dict | None = None) -> ModelPackageGroup:
         arn = self._group_arn(name)
+        self.access.require(self.caller, "sagemaker:CreateModelPackageGroup", arn)
         try:
             with transaction(self.conn):
                 self.conn.execute(
@@ -91,9 +92,7 @@ class LocalRegistry:
         """Groups of the caller's account, and groups shared with it by their resource policy."""
         visible = []
         for row in self.conn.execute("SELECT * FROM model_package_groups ORDER BY arn").fetchall():
-            decision = evaluate(
-                Request(self.caller, "sagemaker:DescribeModelPackageGroup", row["arn"], row["account"]), self._policy(row["arn"])
-            )
+            _, decision = self.access.decide(self.caller, "sagemaker:DescribeModelPackageGroup", row["arn"])
             if decision.allowed:
                 visible.append(self._group(row))
         return visible

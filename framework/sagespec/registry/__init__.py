@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from sagespec.diagnostics import UserError
+from sagespec.iam import AccessDenied  # noqa: F401  (re-exported: registry callers catch it here)
 
 STATUSES = ("PendingManualApproval", "Approved", "Rejected")
 STATE_CHANGE = "SageMaker Model Package State Change"
@@ -90,16 +91,6 @@ class Deployment:
     reason: str | None = None
     at: str = ""
     id: int | None = None
-
-
-class AccessDenied(UserError):
-    def __init__(self, caller: str, action: str, resource: str, reason: str):
-        super().__init__(
-            "E6002",
-            f"{caller} is not authorized to perform {action} on {resource}: {reason}",
-            hint="the resource owner grants it in the resource policy (`sagespec models policy put`)",
-        )
-        self.caller, self.action, self.resource = caller, action, resource
 
 
 class NotFound(UserError):

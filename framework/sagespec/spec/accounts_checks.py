@@ -13,6 +13,8 @@ command run on it, each a located finding (E4012).
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from sagespec.diagnostics import Diagnostic
 from sagespec.spec.source import Document
 
@@ -78,7 +80,8 @@ def check_accounts(document: Document) -> list[Diagnostic]:
             )
     artifacts = data.get("artifacts") if isinstance(data.get("artifacts"), dict) else {}
     key = artifacts.get("kms_key")
-    shared = ((data.get("accounts") or {}).get("shared_services") or {}).get("id")
+    owner_name = artifacts.get("owner", "shared_services")
+    owner = ((data.get("accounts") or {}).get(owner_name) or {}).get("id")
     if isinstance(key, str) and key.startswith("arn:"):
         parts = key.split(":")
         if len(parts) >= 6:
@@ -90,10 +93,11 @@ def check_accounts(document: Document) -> list[Diagnostic]:
                     ("artifacts", "kms_key"),
                     hint="a KMS key is regional: use the key of the topology's region",
                 )
-            if shared is not None and parts[4] != str(shared):
+            if owner is not None and parts[4] != str(owner):
                 report(
-                    f"the KMS key belongs to account {parts[4]}, not to shared services ({shared}), which owns the artifacts",
+                    f"the KMS key belongs to account {parts[4]}, not to {owner_name.replace('_', ' ')} ({owner}), which owns the artifacts",
                     ("artifacts", "kms_key"),
+                    hint="the key is in the account named by artifacts.owner (shared_services unless said otherwise)",
                 )
     prefix = artifacts.get("prefix")
     if isinstance(prefix, str) and any(w in prefix for w in WILDCARDS):
@@ -105,4 +109,10 @@ def check_accounts(document: Document) -> list[Diagnostic]:
     bucket = artifacts.get("bucket")
     if isinstance(bucket, str) and any(w in bucket for w in WILDCARDS):
         report(f"artifact bucket {bucket!r} has a wildcard", ("artifacts", "bucket"))
+    for index, spec in enumerate(data.get("pipelines") or []):
+        # Specs the roles are derived from are the project's own: read nothing outside it.
+        if isinstance(spec, str) and (PurePosixPath(spec).is_absolute() or ".." in PurePosixPath(spec).parts or spec.startswith("~")):
+            report(
+                f"pipelines entry {spec!r} leaves the project", ("pipelines", index), hint="name a spec, folder or glob inside the project"
+            )
     return found

@@ -31,6 +31,7 @@ class Account:
     workload: bool = False
     assume_role: str | None = None
     model_package_groups: tuple[str, ...] = ()  # groups the account owns itself (not the shared registry's)
+    assumed_by: tuple[str, ...] = ()  # principals its role trusts (the deployment role: CI)
 
     @property
     def principal(self) -> Principal:
@@ -46,6 +47,13 @@ class Topology:
     source: Path | None = None
     partition: str = "aws"
     ecr_repositories: list[str] = field(default_factory=list)
+    access: str = "least-privilege"  # or "managed": AmazonSageMakerFullAccess attached
+    pipelines: list[str] = field(default_factory=list)  # specs the roles are derived from (empty: pipelines/)
+
+    @property
+    def artifacts_owner(self) -> Account:
+        """The account holding the bucket and the key (shared services, or data science in the guide's topology)."""
+        return self.accounts[self.artifacts.get("owner", "shared_services")]
 
     def find(self, name: str) -> Account | None:
         return self.accounts.get(name.replace("-", "_").lower())
@@ -138,6 +146,7 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
             workload,
             spec.get("assume_role"),
             tuple(spec.get("model_package_groups") or ()),
+            tuple(spec.get("assumed_by") or ()),
         )
         for name, spec, workload in entries
     }
@@ -149,6 +158,8 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
         path,
         data.get("partition", "aws"),
         list(data.get("ecr_repositories") or []),
+        data.get("access", "least-privilege"),
+        list(data.get("pipelines") or []),
     )
 
 

@@ -1,0 +1,59 @@
+"""The pipelines the roles are derived from: each spec compiled, and what its steps need.
+
+Which specs: `--pipelines PATH...` on the command line, else the accounts file's `pipelines:`,
+else every spec under pipelines/. Each is loaded, validated and compiled as `sagespec compile`
+does (the compile cache makes the second time cheap), so the policies follow the definitions
+SageMaker would run, not the YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sagespec.diagnostics import UserError
+from sagespec.permissions import Need, needs, places_of
+
+DEFAULT_PIPELINES = ["pipelines"]
+
+
+@dataclass
+class CompiledSpec:
+    path: Path
+    name: str
+    role: str
+    definition: dict
+
+
+def spec_files(project, paths: list[str] | None) -> list[Path]:
+    from sagespec.spec.project import expand, is_accounts_file, is_template_file
+
+    topology = project.topology()
+    chosen = list(paths or topology.pipelines or DEFAULT_PIPELINES)
+    resolved = [str(p if Path(p).is_absolute() or paths else project.root / p) for p in chosen]
+    files, missing = expand(resolved)
+    if missing:
+        source = "" if paths else f" (named by `pipelines:` in {topology.source.name if topology.source else 'the accounts file'})"
+        raise UserError("E0001", f"no spec at {', '.join(missing)}{source}", hint="name spec files, folders or globs", exit_code=2)
+    return [f for f in files if not is_accounts_file(f) and not is_template_file(f)]
+
+
+def compile_all(project, paths: list[str] | None = None) -> list[CompiledSpec]:
+    from sagespec.compiler import compile_spec
+    from sagespec.spec import load_spec
+    from sagespec.workspace import compile_cache_dir
+
+    compiled = []
+    for path in spec_files(project, paths):
+        pipeline = compile_spec(load_spec(path, project.root), compile_cache_dir(project.workspace))
+        compiled.append(CompiledSpec(path, pipeline.name, pipeline.role, pipeline.definition))
+    return compiled
+
+
+def pipeline_needs(project, paths: list[str] | None = None) -> list[Need]:
+    """Every request of every step of the project's pipelines (see sagespec.permissions)."""
+    where = places_of(project.topology())
+    found: list[Need] = []
+    for spec in compile_all(project, paths):
+        found += needs(spec.name, spec.definition, spec.role, where)
+    return found

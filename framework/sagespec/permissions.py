@@ -1,0 +1,316 @@
+"""What each step of a compiled pipeline definition needs from IAM, derived from its arguments.
+
+Three callers make requests for a pipeline, and each is a need here:
+
+    pipeline role   SageMaker Pipelines, as the pipeline's role, starts and watches each job
+                    (Create* and Describe* of its type), passes the job's role to SageMaker
+                    (iam:PassRole with iam:PassedToService), registers versions, creates models,
+                    invokes Lambda functions and reads property files for JsonGet
+                    (SageMaker guide, "IAM Access Management" for Pipelines).
+    job role        the job, as the role in its arguments, pulls its image from ECR, reads its
+                    inputs and code, writes its outputs under their prefix, uses the KMS key of
+                    the data it touches, writes CloudWatch Logs and metrics
+                    (API reference, CreateTrainingJob / CreateProcessingJob: RoleArn).
+    endpoint role   a workload endpoint serving a registered version pulls the inference image,
+                    reads the model artifact, decrypts it and writes logs
+                    (API reference, CreateModel: ExecutionRoleArn).
+
+Resource ARNs come from the Service Authorization Reference's formats (sagespec.iam.catalog);
+what a definition computes at run time (an execution ID, a job name) becomes `*`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from sagespec.definition import defaults, steps, walk_steps
+from sagespec.iam import catalog
+from sagespec.iam.conditions import glob_matches
+
+SAGEMAKER = "sagemaker.amazonaws.com"
+ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)")
+# The CloudWatch log group each job type writes to ("Log Amazon SageMaker AI events with CloudWatch").
+# Endpoints write to a group per endpoint (/aws/sagemaker/Endpoints/<name>).
+LOG_GROUPS = {
+    "Processing": "/aws/sagemaker/ProcessingJobs",
+    "Training": "/aws/sagemaker/TrainingJobs",
+    "Endpoint": "/aws/sagemaker/Endpoints/*",
+}
+NAMESPACES = {
+    "Processing": "/aws/sagemaker/ProcessingJobs",
+    "Training": "/aws/sagemaker/TrainingJobs",
+    "Endpoint": "/aws/sagemaker/Endpoints",
+}
+JOBS = {
+    "Processing": ("CreateProcessingJob", "DescribeProcessingJob", "processing-job"),
+    "Training": ("CreateTrainingJob", "DescribeTrainingJob", "training-job"),
+}
+
+
+@dataclass(frozen=True)
+class Need:
+    pipeline: str
+    step: str
+    caller: str  # "pipeline role" | "job role" | "endpoint role"
+    role: str  # the role ARN the request is made as
+    action: str
+    resource: str
+    grant: str  # which rendered statement covers it (its Sid)
+    context: tuple = ()  # condition keys of the request, as (key, value) pairs
+
+    @property
+    def account(self) -> str:
+        return self.role.split(":")[4]
+
+    def context_dict(self) -> dict:
+        return dict(self.context)
+
+
+@dataclass
+class Places:
+    """What the definition does not say but the topology does."""
+
+    partition: str = "aws"
+    region: str = "us-east-1"
+    bucket_keys: dict[str, str] = field(default_factory=dict)  # bucket -> the KMS key its objects are encrypted with
+    endpoint_roles: list[str] = field(default_factory=list)  # workload roles that serve registered versions
+    served_groups: set[str] = field(default_factory=set)  # group ARNs whose versions are promoted to the workloads
+
+
+def _resolve(value, definition: dict, known: dict, seen: frozenset = frozenset()) -> str:
+    """A definition expression as text, with what only a run knows as `*`."""
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, dict) and "Std:Join" in value:
+        join = value["Std:Join"]
+        return str(join.get("On", "")).join(_resolve(v, definition, known, seen) for v in join.get("Values", []))
+    if isinstance(value, dict) and "Get" in value:
+        path = value["Get"]
+        if path.startswith(("Parameters.", "Execution.")):
+            return str(known.get(path.split(".", 1)[1], "*"))
+        if path.startswith("Steps.") and path not in seen:
+            return _step_property(path, definition, known, seen | {path})
+    return "*"
+
+
+def _step_property(path: str, definition: dict, known: dict, seen: frozenset) -> str:
+    name, _, rest = path[len("Steps.") :].partition(".")
+    step = steps(definition).get(name)
+    if step is None:
+        return "*"
+    arguments = step.get("Arguments", {})
+    output = re.match(r"ProcessingOutputConfig\.Outputs\['([^']+)'\]\.S3Output\.S3Uri", rest)
+    if output:
+        for candidate in arguments.get("ProcessingOutputConfig", {}).get("Outputs", []):
+            if candidate.get("OutputName") == output.group(1):
+                return _resolve(candidate["S3Output"]["S3Uri"], definition, known, seen)
+    if rest == "ModelArtifacts.S3ModelArtifacts":
+        base = _resolve(arguments.get("OutputDataConfig", {}).get("S3OutputPath", "*"), definition, known, seen)
+        return base.rstrip("/") + "/*/output/model.tar.gz"
+    return "*"
+
+
+_CONTENT_HASH = re.compile(r"(?<=/)[0-9a-f]{64}(?=/)")
+
+
+def _s3(uri: str, partition: str) -> tuple[str, str] | None:
+    """(bucket, key) of an S3 URI. Staged code lives under its content hash (.../code/<sha256>/...):
+    the hash becomes `*`, so the grant survives the next code change (as the IAM policy must)."""
+    if not uri.startswith("s3://"):
+        return None
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, _CONTENT_HASH.sub("*", key)
+
+
+class _Collector:
+    def __init__(self, pipeline: str, places: Places, definition: dict, run: dict | None = None):
+        self.pipeline, self.places, self.definition = pipeline, places, definition
+        self.known = {**defaults(definition), **(run or {})}
+        self.found: list[Need] = []
+        self.written: list[tuple[str, str]] = []  # (object ARN pattern, KMS key it is written with)
+
+    def add(self, step, caller, role, action, resource, grant, context=None):
+        self.found.append(Need(self.pipeline, step, caller, role, action, resource, grant, tuple(sorted((context or {}).items()))))
+
+    def arn(self, action: str, account: str, resource_type: str | None = None, **names) -> str:
+        return catalog.resource_arn(action, self.places.partition, self.places.region, account, resource_type, **names)
+
+    def resolve(self, value) -> str:
+        return _resolve(value, self.definition, self.known)
+
+    def pass_role(self, step: str, caller_role: str, passed: str) -> None:
+        self.add(step, "pipeline role", caller_role, "iam:PassRole", passed, "PassRolesToSageMaker", {"iam:PassedToService": SAGEMAKER})
+
+    def read(self, step, caller, role, uri: str, prefix: bool, grant: str = "ReadInputs") -> None:
+        located = _s3(uri, self.places.partition)
+        if located is None:
+            return
+        bucket, key = located
+        # S3Prefix: every object whose key starts with the prefix, found by listing it (Prefix=key).
+        objects = key + "*" if prefix and not key.endswith("*") else key
+        arn = f"arn:{self.places.partition}:s3:::{bucket}/{objects}"
+        self.add(step, caller, role, "s3:GetObject", arn, grant)
+        if prefix:
+            self.add(
+                step, caller, role, "s3:ListBucket", f"arn:{self.places.partition}:s3:::{bucket}", "ListInputPrefixes", {"s3:prefix": key}
+            )
+        written_with = next((k for pattern, k in self.written if glob_matches(pattern, arn) or glob_matches(arn, pattern)), None)
+        self.key_use(step, caller, role, bucket, ("kms:Decrypt",), written_with)
+
+    def write(self, step, caller, role, uri: str, key_arn: str | None = None) -> None:
+        located = _s3(uri, self.places.partition)
+        if located is None:
+            return
+        bucket, key = located
+        arn = f"arn:{self.places.partition}:s3:::{bucket}/{key.rstrip('/')}/*"
+        self.add(step, caller, role, "s3:PutObject", arn, "WriteOutputs")
+        if key_arn or self.places.bucket_keys.get(bucket):
+            self.written.append((arn, key_arn or self.places.bucket_keys[bucket]))
+        # Multipart uploads under SSE-KMS need Decrypt as well as GenerateDataKey (S3 guide, "Using SSE-KMS").
+        self.key_use(step, caller, role, bucket, ("kms:GenerateDataKey", "kms:Decrypt"), key_arn)
+
+    def key_use(self, step, caller, role, bucket: str, actions, key_arn: str | None = None) -> None:
+        key = key_arn or self.places.bucket_keys.get(bucket)
+        if not key:
+            return
+        via = {"kms:ViaService": f"s3.{self.places.region}.amazonaws.com"}
+        for action in actions:
+            self.add(step, caller, role, action, key, "UseTheArtifactKeyThroughS3", via)
+
+    def image(self, step, caller, role, image_uri: str) -> None:
+        match = _IMAGE.match(self.resolve(image_uri))
+        if not match:
+            return
+        repository = self.arn("ecr:BatchGetImage", match["account"], RepositoryName=match["repository"])
+        repository = repository.replace(f":{self.places.region}:", f":{match['region']}:")
+        self.add(step, caller, role, "ecr:GetAuthorizationToken", "*", "AuthenticateToEcr")
+        for action in ECR_PULL:
+            self.add(step, caller, role, action, repository, "PullImages")
+
+    def logs(self, step, caller, role, kind: str) -> None:
+        account = role.split(":")[4]
+        group = LOG_GROUPS[kind]
+        self.add(step, caller, role, "logs:CreateLogGroup", self.arn("logs:CreateLogGroup", account, LogGroupName=group), "WriteLogs")
+        stream = self.arn("logs:PutLogEvents", account, LogGroupName=group)
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"):
+            resource_type = "log-stream" if action != "logs:DescribeLogStreams" else "log-group"
+            arn = stream if resource_type == "log-stream" else self.arn(action, account, "log-group", LogGroupName=group)
+            self.add(step, caller, role, action, arn, "WriteLogs")
+        # PutMetricData takes Resource "*"; the namespace condition key scopes it ("CloudWatch condition keys").
+        self.add(step, caller, role, "cloudwatch:PutMetricData", "*", "PutMetrics", {"cloudwatch:namespace": NAMESPACES[kind]})
+
+
+def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, run: dict | None = None) -> list[Need]:
+    """Every request running `definition` makes, by step, caller and role. `run` holds what one
+    execution knows (its parameter values, PipelineExecutionId); without it those are `*`."""
+    c = _Collector(pipeline, places, definition, run)
+    account = pipeline_role.split(":")[4]
+    for placed in walk_steps(definition):
+        step, kind, args = placed.name, placed.type, placed.step.get("Arguments", {})
+        if kind in JOBS:
+            create, describe, resource_type = JOBS[kind]
+            job = c.arn(f"sagemaker:{create}", account, resource_type)
+            c.add(step, "pipeline role", pipeline_role, f"sagemaker:{create}", job, "StartAndWatchJobs")
+            c.add(step, "pipeline role", pipeline_role, f"sagemaker:{describe}", job, "StartAndWatchJobs")
+            job_role = args.get("RoleArn", pipeline_role)
+            c.pass_role(step, pipeline_role, job_role)
+            c.add(step, "SageMaker", SAGEMAKER, "sts:AssumeRole", job_role, "TrustSageMaker")
+            c.logs(step, "job role", job_role, kind)
+        if kind == "Processing":
+            c.image(step, "job role", job_role, args.get("AppSpecification", {}).get("ImageUri", ""))
+            for item in args.get("ProcessingInputs", []):
+                s3 = item.get("S3Input") or {}
+                c.read(step, "job role", job_role, c.resolve(s3.get("S3Uri", "")), s3.get("S3DataType") == "S3Prefix")
+            config = args.get("ProcessingOutputConfig", {})
+            for item in config.get("Outputs", []):
+                c.write(step, "job role", job_role, c.resolve(item.get("S3Output", {}).get("S3Uri", "")), config.get("KmsKeyId"))
+        elif kind == "Training":
+            c.image(step, "job role", job_role, args.get("AlgorithmSpecification", {}).get("TrainingImage", ""))
+            for channel in args.get("InputDataConfig", []):
+                source = channel.get("DataSource", {}).get("S3DataSource", {})
+                c.read(step, "job role", job_role, c.resolve(source.get("S3Uri", "")), source.get("S3DataType") == "S3Prefix")
+            code = str(args.get("HyperParameters", {}).get("sagemaker_submit_directory", "")).strip('"')
+            c.read(step, "job role", job_role, code, prefix=False, grant="ReadCode")
+            output = args.get("OutputDataConfig", {})
+            c.write(step, "job role", job_role, c.resolve(output.get("S3OutputPath", "")), output.get("KmsKeyId"))
+        elif kind == "RegisterModel":
+            _register(c, step, args, pipeline_role, account)
+        elif kind == "Model":
+            model = c.arn("sagemaker:CreateModel", account)
+            c.add(step, "pipeline role", pipeline_role, "sagemaker:CreateModel", model, "CreateModels")
+            c.add(step, "pipeline role", pipeline_role, "sagemaker:DescribeModel", model, "CreateModels")
+            if args.get("ExecutionRoleArn"):
+                c.pass_role(step, pipeline_role, args["ExecutionRoleArn"])
+        elif kind == "Lambda":
+            c.add(step, "pipeline role", pipeline_role, "lambda:InvokeFunction", placed.step["FunctionArn"], "InvokeFunctions")
+        elif kind == "Condition":
+            for uri in _property_files(placed.step, definition, c):
+                c.read(step, "pipeline role", pipeline_role, uri, prefix=False, grant="ReadPropertyFiles")
+    return _unique(c.found)
+
+
+def _register(c: _Collector, step: str, args: dict, pipeline_role: str, account: str) -> None:
+    group = str(args.get("ModelPackageGroupName", ""))
+    if group.startswith("arn:"):
+        parts = group.split(":")
+        owner, name = parts[4], parts[5].split("/", 1)[1]
+    else:
+        owner, name = account, group
+    packages = c.arn("sagemaker:CreateModelPackage", owner, ModelPackageName=f"{name}/*")
+    status = c.resolve(args.get("ModelApprovalStatus", "PendingManualApproval"))
+    c.add(
+        step,
+        "pipeline role",
+        pipeline_role,
+        "sagemaker:CreateModelPackage",
+        packages,
+        "RegisterModelVersions",
+        {"sagemaker:ModelApprovalStatus": status},
+    )
+    # What an endpoint serving the version needs (workload accounts): image, artifact, key, logs.
+    # Only versions of the shared registry are promoted to the workloads.
+    served = packages.replace(":model-package/", ":model-package-group/").rsplit("/", 1)[0] in c.places.served_groups
+    for container in args.get("InferenceSpecification", {}).get("Containers", []) if served else []:
+        artifact = c.resolve(container.get("ModelDataUrl", ""))
+        for role in c.places.endpoint_roles:
+            c.image(step, "endpoint role", role, container.get("Image", ""))
+            c.read(step, "endpoint role", role, artifact, prefix=False, grant="ReadModelArtifacts")
+            c.logs(step, "endpoint role", role, "Endpoint")
+
+
+def _property_files(step: dict, definition: dict, c: _Collector) -> list[str]:
+    """The S3 objects JsonGet reads for a condition: each PropertyFile's output and file path."""
+    found = []
+    text = json.dumps(step.get("Arguments", {}).get("Conditions", []))
+    for name, file in re.findall(r'"Steps\.([^."]+)\.PropertyFiles\.([^"]+)"', text):
+        producer = steps(definition).get(name, {})
+        for prop in producer.get("PropertyFiles", []):
+            if prop.get("PropertyFileName") != file:
+                continue
+            outputs = producer.get("Arguments", {}).get("ProcessingOutputConfig", {}).get("Outputs", [])
+            for output in outputs:
+                if output.get("OutputName") == prop.get("OutputName"):
+                    found.append(c.resolve(output["S3Output"]["S3Uri"]).rstrip("/") + "/" + prop.get("FilePath", "*"))
+    return found
+
+
+def _unique(found: list[Need]) -> list[Need]:
+    seen, out = set(), []
+    for need in found:
+        if need not in seen:
+            seen.add(need)
+            out.append(need)
+    return out
+
+
+def places_of(topology) -> Places:
+    """What the accounts file adds: the artifact bucket's key, the endpoint roles, the shared groups."""
+    bucket_keys = {}
+    if topology.artifacts.get("bucket") and topology.artifacts.get("kms_key"):
+        bucket_keys[topology.artifacts["bucket"]] = topology.artifacts["kms_key"]
+    endpoint_roles = [f"arn:{topology.partition}:iam::{a.id}:role/{a.role}" for a in topology.workloads]
+    served = {topology.group_arn(g) for g in topology.model_package_groups} if topology.shared_services else set()
+    return Places(topology.partition, topology.region, bucket_keys, endpoint_roles, served)
