@@ -36,14 +36,19 @@ def open_registry(project: Project, as_: str | None, target: str | None = None, 
     return SageMakerRegistry(project.session(region or project.region or topology.region or None, profile=profile))
 
 
-def open_hosting(project: Project, account, target: str | None = None, assume_role_name: str | None = None):
-    """The hosting API (sagespec.hosting.Hosting) of a workload `account` (a topology Account)."""
+def open_hosting(project: Project, account, target: str | None = None, assume_role_name: str | None = None, caller=None):
+    """The hosting API (sagespec.hosting.Hosting) of a workload `account` (a topology Account),
+    locally as `caller` (the role promotion assumes there; default the account's own role)."""
     topology = project.topology()
     if (target or project.target) == "local":
         from sagespec.local.database import connect
         from sagespec.local.hosting import LocalHosting
+        from sagespec.permissions import places_of
 
-        return LocalHosting(connect(project.workspace), project.workspace, account.principal, topology.region, topology.partition)
+        principal = caller or account.principal
+        return LocalHosting(
+            connect(project.workspace), project.workspace, principal, topology.region, topology.partition, places_of(topology), account.id
+        )
     from sagespec.hosting.sagemaker import SageMakerHosting
 
     return SageMakerHosting(project.session_for(assume_role_name)(account), account.id)

@@ -314,3 +314,27 @@ def places_of(topology) -> Places:
     endpoint_roles = [f"arn:{topology.partition}:iam::{a.id}:role/{a.role}" for a in topology.workloads]
     served = {topology.group_arn(g) for g in topology.model_package_groups} if topology.shared_services else set()
     return Places(topology.partition, topology.region, bucket_keys, endpoint_roles, served)
+
+
+def endpoint_needs(endpoint: str, container: dict, execution_role: str, places: Places) -> list[Need]:
+    """What starting an endpoint's variant asks of IAM: SageMaker assuming the model's role, and
+    that role pulling the image, reading and decrypting the model artifact, writing logs
+    (CreateModel: ExecutionRoleArn). The same requests `needs` lists for a registered version."""
+    c = _Collector(endpoint, places, {})
+    c.add(endpoint, "SageMaker", SAGEMAKER, "sts:AssumeRole", execution_role, "TrustSageMaker")
+    c.image(endpoint, "endpoint role", execution_role, container.get("Image", ""))
+    c.read(endpoint, "endpoint role", execution_role, container.get("ModelDataUrl", ""), prefix=False, grant="ReadModelArtifacts")
+    account = execution_role.split(":")[4]
+    group = f"/aws/sagemaker/Endpoints/{endpoint}"
+    c.add(
+        endpoint,
+        "endpoint role",
+        execution_role,
+        "logs:CreateLogGroup",
+        c.arn("logs:CreateLogGroup", account, LogGroupName=group),
+        "WriteLogs",
+    )
+    streams = c.arn("logs:PutLogEvents", account, LogGroupName=group)
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        c.add(endpoint, "endpoint role", execution_role, action, streams, "WriteLogs")
+    return _unique(c.found)

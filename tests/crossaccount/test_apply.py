@@ -191,9 +191,9 @@ def test_cli_render_check_and_local_apply(tmp_path, monkeypatch):
     result = runner.invoke(cli, ["accounts", "check"])
     assert result.exit_code == 0 and "0 wrong" in result.output
     result = runner.invoke(cli, ["accounts", "apply", "--target", "local", "--workspace", str(tmp_path / "ws")])
-    # 3 resource policies, 5 roles' trust and 13 identity policies... minus what is not there: 18
-    # policies and the data-science account's own experiments group
-    assert result.exit_code == 0 and result.output.strip().endswith("19 of 19 changed"), result.output
+    # 3 resource policies, the trust and identity policies of 5 roles (10 inline) and of the two
+    # workload accounts' deployer roles, and the data-science account's own experiments group
+    assert result.exit_code == 0 and result.output.strip().endswith("23 of 23 changed"), result.output
 
 
 def test_cli_dry_run_on_the_shipped_topology_through_organization_roles(moto_accounts, monkeypatch):

@@ -57,11 +57,15 @@ class World:
         return LocalRegistry(self.conn, resolve_caller(who, self.topology), "us-east-1")
 
     def hosting(self, stage: str):
+        """Hosting in a workload account as promotion reaches it: as the deployer role there."""
         from sagespec.backends import open_hosting
+        from sagespec.iam import Principal
         from sagespec.project import Project
+        from sagespec.promotion.deployer import deployer_arn
 
         project = Project.at(self.topology.source.parents[1], self.workspace, target="local")
-        return open_hosting(project, self.topology.find(stage))
+        account = self.topology.find(stage)
+        return open_hosting(project, account, caller=Principal(account.id, deployer_arn(self.topology, account)))
 
     def register(
         self, slope: float = 2.0, status: str = "Approved", registered_slope: float | None = None, archive: bytes | None = None
@@ -72,7 +76,8 @@ class World:
 
         store = ObjectStore(self.workspace, self.conn)
         version = len(self.registry("deployment").list_packages(GROUP_ARN)) + 1
-        model_uri, metrics_uri = f"{BUCKET}/models/v{version}/model.tar.gz", f"{BUCKET}/models/v{version}/evaluation.json"
+        # Where a training job of the pipelines writes it: what the endpoint roles may read.
+        model_uri, metrics_uri = f"{BUCKET}/job-v{version}/output/model.tar.gz", f"{BUCKET}/job-v{version}/evaluation.json"
         store.put(model_uri, archive if archive is not None else tiny_model_archive(slope))
         _, rows, targets = sample_rows()
         registered_slope = slope if registered_slope is None else registered_slope
@@ -93,6 +98,19 @@ class World:
         return package.version
 
 
+_NEEDS = []
+
+
+def project_needs():
+    """What the project's pipelines need from IAM (compiled once per test process)."""
+    if not _NEEDS:
+        from sagespec.crossaccount.pipelines import pipeline_needs
+        from sagespec.project import Project
+
+        _NEEDS.extend(pipeline_needs(Project.at(ROOT)))
+    return _NEEDS
+
+
 @pytest.fixture
 def world(tmp_path):
     from sagespec.crossaccount.apply import apply_local
@@ -102,7 +120,7 @@ def world(tmp_path):
 
     workspace = tmp_path / "ws"
     topology = load_topology(ROOT, validate=True)
-    apply_local(topology, workspace)
+    apply_local(topology, workspace, project_needs())
     conn = connect(workspace)
     yield World(workspace, conn, topology)
     for row in conn.execute("SELECT pid FROM endpoints").fetchall():

@@ -249,8 +249,11 @@ def test_endpoints_test_says_what_is_missing(world, tmp_path):
     result = cli(world, "endpoints", "test", "california-housing-qa")
     assert result.returncode == 2 and "error[E7006]: cannot find the test split of version 1" in result.stderr
     assert "--data" in result.stderr
+    # The deployer role may describe only the registry's endpoints (<group>-*): another name is
+    # denied before it is looked up, as DescribeEndpoint is on AWS.
     missing = cli(world, "endpoints", "test", "no-such-endpoint")
-    assert missing.returncode == 1 and "error[E6005]" in missing.stderr
+    assert missing.returncode == 1 and "error[E6002]" in missing.stderr
+    assert "role/sagespec-deployer is not authorized to perform: sagemaker:DescribeEndpoint" in missing.stderr
 
 
 def test_endpoint_processes_stop_when_their_workspace_is_removed(world):
@@ -264,3 +267,44 @@ def test_endpoint_processes_stop_when_their_workspace_is_removed(world):
     while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not process_alive(pid)
+
+
+def test_an_endpoint_role_that_cannot_pull_its_image_fails_the_deployment_as_on_aws(world):
+    """SageMaker starts each variant as the model's role: without ECR pull the endpoint is refused
+    before anything runs, with AWS's wording, naming the repository."""
+    from sagespec.iam import AccessDenied
+    from sagespec.local.policies import read_policy, write_policy
+
+    key = "arn:aws:iam::444444444444:role/sagespec-qa-sagemaker#EndpointRuntime"
+    document = read_policy(world.conn, key)
+    document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "PullImages"]
+    write_policy(world.conn, key, document, "test")
+    with pytest.raises(AccessDenied) as denied:
+        deploy(world, "qa", world.register())
+    assert denied.value.message == (
+        "User: arn:aws:iam::444444444444:role/sagespec-qa-sagemaker is not authorized to perform: ecr:BatchCheckLayerAvailability"
+        " on resource: arn:aws:ecr:us-east-1:763104351884:repository/tensorflow-inference"
+        " because no identity-based policy allows the ecr:BatchCheckLayerAvailability action"
+    )
+    assert world.hosting("qa").describe_endpoint("california-housing-qa") is None  # nothing was created
+
+
+def test_hosting_calls_are_decided_as_the_caller(world):
+    """The endpoint role itself may not create models; the qa deployer may not act in prod."""
+    from sagespec.backends import open_hosting
+    from sagespec.iam import AccessDenied, Principal
+    from sagespec.project import Project
+
+    version = world.register()
+    package = f"arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/{version}"
+    project = Project.at(ROOT, world.workspace, target="local")
+    qa = world.topology.find("qa")
+    as_endpoint_role = open_hosting(project, qa)
+    with pytest.raises(AccessDenied) as denied:
+        as_endpoint_role.create_model("california-housing-v1", package, "arn:aws:iam::444444444444:role/sagespec-qa-sagemaker")
+    assert "role/sagespec-qa-sagemaker is not authorized to perform: sagemaker:CreateModel" in denied.value.message
+    prod = world.topology.find("prod")
+    qa_deployer_in_prod = open_hosting(project, prod, caller=Principal("444444444444", "arn:aws:iam::444444444444:role/sagespec-deployer"))
+    with pytest.raises(AccessDenied) as denied:
+        qa_deployer_in_prod.create_endpoint_config("california-housing-v1", [])
+    assert "because no resource-based policy allows the sagemaker:CreateEndpointConfig action" in denied.value.message

@@ -238,6 +238,7 @@ def plan_local(topology: Topology, workspace, needs=()) -> list[Change]:
     from sagespec.local.database import connect
     from sagespec.local.policies import IDENTITY, delete_policy, identity_policies, read_policy, write_policy
     from sagespec.local.registry import LocalRegistry
+    from sagespec.promotion.deployer import local_deployer
     from sagespec.registry import NotFound
 
     conn = connect(workspace)
@@ -270,32 +271,43 @@ def plan_local(topology: Topology, workspace, needs=()) -> list[Change]:
                         lambda own=own, name=name: own.create_group(name),
                     )
                 )
-    for policies in render(topology, needs=needs):
-        documents = [(p.resource, p.document) for p in policies.resource_policies]
-        for role in policies.roles:
-            documents.append((role.arn, role.trust))
-            documents += [(f"{role.arn}{IDENTITY}{name}", doc) for name, doc in role.inline.items()]
-            documents += [(f"{role.arn}{IDENTITY}{arn}", managed_policy(arn)) for arn in role.managed]
-            rendered = set(role.inline) | set(role.managed)
-            for stale, document in identity_policies(conn, role.arn):
-                if stale not in rendered:
-                    changes.append(
-                        Change(
-                            policies.name,
-                            f"policy {stale} of {role.arn} (not rendered: grants more than the workflow needs)",
-                            "delete",
-                            "\n".join(f"-{line}" for line in _text(document)),
-                            lambda r=f"{role.arn}{IDENTITY}{stale}": delete_policy(conn, r),
-                        )
+
+    def role_documents(account: str, arn: str, trust: dict, inline: dict, managed: list) -> list[tuple[str, dict]]:
+        documents = [(arn, trust)]
+        documents += [(f"{arn}{IDENTITY}{name}", doc) for name, doc in inline.items()]
+        documents += [(f"{arn}{IDENTITY}{managed_arn}", managed_policy(managed_arn)) for managed_arn in managed]
+        rendered = set(inline) | set(managed)
+        for stale, document in identity_policies(conn, arn):
+            if stale not in rendered:
+                changes.append(
+                    Change(
+                        account,
+                        f"policy {stale} of {arn} (not rendered: grants more than the workflow needs)",
+                        "delete",
+                        "\n".join(f"-{line}" for line in _text(document)),
+                        lambda r=f"{arn}{IDENTITY}{stale}": delete_policy(conn, r),
                     )
+                )
+        return documents
+
+    accounts = [
+        (p.name, p.account_id, [(x.resource, x.document) for x in p.resource_policies], p.roles) for p in render(topology, needs=needs)
+    ]
+    for name, account_id, documents, roles in accounts:
+        for role in roles:
+            documents += role_documents(name, role.arn, role.trust, role.inline, role.managed)
+        if topology.accounts[name].workload:
+            # The role promotion assumes in the workload account (workload.deployer.template.json).
+            arn, trust, inline = local_deployer(topology, topology.accounts[name])
+            documents += role_documents(name, arn, trust, inline, [])
         for resource, document in documents:
             changes.append(
                 _change(
-                    policies.name,
+                    name,
                     f"policy of {resource}",
                     read_policy(conn, resource),
                     document,
-                    lambda r=resource, d=document, a=policies.account_id: write(r, d, a),
+                    lambda r=resource, d=document, a=account_id: write(r, d, a),
                 )
             )
     return changes

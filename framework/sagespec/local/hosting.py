@@ -1,8 +1,11 @@
 """SageMaker hosting on the local control plane: an endpoint is a server process on 127.0.0.1.
 
 Models, endpoint configs and endpoints are rows of the workspace database, scoped to the
-workload account that owns them. Creating a model from a model package reads the package as
-that account, so the group's resource policy decides, as in AWS. Each endpoint runs
+workload account that owns them. Every call is decided as the caller (promotion's deployer role
+in the workload account) by sagespec.local.access, as IAM would: CreateModel with iam:PassRole
+of the model's role, reading the package through the group's resource policy, the endpoint
+calls; and when an endpoint starts a variant, the model's role must be assumable by SageMaker
+and able to pull the image, read and decrypt the artifact and write logs (sagespec.permissions). Each endpoint runs
 `python -m sagespec.local.endpoint_server` in its own session (it outlives the CLI) and watches its
 row: an update bumps the row's generation, the server loads the new variants next to the old
 ones, swaps them in and reports back, while it keeps answering on the same port. The CLI
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from sagespec.diagnostics import UserError
 from sagespec.iam import Principal
+from sagespec.local.access import LocalAccess
 from sagespec.local.database import now, transaction
 from sagespec.local.models import read_model, write_model
 from sagespec.local.processes import running
@@ -37,16 +41,47 @@ def process_alive(pid: int | None) -> bool:
 
 
 class LocalHosting:
-    def __init__(self, conn: sqlite3.Connection, workspace: Path, caller: Principal, region: str = "us-east-1", partition: str = "aws"):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        workspace: Path,
+        caller: Principal,
+        region: str = "us-east-1",
+        partition: str = "aws",
+        places=None,
+        account: str | None = None,
+    ):
+        from sagespec.permissions import Places
+
         self.conn, self.workspace, self.caller, self.region, self.partition = conn, Path(workspace), caller, region, partition
-        self.account = caller.account
+        self.account = account or caller.account  # whose hosting this is (the caller may come from elsewhere)
+        self.places = places or Places(partition, region)
+        self.access = LocalAccess(conn)
         self._children: dict[int, subprocess.Popen] = {}
+
+    def _require(self, action: str, kind: str, name: str = "*", context: dict | None = None) -> None:
+        self.access.require(self.caller, action, self._arn(kind, name) if kind else "*", context)
+
+    def _require_runtime(self, endpoint: str, config_name: str) -> None:
+        """What SageMaker does with the models' roles when it starts the endpoint's variants."""
+        from sagespec.permissions import endpoint_needs
+
+        for variant in self.describe_endpoint_config(config_name)["ProductionVariants"]:
+            model = self.describe_model(variant["ModelName"]) or {}
+            role = model.get("ExecutionRoleArn")
+            if not role:
+                continue
+            for need in endpoint_needs(endpoint, model.get("PrimaryContainer") or {}, role, self.places):
+                principal = Principal.service(need.role) if need.caller == "SageMaker" else Principal(need.account, need.role)
+                hint = f"endpoint {endpoint} runs variant {variant['VariantName']} as {role}"
+                self.access.require(principal, need.action, need.resource, need.context_dict(), hint=hint)
 
     def _arn(self, kind: str, name: str) -> str:
         return f"arn:{self.partition}:sagemaker:{self.region}:{self.account}:{kind}/{name}"
 
     # -- models ----------------------------------------------------------------------------
     def describe_model(self, name: str) -> dict | None:
+        self._require("sagemaker:DescribeModel", "model", name)
         return read_model(self.conn, self.account, name)
 
     def create_model(self, name: str, package_arn: str, execution_role_arn: str) -> str:
@@ -59,6 +94,8 @@ class LocalHosting:
                 f"{self.caller.arn} cannot pass role {execution_role_arn} to SageMaker: it belongs to another account",
                 hint="a model runs as a role of the account that hosts it",
             )
+        self._require("sagemaker:CreateModel", "model", name)
+        self.access.require(self.caller, "iam:PassRole", execution_role_arn, {"iam:PassedToService": "sagemaker.amazonaws.com"})
         # SageMaker reads the package as the caller when it creates a model from it.
         package = LocalRegistry(self.conn, self.caller, self.region, self.partition).describe(package_arn)
         container = dict((package.inference_specification.get("Containers") or [{}])[0])
@@ -69,6 +106,7 @@ class LocalHosting:
 
     # -- endpoint configs --------------------------------------------------------------------
     def create_endpoint_config(self, name: str, variants: list[dict]) -> str:
+        self._require("sagemaker:CreateEndpointConfig", "endpoint-config", name)
         if not variants:
             raise UserError("E7003", f"endpoint config {name} needs at least one production variant")
         for variant in variants:
@@ -88,6 +126,7 @@ class LocalHosting:
         return arn
 
     def describe_endpoint_config(self, name: str) -> dict:
+        self._require("sagemaker:DescribeEndpointConfig", "endpoint-config", name)
         row = self.conn.execute("SELECT * FROM endpoint_configs WHERE account = ? AND name = ?", (self.account, name)).fetchone()
         if row is None:
             raise NotFound(f"endpoint config {self._arn('endpoint-config', name)}")
@@ -103,6 +142,7 @@ class LocalHosting:
         return self.conn.execute("SELECT * FROM endpoints WHERE account = ? AND name = ?", (self.account, name)).fetchone()
 
     def describe_endpoint(self, name: str) -> dict | None:
+        self._require("sagemaker:DescribeEndpoint", "endpoint", name)
         row = self._row(name)
         return None if row is None else describe_row(self.conn, row)
 
@@ -165,7 +205,8 @@ class LocalHosting:
             time.sleep(0.1)
 
     def create_endpoint(self, name: str, config_name: str) -> dict:
-        self.describe_endpoint_config(config_name)
+        self._require("sagemaker:CreateEndpoint", "endpoint", name)
+        self._require_runtime(name, config_name)
         arn, at = self._arn("endpoint", name), now()
         try:
             with transaction(self.conn):
@@ -197,10 +238,12 @@ class LocalHosting:
         return generation
 
     def update_endpoint(self, name: str, config_name: str) -> dict:
-        self.describe_endpoint_config(config_name)
+        self._require("sagemaker:UpdateEndpoint", "endpoint", name)
+        self._require_runtime(name, config_name)
         return self._wait(name, self._change(name, "config_name = ?, weights = '{}'", (config_name,)))
 
     def update_endpoint_weights_and_capacities(self, name: str, weights: dict[str, float]) -> dict:
+        self._require("sagemaker:UpdateEndpointWeightsAndCapacities", "endpoint", name)
         current = self.describe_endpoint(name)
         if current is None:
             raise NotFound(f"endpoint {self._arn('endpoint', name)}")
@@ -214,6 +257,7 @@ class LocalHosting:
         return self._wait(name, self._change(name, "weights = ?", (json.dumps(merged),)))
 
     def delete_endpoint(self, name: str) -> None:
+        self._require("sagemaker:DeleteEndpoint", "endpoint", name)
         row = self._row(name)
         if row is None:
             raise NotFound(f"endpoint {self._arn('endpoint', name)}")
@@ -222,10 +266,12 @@ class LocalHosting:
         stop_process(row["pid"], self._children.get(row["pid"]))
 
     def list_endpoints(self) -> list[dict]:
+        self._require("sagemaker:ListEndpoints", "")
         rows = self.conn.execute("SELECT * FROM endpoints WHERE account = ? ORDER BY name", (self.account,)).fetchall()
         return [describe_row(self.conn, r) for r in rows]
 
     def invoke(self, name: str, body: bytes, content_type: str, target_variant: str | None = None) -> tuple[str, bytes]:
+        self._require("sagemaker:InvokeEndpoint", "endpoint", name)
         described = self.describe_endpoint(name)
         if described is None:
             raise NotFound(f"endpoint {self._arn('endpoint', name)}")

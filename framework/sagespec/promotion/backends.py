@@ -53,6 +53,8 @@ class Backends:
 def open_backends(project, as_: str | None, region: str | None = None, assume_role_name: str | None = None) -> Backends:
     """The registry (as `as_`), each workload account's hosting and an object reader, for the project's target."""
     from sagespec.backends import open_hosting, open_registry
+    from sagespec.iam import Principal
+    from sagespec.promotion.deployer import deployer_arn
 
     topology = project.topology()
     if not topology.workloads:
@@ -67,7 +69,10 @@ def open_backends(project, as_: str | None, region: str | None = None, assume_ro
     def hosting_for(account):
         # One connection (and one session) per account for the whole command.
         if account.name not in hosting:
-            hosting[account.name] = open_hosting(project, account, assume_role_name=assume_role_name)
+            # Promotion acts in a workload account as the deployer role it assumes there (on AWS through
+            # --assume-role-name; locally its stored policies decide every hosting call).
+            caller = Principal(account.id, deployer_arn(topology, account))
+            hosting[account.name] = open_hosting(project, account, assume_role_name=assume_role_name, caller=caller)
         return hosting[account.name]
 
     if project.target == "local":

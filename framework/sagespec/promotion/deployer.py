@@ -1,25 +1,95 @@
 """The role promotion assumes in each workload account (workload.deployer.template.json):
-create models from the shared registry's versions, endpoint configs and endpoints, least privilege."""
+create models from the shared registry's versions, endpoint configs and endpoints, least privilege.
+
+One set of statements, written twice: with CloudFormation placeholders for the template, and
+literal for the local control plane (`accounts apply --target local` stores them, and local
+hosting decides every call as this role, as promotion makes it on AWS).
+"""
 
 from __future__ import annotations
 
 from sagespec.promotion.ci_jobs import DEPLOYER_ROLE
 from sagespec.spec.topology import Topology
 
+HOST_POLICY = "HostModelsFromTheRegistry"
+HOSTING_ACTIONS = [
+    "sagemaker:CreateModel",
+    "sagemaker:DescribeModel",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:UpdateEndpoint",
+    "sagemaker:UpdateEndpointWeightsAndCapacities",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DeleteEndpoint",
+    "sagemaker:InvokeEndpoint",
+]
+
 
 def policy_document(*statements: dict) -> dict:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
+def host_policy(partition: str, region: str, account: str, shared: str, groups: list[str], endpoint_role: str) -> dict:
+    endpoints = [
+        f"arn:{partition}:sagemaker:{region}:{account}:{kind}/{g}-*" for g in groups for kind in ("model", "endpoint-config", "endpoint")
+    ]
+    return policy_document(
+        {
+            "Sid": "ReadVersions",
+            "Effect": "Allow",
+            "Action": "sagemaker:DescribeModelPackage",
+            "Resource": [f"arn:{partition}:sagemaker:{region}:{shared}:model-package/{g}/*" for g in groups],
+        },
+        {"Sid": "ModelsConfigsEndpoints", "Effect": "Allow", "Action": HOSTING_ACTIONS, "Resource": endpoints},
+        {"Sid": "ListEndpoints", "Effect": "Allow", "Action": "sagemaker:ListEndpoints", "Resource": "*"},
+        {
+            "Sid": "PassTheEndpointRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": f"arn:{partition}:iam::{account}:role/{endpoint_role}",
+            "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        },
+    )
+
+
+def deployer_arn(topology: Topology, account) -> str:
+    return f"arn:{topology.partition}:iam::{account.id}:role/{DEPLOYER_ROLE}"
+
+
+def local_deployer(topology: Topology, account) -> tuple[str, dict, dict[str, dict]]:
+    """(role ARN, trust policy, inline policies) of the deployer role in workload `account`, literal."""
+    trust = policy_document(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{topology.partition}:iam::{topology.accounts['deployment'].id}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+    shared = topology.accounts["shared_services"].id
+    policy = host_policy(topology.partition, topology.region, account.id, shared, topology.model_package_groups, account.role)
+    return deployer_arn(topology, account), trust, {HOST_POLICY: policy}
+
+
+def _sub(value):
+    if isinstance(value, dict):
+        return {k: _sub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sub(v) for v in value]
+    return {"Fn::Sub": value} if isinstance(value, str) and "${" in value else value
+
+
 def workload_template(topology: Topology) -> dict:
     shared = topology.accounts["shared_services"].id
     deployment = topology.accounts["deployment"].id
-    groups = topology.model_package_groups
-    endpoints = [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:{kind}/{g}-*"}
-        for g in groups
-        for kind in ("model", "endpoint-config", "endpoint")
-    ]
+    policy = host_policy(
+        "${AWS::Partition}",
+        "${AWS::Region}",
+        "${AWS::AccountId}",
+        "${SharedServicesAccountId}",
+        topology.model_package_groups,
+        "${EndpointRoleName}",
+    )
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "sagespec: the role the deployment account's promotion assumes in this workload account",
@@ -45,48 +115,7 @@ def workload_template(topology: Topology) -> dict:
                             "Condition": {"ArnEquals": {"aws:PrincipalArn": {"Ref": "PromoteRoleArn"}}},
                         }
                     ),
-                    "Policies": [
-                        {
-                            "PolicyName": "HostModelsFromTheRegistry",
-                            "PolicyDocument": policy_document(
-                                {
-                                    "Sid": "ReadVersions",
-                                    "Effect": "Allow",
-                                    "Action": "sagemaker:DescribeModelPackage",
-                                    "Resource": [
-                                        {
-                                            "Fn::Sub": f"arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{SharedServicesAccountId}}:model-package/{g}/*"
-                                        }
-                                        for g in groups
-                                    ],
-                                },
-                                {
-                                    "Sid": "ModelsConfigsEndpoints",
-                                    "Effect": "Allow",
-                                    "Action": [
-                                        "sagemaker:CreateModel",
-                                        "sagemaker:DescribeModel",
-                                        "sagemaker:CreateEndpointConfig",
-                                        "sagemaker:DescribeEndpointConfig",
-                                        "sagemaker:CreateEndpoint",
-                                        "sagemaker:UpdateEndpoint",
-                                        "sagemaker:UpdateEndpointWeightsAndCapacities",
-                                        "sagemaker:DescribeEndpoint",
-                                        "sagemaker:InvokeEndpoint",
-                                    ],
-                                    "Resource": endpoints,
-                                },
-                                {"Sid": "ListEndpoints", "Effect": "Allow", "Action": "sagemaker:ListEndpoints", "Resource": "*"},
-                                {
-                                    "Sid": "PassTheEndpointRole",
-                                    "Effect": "Allow",
-                                    "Action": "iam:PassRole",
-                                    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${EndpointRoleName}"},
-                                    "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-                                },
-                            ),
-                        }
-                    ],
+                    "Policies": [{"PolicyName": HOST_POLICY, "PolicyDocument": _sub(policy)}],
                 },
             }
         },
