@@ -128,11 +128,25 @@ def test_a_removed_statement_fails_the_check_and_the_local_run_at_the_same_step(
     assert (first.need.step, first.need.action, first.need.resource) == ("PreprocessData", "s3:GetObject", DATASET)
     assert first.reason == "because no identity-based policy allows the s3:GetObject action"
 
+    # The same edit in the files `accounts render -o DIR` wrote: `accounts check --pipelines --policies DIR` fails.
+    project = fast_project_copy(tmp_path)
+    folder = tmp_path / "policies"
+    assert run_cli("accounts", "render", "-o", str(folder), cwd=project).returncode == 0
+    role_file = folder / "data-science" / f"role.{role}.json"
+    described = json.loads(role_file.read_text())
+    described["InlinePolicies"]["JobRuntime"]["Statement"] = [
+        s for s in described["InlinePolicies"]["JobRuntime"]["Statement"] if s["Sid"] != "ReadInputs"
+    ]
+    role_file.write_text(json.dumps(described))
+    checked = run_cli("accounts", "check", "--pipelines", "--policies", str(folder), "--output", "json", cwd=project)
+    assert checked.returncode == 1
+    first_denied = next(r for r in json.loads(checked.stdout)["pipelines"] if not r["allowed"])
+    assert (first_denied["step"], first_denied["action"], first_denied["resource"]) == ("PreprocessData", "s3:GetObject", DATASET)
+
     # The same edit in the local control plane: the run stops at PreprocessData, naming the same action and resource.
     from sagespec.local.database import connect
     from sagespec.local.policies import read_policy, write_policy
 
-    project = fast_project_copy(tmp_path)
     workspace = tmp_path / "ws"
     assert run_cli("accounts", "apply", "--target", "local", "--workspace", str(workspace), cwd=project).returncode == 0
     conn = connect(workspace)
@@ -302,3 +316,18 @@ def test_a_local_run_with_data_outside_the_granted_prefix_is_denied_as_on_aws(tm
     )
     assert done.returncode == 1
     assert "is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::someone-elses-bucket/data.tgz*" in done.stdout
+
+
+def test_a_policy_folder_that_is_not_json_is_a_clear_error(tmp_path):
+    folder = tmp_path / "policies"
+    assert run_cli("accounts", "render", "-o", str(folder)).returncode == 0
+    (folder / "qa" / "role.sagespec-qa-sagemaker.json").write_text("{not json")
+    done = run_cli("accounts", "check", "--pipelines", "--policies", str(folder))
+    assert (
+        done.returncode == 2
+        and "error[E6018]:" in done.stderr
+        and "role.sagespec-qa-sagemaker.json is not a JSON policy document" in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+    missing = run_cli("accounts", "check", "--policies", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "no policy folder at" in missing.stderr

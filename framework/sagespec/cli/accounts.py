@@ -62,9 +62,16 @@ def accounts_render(output, out, accounts_file) -> None:
     is_flag=True,
     help="Also decide every request of every step of the pipelines (PATHS, default the accounts file's) and list unused grants.",
 )
+@click.option(
+    "--policies",
+    "policy_folder",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Decide with the policy files in this folder (as `accounts render -o DIR` writes them, edited or not).",
+)
 @click.argument("paths", nargs=-1, type=click.Path())
 @accounts_file_option
-def accounts_check(output, show_all, with_pipelines, paths, accounts_file) -> None:
+def accounts_check(output, show_all, with_pipelines, policy_folder, paths, accounts_file) -> None:
     """Evaluate the rendered policies for every step of the workflow (exit 1 on a missing or extra permission).
 
     With --pipelines: for every spec, every step and every action it needs, the role, allowed or
@@ -72,12 +79,14 @@ def accounts_check(output, show_all, with_pipelines, paths, accounts_file) -> No
     from sagespec.cli.options import show
     from sagespec.crossaccount import check, coverage
     from sagespec.crossaccount.present import matrix_table, verdicts_table
-    from sagespec.crossaccount.render import render
+    from sagespec.crossaccount.render import read_policy_files, render
 
     if paths and not with_pipelines:
         raise click.UsageError("PATHS name pipelines: say --pipelines")
     topology, needs = _with_needs(accounts_file, paths)
     policies = render(topology, needs=needs)
+    if policy_folder:
+        policies = read_policy_files(policies, policy_folder)
     cells = check.matrix(topology, policies)
     verdicts = coverage.decide(needs, policies, topology) if with_pipelines else []
     unused = coverage.unused_grants(needs, policies) if with_pipelines else []

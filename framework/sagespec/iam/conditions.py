@@ -19,9 +19,7 @@ grants nothing and a Deny with it still denies, so an unknown operator never wid
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from datetime import datetime, timezone
 from functools import lru_cache
 
 
@@ -52,7 +50,9 @@ def _number(value) -> float | None:
         return None
 
 
-def _date(value) -> datetime | None:
+def _date(value):
+    from datetime import datetime, timezone  # only Date* conditions need it: the registry CLI starts without it
+
     text = str(value)
     try:
         if re.fullmatch(r"\d+(\.\d+)?", text):  # epoch seconds are allowed too
@@ -72,6 +72,8 @@ def _compare(convert, test):
 
 
 def _ip_in(actual, expected) -> bool:
+    import ipaddress
+
     try:
         return ipaddress.ip_address(str(actual)) in ipaddress.ip_network(str(expected), strict=False)
     except ValueError:
