@@ -305,7 +305,7 @@ def evaluate(request: Request, resource_policy=None, identity_policies: list | N
         return Decision(False, "with an explicit deny in a resource-based policy", resource.deny[1], resource.deny[0])
     if identity.deny:
         return Decision(False, "with an explicit deny in an identity-based policy", identity.deny[1], identity.deny[0])
-    identity_allows = principal.is_root or identity.allow is not None
+    identity_side = principal.is_root or identity.allow is not None
     identity_detail = identity.allow or ((None, None) if not principal.is_root else ("root user", None))
     no_identity = f"because no identity-based policy allows the {action} action"
     no_resource = f"because no resource-based policy allows the {action} action"
@@ -317,14 +317,14 @@ def evaluate(request: Request, resource_policy=None, identity_policies: list | N
     if same_account and not _mandatory_resource_policy(request):
         if resource.allow and resource.naming == "specific":
             return Decision(True, "allowed by the resource-based policy", resource.allow[1], resource.allow[0])
-        if identity_allows:
+        if identity_side:
             return Decision(True, "allowed by the identity-based policy", identity_detail[1], identity_detail[0])
         return Decision(False, no_identity)
     if not resource.allow:
         return Decision(False, no_resource)
     if same_account and resource.naming == "specific":
         return Decision(True, "allowed by the resource-based policy", resource.allow[1], resource.allow[0])
-    if not identity_allows:
+    if not identity_side:
         return Decision(False, no_identity)
     return Decision(True, "allowed by both the resource-based and the identity-based policy", resource.allow[1], resource.allow[0])
 

@@ -144,11 +144,3 @@ class LocalAccess:
             raise AccessDenied(request, decision, hint)
         return decision
 
-
-def s3_arn(uri: str, partition: str = "aws") -> str:
-    """s3://bucket/key -> arn:aws:s3:::bucket/key (the object's ARN in IAM)."""
-    return f"arn:{partition}:s3:::{uri[5:]}" if uri.startswith("s3://") else uri
-
-
-def partition_of_role(role_arn: str) -> str:
-    return partition_of(role_arn) or "aws"
