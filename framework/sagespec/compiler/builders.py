@@ -120,32 +120,57 @@ def processing(ctx: BuildContext, step: dict):
     return ProcessingStep(step["name"], step_args=step_args, property_files=property_files or None, **ctx.common(step, cacheable=True))
 
 
-@builder("training")
-def training(ctx: BuildContext, step: dict):
-    from sagemaker.inputs import TrainingInput
-    from sagemaker.tensorflow import TensorFlow
-    from sagemaker.workflow.steps import TrainingStep
+# Script mode: each framework's SDK estimator class (module, class). TensorFlow alone takes a
+# model_dir hyperparameter, fixed here because the SDK's default embeds a timestamp.
+FRAMEWORK_ESTIMATORS = {
+    "tensorflow": ("sagemaker.tensorflow", "TensorFlow"),
+    "pytorch": ("sagemaker.pytorch", "PyTorch"),
+    "sklearn": ("sagemaker.sklearn", "SKLearn"),
+    "xgboost": ("sagemaker.xgboost", "XGBoost"),
+}
+
+
+def _estimator(ctx: BuildContext, step: dict):
+    import importlib
 
     spec = step["estimator"]
-    estimator = TensorFlow(
-        entry_point=step["entry_point"],
-        source_dir=step["source_dir"],
+    common = dict(
         role=ctx.role,
         instance_type=ctx.expr.value(spec["instance_type"]),
         instance_count=ctx.expr.value(spec.get("instance_count", 1)),
-        framework_version=spec["framework_version"],
-        py_version=spec["py_version"],
         hyperparameters={k: ctx.expr.value(v) for k, v in (step.get("hyperparameters") or {}).items()},
         output_kms_key=step.get("output_kms_key") or ctx.spec["session"].get("kms_key"),
         output_path=step.get("output_path"),
         volume_size=spec.get("volume_size_gb", 30),
         max_run=spec.get("max_runtime_seconds", 24 * 60 * 60),
         environment=spec.get("environment"),
-        model_dir=CONTAINER_MODEL_DIR,
         disable_profiler=True,
         debugger_hook_config=False,
         sagemaker_session=ctx.session,
     )
+    if spec.get("image_uri"):
+        from sagemaker.estimator import Estimator
+
+        script = {"entry_point": step["entry_point"], "source_dir": step["source_dir"]} if step.get("entry_point") else {}
+        return Estimator(image_uri=spec["image_uri"], **script, **common)
+    module, name = FRAMEWORK_ESTIMATORS[spec["framework"]]
+    framework = getattr(importlib.import_module(module), name)
+    extra = {"model_dir": CONTAINER_MODEL_DIR} if spec["framework"] == "tensorflow" else {}
+    if spec.get("py_version"):
+        extra["py_version"] = spec["py_version"]
+    elif spec["framework"] in ("tensorflow", "pytorch"):
+        extra["py_version"] = "py310"
+    return framework(
+        entry_point=step["entry_point"], source_dir=step["source_dir"], framework_version=spec["framework_version"], **extra, **common
+    )
+
+
+@builder("training")
+def training(ctx: BuildContext, step: dict):
+    from sagemaker.inputs import TrainingInput
+    from sagemaker.workflow.steps import TrainingStep
+
+    estimator = _estimator(ctx, step)
     # Resolve the image now so an unsupported version is reported at this step, not at definition().
     estimator.training_image_uri()
     channels = {

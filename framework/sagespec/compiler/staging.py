@@ -28,7 +28,7 @@ def code_paths(data: dict) -> list[str]:
     for step in data.get("steps", []):
         if step.get("kind") == "processing":
             found.append(step["code"])
-        elif step.get("kind") == "training":
+        elif step.get("kind") == "training" and step.get("source_dir"):  # your own image may bring its program
             found.append(step["source_dir"])
     return sorted(set(found))
 

@@ -143,4 +143,3 @@ class LocalAccess:
         if not decision.allowed:
             raise AccessDenied(request, decision, hint)
         return decision
-

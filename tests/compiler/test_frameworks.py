@@ -1,0 +1,148 @@
+"""Training containers: every framework estimator and your own image compile to the SDK's own class,
+with the image SageMaker documents for it, and each definition is a valid CreateTrainingJob request
+(botocore's validator over botocore's SageMaker service model)."""
+
+import json
+
+import pytest
+from botocore.validate import ParamValidator
+from test_service_model import requests
+
+from helpers import fast_project_copy, run_cli
+
+SPEC = """
+name: {name}
+session:
+  region: us-east-1
+  role: arn:aws:iam::111111111111:role/sagespec-data-science-execution
+  default_bucket: sagespec-ds-experiments-111111111111
+  default_bucket_prefix: frameworks
+parameters:
+  TrainData:
+    type: String
+    default: s3://sagespec-ds-experiments-111111111111/datasets/train.csv
+steps:
+- name: Train
+  kind: training
+  estimator:
+{estimator}
+    instance_type: ml.m5.large
+{code}
+  hyperparameters:
+    max_depth: 3
+  inputs:
+  - name: train
+    source: ${{params.TrainData}}
+    content_type: text/csv
+"""
+SCRIPT = "  source_dir: training_code\n  entry_point: train.py"
+IMAGE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/team/trainer:1.4"
+CASES = [
+    # (id, estimator lines, code lines, image repository, script mode)
+    (
+        "tensorflow",
+        "    framework: tensorflow\n    framework_version: '2.13'\n    py_version: py310",
+        SCRIPT,
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-training:2.13",
+        True,
+    ),
+    (
+        "pytorch",
+        "    framework: pytorch\n    framework_version: '2.1'\n    py_version: py310",
+        SCRIPT,
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1",
+        True,
+    ),
+    (
+        "sklearn",
+        "    framework: sklearn\n    framework_version: 1.2-1",
+        SCRIPT,
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1",
+        True,
+    ),
+    (
+        "xgboost",
+        "    framework: xgboost\n    framework_version: 1.7-1",
+        SCRIPT,
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+        True,
+    ),
+    ("own image with a script", f"    image_uri: {IMAGE}", SCRIPT, IMAGE, True),
+    ("own image", f"    image_uri: {IMAGE}", "", IMAGE, False),
+]
+
+
+def compile_case(tmp_path, name, estimator, code):
+    project = tmp_path / "project"
+    if not project.exists():
+        project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / f"{name}.yaml"
+    spec.write_text(SPEC.format(name=name, estimator=estimator, code=code))
+    out = tmp_path / f"{name}.json"
+    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("case, estimator, code, image, script", CASES, ids=[c[0] for c in CASES])
+def test_each_container_compiles_to_a_valid_training_job(tmp_path, case, estimator, code, image, script):
+    definition = compile_case(tmp_path, "t-" + case.replace(" ", "-"), estimator, code)
+    (train,) = definition["Steps"]
+    spec = train["Arguments"]["AlgorithmSpecification"]
+    assert spec["TrainingImage"].startswith(image)
+    hyperparameters = train["Arguments"]["HyperParameters"]
+    assert ("sagemaker_program" in hyperparameters) is script
+    assert hyperparameters["max_depth"] == "3"
+    assert ("model_dir" in hyperparameters) is (case == "tensorflow")  # only TensorFlow's estimator takes it
+    for name, operation, shape, params in requests(definition):
+        report = ParamValidator().validate(params, shape)
+        assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
+
+
+@pytest.mark.parametrize(
+    "estimator, code, says",
+    [
+        ("    framework: sklearn\n    framework_version: 1.2-1", "", "runs a sklearn script: it needs entry_point and source_dir"),
+        ("    instance_count: 1", SCRIPT, "names no container"),
+        (
+            f"    framework: xgboost\n    framework_version: 1.7-1\n    image_uri: {IMAGE}",
+            SCRIPT,
+            "names both a framework (xgboost) and an image_uri",
+        ),
+        ("    framework: pytorch", SCRIPT, "a pytorch estimator needs framework_version"),
+        ("    framework: keras\n    framework_version: '3'", SCRIPT, "keras"),
+        ("    image_uri: docker.io/library/python:3", SCRIPT, "image_uri"),
+    ],
+    ids=["script without code", "no container", "two containers", "no version", "unknown framework", "not an ECR image"],
+)
+def test_a_container_mistake_is_a_located_error(tmp_path, estimator, code, says):
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "broken.yaml"
+    spec.write_text(SPEC.format(name="broken", estimator=estimator, code=code))
+    done = run_cli("validate", str(spec), cwd=project)
+    assert done.returncode == 1 and says in done.stdout, done.stdout
+    assert re_located(done.stdout)
+
+
+def re_located(text: str) -> bool:
+    import re
+
+    return re.search(r"broken\.yaml:\d+:\d+: error\[E\d{4}\]", text) is not None
+
+
+def test_only_tensorflow_models_are_registered_so_far(tmp_path):
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "california_housing.yaml"
+    text = (project / "pipelines" / "templates" / "tf_regression.yaml").read_text()
+    assert "framework: tensorflow" in text
+    (project / "pipelines" / "templates" / "tf_regression.yaml").write_text(
+        text.replace(
+            'framework: tensorflow\n        framework_version: "{{ tensorflow_version }}"\n        py_version: "{{ python_version }}"',
+            "framework: sklearn\n        framework_version: 1.2-1",
+            1,
+        )
+    )
+    done = run_cli("validate", str(spec), cwd=project)
+    assert done.returncode == 1, done.stdout
+    assert "serves the model of 'TrainModel' (sklearn); sagespec builds TensorFlow serving models only so far" in done.stdout
+    assert "error[E4014]" in done.stdout
