@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 SDK = ("sagemaker", "sagemaker_core")
 SDK_ALLOWED = ("sagespec.compiler",)
 FRAMEWORKS = ("tensorflow", "xgboost", "torch")
-FRAMEWORKS_ALLOWED = ("sagespec.local.endpoint_server",)
+FRAMEWORKS_ALLOWED = ("sagespec.local.endpoint_server", "sagespec.local.xgboost_builtin")  # the runtimes that serve and train
 SQL_ALLOWED = ("sagespec.local",)
 _SQL = re.compile(r"\b(SELECT\s+.+\s+FROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b")
 

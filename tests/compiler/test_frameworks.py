@@ -29,7 +29,7 @@ steps:
     instance_type: ml.m5.large
 {code}
   hyperparameters:
-    max_depth: 3
+{hyperparameters}
   inputs:
   - name: train
     source: ${{params.TrainData}}
@@ -69,15 +69,25 @@ CASES = [
     ),
     ("own image with a script", f"    image_uri: {IMAGE}", SCRIPT, IMAGE, True),
     ("own image", f"    image_uri: {IMAGE}", "", IMAGE, False),
+    (
+        "xgboost built-in",
+        "    framework: xgboost\n    framework_version: 1.7-1\n    mode: builtin",
+        "",
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+        False,
+    ),
 ]
 
 
-def compile_case(tmp_path, name, estimator, code):
+HYPERPARAMETERS = "    max_depth: 3"
+
+
+def compile_case(tmp_path, name, estimator, code, hyperparameters=HYPERPARAMETERS):
     project = tmp_path / "project"
     if not project.exists():
         project = fast_project_copy(tmp_path)
     spec = project / "pipelines" / f"{name}.yaml"
-    spec.write_text(SPEC.format(name=name, estimator=estimator, code=code))
+    spec.write_text(SPEC.format(name=name, estimator=estimator, code=code, hyperparameters=hyperparameters))
     out = tmp_path / f"{name}.json"
     done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -86,7 +96,8 @@ def compile_case(tmp_path, name, estimator, code):
 
 @pytest.mark.parametrize("case, estimator, code, image, script", CASES, ids=[c[0] for c in CASES])
 def test_each_container_compiles_to_a_valid_training_job(tmp_path, case, estimator, code, image, script):
-    definition = compile_case(tmp_path, "t-" + case.replace(" ", "-"), estimator, code)
+    extra = "\n    num_round: 5" if "builtin" in estimator else ""
+    definition = compile_case(tmp_path, "t-" + case.replace(" ", "-"), estimator, code, HYPERPARAMETERS + extra)
     (train,) = definition["Steps"]
     spec = train["Arguments"]["AlgorithmSpecification"]
     assert spec["TrainingImage"].startswith(image)
@@ -112,13 +123,29 @@ def test_each_container_compiles_to_a_valid_training_job(tmp_path, case, estimat
         ("    framework: pytorch", SCRIPT, "a pytorch estimator needs framework_version"),
         ("    framework: keras\n    framework_version: '3'", SCRIPT, "keras"),
         ("    image_uri: docker.io/library/python:3", SCRIPT, "image_uri"),
+        ("    framework: sklearn\n    framework_version: 1.2-1\n    mode: builtin", "", "SageMaker has no built-in sklearn algorithm"),
+        ("    framework: xgboost\n    framework_version: 1.7-1\n    mode: builtin", "", "needs the num_round hyperparameter"),
+        ("    framework: xgboost\n    framework_version: 1.7-1\n    mode: builtin", "", "'learning_rate' is not a hyperparameter"),
+        ("    framework: xgboost\n    framework_version: 1.7-1\n    mode: builtin", SCRIPT, "runs no script: remove source_dir"),
     ],
-    ids=["script without code", "no container", "two containers", "no version", "unknown framework", "not an ECR image"],
+    ids=[
+        "script without code",
+        "no container",
+        "two containers",
+        "no version",
+        "unknown framework",
+        "not an ECR image",
+        "no built-in sklearn",
+        "built-in needs num_round",
+        "built-in hyperparameters are its own",
+        "built-in runs no script",
+    ],
 )
 def test_a_container_mistake_is_a_located_error(tmp_path, estimator, code, says):
     project = fast_project_copy(tmp_path)
     spec = project / "pipelines" / "broken.yaml"
-    spec.write_text(SPEC.format(name="broken", estimator=estimator, code=code))
+    hyperparameters = "    learning_rate: 0.1" if "learning_rate" in says else HYPERPARAMETERS
+    spec.write_text(SPEC.format(name="broken", estimator=estimator, code=code, hyperparameters=hyperparameters))
     done = run_cli("validate", str(spec), cwd=project)
     assert done.returncode == 1 and says in done.stdout, done.stdout
     assert re_located(done.stdout)

@@ -83,3 +83,70 @@ def test_a_sklearn_script_trains_locally(tmp_path):
     )
     fitted = json.loads(next(line for line in log.stdout.splitlines() if line.startswith("{")))
     assert fitted["alpha"] == 0.5 and [round(c) for c in fitted["coef"]] == [2, 3]
+
+
+XGBOOST_SPEC = """
+name: xgboost-builtin
+session:
+  region: us-east-1
+  role: arn:aws:iam::111111111111:role/sagespec-data-science-execution
+  default_bucket: sagespec-ds-experiments-111111111111
+  default_bucket_prefix: boost
+parameters:
+  TrainData:
+    type: String
+    default: s3://sagespec-ds-experiments-111111111111/datasets/boost-train.csv
+  ValidationData:
+    type: String
+    default: s3://sagespec-ds-experiments-111111111111/datasets/boost-validation.csv
+steps:
+- name: Boost
+  kind: training
+  estimator:
+    framework: xgboost
+    framework_version: 1.7-1
+    mode: builtin
+    instance_type: ml.m5.large
+  hyperparameters:
+    num_round: 20
+    objective: reg:squarederror
+    max_depth: 3
+    eta: 0.3
+    eval_metric: rmse
+  inputs:
+  - name: train
+    source: ${params.TrainData}
+    content_type: text/csv
+  - name: validation
+    source: ${params.ValidationData}
+    content_type: text/csv
+"""
+
+
+def test_the_builtin_xgboost_algorithm_trains_locally_with_the_containers_log_and_model_file(tmp_path):
+    import xgboost
+
+    project = fast_project_copy(tmp_path)
+    rows = [f"{2 * x + 3 * y + 1},{x},{y}" for x in range(20) for y in range(10)]
+    (project / "pipelines" / "data" / "boost-train.csv").write_text("\n".join(rows[::2]) + "\n")
+    (project / "pipelines" / "data" / "boost-validation.csv").write_text("\n".join(rows[1::2]) + "\n")
+    (project / "pipelines" / "xgboost_builtin.yaml").write_text(XGBOOST_SPEC)
+    workspace = str(tmp_path / "ws")
+    done = run_cli("run", "pipelines/xgboost_builtin.yaml", "--workspace", workspace, cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
+    log = run_cli("executions", "logs", execution, "Boost", "--workspace", workspace, cwd=project).stdout
+    rounds = re.findall(r"^\[(\d+)\]#011train-rmse:([\d.]+)#011validation-rmse:([\d.]+)$", log, re.M)
+    assert [int(r[0]) for r in rounds] == list(range(20))
+    assert float(rounds[-1][1]) < float(rounds[0][1]) / 5  # it learned
+
+    from sagespec.local.database import connect
+    from sagespec.local.objects import ObjectStore
+
+    artifact = re.search(r"(s3://sagespec-ds-experiments-111111111111/boost/\S+/output/model\.tar\.gz)", done.stdout).group(1)
+    store = ObjectStore(tmp_path / "ws", connect(tmp_path / "ws"))
+    with tarfile.open(fileobj=io.BytesIO(store.get(artifact))) as tar:
+        assert tar.getnames() == ["xgboost-model"]
+        tar.extract("xgboost-model", tmp_path, filter="data")
+    booster = xgboost.Booster(model_file=str(tmp_path / "xgboost-model"))
+    assert booster.num_boosted_rounds() == 20

@@ -153,6 +153,12 @@ def _estimator(ctx: BuildContext, step: dict):
 
         script = {"entry_point": step["entry_point"], "source_dir": step["source_dir"]} if step.get("entry_point") else {}
         return Estimator(image_uri=spec["image_uri"], **script, **common)
+    if spec.get("mode") == "builtin":  # SageMaker's built-in algorithm: its image, hyperparameters only
+        from sagemaker import image_uris
+        from sagemaker.estimator import Estimator
+
+        image = image_uris.retrieve(spec["framework"], ctx.region, version=spec["framework_version"])
+        return Estimator(image_uri=image, **common)
     module, name = FRAMEWORK_ESTIMATORS[spec["framework"]]
     framework = getattr(importlib.import_module(module), name)
     extra = {"model_dir": CONTAINER_MODEL_DIR} if spec["framework"] == "tensorflow" else {}

@@ -138,17 +138,25 @@ def _hyperparameter(value):
 
 @handler("Training")
 def training(step: dict, run: StepRun) -> dict:
-    """Like the SageMaker training toolkit: unpack the code, run the program with --name value."""
+    """Like the SageMaker training toolkit: unpack the code, run the program with --name value.
+    A job with no program on SageMaker's XGBoost image is the built-in algorithm, run with this
+    machine's xgboost (sagespec.local.xgboost_builtin)."""
     args = run.ctx.resolve(step["Arguments"])
     hps = {k: _hyperparameter(v) for k, v in (args.get("HyperParameters") or {}).items()}
+    image = args.get("AlgorithmSpecification", {}).get("TrainingImage", "")
+    builtin = "sagemaker_program" not in hps
+    if builtin and "/sagemaker-xgboost:" not in image:
+        raise StepFailed(f"image {image} has no program sagespec can run here (no entry_point, and not a SageMaker algorithm it knows)")
     code = run.work / "code"
     code.mkdir(parents=True, exist_ok=True)
-    archive = run.work / "sourcedir.tar.gz"
-    archive.write_bytes(run.store.get(hps["sagemaker_submit_directory"]))
-    with tarfile.open(archive, "r:gz") as tar:
-        tar.extractall(code, filter="data")
+    if not builtin:
+        archive = run.work / "sourcedir.tar.gz"
+        archive.write_bytes(run.store.get(hps["sagemaker_submit_directory"]))
+        with tarfile.open(archive, "r:gz") as tar:
+            tar.extractall(code, filter="data")
     channels = []
     env = {}
+    content_types = []
     for channel in args.get("InputDataConfig", []):
         name = channel["ChannelName"]
         local = run.work / "data" / name
@@ -156,6 +164,7 @@ def training(step: dict, run: StepRun) -> dict:
         run.store.download(channel["DataSource"]["S3DataSource"]["S3Uri"], local)
         env[f"SM_CHANNEL_{_env_name(name)}"] = str(local)
         channels.append(name)
+        content_types.append(channel.get("ContentType", "text/csv"))
     model_dir, output_dir = run.work / "model", run.work / "output" / "data"
     model_dir.mkdir(parents=True, exist_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -168,14 +177,26 @@ def training(step: dict, run: StepRun) -> dict:
             "SM_HPS": json.dumps(user),
             "SM_CURRENT_HOST": "algo-1",
             "SM_HOSTS": json.dumps(["algo-1"]),
-            "SM_USER_ENTRY_POINT": str(hps["sagemaker_program"]),
+            **({} if builtin else {"SM_USER_ENTRY_POINT": str(hps["sagemaker_program"])}),
             **{f"SM_HP_{_env_name(k)}": str(v) for k, v in user.items()},
             **(args.get("Environment") or {}),
         }
     )
-    argv = [sys.executable, str(code / hps["sagemaker_program"])]
-    for name, value in user.items():
-        argv += [f"--{name}", value if isinstance(value, str) else json.dumps(value)]
+    if builtin:
+        content_type = content_types[0] if content_types else "text/csv"
+        argv = [
+            sys.executable,
+            "-m",
+            "sagespec.local.xgboost_builtin",
+            "--hyperparameters",
+            json.dumps(user),
+            "--content-type",
+            content_type,
+        ]
+    else:
+        argv = [sys.executable, str(code / hps["sagemaker_program"])]
+        for name, value in user.items():
+            argv += [f"--{name}", value if isinstance(value, str) else json.dumps(value)]
     run.run_script(argv, env, code)
     base = f"{args['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{run.job_name}/output"
     packed = run.work / "model.tar.gz"

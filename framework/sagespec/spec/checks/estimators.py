@@ -12,6 +12,18 @@ from __future__ import annotations
 from sagespec.spec.checks import CheckContext, rule
 
 SERVABLE = {"tensorflow"}
+BUILTIN = {"xgboost"}
+# The built-in XGBoost algorithm's hyperparameters ("XGBoost hyperparameters", SageMaker developer
+# guide): num_round is required; the rest are XGBoost's own learning parameters.
+XGBOOST_HYPERPARAMETERS = frozenset(
+    """num_round num_class alpha base_score booster colsample_bylevel colsample_bynode colsample_bytree
+    csv_weights deterministic_histogram early_stopping_rounds eta eval_metric gamma grow_policy
+    interaction_constraints lambda lambda_bias max_bin max_delta_step max_depth max_leaves
+    min_child_weight monotone_constraints normalize_type nthread num_parallel_tree objective
+    one_drop process_type rate_drop refresh_leaf sample_type scale_pos_weight seed single_precision_histogram
+    sketch_eps skip_drop subsample tree_method tweedie_variance_power updater use_dask_gpu_training
+    verbosity""".split()
+)
 
 
 @rule
@@ -31,6 +43,8 @@ def estimators_name_one_container(ctx: CheckContext) -> None:
                 where,
                 hint="framework: tensorflow|pytorch|sklearn|xgboost with framework_version, or image_uri: your own image",
             )
+        elif framework and estimator.get("mode") == "builtin":
+            _builtin(ctx, i, step, framework)
         elif framework:
             if not estimator.get("framework_version"):
                 ctx.report(
@@ -47,6 +61,29 @@ def estimators_name_one_container(ctx: CheckContext) -> None:
                     ("steps", i),
                     hint="the framework image runs entry_point from source_dir (script mode)",
                 )
+
+
+def _builtin(ctx: CheckContext, i: int, step: dict, framework: str) -> None:
+    where = ("steps", i, "estimator", "mode")
+    if framework not in BUILTIN:
+        ctx.report("E4014", f"SageMaker has no built-in {framework} algorithm", where, hint="built-in mode: framework: xgboost")
+        return
+    if not step["estimator"].get("framework_version"):
+        ctx.report("E4014", "the built-in xgboost algorithm needs framework_version", where, hint="e.g. framework_version: 1.7-1")
+    for key in ("entry_point", "source_dir"):
+        if step.get(key):
+            ctx.report("E4014", f"the built-in xgboost algorithm runs no script: remove {key}", ("steps", i, key), key=True)
+    hyperparameters = step.get("hyperparameters") if isinstance(step.get("hyperparameters"), dict) else {}
+    for name in hyperparameters:
+        if name not in XGBOOST_HYPERPARAMETERS:
+            ctx.report(
+                "E4014",
+                f"'{name}' is not a hyperparameter of the built-in xgboost algorithm",
+                ("steps", i, "hyperparameters", name),
+                key=True,
+            )
+    if "num_round" not in hyperparameters:
+        ctx.report("E4014", "the built-in xgboost algorithm needs the num_round hyperparameter", ("steps", i), hint="e.g. num_round: 100")
 
 
 @rule
