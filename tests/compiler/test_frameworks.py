@@ -105,6 +105,8 @@ def test_each_container_compiles_to_a_valid_training_job(tmp_path, case, estimat
     assert ("sagemaker_program" in hyperparameters) is script
     assert hyperparameters["max_depth"] == "3"
     assert ("model_dir" in hyperparameters) is (case == "tensorflow")  # only TensorFlow's estimator takes it
+    if "metric_definitions" in estimator:
+        assert spec["MetricDefinitions"] == [{"Name": "validation:rmse", "Regex": "validation-rmse:([0-9.]+)"}]
     for name, operation, shape, params in requests(definition):
         report = ParamValidator().validate(params, shape)
         assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
@@ -127,6 +129,16 @@ def test_each_container_compiles_to_a_valid_training_job(tmp_path, case, estimat
         ("    framework: xgboost\n    framework_version: 1.7-1\n    mode: builtin", "", "needs the num_round hyperparameter"),
         ("    framework: xgboost\n    framework_version: 1.7-1\n    mode: builtin", "", "'learning_rate' is not a hyperparameter"),
         ("    framework: xgboost\n    framework_version: 1.7-1\n    mode: builtin", SCRIPT, "runs no script: remove source_dir"),
+        (
+            "    framework: sklearn\n    framework_version: 1.2-1\n    metric_definitions:\n    - {name: mse, regex: 'mse: [0-9.]+'}",
+            SCRIPT,
+            "metric 'mse': 'mse: [0-9.]+' captures no value",
+        ),
+        (
+            "    framework: sklearn\n    framework_version: 1.2-1\n    metric_definitions:\n    - {name: mse, regex: 'mse: ([0-9.]+'}",
+            SCRIPT,
+            "is not a regular expression",
+        ),
     ],
     ids=[
         "script without code",
@@ -139,6 +151,8 @@ def test_each_container_compiles_to_a_valid_training_job(tmp_path, case, estimat
         "built-in needs num_round",
         "built-in hyperparameters are its own",
         "built-in runs no script",
+        "metric without a group",
+        "metric regex broken",
     ],
 )
 def test_a_container_mistake_is_a_located_error(tmp_path, estimator, code, says):

@@ -107,6 +107,9 @@ steps:
     framework_version: 1.7-1
     mode: builtin
     instance_type: ml.m5.large
+    metric_definitions:
+    - {name: "validation:rmse", regex: "validation-rmse:([0-9.]+)"}
+    - {name: "train:rmse", regex: "train-rmse:([0-9.]+)"}
   hyperparameters:
     num_round: 20
     objective: reg:squarederror
@@ -139,6 +142,12 @@ def test_the_builtin_xgboost_algorithm_trains_locally_with_the_containers_log_an
     rounds = re.findall(r"^\[(\d+)\]#011train-rmse:([\d.]+)#011validation-rmse:([\d.]+)$", log, re.M)
     assert [int(r[0]) for r in rounds] == list(range(20))
     assert float(rounds[-1][1]) < float(rounds[0][1]) / 5  # it learned
+    # metric_definitions read the log as SageMaker does: the last match of each regex.
+    assert f"(validation:rmse {float(rounds[-1][2]):g}, train:rmse {float(rounds[-1][1]):g})" in done.stdout
+    described = json.loads(run_cli("executions", "describe", execution, "--output", "json", "--workspace", workspace, cwd=project).stdout)
+    boost = next(s for s in described["steps"] if s["name"] == "Boost")
+    metrics = {m["MetricName"]: m["Value"] for m in boost["properties"]["FinalMetricDataList"]}
+    assert metrics == {"validation:rmse": float(rounds[-1][2]), "train:rmse": float(rounds[-1][1])}
 
     from sagespec.local.database import connect
     from sagespec.local.objects import ObjectStore

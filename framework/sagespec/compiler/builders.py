@@ -144,6 +144,7 @@ def _estimator(ctx: BuildContext, step: dict):
         volume_size=spec.get("volume_size_gb", 30),
         max_run=spec.get("max_runtime_seconds", 24 * 60 * 60),
         environment=spec.get("environment"),
+        metric_definitions=[{"Name": m["name"], "Regex": m["regex"]} for m in spec.get("metric_definitions", [])] or None,
         disable_profiler=True,
         debugger_hook_config=False,
         sagemaker_session=ctx.session,

@@ -207,10 +207,34 @@ def training(step: dict, run: StepRun) -> dict:
     return {
         "TrainingJobName": run.job_name,
         "TrainingJobStatus": "Completed",
+        "FinalMetricDataList": final_metrics(args.get("AlgorithmSpecification", {}).get("MetricDefinitions", []), run.log_path),
         "ModelArtifacts": {"S3ModelArtifacts": f"{base}/model.tar.gz"},
         "HyperParameters": args.get("HyperParameters", {}),
         "OutputDataConfig": args["OutputDataConfig"],
     }
+
+
+def final_metrics(definitions: list[dict], log_path: Path) -> list[dict]:
+    """What SageMaker puts in FinalMetricDataList: each definition's regex over the job's log, the
+    value its first group captures on the last match ("Define metrics"; unparsable values skipped)."""
+    text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+    found = []
+    for definition in definitions:
+        values = []
+        for match in re.finditer(definition["Regex"], text):
+            try:
+                values.append(float(match.group(1)))
+            except (IndexError, TypeError, ValueError):
+                continue
+        if values:
+            found.append({"MetricName": definition["Name"], "Value": values[-1], "Timestamp": _now()})
+    return found
+
+
+def _now() -> str:
+    from sagespec.local.database import now
+
+    return now()
 
 
 @handler("RegisterModel")

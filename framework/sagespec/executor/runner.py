@@ -439,5 +439,6 @@ def _summary(properties: dict) -> str:
         if key in properties:
             return properties[key]
     if "ModelArtifacts" in properties:
-        return properties["ModelArtifacts"]["S3ModelArtifacts"]
+        metrics = ", ".join(f"{m['MetricName']} {m['Value']:g}" for m in properties.get("FinalMetricDataList") or [])
+        return properties["ModelArtifacts"]["S3ModelArtifacts"] + (f" ({metrics})" if metrics else "")
     return ""

@@ -63,6 +63,27 @@ def estimators_name_one_container(ctx: CheckContext) -> None:
                 )
 
 
+@rule
+def metric_regexes_capture_a_value(ctx: CheckContext) -> None:
+    """SageMaker takes each metric's value from the regex's first group ("Define metrics")."""
+    import re
+
+    for i, step in ctx.steps():
+        estimator = step.get("estimator") if isinstance(step.get("estimator"), dict) else {}
+        for j, metric in enumerate(estimator.get("metric_definitions") or []):
+            regex = metric.get("regex") if isinstance(metric, dict) else None
+            if not isinstance(regex, str):
+                continue
+            where = ("steps", i, "estimator", "metric_definitions", j, "regex")
+            try:
+                groups = re.compile(regex).groups
+            except re.error as exc:
+                ctx.report("E4014", f"metric '{metric.get('name')}': {regex!r} is not a regular expression ({exc})", where)
+                continue
+            if groups < 1:
+                ctx.report("E4014", f"metric '{metric.get('name')}': {regex!r} captures no value", where, hint="put the value in a group: 'rmse:([0-9.]+)'")
+
+
 def _builtin(ctx: CheckContext, i: int, step: dict, framework: str) -> None:
     where = ("steps", i, "estimator", "mode")
     if framework not in BUILTIN:
