@@ -219,6 +219,8 @@ def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, r
             c.pass_role(step, pipeline_role, job_role)
             c.add(step, "SageMaker", SAGEMAKER, "sts:AssumeRole", job_role, "TrustSageMaker")
             c.logs(step, "job role", job_role, kind)
+        if kind in JOBS:
+            _job_settings(c, step, kind, args, pipeline_role, job_role)
         if kind == "Processing":
             c.image(step, "job role", job_role, args.get("AppSpecification", {}).get("ImageUri", ""))
             for item in args.get("ProcessingInputs", []):
@@ -250,6 +252,41 @@ def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, r
             for uri in _property_files(placed.step, definition, c):
                 c.read(step, "pipeline role", pipeline_role, uri, prefix=False, grant="ReadPropertyFiles")
     return _unique(c.found)
+
+
+# What a job in your VPC does with its role ("Give SageMaker access to resources in your Amazon
+# VPC"): create and manage the network interfaces it attaches. EC2 takes Resource "*" for these.
+VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+)
+
+
+def _job_settings(c: _Collector, step: str, kind: str, args: dict, pipeline_role: str, job_role: str) -> None:
+    """Requests a job's settings add: the volume key (the caller creates a grant for SageMaker,
+    CreateTrainingJob's VolumeKmsKeyId), the VPC's network interfaces, the checkpoint prefix."""
+    resources = args.get("ResourceConfig") or (args.get("ProcessingResources") or {}).get("ClusterConfig") or {}
+    volume_key = resources.get("VolumeKmsKeyId")
+    if isinstance(volume_key, str) and volume_key.startswith("arn:"):
+        c.add(
+            step, "pipeline role", pipeline_role, "kms:CreateGrant", volume_key, "GrantTheVolumeKey", {"kms:GrantIsForAWSResource": "true"}
+        )
+    vpc = args.get("VpcConfig") or (args.get("NetworkConfig") or {}).get("VpcConfig")
+    if vpc:
+        for action in VPC_ACTIONS:
+            c.add(step, "job role", job_role, action, "*", "AttachToTheVpc")
+    checkpoint = (args.get("CheckpointConfig") or {}).get("S3Uri")
+    if checkpoint:
+        uri = c.resolve(checkpoint)
+        c.write(step, "job role", job_role, uri)
+        c.read(step, "job role", job_role, uri, prefix=True, grant="ReadCheckpoints")
 
 
 def _register(c: _Collector, step: str, args: dict, pipeline_role: str, account: str) -> None:

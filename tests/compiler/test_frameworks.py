@@ -3,6 +3,7 @@ with the image SageMaker documents for it, and each definition is a valid Create
 (botocore's validator over botocore's SageMaker service model)."""
 
 import json
+import re
 
 import pytest
 from botocore.validate import ParamValidator
@@ -187,3 +188,117 @@ def test_only_tensorflow_models_are_registered_so_far(tmp_path):
     assert done.returncode == 1, done.stdout
     assert "serves the model of 'TrainModel' (sklearn); sagespec builds TensorFlow serving models only so far" in done.stdout
     assert "error[E4014]" in done.stdout
+
+
+SETTINGS = """
+name: settings
+session:
+  region: us-east-1
+  role: arn:aws:iam::111111111111:role/sagespec-data-science-execution
+  default_bucket: sagespec-ds-experiments-111111111111
+  default_bucket_prefix: settings
+parameters:
+  TrainData:
+    type: String
+    default: s3://sagespec-ds-experiments-111111111111/datasets/train.csv
+steps:
+- name: Prepare
+  kind: processing
+  processor:
+    framework: sklearn
+    framework_version: 1.2-1
+    instance_type: ml.m5.large
+    base_job_name: prepare
+    tags: {cost-center: ml-42}
+    volume_kms_key: arn:aws:kms:us-east-1:111111111111:key/0b6a2c4e-8d1f-4a3b-9e7c-5f2d1a0b9c8e
+    output_kms_key: arn:aws:kms:us-east-1:111111111111:key/0b6a2c4e-8d1f-4a3b-9e7c-5f2d1a0b9c8e
+    enable_network_isolation: true
+    vpc: {subnets: [subnet-0123456789abcdef0], security_group_ids: [sg-0123456789abcdef0]}
+  code: training_code/preprocess.py
+  inputs:
+  - {name: raw, source: "${params.TrainData}", destination: /opt/ml/processing/input}
+  outputs:
+  - {name: train, source: /opt/ml/processing/train}
+- name: Train
+  kind: training
+  estimator:
+    framework: sklearn
+    framework_version: 1.2-1
+    instance_type: ml.m5.large
+    base_job_name: ridge
+    tags: {cost-center: ml-42}
+    max_runtime_seconds: 3600
+    volume_kms_key: arn:aws:kms:us-east-1:111111111111:key/0b6a2c4e-8d1f-4a3b-9e7c-5f2d1a0b9c8e
+    enable_network_isolation: true
+    encrypt_inter_container_traffic: true
+    vpc: {subnets: [subnet-0123456789abcdef0, subnet-0fedcba9876543210], security_group_ids: [sg-0123456789abcdef0]}
+    use_spot_instances: true
+    max_wait_seconds: 7200
+    checkpoint_s3_uri: s3://sagespec-ds-experiments-111111111111/settings/checkpoints
+  source_dir: training_code
+  entry_point: train.py
+  inputs:
+  - {name: train, source: "${steps.Prepare.outputs.train}", content_type: text/csv}
+"""
+
+
+def test_job_settings_reach_the_requests_sagemaker_receives(tmp_path):
+    from sagespec.permissions import Places, needs
+
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "settings.yaml"
+    spec.write_text(SETTINGS)
+    out = tmp_path / "settings.json"
+    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    definition = json.loads(out.read_text())
+    prepare, train = (s["Arguments"] for s in definition["Steps"])
+    key = "arn:aws:kms:us-east-1:111111111111:key/0b6a2c4e-8d1f-4a3b-9e7c-5f2d1a0b9c8e"
+    assert prepare["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
+    assert prepare["ProcessingOutputConfig"]["KmsKeyId"] == key
+    assert prepare["NetworkConfig"] == {
+        "EnableNetworkIsolation": True,
+        "VpcConfig": {"SecurityGroupIds": ["sg-0123456789abcdef0"], "Subnets": ["subnet-0123456789abcdef0"]},
+    }
+    assert train["ResourceConfig"]["VolumeKmsKeyId"] == key
+    assert train["EnableNetworkIsolation"] is True and train["EnableInterContainerTrafficEncryption"] is True
+    assert train["VpcConfig"]["Subnets"] == ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    assert train["EnableManagedSpotTraining"] is True
+    assert train["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}
+    assert train["CheckpointConfig"]["S3Uri"] == "s3://sagespec-ds-experiments-111111111111/settings/checkpoints"
+    for name, operation, shape, params in requests(definition):
+        report = ParamValidator().validate(params, shape)
+        assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
+    # What the settings ask of IAM: a grant on the volume key, the VPC's interfaces, the checkpoints.
+    role = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
+    asked = {(n.step, n.action, n.resource) for n in needs("settings", definition, role, Places())}
+    assert ("Train", "kms:CreateGrant", key) in asked and ("Prepare", "kms:CreateGrant", key) in asked
+    assert ("Train", "ec2:CreateNetworkInterface", "*") in asked and ("Prepare", "ec2:DescribeSubnets", "*") in asked
+    assert ("Train", "s3:PutObject", "arn:aws:s3:::sagespec-ds-experiments-111111111111/settings/checkpoints/*") in asked
+
+
+@pytest.mark.parametrize(
+    "old, new, says",
+    [
+        ("    max_wait_seconds: 7200\n", "", "spot training needs max_wait_seconds"),
+        ("    use_spot_instances: true\n", "", "max_wait_seconds applies only with use_spot_instances: true"),
+        ("    max_wait_seconds: 7200", "    max_wait_seconds: 600", "max_wait_seconds 600 is below max_runtime_seconds 3600"),
+        ("    max_runtime_seconds: 3600\n", "", "is below max_runtime_seconds 86400 (the default, 24 h)"),
+        (
+            "sg-0123456789abcdef0]}\n    use_spot",
+            "default]}\n    use_spot",
+            "'default' is not in the expected format for step 'Train' > estimator.vpc.security_group_ids[0]",
+        ),
+    ],
+    ids=["spot without max_wait", "max_wait without spot", "max_wait below max_runtime", "below the default", "not a security group"],
+)
+def test_job_settings_sagemaker_would_refuse_are_located_errors(tmp_path, old, new, says):
+    """E4015 for settings SageMaker refuses together; E2005 for a malformed ID."""
+    project = fast_project_copy(tmp_path)
+    assert old in SETTINGS
+    spec = project / "pipelines" / "settings.yaml"
+    spec.write_text(SETTINGS.replace(old, new, 1))
+    done = run_cli("validate", str(spec), cwd=project)
+    assert done.returncode == 1 and says in done.stdout, done.stdout
+    code = "E2005" if "expected format" in says else "E4015"
+    assert re.search(rf"settings\.yaml:\d+:\d+: error\[{code}\]", done.stdout)

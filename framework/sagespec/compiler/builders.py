@@ -69,6 +69,44 @@ def _argument(value) -> object:
     return value if isinstance(value, str) else str(value)
 
 
+def _tags(spec: dict) -> list[dict] | None:
+    return [{"Key": k, "Value": v} for k, v in (spec.get("tags") or {}).items()] or None
+
+
+def _network(spec: dict):
+    """A processing job's NetworkConfig (VPC, isolation, encryption), or None when nothing is set."""
+    if not any(spec.get(k) for k in ("vpc", "enable_network_isolation", "encrypt_inter_container_traffic")):
+        return None
+    from sagemaker.network import NetworkConfig
+
+    vpc = spec.get("vpc") or {}
+    return NetworkConfig(
+        enable_network_isolation=spec.get("enable_network_isolation", False),
+        security_group_ids=vpc.get("security_group_ids"),
+        subnets=vpc.get("subnets"),
+        encrypt_inter_container_traffic=spec.get("encrypt_inter_container_traffic"),
+    )
+
+
+def _tags(spec: dict) -> list[dict] | None:
+    return [{"Key": k, "Value": v} for k, v in (spec.get("tags") or {}).items()] or None
+
+
+def _network(spec: dict):
+    """A processing job's NetworkConfig (VPC, isolation, encryption), or None when nothing is set."""
+    if not any(spec.get(k) for k in ("vpc", "enable_network_isolation", "encrypt_inter_container_traffic")):
+        return None
+    from sagemaker.network import NetworkConfig
+
+    vpc = spec.get("vpc") or {}
+    return NetworkConfig(
+        enable_network_isolation=spec.get("enable_network_isolation", False),
+        security_group_ids=vpc.get("security_group_ids"),
+        subnets=vpc.get("subnets"),
+        encrypt_inter_container_traffic=spec.get("encrypt_inter_container_traffic"),
+    )
+
+
 @builder("processing")
 def processing(ctx: BuildContext, step: dict):
     from sagemaker import image_uris
@@ -86,6 +124,11 @@ def processing(ctx: BuildContext, step: dict):
         volume_size_in_gb=spec.get("volume_size_gb", 30),
         max_runtime_in_seconds=spec.get("max_runtime_seconds"),
         env=spec.get("environment"),
+        base_job_name=spec.get("base_job_name"),
+        tags=_tags(spec),
+        volume_kms_key=spec.get("volume_kms_key"),
+        output_kms_key=spec.get("output_kms_key"),
+        network_config=_network(spec),
         sagemaker_session=ctx.session,
     )
     if spec["framework"] == "sklearn":
@@ -144,6 +187,16 @@ def _estimator(ctx: BuildContext, step: dict):
         volume_size=spec.get("volume_size_gb", 30),
         max_run=spec.get("max_runtime_seconds", 24 * 60 * 60),
         environment=spec.get("environment"),
+        base_job_name=spec.get("base_job_name"),
+        tags=_tags(spec),
+        volume_kms_key=spec.get("volume_kms_key"),
+        enable_network_isolation=spec.get("enable_network_isolation", False),
+        encrypt_inter_container_traffic=spec.get("encrypt_inter_container_traffic", False),
+        subnets=(spec.get("vpc") or {}).get("subnets"),
+        security_group_ids=(spec.get("vpc") or {}).get("security_group_ids"),
+        use_spot_instances=spec.get("use_spot_instances", False),
+        max_wait=spec.get("max_wait_seconds"),
+        checkpoint_s3_uri=spec.get("checkpoint_s3_uri"),
         metric_definitions=[{"Name": m["name"], "Regex": m["regex"]} for m in spec.get("metric_definitions", [])] or None,
         disable_profiler=True,
         debugger_hook_config=False,

@@ -81,7 +81,43 @@ def metric_regexes_capture_a_value(ctx: CheckContext) -> None:
                 ctx.report("E4014", f"metric '{metric.get('name')}': {regex!r} is not a regular expression ({exc})", where)
                 continue
             if groups < 1:
-                ctx.report("E4014", f"metric '{metric.get('name')}': {regex!r} captures no value", where, hint="put the value in a group: 'rmse:([0-9.]+)'")
+                ctx.report(
+                    "E4014",
+                    f"metric '{metric.get('name')}': {regex!r} captures no value",
+                    where,
+                    hint="put the value in a group: 'rmse:([0-9.]+)'",
+                )
+
+
+# The compiler's default MaxRuntimeInSeconds when max_runtime_seconds is not given (24 h).
+DEFAULT_MAX_RUNTIME = 24 * 60 * 60
+
+
+@rule
+def spot_settings_agree(ctx: CheckContext) -> None:
+    """Managed spot training (CreateTrainingJob StoppingCondition): MaxWaitTimeInSeconds is
+    required with EnableManagedSpotTraining, allowed only with it, and at least MaxRuntimeInSeconds."""
+    for i, step in ctx.steps():
+        estimator = step.get("estimator") if isinstance(step.get("estimator"), dict) else {}
+        spot, wait = estimator.get("use_spot_instances"), estimator.get("max_wait_seconds")
+        where = ("steps", i, "estimator")
+        runtime = estimator.get("max_runtime_seconds") or DEFAULT_MAX_RUNTIME
+        if spot and wait is None:
+            ctx.report(
+                "E4015",
+                "spot training needs max_wait_seconds (how long to wait for capacity, at least max_runtime_seconds)",
+                where + ("use_spot_instances",),
+            )
+        elif wait is not None and not spot:
+            ctx.report("E4015", "max_wait_seconds applies only with use_spot_instances: true", where + ("max_wait_seconds",))
+        elif spot and isinstance(wait, int) and isinstance(runtime, int) and wait < runtime:
+            default = "" if estimator.get("max_runtime_seconds") else " (the default, 24 h)"
+            ctx.report(
+                "E4015",
+                f"max_wait_seconds {wait} is below max_runtime_seconds {runtime}{default}: SageMaker refuses a spot job that cannot wait as long as it runs",
+                where + ("max_wait_seconds",),
+                hint="raise max_wait_seconds or lower max_runtime_seconds",
+            )
 
 
 def _builtin(ctx: CheckContext, i: int, step: dict, framework: str) -> None:
