@@ -88,25 +88,6 @@ def _network(spec: dict):
     )
 
 
-def _tags(spec: dict) -> list[dict] | None:
-    return [{"Key": k, "Value": v} for k, v in (spec.get("tags") or {}).items()] or None
-
-
-def _network(spec: dict):
-    """A processing job's NetworkConfig (VPC, isolation, encryption), or None when nothing is set."""
-    if not any(spec.get(k) for k in ("vpc", "enable_network_isolation", "encrypt_inter_container_traffic")):
-        return None
-    from sagemaker.network import NetworkConfig
-
-    vpc = spec.get("vpc") or {}
-    return NetworkConfig(
-        enable_network_isolation=spec.get("enable_network_isolation", False),
-        security_group_ids=vpc.get("security_group_ids"),
-        subnets=vpc.get("subnets"),
-        encrypt_inter_container_traffic=spec.get("encrypt_inter_container_traffic"),
-    )
-
-
 @builder("processing")
 def processing(ctx: BuildContext, step: dict):
     from sagemaker import image_uris
