@@ -302,3 +302,81 @@ def test_job_settings_sagemaker_would_refuse_are_located_errors(tmp_path, old, n
     assert done.returncode == 1 and says in done.stdout, done.stdout
     code = "E2005" if "expected format" in says else "E4015"
     assert re.search(rf"settings\.yaml:\d+:\d+: error\[{code}\]", done.stdout)
+
+
+PROCESSING = """
+name: {name}
+session:
+  region: us-east-1
+  role: arn:aws:iam::111111111111:role/sagespec-data-science-execution
+  default_bucket: sagespec-ds-experiments-111111111111
+  default_bucket_prefix: processing
+parameters:
+  RawData:
+    type: String
+    default: s3://sagespec-ds-experiments-111111111111/datasets/raw.csv
+steps:
+- name: Prepare
+  kind: processing
+  processor:
+{processor}
+    instance_type: ml.m5.large
+  code: training_code/preprocess.py
+  inputs:
+  - {{name: raw, source: "${{params.RawData}}", destination: /opt/ml/processing/input}}
+  outputs:
+  - {{name: train, source: /opt/ml/processing/train}}
+"""
+PROCESSORS = [
+    (
+        "pytorch",
+        "    framework: pytorch\n    framework_version: '2.1'",
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1",
+        ["python3"],
+    ),
+    (
+        "xgboost",
+        "    framework: xgboost\n    framework_version: 1.7-1",
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+        ["python3"],
+    ),
+    ("own image", f"    image_uri: {IMAGE}\n    command: [python3, -u]", IMAGE, ["python3", "-u"]),
+]
+
+
+@pytest.mark.parametrize("case, processor, image, command", PROCESSORS, ids=[p[0] for p in PROCESSORS])
+def test_each_processor_compiles_to_a_valid_processing_job(tmp_path, case, processor, image, command):
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "p.yaml"
+    spec.write_text(PROCESSING.format(name="p", processor=processor))
+    out = tmp_path / "p.json"
+    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    definition = json.loads(out.read_text())
+    app = definition["Steps"][0]["Arguments"]["AppSpecification"]
+    assert app["ImageUri"].startswith(image)
+    assert app["ContainerEntrypoint"] == [*command, "/opt/ml/processing/input/code/preprocess.py"]
+    for name, operation, shape, params in requests(definition):
+        report = ParamValidator().validate(params, shape)
+        assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
+
+
+@pytest.mark.parametrize(
+    "processor, says",
+    [
+        (
+            f"    framework: sklearn\n    framework_version: 1.2-1\n    image_uri: {IMAGE}",
+            "names both a framework (sklearn) and an image_uri",
+        ),
+        ("    framework: pytorch", "a pytorch processor needs framework_version"),
+        ("    framework: sklearn\n    framework_version: 1.2-1\n    command: [bash]", "command applies to an image_uri processor"),
+        ("    instance_count: 1", "names no container"),
+    ],
+    ids=["two containers", "no version", "command on a framework", "no container"],
+)
+def test_a_processor_mistake_is_a_located_error(tmp_path, processor, says):
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "p.yaml"
+    spec.write_text(PROCESSING.format(name="p", processor=processor))
+    done = run_cli("validate", str(spec), cwd=project)
+    assert done.returncode == 1 and says in done.stdout and "error[E4014]" in done.stdout, done.stdout

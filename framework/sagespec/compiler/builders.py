@@ -112,16 +112,18 @@ def processing(ctx: BuildContext, step: dict):
         network_config=_network(spec),
         sagemaker_session=ctx.session,
     )
-    if spec["framework"] == "sklearn":
+    if spec.get("image_uri"):
+        processor = ScriptProcessor(image_uri=spec["image_uri"], command=spec.get("command") or ["python3"], **common)
+    elif spec["framework"] == "sklearn":
         processor = SKLearnProcessor(framework_version=spec["framework_version"], **common)
     else:
-        # The TensorFlow training image has TensorFlow installed, so evaluate.py runs as is
+        # The framework's training image has the framework installed, so the script runs as is
         # (FrameworkProcessor would pip-install requirements at run time).
         image = image_uris.retrieve(
-            "tensorflow",
+            spec["framework"],
             ctx.region,
             version=spec["framework_version"],
-            py_version=spec.get("py_version"),
+            py_version=spec.get("py_version") or ("py310" if spec["framework"] in ("tensorflow", "pytorch") else None),
             instance_type=instance_type,
             image_scope="training",
         )

@@ -64,6 +64,31 @@ def estimators_name_one_container(ctx: CheckContext) -> None:
 
 
 @rule
+def processors_name_one_container(ctx: CheckContext) -> None:
+    for i, step in ctx.steps():
+        processor = step.get("processor") if step.get("kind") == "processing" else None
+        if not isinstance(processor, dict):
+            continue
+        framework, image = processor.get("framework"), processor.get("image_uri")
+        where = ("steps", i, "processor")
+        if framework and image:
+            ctx.report("E4014", f"step '{step['name']}' names both a framework ({framework}) and an image_uri", where + ("image_uri",))
+        elif not framework and not image:
+            ctx.report(
+                "E4014",
+                f"the processor of step '{step['name']}' names no container",
+                where,
+                hint="framework: sklearn|tensorflow|pytorch|xgboost, or image_uri",
+            )
+        elif framework and not processor.get("framework_version"):
+            ctx.report("E4014", f"a {framework} processor needs framework_version", where + ("framework",))
+        elif processor.get("command") and not image:
+            ctx.report(
+                "E4014", "command applies to an image_uri processor (a framework image runs python3)", where + ("command",), key=True
+            )
+
+
+@rule
 def metric_regexes_capture_a_value(ctx: CheckContext) -> None:
     """SageMaker takes each metric's value from the regex's first group ("Define metrics")."""
     import re
