@@ -26,33 +26,48 @@ XGBOOST_HYPERPARAMETERS = frozenset(
 )
 
 
+# kind -> (the key holding its container, what the container is called, the frameworks it takes)
+CONTAINERS = {
+    "training": ("estimator", "estimator", "tensorflow|pytorch|sklearn|xgboost"),
+    "processing": ("processor", "processor", "sklearn|tensorflow|pytorch|xgboost"),
+}
+
+
+def _one_container(ctx: CheckContext, i: int, step: dict) -> tuple[dict, str | None] | None:
+    """The step's container spec and its framework when it names exactly one container (a
+    framework with its version, or an image_uri); None after reporting what is wrong."""
+    key, called, frameworks = CONTAINERS[step.get("kind")]
+    container = step.get(key)
+    if not isinstance(container, dict):
+        return None
+    framework, image = container.get("framework"), container.get("image_uri")
+    where = ("steps", i, key)
+    if framework and image:
+        ctx.report("E4014", f"step '{step['name']}' names both a framework ({framework}) and an image_uri", where + ("image_uri",))
+    elif not framework and not image:
+        hint = f"framework: {frameworks} with framework_version, or image_uri: your own image"
+        ctx.report("E4014", f"the {called} of step '{step['name']}' names no container", where, hint=hint)
+    elif framework and not container.get("framework_version"):
+        ctx.report("E4014", f"a {framework} {called} needs framework_version", where + ("framework",), hint="e.g. framework_version: 1.2-1")
+    else:
+        return container, framework
+    return None
+
+
 @rule
-def estimators_name_one_container(ctx: CheckContext) -> None:
+def containers_are_named_once(ctx: CheckContext) -> None:
     for i, step in ctx.steps():
-        estimator = step.get("estimator") if step.get("kind") == "training" else None
-        if not isinstance(estimator, dict):
+        found = _one_container(ctx, i, step) if step.get("kind") in CONTAINERS else None
+        if found is None:
             continue
-        framework, image = estimator.get("framework"), estimator.get("image_uri")
-        where = ("steps", i, "estimator")
-        if framework and image:
-            ctx.report("E4014", f"step '{step['name']}' names both a framework ({framework}) and an image_uri", where + ("image_uri",))
-        elif not framework and not image:
-            ctx.report(
-                "E4014",
-                f"the estimator of step '{step['name']}' names no container",
-                where,
-                hint="framework: tensorflow|pytorch|sklearn|xgboost with framework_version, or image_uri: your own image",
-            )
-        elif framework and estimator.get("mode") == "builtin":
+        container, framework = found
+        if step["kind"] == "processing":
+            if container.get("command") and not container.get("image_uri"):
+                message = "command applies to an image_uri processor (a framework image runs python3)"
+                ctx.report("E4014", message, ("steps", i, "processor", "command"), key=True)
+        elif framework and container.get("mode") == "builtin":
             _builtin(ctx, i, step, framework)
         elif framework:
-            if not estimator.get("framework_version"):
-                ctx.report(
-                    "E4014",
-                    f"a {framework} estimator needs framework_version",
-                    where + ("framework",),
-                    hint="e.g. framework_version: 1.2-1",
-                )
             missing = [k for k in ("entry_point", "source_dir") if not step.get(k)]
             if missing:
                 ctx.report(
@@ -61,31 +76,6 @@ def estimators_name_one_container(ctx: CheckContext) -> None:
                     ("steps", i),
                     hint="the framework image runs entry_point from source_dir (script mode)",
                 )
-
-
-@rule
-def processors_name_one_container(ctx: CheckContext) -> None:
-    for i, step in ctx.steps():
-        processor = step.get("processor") if step.get("kind") == "processing" else None
-        if not isinstance(processor, dict):
-            continue
-        framework, image = processor.get("framework"), processor.get("image_uri")
-        where = ("steps", i, "processor")
-        if framework and image:
-            ctx.report("E4014", f"step '{step['name']}' names both a framework ({framework}) and an image_uri", where + ("image_uri",))
-        elif not framework and not image:
-            ctx.report(
-                "E4014",
-                f"the processor of step '{step['name']}' names no container",
-                where,
-                hint="framework: sklearn|tensorflow|pytorch|xgboost, or image_uri",
-            )
-        elif framework and not processor.get("framework_version"):
-            ctx.report("E4014", f"a {framework} processor needs framework_version", where + ("framework",))
-        elif processor.get("command") and not image:
-            ctx.report(
-                "E4014", "command applies to an image_uri processor (a framework image runs python3)", where + ("command",), key=True
-            )
 
 
 @rule
@@ -150,8 +140,6 @@ def _builtin(ctx: CheckContext, i: int, step: dict, framework: str) -> None:
     if framework not in BUILTIN:
         ctx.report("E4014", f"SageMaker has no built-in {framework} algorithm", where, hint="built-in mode: framework: xgboost")
         return
-    if not step["estimator"].get("framework_version"):
-        ctx.report("E4014", "the built-in xgboost algorithm needs framework_version", where, hint="e.g. framework_version: 1.7-1")
     for key in ("entry_point", "source_dir"):
         if step.get(key):
             ctx.report("E4014", f"the built-in xgboost algorithm runs no script: remove {key}", ("steps", i, key), key=True)
