@@ -159,3 +159,42 @@ def test_the_builtin_xgboost_algorithm_trains_locally_with_the_containers_log_an
         tar.extract("xgboost-model", tmp_path, filter="data")
     booster = xgboost.Booster(model_file=str(tmp_path / "xgboost-model"))
     assert booster.num_boosted_rounds() == 20
+
+
+XGB_SCRIPT = """
+import argparse, os
+import numpy as np
+import xgboost as xgb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--num_round", type=int)
+args = parser.parse_args()
+data = np.loadtxt(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "train.csv"), delimiter=",")
+train = xgb.DMatrix(data[:, 1:], label=data[:, 0])
+booster = xgb.train({"max_depth": 3, "eta": 0.3}, train, args.num_round, evals=[(train, "train")], verbose_eval=False,
+                    evals_result=(result := {}))
+for i, value in enumerate(result["train"]["rmse"]):
+    print(f"round {i} train rmse={value:.5f}")
+booster.save_model(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"))
+"""
+
+
+def test_an_xgboost_script_trains_locally_with_its_metrics_read_from_the_log(tmp_path):
+    project = fast_project_copy(tmp_path)
+    (project / "boost_code").mkdir()
+    (project / "boost_code" / "train.py").write_text(XGB_SCRIPT)
+    rows = "\n".join(f"{2 * x + 3 * y + 1},{x},{y}" for x in range(10) for y in range(5))
+    (project / "pipelines" / "data" / "train.csv").write_text(rows + "\n")
+    spec = (
+        SPEC.replace("sklearn-ridge", "xgboost-script")
+        .replace(
+            "framework: sklearn\n    framework_version: 1.2-1",
+            'framework: xgboost\n    framework_version: 1.7-1\n    metric_definitions:\n    - {name: "train:rmse", regex: "train rmse=([0-9.]+)"}',
+        )
+        .replace("ridge_code", "boost_code")
+        .replace("alpha: 0.5", "num_round: 15")
+    )
+    (project / "pipelines" / "xgboost_script.yaml").write_text(spec)
+    done = run_cli("run", "pipelines/xgboost_script.yaml", "--workspace", str(tmp_path / "ws"), cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"\(train:rmse [0-9.]+\)", done.stdout), done.stdout
