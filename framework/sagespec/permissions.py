@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from sagespec.definition import defaults, steps, walk_steps
-from sagespec.iam import catalog
+from sagespec.iam import Principal, catalog
 from sagespec.iam.conditions import glob_matches
 
 SAGEMAKER = "sagemaker.amazonaws.com"
@@ -68,6 +68,11 @@ class Need:
     def context_dict(self) -> dict:
         return dict(self.context)
 
+    @property
+    def principal(self) -> Principal:
+        """Who makes the request: the SageMaker service (assuming a role) or the role itself."""
+        return Principal.service(self.role) if self.caller == "SageMaker" else Principal(self.account, self.role)
+
 
 @dataclass
 class Places:
@@ -80,25 +85,25 @@ class Places:
     served_groups: set[str] = field(default_factory=set)  # group ARNs whose versions are promoted to the workloads
 
 
-def _resolve(value, definition: dict, known: dict, seen: frozenset = frozenset()) -> str:
+def _resolve(value, by_name: dict, known: dict, seen: frozenset = frozenset()) -> str:
     """A definition expression as text, with what only a run knows as `*`."""
     if isinstance(value, (str, int, float)):
         return str(value)
     if isinstance(value, dict) and "Std:Join" in value:
         join = value["Std:Join"]
-        return str(join.get("On", "")).join(_resolve(v, definition, known, seen) for v in join.get("Values", []))
+        return str(join.get("On", "")).join(_resolve(v, by_name, known, seen) for v in join.get("Values", []))
     if isinstance(value, dict) and "Get" in value:
         path = value["Get"]
         if path.startswith(("Parameters.", "Execution.")):
             return str(known.get(path.split(".", 1)[1], "*"))
         if path.startswith("Steps.") and path not in seen:
-            return _step_property(path, definition, known, seen | {path})
+            return _step_property(path, by_name, known, seen | {path})
     return "*"
 
 
-def _step_property(path: str, definition: dict, known: dict, seen: frozenset) -> str:
+def _step_property(path: str, by_name: dict, known: dict, seen: frozenset) -> str:
     name, _, rest = path[len("Steps.") :].partition(".")
-    step = steps(definition).get(name)
+    step = by_name.get(name)
     if step is None:
         return "*"
     arguments = step.get("Arguments", {})
@@ -106,9 +111,9 @@ def _step_property(path: str, definition: dict, known: dict, seen: frozenset) ->
     if output:
         for candidate in arguments.get("ProcessingOutputConfig", {}).get("Outputs", []):
             if candidate.get("OutputName") == output.group(1):
-                return _resolve(candidate["S3Output"]["S3Uri"], definition, known, seen)
+                return _resolve(candidate["S3Output"]["S3Uri"], by_name, known, seen)
     if rest == "ModelArtifacts.S3ModelArtifacts":
-        base = _resolve(arguments.get("OutputDataConfig", {}).get("S3OutputPath", "*"), definition, known, seen)
+        base = _resolve(arguments.get("OutputDataConfig", {}).get("S3OutputPath", "*"), by_name, known, seen)
         return base.rstrip("/") + "/*/output/model.tar.gz"
     return "*"
 
@@ -116,7 +121,7 @@ def _step_property(path: str, definition: dict, known: dict, seen: frozenset) ->
 _CONTENT_HASH = re.compile(r"(?<=/)[0-9a-f]{64}(?=/)")
 
 
-def _s3(uri: str, partition: str) -> tuple[str, str] | None:
+def _s3(uri: str) -> tuple[str, str] | None:
     """(bucket, key) of an S3 URI. Staged code lives under its content hash (.../code/<sha256>/...):
     the hash becomes `*`, so the grant survives the next code change (as the IAM policy must)."""
     if not uri.startswith("s3://"):
@@ -127,7 +132,8 @@ def _s3(uri: str, partition: str) -> tuple[str, str] | None:
 
 class _Collector:
     def __init__(self, pipeline: str, places: Places, definition: dict, run: dict | None = None):
-        self.pipeline, self.places, self.definition = pipeline, places, definition
+        self.pipeline, self.places = pipeline, places
+        self.by_name = steps(definition)  # every step, branches included, looked up by name once
         self.known = {**defaults(definition), **(run or {})}
         self.found: list[Need] = []
         self.written: list[tuple[str, str]] = []  # (object ARN pattern, KMS key it is written with)
@@ -139,13 +145,13 @@ class _Collector:
         return catalog.resource_arn(action, self.places.partition, self.places.region, account, resource_type, **names)
 
     def resolve(self, value) -> str:
-        return _resolve(value, self.definition, self.known)
+        return _resolve(value, self.by_name, self.known)
 
     def pass_role(self, step: str, caller_role: str, passed: str) -> None:
         self.add(step, "pipeline role", caller_role, "iam:PassRole", passed, "PassRolesToSageMaker", {"iam:PassedToService": SAGEMAKER})
 
     def read(self, step, caller, role, uri: str, prefix: bool, grant: str = "ReadInputs") -> None:
-        located = _s3(uri, self.places.partition)
+        located = _s3(uri)
         if located is None:
             return
         bucket, key = located
@@ -161,7 +167,7 @@ class _Collector:
         self.key_use(step, caller, role, bucket, ("kms:Decrypt",), written_with)
 
     def write(self, step, caller, role, uri: str, key_arn: str | None = None) -> None:
-        located = _s3(uri, self.places.partition)
+        located = _s3(uri)
         if located is None:
             return
         bucket, key = located
@@ -249,7 +255,7 @@ def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, r
         elif kind == "Lambda":
             c.add(step, "pipeline role", pipeline_role, "lambda:InvokeFunction", placed.step["FunctionArn"], "InvokeFunctions")
         elif kind == "Condition":
-            for uri in _property_files(placed.step, definition, c):
+            for uri in _property_files(placed.step, c):
                 c.read(step, "pipeline role", pipeline_role, uri, prefix=False, grant="ReadPropertyFiles")
     return _unique(c.found)
 
@@ -318,12 +324,12 @@ def _register(c: _Collector, step: str, args: dict, pipeline_role: str, account:
             c.logs(step, "endpoint role", role, "Endpoint")
 
 
-def _property_files(step: dict, definition: dict, c: _Collector) -> list[str]:
+def _property_files(step: dict, c: _Collector) -> list[str]:
     """The S3 objects JsonGet reads for a condition: each PropertyFile's output and file path."""
     found = []
     text = json.dumps(step.get("Arguments", {}).get("Conditions", []))
     for name, file in re.findall(r'"Steps\.([^."]+)\.PropertyFiles\.([^"]+)"', text):
-        producer = steps(definition).get(name, {})
+        producer = c.by_name.get(name, {})
         for prop in producer.get("PropertyFiles", []):
             if prop.get("PropertyFileName") != file:
                 continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sagespec.crossaccount.render import AccountPolicies
 from sagespec.crossaccount.roles import POLICY_OF
-from sagespec.iam import Principal, Request, evaluate, statements
+from sagespec.iam import Request, evaluate, statements
 from sagespec.iam.conditions import glob_matches
 from sagespec.iam.managed import managed_policy
 from sagespec.local.access import assumed_policy, policy_holder
@@ -71,12 +71,8 @@ def decide(needs: list[Need], policies: list[AccountPolicies], topology: Topolog
     roles, attached = _roles(policies), _resource_policies(policies)
     verdicts = []
     for need in needs:
-        if need.caller == "SageMaker":
-            principal = Principal.service(need.role)
-            account = need.resource.split(":")[4]
-        else:
-            principal = Principal(need.account, need.role)
-            account = _resource_account(need.resource, need, topology)
+        principal = need.principal
+        account = need.resource.split(":")[4] if need.caller == "SageMaker" else _resource_account(need.resource, need, topology)
         if need.caller != "SageMaker" and need.role not in roles:
             verdicts.append(Verdict(need, False, None, None, f"role {need.role} is not in the accounts file: nothing renders its policies"))
             continue

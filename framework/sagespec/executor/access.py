@@ -12,7 +12,6 @@ when a version is deployed, not by the pipeline.
 
 from __future__ import annotations
 
-from sagespec.iam import Principal
 from sagespec.local.access import LocalAccess
 from sagespec.permissions import Need, Places, needs
 
@@ -26,5 +25,4 @@ def authorize(requests: list[Need], step: str, conn) -> None:
     for need in requests:
         if need.step != step or need.caller == "endpoint role":
             continue
-        principal = Principal.service(need.role) if need.caller == "SageMaker" else Principal(need.account, need.role)
-        access.require(principal, need.action, need.resource, need.context_dict(), hint=f"step {step} needs it, as the {need.caller}")
+        access.require(need.principal, need.action, need.resource, need.context_dict(), hint=f"step {step} needs it, as the {need.caller}")

@@ -72,9 +72,8 @@ class LocalHosting:
             if not role:
                 continue
             for need in endpoint_needs(endpoint, model.get("PrimaryContainer") or {}, role, self.places):
-                principal = Principal.service(need.role) if need.caller == "SageMaker" else Principal(need.account, need.role)
                 hint = f"endpoint {endpoint} runs variant {variant['VariantName']} as {role}"
-                self.access.require(principal, need.action, need.resource, need.context_dict(), hint=hint)
+                self.access.require(need.principal, need.action, need.resource, need.context_dict(), hint=hint)
 
     def _arn(self, kind: str, name: str) -> str:
         return f"arn:{self.partition}:sagemaker:{self.region}:{self.account}:{kind}/{name}"
