@@ -114,29 +114,26 @@ class LocalAccess:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
 
-    def governed(self) -> bool:
-        return governed(self.conn)
-
-    def identities(self, principal: Principal) -> list[tuple[str, dict]]:
+    def _identities(self, principal: Principal, governed: bool) -> list[tuple[str, dict]]:
         if principal.is_root or principal.is_service:
             return []
-        if not self.governed():
+        if not governed:
             return [UNGOVERNED]
         return identity_policies(self.conn, role_arn_of(principal))
 
-    def resource_account(self, resource: str, caller: Principal) -> str:
+    def _resource_account(self, resource: str, holder: str | None, caller: Principal) -> str:
         parts = resource.split(":")
         if len(parts) > 4 and parts[4]:
             return parts[4]
-        holder = policy_holder(resource, "")
         owner = owner_of(self.conn, holder) if holder else None
         return owner or caller.account  # a bucket without a stored policy: taken as the caller's own
 
     def decide(self, principal: Principal, action: str, resource: str, context: dict | None = None) -> tuple[Request, Decision]:
-        request = Request(principal, action, resource, self.resource_account(resource, principal), dict(context or {}))
         holder = policy_holder(resource, action)
-        resource_policy = (read_policy(self.conn, holder) or assumed_policy(holder, self.governed())) if holder else None
-        return request, evaluate(request, resource_policy, self.identities(principal))
+        is_governed = governed(self.conn)  # one read per decision: identity and assumed policies agree
+        request = Request(principal, action, resource, self._resource_account(resource, holder, principal), dict(context or {}))
+        resource_policy = (read_policy(self.conn, holder) or assumed_policy(holder, is_governed)) if holder else None
+        return request, evaluate(request, resource_policy, self._identities(principal, is_governed))
 
     def require(self, principal: Principal, action: str, resource: str, context: dict | None = None, hint: str | None = None) -> Decision:
         request, decision = self.decide(principal, action, resource, context)
