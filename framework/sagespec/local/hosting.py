@@ -66,8 +66,8 @@ class LocalHosting:
         """What SageMaker does with the models' roles when it starts the endpoint's variants."""
         from sagespec.permissions import endpoint_needs
 
-        for variant in self.describe_endpoint_config(config_name)["ProductionVariants"]:
-            model = self.describe_model(variant["ModelName"]) or {}
+        for variant in self._config(config_name)["ProductionVariants"]:
+            model = read_model(self.conn, self.account, variant["ModelName"]) or {}
             role = model.get("ExecutionRoleArn")
             if not role:
                 continue
@@ -109,7 +109,7 @@ class LocalHosting:
         if not variants:
             raise UserError("E7003", f"endpoint config {name} needs at least one production variant")
         for variant in variants:
-            if self.describe_model(variant["ModelName"]) is None:
+            if read_model(self.conn, self.account, variant["ModelName"]) is None:
                 raise NotFound(f"model {self._arn('model', variant['ModelName'])}")
             if variant.get("InitialVariantWeight", 1.0) < 0:
                 raise UserError("E7003", f"variant {variant['VariantName']} has a negative weight")
@@ -126,6 +126,10 @@ class LocalHosting:
 
     def describe_endpoint_config(self, name: str) -> dict:
         self._require("sagemaker:DescribeEndpointConfig", "endpoint-config", name)
+        return self._config(name)
+
+    def _config(self, name: str) -> dict:
+        """The endpoint config, read as SageMaker reads it for the calls that use it (no Describe* of the caller's)."""
         row = self.conn.execute("SELECT * FROM endpoint_configs WHERE account = ? AND name = ?", (self.account, name)).fetchone()
         if row is None:
             raise NotFound(f"endpoint config {self._arn('endpoint-config', name)}")
@@ -142,6 +146,9 @@ class LocalHosting:
 
     def describe_endpoint(self, name: str) -> dict | None:
         self._require("sagemaker:DescribeEndpoint", "endpoint", name)
+        return self._described(name)
+
+    def _described(self, name: str) -> dict | None:
         row = self._row(name)
         return None if row is None else describe_row(self.conn, row)
 
@@ -243,7 +250,7 @@ class LocalHosting:
 
     def update_endpoint_weights_and_capacities(self, name: str, weights: dict[str, float]) -> dict:
         self._require("sagemaker:UpdateEndpointWeightsAndCapacities", "endpoint", name)
-        current = self.describe_endpoint(name)
+        current = self._described(name)
         if current is None:
             raise NotFound(f"endpoint {self._arn('endpoint', name)}")
         known = {v["VariantName"]: v for v in current["ProductionVariants"]}
@@ -271,7 +278,7 @@ class LocalHosting:
 
     def invoke(self, name: str, body: bytes, content_type: str, target_variant: str | None = None) -> tuple[str, bytes]:
         self._require("sagemaker:InvokeEndpoint", "endpoint", name)
-        described = self.describe_endpoint(name)
+        described = self._described(name)
         if described is None:
             raise NotFound(f"endpoint {self._arn('endpoint', name)}")
         if described["EndpointStatus"] not in ("InService", "Updating"):
