@@ -58,3 +58,17 @@ def assumed_session(sts, account_id: str, role: str = "admin"):
         aws_session_token=creds["SessionToken"],
         region_name="us-east-1",
     )
+
+
+DATA_SCIENCE_ROLE = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
+
+
+def data_science_spec(name: str, prefix: str, parameters: dict[str, str], steps: str) -> str:
+    """A spec run by the data-science role in its experiment bucket: the header the framework tests
+    share, String parameters with these defaults, and `steps` (YAML list items) as written."""
+    declared = "".join(f"  {key}:\n    type: String\n    default: {value}\n" for key, value in parameters.items())
+    return (
+        f"name: {name}\nsession:\n  region: us-east-1\n  role: {DATA_SCIENCE_ROLE}\n"
+        f"  default_bucket: sagespec-ds-experiments-111111111111\n  default_bucket_prefix: {prefix}\n"
+        f"parameters:\n{declared}steps:\n{steps}"
+    )

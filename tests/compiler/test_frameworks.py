@@ -9,21 +9,13 @@ import pytest
 from botocore.validate import ParamValidator
 from test_service_model import requests
 
-from helpers import fast_project_copy, run_cli
+from helpers import data_science_spec, fast_project_copy, run_cli
 
-SPEC = """
-name: {name}
-session:
-  region: us-east-1
-  role: arn:aws:iam::111111111111:role/sagespec-data-science-execution
-  default_bucket: sagespec-ds-experiments-111111111111
-  default_bucket_prefix: frameworks
-parameters:
-  TrainData:
-    type: String
-    default: s3://sagespec-ds-experiments-111111111111/datasets/train.csv
-steps:
-- name: Train
+SPEC = data_science_spec(
+    "{name}",
+    "frameworks",
+    {"TrainData": "s3://sagespec-ds-experiments-111111111111/datasets/train.csv"},
+    """- name: Train
   kind: training
   estimator:
 {estimator}
@@ -35,7 +27,8 @@ steps:
   - name: train
     source: ${{params.TrainData}}
     content_type: text/csv
-"""
+""",
+)
 SCRIPT = "  source_dir: training_code\n  entry_point: train.py"
 IMAGE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/team/trainer:1.4"
 CASES = [
@@ -190,19 +183,11 @@ def test_only_tensorflow_models_are_registered_so_far(tmp_path):
     assert "error[E4014]" in done.stdout
 
 
-SETTINGS = """
-name: settings
-session:
-  region: us-east-1
-  role: arn:aws:iam::111111111111:role/sagespec-data-science-execution
-  default_bucket: sagespec-ds-experiments-111111111111
-  default_bucket_prefix: settings
-parameters:
-  TrainData:
-    type: String
-    default: s3://sagespec-ds-experiments-111111111111/datasets/train.csv
-steps:
-- name: Prepare
+SETTINGS = data_science_spec(
+    "settings",
+    "settings",
+    {"TrainData": "s3://sagespec-ds-experiments-111111111111/datasets/train.csv"},
+    """- name: Prepare
   kind: processing
   processor:
     framework: sklearn
@@ -239,7 +224,8 @@ steps:
   entry_point: train.py
   inputs:
   - {name: train, source: "${steps.Prepare.outputs.train}", content_type: text/csv}
-"""
+""",
+)
 
 
 def test_job_settings_reach_the_requests_sagemaker_receives(tmp_path):
@@ -304,19 +290,11 @@ def test_job_settings_sagemaker_would_refuse_are_located_errors(tmp_path, old, n
     assert re.search(rf"settings\.yaml:\d+:\d+: error\[{code}\]", done.stdout)
 
 
-PROCESSING = """
-name: {name}
-session:
-  region: us-east-1
-  role: arn:aws:iam::111111111111:role/sagespec-data-science-execution
-  default_bucket: sagespec-ds-experiments-111111111111
-  default_bucket_prefix: processing
-parameters:
-  RawData:
-    type: String
-    default: s3://sagespec-ds-experiments-111111111111/datasets/raw.csv
-steps:
-- name: Prepare
+PROCESSING = data_science_spec(
+    "{name}",
+    "processing",
+    {"RawData": "s3://sagespec-ds-experiments-111111111111/datasets/raw.csv"},
+    """- name: Prepare
   kind: processing
   processor:
 {processor}
@@ -326,7 +304,8 @@ steps:
   - {{name: raw, source: "${{params.RawData}}", destination: /opt/ml/processing/input}}
   outputs:
   - {{name: train, source: /opt/ml/processing/train}}
-"""
+""",
+)
 PROCESSORS = [
     (
         "pytorch",

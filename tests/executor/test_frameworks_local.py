@@ -6,7 +6,7 @@ import json
 import re
 import tarfile
 
-from helpers import fast_project_copy, run_cli
+from helpers import data_science_spec, fast_project_copy, run_cli
 
 SCRIPT = """
 import argparse, json, os, pickle
@@ -23,19 +23,11 @@ with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.pkl"), "wb") as handle
 print(json.dumps({"alpha": args.alpha, "coef": [round(c, 3) for c in model.coef_]}))
 """
 
-SPEC = """
-name: sklearn-ridge
-session:
-  region: us-east-1
-  role: arn:aws:iam::111111111111:role/sagespec-data-science-execution
-  default_bucket: sagespec-ds-experiments-111111111111
-  default_bucket_prefix: ridge
-parameters:
-  TrainData:
-    type: String
-    default: s3://sagespec-ds-experiments-111111111111/datasets/train.csv
-steps:
-- name: Train
+SPEC = data_science_spec(
+    "sklearn-ridge",
+    "ridge",
+    {"TrainData": "s3://sagespec-ds-experiments-111111111111/datasets/train.csv"},
+    """- name: Train
   kind: training
   estimator:
     framework: sklearn
@@ -49,7 +41,8 @@ steps:
   - name: train
     source: ${params.TrainData}
     content_type: text/csv
-"""
+""",
+)
 
 
 def test_a_sklearn_script_trains_locally(tmp_path):
@@ -85,22 +78,14 @@ def test_a_sklearn_script_trains_locally(tmp_path):
     assert fitted["alpha"] == 0.5 and [round(c) for c in fitted["coef"]] == [2, 3]
 
 
-XGBOOST_SPEC = """
-name: xgboost-builtin
-session:
-  region: us-east-1
-  role: arn:aws:iam::111111111111:role/sagespec-data-science-execution
-  default_bucket: sagespec-ds-experiments-111111111111
-  default_bucket_prefix: boost
-parameters:
-  TrainData:
-    type: String
-    default: s3://sagespec-ds-experiments-111111111111/datasets/boost-train.csv
-  ValidationData:
-    type: String
-    default: s3://sagespec-ds-experiments-111111111111/datasets/boost-validation.csv
-steps:
-- name: Boost
+XGBOOST_SPEC = data_science_spec(
+    "xgboost-builtin",
+    "boost",
+    {
+        "TrainData": "s3://sagespec-ds-experiments-111111111111/datasets/boost-train.csv",
+        "ValidationData": "s3://sagespec-ds-experiments-111111111111/datasets/boost-validation.csv",
+    },
+    """- name: Boost
   kind: training
   estimator:
     framework: xgboost
@@ -123,7 +108,8 @@ steps:
   - name: validation
     source: ${params.ValidationData}
     content_type: text/csv
-"""
+""",
+)
 
 
 def test_the_builtin_xgboost_algorithm_trains_locally_with_the_containers_log_and_model_file(tmp_path):
