@@ -50,7 +50,7 @@ def test_upsert_creates_then_updates_and_uploads_the_code(aws):
     # The code objects the definition points at were uploaded with the project's bytes.
     s3 = aws.client("s3")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
-    assert len(keys) == 3
+    assert len(keys) == 4  # preprocess.py; the training code and the evaluation code (sourcedir.tar.gz each); runproc.sh
     preprocess = next(k for k in keys if k.endswith("preprocess.py"))
     assert f"s3://{BUCKET}/{preprocess}" in json.dumps(deployed)
     assert s3.get_object(Bucket=BUCKET, Key=preprocess)["Body"].read() == (ROOT / "training_code/preprocess.py").read_bytes()
@@ -59,7 +59,7 @@ def test_upsert_creates_then_updates_and_uploads_the_code(aws):
 
     code, out = run("upsert", SPEC)
     assert code == 0 and "updated pipeline" in out, out
-    assert out.count("unchanged s3://") == 3 and "uploaded" not in out  # same content, same keys
+    assert out.count("unchanged s3://") == 4 and "uploaded" not in out  # same content, same keys
 
 
 def test_start_passes_type_checked_overrides(aws):

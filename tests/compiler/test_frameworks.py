@@ -19,7 +19,7 @@ SPEC = data_science_spec(
   kind: training
   estimator:
 {estimator}
-    instance_type: ml.m5.large
+    instance_type: {instance_type}
 {code}
   hyperparameters:
 {hyperparameters}
@@ -61,6 +61,14 @@ CASES = [
         "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
         True,
     ),
+    (
+        "huggingface",
+        "    framework: huggingface\n    framework_version: 4.49.0\n    pytorch_version: 2.5.1",
+        SCRIPT,
+        # Hugging Face training images are GPU builds only: the case trains on ml.g5.xlarge.
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:2.5.1-transformers4.49.0-gpu-py311",
+        True,
+    ),
     ("own image with a script", f"    image_uri: {IMAGE}", SCRIPT, IMAGE, True),
     ("own image", f"    image_uri: {IMAGE}", "", IMAGE, False),
     (
@@ -76,12 +84,12 @@ CASES = [
 HYPERPARAMETERS = "    max_depth: 3"
 
 
-def compile_case(tmp_path, name, estimator, code, hyperparameters=HYPERPARAMETERS):
+def compile_case(tmp_path, name, estimator, code, hyperparameters=HYPERPARAMETERS, instance_type="ml.m5.large"):
     project = tmp_path / "project"
     if not project.exists():
         project = fast_project_copy(tmp_path)
     spec = project / "pipelines" / f"{name}.yaml"
-    spec.write_text(SPEC.format(name=name, estimator=estimator, code=code, hyperparameters=hyperparameters))
+    spec.write_text(SPEC.format(name=name, estimator=estimator, code=code, hyperparameters=hyperparameters, instance_type=instance_type))
     out = tmp_path / f"{name}.json"
     done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -91,7 +99,8 @@ def compile_case(tmp_path, name, estimator, code, hyperparameters=HYPERPARAMETER
 @pytest.mark.parametrize("case, estimator, code, image, script", CASES, ids=[c[0] for c in CASES])
 def test_each_container_compiles_to_a_valid_training_job(tmp_path, case, estimator, code, image, script):
     extra = "\n    num_round: 5" if "builtin" in estimator else ""
-    definition = compile_case(tmp_path, "t-" + case.replace(" ", "-"), estimator, code, HYPERPARAMETERS + extra)
+    instance_type = "ml.g5.xlarge" if case == "huggingface" else "ml.m5.large"
+    definition = compile_case(tmp_path, "t-" + case.replace(" ", "-"), estimator, code, HYPERPARAMETERS + extra, instance_type)
     (train,) = definition["Steps"]
     spec = train["Arguments"]["AlgorithmSpecification"]
     assert spec["TrainingImage"].startswith(image)
@@ -133,6 +142,12 @@ def test_each_container_compiles_to_a_valid_training_job(tmp_path, case, estimat
             SCRIPT,
             "is not a regular expression",
         ),
+        ("    framework: huggingface\n    framework_version: 4.49.0", SCRIPT, "a huggingface estimator needs pytorch_version"),
+        (
+            "    framework: pytorch\n    framework_version: '2.1'\n    pytorch_version: '2.1'",
+            SCRIPT,
+            "pytorch_version applies to a huggingface",
+        ),
     ],
     ids=[
         "script without code",
@@ -147,13 +162,17 @@ def test_each_container_compiles_to_a_valid_training_job(tmp_path, case, estimat
         "built-in runs no script",
         "metric without a group",
         "metric regex broken",
+        "huggingface without pytorch",
+        "pytorch_version elsewhere",
     ],
 )
 def test_a_container_mistake_is_a_located_error(tmp_path, estimator, code, says):
     project = fast_project_copy(tmp_path)
     spec = project / "pipelines" / "broken.yaml"
     hyperparameters = "    learning_rate: 0.1" if "learning_rate" in says else HYPERPARAMETERS
-    spec.write_text(SPEC.format(name="broken", estimator=estimator, code=code, hyperparameters=hyperparameters))
+    spec.write_text(
+        SPEC.format(name="broken", estimator=estimator, code=code, hyperparameters=hyperparameters, instance_type="ml.m5.large")
+    )
     done = run_cli("validate", str(spec), cwd=project)
     assert done.returncode == 1 and says in done.stdout, done.stdout
     assert re_located(done.stdout)
@@ -228,10 +247,17 @@ SETTINGS = data_science_spec(
 )
 
 
+def isolated_project(tmp_path):
+    """The project, its training code with nothing to pip-install (an isolated job has no network)."""
+    project = fast_project_copy(tmp_path)
+    (project / "training_code" / "requirements.txt").unlink()
+    return project
+
+
 def test_job_settings_reach_the_requests_sagemaker_receives(tmp_path):
     from sagespec.permissions import Places, needs
 
-    project = fast_project_copy(tmp_path)
+    project = isolated_project(tmp_path)
     spec = project / "pipelines" / "settings.yaml"
     spec.write_text(SETTINGS)
     out = tmp_path / "settings.json"
@@ -275,12 +301,21 @@ def test_job_settings_reach_the_requests_sagemaker_receives(tmp_path):
             "default]}\n    use_spot",
             "'default' is not in the expected format for step 'Train' > estimator.vpc.security_group_ids[0]",
         ),
+        # The bundled training_code has a requirements.txt: an isolated job cannot pip-install it.
+        ("", "", "enable_network_isolation leaves the job no network, but training_code/requirements.txt is pip-installed"),
     ],
-    ids=["spot without max_wait", "max_wait without spot", "max_wait below max_runtime", "below the default", "not a security group"],
+    ids=[
+        "spot without max_wait",
+        "max_wait without spot",
+        "max_wait below max_runtime",
+        "below the default",
+        "not a security group",
+        "isolation with requirements",
+    ],
 )
 def test_job_settings_sagemaker_would_refuse_are_located_errors(tmp_path, old, new, says):
     """E4015 for settings SageMaker refuses together; E2005 for a malformed ID."""
-    project = fast_project_copy(tmp_path)
+    project = isolated_project(tmp_path) if old else fast_project_copy(tmp_path)
     assert old in SETTINGS
     spec = project / "pipelines" / "settings.yaml"
     spec.write_text(SETTINGS.replace(old, new, 1))
@@ -306,38 +341,109 @@ PROCESSING = data_science_spec(
   - {{name: train, source: /opt/ml/processing/train}}
 """,
 )
+RUNPROC = ["/bin/bash", "/opt/ml/processing/input/entrypoint/runproc.sh"]  # FrameworkProcessor's bootstrap
+SOURCE = "  source_dir: training_code\n"
 PROCESSORS = [
+    # (id, processor lines, step lines, image, container entrypoint)
+    (
+        "sklearn",
+        "    framework: sklearn\n    framework_version: 1.2-1",
+        "",
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1",
+        ["python3", "/opt/ml/processing/input/code/preprocess.py"],
+    ),
+    (
+        "sklearn with source_dir",
+        "    framework: sklearn\n    framework_version: 1.2-1",
+        SOURCE,
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1",
+        RUNPROC,
+    ),
+    (
+        "tensorflow",
+        "    framework: tensorflow\n    framework_version: '2.13'",
+        SOURCE,
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-training:2.13",
+        RUNPROC,
+    ),
     (
         "pytorch",
         "    framework: pytorch\n    framework_version: '2.1'",
+        SOURCE,
         "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.1",
-        ["python3"],
+        RUNPROC,
     ),
     (
         "xgboost",
         "    framework: xgboost\n    framework_version: 1.7-1",
+        "",
         "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
-        ["python3"],
+        RUNPROC,
     ),
-    ("own image", f"    image_uri: {IMAGE}\n    command: [python3, -u]", IMAGE, ["python3", "-u"]),
+    (
+        "pyspark",
+        "    framework: pyspark\n    framework_version: '3.5'",
+        "",
+        "173754725891.dkr.ecr.us-east-1.amazonaws.com/sagemaker-spark-processing:3.5",
+        ["smspark-submit", "/opt/ml/processing/input/code/preprocess.py"],
+    ),
+    (
+        "own image",
+        f"    image_uri: {IMAGE}\n    command: [python3, -u]",
+        "",
+        IMAGE,
+        ["python3", "-u", "/opt/ml/processing/input/code/preprocess.py"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("case, processor, image, command", PROCESSORS, ids=[p[0] for p in PROCESSORS])
-def test_each_processor_compiles_to_a_valid_processing_job(tmp_path, case, processor, image, command):
+def compile_processing(tmp_path, processor, lines=""):
     project = fast_project_copy(tmp_path)
     spec = project / "pipelines" / "p.yaml"
-    spec.write_text(PROCESSING.format(name="p", processor=processor))
+    spec.write_text(
+        PROCESSING.format(name="p", processor=processor).replace(
+            "  code: training_code/preprocess.py\n", "  code: training_code/preprocess.py\n" + lines
+        )
+    )
     out = tmp_path / "p.json"
     done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
-    definition = json.loads(out.read_text())
-    app = definition["Steps"][0]["Arguments"]["AppSpecification"]
+    return json.loads(out.read_text()), project
+
+
+@pytest.mark.parametrize("case, processor, lines, image, entrypoint", PROCESSORS, ids=[p[0] for p in PROCESSORS])
+def test_each_processor_compiles_to_a_valid_processing_job(tmp_path, case, processor, lines, image, entrypoint):
+    definition, _ = compile_processing(tmp_path, processor, lines)
+    arguments = definition["Steps"][0]["Arguments"]
+    app = arguments["AppSpecification"]
     assert app["ImageUri"].startswith(image)
-    assert app["ContainerEntrypoint"] == [*command, "/opt/ml/processing/input/code/preprocess.py"]
+    assert app["ContainerEntrypoint"] == entrypoint
+    inputs = {i["InputName"]: i["S3Input"] for i in arguments["ProcessingInputs"]}
+    if entrypoint == RUNPROC:  # the code goes as sourcedir.tar.gz, runproc.sh as the entrypoint input
+        assert inputs["code"]["S3Uri"].endswith("/sourcedir.tar.gz") and inputs["code"]["LocalPath"] == "/opt/ml/processing/input/code/"
+        assert inputs["entrypoint"]["S3Uri"].endswith("/runproc.sh")
+    else:
+        assert inputs["code"]["S3Uri"].endswith("/preprocess.py")
     for name, operation, shape, params in requests(definition):
         report = ParamValidator().validate(params, shape)
         assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
+
+
+def test_a_framework_processor_uploads_the_folder_and_a_runproc_that_runs_the_script(tmp_path):
+    import io
+    import tarfile
+
+    from sagespec.compiler import compile_spec
+    from sagespec.spec import load_spec
+
+    _, project = compile_processing(tmp_path, "    framework: pytorch\n    framework_version: '2.1'", SOURCE)
+    compiled = compile_spec(load_spec(project / "pipelines" / "p.yaml"))
+    uploads = {u.key.rsplit("/", 1)[-1]: u.body for u in compiled.uploads}
+    with tarfile.open(fileobj=io.BytesIO(uploads["sourcedir.tar.gz"]), mode="r:gz") as tar:
+        assert {"preprocess.py", "requirements.txt"} <= set(tar.getnames())
+    runproc = uploads["runproc.sh"].decode()
+    assert "python -m pip install -r requirements.txt" in runproc  # SageMaker installs them in the job
+    assert runproc.strip().splitlines()[-1] == 'python preprocess.py "$@"'
 
 
 @pytest.mark.parametrize(
@@ -350,12 +456,27 @@ def test_each_processor_compiles_to_a_valid_processing_job(tmp_path, case, proce
         ("    framework: pytorch", "a pytorch processor needs framework_version"),
         ("    framework: sklearn\n    framework_version: 1.2-1\n    command: [bash]", "command applies to an image_uri processor"),
         ("    instance_count: 1", "names no container"),
+        (f"    image_uri: {IMAGE}\n  source_dir: training_code", "source_dir applies to a framework processor, not an image_uri processor"),
+        ("    framework: pyspark\n    framework_version: '3.5'\n  source_dir: training_code", "not a pyspark processor"),
+        ("    framework: pytorch\n    framework_version: '2.1'\n  source_dir: pipelines", "is not directly in source_dir pipelines"),
     ],
-    ids=["two containers", "no version", "command on a framework", "no container"],
+    ids=[
+        "two containers",
+        "no version",
+        "command on a framework",
+        "no container",
+        "source_dir on an image",
+        "source_dir on spark",
+        "code outside source_dir",
+    ],
 )
 def test_a_processor_mistake_is_a_located_error(tmp_path, processor, says):
     project = fast_project_copy(tmp_path)
     spec = project / "pipelines" / "p.yaml"
-    spec.write_text(PROCESSING.format(name="p", processor=processor))
+    processor, _, source = processor.partition("\n  source_dir: ")  # a step key, not the processor's
+    lines = f"  source_dir: {source}\n" if source else ""
+    text = PROCESSING.format(name="p", processor=processor)
+    spec.write_text(text.replace("  code: training_code/preprocess.py\n", "  code: training_code/preprocess.py\n" + lines))
     done = run_cli("validate", str(spec), cwd=project)
     assert done.returncode == 1 and says in done.stdout and "error[E4014]" in done.stdout, done.stdout
+    assert re.search(r"p\.yaml:\d+:\d+: error\[E4014\]", done.stdout)

@@ -95,7 +95,7 @@ def test_uploads_are_the_code_the_definition_points_at(housing):
     text = housing.definition_json
     assert {u.uri for u in housing.uploads} == {u.uri for u in housing.uploads if u.uri in text}
     names = sorted(u.key.rsplit("/", 1)[1] for u in housing.uploads)
-    assert names == ["evaluate.py", "preprocess.py", "sourcedir.tar.gz"]
+    assert names == ["preprocess.py", "runproc.sh", "sourcedir.tar.gz", "sourcedir.tar.gz"]  # evaluation: TensorFlowProcessor
     preprocess = next(u for u in housing.uploads if u.key.endswith("preprocess.py"))
     assert preprocess.body == (ROOT / "training_code" / "preprocess.py").read_bytes()
 

@@ -59,7 +59,10 @@ def test_training_is_tensorflow_with_kms_output_and_parameter_hyperparameters(st
 def test_evaluation_runs_in_a_tensorflow_container_with_a_property_file(steps):
     step = steps["EvaluateModel"]
     assert "tensorflow-training:2.13-cpu-py310" in step["Arguments"]["AppSpecification"]["ImageUri"]
-    assert step["Arguments"]["AppSpecification"]["ContainerEntrypoint"] == ["python3", "/opt/ml/processing/input/code/evaluate.py"]
+    # TensorFlowProcessor (a FrameworkProcessor): runproc.sh unpacks the code and runs `python evaluate.py`.
+    assert step["Arguments"]["AppSpecification"]["ContainerEntrypoint"] == ["/bin/bash", "/opt/ml/processing/input/entrypoint/runproc.sh"]
+    code = {i["InputName"]: i["S3Input"]["S3Uri"] for i in step["Arguments"]["ProcessingInputs"]}
+    assert code["code"].endswith("/sourcedir.tar.gz") and code["entrypoint"].endswith("/runproc.sh")
     assert step["PropertyFiles"] == [{"FilePath": "evaluation.json", "OutputName": "evaluation", "PropertyFileName": "EvaluationReport"}]
     model = next(i for i in step["Arguments"]["ProcessingInputs"] if i["InputName"] == "model")
     assert model["S3Input"]["S3Uri"] == {"Get": "Steps.TrainModel.ModelArtifacts.S3ModelArtifacts"}

@@ -6,6 +6,8 @@ import json
 import re
 import tarfile
 
+import pytest
+
 from helpers import data_science_spec, fast_project_copy, run_cli
 
 SCRIPT = """
@@ -184,3 +186,270 @@ def test_an_xgboost_script_trains_locally_with_its_metrics_read_from_the_log(tmp
     done = run_cli("run", "pipelines/xgboost_script.yaml", "--workspace", str(tmp_path / "ws"), cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"\(train:rmse [0-9.]+\)", done.stdout), done.stdout
+
+
+def _job_spec(name: str, steps: str) -> str:
+    return data_science_spec(name, name, {"TrainData": "s3://sagespec-ds-experiments-111111111111/datasets/train.csv"}, steps)
+
+
+def _project_with_rows(tmp_path):
+    project = fast_project_copy(tmp_path)
+    rows = "\n".join(f"{2 * x + 3 * y + 1},{x},{y}" for x in range(10) for y in range(5))
+    (project / "pipelines" / "data" / "train.csv").write_text(rows + "\n")
+    return project
+
+
+PREP_STEP = """- name: Prepare
+  kind: processing
+  processor:
+    framework: sklearn
+    framework_version: 1.2-1
+    instance_type: ml.m5.large
+  code: prep_code/prep.py
+  source_dir: prep_code
+  inputs:
+  - {name: raw, source: "${params.TrainData}", destination: /opt/ml/processing/input}
+  outputs:
+  - {name: doubled, source: /opt/ml/processing/doubled}
+"""
+PREP = """
+import os
+from scaling import double  # a module of the same folder: the whole source_dir was unpacked
+
+rows = open("/opt/ml/processing/input/train.csv".replace("/opt/ml/processing/input", os.environ["SM_PROCESSING_INPUT_RAW"])).read().split()
+with open(os.path.join(os.environ["SM_PROCESSING_OUTPUT_DOUBLED"], "doubled.csv"), "w") as out:
+    out.write("\\n".join(",".join(str(double(float(v))) for v in row.split(",")) for row in rows))
+print(f"doubled {len(rows)} rows")
+"""
+
+
+def test_a_framework_processor_runs_its_folder_locally_and_holds_to_its_requirements(tmp_path):
+    project = _project_with_rows(tmp_path)
+    code = project / "prep_code"
+    code.mkdir()
+    (code / "prep.py").write_text(PREP)
+    (code / "scaling.py").write_text("def double(x):\n    return 2 * x\n")
+    (code / "requirements.txt").write_text("scikit-learn>=1.0  # installed here\nnumpy\n")
+    (project / "pipelines" / "prep.yaml").write_text(_job_spec("prep", PREP_STEP))
+    workspace = str(tmp_path / "ws")
+    done = run_cli("run", "pipelines/prep.yaml", "--workspace", workspace, cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
+    assert "doubled 50 rows" in run_cli("executions", "logs", execution, "Prepare", "--workspace", workspace, cwd=project).stdout
+
+    # On SageMaker runproc.sh would pip-install it; here the step fails naming what is missing.
+    (code / "requirements.txt").write_text("scikit-learn>=1.0\nsagespec-no-such-package==1.0\n")
+    done = run_cli("run", "pipelines/prep.yaml", "--workspace", workspace, cwd=project)
+    assert done.returncode != 0
+    assert "requirements.txt asks for sagespec-no-such-package==1.0, not installed here" in done.stdout + done.stderr
+
+
+OWN_IMAGE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/team/trainer:1.4"
+
+
+def test_an_own_image_with_no_program_is_reported_before_the_run_starts(tmp_path):
+    project = _project_with_rows(tmp_path)
+    steps = f"""- name: Train
+  kind: training
+  estimator:
+    image_uri: {OWN_IMAGE}
+    instance_type: ml.m5.large
+  inputs:
+  - name: train
+    source: ${{params.TrainData}}
+"""
+    (project / "pipelines" / "own.yaml").write_text(_job_spec("own", steps))
+    workspace = str(tmp_path / "ws")
+    done = run_cli("run", "pipelines/own.yaml", "--workspace", workspace, cwd=project)
+    assert done.returncode == 1, done.stdout + done.stderr
+    # No Docker engine runs in this sandbox or CI; were one here, the image would still not be pulled.
+    assert f"error[E6019]: pipeline own cannot run here: step 'Train': image {OWN_IMAGE} has no local equivalent and " in done.stderr
+    assert "Traceback" not in done.stderr
+    listed = run_cli("executions", "list", "own", "--output", "json", "--workspace", workspace, cwd=project)
+    assert json.loads(listed.stdout) == []  # nothing started, nothing half-recorded
+
+
+def test_a_job_past_its_max_runtime_is_stopped_as_sagemaker_stops_it(tmp_path):
+    import time
+
+    project = _project_with_rows(tmp_path)
+    code = project / "slow_code"
+    code.mkdir()
+    (code / "slow.py").write_text("import time\nprint('working', flush=True)\ntime.sleep(120)\n")
+    steps = PREP_STEP.replace("prep_code", "slow_code").replace("slow_code/prep.py", "slow_code/slow.py")
+    steps = steps.replace("    instance_type: ml.m5.large\n", "    instance_type: ml.m5.large\n    max_runtime_seconds: 2\n")
+    (project / "pipelines" / "slow.yaml").write_text(_job_spec("slow", steps))
+    started = time.monotonic()
+    done = run_cli("run", "pipelines/slow.yaml", "--workspace", str(tmp_path / "ws"), cwd=project)
+    assert done.returncode != 0
+    assert "MaxRuntimeExceeded: the job ran longer than its MaxRuntimeInSeconds (2 s) and was stopped" in done.stdout + done.stderr
+    assert time.monotonic() - started < 60  # not the script's 120 s
+
+
+EPOCHS = """
+import json, os, time
+for epoch in range(1, 4):
+    print(f"epoch {epoch}/3 loss={1.0 / epoch:.4f}", flush=True)
+    time.sleep(0.6)
+open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w").write(json.dumps({"epochs": 3}))
+"""
+
+
+def test_metrics_show_while_the_step_runs_with_their_epoch(tmp_path):
+    project = _project_with_rows(tmp_path)
+    (project / "ridge_code").mkdir()
+    (project / "ridge_code" / "train.py").write_text(EPOCHS)
+    spec = SPEC.replace(
+        "    instance_type: ml.m5.large\n",
+        '    instance_type: ml.m5.large\n    metric_definitions:\n    - {name: loss, regex: "loss=([0-9.]+)"}\n',
+    ).replace("  hyperparameters:\n    alpha: 0.5\n", "")
+    (project / "pipelines" / "epochs.yaml").write_text(spec)
+    done = run_cli("run", "pipelines/epochs.yaml", "--workspace", str(tmp_path / "ws"), cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    running = [line for line in done.stdout.splitlines() if "Train" in line and "Executing" in line]
+    # The progress view shows the latest value while the job runs, then the final one with the result.
+    assert any("loss 0.3333 (epoch 3)" in line for line in running), done.stdout
+    assert "(loss 0.3333)" in done.stdout
+
+
+def _script_project(tmp_path, script: str):
+    project = _project_with_rows(tmp_path)
+    (project / "torch_code").mkdir()
+    (project / "torch_code" / "train.py").write_text(script)
+    return project
+
+
+def _torch_spec(name: str, estimator: str, instance_type: str = "ml.m5.large") -> str:
+    return _job_spec(
+        name,
+        f"""- name: Train
+  kind: training
+  estimator:
+{estimator}
+    instance_type: {instance_type}
+    metric_definitions:
+    - {{name: loss, regex: "loss=([0-9.]+)"}}
+  source_dir: torch_code
+  entry_point: train.py
+  hyperparameters:
+    epochs: 40
+  inputs:
+  - name: train
+    source: ${{params.TrainData}}
+""",
+    )
+
+
+TORCH_SCRIPT = """
+import argparse, os
+import numpy as np
+import torch
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int)
+args = parser.parse_args()
+torch.manual_seed(0)
+data = torch.tensor(np.loadtxt(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "train.csv"), delimiter=","), dtype=torch.float32)
+x, y = data[:, 1:], data[:, :1]
+model = torch.nn.Linear(2, 1)
+optimizer = torch.optim.Adam(model.parameters(), lr=0.5)
+for epoch in range(args.epochs):
+    optimizer.zero_grad()
+    loss = torch.nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    optimizer.step()
+    print(f"epoch {epoch} loss={loss.item():.6f}")
+torch.save(model.state_dict(), os.path.join(os.environ["SM_MODEL_DIR"], "model.pth"))
+"""
+
+
+@pytest.mark.slow
+def test_a_tiny_pytorch_model_trains_locally_with_the_local_torch_extra(tmp_path):
+    pytest.importorskip("torch", reason="the local-torch extra is not installed")
+    project = _script_project(tmp_path, TORCH_SCRIPT)
+    estimator = "    framework: pytorch\n    framework_version: '2.1'"
+    (project / "pipelines" / "torch.yaml").write_text(_torch_spec("tiny-torch", estimator))
+    workspace = str(tmp_path / "ws")
+    done = run_cli("run", "pipelines/torch.yaml", "--workspace", workspace, cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
+    log = run_cli("executions", "logs", execution, "Train", "--workspace", workspace, cwd=project).stdout
+    losses = [float(v) for v in re.findall(r"loss=([0-9.]+)", log)]
+    assert len(losses) == 40 and losses[-1] < losses[0] / 10  # it learned
+    described = json.loads(run_cli("executions", "describe", execution, "--output", "json", "--workspace", workspace, cwd=project).stdout)
+    train = next(s for s in described["steps"] if s["name"] == "Train")
+    assert train["properties"]["FinalMetricDataList"][0]["Value"] == losses[-1]
+
+
+HF_SCRIPT = """
+import os
+import torch
+from transformers import BertConfig, BertForSequenceClassification
+
+# A model built from its config, with no download: two labels, one tiny layer.
+torch.manual_seed(0)
+config = BertConfig(vocab_size=30, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, num_labels=2)
+model = BertForSequenceClassification(config)
+tokens = torch.randint(5, 30, (16, 8))
+labels = (tokens[:, 0] > 17).long()
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+for step in range(30):
+    optimizer.zero_grad()
+    out = model(input_ids=tokens, labels=labels)
+    out.loss.backward()
+    optimizer.step()
+    print(f"step {step} loss={out.loss.item():.6f}")
+model.save_pretrained(os.environ["SM_MODEL_DIR"])
+"""
+
+
+@pytest.mark.slow
+def test_a_tiny_hugging_face_model_trains_locally_with_the_local_huggingface_extra(tmp_path):
+    pytest.importorskip("transformers", reason="the local-huggingface extra is not installed")
+    project = _script_project(tmp_path, HF_SCRIPT)
+    estimator = "    framework: huggingface\n    framework_version: 4.49.0\n    pytorch_version: 2.5.1"
+    # Hugging Face training images are GPU builds; locally the script runs on the CPU.
+    (project / "pipelines" / "hf.yaml").write_text(_torch_spec("tiny-hf", estimator, "ml.g5.xlarge"))
+    workspace = str(tmp_path / "ws")
+    done = run_cli("run", "pipelines/hf.yaml", "--workspace", workspace, cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    artifact = re.search(r"(s3://sagespec-ds-experiments-111111111111/tiny-hf/\S+/output/model\.tar\.gz)", done.stdout).group(1)
+    from sagespec.local.database import connect
+    from sagespec.local.objects import ObjectStore
+
+    store = ObjectStore(tmp_path / "ws", connect(tmp_path / "ws"))
+    with tarfile.open(fileobj=io.BytesIO(store.get(artifact))) as tar:
+        assert {"config.json", "model.safetensors"} <= set(tar.getnames())
+    assert re.search(r"\(loss [0-9.]+\)", done.stdout)
+
+
+SPARK_SCRIPT = """
+import os, sys
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.appName("double").getOrCreate()
+source = os.environ["SM_PROCESSING_INPUT_RAW"]
+frame = spark.read.csv(source, inferSchema=True).toDF("y", "a", "b")
+frame.selectExpr("y * 2 AS y", "a", "b").coalesce(1).write.csv(os.environ["SM_PROCESSING_OUTPUT_DOUBLED"], mode="overwrite")
+print(f"spark doubled {frame.count()} rows with {sys.argv[1:]}")
+spark.stop()
+"""
+
+
+@pytest.mark.slow
+def test_a_pyspark_processor_runs_locally_with_the_local_spark_extra(tmp_path):
+    pytest.importorskip("pyspark", reason="the local-spark extra is not installed")
+    project = _project_with_rows(tmp_path)
+    (project / "spark_code").mkdir()
+    (project / "spark_code" / "double.py").write_text(SPARK_SCRIPT)
+    steps = PREP_STEP.replace("framework: sklearn\n    framework_version: 1.2-1", "framework: pyspark\n    framework_version: '3.5'")
+    steps = steps.replace(
+        "  code: prep_code/prep.py\n  source_dir: prep_code\n", "  code: spark_code/double.py\n  arguments: [--factor, 2]\n"
+    )
+    (project / "pipelines" / "spark.yaml").write_text(_job_spec("spark", steps))
+    workspace = str(tmp_path / "ws")
+    done = run_cli("run", "pipelines/spark.yaml", "--workspace", workspace, cwd=project, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
+    log = run_cli("executions", "logs", execution, "Prepare", "--workspace", workspace, cwd=project).stdout
+    assert "spark doubled 50 rows with ['--factor', '2']" in log

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from sagespec.compiler.expressions import Expressions
 
@@ -90,8 +91,7 @@ def _network(spec: dict):
 
 @builder("processing")
 def processing(ctx: BuildContext, step: dict):
-    from sagemaker import image_uris
-    from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+    from sagemaker.processing import FrameworkProcessor, ProcessingInput, ProcessingOutput, ScriptProcessor
     from sagemaker.sklearn.processing import SKLearnProcessor
     from sagemaker.workflow.properties import PropertyFile
     from sagemaker.workflow.steps import ProcessingStep
@@ -112,22 +112,17 @@ def processing(ctx: BuildContext, step: dict):
         network_config=_network(spec),
         sagemaker_session=ctx.session,
     )
+    framework = spec.get("framework")
     if spec.get("image_uri"):
         processor = ScriptProcessor(image_uri=spec["image_uri"], command=spec.get("command") or ["python3"], **common)
-    elif spec["framework"] == "sklearn":
+    elif framework == "pyspark":
+        from sagemaker.spark.processing import PySparkProcessor
+
+        processor = PySparkProcessor(framework_version=spec["framework_version"], py_version=spec.get("py_version"), **common)
+    elif framework == "sklearn" and not step.get("source_dir"):
         processor = SKLearnProcessor(framework_version=spec["framework_version"], **common)
     else:
-        # The framework's training image has the framework installed, so the script runs as is
-        # (FrameworkProcessor would pip-install requirements at run time).
-        image = image_uris.retrieve(
-            spec["framework"],
-            ctx.region,
-            version=spec["framework_version"],
-            py_version=spec.get("py_version") or ("py310" if spec["framework"] in ("tensorflow", "pytorch") else None),
-            instance_type=instance_type,
-            image_scope="training",
-        )
-        processor = ScriptProcessor(image_uri=image, command=["python3"], **common)
+        processor = _framework_processor(spec, common)
     inputs = [
         ProcessingInput(source=ctx.expr.value(i["source"]), destination=i["destination"], input_name=i["name"])
         for i in step.get("inputs", [])
@@ -137,13 +132,43 @@ def processing(ctx: BuildContext, step: dict):
         for o in step.get("outputs", [])
     ]
     arguments = [ctx.expr.value(_argument(a)) for a in step.get("arguments", [])] or None
-    step_args = processor.run(code=step["code"], inputs=inputs or None, outputs=outputs or None, arguments=arguments)
+    if framework == "pyspark" and not spec.get("image_uri"):
+        step_args = processor.run(submit_app=step["code"], inputs=inputs or None, outputs=outputs or None, arguments=arguments)
+    elif isinstance(processor, FrameworkProcessor):
+        # FrameworkProcessor takes the script relative to source_dir (validation keeps it directly inside).
+        code = PurePosixPath(step["code"]).name if step.get("source_dir") else step["code"]
+        step_args = processor.run(
+            code=code, source_dir=step.get("source_dir"), inputs=inputs or None, outputs=outputs or None, arguments=arguments
+        )
+    else:
+        step_args = processor.run(code=step["code"], inputs=inputs or None, outputs=outputs or None, arguments=arguments)
     property_files = []
     for declared in step.get("property_files", []):
         prop = PropertyFile(name=declared["name"], output_name=declared["output"], path=declared["path"])
         ctx.expr.property_files[(step["name"], declared["name"])] = prop
         property_files.append(prop)
     return ProcessingStep(step["name"], step_args=step_args, property_files=property_files or None, **ctx.common(step, cacheable=True))
+
+
+# Each framework's FrameworkProcessor (module, class, default py_version); sklearn has none of its
+# own, so it is FrameworkProcessor over the SKLearn estimator.
+FRAMEWORK_PROCESSORS = {
+    "tensorflow": ("sagemaker.tensorflow.processing", "TensorFlowProcessor", "py310"),
+    "pytorch": ("sagemaker.pytorch.processing", "PyTorchProcessor", "py310"),
+    "xgboost": ("sagemaker.xgboost.processing", "XGBoostProcessor", "py3"),
+    "sklearn": ("sagemaker.processing", "FrameworkProcessor", "py3"),
+}
+
+
+def _framework_processor(spec: dict, common: dict):
+    """A FrameworkProcessor: runproc.sh unpacks the code (and pip-installs requirements.txt) on
+    the framework's image, then runs the script with `python`."""
+    import importlib
+
+    module, name, py_version = FRAMEWORK_PROCESSORS[spec["framework"]]
+    cls = getattr(importlib.import_module(module), name)
+    extra = {"estimator_cls": importlib.import_module("sagemaker.sklearn").SKLearn} if spec["framework"] == "sklearn" else {}
+    return cls(framework_version=spec["framework_version"], py_version=spec.get("py_version") or py_version, **extra, **common)
 
 
 # Script mode: each framework's SDK estimator class (module, class). TensorFlow alone takes a
@@ -153,7 +178,11 @@ FRAMEWORK_ESTIMATORS = {
     "pytorch": ("sagemaker.pytorch", "PyTorch"),
     "sklearn": ("sagemaker.sklearn", "SKLearn"),
     "xgboost": ("sagemaker.xgboost", "XGBoost"),
+    "huggingface": ("sagemaker.huggingface", "HuggingFace"),
 }
+# py_version when the spec names none: the SDK's for TensorFlow and PyTorch images of this era;
+# Hugging Face images exist for one Python each (image_uri_config/huggingface.json).
+DEFAULT_PY_VERSIONS = {"tensorflow": "py310", "pytorch": "py310", "huggingface": "py311"}
 
 
 def _estimator(ctx: BuildContext, step: dict):
@@ -199,13 +228,13 @@ def _estimator(ctx: BuildContext, step: dict):
     module, name = FRAMEWORK_ESTIMATORS[spec["framework"]]
     framework = getattr(importlib.import_module(module), name)
     extra = {"model_dir": CONTAINER_MODEL_DIR} if spec["framework"] == "tensorflow" else {}
-    if spec.get("py_version"):
-        extra["py_version"] = spec["py_version"]
-    elif spec["framework"] in ("tensorflow", "pytorch"):
-        extra["py_version"] = "py310"
-    return framework(
-        entry_point=step["entry_point"], source_dir=step["source_dir"], framework_version=spec["framework_version"], **extra, **common
-    )
+    if spec.get("py_version") or spec["framework"] in DEFAULT_PY_VERSIONS:
+        extra["py_version"] = spec.get("py_version") or DEFAULT_PY_VERSIONS[spec["framework"]]
+    if spec["framework"] == "huggingface":  # versioned by transformers and the PyTorch under it
+        extra.update(transformers_version=spec["framework_version"], pytorch_version=spec["pytorch_version"])
+    else:
+        extra["framework_version"] = spec["framework_version"]
+    return framework(entry_point=step["entry_point"], source_dir=step["source_dir"], **extra, **common)
 
 
 @builder("training")

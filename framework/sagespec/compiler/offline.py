@@ -57,7 +57,7 @@ class OfflineAws:
         op = model.name
         if op in ("PutObject", "UploadPart"):
             body = params.get("Body", b"")
-            data = body.read() if hasattr(body, "read") else bytes(body or b"")
+            data = body.read() if hasattr(body, "read") else body.encode() if isinstance(body, str) else bytes(body or b"")
             if op == "PutObject":
                 extra = {k: params[k] for k in _UPLOAD_ARGS if k in params}
                 upload = Upload(params["Bucket"], params["Key"], data, extra)

@@ -28,6 +28,8 @@ def code_paths(data: dict) -> list[str]:
     for step in data.get("steps", []):
         if step.get("kind") == "processing":
             found.append(step["code"])
+            if step.get("source_dir"):  # a framework processor uploads the folder with the script
+                found.append(step["source_dir"])
         elif step.get("kind") == "training" and step.get("source_dir"):  # your own image may bring its program
             found.append(step["source_dir"])
     return sorted(set(found))

@@ -86,6 +86,7 @@ RULES: dict[str, str] = {
     "E6016": "the output could not be written (closed pipe, missing folder, no permission)",
     "E6017": "malformed ARN or S3 URI",
     "E6018": "malformed policy document",
+    "E6019": "a step's container cannot run on this machine (missing extra, no Docker engine, image not pulled)",
     # E7: promotion and endpoints
     "E7001": "the version is not Approved (only Approved versions are promoted)",
     "E7002": "the version has not passed QA (prod needs it, or --force --reason)",

@@ -11,15 +11,20 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tarfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sagespec.definition import referenced_steps
+from sagespec.executor import docker
 from sagespec.executor.expressions import Context
+from sagespec.executor.images import Runtime, is_framework_bootstrap, runtime_for
+from sagespec.executor.metrics import LiveMetrics, final_metrics
 
 HANDLERS: dict[str, Callable] = {}
 
@@ -52,6 +57,7 @@ class StepRun:
     conn: object  # sqlite3 connection of this thread
     log_path: Path
     children: set | None = None  # the execution's running script processes (stopped when it is interrupted)
+    progress: Callable[[str], None] | None = None  # shows a running step's detail (its latest metrics)
 
     @property
     def job_name(self) -> str:
@@ -61,8 +67,15 @@ class StepRun:
         with open(self.log_path, "a", encoding="utf-8") as handle:
             handle.write(text if text.endswith("\n") else text + "\n")
 
-    def run_script(self, argv: list[str], env: dict, cwd: Path) -> None:
+    def run_script(
+        self, argv: list[str], env: dict, cwd: Path, label: str | None = None, max_runtime: int | None = None, metrics=()
+    ) -> None:
+        """Run one program of the job, its output into the step's log. `max_runtime` is the
+        job's StoppingCondition (stopped past it, as SageMaker stops the job); `metrics`, its
+        metric definitions, read from the log while it runs and shown through `progress`."""
         self.log(f"$ {' '.join(argv)}")
+        live = LiveMetrics(metrics, self.log_path) if metrics and self.progress else None
+        deadline = time.monotonic() + max_runtime if max_runtime else None
         with open(self.log_path, "a", encoding="utf-8") as log:
             # Its own process group: a Ctrl-C at the terminal reaches the runner, which stops the
             # scripts itself and records that, instead of each script dying on its own.
@@ -70,14 +83,28 @@ class StepRun:
             if self.children is not None:
                 self.children.add(child)
             try:
-                child.wait()
+                while True:
+                    try:
+                        child.wait(timeout=POLL_SECONDS)
+                        break
+                    except subprocess.TimeoutExpired:
+                        pass
+                    if live and live.update():
+                        self.progress(live.summary())
+                    if deadline is not None and time.monotonic() > deadline:
+                        _stop(child)
+                        raise StepFailed(
+                            f"MaxRuntimeExceeded: the job ran longer than its MaxRuntimeInSeconds ({max_runtime} s) and was stopped"
+                        )
             finally:
                 if self.children is not None:
                     self.children.discard(child)
-        done = child
-        if done.returncode != 0:
+        if live and live.update():
+            self.progress(live.summary())
+        if child.returncode != 0:
             tail = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-8:]
-            raise StepFailed(f"{Path(argv[1]).name} exited with status {done.returncode}: " + " | ".join(tail))
+            name = label or Path(argv[1]).name
+            raise StepFailed(f"{name} exited with status {child.returncode}: " + " | ".join(tail))
 
     def upload_folder(self, folder: Path, prefix: str) -> int:
         count = 0
@@ -91,16 +118,52 @@ def _env_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
+POLL_SECONDS = 0.5
+STOP_GRACE_SECONDS = 5  # SageMaker sends SIGTERM, then SIGKILL after a grace period
+
+
+def _stop(child: subprocess.Popen) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(child.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            child.wait(timeout=STOP_GRACE_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _runnable(step: dict) -> Runtime:
+    """The step's runtime, or StepFailed naming what is missing (checked before the run too)."""
+    runtime = runtime_for(step)
+    if runtime.kind == "docker":
+        why = docker.unavailable(runtime.image)
+        if why:
+            raise StepFailed(f"image {runtime.image} has no local equivalent and {why}")
+    elif runtime.missing_message():
+        raise StepFailed(runtime.missing_message())
+    return runtime
+
+
+def _max_runtime(args: dict) -> int | None:
+    return (args.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+
+
 @handler("Processing")
 def processing(step: dict, run: StepRun) -> dict:
+    runtime = _runnable(step)
     args = run.ctx.resolve(step["Arguments"])
     mapping: list[tuple[str, Path]] = []
     env: dict[str, str] = dict(args.get("Environment") or {})
+    inputs: dict[str, Path] = {}
     for item in args.get("ProcessingInputs", []):
         local = run.work / "input" / item["InputName"]
         local.mkdir(parents=True, exist_ok=True)
         run.store.download(item["S3Input"]["S3Uri"], local)
         mapping.append((item["S3Input"]["LocalPath"], local))
+        inputs[item["InputName"]] = local
         env[f"SM_PROCESSING_INPUT_{_env_name(item['InputName'])}"] = str(local)
     outputs = {}
     for item in args.get("ProcessingOutputConfig", {}).get("Outputs", []):
@@ -110,15 +173,22 @@ def processing(step: dict, run: StepRun) -> dict:
         env[f"SM_PROCESSING_OUTPUT_{_env_name(item['OutputName'])}"] = str(local)
         outputs[item["OutputName"]] = item
     app = args["AppSpecification"]
-    entry = list(app.get("ContainerEntrypoint") or [])
-    if len(entry) < 2 or not entry[0].startswith("python"):
-        raise StepFailed(f"only Python entry points run locally, got {entry}")
-    script = entry[1]
-    for container, local in sorted(mapping, key=lambda m: -len(m[0])):
-        if script.startswith(container.rstrip("/") + "/"):
-            script = str(local / script[len(container.rstrip("/")) + 1 :])
-            break
-    run.run_script([sys.executable, script, *[str(a) for a in app.get("ContainerArguments", [])], *entry[2:]], env, run.work)
+    arguments = [str(a) for a in app.get("ContainerArguments", [])]
+    if runtime.kind == "docker":
+        argv = docker.processing_argv(runtime.image, run.job_name, run.work, args, mapping)
+        run.run_script(argv, {}, run.work, label=f"container {runtime.image}", max_runtime=_max_runtime(args))
+    else:
+        entry = [str(e) for e in app.get("ContainerEntrypoint") or []]
+        flags, cwd = [], run.work
+        if runtime.kind == "spark":  # `smspark-submit <app>`: the app under pyspark, on a local master
+            env.setdefault("PYSPARK_SUBMIT_ARGS", "--master local[*] pyspark-shell")
+            script = entry[-1]
+        elif is_framework_bootstrap(entry):  # FrameworkProcessor: runproc.sh runs the script from the code folder
+            script, cwd = _framework_bootstrap(inputs), inputs["code"]
+        else:  # ScriptProcessor: its command, then the script
+            flags, script = entry[1:-1], entry[-1]
+        argv = [sys.executable, *flags, _local_path(script, mapping), *arguments]
+        run.run_script(argv, env, cwd, max_runtime=_max_runtime(args))
     for name, item in outputs.items():
         run.upload_folder(run.work / "output" / name, item["S3Output"]["S3Uri"])
     return {
@@ -127,6 +197,66 @@ def processing(step: dict, run: StepRun) -> dict:
         "ProcessingOutputConfig": {"Outputs": outputs},
         "ProcessingInputs": args.get("ProcessingInputs", []),
     }
+
+
+def _local_path(path: str, mapping: list[tuple[str, Path]]) -> str:
+    for container, local in sorted(mapping, key=lambda m: -len(m[0])):
+        if path.startswith(container.rstrip("/") + "/"):
+            return str(local / path[len(container.rstrip("/")) + 1 :])
+    return path
+
+
+def _framework_bootstrap(inputs: dict[str, Path]) -> str:
+    """What FrameworkProcessor's runproc.sh does before the script: unpack sourcedir.tar.gz in
+    the code input and install requirements.txt (here: check it is met). Returns the script's
+    container path, read from runproc.sh's last line (`{command} {script} "$@"`)."""
+    import shlex
+
+    code = inputs.get("code")
+    runproc = next((p / "runproc.sh" for p in inputs.values() if (p / "runproc.sh").is_file()), None)
+    if code is None or runproc is None or not (code / "sourcedir.tar.gz").is_file():
+        raise StepFailed("a framework processor job needs its code input (sourcedir.tar.gz) and runproc.sh")
+    with tarfile.open(code / "sourcedir.tar.gz", "r:gz") as tar:
+        tar.extractall(code, filter="data")
+    unmet = _unmet_requirements(code / "requirements.txt")
+    if unmet:
+        raise StepFailed(
+            f"requirements.txt asks for {', '.join(unmet)}, not installed here (on SageMaker runproc.sh pip-installs it; "
+            "sagespec does not install into this environment: pip install it yourself)"
+        )
+    lines = [line for line in runproc.read_text(encoding="utf-8").splitlines() if line.strip()]
+    words = shlex.split(lines[-1])
+    script = words[-2] if words[-1] == "$@" else words[-1]
+    return f"/opt/ml/processing/input/code/{script}"
+
+
+def _unmet_requirements(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    unmet = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            unmet.append(line)
+            continue
+        if requirement.marker and not requirement.marker.evaluate():
+            continue
+        try:
+            installed = version(requirement.name)
+        except PackageNotFoundError:
+            unmet.append(line)
+            continue
+        if requirement.specifier and not requirement.specifier.contains(installed, prereleases=True):
+            unmet.append(f"{line} ({installed} installed)")
+    return unmet
 
 
 def _hyperparameter(value):
@@ -139,22 +269,20 @@ def _hyperparameter(value):
 @handler("Training")
 def training(step: dict, run: StepRun) -> dict:
     """Like the SageMaker training toolkit: unpack the code, run the program with --name value.
-    A job with no program on SageMaker's XGBoost image is the built-in algorithm, run with this
-    machine's xgboost (sagespec.local.xgboost_builtin)."""
+    The built-in XGBoost algorithm runs with this machine's xgboost
+    (sagespec.local.xgboost_builtin); your own image with no program runs through docker."""
+    runtime = _runnable(step)
     args = run.ctx.resolve(step["Arguments"])
     hps = {k: _hyperparameter(v) for k, v in (args.get("HyperParameters") or {}).items()}
-    image = args.get("AlgorithmSpecification", {}).get("TrainingImage", "")
-    builtin = "sagemaker_program" not in hps
-    if builtin and "/sagemaker-xgboost:" not in image:
-        raise StepFailed(f"image {image} has no program sagespec can run here (no entry_point, and not a SageMaker algorithm it knows)")
+    program = runtime.kind == "python"
     code = run.work / "code"
     code.mkdir(parents=True, exist_ok=True)
-    if not builtin:
+    if program:
         archive = run.work / "sourcedir.tar.gz"
         archive.write_bytes(run.store.get(hps["sagemaker_submit_directory"]))
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(code, filter="data")
-    channels = []
+    channels: dict[str, Path] = {}
     env = {}
     content_types = []
     for channel in args.get("InputDataConfig", []):
@@ -163,7 +291,7 @@ def training(step: dict, run: StepRun) -> dict:
         local.mkdir(parents=True, exist_ok=True)
         run.store.download(channel["DataSource"]["S3DataSource"]["S3Uri"], local)
         env[f"SM_CHANNEL_{_env_name(name)}"] = str(local)
-        channels.append(name)
+        channels[name] = local
         content_types.append(channel.get("ContentType", "text/csv"))
     model_dir, output_dir = run.work / "model", run.work / "output" / "data"
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -173,16 +301,24 @@ def training(step: dict, run: StepRun) -> dict:
         {
             "SM_MODEL_DIR": str(model_dir),
             "SM_OUTPUT_DATA_DIR": str(output_dir),
-            "SM_CHANNELS": json.dumps(channels),
+            "SM_CHANNELS": json.dumps(list(channels)),
             "SM_HPS": json.dumps(user),
             "SM_CURRENT_HOST": "algo-1",
             "SM_HOSTS": json.dumps(["algo-1"]),
-            **({} if builtin else {"SM_USER_ENTRY_POINT": str(hps["sagemaker_program"])}),
+            **({"SM_USER_ENTRY_POINT": str(hps["sagemaker_program"])} if program else {}),
             **{f"SM_HP_{_env_name(k)}": str(v) for k, v in user.items()},
             **(args.get("Environment") or {}),
         }
     )
-    if builtin:
+    algorithm = args.get("AlgorithmSpecification", {})
+    settings = dict(max_runtime=_max_runtime(args), metrics=algorithm.get("MetricDefinitions") or ())
+    if runtime.kind == "docker":
+        argv = docker.training_argv(runtime.image, run.job_name, run.work, args, channels, model_dir, run.work / "output")
+        try:
+            run.run_script(argv, {}, run.work, label=f"container {runtime.image}", **settings)
+        except StepFailed as exc:
+            raise StepFailed(docker.failure_reason(run.work / "output") or str(exc)) from None
+    elif runtime.kind == "xgboost-builtin":
         content_type = content_types[0] if content_types else "text/csv"
         argv = [
             sys.executable,
@@ -193,11 +329,12 @@ def training(step: dict, run: StepRun) -> dict:
             "--content-type",
             content_type,
         ]
+        run.run_script(argv, env, code, label="the built-in xgboost algorithm", **settings)
     else:
         argv = [sys.executable, str(code / hps["sagemaker_program"])]
         for name, value in user.items():
             argv += [f"--{name}", value if isinstance(value, str) else json.dumps(value)]
-    run.run_script(argv, env, code)
+        run.run_script(argv, env, code, **settings)
     base = f"{args['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{run.job_name}/output"
     packed = run.work / "model.tar.gz"
     with tarfile.open(packed, "w:gz") as tar:
@@ -207,34 +344,11 @@ def training(step: dict, run: StepRun) -> dict:
     return {
         "TrainingJobName": run.job_name,
         "TrainingJobStatus": "Completed",
-        "FinalMetricDataList": final_metrics(args.get("AlgorithmSpecification", {}).get("MetricDefinitions", []), run.log_path),
+        "FinalMetricDataList": final_metrics(algorithm.get("MetricDefinitions", []), run.log_path),
         "ModelArtifacts": {"S3ModelArtifacts": f"{base}/model.tar.gz"},
         "HyperParameters": args.get("HyperParameters", {}),
         "OutputDataConfig": args["OutputDataConfig"],
     }
-
-
-def final_metrics(definitions: list[dict], log_path: Path) -> list[dict]:
-    """What SageMaker puts in FinalMetricDataList: each definition's regex over the job's log, the
-    value its first group captures on the last match ("Define metrics"; unparsable values skipped)."""
-    text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
-    found = []
-    for definition in definitions:
-        values = []
-        for match in re.finditer(definition["Regex"], text):
-            try:
-                values.append(float(match.group(1)))
-            except (IndexError, TypeError, ValueError):
-                continue
-        if values:
-            found.append({"MetricName": definition["Name"], "Value": values[-1], "Timestamp": _now()})
-    return found
-
-
-def _now() -> str:
-    from sagespec.local.database import now
-
-    return now()
 
 
 @handler("RegisterModel")

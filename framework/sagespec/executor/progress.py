@@ -1,4 +1,7 @@
-"""How a local run shows itself: a live table on a terminal, one line per event elsewhere (CI logs)."""
+"""How a local run shows itself: a live table on a terminal, one line per event elsewhere (CI logs).
+
+A running job step reports again whenever its metrics change (the latest value of each metric
+definition, read from its log): the detail column shows them while the elapsed time keeps ticking."""
 
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ class LineProgress:
         return False
 
     def __call__(self, event) -> None:
-        if event.status == "Executing":
-            self.started[event.step] = time.monotonic()
+        if event.status == "Executing":  # again while it runs: its latest metrics, same start
+            self.started.setdefault(event.step, time.monotonic())
         elapsed = (
             f" {time.monotonic() - self.started[event.step]:6.1f}s"
             if event.step in self.started and event.status != "Executing"
@@ -67,7 +70,7 @@ class LiveProgress:
         row = self.rows.setdefault(event.step, [event.status, None, None, ""])
         now = time.monotonic()
         if event.status == "Executing":
-            row[1] = now
+            row[1] = row[1] if row[0] == "Executing" and row[1] is not None else now
         elif row[1] is not None:
             row[2] = now
         row[0], row[3] = event.status, event.detail or row[3]

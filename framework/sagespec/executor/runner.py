@@ -24,6 +24,7 @@ from sagespec.executor.caching import expire_after, input_uris
 from sagespec.executor.expressions import Context, EvaluationError, condition_holds, walk
 from sagespec.executor.faults import interrupted, termination_as_interrupt
 from sagespec.executor.handlers import HANDLERS, ExecutionFailed, StepFailed, StepRun
+from sagespec.executor.images import problems
 from sagespec.local.database import connect, now
 from sagespec.local.objects import ObjectStore
 from sagespec.local.pipelines import PipelineStore
@@ -107,6 +108,10 @@ class LocalPipelines:
                 if step["status"] == "Succeeded" and same and step["type"] != "Condition":
                     reuse[step["name"]] = (step["properties"], step["cached_from"] or retry_arn)
         parameters = execution_parameters(current, overrides, name, base)
+        unrunnable = [(step, why) for step, why in problems(steps(current)) if step not in reuse]
+        if unrunnable:  # before anything is stored: the execution would fail at that step
+            listed = "; ".join(f"step '{step}': {why}" for step, why in unrunnable)
+            raise UserError("E6019", f"pipeline {name} cannot run here: {listed}")
         execution_id = secrets.token_hex(6)
         arn = f"{pipeline['arn']}/execution/{execution_id}"
         started = now()
@@ -401,6 +406,7 @@ class _Execution:
             conn,
             log,
             self.children,
+            progress=lambda detail: self.on_event(StepEvent(name, "Executing", detail)),
         )
         try:
             if self.requests is None:

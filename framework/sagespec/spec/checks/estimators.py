@@ -1,13 +1,18 @@
-"""Training containers: a framework image runs a script; your own image brings its own program.
+"""Containers: a framework image runs a script; your own image brings its own program.
 
-A framework estimator (tensorflow, pytorch, sklearn, xgboost) needs its framework_version and the
-script it runs (entry_point in source_dir), as the SDK's framework estimators do; an `image_uri`
-estimator needs neither. Registering a model (register_model, create_model) is built with
-TensorFlow's serving container only so far: the other frameworks' serving containers need an
-inference script sagespec does not take yet, so such a step is refused here, not at compile.
+A framework estimator (tensorflow, pytorch, sklearn, xgboost, huggingface) needs its
+framework_version and the script it runs (entry_point in source_dir), as the SDK's framework
+estimators do; huggingface also needs pytorch_version (its images are versioned by both). An
+`image_uri` estimator needs neither. A framework processor may take a source_dir, which holds the
+script at its root (FrameworkProcessor runs it from there); an image_uri or pyspark processor
+takes none. Registering a model (register_model, create_model) is built with TensorFlow's serving
+container only so far: the other frameworks' serving containers need an inference script sagespec
+does not take yet, so such a step is refused here, not at compile.
 """
 
 from __future__ import annotations
+
+from pathlib import PurePosixPath
 
 from sagespec.spec.checks import CheckContext, rule
 
@@ -28,8 +33,8 @@ XGBOOST_HYPERPARAMETERS = frozenset(
 
 # kind -> (the key holding its container, what the container is called, the frameworks it takes)
 CONTAINERS = {
-    "training": ("estimator", "estimator", "tensorflow|pytorch|sklearn|xgboost"),
-    "processing": ("processor", "processor", "sklearn|tensorflow|pytorch|xgboost"),
+    "training": ("estimator", "estimator", "tensorflow|pytorch|sklearn|xgboost|huggingface"),
+    "processing": ("processor", "processor", "sklearn|tensorflow|pytorch|xgboost|pyspark"),
 }
 
 
@@ -65,7 +70,21 @@ def containers_are_named_once(ctx: CheckContext) -> None:
             if container.get("command") and not container.get("image_uri"):
                 message = "command applies to an image_uri processor (a framework image runs python3)"
                 ctx.report("E4014", message, ("steps", i, "processor", "command"), key=True)
-        elif framework and container.get("mode") == "builtin":
+            _processing_source(ctx, i, step, framework)
+            continue
+        if (framework == "huggingface") != bool(container.get("pytorch_version")):
+            if framework == "huggingface":
+                ctx.report(
+                    "E4014",
+                    "a huggingface estimator needs pytorch_version (its image is versioned by transformers and PyTorch)",
+                    ("steps", i, "estimator", "framework"),
+                    hint="e.g. framework_version: 4.49.0 with pytorch_version: 2.5.1",
+                )
+            else:
+                ctx.report(
+                    "E4014", "pytorch_version applies to a huggingface estimator", ("steps", i, "estimator", "pytorch_version"), key=True
+                )
+        if framework and container.get("mode") == "builtin":
             _builtin(ctx, i, step, framework)
         elif framework:
             missing = [k for k in ("entry_point", "source_dir") if not step.get(k)]
@@ -133,6 +152,48 @@ def spot_settings_agree(ctx: CheckContext) -> None:
                 where + ("max_wait_seconds",),
                 hint="raise max_wait_seconds or lower max_runtime_seconds",
             )
+
+
+@rule
+def isolated_jobs_install_nothing(ctx: CheckContext) -> None:
+    """With network isolation the container has no outbound network ("Run Training and Inference
+    Containers in Internet-Free Mode"), but a requirements.txt in a script's source_dir is
+    pip-installed from the network when the job starts (by the training toolkit, or by
+    FrameworkProcessor's runproc.sh): that job would fail on SageMaker."""
+    from sagespec.spec.files import inside
+
+    root = ctx.project_root.resolve()
+    for i, step in ctx.steps():
+        key = CONTAINERS.get(step.get("kind"), (None,))[0]
+        container = step.get(key) if key and isinstance(step.get(key), dict) else {}
+        source = step.get("source_dir")
+        if not container.get("enable_network_isolation") or not isinstance(source, str):
+            continue
+        requirements = (root / source / "requirements.txt").resolve()
+        if inside(requirements, root) and requirements.is_file():
+            ctx.report(
+                "E4015",
+                f"enable_network_isolation leaves the job no network, but {source}/requirements.txt is pip-installed from it when the job starts",
+                ("steps", i, key, "enable_network_isolation"),
+                hint="install the requirements into your own image_uri, or drop the isolation",
+            )
+
+
+def _processing_source(ctx: CheckContext, i: int, step: dict, framework: str | None) -> None:
+    """source_dir goes with a FrameworkProcessor, which runs the script from the folder's root."""
+    source, code = step.get("source_dir"), step.get("code")
+    if not isinstance(source, str):
+        return
+    if framework in (None, "pyspark"):
+        called = "an image_uri processor" if framework is None else "a pyspark processor (it submits code alone)"
+        ctx.report("E4014", f"source_dir applies to a framework processor, not {called}", ("steps", i, "source_dir"), key=True)
+    elif isinstance(code, str) and PurePosixPath(code).parent != PurePosixPath(source):
+        ctx.report(
+            "E4014",
+            f"code {code} is not directly in source_dir {source}: FrameworkProcessor runs the script from the folder's root",
+            ("steps", i, "code"),
+            hint=f"code: {PurePosixPath(source) / PurePosixPath(code).name}",
+        )
 
 
 def _builtin(ctx: CheckContext, i: int, step: dict, framework: str) -> None:

@@ -78,6 +78,8 @@ def code_paths(ctx: CheckContext) -> None:
     for i, step in ctx.steps():
         if step.get("kind") == "processing" and isinstance(step.get("code"), str):
             _check_path(ctx, step["code"], root, ("steps", i, "code"), want_dir=False)
+        if step.get("kind") == "processing" and isinstance(step.get("source_dir"), str):
+            _check_path(ctx, step["source_dir"], root, ("steps", i, "source_dir"), want_dir=True)
         if step.get("kind") == "training" and isinstance(step.get("source_dir"), str):
             source = _check_path(ctx, step["source_dir"], root, ("steps", i, "source_dir"), want_dir=True)
             if source is not None and isinstance(step.get("entry_point"), str):

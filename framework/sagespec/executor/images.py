@@ -1,0 +1,141 @@
+"""What runs a job's image on this machine: its local equivalent, or docker.
+
+SageMaker's own images are recognised by repository, and only in the accounts that publish them
+(the registries the SageMaker SDK's image_uri_config lists, read as data, not imported): an image
+called `pytorch-training` in your own account is your image, not AWS's. A framework image runs the
+job's Python program with this interpreter and the framework's libraries, as the framework's
+training or processing toolkit would; the built-in XGBoost algorithm runs
+sagespec.local.xgboost_builtin. Your own image with a Python program (an entry_point, or a
+`python` command) runs that program here too. Anything else (your image with its own `train`
+entrypoint, a non-Python command) has no local equivalent and runs through `docker` with
+SageMaker's container contract (sagespec.executor.docker), when a Docker engine answers.
+
+Every job step is checked before an execution starts (`problems`), so a missing extra or a
+missing engine is one located error naming the step, not a failure halfway through the run.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+# SageMaker repository -> (what it is called, the modules its local equivalent imports, the extra
+# that installs them; None: a core dependency of sagespec).
+REPOSITORIES: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "sagemaker-scikit-learn": ("scikit-learn", ("sklearn",), None),
+    "sagemaker-xgboost": ("XGBoost", ("xgboost",), "local"),
+    "tensorflow-training": ("TensorFlow", ("tensorflow",), "local"),
+    "pytorch-training": ("PyTorch", ("torch",), "local-torch"),
+    "huggingface-pytorch-training": ("Hugging Face", ("torch", "transformers"), "local-huggingface"),
+    "sagemaker-spark-processing": ("Spark", ("pyspark",), "local-spark"),
+}
+# The SDK's image_uri_config files that name the repositories above.
+_CONFIG_FILES = ("sklearn", "xgboost", "tensorflow", "pytorch", "huggingface", "spark")
+_IMAGE = re.compile(r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repository>[^:@]+)")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    kind: str  # python | xgboost-builtin | spark | docker
+    image: str
+    framework: str = ""  # e.g. PyTorch; "" for your own image
+    modules: tuple[str, ...] = ()
+    extra: str | None = None
+
+    @property
+    def missing(self) -> list[str]:
+        return [m for m in self.modules if importlib.util.find_spec(m) is None]
+
+    def missing_message(self) -> str | None:
+        missing = self.missing
+        if not missing:
+            return None
+        install = f"pip install 'sagespec[{self.extra}]'" if self.extra else f"pip install {' '.join(missing)}"
+        return f"its local equivalent of SageMaker's {self.framework} image needs {', '.join(missing)}, not installed here: {install}"
+
+
+@functools.cache
+def sagemaker_registries() -> frozenset[str]:
+    """The AWS accounts that publish SageMaker's framework images, from the SDK's own data."""
+    spec = importlib.util.find_spec("sagemaker")
+    accounts: set[str] = set()
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    config = Path(next(iter(spec.submodule_search_locations))) / "image_uri_config"
+    for name in _CONFIG_FILES:
+        path = config / f"{name}.json"
+        if path.is_file():
+            _registries(json.loads(path.read_text(encoding="utf-8")), accounts)
+    return frozenset(accounts)
+
+
+def _registries(node, found: set[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "registries" and isinstance(value, dict):
+                found.update(v for v in value.values() if isinstance(v, str))
+            else:
+                _registries(value, found)
+
+
+def sagemaker_repository(image: str) -> str | None:
+    """The repository of a SageMaker-published image this module knows, else None."""
+    match = _IMAGE.match(image or "")
+    if not match or match["repository"] not in REPOSITORIES or match["account"] not in sagemaker_registries():
+        return None
+    return match["repository"]
+
+
+def runtime_for(step: dict) -> Runtime | None:
+    """How a Training or Processing step's job runs here (None for steps that run no job). The
+    step's Arguments must name their image as a string (they always do: images are not parameters)."""
+    args = step.get("Arguments") or {}
+    if step.get("Type") == "Training":
+        image = (args.get("AlgorithmSpecification") or {}).get("TrainingImage", "")
+        python_program = "sagemaker_program" in (args.get("HyperParameters") or {})
+    elif step.get("Type") == "Processing":
+        app = args.get("AppSpecification") or {}
+        image = app.get("ImageUri", "")
+        entry = list(app.get("ContainerEntrypoint") or [])
+        python_program = bool(entry) and (Path(str(entry[0])).name.startswith("python") or is_framework_bootstrap(entry))
+    else:
+        return None
+    repository = sagemaker_repository(image) if isinstance(image, str) else None
+    if repository:
+        framework, modules, extra = REPOSITORIES[repository]
+        if repository == "sagemaker-spark-processing":
+            return Runtime("spark", image, framework, modules, extra)
+        if repository == "sagemaker-xgboost" and not python_program:
+            return Runtime("xgboost-builtin", image, framework, modules, extra)
+        if python_program:
+            return Runtime("python", image, framework, modules, extra)
+    if python_program:
+        return Runtime("python", str(image))
+    return Runtime("docker", str(image))
+
+
+def is_framework_bootstrap(entry: list) -> bool:
+    """FrameworkProcessor's bootstrap: `/bin/bash .../runproc.sh` unpacks the code and runs python."""
+    return len(entry) >= 2 and Path(str(entry[0])).name in ("bash", "sh") and str(entry[1]).endswith("/runproc.sh")
+
+
+def problems(definition_steps: dict[str, dict]) -> list[tuple[str, str]]:
+    """(step, why it cannot run here) for every job step of a definition, before a run starts."""
+    from sagespec.executor import docker
+
+    found = []
+    for name, step in definition_steps.items():
+        runtime = runtime_for(step)
+        if runtime is None:
+            continue
+        if runtime.kind == "docker":
+            why = docker.unavailable(runtime.image)
+            if why:
+                found.append((name, f"image {runtime.image} has no local equivalent and {why}"))
+        elif runtime.missing_message():
+            found.append((name, runtime.missing_message()))
+    return found
