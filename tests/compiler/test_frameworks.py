@@ -214,6 +214,9 @@ SETTINGS = data_science_spec(
     instance_type: ml.m5.large
     base_job_name: prepare
     tags: {cost-center: ml-42}
+    environment: {MODE: fast}
+    volume_size_gb: 50
+    max_runtime_seconds: 1800
     volume_kms_key: arn:aws:kms:us-east-1:111111111111:key/0b6a2c4e-8d1f-4a3b-9e7c-5f2d1a0b9c8e
     output_kms_key: arn:aws:kms:us-east-1:111111111111:key/0b6a2c4e-8d1f-4a3b-9e7c-5f2d1a0b9c8e
     enable_network_isolation: true
@@ -231,6 +234,8 @@ SETTINGS = data_science_spec(
     instance_type: ml.m5.large
     base_job_name: ridge
     tags: {cost-center: ml-42}
+    environment: {MODE: full}
+    volume_size_gb: 100
     max_runtime_seconds: 3600
     volume_kms_key: arn:aws:kms:us-east-1:111111111111:key/0b6a2c4e-8d1f-4a3b-9e7c-5f2d1a0b9c8e
     enable_network_isolation: true
@@ -267,6 +272,11 @@ def test_job_settings_reach_the_requests_sagemaker_receives(tmp_path):
     prepare, train = (s["Arguments"] for s in definition["Steps"])
     key = "arn:aws:kms:us-east-1:111111111111:key/0b6a2c4e-8d1f-4a3b-9e7c-5f2d1a0b9c8e"
     assert prepare["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
+    assert prepare["ProcessingResources"]["ClusterConfig"]["VolumeSizeInGB"] == 50
+    assert prepare["Environment"] == {"MODE": "fast"} and prepare["StoppingCondition"] == {"MaxRuntimeInSeconds": 1800}
+    assert train["Environment"] == {"MODE": "full"} and train["ResourceConfig"]["VolumeSizeInGB"] == 100
+    for job in (prepare, train):
+        assert {"Key": "cost-center", "Value": "ml-42"} in job["Tags"]
     assert prepare["ProcessingOutputConfig"]["KmsKeyId"] == key
     assert prepare["NetworkConfig"] == {
         "EnableNetworkIsolation": True,
