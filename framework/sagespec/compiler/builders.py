@@ -108,7 +108,7 @@ def processing(ctx: BuildContext, step: dict):
         base_job_name=spec.get("base_job_name"),
         tags=_tags(spec),
         volume_kms_key=spec.get("volume_kms_key"),
-        output_kms_key=spec.get("output_kms_key"),
+        output_kms_key=spec.get("output_kms_key") or ctx.spec["session"].get("kms_key"),  # as training's
         network_config=_network(spec),
         sagemaker_session=ctx.session,
     )

@@ -1,7 +1,8 @@
 """A cache of compiled definitions keyed by a hash of every input.
 
 Inputs: the rendered spec, the name and bytes of every staged code file, the compiler format,
-and the sagespec and sagemaker versions. Same key, same output: so a repeat compile of an
+the sagespec and sagemaker versions, and the compiler's own source (an editable install changes
+the compiler without changing the version: a stale definition would be served otherwise). Same key, same output: so a repeat compile of an
 unchanged spec skips the SDK import (seconds) entirely. Entries are written atomically;
 a corrupt or partial entry is treated as a miss.
 """
@@ -9,6 +10,7 @@ a corrupt or partial entry is treated as a miss.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -27,6 +29,14 @@ def _sdk_version() -> str:
         return "missing"
 
 
+@functools.cache
+def _compiler_source() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def input_key(result: SpecResult) -> str:
     from sagespec.compiler import COMPILER_FORMAT
     from sagespec.compiler.staging import code_paths, fingerprint
@@ -35,7 +45,7 @@ def input_key(result: SpecResult) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps(data, sort_keys=True).encode())
     digest.update(fingerprint(result.project_root, code_paths(data)).encode())
-    digest.update(f"{COMPILER_FORMAT}|{__version__}|{_sdk_version()}".encode())
+    digest.update(f"{COMPILER_FORMAT}|{__version__}|{_sdk_version()}|{_compiler_source()}".encode())
     return digest.hexdigest()
 
 
