@@ -52,3 +52,11 @@ def open_hosting(project: Project, account, target: str | None = None, assume_ro
     from sagespec.hosting.sagemaker import SageMakerHosting
 
     return SageMakerHosting(project.session_for(assume_role_name)(account), account.id)
+
+
+def open_objects(project: Project):
+    """The workspace's local object store (what local runs read as S3)."""
+    from sagespec.local.database import connect
+    from sagespec.local.objects import ObjectStore
+
+    return ObjectStore(project.workspace, connect(project.workspace))

@@ -39,6 +39,7 @@ COMMAND_MODULES = {
     "rollback": "promotion",
     "deployments": "promotion",
     "endpoints": "promotion",
+    "data": "data",
 }
 
 

@@ -72,9 +72,15 @@ class ObjectStore:
         return self._blob(self.sha256(uri)).read_bytes()
 
     def list(self, prefix: str) -> list[str]:
+        return [r["uri"] for r in self.describe(prefix)]
+
+    def describe(self, prefix: str) -> list[dict]:
+        """uri, size, sha256 and updated_at of every object under `prefix`."""
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = self.conn.execute("SELECT uri FROM objects WHERE uri LIKE ? ESCAPE '\\' ORDER BY uri", (escaped + "%",))
-        return [r["uri"] for r in rows]
+        rows = self.conn.execute(
+            "SELECT uri, size, sha256, updated_at FROM objects WHERE uri LIKE ? ESCAPE '\\' ORDER BY uri", (escaped + "%",)
+        )
+        return [dict(r) for r in rows]
 
     def download(self, prefix: str, destination: Path) -> list[Path]:
         """S3Prefix semantics: every object under `prefix`, at its path relative to the prefix."""
