@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("local control plane", ("sagespec.local",)),
     ("executor", ("sagespec.executor",)),
     ("project and backends", ("sagespec.project", "sagespec.backends")),
-    ("workflows", ("sagespec.crossaccount", "sagespec.promotion", "sagespec.runs", "sagespec.data")),
+    ("workflows", ("sagespec.crossaccount", "sagespec.promotion", "sagespec.runs", "sagespec.data", "sagespec.scaffold")),
     ("cli", ("sagespec.cli", "sagespec.__main__")),
 ]
 SDK = ("sagemaker", "sagemaker_core")

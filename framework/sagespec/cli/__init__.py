@@ -40,6 +40,7 @@ COMMAND_MODULES = {
     "deployments": "promotion",
     "endpoints": "promotion",
     "data": "data",
+    "init": "data",
 }
 
 

@@ -1,4 +1,4 @@
-"""Commands on the local object store: data put, data ls."""
+"""Commands that bring your own things in: init (a new project from a template), data put, data ls."""
 
 from __future__ import annotations
 
@@ -50,4 +50,18 @@ def data_ls(prefix, output, project_dir, workspace) -> None:
     )
 
 
-COMMANDS = [data]
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--template", "template", default="tf_regression", show_default=True, help="The template the project's spec fills in.")
+@click.option("--name", default=None, help="The pipeline and model package group name (default: the folder's name).")
+def init(directory, template, name) -> None:
+    """Create a project in DIRECTORY (new or empty) from a template: spec, accounts file, code and sample data."""
+    from sagespec.scaffold import init as scaffold
+
+    done = scaffold(Path(directory), template, name)
+    for path in done.files:
+        click.echo(f"created {path}")
+    click.echo(f"next: cd {done.root} && sagespec validate pipelines/ && sagespec run {done.spec.relative_to(done.root)}")
+
+
+COMMANDS = [data, init]
