@@ -113,7 +113,10 @@ def test_render_prints_the_templated_spec():
     assert data["name"] == "california-housing"
     assert data["parameters"]["TrainingEpochs"] == {"type": "Integer", "default": 100}
     register = next(s for s in data["steps"] if s["kind"] == "register_model")
-    assert register["model_package_group"] == "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
+    # The accounts file's group is rendered into the parameter's default; the step registers where the parameter says.
+    assert register["model_package_group"] == "${params.ModelPackageGroup}"
+    group = data["parameters"]["ModelPackageGroup"]["default"]
+    assert group == "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
 
 
 def test_render_of_an_invalid_spec_exits_one_with_errors_on_stderr():

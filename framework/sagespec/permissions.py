@@ -296,7 +296,7 @@ def _job_settings(c: _Collector, step: str, kind: str, args: dict, pipeline_role
 
 
 def _register(c: _Collector, step: str, args: dict, pipeline_role: str, account: str) -> None:
-    group = str(args.get("ModelPackageGroupName", ""))
+    group = c.resolve(args.get("ModelPackageGroupName", ""))  # a parameter: its default, or the run's value
     if group.startswith("arn:"):
         parts = group.split(":")
         owner, name = parts[4], parts[5].split("/", 1)[1]

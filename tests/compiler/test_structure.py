@@ -23,6 +23,7 @@ def test_parameters_of_the_seed_workflow(housing):
         "InputData": ("String", "s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz"),
         "TrainingEpochs": ("Integer", 100),
         "AccuracyMseThreshold": ("Float", 0.3),
+        "ModelPackageGroup": ("String", GROUP),  # the group is a parameter (sagemaker-python-sdk issue 4139)
     }
 
 
@@ -93,7 +94,7 @@ def test_branches(steps):
 
 def test_register_model_passes_the_cross_account_group_arn_and_pending_approval(steps):
     args = steps["RegisterModel-RegisterModel"]["Arguments"]
-    assert args["ModelPackageGroupName"] == GROUP
+    assert args["ModelPackageGroupName"] == {"Get": "Parameters.ModelPackageGroup"}  # its default is GROUP
     assert args["ModelApprovalStatus"] == "PendingManualApproval"
     container = args["InferenceSpecification"]["Containers"][0]
     assert container["ModelDataUrl"] == {"Get": "Steps.TrainModel.ModelArtifacts.S3ModelArtifacts"}

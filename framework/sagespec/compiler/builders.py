@@ -286,7 +286,7 @@ def register_model(ctx: BuildContext, step: dict):
         inference_instances=[ctx.expr.value(i) for i in step["inference_instances"]],
         transform_instances=[ctx.expr.value(i) for i in step.get("transform_instances", [])] or None,
         # A full ARN of a group in another account is passed through unchanged.
-        model_package_group_name=step["model_package_group"],
+        model_package_group_name=ctx.expr.value(step["model_package_group"]),
         approval_status=step.get("approval_status", "PendingManualApproval"),
         model_metrics=metrics,
         customer_metadata_properties=step.get("customer_metadata"),

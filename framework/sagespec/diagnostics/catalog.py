@@ -61,7 +61,8 @@ RULES: dict[str, str] = {
     "E4010": "invalid S3 bucket name",
     "E4013": "the model package group is not in the accounts file",
     "E4014": "an estimator that names no container, or two, or lacks what its container needs",
-    "E4015": "job settings SageMaker refuses together (spot without max_wait, max_wait below max_runtime)",
+    "E4015": "job settings SageMaker refuses together (spot without max_wait, max_wait below max_runtime, isolation with requirements to install)",
+    "E4016": "a parameter naming a model package group is not a String with a group name or ARN as its default",
     "E4012": "the accounts file is inconsistent (shared account IDs, a key elsewhere, wildcards, an unknown region)",
     # E5: compile
     "E5001": "the SageMaker SDK rejected a step",

@@ -3,6 +3,7 @@ registration has a KMS key the other accounts can use."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sagespec.spec.checks import CheckContext, rule
@@ -31,6 +32,46 @@ def _session(ctx: CheckContext) -> dict:
     return session if isinstance(session, dict) else {}
 
 
+_GROUP = re.compile(
+    r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}|arn:aws(-[a-z]+)*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package-group/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})$"
+)
+_PARAMETER = re.compile(r"^\$\{params\.([A-Za-z][A-Za-z0-9_]*)\}$")
+
+
+def registration_group(ctx: CheckContext, i: int, step: dict) -> tuple[object, tuple]:
+    """A register step's group as the checks see it, and where it is written: the literal, or,
+    for ${params.NAME}, the parameter's default (what rendered policies and a default run use)."""
+    value = step.get("model_package_group")
+    match = _PARAMETER.match(value) if isinstance(value, str) else None
+    if match is None:
+        return value, ("steps", i, "model_package_group")
+    parameter = ctx.parameters.get(match.group(1))
+    parameter = parameter if isinstance(parameter, dict) else {}
+    return parameter.get("default"), ("parameters", match.group(1), "default")
+
+
+@rule
+def group_parameters_name_a_group(ctx: CheckContext) -> None:
+    """A group given as a parameter is a String whose default is a group name or ARN: SageMaker
+    resolves it when the step runs, so a wrong default would only fail there."""
+    for _, step in ctx.steps():
+        value = step.get("model_package_group") if step.get("kind") == "register_model" else None
+        match = _PARAMETER.match(value) if isinstance(value, str) else None
+        parameter = ctx.parameters.get(match.group(1)) if match else None
+        if not isinstance(parameter, dict):
+            continue  # not a parameter, or an unknown one (the reference check reports it)
+        name = match.group(1)
+        if parameter.get("type") != "String":
+            ctx.report("E4016", f"parameter '{name}' names a model package group: it must be a String", ("parameters", name, "type"))
+        elif not isinstance(parameter.get("default"), str) or not _GROUP.match(parameter["default"]):
+            ctx.report(
+                "E4016",
+                f"parameter '{name}' names the model package group of step '{step['name']}': its default must be a group name or ARN",
+                ("parameters", name, "default") if "default" in parameter else ("parameters", name),
+                hint="e.g. default: arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing",
+            )
+
+
 def _kms_key_for(ctx: CheckContext, training_step: dict | None) -> tuple[str | None, tuple]:
     if training_step and isinstance(training_step[1].get("output_kms_key"), str):
         return training_step[1]["output_kms_key"], ("steps", training_step[0], "output_kms_key")
@@ -45,8 +86,11 @@ def arns_match_session(ctx: CheckContext) -> None:
     partition = role.partition if role else None
     candidates = [(("session", "kms_key"), session.get("kms_key"))]
     for i, step in ctx.steps():
-        for key in ("model_package_group", "output_kms_key", "function_arn"):
+        for key in ("output_kms_key", "function_arn"):
             candidates.append((("steps", i, key), step.get(key)))
+        if step.get("kind") == "register_model":
+            group, where = registration_group(ctx, i, step)
+            candidates.append((where, group))
     for path, value in candidates:
         arn = parse_arn(value)
         if arn is None:
@@ -71,13 +115,13 @@ def cross_account_registration_needs_kms(ctx: CheckContext) -> None:
     for i, step in ctx.steps():
         if step.get("kind") != "register_model":
             continue
-        group = parse_arn(step.get("model_package_group"))
+        value, where = registration_group(ctx, i, step)
+        group = parse_arn(value)
         if group is None or group.account == role.account:
             continue
         model = step.get("model") if isinstance(step.get("model"), dict) else {}
         training = steps.get(model.get("training_step"))
         key, key_path = _kms_key_for(ctx, training)
-        where = ("steps", i, "model_package_group")
         training_name = training[1]["name"] if training else "the training step"
         if not key:
             ctx.report(
@@ -114,8 +158,10 @@ def registration_groups_are_in_the_topology(ctx: CheckContext) -> None:
         return  # no accounts file: nothing to compare with
     role = parse_arn(_session(ctx).get("role"))
     for i, step in ctx.steps():
-        group = step.get("model_package_group")
-        if step.get("kind") != "register_model" or not isinstance(group, str) or "${" in group or "{{" in group:
+        if step.get("kind") != "register_model":
+            continue
+        group, where_written = registration_group(ctx, i, step)
+        if not isinstance(group, str) or "${" in group or "{{" in group:
             continue
         arn = parse_arn(group)
         account, name = (arn.account, arn.resource.rsplit("/", 1)[-1]) if arn else (role.account if role else None, group)
@@ -126,7 +172,7 @@ def registration_groups_are_in_the_topology(ctx: CheckContext) -> None:
         ctx.report(
             "E4013",
             f"model package group '{name}' of account {account} is not in the accounts file ({topology.source.name})",
-            ("steps", i, "model_package_group"),
+            where_written,
             hint=f"add it to {where}; `accounts apply` and local runs create the groups it lists",
         )
 
@@ -138,7 +184,7 @@ def no_self_approval(ctx: CheckContext) -> None:
     approves), so SageMaker would refuse the step."""
     role = parse_arn(_session(ctx).get("role"))
     for i, step in ctx.steps():
-        group = parse_arn(step.get("model_package_group")) if step.get("kind") == "register_model" else None
+        group = parse_arn(registration_group(ctx, i, step)[0]) if step.get("kind") == "register_model" else None
         if role is None or group is None or group.account == role.account or step.get("approval_status") != "Approved":
             continue
         ctx.report(
