@@ -184,22 +184,120 @@ def re_located(text: str) -> bool:
     return re.search(r"broken\.yaml:\d+:\d+: error\[E\d{4}\]", text) is not None
 
 
-def test_only_tensorflow_models_are_registered_so_far(tmp_path):
+MODEL_SPEC = SPEC.replace("default_bucket_prefix: frameworks", "default_bucket_prefix: models") + (
+    """- name: Register
+  kind: register_model
+  model: {model}
+  model_package_group: california-housing-experiments
+  content_types: [text/csv]
+  response_types: [application/json]
+  inference_instances: [ml.m5.large]
+- name: Create
+  kind: create_model
+  model: {model}
+  instance_type: ml.m5.large
+"""
+)
+INFERENCE = "{training_step: Train, source_dir: training_code, entry_point: evaluate.py, environment: {MODE: serve}}"
+MODELS = [
+    # (id, estimator lines, code lines, model, serving image, the SDK's Framework field)
+    (
+        "tensorflow",
+        CASES[0][1],
+        SCRIPT,
+        "{training_step: Train}",
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13",
+        "TENSORFLOW",
+    ),
+    ("sklearn", CASES[2][1], SCRIPT, INFERENCE, "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1", "SKLEARN"),
+    ("xgboost", CASES[3][1], SCRIPT, INFERENCE, "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", "XGBOOST"),
+    (
+        "huggingface",
+        # A version pair SageMaker publishes both training and inference images for.
+        "    framework: huggingface\n    framework_version: 4.48.0\n    pytorch_version: 2.3.0",
+        SCRIPT,
+        "{training_step: Train}",  # the container's default handlers: no repack
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.3.0-transformers4.48.0",
+        "PYTORCH",
+    ),
+    (
+        "xgboost built-in",
+        CASES[7][1],
+        "",
+        "{training_step: Train}",
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+        None,
+    ),
+    ("own image", f"    image_uri: {IMAGE}", "", f"{{training_step: Train, image_uri: {IMAGE}}}", IMAGE, None),
+]
+
+
+@pytest.mark.parametrize("case, estimator, code, model, image, framework", MODELS, ids=[m[0] for m in MODELS])
+def test_each_framework_registers_and_creates_its_model_on_its_inference_image(tmp_path, case, estimator, code, model, image, framework):
     project = fast_project_copy(tmp_path)
-    spec = project / "pipelines" / "california_housing.yaml"
-    text = (project / "pipelines" / "templates" / "tf_regression.yaml").read_text()
-    assert "framework: tensorflow" in text
-    (project / "pipelines" / "templates" / "tf_regression.yaml").write_text(
-        text.replace(
-            'framework: tensorflow\n        framework_version: "{{ tensorflow_version }}"\n        py_version: "{{ python_version }}"',
-            "framework: sklearn\n        framework_version: 1.2-1",
-            1,
+    spec = project / "pipelines" / "models.yaml"
+    hyperparameters = HYPERPARAMETERS + ("\n    num_round: 5" if "builtin" in estimator else "")
+    spec.write_text(
+        MODEL_SPEC.format(
+            name="models",
+            estimator=estimator,
+            code=code,
+            hyperparameters=hyperparameters,
+            model=model,
+            instance_type="ml.g5.xlarge" if case == "huggingface" else "ml.m5.large",
+        )
+    )
+    out = tmp_path / "models.json"
+    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    definition = json.loads(out.read_text())
+    by_type = {s["Type"]: s["Arguments"] for s in definition["Steps"]}
+    (container,) = by_type["RegisterModel"]["InferenceSpecification"]["Containers"]
+    primary = by_type["Model"]["PrimaryContainer"]
+    for served in (container, primary):
+        assert served["Image"].startswith(image) and served["ModelDataUrl"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+    assert container.get("Framework") == framework
+    if "entry_point" in model:  # the inference script rides along as SAGEMAKER_SUBMIT_DIRECTORY, under a hash of its code
+        assert container["Environment"]["SAGEMAKER_PROGRAM"] == "evaluate.py" and container["Environment"]["MODE"] == "serve"
+        assert re.fullmatch(
+            r"s3://sagespec-ds-experiments-111111111111/models/models/code/[0-9a-f]{64}/models-Register/sourcedir\.tar\.gz",
+            container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"],
+        )
+    for name, operation, shape, params in requests(definition):
+        report = ParamValidator().validate(params, shape)
+        assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
+    again = tmp_path / "again.json"
+    assert run_cli("compile", str(spec), "-o", str(again), "--no-cache", cwd=project).returncode == 0
+    assert again.read_text() == out.read_text()  # no timestamp in any key: the same spec compiles the same
+
+
+@pytest.mark.parametrize(
+    "estimator, code, model, says",
+    [
+        (CASES[2][1], SCRIPT, "{training_step: Train}", "serves a sklearn model: its inference container needs model.entry_point"),
+        (f"    image_uri: {IMAGE}", "", "{training_step: Train}", "trained on your own image: name its serving image"),
+        (
+            CASES[2][1],
+            SCRIPT,
+            "{training_step: Train, entry_point: evaluate.py}",
+            "model.entry_point of step 'Register' needs model.source_dir",
+        ),
+        (CASES[2][1], SCRIPT, "{training_step: Train, source_dir: training_code, entry_point: serve.py}", "serve.py"),
+        (CASES[1][1], SCRIPT, INFERENCE, "the SDK repacks it in a _RepackModelStep whose code upload is named after a timestamp"),
+    ],
+    ids=["no inference script", "own image without a serving image", "script without its folder", "missing script", "pytorch repack"],
+)
+def test_a_model_that_cannot_be_served_is_a_located_error(tmp_path, estimator, code, model, says):
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "broken.yaml"
+    spec.write_text(
+        MODEL_SPEC.format(
+            name="broken", estimator=estimator, code=code, hyperparameters=HYPERPARAMETERS, model=model, instance_type="ml.m5.large"
         )
     )
     done = run_cli("validate", str(spec), cwd=project)
-    assert done.returncode == 1, done.stdout
-    assert "serves the model of 'TrainModel' (sklearn); sagespec builds TensorFlow serving models only so far" in done.stdout
-    assert "error[E4014]" in done.stdout
+    assert done.returncode == 1 and says in done.stdout, done.stdout
+    assert re_located(done.stdout)
 
 
 SETTINGS = data_science_spec(

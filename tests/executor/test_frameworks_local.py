@@ -453,3 +453,52 @@ def test_a_pyspark_processor_runs_locally_with_the_local_spark_extra(tmp_path):
     execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
     log = run_cli("executions", "logs", execution, "Prepare", "--workspace", workspace, cwd=project).stdout
     assert "spark doubled 50 rows with ['--factor', '2']" in log
+
+
+INFERENCE_SCRIPT = """
+import os, pickle
+
+def model_fn(model_dir):
+    with open(os.path.join(model_dir, "model.pkl"), "rb") as handle:
+        return pickle.load(handle)
+"""
+
+
+def test_a_sklearn_model_registers_with_its_inference_code_stored_where_the_container_reads_it(tmp_path):
+    project = _project_with_rows(tmp_path)
+    (project / "ridge_code").mkdir()
+    (project / "ridge_code" / "train.py").write_text(SCRIPT)
+    (project / "serve_code").mkdir()
+    (project / "serve_code" / "inference.py").write_text(INFERENCE_SCRIPT)
+    spec = (
+        SPEC
+        + """- name: Register
+  kind: register_model
+  model: {training_step: Train, source_dir: serve_code, entry_point: inference.py}
+  model_package_group: california-housing-experiments
+  content_types: [text/csv]
+  response_types: [application/json]
+  inference_instances: [ml.m5.large]
+"""
+    )
+    (project / "pipelines" / "ridge_model.yaml").write_text(spec)
+    workspace = tmp_path / "ws"
+    done = run_cli("run", "pipelines/ridge_model.yaml", "--workspace", str(workspace), cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    package = re.search(
+        r"registered (arn:aws:sagemaker:us-east-1:111111111111:model-package/california-housing-experiments/\d+)", done.stdout
+    )
+    assert package, done.stdout
+    from sagespec.iam import Principal
+    from sagespec.local.database import connect
+    from sagespec.local.objects import ObjectStore
+    from sagespec.local.registry import LocalRegistry
+
+    # Read as the account's root user: the execution role itself may only register (least privilege).
+    registry = LocalRegistry(connect(workspace), Principal.root("111111111111"), "us-east-1")
+    (container,) = registry.describe(package.group(1)).inference_specification["Containers"]
+    assert "/sagemaker-scikit-learn:1.2-1" in container["Image"] and container["Environment"]["SAGEMAKER_PROGRAM"] == "inference.py"
+    store = ObjectStore(workspace, connect(workspace))
+    with tarfile.open(fileobj=io.BytesIO(store.get(container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"]))) as tar:
+        assert "inference.py" in tar.getnames()  # the upsert stored the code the serving container downloads
+    assert store.exists(container["ModelDataUrl"])

@@ -68,7 +68,12 @@ class World:
         return open_hosting(project, account, caller=Principal(account.id, deployer_arn(self.topology, account)))
 
     def register(
-        self, slope: float = 2.0, status: str = "Approved", registered_slope: float | None = None, archive: bytes | None = None
+        self,
+        slope: float = 2.0,
+        status: str = "Approved",
+        registered_slope: float | None = None,
+        archive: bytes | None = None,
+        image: str = "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu",
     ) -> int:
         """A version whose registered MSE is the true MSE on sample_rows() of a model with `registered_slope`
         (by default the model's own slope, so the QA test passes)."""
@@ -85,9 +90,7 @@ class World:
         store.put(metrics_uri, json.dumps({"regression_metrics": {"mse": {"value": mse}}}).encode())
         store.put(f"{BUCKET}/data/test.csv", sample_rows()[0].encode())
         spec = {
-            "Containers": [
-                {"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu", "ModelDataUrl": model_uri}
-            ],
+            "Containers": [{"Image": image, "ModelDataUrl": model_uri}],
             "SupportedContentTypes": ["text/csv", "application/json"],
             "SupportedResponseMIMETypes": ["application/json"],
         }

@@ -289,6 +289,17 @@ def test_an_endpoint_role_that_cannot_pull_its_image_fails_the_deployment_as_on_
     assert world.hosting("qa").describe_endpoint("california-housing-qa") is None  # nothing was created
 
 
+def test_a_model_no_local_server_can_load_is_refused_before_anything_starts(world):
+    """A scikit-learn model registers (and SageMaker would serve it); the local endpoint server
+    loads TensorFlow Serving models only, so the deployment says so and creates nothing."""
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    with pytest.raises(UserError) as refused:
+        deploy(world, "qa", world.register(image=image))
+    assert refused.value.code == "E6019"
+    assert f"runs {image}: local endpoints serve TensorFlow Serving (tensorflow-inference) models only so far" in refused.value.message
+    assert world.hosting("qa").describe_endpoint("california-housing-qa") is None
+
+
 def test_hosting_calls_are_decided_as_the_caller(world):
     """The endpoint role itself may not create models; the qa deployer may not act in prod."""
     from sagespec.backends import open_hosting

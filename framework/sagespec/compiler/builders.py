@@ -252,18 +252,65 @@ def training(ctx: BuildContext, step: dict):
     return TrainingStep(step["name"], step_args=estimator.fit(inputs=channels), **ctx.common(step, cacheable=True))
 
 
+# Each framework's SDK Model class (module, class): the framework's SageMaker inference image.
+FRAMEWORK_MODELS = {
+    "tensorflow": ("sagemaker.tensorflow", "TensorFlowModel"),
+    "pytorch": ("sagemaker.pytorch", "PyTorchModel"),
+    "sklearn": ("sagemaker.sklearn", "SKLearnModel"),
+    "xgboost": ("sagemaker.xgboost", "XGBoostModel"),
+    "huggingface": ("sagemaker.huggingface", "HuggingFaceModel"),
+}
+
+
+def _inference_code_location(ctx: BuildContext, step: dict) -> dict:
+    """Where the SDK uploads inference code: under a hash of its files, as training code is, so
+    the key (and the definition) depends only on the code. Without it the SDK names the upload
+    after a timestamp, and every compile would change the definition."""
+    from sagemaker.workflow.utilities import hash_files_or_dirs
+
+    session = ctx.spec["session"]
+    parts = [session.get("default_bucket_prefix"), ctx.spec["name"], "code", hash_files_or_dirs([step["model"]["source_dir"]])]
+    return {
+        "code_location": f"s3://{session['default_bucket']}/" + "/".join(p for p in parts if p),
+        "name": f"{ctx.spec['name']}-{step['name']}"[:63].strip("-"),
+    }
+
+
 def _model(ctx: BuildContext, step: dict):
-    from sagemaker.tensorflow import TensorFlowModel
+    """The SDK Model serving a training step's artifact. With an inference entry_point the SDK
+    repacks the artifact with the code (a _RepackModelStep training job before the model step)."""
+    import importlib
 
     source = step["model"]
     training_step = ctx.built[source["training_step"]]
     _, training_spec = ctx.estimators[source["training_step"]]
-    return TensorFlowModel(
+    estimator = training_spec["estimator"]
+    common = dict(
         model_data=training_step.properties.ModelArtifacts.S3ModelArtifacts,
-        framework_version=source.get("framework_version") or training_spec["estimator"]["framework_version"],
         role=ctx.role,
+        env=source.get("environment"),
         sagemaker_session=ctx.session,
     )
+    if source.get("entry_point"):
+        common.update(entry_point=source["entry_point"], source_dir=source.get("source_dir"), **_inference_code_location(ctx, step))
+    version = source.get("framework_version") or estimator.get("framework_version")
+    if source.get("image_uri") or estimator.get("mode") == "builtin":
+        from sagemaker import image_uris
+        from sagemaker.model import Model
+
+        # A built-in algorithm serves with its own training image (SageMaker's algorithm containers serve).
+        image = source.get("image_uri") or image_uris.retrieve(estimator["framework"], ctx.region, version=version)
+        return Model(image_uri=image, **common)
+    framework = estimator["framework"]
+    module, name = FRAMEWORK_MODELS[framework]
+    cls = getattr(importlib.import_module(module), name)
+    if framework == "huggingface":
+        versions = dict(transformers_version=version, pytorch_version=estimator["pytorch_version"])
+    else:
+        versions = dict(framework_version=version)
+    if framework in ("pytorch", "huggingface"):  # TensorFlow Serving has no Python; sklearn and xgboost default to py3
+        versions["py_version"] = estimator.get("py_version") or DEFAULT_PY_VERSIONS[framework]
+    return cls(**versions, **common)
 
 
 @builder("register_model")

@@ -32,6 +32,8 @@ def code_paths(data: dict) -> list[str]:
                 found.append(step["source_dir"])
         elif step.get("kind") == "training" and step.get("source_dir"):  # your own image may bring its program
             found.append(step["source_dir"])
+        elif isinstance(step.get("model"), dict) and step["model"].get("source_dir"):  # inference code, repacked
+            found.append(step["model"]["source_dir"])
     return sorted(set(found))
 
 

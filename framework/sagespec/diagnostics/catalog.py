@@ -60,7 +60,7 @@ RULES: dict[str, str] = {
     "E4009": "processing input source is neither an S3 URI nor a reference",
     "E4010": "invalid S3 bucket name",
     "E4013": "the model package group is not in the accounts file",
-    "E4014": "an estimator that names no container, or two, or lacks what its container needs",
+    "E4014": "a container named none or twice, lacking what it needs, or a model with no way to be served",
     "E4015": "job settings SageMaker refuses together (spot without max_wait, max_wait below max_runtime, isolation with requirements to install)",
     "E4016": "a parameter naming a model package group is not a String with a group name or ARN as its default",
     "E4012": "the accounts file is inconsistent (shared account IDs, a key elsewhere, wildcards, an unknown region)",
@@ -87,7 +87,7 @@ RULES: dict[str, str] = {
     "E6016": "the output could not be written (closed pipe, missing folder, no permission)",
     "E6017": "malformed ARN or S3 URI",
     "E6018": "malformed policy document",
-    "E6019": "a step's container cannot run on this machine (missing extra, no Docker engine, image not pulled)",
+    "E6019": "a container cannot run on this machine (missing extra, no Docker engine, image not pulled, a model local endpoints cannot load)",
     # E7: promotion and endpoints
     "E7001": "the version is not Approved (only Approved versions are promoted)",
     "E7002": "the version has not passed QA (prod needs it, or --force --reason)",

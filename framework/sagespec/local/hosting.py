@@ -109,8 +109,16 @@ class LocalHosting:
         if not variants:
             raise UserError("E7003", f"endpoint config {name} needs at least one production variant")
         for variant in variants:
-            if read_model(self.conn, self.account, variant["ModelName"]) is None:
+            model = read_model(self.conn, self.account, variant["ModelName"])
+            if model is None:
                 raise NotFound(f"model {self._arn('model', variant['ModelName'])}")
+            image = (model.get("PrimaryContainer") or {}).get("Image", "")
+            if "/tensorflow-inference:" not in image:  # what sagespec.local.endpoint_server loads
+                raise UserError(
+                    "E6019",
+                    f"model {model['ModelArn']} runs {image or 'no image'}: local endpoints serve TensorFlow Serving "
+                    "(tensorflow-inference) models only so far; SageMaker serves it as registered",
+                )
             if variant.get("InitialVariantWeight", 1.0) < 0:
                 raise UserError("E7003", f"variant {variant['VariantName']} has a negative weight")
         arn = self._arn("endpoint-config", name)

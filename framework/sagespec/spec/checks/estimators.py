@@ -5,9 +5,8 @@ framework_version and the script it runs (entry_point in source_dir), as the SDK
 estimators do; huggingface also needs pytorch_version (its images are versioned by both). An
 `image_uri` estimator needs neither. A framework processor may take a source_dir, which holds the
 script at its root (FrameworkProcessor runs it from there); an image_uri or pyspark processor
-takes none. Registering a model (register_model, create_model) is built with TensorFlow's serving
-container only so far: the other frameworks' serving containers need an inference script sagespec
-does not take yet, so such a step is refused here, not at compile.
+takes none. A registered or created model is served by its framework's inference image, with an
+inference script where that container needs one, or by your own image_uri.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from pathlib import PurePosixPath
 
 from sagespec.spec.checks import CheckContext, rule
 
-SERVABLE = {"tensorflow"}
 BUILTIN = {"xgboost"}
 # The built-in XGBoost algorithm's hyperparameters ("XGBoost hyperparameters", SageMaker developer
 # guide): num_round is required; the rest are XGBoost's own learning parameters.
@@ -217,20 +215,47 @@ def _builtin(ctx: CheckContext, i: int, step: dict, framework: str) -> None:
         ctx.report("E4014", "the built-in xgboost algorithm needs the num_round hyperparameter", ("steps", i), hint="e.g. num_round: 100")
 
 
+# Frameworks whose SageMaker inference container needs your inference script (model_fn): the
+# scikit-learn and XGBoost (script mode) containers load no model by themselves (the SDK's Model
+# classes take entry_point as required). PyTorch's does too, and its Model repacks (see below).
+NEEDS_INFERENCE_SCRIPT = {"sklearn", "xgboost"}
+
+
 @rule
 def registered_models_can_be_served(ctx: CheckContext) -> None:
+    """A register or create step names how its model is served: the framework's inference image
+    (with an inference script where that container needs one), or your own image_uri."""
     steps = ctx.steps_by_name
     for i, step in ctx.steps():
         source = step.get("model") if step.get("kind") in ("register_model", "create_model") else None
         training = steps.get(source.get("training_step")) if isinstance(source, dict) else None
         estimator = training[1].get("estimator") if training else None
-        if not isinstance(estimator, dict):
+        if not isinstance(estimator, dict) or source.get("image_uri"):
             continue
-        container = estimator.get("framework") or "your own image"
-        if container not in SERVABLE:
+        framework, where = estimator.get("framework"), ("steps", i, "model")
+        if framework == "pytorch" or (framework == "huggingface" and source.get("entry_point")):
             ctx.report(
                 "E4014",
-                f"step '{step['name']}' serves the model of '{source['training_step']}' ({container}); sagespec builds TensorFlow serving models only so far",
-                ("steps", i, "model", "training_step"),
-                hint="train with framework: tensorflow to register, or register by hand with `sagespec models register --image`",
+                f"step '{step['name']}' serves a {framework} model with an inference script: the SDK repacks it in a "
+                "_RepackModelStep whose code upload is named after a timestamp, so the definition would change on every compile; "
+                "sagespec does not build that step yet",
+                where,
+                hint="serve it with your own image: model: {training_step: ..., image_uri: <inference image with the code>}"
+                + ("" if framework == "pytorch" else ", or drop entry_point to use the Hugging Face container's default handlers"),
             )
+        elif not framework:
+            ctx.report(
+                "E4014",
+                f"step '{step['name']}' serves the model of '{source['training_step']}', trained on your own image: name its serving image",
+                where,
+                hint="model: {training_step: ..., image_uri: <your inference image>}",
+            )
+        elif framework in NEEDS_INFERENCE_SCRIPT and estimator.get("mode") != "builtin" and not source.get("entry_point"):
+            ctx.report(
+                "E4014",
+                f"step '{step['name']}' serves a {framework} model: its inference container needs model.entry_point (a script with model_fn)",
+                where,
+                hint="model: {training_step: ..., source_dir: inference_code, entry_point: inference.py}",
+            )
+        elif source.get("entry_point") and not source.get("source_dir"):
+            ctx.report("E4014", f"model.entry_point of step '{step['name']}' needs model.source_dir, the folder it is in", where)
