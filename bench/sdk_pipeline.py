@@ -45,13 +45,13 @@ def offline_boto_session():
 
 def build():
     import sagemaker.telemetry.telemetry_logging as telemetry
-    from sagemaker import image_uris
     from sagemaker.inputs import TrainingInput
     from sagemaker.lambda_helper import Lambda
     from sagemaker.model_metrics import MetricsSource, ModelMetrics
-    from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
+    from sagemaker.processing import ProcessingInput, ProcessingOutput
     from sagemaker.sklearn.processing import SKLearnProcessor
     from sagemaker.tensorflow import TensorFlow, TensorFlowModel
+    from sagemaker.tensorflow.processing import TensorFlowProcessor
     from sagemaker.workflow.condition_step import ConditionStep
     from sagemaker.workflow.conditions import ConditionLessThanOrEqualTo
     from sagemaker.workflow.execution_variables import ExecutionVariables
@@ -74,6 +74,7 @@ def build():
     input_data = ParameterString("InputData", default_value=f"s3://{BUCKET}/{PREFIX}/datasets/cal_housing.tgz")
     epochs = ParameterInteger("TrainingEpochs", default_value=100)
     threshold = ParameterFloat("AccuracyMseThreshold", default_value=0.3)
+    group = ParameterString("ModelPackageGroup", default_value=GROUP)  # sagemaker-python-sdk issue 4139
     cache = CacheConfig(enable_caching=True, expire_after="P30D")
 
     sklearn = SKLearnProcessor(
@@ -82,6 +83,7 @@ def build():
         instance_type=processing_type,
         instance_count=1,
         volume_size_in_gb=30,
+        output_kms_key=KMS_KEY,
         sagemaker_session=session,
     )
     preprocess = ProcessingStep(
@@ -128,16 +130,14 @@ def build():
         cache_config=cache,
         description="Keras regression network with the scaler inside the graph.",
     )
-    image = image_uris.retrieve(
-        "tensorflow", REGION, version="2.13", py_version="py310", instance_type=processing_type, image_scope="training"
-    )
-    evaluator = ScriptProcessor(
-        image_uri=image,
-        command=["python3"],
+    evaluator = TensorFlowProcessor(
+        framework_version="2.13",
+        py_version="py310",
         role=ROLE,
         instance_type=processing_type,
         instance_count=1,
         volume_size_in_gb=30,
+        output_kms_key=KMS_KEY,
         sagemaker_session=session,
     )
     report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
@@ -179,7 +179,7 @@ def build():
             response_types=["application/json"],
             inference_instances=[endpoint_type, "ml.m5.xlarge"],
             transform_instances=["ml.m5.xlarge"],
-            model_package_group_name=GROUP,
+            model_package_group_name=group,
             approval_status="PendingManualApproval",
             model_metrics=metrics,
             customer_metadata_properties={
@@ -212,7 +212,7 @@ def build():
     )
     return Pipeline(
         name="california-housing",
-        parameters=[processing_type, training_type, endpoint_type, input_data, epochs, threshold],
+        parameters=[processing_type, training_type, endpoint_type, input_data, epochs, group, threshold],
         steps=[preprocess, train, evaluate, gate],
         sagemaker_session=session,
     )
