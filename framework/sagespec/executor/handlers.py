@@ -23,7 +23,7 @@ from pathlib import Path
 from sagespec.definition import referenced_steps
 from sagespec.executor import docker
 from sagespec.executor.expressions import Context
-from sagespec.executor.images import Runtime, is_framework_bootstrap, runtime_for
+from sagespec.executor.images import Runtime, is_framework_bootstrap, runtime_for, unrunnable
 from sagespec.executor.metrics import LiveMetrics, final_metrics
 
 HANDLERS: dict[str, Callable] = {}
@@ -138,12 +138,9 @@ def _stop(child: subprocess.Popen) -> None:
 def _runnable(step: dict) -> Runtime:
     """The step's runtime, or StepFailed naming what is missing (checked before the run too)."""
     runtime = runtime_for(step)
-    if runtime.kind == "docker":
-        why = docker.unavailable(runtime.image)
-        if why:
-            raise StepFailed(f"image {runtime.image} has no local equivalent and {why}")
-    elif runtime.missing_message():
-        raise StepFailed(runtime.missing_message())
+    why = unrunnable(runtime)
+    if why:
+        raise StepFailed(why)
     return runtime
 
 

@@ -123,19 +123,22 @@ def is_framework_bootstrap(entry: list) -> bool:
     return len(entry) >= 2 and Path(str(entry[0])).name in ("bash", "sh") and str(entry[1]).endswith("/runproc.sh")
 
 
-def problems(definition_steps: dict[str, dict]) -> list[tuple[str, str]]:
-    """(step, why it cannot run here) for every job step of a definition, before a run starts."""
+def unrunnable(runtime: Runtime) -> str | None:
+    """Why a job's runtime cannot run on this machine, or None when it can."""
     from sagespec.executor import docker
 
+    if runtime.kind == "docker":
+        why = docker.unavailable(runtime.image)
+        return f"image {runtime.image} has no local equivalent and {why}" if why else None
+    return runtime.missing_message()
+
+
+def problems(definition_steps: dict[str, dict]) -> list[tuple[str, str]]:
+    """(step, why it cannot run here) for every job step of a definition, before a run starts."""
     found = []
     for name, step in definition_steps.items():
         runtime = runtime_for(step)
-        if runtime is None:
-            continue
-        if runtime.kind == "docker":
-            why = docker.unavailable(runtime.image)
-            if why:
-                found.append((name, f"image {runtime.image} has no local equivalent and {why}"))
-        elif runtime.missing_message():
-            found.append((name, runtime.missing_message()))
+        why = unrunnable(runtime) if runtime else None
+        if why:
+            found.append((name, why))
     return found

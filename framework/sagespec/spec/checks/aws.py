@@ -32,38 +32,44 @@ def _session(ctx: CheckContext) -> dict:
     return session if isinstance(session, dict) else {}
 
 
-_GROUP = re.compile(
-    r"^([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}|arn:aws(-[a-z]+)*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package-group/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})$"
-)
-_PARAMETER = re.compile(r"^\$\{params\.([A-Za-z][A-Za-z0-9_]*)\}$")
+def _group_parameter(step: dict) -> str | None:
+    """The parameter a register step's group is written as (${params.NAME}), else None."""
+    from sagespec.spec.references import is_single_reference, references_in
+
+    value = step.get("model_package_group")
+    if not isinstance(value, str) or not is_single_reference(value):
+        return None
+    reference = references_in(value)[0]
+    return reference.name if reference.form == "params" else None
 
 
 def registration_group(ctx: CheckContext, i: int, step: dict) -> tuple[object, tuple]:
     """A register step's group as the checks see it, and where it is written: the literal, or,
     for ${params.NAME}, the parameter's default (what rendered policies and a default run use)."""
-    value = step.get("model_package_group")
-    match = _PARAMETER.match(value) if isinstance(value, str) else None
-    if match is None:
-        return value, ("steps", i, "model_package_group")
-    parameter = ctx.parameters.get(match.group(1))
+    name = _group_parameter(step)
+    if name is None:
+        return step.get("model_package_group"), ("steps", i, "model_package_group")
+    parameter = ctx.parameters.get(name)
     parameter = parameter if isinstance(parameter, dict) else {}
-    return parameter.get("default"), ("parameters", match.group(1), "default")
+    return parameter.get("default"), ("parameters", name, "default")
 
 
 @rule
 def group_parameters_name_a_group(ctx: CheckContext) -> None:
-    """A group given as a parameter is a String whose default is a group name or ARN: SageMaker
-    resolves it when the step runs, so a wrong default would only fail there."""
+    """A group given as a parameter is a String whose default is a group name or ARN (the
+    schema's modelPackageGroup): SageMaker resolves it when the step runs, so a wrong default
+    would only fail there."""
+    from sagespec.spec.schema import load_schema
+
+    group = re.compile(load_schema()["$defs"]["modelPackageGroup"]["pattern"])
     for _, step in ctx.steps():
-        value = step.get("model_package_group") if step.get("kind") == "register_model" else None
-        match = _PARAMETER.match(value) if isinstance(value, str) else None
-        parameter = ctx.parameters.get(match.group(1)) if match else None
+        name = _group_parameter(step) if step.get("kind") == "register_model" else None
+        parameter = ctx.parameters.get(name) if name else None
         if not isinstance(parameter, dict):
             continue  # not a parameter, or an unknown one (the reference check reports it)
-        name = match.group(1)
         if parameter.get("type") != "String":
             ctx.report("E4016", f"parameter '{name}' names a model package group: it must be a String", ("parameters", name, "type"))
-        elif not isinstance(parameter.get("default"), str) or not _GROUP.match(parameter["default"]):
+        elif not isinstance(parameter.get("default"), str) or not group.match(parameter["default"]):
             ctx.report(
                 "E4016",
                 f"parameter '{name}' names the model package group of step '{step['name']}': its default must be a group name or ARN",

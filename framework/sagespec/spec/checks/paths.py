@@ -80,12 +80,16 @@ def code_paths(ctx: CheckContext) -> None:
             _check_path(ctx, step["code"], root, ("steps", i, "code"), want_dir=False)
         if step.get("kind") == "processing" and isinstance(step.get("source_dir"), str):
             _check_path(ctx, step["source_dir"], root, ("steps", i, "source_dir"), want_dir=True)
-        model = step.get("model") if isinstance(step.get("model"), dict) else {}
-        if isinstance(model.get("source_dir"), str):
-            source = _check_path(ctx, model["source_dir"], root, ("steps", i, "model", "source_dir"), want_dir=True)
-            if source is not None and isinstance(model.get("entry_point"), str):
-                _check_path(ctx, model["entry_point"], source, ("steps", i, "model", "entry_point"), want_dir=False)
-        if step.get("kind") == "training" and isinstance(step.get("source_dir"), str):
-            source = _check_path(ctx, step["source_dir"], root, ("steps", i, "source_dir"), want_dir=True)
-            if source is not None and isinstance(step.get("entry_point"), str):
-                _check_path(ctx, step["entry_point"], source, ("steps", i, "entry_point"), want_dir=False)
+        if isinstance(step.get("model"), dict):  # inference code
+            _check_script(ctx, step["model"], root, ("steps", i, "model"))
+        if step.get("kind") == "training":
+            _check_script(ctx, step, root, ("steps", i))
+
+
+def _check_script(ctx: CheckContext, holder: dict, root: Path, where: tuple) -> None:
+    """A source_dir in the project and the entry_point inside it."""
+    if not isinstance(holder.get("source_dir"), str):
+        return
+    source = _check_path(ctx, holder["source_dir"], root, where + ("source_dir",), want_dir=True)
+    if source is not None and isinstance(holder.get("entry_point"), str):
+        _check_path(ctx, holder["entry_point"], source, where + ("entry_point",), want_dir=False)
