@@ -47,12 +47,24 @@ SPEC = data_science_spec(
 )
 
 
-def test_a_sklearn_script_trains_locally(tmp_path):
+def _project_with_rows(tmp_path):
+    """The project with a small linear data set (y = 2a + 3b + 1) where the train.csv parameters point."""
     project = fast_project_copy(tmp_path)
-    (project / "ridge_code").mkdir()
-    (project / "ridge_code" / "train.py").write_text(SCRIPT)
     rows = "\n".join(f"{2 * x + 3 * y + 1},{x},{y}" for x in range(10) for y in range(5))
     (project / "pipelines" / "data" / "train.csv").write_text(rows + "\n")
+    return project
+
+
+def _script_project(tmp_path, script: str, folder: str = "torch_code", name: str = "train.py"):
+    """That project with `script` as `folder/name`."""
+    project = _project_with_rows(tmp_path)
+    (project / folder).mkdir()
+    (project / folder / name).write_text(script)
+    return project
+
+
+def test_a_sklearn_script_trains_locally(tmp_path):
+    project = _script_project(tmp_path, SCRIPT, "ridge_code")
     (project / "pipelines" / "sklearn_ridge.yaml").write_text(SPEC)
     done = run_cli("run", "pipelines/sklearn_ridge.yaml", "--workspace", str(tmp_path / "ws"), cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -168,11 +180,7 @@ booster.save_model(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"))
 
 
 def test_an_xgboost_script_trains_locally_with_its_metrics_read_from_the_log(tmp_path):
-    project = fast_project_copy(tmp_path)
-    (project / "boost_code").mkdir()
-    (project / "boost_code" / "train.py").write_text(XGB_SCRIPT)
-    rows = "\n".join(f"{2 * x + 3 * y + 1},{x},{y}" for x in range(10) for y in range(5))
-    (project / "pipelines" / "data" / "train.csv").write_text(rows + "\n")
+    project = _script_project(tmp_path, XGB_SCRIPT, "boost_code")
     spec = (
         SPEC.replace("sklearn-ridge", "xgboost-script")
         .replace(
@@ -190,13 +198,6 @@ def test_an_xgboost_script_trains_locally_with_its_metrics_read_from_the_log(tmp
 
 def _job_spec(name: str, steps: str) -> str:
     return data_science_spec(name, name, {"TrainData": "s3://sagespec-ds-experiments-111111111111/datasets/train.csv"}, steps)
-
-
-def _project_with_rows(tmp_path):
-    project = fast_project_copy(tmp_path)
-    rows = "\n".join(f"{2 * x + 3 * y + 1},{x},{y}" for x in range(10) for y in range(5))
-    (project / "pipelines" / "data" / "train.csv").write_text(rows + "\n")
-    return project
 
 
 PREP_STEP = """- name: Prepare
@@ -224,10 +225,8 @@ print(f"doubled {len(rows)} rows")
 
 
 def test_a_framework_processor_runs_its_folder_locally_and_holds_to_its_requirements(tmp_path):
-    project = _project_with_rows(tmp_path)
+    project = _script_project(tmp_path, PREP, "prep_code", "prep.py")
     code = project / "prep_code"
-    code.mkdir()
-    (code / "prep.py").write_text(PREP)
     (code / "scaling.py").write_text("def double(x):\n    return 2 * x\n")
     (code / "requirements.txt").write_text("scikit-learn>=1.0  # installed here\nnumpy\n")
     (project / "pipelines" / "prep.yaml").write_text(_job_spec("prep", PREP_STEP))
@@ -272,10 +271,7 @@ def test_an_own_image_with_no_program_is_reported_before_the_run_starts(tmp_path
 def test_a_job_past_its_max_runtime_is_stopped_as_sagemaker_stops_it(tmp_path):
     import time
 
-    project = _project_with_rows(tmp_path)
-    code = project / "slow_code"
-    code.mkdir()
-    (code / "slow.py").write_text("import time\nprint('working', flush=True)\ntime.sleep(120)\n")
+    project = _script_project(tmp_path, "import time\nprint('working', flush=True)\ntime.sleep(120)\n", "slow_code", "slow.py")
     steps = PREP_STEP.replace("prep_code", "slow_code").replace("slow_code/prep.py", "slow_code/slow.py")
     steps = steps.replace("    instance_type: ml.m5.large\n", "    instance_type: ml.m5.large\n    max_runtime_seconds: 2\n")
     (project / "pipelines" / "slow.yaml").write_text(_job_spec("slow", steps))
@@ -296,9 +292,7 @@ open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w").write(json.dum
 
 
 def test_metrics_show_while_the_step_runs_with_their_epoch(tmp_path):
-    project = _project_with_rows(tmp_path)
-    (project / "ridge_code").mkdir()
-    (project / "ridge_code" / "train.py").write_text(EPOCHS)
+    project = _script_project(tmp_path, EPOCHS, "ridge_code")
     spec = SPEC.replace(
         "    instance_type: ml.m5.large\n",
         '    instance_type: ml.m5.large\n    metric_definitions:\n    - {name: loss, regex: "loss=([0-9.]+)"}\n',
@@ -310,13 +304,6 @@ def test_metrics_show_while_the_step_runs_with_their_epoch(tmp_path):
     # The progress view shows the latest value while the job runs, then the final one with the result.
     assert any("loss 0.3333 (epoch 3)" in line for line in running), done.stdout
     assert "(loss 0.3333)" in done.stdout
-
-
-def _script_project(tmp_path, script: str):
-    project = _project_with_rows(tmp_path)
-    (project / "torch_code").mkdir()
-    (project / "torch_code" / "train.py").write_text(script)
-    return project
 
 
 def _torch_spec(name: str, estimator: str, instance_type: str = "ml.m5.large") -> str:
@@ -439,9 +426,7 @@ spark.stop()
 @pytest.mark.slow
 def test_a_pyspark_processor_runs_locally_with_the_local_spark_extra(tmp_path):
     pytest.importorskip("pyspark", reason="the local-spark extra is not installed")
-    project = _project_with_rows(tmp_path)
-    (project / "spark_code").mkdir()
-    (project / "spark_code" / "double.py").write_text(SPARK_SCRIPT)
+    project = _script_project(tmp_path, SPARK_SCRIPT, "spark_code", "double.py")
     steps = PREP_STEP.replace("framework: sklearn\n    framework_version: 1.2-1", "framework: pyspark\n    framework_version: '3.5'")
     steps = steps.replace(
         "  code: prep_code/prep.py\n  source_dir: prep_code\n", "  code: spark_code/double.py\n  arguments: [--factor, 2]\n"
@@ -465,9 +450,7 @@ def model_fn(model_dir):
 
 
 def test_a_sklearn_model_registers_with_its_inference_code_stored_where_the_container_reads_it(tmp_path):
-    project = _project_with_rows(tmp_path)
-    (project / "ridge_code").mkdir()
-    (project / "ridge_code" / "train.py").write_text(SCRIPT)
+    project = _script_project(tmp_path, SCRIPT, "ridge_code")
     (project / "serve_code").mkdir()
     (project / "serve_code" / "inference.py").write_text(INFERENCE_SCRIPT)
     spec = (
