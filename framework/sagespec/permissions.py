@@ -25,13 +25,13 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from sagespec import images
 from sagespec.definition import defaults, steps, walk_steps
 from sagespec.iam import Principal, catalog
 from sagespec.iam.conditions import glob_matches
 
 SAGEMAKER = "sagemaker.amazonaws.com"
 ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
-_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)")
 # The CloudWatch log group each job type writes to ("Log Amazon SageMaker AI events with CloudWatch").
 # Endpoints write to a group per endpoint (/aws/sagemaker/Endpoints/<name>).
 LOG_GROUPS = {
@@ -187,11 +187,11 @@ class _Collector:
             self.add(step, caller, role, action, key, "UseTheArtifactKeyThroughS3", via)
 
     def image(self, step, caller, role, image_uri: str) -> None:
-        match = _IMAGE.match(self.resolve(image_uri))
-        if not match:
+        image = images.parse(self.resolve(image_uri))
+        if not image:
             return
-        repository = self.arn("ecr:BatchGetImage", match["account"], RepositoryName=match["repository"])
-        repository = repository.replace(f":{self.places.region}:", f":{match['region']}:")
+        repository = self.arn("ecr:BatchGetImage", image.account, RepositoryName=image.repository)
+        repository = repository.replace(f":{self.places.region}:", f":{image.region}:")
         self.add(step, caller, role, "ecr:GetAuthorizationToken", "*", "AuthenticateToEcr")
         for action in ECR_PULL:
             self.add(step, caller, role, action, repository, "PullImages")

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from sagespec.executor import docker
-from sagespec.executor.images import runtime_for, sagemaker_registries
+from sagespec.executor.images import runtime_for
 from sagespec.executor.metrics import LiveMetrics
+from sagespec.images import sagemaker_registries
 
 DLC = "763104351884.dkr.ecr.us-east-1.amazonaws.com"
 OWN = "111111111111.dkr.ecr.us-east-1.amazonaws.com"

@@ -1,8 +1,7 @@
 """What runs a job's image on this machine: its local equivalent, or docker.
 
 SageMaker's own images are recognised by repository, and only in the accounts that publish them
-(the registries the SageMaker SDK's image_uri_config lists, read as data, not imported): an image
-called `pytorch-training` in your own account is your image, not AWS's. A framework image runs the
+(sagespec.images): an image called `pytorch-training` in your own account is your image, not AWS's. A framework image runs the
 job's Python program with this interpreter and the framework's libraries, as the framework's
 training or processing toolkit would; the built-in XGBoost algorithm runs
 sagespec.local.xgboost_builtin. Your own image with a Python program (an entry_point, or a
@@ -16,12 +15,11 @@ missing engine is one located error naming the step, not a failure halfway throu
 
 from __future__ import annotations
 
-import functools
 import importlib.util
-import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from sagespec import images
 
 # SageMaker repository -> (what it is called, the modules its local equivalent imports, the extra
 # that installs them; None: a core dependency of sagespec).
@@ -33,9 +31,6 @@ REPOSITORIES: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     "huggingface-pytorch-training": ("Hugging Face", ("torch", "transformers"), "local-huggingface"),
     "sagemaker-spark-processing": ("Spark", ("pyspark",), "local-spark"),
 }
-# The SDK's image_uri_config files that name the repositories above.
-_CONFIG_FILES = ("sklearn", "xgboost", "tensorflow", "pytorch", "huggingface", "spark")
-_IMAGE = re.compile(r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repository>[^:@]+)")
 
 
 @dataclass(frozen=True)
@@ -58,36 +53,9 @@ class Runtime:
         return f"its local equivalent of SageMaker's {self.framework} image needs {', '.join(missing)}, not installed here: {install}"
 
 
-@functools.cache
-def sagemaker_registries() -> frozenset[str]:
-    """The AWS accounts that publish SageMaker's framework images, from the SDK's own data."""
-    spec = importlib.util.find_spec("sagemaker")
-    accounts: set[str] = set()
-    if spec is None or not spec.submodule_search_locations:
-        return frozenset()
-    config = Path(next(iter(spec.submodule_search_locations))) / "image_uri_config"
-    for name in _CONFIG_FILES:
-        path = config / f"{name}.json"
-        if path.is_file():
-            _registries(json.loads(path.read_text(encoding="utf-8")), accounts)
-    return frozenset(accounts)
-
-
-def _registries(node, found: set[str]) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "registries" and isinstance(value, dict):
-                found.update(v for v in value.values() if isinstance(v, str))
-            else:
-                _registries(value, found)
-
-
 def sagemaker_repository(image: str) -> str | None:
     """The repository of a SageMaker-published image this module knows, else None."""
-    match = _IMAGE.match(image or "")
-    if not match or match["repository"] not in REPOSITORIES or match["account"] not in sagemaker_registries():
-        return None
-    return match["repository"]
+    return images.sagemaker_repository(image, REPOSITORIES)
 
 
 def runtime_for(step: dict) -> Runtime | None:

@@ -1,0 +1,75 @@
+"""Container images as SageMaker names them: an ECR image URI, and whether AWS publishes it.
+
+SageMaker's own images (framework training, processing and inference containers, built-in
+algorithms) live in ECR repositories of AWS accounts that the SageMaker SDK lists in its
+image_uri_config data; the data is read as JSON, not imported, so callers stay fast. An image of
+the same repository name in any other account is somebody's own image.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+# "<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:tag|@digest]" (Amazon ECR
+# User Guide, "Pushing a Docker image": the registry URI of a private repository).
+_IMAGE = re.compile(
+    r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(?P<repository>[^:@]+)(?:[:@](?P<tag>.*))?$"
+)
+# The SDK's image_uri_config files that name the framework and algorithm images sagespec knows.
+_CONFIG_FILES = ("sklearn", "xgboost", "tensorflow", "pytorch", "huggingface", "spark")
+
+
+@dataclass(frozen=True)
+class Image:
+    account: str
+    region: str
+    repository: str
+    tag: str
+
+    @property
+    def published_by_aws(self) -> bool:
+        return self.account in sagemaker_registries()
+
+
+def parse(uri: str) -> Image | None:
+    """The parts of an ECR image URI, or None for anything else (a parameter, Docker Hub, ...)."""
+    match = _IMAGE.match(uri) if isinstance(uri, str) else None
+    return Image(match["account"], match["region"], match["repository"], match["tag"] or "") if match else None
+
+
+def sagemaker_repository(uri: str, known) -> str | None:
+    """The repository of `uri` when AWS publishes it for SageMaker and it is one of `known`."""
+    image = parse(uri)
+    return image.repository if image and image.repository in known and image.published_by_aws else None
+
+
+@functools.cache
+def sagemaker_registries() -> frozenset[str]:
+    """The AWS accounts that publish SageMaker's images, from the SDK's own data."""
+    spec = importlib.util.find_spec("sagemaker")
+    accounts: set[str] = set()
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    config = Path(next(iter(spec.submodule_search_locations))) / "image_uri_config"
+    for name in _CONFIG_FILES:
+        path = config / f"{name}.json"
+        if path.is_file():
+            _registries(json.loads(path.read_text(encoding="utf-8")), accounts)
+    return frozenset(accounts)
+
+
+def _registries(node, found: set[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "registries" and isinstance(value, dict):
+                found.update(v for v in value.values() if isinstance(v, str))
+            else:
+                _registries(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _registries(value, found)
