@@ -22,7 +22,15 @@ PACKAGE = ROOT / "framework" / "sagespec"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "foundation",
-        ("sagespec.diagnostics", "sagespec.console", "sagespec.iam", "sagespec.workspace", "sagespec.durations", "sagespec.logs"),
+        (
+            "sagespec.diagnostics",
+            "sagespec.console",
+            "sagespec.iam",
+            "sagespec.workspace",
+            "sagespec.durations",
+            "sagespec.logs",
+            "sagespec.images",
+        ),
     ),
     ("spec", ("sagespec.spec",)),
     ("definition", ("sagespec.definition", "sagespec.graph", "sagespec.diff", "sagespec.permissions")),
@@ -38,7 +46,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 SDK = ("sagemaker", "sagemaker_core")
 SDK_ALLOWED = ("sagespec.compiler",)
 FRAMEWORKS = ("tensorflow", "xgboost", "torch")
-FRAMEWORKS_ALLOWED = ("sagespec.local.endpoint_server", "sagespec.local.xgboost_builtin")  # the runtimes that serve and train
+FRAMEWORKS_ALLOWED = (
+    "sagespec.local.tf_serving",
+    "sagespec.local.inference_toolkit",
+    "sagespec.local.xgboost_builtin",
+)  # the runtimes that serve and train
 SQL_ALLOWED = ("sagespec.local",)
 _SQL = re.compile(r"\b(SELECT\s+.+\s+FROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b")
 

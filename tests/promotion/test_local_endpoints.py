@@ -1,9 +1,12 @@
 """Local endpoints and the promotion rules, with a tiny real SavedModel (fast; no pipeline run)."""
 
 import http.client
+import importlib.util
+import io
 import json
 import os
 import signal
+import tarfile
 import time
 
 import pytest
@@ -144,7 +147,11 @@ def test_endpoints_test_marks_qa_passed_or_failed_and_prod_follows(world):
     failed = cli(world, "endpoints", "test", "california-housing-qa", "--data", data, "--output", "json")
     assert failed.returncode == 1
     result = json.loads(failed.stdout)[0]  # JSON output is only JSON
-    assert result["version"] == 2 and result["mse_registered"] > result["mse_endpoint"] * 1.5
+    assert (
+        result["version"] == 2
+        and result["metric"] == "regression_metrics.mse"
+        and result["registered_value"] > result["endpoint_value"] * 1.5
+    )
     assert world.registry("deployment").describe(PACKAGE.format(drifted)).stage_status == "TestFailed"
 
     with pytest.raises(UserError) as error:
@@ -290,13 +297,13 @@ def test_an_endpoint_role_that_cannot_pull_its_image_fails_the_deployment_as_on_
 
 
 def test_a_model_no_local_server_can_load_is_refused_before_anything_starts(world):
-    """A scikit-learn model registers (and SageMaker would serve it); the local endpoint server
-    loads TensorFlow Serving models only, so the deployment says so and creates nothing."""
-    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    """A Hugging Face model registers (and SageMaker would serve it); no local server stands in
+    for its image, so the deployment says so and creates nothing."""
+    image = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.3.0-transformers4.48.0-cpu-py311-ubuntu22.04"
     with pytest.raises(UserError) as refused:
         deploy(world, "qa", world.register(image=image))
-    assert refused.value.code == "E6019"
-    assert f"runs {image}: local endpoints serve TensorFlow Serving (tensorflow-inference) models only so far" in refused.value.message
+    assert refused.value.code == "E6019", refused.value.message
+    assert f"cannot be served here: {image} is not one of SageMaker's inference images that local endpoints serve" in refused.value.message
     assert world.hosting("qa").describe_endpoint("california-housing-qa") is None
 
 
@@ -319,3 +326,36 @@ def test_hosting_calls_are_decided_as_the_caller(world):
     with pytest.raises(AccessDenied) as denied:
         qa_deployer_in_prod.create_endpoint_config("california-housing-v1", [])
     assert "because no resource-based policy allows the sagemaker:CreateEndpointConfig action" in denied.value.message
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="the local-torch extra is not installed")
+def test_a_pytorch_model_is_served_by_the_toolkits_default_handlers_and_passes_qa(world, tmp_path):
+    """A TorchScript model.pt and no inference script: the PyTorch inference image's default
+    model_fn/input_fn/predict_fn/output_fn serve it, and the QA test compares its MSE."""
+    import torch
+
+    from sagespec.local.policies import read_policy, write_policy
+
+    class Linear(torch.nn.Module):
+        def forward(self, features):
+            return features[:, :1] * 2.0 + 0.5
+
+    torch.jit.script(Linear()).save(str(tmp_path / "model.pt"))
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(tmp_path / "model.pt", arcname="model.pt")
+    image = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.3-cpu-py311"
+    # The QA role as `accounts render` writes it for a project whose pipelines register this image.
+    key = "arn:aws:iam::444444444444:role/sagespec-qa-sagemaker#EndpointRuntime"
+    document = read_policy(world.conn, key)
+    pull = next(s for s in document["Statement"] if s["Sid"] == "PullImages")
+    pull["Resource"] = [*([pull["Resource"]] if isinstance(pull["Resource"], str) else pull["Resource"])]
+    pull["Resource"].append("arn:aws:ecr:us-east-1:763104351884:repository/pytorch-inference")
+    write_policy(world.conn, key, document, "test")
+
+    deploy(world, "qa", world.register(archive=buffer.getvalue(), image=image))
+    port = world.hosting("qa").describe_endpoint("california-housing-qa")["Port"]
+    status, answer, _ = post(port, b"[[1, 0, 0, 0, 0, 0, 0, 0]]", "application/json", {"Accept": "application/json"})
+    assert status == 200 and answer == [[2.5]]
+    tested = cli(world, "endpoints", "test", "california-housing-qa", "--data", f"{BUCKET}/data/test.csv")
+    assert tested.returncode == 0 and "version 1 passed QA" in tested.stdout, tested.stdout + tested.stderr

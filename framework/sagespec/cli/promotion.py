@@ -246,7 +246,7 @@ def endpoints_delete(name, account, as_, target, region, assume_role_name, works
     type=click.FloatRange(min=0),
     default=0.01,
     show_default=True,
-    help="Largest relative difference between the endpoint's MSE and the registered one.",
+    help="Largest relative difference between the endpoint's metric (MSE, accuracy) and the registered one.",
 )
 @click.option("--group", default=None, help="Model package group (default: the endpoint name without its -STAGE suffix).")
 @output_option()

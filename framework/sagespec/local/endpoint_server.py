@@ -1,9 +1,9 @@
 """One local endpoint: SageMaker's inference container contract on 127.0.0.1.
 
     GET  /ping           200 once the variants are loaded (503 before)
-    POST /invocations    raw feature rows, as text/csv (one row per line, no header) or
-                         application/json ([[...], ...], one row [...], or {"instances": [...]})
-                         -> 200 {"predictions": [[y], ...]}, TensorFlow Serving's response format
+    POST /invocations    the request body, Content-Type and Accept go to the variant's model,
+                         served as its image would serve it (sagespec.local.serving): TensorFlow
+                         Serving's REST contract, or the inference toolkit's handlers
 
 Requests are routed to a production variant at random by weight (or to the variant named in
 X-Amzn-SageMaker-Target-Variant, like InvokeEndpoint's TargetVariant); the answer names it in
@@ -18,42 +18,36 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import signal
 import sys
-import tarfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sagespec.hosting import MAX_PAYLOAD_BYTES
+from sagespec.local.serving import BadRequest, server_for
 
 POLL_SECONDS = 0.2
-FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max: the SavedModel's input type
 
 
-class BadRequest(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
+class Container(Protocol):
+    """What a served model does with a request: (body, content type) -> (body, content type)."""
 
-
-@dataclass
-class LoadedModel:
     name: str
-    predict: object  # a concrete function: float32 [n, features] -> {output: [n, ...]}
-    input_name: str
     features: int | None
+
+    def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]: ...
 
 
 @dataclass
 class Variant:
     name: str
     weight: float
-    model: LoadedModel
+    model: Container
 
 
 class Router:
@@ -70,84 +64,16 @@ class Router:
         return random.choices(self.variants, weights=self._weights)[0]
 
 
-def load_model(name: str, archive: bytes, folder: Path) -> LoadedModel:
-    """Unpack model.tar.gz and load its SavedModel as TensorFlow Serving would (highest numeric version)."""
-    import io
+def load_container(name: str, container: dict, archive: bytes, folder: Path, fetch) -> Container:
+    """A model container loaded by the server that stands in for its image (sagespec.local.serving)."""
+    server = server_for(container)
+    if server.kind == "tf_serving":
+        from sagespec.local import tf_serving
 
-    import tensorflow as tf
+        return tf_serving.load(name, archive, folder)
+    from sagespec.local import inference_toolkit
 
-    folder.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-        # The "data" filter refuses absolute paths and links out of the folder (Python >= 3.10.12).
-        tar.extractall(folder, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
-    versions = sorted((p for p in folder.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
-    saved = versions[-1] if versions else folder
-    signature = tf.saved_model.load(str(saved)).signatures["serving_default"]
-    inputs = signature.structured_input_signature[1]
-    if len(inputs) != 1:
-        raise ValueError(f"{name}: the serving signature takes {len(inputs)} inputs; one feature matrix is supported")
-    input_name, spec = next(iter(inputs.items()))
-    features = spec.shape[-1] if spec.shape.rank == 2 else None
-    return LoadedModel(name, signature, input_name, features)
-
-
-def parse_rows(body: bytes, content_type: str, features: int | None) -> list[list[float]]:
-    if not body.strip():
-        raise BadRequest(400, "the request body is empty; send feature rows")
-    kind = content_type.split(";")[0].strip().lower()
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest(400, "the request body is not UTF-8 text") from None
-    if kind == "text/csv":
-        rows = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append([float(cell) for cell in line.split(",")])
-            except ValueError:
-                raise BadRequest(400, f"CSV line {number} has a value that is not a number: {line[:80]!r}") from None
-    elif kind == "application/json":
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise BadRequest(400, f"the body is not valid JSON: {exc}") from None
-        except RecursionError:
-            raise BadRequest(400, "the JSON nests too deeply; send a list of feature rows") from None
-        if isinstance(data, dict):
-            if "instances" not in data:
-                raise BadRequest(400, 'a JSON object needs an "instances" list of feature rows')
-            data = data["instances"]
-        if isinstance(data, list) and data and not isinstance(data[0], list):
-            data = [data]
-        if not isinstance(data, list) or not all(isinstance(r, list) for r in data):
-            raise BadRequest(400, "JSON input must be a list of feature rows ([[...], ...]) or one row ([...])")
-        rows = data
-        for number, row in enumerate(rows, 1):
-            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row):
-                raise BadRequest(400, f"row {number} has a value that is not a number")
-    else:
-        raise BadRequest(415, f"content type '{content_type}' is not supported; use text/csv or application/json")
-    if not rows:
-        raise BadRequest(400, "no feature rows in the request")
-    for number, row in enumerate(rows, 1):
-        if features is not None and len(row) != features:
-            raise BadRequest(400, f"row {number} has {len(row)} values; the model takes {features} features")
-        for value in row:
-            if isinstance(value, float) and not math.isfinite(value):
-                raise BadRequest(400, f"row {number} has a value that is not finite (NaN or infinity)")
-            if abs(value) > FLOAT32_MAX:  # an exact comparison, also for a 400-digit JSON integer
-                raise BadRequest(400, f"row {number} has a value beyond float32's range (the model's input type)")
-    return rows
-
-
-def predict(model: LoadedModel, rows: list[list[float]]) -> list:
-    import numpy as np
-    import tensorflow as tf
-
-    outputs = model.predict(**{model.input_name: tf.constant(np.asarray(rows, dtype=np.float32))})
-    return next(iter(outputs.values())).numpy().tolist()
+    return inference_toolkit.load(server.kind, name, container, archive, folder, fetch)
 
 
 class Endpoint:
@@ -160,23 +86,24 @@ class Endpoint:
         self.workspace, self.account, self.name = workspace, account, name
         self.conn = connect(workspace)
         self.store = ObjectStore(workspace, self.conn)
-        self.models: dict[str, LoadedModel] = {}
+        self.models: dict[str, Container] = {}
         self.router: Router | None = None
         self.stopping = threading.Event()
 
     def row(self):
         return self.conn.execute("SELECT * FROM endpoints WHERE account = ? AND name = ?", (self.account, self.name)).fetchone()
 
-    def _model(self, model_name: str) -> LoadedModel:
+    def _model(self, model_name: str) -> Container:
         if model_name not in self.models:
             row = self.conn.execute(
                 "SELECT primary_container FROM models WHERE account = ? AND name = ?", (self.account, model_name)
             ).fetchone()
             if row is None:
                 raise ValueError(f"model {model_name} does not exist in account {self.account}")
-            uri = json.loads(row["primary_container"])["ModelDataUrl"]
+            container = json.loads(row["primary_container"])
             folder = self.workspace / "endpoints" / self.account / self.name / "models" / model_name
-            self.models[model_name] = load_model(model_name, self.store.get(uri), folder)
+            archive = self.store.get(container["ModelDataUrl"])
+            self.models[model_name] = load_container(model_name, container, archive, folder, self.store.get)
         return self.models[model_name]
 
     def apply(self, row) -> None:
@@ -258,14 +185,14 @@ class InferenceApp:
 
     def __call__(self, environ, start_response):
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-        variant = None
+        variant, answer, answer_type = None, b"", "application/json"
         try:
             if path == "/ping" and method in ("GET", "HEAD"):
                 router = self.endpoint.router
                 status, payload = (503, {"status": "loading"}) if router is None else (200, {"status": "healthy", "config": router.config})
             elif path == "/invocations" and method == "POST":
-                variant, predictions = self.invoke(environ)
-                status, payload = 200, {"predictions": predictions}
+                variant, answer, answer_type = self.invoke(environ)
+                status, payload = 200, None
             else:
                 raise BadRequest(404, f"no route {method} {path}; the container answers GET /ping and POST /invocations")
         except BadRequest as error:
@@ -274,14 +201,15 @@ class InferenceApp:
         except Exception as exc:  # noqa: BLE001 - a request never takes the server down
             print(f"{method} {path}: 500 {type(exc).__name__}: {exc}", flush=True)
             status, payload = 500, {"error": f"inference failed: {type(exc).__name__}: {exc}"}
-        body = json.dumps(payload).encode()
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        if payload is not None:
+            answer, answer_type = json.dumps(payload).encode(), "application/json"
+        headers = [("Content-Type", answer_type), ("Content-Length", str(len(answer)))]
         if variant:
             headers.append(("X-Amzn-Invoked-Production-Variant", variant))
         start_response(f"{status} {REASONS.get(status, 'Error')}", headers)
-        return [body]
+        return [answer]
 
-    def invoke(self, environ) -> tuple[str, list]:
+    def invoke(self, environ) -> tuple[str, bytes, str]:
         length = environ.get("CONTENT_LENGTH") or ""
         if not length:
             raise BadRequest(411, "Content-Length is required")
@@ -290,15 +218,14 @@ class InferenceApp:
         if int(length) > MAX_PAYLOAD_BYTES:
             raise BadRequest(413, f"the payload has {int(length)} bytes; the limit is {MAX_PAYLOAD_BYTES} (6 MB)")
         body = environ["wsgi.input"].read(int(length))
-        accept = environ.get("HTTP_ACCEPT", "application/json")
-        if not any(a.split(";")[0].strip() in ("application/json", "*/*", "application/*") for a in accept.split(",")):
-            raise BadRequest(406, f"Accept '{accept[:80]}' cannot be served; responses are application/json")
         router = self.endpoint.router
         if router is None:
             raise BadRequest(503, "the endpoint is still loading its model")
         variant = router.pick(environ.get("HTTP_X_AMZN_SAGEMAKER_TARGET_VARIANT"))
-        rows = parse_rows(body, environ.get("CONTENT_TYPE", ""), variant.model.features)
-        return variant.name, predict(variant.model, rows)
+        if not body.strip():
+            raise BadRequest(400, "the request body is empty; send feature rows")
+        answer, answer_type = variant.model.invoke(body, environ.get("CONTENT_TYPE", ""), environ.get("HTTP_ACCEPT", ""))
+        return variant.name, answer, answer_type
 
 
 REASONS = {

@@ -30,6 +30,7 @@ from sagespec.local.access import LocalAccess
 from sagespec.local.database import now, transaction
 from sagespec.local.models import read_model, write_model
 from sagespec.local.processes import running
+from sagespec.local.serving import server_for
 from sagespec.registry import NotFound
 
 START_TIMEOUT = 180.0
@@ -112,13 +113,12 @@ class LocalHosting:
             model = read_model(self.conn, self.account, variant["ModelName"])
             if model is None:
                 raise NotFound(f"model {self._arn('model', variant['ModelName'])}")
-            image = (model.get("PrimaryContainer") or {}).get("Image", "")
-            if "/tensorflow-inference:" not in image:  # what sagespec.local.endpoint_server loads
+            try:
+                server_for(model.get("PrimaryContainer") or {})  # what sagespec.local.endpoint_server can load
+            except ValueError as exc:
                 raise UserError(
-                    "E6019",
-                    f"model {model['ModelArn']} runs {image or 'no image'}: local endpoints serve TensorFlow Serving "
-                    "(tensorflow-inference) models only so far; SageMaker serves it as registered",
-                )
+                    "E6019", f"model {model['ModelArn']} cannot be served here: {exc}", hint="SageMaker serves it as registered"
+                ) from None
             if variant.get("InitialVariantWeight", 1.0) < 0:
                 raise UserError("E7003", f"variant {variant['VariantName']} has a negative weight")
         arn = self._arn("endpoint-config", name)

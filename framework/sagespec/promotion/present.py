@@ -36,8 +36,8 @@ def deployments(items, group: str) -> None:
     for d in items:
         if d.action == "qa-test":
             what = (
-                f"MSE {d.detail['mse_endpoint']:.4f} vs {d.detail['mse_registered']:.4f} on {d.detail['rows']} rows"
-                if "mse_endpoint" in d.detail
+                f"{_metric_label(d.detail['metric'])} {d.detail['endpoint']:.4f} vs {d.detail['registered']:.4f} on {d.detail['rows']} rows"
+                if "metric" in d.detail
                 else d.outcome
             )
         else:
@@ -83,14 +83,21 @@ def endpoints(items: list[tuple[object, dict]]) -> None:
     _console().print(_table("Endpoints", ["stage", "account", "endpoint", "status", "traffic", "url", "config"], rows))
 
 
+def _metric_label(metric: str) -> str:
+    """regression_metrics.mse -> MSE; binary_classification_metrics.accuracy -> accuracy."""
+    name = metric.rsplit(".", 1)[-1]
+    return name.upper() if name in ("mse", "rmse", "mae", "auc") else name
+
+
 def qa_results(results, endpoint: str) -> None:
+    label = _metric_label(results[0].metric) if results and len({r.metric for r in results}) == 1 else "metric"
     rows = [
         [
             r.variant,
             r.version,
             r.rows,
-            f"{r.mse_endpoint:.6f}",
-            f"{r.mse_registered:.6f}",
+            f"{r.endpoint_value:.6f}",
+            f"{r.registered_value:.6f}",
             f"{100 * r.difference:.4f}%",
             f"{100 * r.tolerance:g}%",
             "passed" if r.passed else "FAILED",
@@ -100,7 +107,7 @@ def qa_results(results, endpoint: str) -> None:
     _console().print(
         _table(
             f"QA test of {endpoint}",
-            ["variant", "version", "rows", "endpoint MSE", "registered MSE", "difference", "tolerance", "result"],
+            ["variant", "version", "rows", f"endpoint {label}", f"registered {label}", "difference", "tolerance", "result"],
             rows,
         )
     )

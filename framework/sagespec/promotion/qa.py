@@ -1,7 +1,12 @@
-"""The QA test of an endpoint: the test split through the endpoint, its MSE against the registered one.
+"""The QA test of an endpoint: the test split through the endpoint, its metric against the registered one.
 
 Every production variant is tested on its own (InvokeEndpoint's TargetVariant), against the
-model-quality metric registered with its version. In the QA account a pass is recorded on the
+model-quality metric registered with its version: the first of METRICS its statistics file has
+(SageMaker's model-quality JSON: regression_metrics, binary_classification_metrics,
+multiclass_classification_metrics; "Model quality metrics and monitoring", SageMaker developer
+guide). Predictions are read as the serving containers answer: TensorFlow Serving's
+{"predictions": [...]} or the inference toolkit's JSON array; a row's prediction is a number, a
+one-element list, or (for classification) class probabilities. In the QA account a pass is recorded on the
 version (a `qa-test` deployment record, StageStatus TestPassed), which is what prod promotion
 asks for.
 """
@@ -18,19 +23,30 @@ from sagespec.registry import Deployment, package_arn
 BATCH_ROWS = 1000
 
 
+# (section, metric) of the statistics file, in the order looked for; how to score predictions.
+METRICS = (
+    ("regression_metrics", "mse"),
+    ("binary_classification_metrics", "accuracy"),
+    ("multiclass_classification_metrics", "accuracy"),
+)
+
+
 @dataclass
 class VariantResult:
     variant: str
     version: int
     package_arn: str
     rows: int
-    mse_endpoint: float
-    mse_registered: float
+    endpoint_value: float
+    registered_value: float
     tolerance: float
+    metric: str = "mse"
 
     @property
     def difference(self) -> float:
-        return abs(self.mse_endpoint - self.mse_registered) / self.mse_registered if self.mse_registered else float("inf")
+        if self.registered_value:
+            return abs(self.endpoint_value - self.registered_value) / abs(self.registered_value)
+        return 0.0 if self.endpoint_value == self.registered_value else float("inf")
 
     @property
     def passed(self) -> bool:
@@ -54,14 +70,60 @@ def split_rows(text: str, source: str) -> tuple[list[str], list[float]]:
     return features, targets
 
 
-def registered_mse(package, read) -> float:
+def registered_metric(package, read) -> tuple[str, float]:
+    """(section.metric, value) of the model-quality statistics registered with a version."""
     uri = (((package.model_metrics or {}).get("ModelQuality") or {}).get("Statistics") or {}).get("S3Uri")
     if not uri:
         raise UserError("E7006", f"{package.arn} has no registered model-quality metrics to compare with")
     try:
-        return float(json.loads(read(uri))["regression_metrics"]["mse"]["value"])
-    except (ValueError, KeyError, TypeError):
-        raise UserError("E7006", f"{uri} has no regression_metrics.mse.value") from None
+        report = json.loads(read(uri))
+    except ValueError:
+        raise UserError("E7006", f"{uri} is not JSON") from None
+    for section, metric in METRICS:
+        try:
+            return f"{section}.{metric}", float(report[section][metric]["value"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    looked = ", ".join(f"{s}.{m}.value" for s, m in METRICS)
+    raise UserError("E7006", f"{uri} has none of the metrics an endpoint test compares: {looked}")
+
+
+def predictions_of(answer: bytes, endpoint: str) -> list:
+    try:
+        data = json.loads(answer)
+    except ValueError:
+        raise UserError("E7006", f"{endpoint} answered something that is not JSON: {answer[:80]!r}") from None
+    if isinstance(data, dict):
+        data = data.get("predictions")
+    if not isinstance(data, list):
+        raise UserError("E7006", f'{endpoint} answered JSON that is neither a list nor {{"predictions": [...]}}')
+    return data
+
+
+def score(metric: str, predictions: list, targets: list[float]) -> float:
+    """The metric of predictions against targets, computed as the evaluation step would."""
+    if metric == "regression_metrics.mse":
+        values = [_number(p[0] if isinstance(p, list) and len(p) == 1 else p) for p in predictions]
+        return sum((p - t) ** 2 for p, t in zip(values, targets)) / len(targets)
+    labels = [_label(p) for p in predictions]
+    return sum(1 for p, t in zip(labels, targets) if p == int(t)) / len(targets)
+
+
+def _number(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UserError("E7006", f"a prediction is not a number: {str(value)[:80]}")
+    return float(value)
+
+
+def _label(prediction) -> int:
+    """A class label from a label, a probability of the positive class, or class probabilities."""
+    if isinstance(prediction, list):
+        if len(prediction) == 1:
+            return _label(prediction[0])
+        values = [_number(v) for v in prediction]
+        return values.index(max(values))
+    value = _number(prediction)
+    return int(value) if value.is_integer() else int(value >= 0.5)
 
 
 def test_endpoint(hosting, registry, read, endpoint: str, data_uri: str, group_arn: str, tolerance: float) -> list[VariantResult]:
@@ -73,17 +135,16 @@ def test_endpoint(hosting, registry, read, endpoint: str, data_uri: str, group_a
     for variant in described["ProductionVariants"]:
         version = variant_version(variant["VariantName"])
         package = registry.describe(package_arn(group_arn, version))
-        predictions: list[float] = []
+        metric, registered = registered_metric(package, read)
+        predictions: list = []
         for start in range(0, len(features), BATCH_ROWS):
             body = "\n".join(features[start : start + BATCH_ROWS]).encode()
             _, answer = hosting.invoke(endpoint, body, "text/csv", variant["VariantName"])
-            predictions += [p[0] if isinstance(p, list) else p for p in json.loads(answer)["predictions"]]
+            predictions += predictions_of(answer, endpoint)
         if len(predictions) != len(targets):
             raise UserError("E7006", f"{endpoint} returned {len(predictions)} predictions for {len(targets)} rows")
-        mse = sum((p - t) ** 2 for p, t in zip(predictions, targets)) / len(targets)
-        results.append(
-            VariantResult(variant["VariantName"], version, package.arn, len(targets), mse, registered_mse(package, read), tolerance)
-        )
+        value = score(metric, predictions, targets)
+        results.append(VariantResult(variant["VariantName"], version, package.arn, len(targets), value, registered, tolerance, metric))
     return results
 
 
@@ -95,7 +156,7 @@ def record(registry, results: list[VariantResult], group_arn: str, account_id: s
             r.package_arn,
             "QA",
             "TestPassed" if r.passed else "TestFailed",
-            f"endpoint MSE {r.mse_endpoint:.6g} vs registered {r.mse_registered:.6g} on {r.rows} rows",
+            f"endpoint {r.metric} {r.endpoint_value:.6g} vs registered {r.registered_value:.6g} on {r.rows} rows",
         )
         registry.record_deployment(
             Deployment(
@@ -111,8 +172,9 @@ def record(registry, results: list[VariantResult], group_arn: str, account_id: s
                 None,
                 outcome,
                 {
-                    "mse_endpoint": r.mse_endpoint,
-                    "mse_registered": r.mse_registered,
+                    "metric": r.metric,
+                    "endpoint": r.endpoint_value,
+                    "registered": r.registered_value,
                     "rows": r.rows,
                     "tolerance": r.tolerance,
                     "data": data_uri,
