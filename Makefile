@@ -26,7 +26,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/sagespec validate pipelines/
 	$(BIN)/sagespec run pipelines/california_housing.yaml
 
-LINTED := framework tests bench training_code
+LINTED := framework tests bench training_code xgboost_code sklearn_code
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(LINTED)

@@ -30,20 +30,22 @@ def fake_aws_credentials(monkeypatch) -> None:
 
 
 def fast_project_copy(tmp_path: Path, max_rows: int = 1500) -> Path:
-    """A copy of the project whose preprocess step uses the first `max_rows` rows (fast, same code path)."""
+    """A copy of the project whose preprocess steps use the first `max_rows` rows and whose
+    California network is one, not an ensemble (fast, same code path)."""
     import shutil
 
     copy = tmp_path / "project"
     copy.mkdir()
-    for name in ("pyproject.toml", "pipelines", "training_code"):
+    for name in ("pyproject.toml", "pipelines", "training_code", "xgboost_code", "sklearn_code"):
         source = ROOT / name
         shutil.copytree(source, copy / name) if source.is_dir() else shutil.copy(source, copy / name)
-    template = copy / "pipelines" / "templates" / "tf_regression.yaml"
-    template.write_text(
-        template.read_text().replace(
-            'arguments: ["--seed", "{{ split_seed }}"]', f'arguments: ["--seed", "{{{{ split_seed }}}}", "--max-rows", "{max_rows}"]'
-        )
-    )
+    for template in (copy / "pipelines" / "templates").glob("*.yaml"):
+        text = template.read_text()
+        fast = text.replace("\"{{ ['--seed', split_seed | string, ", f"\"{{{{ ['--max-rows', '{max_rows}', '--seed', split_seed | string, ")
+        assert fast != text, f"{template.name}: the preprocess arguments moved; update fast_project_copy"
+        template.write_text(fast)
+    spec = copy / "pipelines" / "california_housing.yaml"
+    spec.write_text(spec.read_text().replace("    ensemble: 3\n", "    ensemble: 1\n"))
     return copy
 
 

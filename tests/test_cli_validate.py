@@ -20,7 +20,7 @@ def test_valid_files_exit_zero_with_a_summary():
     r = run_cli("validate", "pipelines/", GOOD)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout == ""
-    assert "5 file(s) valid" in r.stderr  # 2 specs, 1 template, accounts.yaml, minimal.yaml
+    assert "9 file(s) valid" in r.stderr  # 4 specs, 3 templates, accounts.yaml, minimal.yaml
 
 
 def test_invalid_file_reports_located_error_and_exits_one():
@@ -111,7 +111,7 @@ def test_render_prints_the_templated_spec():
     assert r.returncode == 0, r.stderr
     data = yaml.safe_load(r.stdout)
     assert data["name"] == "california-housing"
-    assert data["parameters"]["TrainingEpochs"] == {"type": "Integer", "default": 100}
+    assert data["parameters"]["TrainingEpochs"] == {"type": "Integer", "default": 150}
     register = next(s for s in data["steps"] if s["kind"] == "register_model")
     # The accounts file's group is rendered into the parameter's default; the step registers where the parameter says.
     assert register["model_package_group"] == "${params.ModelPackageGroup}"

@@ -1,11 +1,16 @@
-"""Evaluate the trained model on the test split (runs in a processing container with TensorFlow).
+"""Evaluate the trained model on the test split (runs in the processing container of its framework).
 
-Unpacks model.tar.gz, predicts the test rows through the SavedModel's serving signature (the
-same raw features an endpoint receives) and writes evaluation.json in SageMaker's model-quality
-format for regression, plus predictions.csv:
+Unpacks model.tar.gz and predicts the test rows (the same raw features an endpoint receives)
+with what the archive holds: a TensorFlow SavedModel (folder 1/, its serving signature), an
+XGBoost booster (xgboost-model.json) or a scikit-learn estimator (model.joblib). Writes
+evaluation.json in SageMaker's model-quality format, plus predictions.csv:
 
+    --task regression (default)
     {"regression_metrics": {"mse": {"value": .., "standard_deviation": ..},
                             "rmse": {"value": ..}, "mae": {"value": ..}, "r2": {"value": ..}}}
+    --task binary_classification (labels 0/1; a score >= 0.5 predicts 1)
+    {"binary_classification_metrics": {"accuracy": {"value": .., "standard_deviation": ..},
+        "precision": .., "recall": .., "f1": .., "auc": .., "confusion_matrix": {"0": {"0": n, "1": n}, "1": {..}}}}
 
 Paths (argument, else environment variable, else the SageMaker container path):
     --model-dir   SM_PROCESSING_INPUT_MODEL         /opt/ml/processing/model       (holds model.tar.gz)
@@ -34,6 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--model-dir", default=env("SM_PROCESSING_INPUT_MODEL", "/opt/ml/processing/model"))
     p.add_argument("--test-dir", default=env("SM_PROCESSING_INPUT_TEST", "/opt/ml/processing/test"))
     p.add_argument("--output-dir", default=env("SM_PROCESSING_OUTPUT_EVALUATION", "/opt/ml/processing/evaluation"))
+    p.add_argument("--task", choices=("regression", "binary_classification"), default="regression")
     return p.parse_args(argv)
 
 
@@ -52,16 +58,54 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
+def binary_classification_metrics(y_true: np.ndarray, scores: np.ndarray) -> dict:
+    labels = (scores >= 0.5).astype(int)
+    truth = y_true.astype(int)
+    correct = (labels == truth).astype(float)
+    tp, fp = int(np.sum((labels == 1) & (truth == 1))), int(np.sum((labels == 1) & (truth == 0)))
+    fn, tn = int(np.sum((labels == 0) & (truth == 1))), int(np.sum((labels == 0) & (truth == 0)))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    metrics = {
+        "accuracy": {"value": float(correct.mean()), "standard_deviation": float(correct.std())},
+        "precision": {"value": precision},
+        "recall": {"value": recall},
+        "f1": {"value": 2 * precision * recall / (precision + recall) if precision + recall else 0.0},
+        "confusion_matrix": {"0": {"0": tn, "1": fp}, "1": {"0": fn, "1": tp}},
+    }
+    positives, negatives = scores[truth == 1], scores[truth == 0]
+    if len(positives) and len(negatives):  # the probability that a positive outscores a negative
+        wins = (positives[:, None] > negatives[None, :]).sum() + 0.5 * (positives[:, None] == negatives[None, :]).sum()
+        metrics["auc"] = {"value": float(wins / (len(positives) * len(negatives)))}
+    return {"binary_classification_metrics": metrics}
+
+
 def load_predictor(model_dir: Path, scratch: Path):
+    """predict(features) -> one number per row: a regression value, or the positive class's score."""
     archive = model_dir / "model.tar.gz"
     if archive.is_file():
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(scratch, filter="data")
         root = scratch
-    elif (model_dir / "1").is_dir():
+    elif any((model_dir / name).exists() for name in ("1", "xgboost-model.json", "model.joblib")):
         root = model_dir  # already unpacked
     else:
-        raise SystemExit(f"evaluate: error: no model.tar.gz (or SavedModel folder 1/) in {model_dir}")
+        raise SystemExit(f"evaluate: error: no model.tar.gz (or unpacked model) in {model_dir}")
+    if (root / "xgboost-model.json").is_file():
+        import xgboost as xgb
+
+        booster = xgb.Booster()
+        booster.load_model(str(root / "xgboost-model.json"))
+        return lambda features: booster.predict(xgb.DMatrix(features), validate_features=False).reshape(-1)
+    if (root / "model.joblib").is_file():
+        import joblib
+
+        estimator = joblib.load(root / "model.joblib")
+        if hasattr(estimator, "predict_proba"):
+            return lambda features: estimator.predict_proba(features)[:, -1]
+        return lambda features: np.asarray(estimator.predict(features), dtype=np.float64).reshape(-1)
+    if not (root / "1").is_dir():
+        raise SystemExit("evaluate: error: the model archive holds no SavedModel (1/), xgboost-model.json or model.joblib")
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(root / "1"))
@@ -87,18 +131,16 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         predict = load_predictor(Path(args.model_dir), Path(scratch))
         y_pred = predict(x_test).astype(np.float64)
-    report = regression_metrics(y_test, y_pred)
+    report = regression_metrics(y_test, y_pred) if args.task == "regression" else binary_classification_metrics(y_test, y_pred)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "evaluation.json").write_text(json.dumps(report, indent=2))
     np.savetxt(
         out / "predictions.csv", np.column_stack([y_test, y_pred]), delimiter=",", fmt="%.8g", header=f"{header[0]},prediction", comments=""
     )
-    m = report["regression_metrics"]
-    print(
-        f"evaluate: {len(y_test)} test rows: mse={m['mse']['value']:.4f} rmse={m['rmse']['value']:.4f} "
-        f"mae={m['mae']['value']:.4f} r2={m['r2']['value']:.4f}"
-    )
+    ((_, metrics),) = report.items()
+    shown = " ".join(f"{name}={m['value']:.4f}" for name, m in metrics.items() if "value" in m)
+    print(f"evaluate: {len(y_test)} test rows: {shown}")
     return 0
 
 

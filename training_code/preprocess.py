@@ -1,14 +1,17 @@
-"""Preprocess the California housing data (runs in the SageMaker scikit-learn processing container).
+"""Preprocess a tabular dataset (runs in the SageMaker scikit-learn processing container).
 
-Reads cal_housing.tgz (or an extracted cal_housing.data / .csv with the same nine columns) from
-the input folder, derives scikit-learn's feature layout, splits train/validation/test with a
-fixed seed, fits a StandardScaler on the training split only, and writes:
+Reads one table from the input folder: a .csv or .data file, or the first such file inside a
+.tgz/.tar.gz archive there. A first row that is not all numbers is the header; a file without
+one needs --columns. The target and each feature are a column or an arithmetic expression of
+columns (NAME=EXPRESSION, e.g. `AveRooms=totalRooms/households`; + - * / **, parentheses,
+numbers and log, log1p, exp, sqrt, abs). The rows are split train/validation/test with a fixed
+seed, a StandardScaler is fitted on the training split only, and it writes:
 
     <train>/train.csv, <validation>/validation.csv, <test>/test.csv   target first, then features
-    <scaler>/scaler.json                                               mean and scale per feature
+    <scaler>/scaler.json                                               features, mean and scale
 
-Features stay unscaled in the CSVs: the scaler becomes part of the model graph (train.py), so an
-endpoint takes the raw features a user has.
+Features stay unscaled in the CSVs: a model that wants them standardised takes scaler.json, so
+an endpoint takes the features a user has.
 
 Paths (argument, else environment variable, else the SageMaker container path):
     --input-dir       SM_PROCESSING_INPUT_RAW          /opt/ml/processing/input
@@ -21,9 +24,11 @@ Paths (argument, else environment variable, else the SageMaker container path):
 from __future__ import annotations
 
 import argparse
+import ast
 import io
 import json
 import os
+import re
 import sys
 import tarfile
 from pathlib import Path
@@ -31,37 +36,27 @@ from pathlib import Path
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
-RAW_COLUMNS = [
-    "longitude",
-    "latitude",
-    "housingMedianAge",
-    "totalRooms",
-    "totalBedrooms",
-    "population",
-    "households",
-    "medianIncome",
-    "medianHouseValue",
-]
-FEATURES = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude"]
-TARGET = "MedHouseVal"
-TARGET_SCALE = 100_000.0  # the target is in units of $100k, as in scikit-learn's copy
+TABLE_SUFFIXES = (".csv", ".data")
+FUNCTIONS = {"log": np.log, "log1p": np.log1p, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}
+OPERATORS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide, ast.Pow: np.power}
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class InputError(Exception):
-    """Malformed input: reported as one line and a non-zero exit, never a traceback."""
-
-
-def _env_path(variable: str, default: str) -> str:
-    return os.environ.get(variable, default)
+    """Malformed input or arguments: reported as one line and a non-zero exit, never a traceback."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    env = os.environ.get
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--input-dir", default=_env_path("SM_PROCESSING_INPUT_RAW", "/opt/ml/processing/input"))
-    p.add_argument("--train-dir", default=_env_path("SM_PROCESSING_OUTPUT_TRAIN", "/opt/ml/processing/train"))
-    p.add_argument("--validation-dir", default=_env_path("SM_PROCESSING_OUTPUT_VALIDATION", "/opt/ml/processing/validation"))
-    p.add_argument("--test-dir", default=_env_path("SM_PROCESSING_OUTPUT_TEST", "/opt/ml/processing/test"))
-    p.add_argument("--scaler-dir", default=_env_path("SM_PROCESSING_OUTPUT_SCALER", "/opt/ml/processing/scaler"))
+    p.add_argument("--input-dir", default=env("SM_PROCESSING_INPUT_RAW", "/opt/ml/processing/input"))
+    p.add_argument("--train-dir", default=env("SM_PROCESSING_OUTPUT_TRAIN", "/opt/ml/processing/train"))
+    p.add_argument("--validation-dir", default=env("SM_PROCESSING_OUTPUT_VALIDATION", "/opt/ml/processing/validation"))
+    p.add_argument("--test-dir", default=env("SM_PROCESSING_OUTPUT_TEST", "/opt/ml/processing/test"))
+    p.add_argument("--scaler-dir", default=env("SM_PROCESSING_OUTPUT_SCALER", "/opt/ml/processing/scaler"))
+    p.add_argument("--columns", nargs="*", default=[], help="Column names of a file without a header row.")
+    p.add_argument("--target", required=True, help="The target: a column, or NAME=EXPRESSION of columns.")
+    p.add_argument("--features", nargs="*", default=[], help="Features (a column or NAME=EXPRESSION each); default: every other column.")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--validation-ratio", type=float, default=0.15)
     p.add_argument("--test-ratio", type=float, default=0.15)
@@ -72,8 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def find_raw_text(input_dir: Path) -> tuple[str, str]:
-    """(text, description) of the raw data found in input_dir."""
+def find_table(input_dir: Path) -> tuple[str, str]:
+    """(text, description) of the table found in input_dir."""
     if not input_dir.is_dir():
         raise InputError(f"input folder {input_dir} does not exist")
     candidates = sorted(p for p in input_dir.rglob("*") if p.is_file())
@@ -81,40 +76,21 @@ def find_raw_text(input_dir: Path) -> tuple[str, str]:
         if path.name.endswith((".tgz", ".tar.gz")):
             try:
                 with tarfile.open(path, "r:gz") as archive:
-                    member = next((m for m in archive.getmembers() if m.isfile() and m.name.endswith("cal_housing.data")), None)
+                    member = next((m for m in archive.getmembers() if m.isfile() and m.name.endswith(TABLE_SUFFIXES)), None)
                     if member is None:
-                        raise InputError(f"{path.name} holds no cal_housing.data")
+                        raise InputError(f"{path.name} holds no .csv or .data file")
                     return archive.extractfile(member).read().decode("utf-8"), f"{path.name}:{member.name}"
             except (tarfile.TarError, OSError, EOFError) as exc:
                 raise InputError(f"{path.name} is not a readable .tgz archive ({exc})") from None
+            except UnicodeDecodeError:
+                raise InputError(f"{path.name}:{member.name} is not UTF-8 text") from None
     for path in candidates:
-        if path.suffix in (".data", ".csv"):
-            return path.read_text(encoding="utf-8"), path.name
-    raise InputError(f"no cal_housing.tgz, .data or .csv file in {input_dir}")
-
-
-def parse_rows(text: str, source: str) -> np.ndarray:
-    rows = []
-    for number, line in enumerate(io.StringIO(text), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        cells = line.split(",")
-        if number == 1 and cells[0].strip().lower() == "longitude":
-            continue  # a header row
-        if len(cells) != len(RAW_COLUMNS):
-            raise InputError(f"{source} line {number}: expected {len(RAW_COLUMNS)} columns ({', '.join(RAW_COLUMNS)}), found {len(cells)}")
-        try:
-            values = [float(c) for c in cells]
-        except ValueError:
-            bad = next(c for c in cells if not _is_number(c))
-            raise InputError(f"{source} line {number}: {bad.strip()!r} is not a number") from None
-        if not np.all(np.isfinite(values)):
-            raise InputError(f"{source} line {number}: values must be finite numbers")
-        rows.append(values)
-    if not rows:
-        raise InputError(f"{source} holds no data rows")
-    return np.asarray(rows, dtype=np.float64)
+        if path.suffix in TABLE_SUFFIXES:
+            try:
+                return path.read_text(encoding="utf-8"), path.name
+            except UnicodeDecodeError:
+                raise InputError(f"{path.name} is not UTF-8 text") from None
+    raise InputError(f"no .csv or .data file (or .tgz holding one) in {input_dir}")
 
 
 def _is_number(text: str) -> bool:
@@ -125,26 +101,95 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def derive_features(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    col = {name: raw[:, i] for i, name in enumerate(RAW_COLUMNS)}
-    households = col["households"]
-    if np.any(households <= 0):
-        line = int(np.argmax(households <= 0)) + 1
-        raise InputError(f"data row {line}: households must be positive to derive per-household features")
-    features = np.column_stack(
-        [
-            col["medianIncome"],
-            col["housingMedianAge"],
-            col["totalRooms"] / households,
-            col["totalBedrooms"] / households,
-            col["population"],
-            col["population"] / households,
-            col["latitude"],
-            col["longitude"],
-        ]
-    )
-    target = col["medianHouseValue"] / TARGET_SCALE
-    return features, target
+def read_table(text: str, source: str, columns: list[str]) -> tuple[list[str], np.ndarray]:
+    """(column names, rows as float64) of a comma-separated table."""
+    lines = [(n, line.strip()) for n, line in enumerate(io.StringIO(text), start=1) if line.strip()]
+    if not lines:
+        raise InputError(f"{source} holds no data rows")
+    first = [c.strip().strip('"') for c in lines[0][1].split(",")]
+    if not all(_is_number(c) for c in first):
+        header, lines = first, lines[1:]
+        if columns and columns != header:
+            raise InputError(f"{source} has a header ({', '.join(header)}) that differs from --columns")
+    elif columns:
+        header = columns
+    else:
+        raise InputError(f"{source} has no header row: name its columns with --columns")
+    for name in header:
+        if not _NAME.match(name):
+            raise InputError(f"{source}: column name {name!r} is not an identifier (letters, digits, underscores)")
+    rows = []
+    for number, line in lines:
+        cells = line.split(",")
+        if len(cells) != len(header):
+            raise InputError(f"{source} line {number}: expected {len(header)} columns ({', '.join(header)}), found {len(cells)}")
+        try:
+            values = [float(c) for c in cells]
+        except ValueError:
+            bad = next(c for c in cells if not _is_number(c))
+            raise InputError(f"{source} line {number}: {bad.strip()!r} is not a number") from None
+        if not np.all(np.isfinite(values)):
+            raise InputError(f"{source} line {number}: values must be finite numbers")
+        rows.append(values)
+    if not rows:
+        raise InputError(f"{source} holds no data rows")
+    return header, np.asarray(rows, dtype=np.float64)
+
+
+def parse_definition(text: str) -> tuple[str, str]:
+    """NAME=EXPRESSION (or a bare column name) -> (name, expression)."""
+    name, equals, expression = text.partition("=")
+    name, expression = name.strip(), (expression if equals else name).strip()
+    if not _NAME.match(name):
+        raise InputError(f"{text!r}: the name before '=' must be an identifier")
+    return name, expression
+
+
+def evaluate(expression: str, table: dict[str, np.ndarray]) -> np.ndarray:
+    """An arithmetic expression of columns, evaluated on whole columns (no Python code runs)."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        raise InputError(f"{expression!r} is not an arithmetic expression") from None
+
+    def value(node):
+        if isinstance(node, ast.Expression):
+            return value(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in table:
+                raise InputError(f"{expression!r} names column {node.id!r}, which the table does not have ({', '.join(table)})")
+            return table[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
+            return OPERATORS[type(node.op)](value(node.left), value(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            return -value(node.operand) if isinstance(node.op, ast.USub) else value(node.operand)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and len(node.args) == 1:
+            return FUNCTIONS[node.func.id](value(node.args[0]))
+        raise InputError(f"{expression!r}: only columns, numbers, + - * / **, and {', '.join(FUNCTIONS)} are allowed")
+
+    with np.errstate(all="ignore"):
+        result = value(tree)
+    return np.broadcast_to(np.asarray(result, dtype=np.float64), next(iter(table.values())).shape)
+
+
+def derive(header: list[str], raw: np.ndarray, target: str, features: list[str]) -> tuple[str, list[str], np.ndarray, np.ndarray]:
+    """(target name, feature names, features, target) computed from the raw columns."""
+    table = {name: raw[:, i] for i, name in enumerate(header)}
+    target_name, target_expression = parse_definition(target)
+    definitions = [parse_definition(f) for f in features] or [(c, c) for c in header if c != target_expression]
+    names = [name for name, _ in definitions]
+    if len(set(names)) != len(names) or target_name in names:
+        raise InputError(f"feature and target names must be distinct: {', '.join([target_name, *names])}")
+    columns = []
+    for name, expression in [(target_name, target_expression), *definitions]:
+        column = evaluate(expression, table)
+        if not np.all(np.isfinite(column)):
+            row = int(np.argmax(~np.isfinite(column))) + 1
+            raise InputError(f"{name} = {expression} is not a finite number at data row {row}")
+        columns.append(column)
+    return target_name, names, np.column_stack(columns[1:]), columns[0]
 
 
 def split(n: int, seed: int, validation_ratio: float, test_ratio: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -156,22 +201,21 @@ def split(n: int, seed: int, validation_ratio: float, test_ratio: float) -> tupl
     return order[n_test + n_validation :], order[n_test : n_test + n_validation], order[:n_test]
 
 
-def write_split(folder: Path, name: str, features: np.ndarray, target: np.ndarray) -> Path:
+def write_split(folder: Path, name: str, header: list[str], features: np.ndarray, target: np.ndarray) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
-    table = np.column_stack([target, features])
-    np.savetxt(path, table, delimiter=",", fmt="%.10g", header=",".join([TARGET, *FEATURES]), comments="")
+    np.savetxt(path, np.column_stack([target, features]), delimiter=",", fmt="%.10g", header=",".join(header), comments="")
     return path
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        text, source = find_raw_text(Path(args.input_dir))
-        raw = parse_rows(text, source)
+        text, source = find_table(Path(args.input_dir))
+        header, raw = read_table(text, source, args.columns)
         if args.max_rows:
             raw = raw[: args.max_rows]
-        features, target = derive_features(raw)
+        target_name, names, features, target = derive(header, raw, args.target, args.features)
         train, validation, test = split(len(raw), args.seed, args.validation_ratio, args.test_ratio)
     except InputError as exc:
         print(f"preprocess: error: {exc}", file=sys.stderr)
@@ -182,13 +226,14 @@ def main(argv=None) -> int:
         (args.validation_dir, "validation", validation),
         (args.test_dir, "test", test),
     ):
-        write_split(Path(folder), name, features[idx], target[idx])
+        write_split(Path(folder), name, [target_name, *names], features[idx], target[idx])
     scaler_dir = Path(args.scaler_dir)
     scaler_dir.mkdir(parents=True, exist_ok=True)
     (scaler_dir / "scaler.json").write_text(
         json.dumps(
             {
-                "features": FEATURES,
+                "features": names,
+                "target": target_name,
                 "mean": scaler.mean_.tolist(),
                 "scale": scaler.scale_.tolist(),
                 "fitted_on": "train",
@@ -199,7 +244,10 @@ def main(argv=None) -> int:
             indent=2,
         )
     )
-    print(f"preprocess: {len(raw)} rows from {source} -> train {len(train)}, validation {len(validation)}, test {len(test)}")
+    print(
+        f"preprocess: {len(raw)} rows from {source} -> train {len(train)}, validation {len(validation)}, test {len(test)}; "
+        f"target {target_name}, {len(names)} features"
+    )
     return 0
 
 

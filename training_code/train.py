@@ -1,4 +1,4 @@
-"""Train the California housing regressor (runs in the SageMaker TensorFlow training container).
+"""Train a Keras regression network on tabular data (runs in the SageMaker TensorFlow training container).
 
 Hyperparameters arrive as `--name value` arguments (the SageMaker training toolkit passes them
 so; the TensorFlow estimator also passes --model_dir, accepted and ignored in favour of
@@ -10,8 +10,10 @@ SM_MODEL_DIR). Data comes from the channels the toolkit exposes:
     SM_MODEL_DIR           SavedModel goes to <dir>/1 (default /opt/ml/model)
     SM_OUTPUT_DATA_DIR     training history (default /opt/ml/output/data)
 
-The saved model takes raw feature rows (float32, shape [n, 8], the column order in FEATURES):
+The features are the ones preprocess.py wrote (scaler.json names them, the CSVs carry them after
+the target). The saved model takes raw feature rows (float32, shape [n, features], that order):
 the standardisation fitted by preprocess.py is a fixed Normalization layer inside the graph.
+With --ensemble N it trains N networks from consecutive seeds and serves their mean.
 """
 
 from __future__ import annotations
@@ -26,8 +28,6 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-
-FEATURES = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude"]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -45,6 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="Halve the learning rate after this many epochs without validation improvement (0 = never).",
     )
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--ensemble", type=int, default=1, help="Networks to train (seeds seed, seed+1, ...); the model serves their mean.")
     p.add_argument("--model_dir", type=str, default=None, help="Passed by the SageMaker TensorFlow estimator; SM_MODEL_DIR wins.")
     p.add_argument("--train", default=env("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
     p.add_argument("--validation", default=env("SM_CHANNEL_VALIDATION", "/opt/ml/input/data/validation"))
@@ -54,46 +55,51 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def read_split(folder: str, name: str) -> tuple[np.ndarray, np.ndarray]:
-    path = Path(folder) / f"{name}.csv"
-    if not path.is_file():
-        raise SystemExit(f"train: error: {path} not found (is the '{name}' channel wired?)")
-    table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float32, ndmin=2)
-    if table.shape[1] != len(FEATURES) + 1:
-        raise SystemExit(f"train: error: {path} has {table.shape[1]} columns, expected {len(FEATURES) + 1}")
-    return table[:, 1:], table[:, 0]
-
-
-def read_scaler(folder: str) -> tuple[np.ndarray, np.ndarray]:
+def read_scaler(folder: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     path = Path(folder) / "scaler.json"
     if not path.is_file():
         raise SystemExit(f"train: error: {path} not found (is the 'scaler' channel wired?)")
     scaler = json.loads(path.read_text())
-    if scaler.get("features") != FEATURES:
-        raise SystemExit(f"train: error: scaler features {scaler.get('features')} differ from {FEATURES}")
-    return np.asarray(scaler["mean"], dtype=np.float32), np.asarray(scaler["scale"], dtype=np.float32)
+    return scaler["features"], np.asarray(scaler["mean"], dtype=np.float32), np.asarray(scaler["scale"], dtype=np.float32)
+
+
+def read_split(folder: str, name: str, features: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    path = Path(folder) / f"{name}.csv"
+    if not path.is_file():
+        raise SystemExit(f"train: error: {path} not found (is the '{name}' channel wired?)")
+    with open(path) as handle:
+        header = handle.readline().strip().split(",")
+    if header[1:] != features:
+        raise SystemExit(f"train: error: {path} has features {header[1:]}, scaler.json names {features}")
+    table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float32, ndmin=2)
+    return table[:, 1:], table[:, 0]
 
 
 def build_model(keras, mean: np.ndarray, scale: np.ndarray, hidden: list[int], learning_rate: float):
     layers = [
-        keras.Input(shape=(len(FEATURES),), name="features"),
+        keras.Input(shape=(len(mean),), name="features"),
         keras.layers.Normalization(mean=mean, variance=np.square(scale), name="standardize"),
     ]
     layers += [keras.layers.Dense(units, activation="relu") for units in hidden]
-    layers.append(keras.layers.Dense(1, name="median_house_value"))
+    layers.append(keras.layers.Dense(1, name="prediction"))
     model = keras.Sequential(layers)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse", metrics=["mae"])
     return model
 
 
-def export(model, tf, keras, directory: Path) -> None:
-    """A SavedModel under <model_dir>/1 (TensorFlow Serving's version folder) with one signature."""
+def export(models, tf, keras, directory: Path, width: int) -> None:
+    """A SavedModel under <model_dir>/1 (TensorFlow Serving's version folder) with one signature:
+    the mean of the networks' predictions."""
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    for model in models:
+        archive.track(model)
+
+    def serve(features):
+        outputs = [model(features, training=False) for model in models]
+        return outputs[0] if len(outputs) == 1 else tf.add_n(outputs) / float(len(outputs))
+
     archive.add_endpoint(
-        name="serving_default",
-        fn=lambda features: model(features, training=False),
-        input_signature=[tf.TensorSpec(shape=(None, len(FEATURES)), dtype=tf.float32, name="features")],
+        name="serving_default", fn=serve, input_signature=[tf.TensorSpec(shape=(None, width), dtype=tf.float32, name="features")]
     )
     archive.write_out(str(directory / "1"), verbose=False)
 
@@ -103,45 +109,54 @@ def main(argv=None) -> int:
     import tensorflow as tf
     from tensorflow import keras
 
-    keras.utils.set_random_seed(args.seed)
     tf.config.experimental.enable_op_determinism()
-    x_train, y_train = read_split(args.train, "train")
-    x_val, y_val = read_split(args.validation, "validation")
-    mean, scale = read_scaler(args.scaler)
+    features, mean, scale = read_scaler(args.scaler)
+    x_train, y_train = read_split(args.train, "train", features)
+    x_val, y_val = read_split(args.validation, "validation", features)
     hidden = [int(u) for u in args.hidden_units.split(",") if u.strip()]
-    model = build_model(keras, mean, scale, hidden, args.learning_rate)
-    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=args.patience, restore_best_weights=True)]
-    if args.lr_patience:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=args.lr_patience, min_lr=1e-5))
+    models, histories = [], []
     started = time.perf_counter()
-    history = model.fit(
-        x_train,
-        y_train,
-        validation_data=(x_val, y_val),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        callbacks=callbacks,
-        verbose=2,
-        shuffle=True,
-    )
+    for member in range(max(1, args.ensemble)):
+        keras.utils.set_random_seed(args.seed + member)
+        model = build_model(keras, mean, scale, hidden, args.learning_rate)
+        callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=args.patience, restore_best_weights=True)]
+        if args.lr_patience:
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=args.lr_patience, min_lr=1e-5))
+        fitted = model.fit(
+            x_train,
+            y_train,
+            validation_data=(x_val, y_val),
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            callbacks=callbacks,
+            verbose=2,
+            shuffle=True,
+        )
+        models.append(model)
+        histories.append(fitted.history)
     seconds = time.perf_counter() - started
-    best = int(np.argmin(history.history["val_loss"]))
+    history = histories[0]
+    best = int(np.argmin(history["val_loss"]))
+    predictions = np.mean([m.predict(x_val, verbose=0).reshape(-1) for m in models], axis=0)
+    val_mse = float(np.mean((predictions - y_val) ** 2))
     model_dir = Path(args.sm_model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
-    export(model, tf, keras, model_dir)
+    export(models, tf, keras, model_dir, len(features))
     out = Path(args.output_data_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = {
-        "epochs_run": len(history.history["loss"]),
+        "features": features,
+        "networks": len(models),
+        "epochs_run": sum(len(h["loss"]) for h in histories),
         "best_epoch": best + 1,
-        "best_val_mse": float(history.history["val_loss"][best]),
+        "best_val_mse": val_mse,
         "train_seconds": round(seconds, 2),
         "hyperparameters": {
             k: v
             for k, v in vars(args).items()
-            if k in ("epochs", "batch_size", "learning_rate", "hidden_units", "patience", "lr_patience", "seed")
+            if k in ("epochs", "batch_size", "learning_rate", "hidden_units", "patience", "lr_patience", "seed", "ensemble")
         },
-        "history": {k: [float(v) for v in vals] for k, vals in history.history.items() if k != "learning_rate"},
+        "history": {k: [float(v) for v in vals] for k, vals in history.items() if k != "learning_rate"},
     }
     (out / "training_history.json").write_text(json.dumps(summary, indent=2))
     # A line the SageMaker console can scrape as a metric (metric_definitions).

@@ -1,9 +1,10 @@
 """`sagespec init DIR --template NAME`: a new project that validates and runs as it is.
 
-The project is the bundled one, renamed: the template, a spec that fills it in from the accounts
-file, the accounts file (its pipeline list, model package group and artifact prefix named after
-the new project), the training code and the sample data a local run seeds. Nothing existing is
-overwritten: the folder must be new or empty. The files come from the installed package
+The project is the bundled one, renamed: the template, the bundled spec that fills it in from
+the accounts file, the accounts file (its pipeline list, model package group and artifact prefix
+named after the new project), the code the template names (each parameter default that is a
+folder or file of the bundle: code_dir, preprocess_code, ...) and the sample data the spec reads
+(files of pipelines/data/ it names). Nothing existing is overwritten: the folder must be new or empty. The files come from the installed package
 (`sagespec/scaffold/`, packed into the wheel) or, in a source checkout, from the checkout itself.
 """
 
@@ -18,10 +19,11 @@ from sagespec.diagnostics import UserError
 # A model package group name (CreateModelPackageGroup, ModelPackageGroupName): the strictest of
 # the names the project's name becomes (pipeline 256, group 63, S3 prefix 1,024).
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-BUNDLED_NAME = "california-housing"
-# Copied as they are (relative to the bundle root); the spec and the accounts file are renamed.
-FILES = ("training_code/preprocess.py", "training_code/train.py", "training_code/evaluate.py", "training_code/requirements.txt")
-SAMPLE_DATA = "pipelines/data/cal_housing.tgz"
+_PIPELINE_NAME = re.compile(r"^\s+pipeline_name:\s*(?P<name>[A-Za-z0-9-]+)\s*$", re.MULTILINE)
+_DEFAULT = re.compile(r"\bdefault:\s*(?P<value>[A-Za-z0-9_./-]+)")
+_GROUPS = re.compile(r"^model_package_groups:\n(?:  - .*\n)+", re.MULTILINE)
+_TEAM_GROUPS = re.compile(r"(?<=model_package_groups: )\[[^\]\n]*\]")  # an account's own, inline list
+_PREFIX = re.compile(r"^(?P<indent>\s+prefix:\s*)\S+", re.MULTILINE)
 MARKER = "# The project root of a sagespec project (paths in specs are relative to this folder).\n"
 
 
@@ -61,18 +63,22 @@ def init(target: Path, template: str, name: str | None = None) -> Scaffolded:
     if target.is_symlink() or (target.exists() and (not target.is_dir() or any(target.iterdir()))):
         raise UserError("E6012", f"{target} already exists and is not an empty folder; init writes only into a new one", exit_code=2)
     bundle = bundle_root()
+    template_text = (bundle / "pipelines" / "templates" / f"{template}.yaml").read_text(encoding="utf-8")
     spec_source = next(
-        (p for p in sorted((bundle / "pipelines").glob("*.yaml")) if f"name: {template}" in p.read_text(encoding="utf-8")), None
+        (p for p in sorted((bundle / "pipelines").glob("*.yaml")) if f"name: {template}\n" in p.read_text(encoding="utf-8")), None
     )
     if spec_source is None:
         raise UserError("E6005", f"no bundled spec uses template '{template}'", exit_code=2)
+    spec_text = spec_source.read_text(encoding="utf-8")
+    bundled_name = _PIPELINE_NAME.search(spec_text)["name"]
+    spec_rel = f"pipelines/{name.replace('-', '_')}.yaml"
     written: dict[str, bytes] = {
-        f"pipelines/templates/{template}.yaml": (bundle / "pipelines" / "templates" / f"{template}.yaml").read_bytes(),
-        f"pipelines/{name.replace('-', '_')}.yaml": spec_source.read_text(encoding="utf-8").replace(BUNDLED_NAME, name).encode(),
-        "pipelines/accounts.yaml": _accounts(bundle, name, f"pipelines/{name.replace('-', '_')}.yaml").encode(),
+        f"pipelines/templates/{template}.yaml": template_text.encode(),
+        spec_rel: spec_text.replace(bundled_name, name).encode(),
+        "pipelines/accounts.yaml": _accounts(bundle, name, spec_rel).encode(),
         "sagespec.toml": MARKER.encode(),
-        SAMPLE_DATA: (bundle / SAMPLE_DATA).read_bytes(),
-        **{rel: (bundle / rel).read_bytes() for rel in FILES},
+        **{rel: (bundle / rel).read_bytes() for rel in _code_files(bundle, template_text)},
+        **{f"pipelines/data/{p.name}": p.read_bytes() for p in sorted((bundle / "pipelines" / "data").glob("*")) if p.name in spec_text},
     }
     target.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -85,9 +91,25 @@ def init(target: Path, template: str, name: str | None = None) -> Scaffolded:
     return Scaffolded(target, target / f"pipelines/{name.replace('-', '_')}.yaml", paths)
 
 
+def _code_files(bundle: Path, template_text: str) -> list[str]:
+    """The files of each folder or file a template parameter defaults to (its code), relative to the bundle."""
+    found: set[str] = set()
+    for match in _DEFAULT.finditer(template_text):
+        path = bundle / match["value"]
+        if match["value"].startswith(("pipelines", ".")) or not path.exists() or path.is_symlink():
+            continue
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        found.update(str(p.relative_to(bundle)) for p in files)
+    return sorted(found)
+
+
 def _accounts(bundle: Path, name: str, spec: str) -> str:
-    """The bundled accounts file, its project names replaced and its pipelines list the new spec."""
-    text = (bundle / "pipelines" / "accounts.yaml").read_text(encoding="utf-8").replace(BUNDLED_NAME, name)
+    """The bundled accounts file, its one model package group and artifact prefix the new
+    project's name, and its pipelines list the new spec."""
+    text = (bundle / "pipelines" / "accounts.yaml").read_text(encoding="utf-8")
+    text = _GROUPS.sub(f"model_package_groups:\n  - {name}\n", text, count=1)
+    text = _TEAM_GROUPS.sub(f"[{name}-experiments]", text)
+    text = _PREFIX.sub(lambda m: m["indent"] + name, text, count=1)
     head, marker, _ = text.partition("\npipelines:\n")
     if not marker:
         return text

@@ -113,10 +113,10 @@ def test_diff_against_the_deployed_pipeline(aws, tmp_path):
         source = ROOT / name
         shutil.copytree(source, project / name) if source.is_dir() else (project.mkdir(exist_ok=True), shutil.copy(source, project / name))
     spec = project / SPEC
-    spec.write_text(spec.read_text().replace("epochs: 100", "epochs: 40"))
+    spec.write_text(spec.read_text().replace("epochs: 150", "epochs: 40"))
     code, out = run("diff", str(spec), "--target", "aws")
     assert code == 1, out
-    assert "parameter TrainingEpochs\n  ~ DefaultValue: 100 -> 40" in out
+    assert "parameter TrainingEpochs\n  ~ DefaultValue: 150 -> 40" in out
 
 
 def test_missing_credentials_are_a_clear_error(tmp_path):

@@ -210,6 +210,15 @@ MODELS = [
         "TENSORFLOW",
     ),
     ("sklearn", CASES[2][1], SCRIPT, INFERENCE, "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1", "SKLEARN"),
+    # No inference script: the PyTorch container's default handlers serve a TorchScript model.pt, no repack.
+    (
+        "pytorch",
+        CASES[1][1],
+        SCRIPT,
+        "{training_step: Train}",
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1",
+        "PYTORCH",
+    ),
     ("xgboost", CASES[3][1], SCRIPT, INFERENCE, "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1", "XGBOOST"),
     (
         "huggingface",

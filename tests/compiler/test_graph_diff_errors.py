@@ -58,7 +58,7 @@ def test_diff_against_a_saved_definition(tmp_path):
     saved.write_text(json.dumps(changed))
     r = run_cli("diff", "pipelines/california_housing.yaml", "--against", str(saved))
     assert r.returncode == 1
-    assert "parameter TrainingEpochs\n  ~ DefaultValue: 7 -> 100" in r.stdout
+    assert "parameter TrainingEpochs\n  ~ DefaultValue: 7 -> 150" in r.stdout
     assert "step FailMseTooHigh (Fail)\n  + added (else branch of CheckMseThreshold)" in r.stdout
     assert r.stdout.rstrip().endswith("change(s)")
 

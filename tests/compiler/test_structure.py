@@ -21,7 +21,7 @@ def test_parameters_of_the_seed_workflow(housing):
         "TrainingInstanceType": ("String", "ml.m5.xlarge"),
         "EndpointInstanceType": ("String", "ml.m5.large"),
         "InputData": ("String", "s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz"),
-        "TrainingEpochs": ("Integer", 100),
+        "TrainingEpochs": ("Integer", 150),
         "AccuracyMseThreshold": ("Float", 0.3),
         "ModelPackageGroup": ("String", GROUP),  # the group is a parameter (sagemaker-python-sdk issue 4139)
     }

@@ -58,28 +58,52 @@ def world(moto_accounts):
     return topology, sessions, stub, lambda account: sessions[account.id]
 
 
-def expect_group(stub, policy=None):
-    """One plan's worth of SageMaker calls for the group (describe, then read its policy)."""
-    stub.add_response(
-        "describe_model_package_group",
-        {
-            "ModelPackageGroupName": "california-housing",
-            "ModelPackageGroupArn": GROUP_ARN,
-            "CreationTime": "2026-11-23T10:00:00Z",
-            "CreatedBy": {},
-            "ModelPackageGroupStatus": "Completed",
-        },
-        {"ModelPackageGroupName": "california-housing"},
-    )
-    if policy is None:
-        stub.add_client_error(
-            "get_model_package_group_policy",
-            "ValidationException",
-            "Model Package Group california-housing does not have a resource policy",
-            expected_params={"ModelPackageGroupName": "california-housing"},
+# The shared-services registry's groups of pipelines/accounts.yaml, in the order the plan reads them.
+GROUPS = load_topology(ROOT, validate=True).model_package_groups
+
+
+def expect_group(stub, policies: dict[str, str] | None = None):
+    """One plan's worth of SageMaker calls for each group (describe, then read its policy:
+    `policies` by group name, none where it has no entry)."""
+    for name in GROUPS:
+        stub.add_response(
+            "describe_model_package_group",
+            {
+                "ModelPackageGroupName": name,
+                "ModelPackageGroupArn": GROUP_ARN.replace("california-housing", name),
+                "CreationTime": "2026-11-23T10:00:00Z",
+                "CreatedBy": {},
+                "ModelPackageGroupStatus": "Completed",
+            },
+            {"ModelPackageGroupName": name},
         )
-    else:
-        stub.add_response("get_model_package_group_policy", {"ResourcePolicy": policy}, {"ModelPackageGroupName": "california-housing"})
+        held = (policies or {}).get(name)
+        if held is None:
+            stub.add_client_error(
+                "get_model_package_group_policy",
+                "ValidationException",
+                f"Model Package Group {name} does not have a resource policy",
+                expected_params={"ModelPackageGroupName": name},
+            )
+        else:
+            stub.add_response("get_model_package_group_policy", {"ResourcePolicy": held}, {"ModelPackageGroupName": name})
+
+
+def expect_puts(stub, groups=GROUPS):
+    for name in groups:
+        stub.add_response(
+            "put_model_package_group_policy",
+            {"ModelPackageGroupArn": GROUP_ARN.replace("california-housing", name)},
+            {"ModelPackageGroupName": name, "ResourcePolicy": ANY},
+        )
+
+
+def rendered_group_policies(topology) -> dict[str, str]:
+    return {
+        p.resource.rsplit("/", 1)[-1]: json.dumps(p.document)
+        for p in applying.render(topology)[0].resource_policies
+        if p.kind == "model-package-group"
+    }
 
 
 def test_dry_run_shows_changes_and_changes_nothing(world):
@@ -102,11 +126,7 @@ def test_dry_run_shows_changes_and_changes_nothing(world):
 def test_apply_writes_every_policy_and_is_idempotent(world):
     topology, sessions, stub, session_for = world
     expect_group(stub)
-    stub.add_response(
-        "put_model_package_group_policy",
-        {"ModelPackageGroupArn": GROUP_ARN},
-        {"ModelPackageGroupName": "california-housing", "ResourcePolicy": ANY},
-    )
+    expect_puts(stub)
     with stub:
         applying.execute(applying.plan(topology, session_for))
     shared = sessions["222222222222"]
@@ -124,8 +144,7 @@ def test_apply_writes_every_policy_and_is_idempotent(world):
     with pytest.raises(botocore.exceptions.ClientError):
         qa_iam.get_role(RoleName="sagespec-data-science-execution")
 
-    rendered_group = next(p for p in applying.render(topology)[0].resource_policies if p.kind == "model-package-group")
-    expect_group(stub, json.dumps(rendered_group.document))
+    expect_group(stub, rendered_group_policies(topology))
     with stub:
         again = applying.plan(topology, session_for)
     assert [c.what for c in again if c.changes] == []
@@ -134,11 +153,7 @@ def test_apply_writes_every_policy_and_is_idempotent(world):
 def test_apply_removes_inline_policies_it_did_not_render(world):
     topology, sessions, stub, session_for = world
     expect_group(stub)
-    stub.add_response(
-        "put_model_package_group_policy",
-        {"ModelPackageGroupArn": GROUP_ARN},
-        {"ModelPackageGroupName": "california-housing", "ResourcePolicy": ANY},
-    )
+    expect_puts(stub)
     with stub:
         applying.execute(applying.plan(topology, session_for))
     prod_iam = sessions["555555555555"].client("iam")
@@ -147,9 +162,7 @@ def test_apply_removes_inline_policies_it_did_not_render(world):
         PolicyName="Leftover",
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
     )
-    expect_group(
-        stub, json.dumps(next(p for p in applying.render(topology)[0].resource_policies if p.kind == "model-package-group").document)
-    )
+    expect_group(stub, rendered_group_policies(topology))
     with stub:
         changes = applying.plan(topology, session_for)
     (stale,) = [c for c in changes if c.changes]
@@ -193,7 +206,7 @@ def test_cli_render_check_and_local_apply(tmp_path, monkeypatch):
     result = runner.invoke(cli, ["accounts", "apply", "--target", "local", "--workspace", str(tmp_path / "ws")])
     # 3 resource policies, the trust and identity policies of 5 roles (10 inline) and of the two
     # workload accounts' deployer roles, and the data-science account's own experiments group
-    assert result.exit_code == 0 and result.output.strip().endswith("23 of 23 changed"), result.output
+    assert result.exit_code == 0 and result.output.strip().endswith("25 of 25 changed"), result.output
 
 
 def test_cli_dry_run_on_the_shipped_topology_through_organization_roles(moto_accounts, monkeypatch):
@@ -236,11 +249,7 @@ def _stubbed_world(moto_accounts, owner: str, access: str = "least-privilege"):
     sessions = {a.id: moto_accounts(a.id) for a in topology.accounts.values()}
     sessions["222222222222"] = ShSession(sessions["222222222222"], sagemaker)
     expect_group(stub)
-    stub.add_response(
-        "put_model_package_group_policy",
-        {"ModelPackageGroupArn": GROUP_ARN},
-        {"ModelPackageGroupName": "california-housing", "ResourcePolicy": ANY},
-    )
+    expect_puts(stub)
     return topology, sessions, stub
 
 

@@ -90,7 +90,13 @@ def test_every_template_passes_cfn_lint(topology, needs):
 def test_shared_services_template_holds_the_resources_and_parameters(topology):
     template = cloudformation.templates(topology)["shared_services"]
     types = sorted(r["Type"] for r in template["Resources"].values())
-    assert types == ["AWS::IAM::Role", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SageMaker::ModelPackageGroup"]
+    assert types == [
+        "AWS::IAM::Role",
+        "AWS::KMS::Key",
+        "AWS::S3::Bucket",
+        "AWS::S3::BucketPolicy",
+        *["AWS::SageMaker::ModelPackageGroup"] * 3,
+    ]
     params = template["Parameters"]
     assert params["DataScienceAccountId"]["Default"] == "111111111111"
     # The template creates the bucket (so ${ArtifactBucket} is the resource, not a parameter) and its key.

@@ -113,6 +113,6 @@ def test_eventbridge_rules_match_an_approval_of_the_registry_and_nothing_else(re
 
 def test_validating_the_pipelines_folder_skips_the_rendered_cicd_files():
     result = run_cli("validate", "pipelines/")
-    assert result.returncode == 0 and "4 file(s) valid" in result.stderr, result.stdout + result.stderr
+    assert result.returncode == 0 and "8 file(s) valid" in result.stderr, result.stdout + result.stderr
     named = run_cli("validate", "pipelines/cicd/buildspec.yml")
     assert named.returncode == 1  # named explicitly, it is checked (and is no pipeline spec)

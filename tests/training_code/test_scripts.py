@@ -1,4 +1,5 @@
-"""The California housing scripts, run as SageMaker runs them: subprocesses, paths from SM_* variables."""
+"""The tabular scripts of training_code/, run as SageMaker runs them: subprocesses, paths from SM_*
+variables, the California housing data described by arguments as its spec describes it."""
 
 import json
 import os
@@ -15,6 +16,23 @@ ROOT = Path(__file__).resolve().parents[2]
 CODE = ROOT / "training_code"
 DATA = ROOT / "pipelines" / "data" / "cal_housing.tgz"
 FEATURES = "MedInc,HouseAge,AveRooms,AveBedrms,Population,AveOccup,Latitude,Longitude"
+# What pipelines/california_housing.yaml passes: the archive has no header, and the features are
+# scikit-learn's fetch_california_housing layout derived from the raw totals.
+CALIFORNIA = [
+    "--columns",
+    *"longitude latitude housingMedianAge totalRooms totalBedrooms population households medianIncome medianHouseValue".split(),
+    "--target",
+    "MedHouseVal=medianHouseValue/100000",
+    "--features",
+    "MedInc=medianIncome",
+    "HouseAge=housingMedianAge",
+    "AveRooms=totalRooms/households",
+    "AveBedrms=totalBedrooms/households",
+    "Population=population",
+    "AveOccup=population/households",
+    "Latitude=latitude",
+    "Longitude=longitude",
+]
 
 
 def run(script: str, env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -43,7 +61,7 @@ def pipeline_run(tmp_path_factory):
     w = tmp_path_factory.mktemp("run")
     (w / "raw").mkdir()
     shutil.copy(DATA, w / "raw")
-    pre = run("preprocess.py", preprocess_env(w, w / "raw"), "--max-rows", "1200", "--seed", "7")
+    pre = run("preprocess.py", preprocess_env(w, w / "raw"), *CALIFORNIA, "--max-rows", "1200", "--seed", "7")
     assert pre.returncode == 0, pre.stderr
     train = run(
         "train.py",
@@ -84,7 +102,8 @@ def pipeline_run(tmp_path_factory):
 def test_preprocess_writes_splits_in_the_feature_layout(pipeline_run):
     w, pre, _, _ = pipeline_run
     assert (
-        "preprocess: 1200 rows from cal_housing.tgz:CaliforniaHousing/cal_housing.data -> train 840, validation 180, test 180" in pre.stdout
+        "preprocess: 1200 rows from cal_housing.tgz:CaliforniaHousing/cal_housing.data -> train 840, validation 180, test 180; "
+        "target MedHouseVal, 8 features" in pre.stdout
     )
     for split, count in (("train", 840), ("validation", 180), ("test", 180)):
         path = w / split / f"{split}.csv"
@@ -171,7 +190,7 @@ def test_same_seed_same_split_other_seed_other_split(tmp_path):
     outputs = []
     for name, seed in (("a", "1"), ("b", "1"), ("c", "2")):
         w = tmp_path / name
-        done = run("preprocess.py", preprocess_env(w, tmp_path / "raw"), "--max-rows", "300", "--seed", seed)
+        done = run("preprocess.py", preprocess_env(w, tmp_path / "raw"), *CALIFORNIA, "--max-rows", "300", "--seed", seed)
         assert done.returncode == 0, done.stderr
         outputs.append((w / "test" / "test.csv").read_bytes())
     assert outputs[0] == outputs[1] != outputs[2]
@@ -183,6 +202,7 @@ def test_ratios_are_configurable(tmp_path):
     done = run(
         "preprocess.py",
         preprocess_env(tmp_path, tmp_path / "raw"),
+        *CALIFORNIA,
         "--max-rows",
         "1000",
         "--validation-ratio",
@@ -207,30 +227,83 @@ GOOD_LINE = "-122.23,37.88,41.0,880.0,129.0,322.0,126.0,8.3252,452600.0\n"
         ),
         ("cal_housing.data", "", "cal_housing.data holds no data rows"),
         ("cal_housing.data", "\n\n", "cal_housing.data holds no data rows"),
-        ("data.csv", GOOD_LINE.replace("126.0", "0.0"), "data row 1: households must be positive"),
+        ("data.csv", GOOD_LINE.replace("126.0", "0.0"), "AveRooms = totalRooms/households is not a finite number at data row 1"),
         ("cal_housing.tgz", b"not a gzip archive", "cal_housing.tgz is not a readable .tgz archive"),
-        ("notes.txt", "hello", "no cal_housing.tgz, .data or .csv file in"),
+        ("notes.txt", "hello", "no .csv or .data file (or .tgz holding one) in"),
+        ("data.csv", "a,b c\n1,2\n", "column name 'b c' is not an identifier"),
     ],
 )
 def test_preprocess_rejects_malformed_input(tmp_path, name, content, message):
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / name).write_bytes(content if isinstance(content, bytes) else content.encode())
-    done = run("preprocess.py", preprocess_env(tmp_path, raw))
+    arguments = ["--target", "a"] if name == "data.csv" and content.startswith("a,") else CALIFORNIA
+    done = run("preprocess.py", preprocess_env(tmp_path, raw), *arguments)
     assert done.returncode == 1
     assert done.stderr.startswith("preprocess: error: ") and message in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "train").exists()  # nothing half-written
 
 
+HEADED = "label,x1,x2,x3\n" + "".join(f"{i % 2},{i},{i * 0.5},{10 - i}\n" for i in range(40))
+
+
+def test_a_csv_with_a_header_needs_no_columns_and_its_other_columns_are_the_features(tmp_path):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "mine.csv").write_text(HEADED)
+    done = run("preprocess.py", preprocess_env(tmp_path, tmp_path / "raw"), "--target", "label")
+    assert done.returncode == 0, done.stderr
+    assert "40 rows from mine.csv -> train 28, validation 6, test 6; target label, 3 features" in done.stdout
+    assert (tmp_path / "test" / "test.csv").read_text().splitlines()[0] == "label,x1,x2,x3"
+    assert json.loads((tmp_path / "scaler" / "scaler.json").read_text())["features"] == ["x1", "x2", "x3"]
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--target", "price"], "'price' names column 'price', which the table does not have (label, x1, x2, x3)"),
+        (["--target", "label", "--features", "s=__import__('os').getcwd()"], "only columns, numbers, + - * / **, and log"),
+        (["--target", "label", "--features", "x1", "x1"], "feature and target names must be distinct"),
+        (["--target", "label", "--features", "r=x1/(x2-x2)"], "r = x1/(x2-x2) is not a finite number at data row 1"),
+        (["--target", "label", "--columns", "a", "b", "c", "d"], "has a header (label, x1, x2, x3) that differs from --columns"),
+    ],
+    ids=["unknown column", "code", "duplicate", "division by zero", "columns disagree"],
+)
+def test_a_bad_target_or_feature_is_one_line_naming_it(tmp_path, arguments, message):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "mine.csv").write_text(HEADED)
+    done = run("preprocess.py", preprocess_env(tmp_path, tmp_path / "raw"), *arguments)
+    assert done.returncode == 1 and done.stderr.startswith("preprocess: error: ") and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "train").exists()
+
+
+def test_train_takes_the_features_preprocess_wrote(tmp_path):
+    """Three features, two networks: one SavedModel taking [n, 3] that serves their mean."""
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "mine.csv").write_text(HEADED)
+    assert run("preprocess.py", preprocess_env(tmp_path, tmp_path / "raw"), "--target", "label").returncode == 0
+    channels = {
+        "SM_CHANNEL_TRAIN": str(tmp_path / "train"),
+        "SM_CHANNEL_VALIDATION": str(tmp_path / "validation"),
+        "SM_CHANNEL_SCALER": str(tmp_path / "scaler"),
+        "SM_MODEL_DIR": str(tmp_path / "model"),
+        "SM_OUTPUT_DATA_DIR": str(tmp_path / "output"),
+    }
+    done = run("train.py", channels, "--epochs", "2", "--ensemble", "2")
+    assert done.returncode == 0, done.stderr
+    history = json.loads((tmp_path / "output" / "training_history.json").read_text())
+    assert history["features"] == ["x1", "x2", "x3"] and history["networks"] == 2
+    assert (tmp_path / "model" / "1" / "saved_model.pb").is_file()
+
+
 def test_preprocess_rejects_a_missing_input_folder(tmp_path):
-    done = run("preprocess.py", preprocess_env(tmp_path, tmp_path / "nowhere"))
+    done = run("preprocess.py", preprocess_env(tmp_path, tmp_path / "nowhere"), "--target", "y")
     assert done.returncode == 1 and "input folder" in done.stderr and "does not exist" in done.stderr
 
 
 def test_train_reports_a_missing_channel(tmp_path):
     done = run("train.py", {"SM_CHANNEL_TRAIN": str(tmp_path / "none"), "SM_MODEL_DIR": str(tmp_path / "m")}, "--epochs", "1")
-    assert done.returncode == 1 and "train: error:" in done.stderr and "train.csv not found" in done.stderr
+    assert done.returncode == 1 and "train: error:" in done.stderr and "scaler.json not found" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -253,11 +326,12 @@ def test_evaluate_reports_a_missing_model(tmp_path):
     "script, looked_for",
     [
         ("preprocess.py", "input folder /opt/ml/processing/input does not exist"),
-        ("train.py", "/opt/ml/input/data/train/train.csv not found"),
+        ("train.py", "/opt/ml/input/data/scaler/scaler.json not found"),
         ("evaluate.py", "/opt/ml/processing/test/test.csv not found"),
     ],
 )
 def test_without_sm_variables_scripts_use_the_container_paths(script, looked_for):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SM_")}
-    done = subprocess.run([sys.executable, str(CODE / script)], capture_output=True, text=True, env=env, timeout=300)
+    arguments = ["--target", "y"] if script == "preprocess.py" else []
+    done = subprocess.run([sys.executable, str(CODE / script), *arguments], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 1 and looked_for in done.stderr

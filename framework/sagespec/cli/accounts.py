@@ -23,12 +23,14 @@ def _topology(accounts_file):
 
 
 def _with_needs(accounts_file, paths=None):
-    """The validated topology, and what the project's pipelines (or `paths`) need from IAM."""
+    """The validated topology, what the project's pipelines need from IAM (the roles are derived
+    from these, as `accounts apply` derives them) and what `paths` need (the same without paths)."""
     from sagespec.crossaccount.pipelines import pipeline_needs
 
     project = build_project(accounts_file=accounts_file)
     topology = project.topology(validate=True)
-    return topology, pipeline_needs(project, list(paths) if paths else None)
+    everything = pipeline_needs(project, None)
+    return topology, everything, (pipeline_needs(project, list(paths)) if paths else everything)
 
 
 @click.group()
@@ -45,7 +47,7 @@ def accounts_render(output, out, accounts_file) -> None:
     from sagespec.cli.options import write_files
     from sagespec.crossaccount.render import policy_files
 
-    topology, needs = _with_needs(accounts_file)
+    topology, needs, _ = _with_needs(accounts_file)
     files = policy_files(topology, output, needs)
     if not out:
         click.echo(json.dumps(files, indent=2))
@@ -83,12 +85,14 @@ def accounts_check(output, show_all, with_pipelines, policy_folder, paths, accou
 
     if paths and not with_pipelines:
         raise click.UsageError("PATHS name pipelines: say --pipelines")
-    topology, needs = _with_needs(accounts_file, paths)
+    # The roles as `accounts apply` renders them (from every pipeline of the accounts file);
+    # PATHS narrows which requests are decided, and a grant is unused only if no pipeline needs it.
+    topology, needs, asked = _with_needs(accounts_file, paths)
     policies = render(topology, needs=needs)
     if policy_folder:
         policies = read_policy_files(policies, policy_folder)
     cells = check.matrix(topology, policies)
-    verdicts = coverage.decide(needs, policies, topology) if with_pipelines else []
+    verdicts = coverage.decide(asked, policies, topology) if with_pipelines else []
     unused = coverage.unused_grants(needs, policies) if with_pipelines else []
 
     def text():

@@ -217,7 +217,8 @@ def _builtin(ctx: CheckContext, i: int, step: dict, framework: str) -> None:
 
 # Frameworks whose SageMaker inference container needs your inference script (model_fn): the
 # scikit-learn and XGBoost (script mode) containers load no model by themselves (the SDK's Model
-# classes take entry_point as required). PyTorch's does too, and its Model repacks (see below).
+# classes take entry_point as required). PyTorch's loads a TorchScript model.pt by itself
+# (sagemaker-pytorch-inference-toolkit's default model_fn); with a script its Model repacks (below).
 NEEDS_INFERENCE_SCRIPT = {"sklearn", "xgboost"}
 
 
@@ -233,15 +234,16 @@ def registered_models_can_be_served(ctx: CheckContext) -> None:
         if not isinstance(estimator, dict) or source.get("image_uri"):
             continue
         framework, where = estimator.get("framework"), ("steps", i, "model")
-        if framework == "pytorch" or (framework == "huggingface" and source.get("entry_point")):
+        if framework in ("pytorch", "huggingface") and source.get("entry_point"):
             ctx.report(
                 "E4014",
                 f"step '{step['name']}' serves a {framework} model with an inference script: the SDK repacks it in a "
                 "_RepackModelStep whose code upload is named after a timestamp, so the definition would change on every compile; "
                 "sagespec does not build that step yet",
                 where,
-                hint="serve it with your own image: model: {training_step: ..., image_uri: <inference image with the code>}"
-                + ("" if framework == "pytorch" else ", or drop entry_point to use the Hugging Face container's default handlers"),
+                hint="drop entry_point to use the container's default handlers"
+                + (" (a TorchScript model.pt)" if framework == "pytorch" else "")
+                + ", or serve it with your own image: model: {training_step: ..., image_uri: <inference image with the code>}",
             )
         elif not framework:
             ctx.report(

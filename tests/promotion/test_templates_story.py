@@ -1,0 +1,64 @@
+"""Every bundled template, as a user runs it: train -> register -> approve -> QA endpoint -> `endpoints test`.
+
+The XGBoost and scikit-learn models are served by the local stand-ins for their inference
+images (the inference toolkit contract: the code folder's inference.py defines model_fn, the
+container's default input_fn/predict_fn/output_fn do the rest), and the QA test compares the
+endpoint's metric with the registered one: MSE for XGBoost, accuracy for the classifier.
+"""
+
+import http.client
+import json
+
+import pytest
+
+from helpers import fast_project_copy, run_cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("endpoints")]
+
+
+def sagespec(project, *args):
+    return run_cli(*args, cwd=project, env={"SAGESPEC_WORKSPACE": str(project / ".ws")}, timeout=900)
+
+
+def ok(project, *args):
+    result = sagespec(project, *args)
+    assert result.returncode == 0, f"{args}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    "spec, group, gate, metric",
+    [
+        ("xgboost_housing.yaml", "xgboost-housing", "regression_metrics.mse.value", "endpoint MSE"),
+        ("breast_cancer.yaml", "breast-cancer", "binary_classification_metrics.accuracy.value", "endpoint accuracy"),
+    ],
+    ids=["xgboost_regression", "sklearn_classification"],
+)
+def test_a_bundled_template_registers_promotes_and_passes_its_endpoint_test(tmp_path, spec, group, gate, metric):
+    project = fast_project_copy(tmp_path, max_rows=5000)
+    ran = ok(project, "run", f"pipelines/{spec}")
+    package = f"arn:aws:sagemaker:us-east-1:222222222222:model-package/{group}/1"
+    assert f"registered {package} (PendingManualApproval)" in ran and f"({gate} " in ran
+    ok(project, "models", "approve", package, "--as", "deployment", "--reason", "reviewed")
+    try:
+        ok(project, "promote", group, "--stage", "qa")
+        tested = ok(project, "endpoints", "test", f"{group}-qa")
+        assert metric in tested and "passed" in tested and f"version 1 passed QA (recorded on {package})" in tested
+        described = json.loads(ok(project, "models", "describe", package, "--as", "deployment", "--output", "json"))
+        assert described["package"]["stage_status"] == "TestPassed"
+
+        # What a client sends: bare feature rows; the answer is the toolkit's JSON array.
+        endpoint = next(e for e in json.loads(ok(project, "endpoints", "list", "--output", "json")) if e["EndpointName"] == f"{group}-qa")
+        rows = (project / "pipelines" / "data" / "breast_cancer.csv").read_text().splitlines()[1:3] if "breast" in spec else None
+        body = "\n".join(r.split(",", 1)[1] for r in rows) if rows else "8.3252,41.0,6.98,1.02,322.0,2.55,37.88,-122.23"
+        connection = http.client.HTTPConnection("127.0.0.1", endpoint["Port"], timeout=60)
+        connection.request("POST", "/invocations", body.encode(), {"Content-Type": "text/csv", "Accept": "application/json"})
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        assert response.status == 200 and response.getheader("Content-Type") == "application/json", answer
+        if rows:
+            assert answer == [0, 0]  # the first two tumours of the data set are malignant
+        else:
+            assert len(answer) == 1 and 3.0 < answer[0] < 6.0  # the first block group: $452,600
+    finally:
+        sagespec(project, "endpoints", "delete", f"{group}-qa")
