@@ -63,7 +63,7 @@ def resolved(value, defaults: dict) -> str:
     return str(defaults[match[1]]) if match else str(value)
 
 
-def run_template(spec: str, code: str, packed: str, w: Path) -> dict:
+def run_template(spec: str, packed: str, w: Path) -> dict:
     steps, defaults = rendered_steps(spec)
     (w / "raw").mkdir(parents=True)
     shutil.copy(DATA, w / "raw")
@@ -122,7 +122,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for label, spec, code, packed, target in TEMPLATES:
             w = Path(scratch) / code
-            result = run_template(spec, code, packed, w)
+            result = run_template(spec, packed, w)
             results.append((label, spec, target, result))
             rows.append((label, result["mse"], result["wall"], f"{spec}"))
         # The references see the XGBoost spec's split: the eight scikit-learn features.
@@ -146,7 +146,7 @@ def main() -> None:
     print()
     print("train s: the training script's whole process (imports, fit, export); references: fit only.")
     reference = rows[-1][1]
-    for label, spec, target, result in results:
+    for label, _, target, result in results:
         print(
             f"{label}: test MSE {result['mse']:.4f} (target <= {target}: {'met' if result['mse'] <= target else 'MISSED'}), "
             f"{result['mse'] / reference:.2f}x HistGradientBoosting's; r2 {result['r2']:.4f}; "

@@ -74,3 +74,17 @@ def data_science_spec(name: str, prefix: str, parameters: dict[str, str], steps:
         f"  default_bucket: sagespec-ds-experiments-111111111111\n  default_bucket_prefix: {prefix}\n"
         f"parameters:\n{declared}steps:\n{steps}"
     )
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    """A .tar.gz (model.tar.gz, sourcedir.tar.gz) holding `files`, name -> content."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, body in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    return buffer.getvalue()

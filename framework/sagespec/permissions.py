@@ -321,6 +321,9 @@ def _register(c: _Collector, step: str, args: dict, pipeline_role: str, account:
         for role in c.places.endpoint_roles:
             c.image(step, "endpoint role", role, container.get("Image", ""))
             c.read(step, "endpoint role", role, artifact, prefix=False, grant="ReadModelArtifacts")
+            code = _inference_code(container)
+            if code:  # the scikit-learn and XGBoost containers download their script at start
+                c.read(step, "endpoint role", role, c.resolve(code), prefix=False, grant="ReadModelArtifacts")
             c.logs(step, "endpoint role", role, "Endpoint")
 
 
@@ -359,14 +362,24 @@ def places_of(topology) -> Places:
     return Places(topology.partition, topology.region, bucket_keys, endpoint_roles, served)
 
 
-def endpoint_needs(endpoint: str, container: dict, execution_role: str, places: Places) -> list[Need]:
+def _inference_code(container: dict) -> str | None:
+    """The s3:// sourcedir.tar.gz a serving container downloads (SAGEMAKER_SUBMIT_DIRECTORY), if any."""
+    code = (container.get("Environment") or {}).get("SAGEMAKER_SUBMIT_DIRECTORY")
+    return code if isinstance(code, str) and code.startswith("s3://") else None
+
+
+def endpoint_needs(endpoint: str, containers: list[dict], execution_role: str, places: Places) -> list[Need]:
     """What starting an endpoint's variant asks of IAM: SageMaker assuming the model's role, and
-    that role pulling the image, reading and decrypting the model artifact, writing logs
-    (CreateModel: ExecutionRoleArn). The same requests `needs` lists for a registered version."""
+    that role pulling each container's image, reading and decrypting its model artifact and
+    inference code, writing logs (CreateModel: ExecutionRoleArn). The same requests `needs` lists
+    for a registered version."""
     c = _Collector(endpoint, places, {})
     c.add(endpoint, "SageMaker", SAGEMAKER, "sts:AssumeRole", execution_role, "TrustSageMaker")
-    c.image(endpoint, "endpoint role", execution_role, container.get("Image", ""))
-    c.read(endpoint, "endpoint role", execution_role, container.get("ModelDataUrl", ""), prefix=False, grant="ReadModelArtifacts")
+    for container in containers:
+        c.image(endpoint, "endpoint role", execution_role, container.get("Image", ""))
+        c.read(endpoint, "endpoint role", execution_role, container.get("ModelDataUrl", ""), prefix=False, grant="ReadModelArtifacts")
+        if _inference_code(container):
+            c.read(endpoint, "endpoint role", execution_role, _inference_code(container), prefix=False, grant="ReadModelArtifacts")
     account = execution_role.split(":")[4]
     group = f"/aws/sagemaker/Endpoints/{endpoint}"
     c.add(

@@ -597,3 +597,63 @@ def test_a_processor_mistake_is_a_located_error(tmp_path, processor, says):
     done = run_cli("validate", str(spec), cwd=project)
     assert done.returncode == 1 and says in done.stdout and "error[E4014]" in done.stdout, done.stdout
     assert re.search(r"p\.yaml:\d+:\d+: error\[E4014\]", done.stdout)
+
+
+def test_an_inference_pipeline_registers_and_creates_its_containers_in_order(tmp_path):
+    """model: a list of 2-15 sources is a PipelineModel: one container each, in order, each with
+    its own image, artifact and inference code (CreateModel.Containers)."""
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "chain.yaml"
+    chain = (
+        "[{training_step: Train, source_dir: training_code, entry_point: evaluate.py,"
+        " environment: {SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: text/csv}},"
+        " {training_step: Train, source_dir: training_code, entry_point: train.py}]"
+    )
+    spec.write_text(
+        MODEL_SPEC.format(
+            name="chain", estimator=CASES[2][1], code=SCRIPT, hyperparameters=HYPERPARAMETERS, model=chain, instance_type="ml.m5.large"
+        )
+    )
+    out = tmp_path / "chain.json"
+    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    definition = json.loads(out.read_text())
+    by_type = {s["Type"]: s["Arguments"] for s in definition["Steps"]}
+    registered = by_type["RegisterModel"]["InferenceSpecification"]["Containers"]
+    created = by_type["Model"]["Containers"]
+    for containers in (registered, created):
+        assert [c["Environment"]["SAGEMAKER_PROGRAM"] for c in containers] == ["evaluate.py", "train.py"]
+        assert containers[0]["Environment"]["SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"] == "text/csv"
+        assert all(c["ModelDataUrl"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"} for c in containers)
+    assert "PrimaryContainer" not in by_type["Model"]
+    for name, operation, shape, params in requests(definition):
+        report = ParamValidator().validate(params, shape)
+        assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
+    again = tmp_path / "again.json"
+    assert run_cli("compile", str(spec), "-o", str(again), "--no-cache", cwd=project).returncode == 0
+    assert again.read_text() == out.read_text()
+
+
+@pytest.mark.parametrize(
+    "model, says",
+    [
+        ("[{training_step: Train, source_dir: training_code, entry_point: evaluate.py}]", "has 1 item(s); it takes at least 2"),
+        (
+            "[" + ", ".join(["{training_step: Train, source_dir: training_code, entry_point: evaluate.py}"] * 16) + "]",
+            "has 16 item(s); it takes at most 15",
+        ),
+        ("[{training_step: Train, source_dir: training_code, entry_point: evaluate.py}, {training_step: Nope}]", "'Nope'"),
+    ],
+    ids=["one container", "sixteen containers", "unknown training step"],
+)
+def test_an_inference_pipeline_outside_2_to_15_containers_is_a_located_error(tmp_path, model, says):
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "broken.yaml"
+    spec.write_text(
+        MODEL_SPEC.format(
+            name="broken", estimator=CASES[2][1], code=SCRIPT, hyperparameters=HYPERPARAMETERS, model=model, instance_type="ml.m5.large"
+        )
+    )
+    done = run_cli("validate", str(spec), cwd=project)
+    assert done.returncode == 1 and says in done.stdout, done.stdout
+    assert re_located(done.stdout)

@@ -74,9 +74,11 @@ class World:
         registered_slope: float | None = None,
         archive: bytes | None = None,
         image: str = "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu",
+        before: list[dict] | None = None,
     ) -> int:
         """A version whose registered MSE is the true MSE on sample_rows() of a model with `registered_slope`
-        (by default the model's own slope, so the QA test passes)."""
+        (by default the model's own slope, so the QA test passes). `before`: containers served ahead
+        of it (an inference pipeline)."""
         from sagespec.local.objects import ObjectStore
 
         store = ObjectStore(self.workspace, self.conn)
@@ -90,7 +92,7 @@ class World:
         store.put(metrics_uri, json.dumps({"regression_metrics": {"mse": {"value": mse}}}).encode())
         store.put(f"{BUCKET}/data/test.csv", sample_rows()[0].encode())
         spec = {
-            "Containers": [{"Image": image, "ModelDataUrl": model_uri}],
+            "Containers": [*(before or []), {"Image": image, "ModelDataUrl": model_uri}],
             "SupportedContentTypes": ["text/csv", "application/json"],
             "SupportedResponseMIMETypes": ["application/json"],
         }

@@ -5,27 +5,17 @@ scikit-learn, XGBoost and PyTorch inference images load and answer."""
 import importlib.util
 import io
 import json
-import tarfile
 
 import numpy as np
 import pytest
 
+from helpers import tar_gz
 from sagespec.local import inference_toolkit as toolkit
 from sagespec.local.serving import BadRequest, server_for
 
 SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 XGBOOST = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 PYTORCH = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.3-cpu-py311"
-
-
-def archive(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, body in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(body)
-            tar.addfile(info, io.BytesIO(body))
-    return buffer.getvalue()
 
 
 def sklearn_model(tmp_path, script: str, env: dict | None = None):
@@ -37,12 +27,12 @@ def sklearn_model(tmp_path, script: str, env: dict | None = None):
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "model.joblib"
     joblib.dump(LogisticRegression().fit(x, [0, 0, 1, 1]), path)
-    store = {"s3://b/code/sourcedir.tar.gz": archive({"inference.py": script.encode()})}
+    store = {"s3://b/code/sourcedir.tar.gz": tar_gz({"inference.py": script.encode()})}
     container = {
         "Image": SKLEARN,
         "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "s3://b/code/sourcedir.tar.gz", **(env or {})},
     }
-    return toolkit.load("sklearn", "m", container, archive({"model.joblib": path.read_bytes()}), tmp_path / "served", store.__getitem__)
+    return toolkit.load("sklearn", "m", container, tar_gz({"model.joblib": path.read_bytes()}), tmp_path / "served", store.__getitem__)
 
 
 MODEL_FN = "import joblib, os\ndef model_fn(model_dir):\n    return joblib.load(os.path.join(model_dir, 'model.joblib'))\n"
@@ -117,8 +107,8 @@ def test_xgboost_defaults_read_csv_into_a_dmatrix_with_empty_cells_missing(tmp_p
     booster.save_model(str(tmp_path / "xgboost-model.json"))
     script = "import xgboost as xgb\ndef model_fn(d):\n    b = xgb.Booster()\n    b.load_model(d + '/xgboost-model.json')\n    return b\n"
     container = {"Image": XGBOOST, "Environment": {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "s3://b/c.tar.gz"}}
-    store = {"s3://b/c.tar.gz": archive({"inference.py": script.encode()})}
-    model_archive = archive({"xgboost-model.json": (tmp_path / "xgboost-model.json").read_bytes()})
+    store = {"s3://b/c.tar.gz": tar_gz({"inference.py": script.encode()})}
+    model_archive = tar_gz({"xgboost-model.json": (tmp_path / "xgboost-model.json").read_bytes()})
     model = toolkit.load("xgboost", "x", container, model_archive, tmp_path / "served", store.__getitem__)
     body, _ = model.invoke(b"0,1\n1,0\n1,\n", "text/csv", "application/json")
     low, high, missing = json.loads(body)
@@ -138,7 +128,7 @@ def test_pytorch_defaults_serve_a_torchscript_model_pt_with_no_script(tmp_path):
 
     torch.jit.script(Double()).save(str(tmp_path / "model.pt"))
     container = {"Image": PYTORCH, "Environment": {}}
-    model = toolkit.load("pytorch", "p", container, archive({"model.pt": (tmp_path / "model.pt").read_bytes()}), tmp_path / "s", None)
+    model = toolkit.load("pytorch", "p", container, tar_gz({"model.pt": (tmp_path / "model.pt").read_bytes()}), tmp_path / "s", None)
     assert model.invoke(b"[[1.0, 2.0]]", "application/json", "application/json") == (b"[[3.0, 5.0]]", "application/json")
 
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import BUCKET, GROUP, GROUP_ARN, PACKAGE
-from helpers import ROOT, run_cli
+from helpers import ROOT, run_cli, tar_gz
 from sagespec.diagnostics import UserError
 from sagespec.promotion import Promoter
 
@@ -357,5 +357,55 @@ def test_a_pytorch_model_is_served_by_the_toolkits_default_handlers_and_passes_q
     port = world.hosting("qa").describe_endpoint("california-housing-qa")["Port"]
     status, answer, _ = post(port, b"[[1, 0, 0, 0, 0, 0, 0, 0]]", "application/json", {"Accept": "application/json"})
     assert status == 200 and answer == [[2.5]]
+    tested = cli(world, "endpoints", "test", "california-housing-qa", "--data", f"{BUCKET}/data/test.csv")
+    assert tested.returncode == 0 and "version 1 passed QA" in tested.stdout, tested.stdout + tested.stderr
+
+
+# A scikit-learn container that halves every feature and answers text/csv, as an inference
+# pipeline's preprocessing container is set up (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT).
+HALVE = """
+def model_fn(model_dir):
+    return 0.5
+
+def predict_fn(data, factor):
+    return data * factor
+"""
+
+
+def test_an_inference_pipeline_serves_its_containers_in_order(world):
+    """scikit-learn (halve the features, answer CSV) -> TensorFlow Serving (2 * x0 + 0.5): the
+    endpoint answers x0 + 0.5, and the QA test compares it with what was registered."""
+    from sagespec.local.objects import ObjectStore
+
+    store = ObjectStore(world.workspace, world.conn)
+    code, artifact = f"{BUCKET}/code/halve/sourcedir.tar.gz", f"{BUCKET}/job-halve/output/model.tar.gz"
+    store.put(code, tar_gz({"inference.py": HALVE.encode()}))
+    store.put(artifact, tar_gz({"factor.txt": b"0.5"}))
+    halve = {
+        "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+        "ModelDataUrl": artifact,
+        "Environment": {
+            "SAGEMAKER_PROGRAM": "inference.py",
+            "SAGEMAKER_SUBMIT_DIRECTORY": code,
+            "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv",
+        },
+    }
+    # The QA role as `accounts render` writes it for a pipeline that registers this code.
+    from sagespec.local.policies import read_policy, write_policy
+
+    key = "arn:aws:iam::444444444444:role/sagespec-qa-sagemaker#EndpointRuntime"
+    document = read_policy(world.conn, key)
+    arn = "arn:aws:s3:::" + code.removeprefix("s3://")
+    document["Statement"].append({"Sid": "ReadTheCode", "Effect": "Allow", "Action": "s3:GetObject", "Resource": arn})
+    write_policy(world.conn, key, document, "test")
+    version = world.register(slope=2.0, registered_slope=1.0, before=[halve])
+    deploy(world, "qa", version)
+    described = world.hosting("qa").describe_model(
+        world.hosting("qa").describe_endpoint("california-housing-qa")["ProductionVariants"][0]["ModelName"]
+    )
+    assert [c["Image"].split("/")[-1].split(":")[0] for c in described["Containers"]] == ["sagemaker-scikit-learn", "tensorflow-inference"]
+    port = world.hosting("qa").describe_endpoint("california-housing-qa")["Port"]
+    status, answer, _ = post(port, b"3,0,0,0,0,0,0,0\n1,0,0,0,0,0,0,0", "text/csv")
+    assert status == 200 and answer == {"predictions": [[3.5], [1.5]]}, answer
     tested = cli(world, "endpoints", "test", "california-housing-qa", "--data", f"{BUCKET}/data/test.csv")
     assert tested.returncode == 0 and "version 1 passed QA" in tested.stdout, tested.stdout + tested.stderr

@@ -262,26 +262,37 @@ FRAMEWORK_MODELS = {
 }
 
 
-def _inference_code_location(ctx: BuildContext, step: dict) -> dict:
+def _inference_code_location(ctx: BuildContext, step: dict, source: dict, index: int | None) -> dict:
     """Where the SDK uploads inference code: under a hash of its files, as training code is, so
     the key (and the definition) depends only on the code. Without it the SDK names the upload
     after a timestamp, and every compile would change the definition."""
     from sagemaker.workflow.utilities import hash_files_or_dirs
 
     session = ctx.spec["session"]
-    parts = [session.get("default_bucket_prefix"), ctx.spec["name"], "code", hash_files_or_dirs([step["model"]["source_dir"]])]
+    parts = [session.get("default_bucket_prefix"), ctx.spec["name"], "code", hash_files_or_dirs([source["source_dir"]])]
+    suffix = "" if index is None else f"-{index + 1}"
     return {
         "code_location": f"s3://{session['default_bucket']}/" + "/".join(p for p in parts if p),
-        "name": f"{ctx.spec['name']}-{step['name']}"[:63].strip("-"),
+        "name": f"{ctx.spec['name']}-{step['name']}"[: 63 - len(suffix)].strip("-") + suffix,
     }
 
 
 def _model(ctx: BuildContext, step: dict):
+    """The SDK Model of a register or create step: one model, or a PipelineModel of 2-15 whose
+    containers serve in order (an inference pipeline)."""
+    if isinstance(step["model"], dict):
+        return _one_model(ctx, step, step["model"], None)
+    from sagemaker.pipeline import PipelineModel
+
+    models = [_one_model(ctx, step, source, index) for index, source in enumerate(step["model"])]
+    return PipelineModel(models=models, role=ctx.role, sagemaker_session=ctx.session)
+
+
+def _one_model(ctx: BuildContext, step: dict, source: dict, index: int | None):
     """The SDK Model serving a training step's artifact. With an inference entry_point the SDK
     repacks the artifact with the code (a _RepackModelStep training job before the model step)."""
     import importlib
 
-    source = step["model"]
     training_step = ctx.built[source["training_step"]]
     _, training_spec = ctx.estimators[source["training_step"]]
     estimator = training_spec["estimator"]
@@ -292,7 +303,9 @@ def _model(ctx: BuildContext, step: dict):
         sagemaker_session=ctx.session,
     )
     if source.get("entry_point"):
-        common.update(entry_point=source["entry_point"], source_dir=source.get("source_dir"), **_inference_code_location(ctx, step))
+        common.update(
+            entry_point=source["entry_point"], source_dir=source.get("source_dir"), **_inference_code_location(ctx, step, source, index)
+        )
     version = source.get("framework_version") or estimator.get("framework_version")
     if source.get("image_uri") or estimator.get("mode") == "builtin":
         from sagemaker import image_uris

@@ -14,6 +14,8 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+from sagespec.spec.references import model_sources
+
 IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
 IGNORED_NAMES = {".DS_Store"}
 
@@ -32,8 +34,8 @@ def code_paths(data: dict) -> list[str]:
                 found.append(step["source_dir"])
         elif step.get("kind") == "training" and step.get("source_dir"):  # your own image may bring its program
             found.append(step["source_dir"])
-        elif isinstance(step.get("model"), dict) and step["model"].get("source_dir"):  # inference code, repacked
-            found.append(step["model"]["source_dir"])
+        else:  # inference code
+            found += [model["source_dir"] for _, model in model_sources(step) if model.get("source_dir")]
     return sorted(set(found))
 
 

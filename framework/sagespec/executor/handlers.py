@@ -375,7 +375,13 @@ def register_model(step: dict, run: StepRun) -> dict:
     statistics = ((args.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
     if statistics.get("S3Uri") and run.store.exists(statistics["S3Uri"]):
         report = json.loads(run.store.get(statistics["S3Uri"]))
-        metrics = {k: v.get("value") for k, v in report.get("regression_metrics", {}).items()}
+        metrics = {
+            k: v["value"]
+            for section in report.values()
+            if isinstance(section, dict)
+            for k, v in section.items()
+            if isinstance(v, dict) and "value" in v
+        }
         lineage.append(LineageEntry("metrics", statistics["S3Uri"], run.store.sha256(statistics["S3Uri"]), metrics))
     package = registry.register(
         args["ModelPackageGroupName"],
@@ -406,12 +412,13 @@ def create_model(step: dict, run: StepRun) -> dict:
         account,
         name,
         f"arn:aws:sagemaker:{run.region}:{account}:model/{name}",
-        args.get("PrimaryContainer", {}),
+        args.get("PrimaryContainer") or args.get("Containers") or {},
         args.get("ExecutionRoleArn"),
         execution=run.execution_arn,
         replace=True,
     )
-    return {"ModelName": name, "ModelArn": arn, "PrimaryContainer": args.get("PrimaryContainer", {})}
+    served = {"PrimaryContainer": args["PrimaryContainer"]} if "PrimaryContainer" in args else {"Containers": args.get("Containers", [])}
+    return {"ModelName": name, "ModelArn": arn, **served}
 
 
 @handler("Lambda")

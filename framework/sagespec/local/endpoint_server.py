@@ -64,6 +64,25 @@ class Router:
         return random.choices(self.variants, weights=self._weights)[0]
 
 
+class InferencePipeline:
+    """An inference pipeline's containers, answering in order: the first gets the client's
+    request, each next one the previous one's response (with its Content-Type), and SageMaker
+    returns the last one's ("Host models along with pre-processing logic as serial inference
+    pipeline", SageMaker developer guide). The last container gets the client's Accept; the others
+    answer in their default (SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT), as they would on SageMaker,
+    where an intermediate container is usually told to answer text/csv that way."""
+
+    def __init__(self, name: str, containers: list[Container]):
+        self.name, self.containers = name, containers
+        self.features = containers[0].features
+
+    def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
+        for position, container in enumerate(self.containers, 1):
+            last = position == len(self.containers)
+            body, content_type = container.invoke(body, content_type, accept if last else "*/*")
+        return body, content_type
+
+
 def load_container(name: str, container: dict, archive: bytes, folder: Path, fetch) -> Container:
     """A model container loaded by the server that stands in for its image (sagespec.local.serving)."""
     server = server_for(container)
@@ -100,10 +119,13 @@ class Endpoint:
             ).fetchone()
             if row is None:
                 raise ValueError(f"model {model_name} does not exist in account {self.account}")
-            container = json.loads(row["primary_container"])
+            stored = json.loads(row["primary_container"])  # or the Containers of an inference pipeline
             folder = self.workspace / "endpoints" / self.account / self.name / "models" / model_name
-            archive = self.store.get(container["ModelDataUrl"])
-            self.models[model_name] = load_container(model_name, container, archive, folder, self.store.get)
+            loaded = [
+                load_container(model_name, c, self.store.get(c["ModelDataUrl"]), folder / str(i), self.store.get)
+                for i, c in enumerate(stored if isinstance(stored, list) else [stored])
+            ]
+            self.models[model_name] = loaded[0] if len(loaded) == 1 else InferencePipeline(model_name, loaded)
         return self.models[model_name]
 
     def apply(self, row) -> None:

@@ -28,7 +28,7 @@ from sagespec.diagnostics import UserError
 from sagespec.iam import Principal
 from sagespec.local.access import LocalAccess
 from sagespec.local.database import now, transaction
-from sagespec.local.models import read_model, write_model
+from sagespec.local.models import containers_of, read_model, write_model
 from sagespec.local.processes import running
 from sagespec.local.serving import server_for
 from sagespec.registry import NotFound
@@ -72,7 +72,7 @@ class LocalHosting:
             role = model.get("ExecutionRoleArn")
             if not role:
                 continue
-            for need in endpoint_needs(endpoint, model.get("PrimaryContainer") or {}, role, self.places):
+            for need in endpoint_needs(endpoint, containers_of(model), role, self.places):
                 hint = f"endpoint {endpoint} runs variant {variant['VariantName']} as {role}"
                 self.access.require(need.principal, need.action, need.resource, need.context_dict(), hint=hint)
 
@@ -98,11 +98,14 @@ class LocalHosting:
         self.access.require(self.caller, "iam:PassRole", execution_role_arn, {"iam:PassedToService": "sagemaker.amazonaws.com"})
         # SageMaker reads the package as the caller when it creates a model from it.
         package = LocalRegistry(self.conn, self.caller, self.region, self.partition).describe(package_arn)
-        container = dict((package.inference_specification.get("Containers") or [{}])[0])
-        data = container.get("ModelDataUrl")
-        if not data or not ObjectStore(self.workspace, self.conn).exists(data):
-            raise NotFound(f"model data {data} of {package_arn} in the local object store")
-        return write_model(self.conn, self.account, name, self._arn("model", name), container, execution_role_arn, package_arn=package_arn)
+        containers = [dict(c) for c in package.inference_specification.get("Containers") or [{}]]
+        store = ObjectStore(self.workspace, self.conn)
+        for container in containers:
+            data = container.get("ModelDataUrl")
+            if not data or not store.exists(data):
+                raise NotFound(f"model data {data} of {package_arn} in the local object store")
+        stored = containers[0] if len(containers) == 1 else containers  # an inference pipeline keeps them all, in order
+        return write_model(self.conn, self.account, name, self._arn("model", name), stored, execution_role_arn, package_arn=package_arn)
 
     # -- endpoint configs --------------------------------------------------------------------
     def create_endpoint_config(self, name: str, variants: list[dict]) -> str:
@@ -114,7 +117,8 @@ class LocalHosting:
             if model is None:
                 raise NotFound(f"model {self._arn('model', variant['ModelName'])}")
             try:
-                server_for(model.get("PrimaryContainer") or {})  # what sagespec.local.endpoint_server can load
+                for container in containers_of(model):
+                    server_for(container)  # what sagespec.local.endpoint_server can load
             except ValueError as exc:
                 raise UserError(
                     "E6019", f"model {model['ModelArn']} cannot be served here: {exc}", hint="SageMaker serves it as registered"

@@ -18,22 +18,23 @@ def write_model(
     account: str,
     name: str,
     arn: str,
-    primary_container: dict,
+    containers: dict | list[dict],
     execution_role_arn: str | None,
     *,
     package_arn: str | None = None,
     execution: str | None = None,
     replace: bool = False,
 ) -> str:
-    """Store a model. SageMaker refuses a second CreateModel of a name; a re-run pipeline step
-    (`replace`) overwrites its own model of the same job name instead."""
+    """Store a model: its PrimaryContainer, or the Containers of an inference pipeline (a list,
+    kept in the same column). SageMaker refuses a second CreateModel of a name; a re-run pipeline
+    step (`replace`) overwrites its own model of the same job name instead."""
     verb = "INSERT OR REPLACE" if replace else "INSERT"
     try:
         with transaction(conn):
             conn.execute(
                 f"{verb} INTO models (account, name, arn, execution, primary_container, execution_role_arn, package_arn, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (account, name, arn, execution, json.dumps(primary_container), execution_role_arn, package_arn, now()),
+                (account, name, arn, execution, json.dumps(containers), execution_role_arn, package_arn, now()),
             )
     except sqlite3.IntegrityError:
         raise UserError("E6012", f"model {arn} already exists") from None
@@ -41,14 +42,20 @@ def write_model(
 
 
 def read_model(conn: sqlite3.Connection, account: str, name: str) -> dict | None:
-    """DescribeModel's shape, or None."""
+    """DescribeModel's shape (PrimaryContainer, or Containers for an inference pipeline), or None."""
     row = conn.execute("SELECT * FROM models WHERE account = ? AND name = ?", (account, name)).fetchone()
     if row is None:
         return None
+    stored = json.loads(row["primary_container"])
     return {
         "ModelName": row["name"],
         "ModelArn": row["arn"],
-        "PrimaryContainer": json.loads(row["primary_container"]),
+        **({"Containers": stored} if isinstance(stored, list) else {"PrimaryContainer": stored}),
         "ExecutionRoleArn": row["execution_role_arn"],
         "ModelPackageName": row["package_arn"],
     }
+
+
+def containers_of(model: dict) -> list[dict]:
+    """A described model's containers in serving order: its PrimaryContainer, or its Containers."""
+    return [model["PrimaryContainer"]] if model.get("PrimaryContainer") else list(model.get("Containers") or [])

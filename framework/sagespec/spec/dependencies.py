@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sagespec.spec.references import references_in
+from sagespec.spec.references import model_sources, references_in
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,7 @@ def edges(steps: list) -> list[Edge]:
                     add(name, ref.step, "reference")
         for get in _json_gets(step):
             add(name, get["step"], "property_file")
-        model = step.get("model")
-        if isinstance(model, dict):
+        for _, model in model_sources(step):
             add(name, model.get("training_step"), "model")
         for needed in step.get("depends_on") or []:
             add(name, needed, "depends_on")

@@ -120,3 +120,19 @@ def _match(inner: str, written: str, offset: int) -> Reference | ReferenceProble
         "write ${params.NAME}, ${steps.STEP.outputs.NAME}, ${steps.STEP.model_artifacts}, "
         "${steps.STEP.properties.PATH} or ${execution.VARIABLE}; $${ for a literal ${",
     )
+
+
+# An inference pipeline serves 2-15 containers in order ("Host models along with pre-processing
+# logic as serial inference pipeline", SageMaker developer guide; CreateModel.Containers).
+MAX_INFERENCE_CONTAINERS = 15
+
+
+def model_sources(step: dict) -> list[tuple[tuple, dict]]:
+    """(path below the step, source) of each model a register or create step serves: one
+    `model:` mapping, or each entry of a `model:` list (an inference pipeline)."""
+    model = step.get("model") if isinstance(step, dict) else None
+    if isinstance(model, dict):
+        return [(("model",), model)]
+    if isinstance(model, list):
+        return [(("model", j), m) for j, m in enumerate(model) if isinstance(m, dict)]
+    return []

@@ -219,6 +219,10 @@ def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
         )
         return [Diagnostic("E2005", message, span, path, error.schema.get("description"))]
     code = _CODE_BY_KEYWORD.get(keyword, "E2006")
+    if keyword in ("minItems", "maxItems") and isinstance(value, list):
+        bound = "at least" if keyword == "minItems" else "at most"
+        hint = error.schema.get("description") if isinstance(error.schema, dict) else None
+        return [Diagnostic(code, f"{where} has {len(value)} item(s); it takes {bound} {error.validator_value}", span, path, hint)]
     return [Diagnostic(code, f"{where}: {error.message}", span, path)]
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from sagespec.spec.checks import CheckContext, rule
+from sagespec.spec.references import model_sources
 
 
 @dataclass(frozen=True)
@@ -125,27 +126,28 @@ def cross_account_registration_needs_kms(ctx: CheckContext) -> None:
         group = parse_arn(value)
         if group is None or group.account == role.account:
             continue
-        model = step.get("model") if isinstance(step.get("model"), dict) else {}
-        training = steps.get(model.get("training_step"))
-        key, key_path = _kms_key_for(ctx, training)
-        training_name = training[1]["name"] if training else "the training step"
-        if not key:
-            ctx.report(
-                "E4006",
-                f"step '{step['name']}' registers into account {group.account}, but the model artifact of "
-                f"'{training_name}' has no KMS key (the pipeline runs as account {role.account})",
-                where,
-                hint=f"set session.kms_key (or output_kms_key on '{training_name}') to a key that the deployment and "
-                "workload accounts may decrypt; cross-account deployment needs it",
-            )
-        elif parse_arn(key) is None:
-            ctx.report(
-                "E4006",
-                f"'{key}' is a key ID or alias, which resolves only inside account {role.account}; "
-                f"step '{step['name']}' shares the model with account {group.account}",
-                key_path,
-                hint="use the full key ARN (arn:aws:kms:<region>:<account>:key/<id>) for cross-account use",
-            )
+        # Every container's artifact is shared with the other accounts (one per inference-pipeline container).
+        trainings = {m.get("training_step") for _, m in model_sources(step)} or {None}
+        for training in (steps.get(t) for t in sorted(trainings, key=str)):
+            key, key_path = _kms_key_for(ctx, training)
+            training_name = training[1]["name"] if training else "the training step"
+            if not key:
+                ctx.report(
+                    "E4006",
+                    f"step '{step['name']}' registers into account {group.account}, but the model artifact of "
+                    f"'{training_name}' has no KMS key (the pipeline runs as account {role.account})",
+                    where,
+                    hint=f"set session.kms_key (or output_kms_key on '{training_name}') to a key that the deployment and "
+                    "workload accounts may decrypt; cross-account deployment needs it",
+                )
+            elif parse_arn(key) is None:
+                ctx.report(
+                    "E4006",
+                    f"'{key}' is a key ID or alias, which resolves only inside account {role.account}; "
+                    f"step '{step['name']}' shares the model with account {group.account}",
+                    key_path,
+                    hint="use the full key ARN (arn:aws:kms:<region>:<account>:key/<id>) for cross-account use",
+                )
 
 
 @rule

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from sagespec.spec.checks import CheckContext, rule
+from sagespec.spec.references import model_sources
 
 BUILTIN = {"xgboost"}
 # The built-in XGBoost algorithm's hyperparameters ("XGBoost hyperparameters", SageMaker developer
@@ -228,36 +229,42 @@ def registered_models_can_be_served(ctx: CheckContext) -> None:
     (with an inference script where that container needs one), or your own image_uri."""
     steps = ctx.steps_by_name
     for i, step in ctx.steps():
-        source = step.get("model") if step.get("kind") in ("register_model", "create_model") else None
-        training = steps.get(source.get("training_step")) if isinstance(source, dict) else None
-        estimator = training[1].get("estimator") if training else None
-        if not isinstance(estimator, dict) or source.get("image_uri"):
+        if step.get("kind") not in ("register_model", "create_model"):
             continue
-        framework, where = estimator.get("framework"), ("steps", i, "model")
-        if framework in ("pytorch", "huggingface") and source.get("entry_point"):
-            ctx.report(
-                "E4014",
-                f"step '{step['name']}' serves a {framework} model with an inference script: the SDK repacks it in a "
-                "_RepackModelStep whose code upload is named after a timestamp, so the definition would change on every compile; "
-                "sagespec does not build that step yet",
-                where,
-                hint="drop entry_point to use the container's default handlers"
-                + (" (a TorchScript model.pt)" if framework == "pytorch" else "")
-                + ", or serve it with your own image: model: {training_step: ..., image_uri: <inference image with the code>}",
-            )
-        elif not framework:
-            ctx.report(
-                "E4014",
-                f"step '{step['name']}' serves the model of '{source['training_step']}', trained on your own image: name its serving image",
-                where,
-                hint="model: {training_step: ..., image_uri: <your inference image>}",
-            )
-        elif framework in NEEDS_INFERENCE_SCRIPT and estimator.get("mode") != "builtin" and not source.get("entry_point"):
-            ctx.report(
-                "E4014",
-                f"step '{step['name']}' serves a {framework} model: its inference container needs model.entry_point (a script with model_fn)",
-                where,
-                hint="model: {training_step: ..., source_dir: inference_code, entry_point: inference.py}",
-            )
-        elif source.get("entry_point") and not source.get("source_dir"):
-            ctx.report("E4014", f"model.entry_point of step '{step['name']}' needs model.source_dir, the folder it is in", where)
+        for below, source in model_sources(step):
+            _servable(ctx, step, source, steps.get(source.get("training_step")), ("steps", i, *below))
+
+
+def _servable(ctx: CheckContext, step: dict, source: dict, training, where: tuple) -> None:
+    """One model of a register or create step (`where` locates it) names how it is served."""
+    estimator = training[1].get("estimator") if training else None
+    if not isinstance(estimator, dict) or source.get("image_uri"):
+        return
+    framework = estimator.get("framework")
+    if framework in ("pytorch", "huggingface") and source.get("entry_point"):
+        ctx.report(
+            "E4014",
+            f"step '{step['name']}' serves a {framework} model with an inference script: the SDK repacks it in a "
+            "_RepackModelStep whose code upload is named after a timestamp, so the definition would change on every compile; "
+            "sagespec does not build that step yet",
+            where,
+            hint="drop entry_point to use the container's default handlers"
+            + (" (a TorchScript model.pt)" if framework == "pytorch" else "")
+            + ", or serve it with your own image: model: {training_step: ..., image_uri: <inference image with the code>}",
+        )
+    elif not framework:
+        ctx.report(
+            "E4014",
+            f"step '{step['name']}' serves the model of '{source['training_step']}', trained on your own image: name its serving image",
+            where,
+            hint="model: {training_step: ..., image_uri: <your inference image>}",
+        )
+    elif framework in NEEDS_INFERENCE_SCRIPT and estimator.get("mode") != "builtin" and not source.get("entry_point"):
+        ctx.report(
+            "E4014",
+            f"step '{step['name']}' serves a {framework} model: its inference container needs model.entry_point (a script with model_fn)",
+            where,
+            hint="model: {training_step: ..., source_dir: inference_code, entry_point: inference.py}",
+        )
+    elif source.get("entry_point") and not source.get("source_dir"):
+        ctx.report("E4014", f"model.entry_point of step '{step['name']}' needs model.source_dir, the folder it is in", where)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sagespec.spec.checks import CheckContext, rule
 from sagespec.spec.files import inside
+from sagespec.spec.references import model_sources
 
 
 def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_dir: bool) -> Path | None:
@@ -80,8 +81,8 @@ def code_paths(ctx: CheckContext) -> None:
             _check_path(ctx, step["code"], root, ("steps", i, "code"), want_dir=False)
         if step.get("kind") == "processing" and isinstance(step.get("source_dir"), str):
             _check_path(ctx, step["source_dir"], root, ("steps", i, "source_dir"), want_dir=True)
-        if isinstance(step.get("model"), dict):  # inference code
-            _check_script(ctx, step["model"], root, ("steps", i, "model"))
+        for below, model in model_sources(step):  # inference code
+            _check_script(ctx, model, root, ("steps", i, *below))
         if step.get("kind") == "training":
             _check_script(ctx, step, root, ("steps", i))
 

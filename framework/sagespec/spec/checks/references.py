@@ -136,10 +136,11 @@ def step_names_resolve(ctx: CheckContext) -> None:
         for key in ("depends_on", "if_steps", "else_steps"):
             for j, name in enumerate(step.get(key) or []):
                 _check_step_name(ctx, name, ("steps", i, key, j), f"{key} of step '{step['name']}'")
-        model = step.get("model")
-        if isinstance(model, dict) and isinstance(model.get("training_step"), str):
+        for below, model in syntax.model_sources(step):
+            if not isinstance(model.get("training_step"), str):
+                continue
             target = model["training_step"]
-            path = ("steps", i, "model", "training_step")
+            path = ("steps", i, *below, "training_step")
             _check_step_name(ctx, target, path, f"model.training_step of step '{step['name']}'")
             if target in steps and steps[target][1].get("kind") != "training":
                 ctx.report(
