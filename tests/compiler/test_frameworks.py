@@ -657,3 +657,36 @@ def test_an_inference_pipeline_outside_2_to_15_containers_is_a_located_error(tmp
     done = run_cli("validate", str(spec), cwd=project)
     assert done.returncode == 1 and says in done.stdout, done.stdout
     assert re_located(done.stdout)
+
+
+def test_a_model_artifact_you_name_registers_on_the_image_you_name(tmp_path):
+    """model: {model_data, image_uri}: no training step, the artifact as written (or a parameter)."""
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "named.yaml"
+    artifact = "s3://sagespec-ds-experiments-111111111111/models/v7/model.tar.gz"
+    spec.write_text(
+        MODEL_SPEC.format(
+            name="named",
+            estimator=CASES[2][1],
+            code=SCRIPT,
+            hyperparameters=HYPERPARAMETERS,
+            model=f"{{model_data: {artifact}, image_uri: {IMAGE}}}",
+            instance_type="ml.m5.large",
+        )
+    )
+    out = tmp_path / "named.json"
+    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    definition = json.loads(out.read_text())
+    by_type = {s["Type"]: s["Arguments"] for s in definition["Steps"]}
+    (container,) = by_type["RegisterModel"]["InferenceSpecification"]["Containers"]
+    assert (container["Image"], container["ModelDataUrl"]) == (IMAGE, artifact)
+    assert by_type["Model"]["PrimaryContainer"]["ModelDataUrl"] == artifact
+    for name, operation, shape, params in requests(definition):
+        report = ParamValidator().validate(params, shape)
+        assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
+    broken = project / "pipelines" / "broken.yaml"
+    broken.write_text(spec.read_text().replace(f"image_uri: {IMAGE}}}", "entry_point: x.py}"))
+    refused = run_cli("validate", str(broken), cwd=project)
+    assert refused.returncode == 1 and re_located(refused.stdout), refused.stdout
+    assert "error[E2007]: step 'Register' > model needs training_step, or model_data and image_uri" in refused.stdout

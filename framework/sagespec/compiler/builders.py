@@ -293,19 +293,18 @@ def _one_model(ctx: BuildContext, step: dict, source: dict, index: int | None):
     repacks the artifact with the code (a _RepackModelStep training job before the model step)."""
     import importlib
 
+    common = dict(role=ctx.role, env=source.get("environment"), sagemaker_session=ctx.session)
+    if source.get("entry_point"):
+        common.update(entry_point=source["entry_point"], source_dir=source.get("source_dir"))
+        common.update(_inference_code_location(ctx, step, source, index))
+    if not source.get("training_step"):  # an artifact you name, on the image you name
+        from sagemaker.model import Model
+
+        return Model(image_uri=source["image_uri"], model_data=ctx.expr.value(source["model_data"]), **common)
     training_step = ctx.built[source["training_step"]]
     _, training_spec = ctx.estimators[source["training_step"]]
     estimator = training_spec["estimator"]
-    common = dict(
-        model_data=training_step.properties.ModelArtifacts.S3ModelArtifacts,
-        role=ctx.role,
-        env=source.get("environment"),
-        sagemaker_session=ctx.session,
-    )
-    if source.get("entry_point"):
-        common.update(
-            entry_point=source["entry_point"], source_dir=source.get("source_dir"), **_inference_code_location(ctx, step, source, index)
-        )
+    common["model_data"] = training_step.properties.ModelArtifacts.S3ModelArtifacts
     version = source.get("framework_version") or estimator.get("framework_version")
     if source.get("image_uri") or estimator.get("mode") == "builtin":
         from sagemaker import image_uris

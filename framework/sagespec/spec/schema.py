@@ -159,8 +159,12 @@ def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
 
     if keyword in ("anyOf", "oneOf") and error.context:
         if all(sub.validator == "required" and not sub.relative_path for sub in error.context):
-            keys = [k for sub in error.context for k in sub.validator_value]
-            return [Diagnostic("E2007", f"{where} needs one of: {', '.join(keys)}", source.span(path), path)]
+            groups = [list(sub.validator_value) for sub in error.context]
+            if all(len(g) == 1 for g in groups):
+                needed = "one of: " + ", ".join(g[0] for g in groups)
+            else:  # e.g. training_step, or model_data and image_uri
+                needed = ", or ".join(" and ".join(g) for g in groups)
+            return [Diagnostic("E2007", f"{where} needs {needed}", source.span(path), path)]
         chosen = _pick_branch(error)
         alternatives = [_alternative(s) for s in error.validator_value if isinstance(s, dict)]
         inner = _diagnose(chosen, document)
