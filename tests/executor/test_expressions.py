@@ -62,7 +62,7 @@ def test_jsonget_condition_both_ways():
     (condition,) = CONDITION["Arguments"]["Conditions"]
     assert condition_holds(condition, context(mse=0.25)) is True
     assert condition_holds(condition, context(mse=0.31)) is False
-    assert condition_holds({"Type": "Not", "Expression": condition}, context(mse=0.31)) is True
+    assert condition_holds({"Type": "Not", "Condition": condition}, context(mse=0.31)) is True
 
 
 def test_lambda_arguments_resolve_jsonget_and_execution_variables():

@@ -390,25 +390,34 @@ def lambda_step(ctx: BuildContext, step: dict):
     )
 
 
-@builder("condition")
-def condition(ctx: BuildContext, step: dict):
+def _condition(ctx: BuildContext, declared: dict):
+    """The SDK condition of a spec condition: a comparison, in, or, not, nested as written."""
     from sagemaker.workflow import conditions as c
-    from sagemaker.workflow.condition_step import ConditionStep
 
-    operators = {
+    if "or" in declared:
+        return c.ConditionOr(conditions=[_condition(ctx, member) for member in declared["or"]])
+    if "not" in declared:
+        return c.ConditionNot(expression=_condition(ctx, declared["not"]))
+    if declared["operator"] == "in":
+        return c.ConditionIn(value=ctx.expr.value(declared["value"]), in_values=[ctx.expr.value(v) for v in declared["values"]])
+    left, right = ctx.expr.value(declared["left"]), ctx.expr.value(declared["right"])
+    if declared["operator"] == "not_equals":
+        return c.ConditionNot(expression=c.ConditionEquals(left=left, right=right))
+    comparisons = {
         "equals": c.ConditionEquals,
         "greater_than": c.ConditionGreaterThan,
         "greater_than_or_equal_to": c.ConditionGreaterThanOrEqualTo,
         "less_than": c.ConditionLessThan,
         "less_than_or_equal_to": c.ConditionLessThanOrEqualTo,
     }
-    built = []
-    for declared in step["conditions"]:
-        left, right = ctx.expr.value(declared["left"]), ctx.expr.value(declared["right"])
-        if declared["operator"] == "not_equals":
-            built.append(c.ConditionNot(expression=c.ConditionEquals(left=left, right=right)))
-        else:
-            built.append(operators[declared["operator"]](left=left, right=right))
+    return comparisons[declared["operator"]](left=left, right=right)
+
+
+@builder("condition")
+def condition(ctx: BuildContext, step: dict):
+    from sagemaker.workflow.condition_step import ConditionStep
+
+    built = [_condition(ctx, declared) for declared in step["conditions"]]
     return ConditionStep(
         step["name"],
         conditions=built,

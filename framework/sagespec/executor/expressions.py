@@ -111,10 +111,34 @@ def condition_holds(condition: dict, ctx: Context) -> bool:
             left, right = float(left), float(right)
         return _COMPARE[kind](left, right)
     if kind == "Not":
-        return not condition_holds(condition["Expression"], ctx)
+        # The service reads a Not's operand from "Condition" and refuses "Expression"
+        # (sagemaker-python-sdk issue 2746; the SDK's ConditionNot.to_request writes "Condition").
+        return not condition_holds(condition["Condition"], ctx)
     if kind == "Or":
         return any(condition_holds(c, ctx) for c in condition["Conditions"])
     if kind == "In":
         value = ctx.resolve(condition["QueryValue"])
         return value in [ctx.resolve(v) for v in condition["Values"]]
     raise EvaluationError(f"unsupported condition type {kind}")
+
+
+def _operand_label(value) -> str:
+    if isinstance(value, dict) and "Get" in value:
+        return str(value["Get"])
+    if isinstance(value, dict) and "Std:JsonGet" in value:
+        return value["Std:JsonGet"]["Path"]
+    return json.dumps(value)
+
+
+def describe(condition: dict, ctx: Context) -> str:
+    """A nested condition as a person reads it, each part with its values and outcome."""
+    kind = condition["Type"]
+    if kind == "Or":
+        return "or(" + ", ".join(describe(c, ctx) for c in condition["Conditions"]) + f"): {str(condition_holds(condition, ctx)).lower()}"
+    if kind == "Not":
+        return f"not({describe(condition['Condition'], ctx)})"
+    if kind == "In":
+        value, values = ctx.resolve(condition["QueryValue"]), [ctx.resolve(v) for v in condition["Values"]]
+        return f"{_operand_label(condition['QueryValue'])} {json.dumps(value)} in {json.dumps(values)}: {str(value in values).lower()}"
+    left, right = ctx.resolve(condition["LeftValue"]), ctx.resolve(condition["RightValue"])
+    return f"{_operand_label(condition['LeftValue'])} {json.dumps(left)} {kind} {json.dumps(right)}: {str(condition_holds(condition, ctx)).lower()}"

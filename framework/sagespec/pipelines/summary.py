@@ -15,7 +15,9 @@ LOG_TAIL_LINES = 15
 def _compared(evaluated: list[dict]) -> str:
     parts = []
     for e in evaluated:
-        if isinstance(e["LeftValue"], (int, float)) and not isinstance(e["LeftValue"], bool):
+        if e["LeftValue"] is None and e["Type"] in ("Or", "Not", "In"):
+            parts.append(e["Left"])
+        elif isinstance(e["LeftValue"], (int, float)) and not isinstance(e["LeftValue"], bool):
             parts.append(f"{e['Left']} {e['LeftValue']:.4g} {CONDITION_SYMBOLS.get(e['Type'], e['Type'])} {e['RightValue']}")
         else:
             parts.append(f"{e['Left']} {e['LeftValue']}")

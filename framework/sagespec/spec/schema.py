@@ -52,8 +52,9 @@ def load_schema(name: str = PIPELINE_SCHEMA) -> dict:
 def inline_references(schema: dict) -> dict:
     """The schema with every local `#/$defs/...` reference replaced by its target.
 
-    Our schemas have no recursive references, and resolving `$ref` through `referencing` on
-    every descent was a quarter of validation time. The file on disk stays the source of truth;
+    Resolving `$ref` through `referencing` on every descent was a quarter of validation time. A
+    reference back into a definition being expanded (nested conditions) is kept as it is; the
+    validator resolves it against the `$defs` kept at the root. The file on disk stays the source of truth;
     this is an in-memory derivation of it. Keywords beside a `$ref` (descriptions) win.
     """
 
@@ -70,8 +71,8 @@ def inline_references(schema: dict) -> dict:
             return node
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/"):
-            if ref in seen:
-                raise ValueError(f"recursive schema reference {ref}")
+            if ref in seen:  # a recursive definition (a condition inside `or`/`not`) stays a reference
+                return node
             target = expand(target_of(ref), seen + (ref,))
             return {**target, **{k: expand(v, seen) for k, v in node.items() if k != "$ref"}}
         return {k: (v if k == "$defs" else ecma_end(v) if k == "pattern" else expand(v, seen)) for k, v in node.items()}
@@ -138,6 +139,14 @@ def _pick_branch(error: ValidationError) -> ValidationError:
     that it is not a boolean.
     """
     context = list(error.context or [])
+    if isinstance(error.instance, dict) and isinstance(error.validator_value, list):
+        # A mapping that has every required key of a branch (`or:` of an or-condition) is about that branch.
+        fitting = {
+            i
+            for i, branch in enumerate(error.validator_value)
+            if isinstance(branch, dict) and branch.get("required") and set(branch["required"]) <= set(error.instance)
+        }
+        context = [sub for sub in context if sub.relative_schema_path and sub.relative_schema_path[0] in fitting] or context
     if isinstance(error.instance, str) and error.instance.startswith("${"):
         for sub in context:
             if "reference" in str(sub.schema.get("title", "")):

@@ -59,32 +59,53 @@ def operand_kind(ctx: CheckContext, operand) -> tuple[str, str]:
     return "string", f"the string {operand!r}"
 
 
+def leaves(condition, path: tuple):
+    """(condition, path) of each comparison and `in` inside a condition, through or/not."""
+    if not isinstance(condition, dict):
+        return
+    if isinstance(condition.get("or"), list):
+        for k, member in enumerate(condition["or"]):
+            yield from leaves(member, path + ("or", k))
+    elif "not" in condition:
+        yield from leaves(condition["not"], path + ("not",))
+    else:
+        yield condition, path
+
+
 @rule
 def condition_operands(ctx: CheckContext) -> None:
     for i, step in ctx.steps():
-        for j, condition in enumerate(step.get("conditions") or []):
-            if not isinstance(condition, dict):
-                continue
-            base = ("steps", i, "conditions", j)
-            for side in ("left", "right"):
-                if isinstance(condition.get(side), dict):
-                    check_json_get(ctx, condition[side], base + (side,))
-            kinds = {side: operand_kind(ctx, condition.get(side)) for side in ("left", "right")}
-            operator = condition.get("operator")
-            if operator in ORDERING:
-                for side, (kind, shown) in kinds.items():
-                    if kind in ("string", "boolean"):
-                        ctx.report(
-                            "E4008",
-                            f"{operator} compares numbers, but the {side} side is {shown}",
-                            base + (side,),
-                            hint="use an Integer or Float parameter, a number, or a property-file value",
-                        )
-            else:
-                (lk, ls), (rk, rs) = kinds["left"], kinds["right"]
-                if "unknown" not in (lk, rk) and lk != rk:
-                    ctx.report("W4001", f"{operator} compares {ls} with {rs}; they can never be equal", base)
+        for j, top in enumerate(step.get("conditions") or []):
+            for condition, base in leaves(top, ("steps", i, "conditions", j)):
+                _check_leaf(ctx, condition, base)
         inputs = step.get("inputs") if step.get("kind") == "lambda" else None
         for key, value in (inputs or {}).items() if isinstance(inputs, dict) else []:
             if isinstance(value, dict):
                 check_json_get(ctx, value, ("steps", i, "inputs", key))
+
+
+def _check_leaf(ctx: CheckContext, condition: dict, base: tuple) -> None:
+    operator = condition.get("operator")
+    if operator == "in":
+        operands = [("value", condition.get("value"))] + [(("values", k), v) for k, v in enumerate(condition.get("values") or [])]
+        for where, operand in operands:
+            if isinstance(operand, dict):
+                check_json_get(ctx, operand, base + (where if isinstance(where, tuple) else (where,)))
+        return
+    for side in ("left", "right"):
+        if isinstance(condition.get(side), dict):
+            check_json_get(ctx, condition[side], base + (side,))
+    kinds = {side: operand_kind(ctx, condition.get(side)) for side in ("left", "right")}
+    if operator in ORDERING:
+        for side, (kind, shown) in kinds.items():
+            if kind in ("string", "boolean"):
+                ctx.report(
+                    "E4008",
+                    f"{operator} compares numbers, but the {side} side is {shown}",
+                    base + (side,),
+                    hint="use an Integer or Float parameter, a number, or a property-file value",
+                )
+    else:
+        (lk, ls), (rk, rs) = kinds["left"], kinds["right"]
+        if "unknown" not in (lk, rk) and lk != rk:
+            ctx.report("W4001", f"{operator} compares {ls} with {rs}; they can never be equal", base)
