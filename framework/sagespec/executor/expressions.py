@@ -142,3 +142,17 @@ def describe(condition: dict, ctx: Context) -> str:
         return f"{_operand_label(condition['QueryValue'])} {json.dumps(value)} in {json.dumps(values)}: {str(value in values).lower()}"
     left, right = ctx.resolve(condition["LeftValue"]), ctx.resolve(condition["RightValue"])
     return f"{_operand_label(condition['LeftValue'])} {json.dumps(left)} {kind} {json.dumps(right)}: {str(condition_holds(condition, ctx)).lower()}"
+
+
+def explain(conditions: list[dict], ctx: Context) -> list[dict]:
+    """What a condition step compared, for its summary: each comparison's property-file path
+    and values; an or, not or in described whole (`describe`)."""
+    evaluated = []
+    for c in conditions:
+        if "LeftValue" not in c:
+            evaluated.append({"Type": c["Type"], "Left": describe(c, ctx), "LeftValue": None, "RightValue": None})
+            continue
+        left = c["LeftValue"]
+        label = left["Std:JsonGet"]["Path"] if isinstance(left, dict) and "Std:JsonGet" in left else "left"
+        evaluated.append({"Type": c["Type"], "Left": label, "LeftValue": ctx.resolve(left), "RightValue": ctx.resolve(c["RightValue"])})
+    return evaluated

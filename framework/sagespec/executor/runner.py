@@ -21,7 +21,7 @@ from sagespec.definition import data_dependencies, execution_parameters, steps
 from sagespec.diagnostics import UserError
 from sagespec.executor.access import authorize, step_requests
 from sagespec.executor.caching import expire_after, input_uris
-from sagespec.executor.expressions import Context, EvaluationError, condition_holds, describe, walk
+from sagespec.executor.expressions import Context, EvaluationError, condition_holds, explain, walk
 from sagespec.executor.faults import interrupted, termination_as_interrupt
 from sagespec.executor.handlers import HANDLERS, ExecutionFailed, StepFailed, StepRun
 from sagespec.executor.images import problems
@@ -361,21 +361,7 @@ class _Execution:
         step = self.steps[name]
         self.record(name, "Executing", started_at=now())
         try:
-            evaluated = []
-            for c in step["Arguments"]["Conditions"]:
-                if "LeftValue" not in c:  # or, not, in: described whole, with each part's values
-                    evaluated.append({"Type": c["Type"], "Left": describe(c, self.ctx), "LeftValue": None, "RightValue": None})
-                else:
-                    left = c["LeftValue"]
-                    label = left["Std:JsonGet"]["Path"] if isinstance(left, dict) and "Std:JsonGet" in left else "left"
-                    evaluated.append(
-                        {
-                            "Type": c["Type"],
-                            "Left": label,
-                            "LeftValue": self.ctx.resolve(left),
-                            "RightValue": self.ctx.resolve(c["RightValue"]),
-                        }
-                    )
+            evaluated = explain(step["Arguments"]["Conditions"], self.ctx)
             outcome = all(condition_holds(c, self.ctx) for c in step["Arguments"]["Conditions"])
         except (EvaluationError, KeyError, ValueError, TypeError) as exc:
             self.record(name, "Failed", failure_reason=str(exc), ended_at=now())
