@@ -73,3 +73,10 @@ def _registries(node, found: set[str]) -> None:
     elif isinstance(node, list):
         for value in node:
             _registries(value, found)
+
+
+def missing_modules(modules, extra: str | None) -> tuple[list[str], str]:
+    """(the modules not installed here, the pip command that installs them: the sagespec extra
+    that brings them, or the modules themselves when sagespec has none)."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    return missing, f"pip install 'sagespec[{extra}]'" if extra else f"pip install {' '.join(missing)}"

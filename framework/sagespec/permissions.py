@@ -378,8 +378,9 @@ def endpoint_needs(endpoint: str, containers: list[dict], execution_role: str, p
     for container in containers:
         c.image(endpoint, "endpoint role", execution_role, container.get("Image", ""))
         c.read(endpoint, "endpoint role", execution_role, container.get("ModelDataUrl", ""), prefix=False, grant="ReadModelArtifacts")
-        if _inference_code(container):
-            c.read(endpoint, "endpoint role", execution_role, _inference_code(container), prefix=False, grant="ReadModelArtifacts")
+        code = _inference_code(container)
+        if code:
+            c.read(endpoint, "endpoint role", execution_role, code, prefix=False, grant="ReadModelArtifacts")
     account = execution_role.split(":")[4]
     group = f"/aws/sagemaker/Endpoints/{endpoint}"
     c.add(

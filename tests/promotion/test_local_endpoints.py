@@ -2,11 +2,9 @@
 
 import http.client
 import importlib.util
-import io
 import json
 import os
 import signal
-import tarfile
 import time
 
 import pytest
@@ -341,9 +339,6 @@ def test_a_pytorch_model_is_served_by_the_toolkits_default_handlers_and_passes_q
             return features[:, :1] * 2.0 + 0.5
 
     torch.jit.script(Linear()).save(str(tmp_path / "model.pt"))
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        tar.add(tmp_path / "model.pt", arcname="model.pt")
     image = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.3-cpu-py311"
     # The QA role as `accounts render` writes it for a project whose pipelines register this image.
     key = "arn:aws:iam::444444444444:role/sagespec-qa-sagemaker#EndpointRuntime"
@@ -353,7 +348,7 @@ def test_a_pytorch_model_is_served_by_the_toolkits_default_handlers_and_passes_q
     pull["Resource"].append("arn:aws:ecr:us-east-1:763104351884:repository/pytorch-inference")
     write_policy(world.conn, key, document, "test")
 
-    deploy(world, "qa", world.register(archive=buffer.getvalue(), image=image))
+    deploy(world, "qa", world.register(archive=tar_gz({"model.pt": (tmp_path / "model.pt").read_bytes()}), image=image))
     port = world.hosting("qa").describe_endpoint("california-housing-qa")["Port"]
     status, answer, _ = post(port, b"[[1, 0, 0, 0, 0, 0, 0, 0]]", "application/json", {"Accept": "application/json"})
     assert status == 200 and answer == [[2.5]]

@@ -15,7 +15,6 @@ missing engine is one located error naming the step, not a failure halfway throu
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,15 +40,10 @@ class Runtime:
     modules: tuple[str, ...] = ()
     extra: str | None = None
 
-    @property
-    def missing(self) -> list[str]:
-        return [m for m in self.modules if importlib.util.find_spec(m) is None]
-
     def missing_message(self) -> str | None:
-        missing = self.missing
+        missing, install = images.missing_modules(self.modules, self.extra)
         if not missing:
             return None
-        install = f"pip install 'sagespec[{self.extra}]'" if self.extra else f"pip install {' '.join(missing)}"
         return f"its local equivalent of SageMaker's {self.framework} image needs {', '.join(missing)}, not installed here: {install}"
 
 

@@ -38,7 +38,6 @@ class Container(Protocol):
     """What a served model does with a request: (body, content type) -> (body, content type)."""
 
     name: str
-    features: int | None
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]: ...
 
@@ -74,7 +73,6 @@ class InferencePipeline:
 
     def __init__(self, name: str, containers: list[Container]):
         self.name, self.containers = name, containers
-        self.features = containers[0].features
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
         for position, container in enumerate(self.containers, 1):
@@ -114,16 +112,15 @@ class Endpoint:
 
     def _model(self, model_name: str) -> Container:
         if model_name not in self.models:
-            row = self.conn.execute(
-                "SELECT primary_container FROM models WHERE account = ? AND name = ?", (self.account, model_name)
-            ).fetchone()
-            if row is None:
+            from sagespec.local.models import containers_of, read_model
+
+            model = read_model(self.conn, self.account, model_name)
+            if model is None:
                 raise ValueError(f"model {model_name} does not exist in account {self.account}")
-            stored = json.loads(row["primary_container"])  # or the Containers of an inference pipeline
             folder = self.workspace / "endpoints" / self.account / self.name / "models" / model_name
             loaded = [
                 load_container(model_name, c, self.store.get(c["ModelDataUrl"]), folder / str(i), self.store.get)
-                for i, c in enumerate(stored if isinstance(stored, list) else [stored])
+                for i, c in enumerate(containers_of(model))
             ]
             self.models[model_name] = loaded[0] if len(loaded) == 1 else InferencePipeline(model_name, loaded)
         return self.models[model_name]

@@ -185,7 +185,6 @@ class ToolkitModel:
 
     def __init__(self, name: str, handlers: dict, model, environment: dict):
         self.name, self.handlers, self.model, self.environment = name, handlers, model, environment
-        self.features = None  # the toolkit does not declare an input width
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
         if not accept or media_type(accept) in ("*/*", ""):

@@ -14,7 +14,6 @@ This module imports no framework, so hosting can ask before it starts anything.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import tarfile
 from dataclasses import dataclass
@@ -51,9 +50,8 @@ def server_for(container: dict) -> Server:
     if kind == "xgboost" and not environment.get("SAGEMAKER_PROGRAM"):
         # No program: the container serves in algorithm mode (sagemaker-xgboost-container serving.py).
         raise ValueError(f"{image} without SAGEMAKER_PROGRAM is the built-in XGBoost algorithm, which local endpoints do not serve yet")
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    missing, install = images.missing_modules(modules, extra)
     if missing:
-        install = f"pip install 'sagespec[{extra}]'" if extra else f"pip install {' '.join(missing)}"
         raise ValueError(f"serving {framework} models here needs {', '.join(missing)}, not installed: {install}")
     return Server(kind, framework, modules, extra)
 
