@@ -88,3 +88,18 @@ def tar_gz(files: dict[str, bytes]) -> bytes:
             info.size = len(body)
             tar.addfile(info, io.BytesIO(body))
     return buffer.getvalue()
+
+
+def assert_located_mistake(project: Path, spec: str, old: str, new: str, code: str, says: str, line_holds: str) -> None:
+    """`spec` with `old` replaced by `new`, validated in `project`, reports `code` with `says` in its
+    message at a line that holds `line_holds`."""
+    from sagespec.spec import load_spec
+
+    assert old in spec
+    text = spec.replace(old, new, 1)
+    path = project / "pipelines" / f"broken-{abs(hash((old, new)))}.yaml"
+    path.write_text(text)
+    diagnostics = load_spec(path).diagnostics
+    found = [d for d in diagnostics if d.code == code and says in d.message]
+    assert found, [(d.code, d.message) for d in diagnostics]
+    assert line_holds in text.splitlines()[found[0].span.line], (text.splitlines()[found[0].span.line], found[0].message)

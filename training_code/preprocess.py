@@ -9,6 +9,8 @@ seed, a StandardScaler is fitted on the training split only, and it writes:
 
     <train>/train.csv, <validation>/validation.csv, <test>/test.csv   target first, then features
     <scaler>/scaler.json                                               features, mean and scale
+    <batch>/test.csv   (only with a batch output) the test split without its header row, for a
+                       batch transform: SageMaker sends every line to the model as a record
 
 Features stay unscaled in the CSVs: a model that wants them standardised takes scaler.json, so
 an endpoint takes the features a user has.
@@ -19,6 +21,7 @@ Paths (argument, else environment variable, else the SageMaker container path):
     --validation-dir  SM_PROCESSING_OUTPUT_VALIDATION  /opt/ml/processing/validation
     --test-dir        SM_PROCESSING_OUTPUT_TEST        /opt/ml/processing/test
     --scaler-dir      SM_PROCESSING_OUTPUT_SCALER      /opt/ml/processing/scaler
+    --batch-dir       SM_PROCESSING_OUTPUT_BATCH       (none: not written)
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--validation-dir", default=env("SM_PROCESSING_OUTPUT_VALIDATION", "/opt/ml/processing/validation"))
     p.add_argument("--test-dir", default=env("SM_PROCESSING_OUTPUT_TEST", "/opt/ml/processing/test"))
     p.add_argument("--scaler-dir", default=env("SM_PROCESSING_OUTPUT_SCALER", "/opt/ml/processing/scaler"))
+    p.add_argument("--batch-dir", default=env("SM_PROCESSING_OUTPUT_BATCH"))
     p.add_argument("--columns", nargs="*", default=[], help="Column names of a file without a header row.")
     p.add_argument("--target", required=True, help="The target: a column, or NAME=EXPRESSION of columns.")
     p.add_argument("--features", nargs="*", default=[], help="Features (a column or NAME=EXPRESSION each); default: every other column.")
@@ -227,6 +231,10 @@ def main(argv=None) -> int:
         (args.test_dir, "test", test),
     ):
         write_split(Path(folder), name, [target_name, *names], features[idx], target[idx])
+    if args.batch_dir:
+        batch = Path(args.batch_dir)
+        batch.mkdir(parents=True, exist_ok=True)
+        np.savetxt(batch / "test.csv", np.column_stack([target[test], features[test]]), delimiter=",", fmt="%.10g")
     scaler_dir = Path(args.scaler_dir)
     scaler_dir.mkdir(parents=True, exist_ok=True)
     (scaler_dir / "scaler.json").write_text(

@@ -14,6 +14,8 @@ from sagespec.spec.dependencies import edges
 _MERMAID_SHAPES = {
     "processing": ('["', '"]'),
     "training": ('(["', '"])'),
+    "tuning": ('{{"', '"}}'),
+    "transform": ('[/"', '"/]'),
     "condition": ('{"', '"}'),
     "register_model": ('[("', '")]'),
     "create_model": ('[["', '"]]'),
@@ -23,6 +25,8 @@ _MERMAID_SHAPES = {
 _DOT_SHAPES = {
     "processing": "box",
     "training": "box3d",
+    "tuning": "box3d",
+    "transform": "parallelogram",
     "condition": "diamond",
     "register_model": "cylinder",
     "create_model": "component",
@@ -57,6 +61,7 @@ def to_mermaid(data: dict) -> str:
             "depends_on": "-.->|depends on|",
             "property_file": "-->|property file|",
             "model": "-->|model|",
+            "warm_start": "-.->|warm start|",
         }.get(why, "-->")
         lines.append(f"    {ids[before]} {arrow} {ids[after]}")
     return "\n".join(lines) + "\n"
@@ -83,6 +88,7 @@ def to_dot(data: dict) -> str:
             "depends_on": '[style=dashed, label="depends on"]',
             "property_file": '[label="property file"]',
             "model": '[label="model"]',
+            "warm_start": '[style=dashed, label="warm start"]',
         }.get(why, "")
         lines.append(f"    {_quote(before)} -> {_quote(after)} {attrs};".replace(" ;", ";"))
     lines.append("}")

@@ -37,16 +37,22 @@ ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDown
 LOG_GROUPS = {
     "Processing": "/aws/sagemaker/ProcessingJobs",
     "Training": "/aws/sagemaker/TrainingJobs",
+    "Tuning": "/aws/sagemaker/TrainingJobs",  # a tuning job's training jobs log as training jobs
+    "Transform": "/aws/sagemaker/TransformJobs",
     "Endpoint": "/aws/sagemaker/Endpoints/*",
 }
 NAMESPACES = {
     "Processing": "/aws/sagemaker/ProcessingJobs",
     "Training": "/aws/sagemaker/TrainingJobs",
+    "Tuning": "/aws/sagemaker/TrainingJobs",
+    "Transform": "/aws/sagemaker/TransformJobs",
     "Endpoint": "/aws/sagemaker/Endpoints",
 }
 JOBS = {
     "Processing": ("CreateProcessingJob", "DescribeProcessingJob", "processing-job"),
     "Training": ("CreateTrainingJob", "DescribeTrainingJob", "training-job"),
+    # The pipeline reads a tuning step's TrainingJobSummaries with ListTrainingJobsForHyperParameterTuningJob.
+    "Tuning": ("CreateHyperParameterTuningJob", "DescribeHyperParameterTuningJob", "hyper-parameter-tuning-job"),
 }
 
 
@@ -216,11 +222,19 @@ def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, r
     account = pipeline_role.split(":")[4]
     for placed in walk_steps(definition):
         step, kind, args = placed.name, placed.type, placed.step.get("Arguments", {})
+        if kind == "Tuning":  # its training jobs run as the role, image and channels of its TrainingJobDefinition
+            args = {
+                **args.get("TrainingJobDefinition", {}),
+                "HyperParameters": args.get("TrainingJobDefinition", {}).get("StaticHyperParameters", {}),
+            }
         if kind in JOBS:
             create, describe, resource_type = JOBS[kind]
             job = c.arn(f"sagemaker:{create}", account, resource_type)
             c.add(step, "pipeline role", pipeline_role, f"sagemaker:{create}", job, "StartAndWatchJobs")
             c.add(step, "pipeline role", pipeline_role, f"sagemaker:{describe}", job, "StartAndWatchJobs")
+            if kind == "Tuning":
+                list_jobs = "sagemaker:ListTrainingJobsForHyperParameterTuningJob"
+                c.add(step, "pipeline role", pipeline_role, list_jobs, job, "StartAndWatchJobs")
             job_role = args.get("RoleArn", pipeline_role)
             c.pass_role(step, pipeline_role, job_role)
             c.add(step, "SageMaker", SAGEMAKER, "sts:AssumeRole", job_role, "TrustSageMaker")
@@ -235,7 +249,7 @@ def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, r
             config = args.get("ProcessingOutputConfig", {})
             for item in config.get("Outputs", []):
                 c.write(step, "job role", job_role, c.resolve(item.get("S3Output", {}).get("S3Uri", "")), config.get("KmsKeyId"))
-        elif kind == "Training":
+        elif kind in ("Training", "Tuning"):
             c.image(step, "job role", job_role, args.get("AlgorithmSpecification", {}).get("TrainingImage", ""))
             for channel in args.get("InputDataConfig", []):
                 source = channel.get("DataSource", {}).get("S3DataSource", {})
@@ -244,6 +258,8 @@ def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, r
             c.read(step, "job role", job_role, code, prefix=False, grant="ReadCode")
             output = args.get("OutputDataConfig", {})
             c.write(step, "job role", job_role, c.resolve(output.get("S3OutputPath", "")), output.get("KmsKeyId"))
+        elif kind == "Transform":
+            _transform(c, step, args, pipeline_role, account)
         elif kind == "RegisterModel":
             _register(c, step, args, pipeline_role, account)
         elif kind == "Model":
@@ -278,7 +294,12 @@ VPC_ACTIONS = (
 def _job_settings(c: _Collector, step: str, kind: str, args: dict, pipeline_role: str, job_role: str) -> None:
     """Requests a job's settings add: the volume key (the caller creates a grant for SageMaker,
     CreateTrainingJob's VolumeKmsKeyId), the VPC's network interfaces, the checkpoint prefix."""
-    resources = args.get("ResourceConfig") or (args.get("ProcessingResources") or {}).get("ClusterConfig") or {}
+    resources = (
+        args.get("ResourceConfig")
+        or args.get("HyperParameterTuningResourceConfig")
+        or (args.get("ProcessingResources") or {}).get("ClusterConfig")
+        or {}
+    )
     volume_key = resources.get("VolumeKmsKeyId")
     if isinstance(volume_key, str) and volume_key.startswith("arn:"):
         c.add(
@@ -293,6 +314,35 @@ def _job_settings(c: _Collector, step: str, kind: str, args: dict, pipeline_role
         uri = c.resolve(checkpoint)
         c.write(step, "job role", job_role, uri)
         c.read(step, "job role", job_role, uri, prefix=True, grant="ReadCheckpoints")
+
+
+def _transform(c: _Collector, step: str, args: dict, pipeline_role: str, account: str) -> None:
+    """A batch transform job runs as its model's role (CreateModel: ExecutionRoleArn; CreateTransformJob
+    takes none): that role pulls the model's images, reads the input, writes the output and logs."""
+    job = c.arn("sagemaker:CreateTransformJob", account)
+    for action in ("sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob"):
+        c.add(step, "pipeline role", pipeline_role, action, job, "StartAndWatchJobs")
+    model = _model_step(args.get("ModelName"), c)
+    role = (model.get("Arguments") or {}).get("ExecutionRoleArn") or pipeline_role
+    c.add(step, "SageMaker", SAGEMAKER, "sts:AssumeRole", role, "TrustSageMaker")
+    for container in _containers(model.get("Arguments") or {}):
+        c.image(step, "job role", role, container.get("Image", ""))
+    source = (args.get("TransformInput", {}).get("DataSource") or {}).get("S3DataSource") or {}
+    c.read(step, "job role", role, c.resolve(source.get("S3Uri", "")), source.get("S3DataType") != "ManifestFile")
+    output = args.get("TransformOutput", {})
+    c.write(step, "job role", role, c.resolve(output.get("S3OutputPath", "")), output.get("KmsKeyId"))
+    c.logs(step, "job role", role, "Transform")
+
+
+def _model_step(model_name, c: _Collector) -> dict:
+    """The Model step whose ModelName a transform reads ({"Get": "Steps.X.ModelName"}), or {}."""
+    if isinstance(model_name, dict) and str(model_name.get("Get", "")).endswith(".ModelName"):
+        return c.by_name.get(model_name["Get"][len("Steps.") : -len(".ModelName")], {})
+    return {}
+
+
+def _containers(model_args: dict) -> list[dict]:
+    return [model_args["PrimaryContainer"]] if "PrimaryContainer" in model_args else list(model_args.get("Containers") or [])
 
 
 def _register(c: _Collector, step: str, args: dict, pipeline_role: str, account: str) -> None:

@@ -38,6 +38,17 @@ def test_definition_matches_golden_file(housing):
     )
 
 
+def test_the_xgboost_definition_matches_its_golden_file():
+    """The XGBoost template's pipeline (tuning, transform): the service-model checks read it too."""
+    golden = GOLDEN.with_name("xgboost_housing.definition.json")
+    result = load_spec(ROOT / "pipelines" / "xgboost_housing.yaml")
+    assert result.ok
+    compiled = compile_spec(result).definition_json
+    if os.environ.get("SAGESPEC_UPDATE_GOLDEN"):
+        golden.write_text(compiled)
+    assert compiled == golden.read_text(), "compiled definition changed; if intended, rerun with SAGESPEC_UPDATE_GOLDEN=1"
+
+
 @pytest.mark.slow
 def test_cli_compiles_identically_twice_without_credentials_or_network(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

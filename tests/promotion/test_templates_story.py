@@ -1,5 +1,8 @@
 """Every bundled template, as a user runs it: train -> register -> approve -> QA endpoint -> `endpoints test`.
 
+The XGBoost template tunes (a Bayesian search of 4 training jobs, 2 at a time) and batch-scores
+its test split with a transform step before its version is promoted.
+
 The XGBoost and scikit-learn models are served by the local stand-ins for their inference
 images (the inference toolkit contract: the code folder's inference.py defines model_fn, the
 container's default input_fn/predict_fn/output_fn do the rest), and the QA test compares the
@@ -8,6 +11,7 @@ endpoint's metric with the registered one: MSE for XGBoost, accuracy for the cla
 
 import http.client
 import json
+import re
 
 import pytest
 
@@ -39,6 +43,11 @@ def test_a_bundled_template_registers_promotes_and_passes_its_endpoint_test(tmp_
     ran = ok(project, "run", f"pipelines/{spec}")
     package = f"arn:aws:sagemaker:us-east-1:222222222222:model-package/{group}/1"
     assert f"registered {package} (PendingManualApproval)" in ran and f"({gate} " in ran
+    if "xgboost" in spec:
+        assert re.search(r"\[ok\] TuneModel\s+Succeeded\s+\S+\s+best \S+-TuneModel-00[1-4]-[0-9a-f]{8} \(validation:rmse [0-9.]+\)", ran), (
+            ran
+        )
+        assert re.search(r"\[ok\] ScoreTestSet\s+Succeeded\s+\S+\s+s3://\S+/xgboost-housing/ScoreTestSet/[0-9a-f]{12}", ran), ran
     ok(project, "models", "approve", package, "--as", "deployment", "--reason", "reviewed")
     try:
         ok(project, "promote", group, "--stage", "qa")

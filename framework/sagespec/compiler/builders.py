@@ -33,7 +33,7 @@ class BuildContext:
     spec: dict
     expr: Expressions
     built: dict = field(default_factory=dict)  # step name -> SDK step
-    estimators: dict = field(default_factory=dict)  # training step name -> (estimator, spec step)
+    estimators: dict = field(default_factory=dict)  # training or tuning step name -> (estimator, spec step)
 
     @property
     def role(self) -> str:
@@ -301,10 +301,12 @@ def _one_model(ctx: BuildContext, step: dict, source: dict, index: int | None):
         from sagemaker.model import Model
 
         return Model(image_uri=source["image_uri"], model_data=ctx.expr.value(source["model_data"]), **common)
-    training_step = ctx.built[source["training_step"]]
     _, training_spec = ctx.estimators[source["training_step"]]
     estimator = training_spec["estimator"]
-    common["model_data"] = training_step.properties.ModelArtifacts.S3ModelArtifacts
+    if training_spec["kind"] == "tuning":  # the best training job's model
+        common["model_data"] = ctx.expr.best_models[source["training_step"]]
+    else:
+        common["model_data"] = ctx.built[source["training_step"]].properties.ModelArtifacts.S3ModelArtifacts
     version = source.get("framework_version") or estimator.get("framework_version")
     if source.get("image_uri") or estimator.get("mode") == "builtin":
         from sagemaker import image_uris

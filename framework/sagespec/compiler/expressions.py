@@ -20,6 +20,7 @@ class Expressions:
         self.steps = steps  # name -> built SDK step
         self.property_files = property_files  # (step, name) -> PropertyFile
         self.lambda_outputs = lambda_outputs  # (step, name) -> LambdaOutput
+        self.best_models: dict = {}  # tuning step name -> its best training job's model.tar.gz URI
 
     def value(self, value):
         """A literal stays itself; strings with references become SDK expressions."""
@@ -45,6 +46,8 @@ class Expressions:
 
             return ExecutionVariable(ref.name)
         step = self.steps[ref.name]
+        if ref.form == "best_model_artifacts":
+            return self.best_models[ref.name]
         if ref.form == "model_artifacts":
             return step.properties.ModelArtifacts.S3ModelArtifacts
         if ref.form == "outputs":

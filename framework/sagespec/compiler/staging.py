@@ -14,7 +14,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from sagespec.spec.references import model_sources
+from sagespec.spec.references import TRAINING_KINDS, model_sources
 
 IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
 IGNORED_NAMES = {".DS_Store"}
@@ -32,7 +32,7 @@ def code_paths(data: dict) -> list[str]:
             found.append(step["code"])
             if step.get("source_dir"):  # a framework processor uploads the folder with the script
                 found.append(step["source_dir"])
-        elif step.get("kind") == "training" and step.get("source_dir"):  # your own image may bring its program
+        elif step.get("kind") in TRAINING_KINDS and step.get("source_dir"):  # your own image may bring its program
             found.append(step["source_dir"])
         else:  # inference code
             found += [model["source_dir"] for _, model in model_sources(step) if model.get("source_dir")]

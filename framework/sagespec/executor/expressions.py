@@ -59,8 +59,9 @@ class Context:
                 raise EvaluationError(f"unknown execution variable {rest}")
             return self.execution[rest]
         if head == "Steps":
-            tokens = path_tokens(rest)
-            step = tokens[0]
+            # A step name may hold hyphens (a ModelStep's "Create-CreateModel"); the path after it may not.
+            step = re.match(r"[A-Za-z0-9_-]*", rest).group(0)
+            tokens = [step, *path_tokens(rest[len(step) :])]
             if step not in self.steps:
                 raise EvaluationError(f"step {step} has not run")
             if len(tokens) >= 3 and tokens[1] == "PropertyFiles":

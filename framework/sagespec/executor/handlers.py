@@ -1,4 +1,5 @@
-"""One handler per definition step type: Processing, Training, Condition, RegisterModel, Model, Fail, Lambda.
+"""One handler per definition step type: Processing, RegisterModel, Model, Fail, Lambda here;
+Training, Tuning and Transform in sagespec.executor.training, .tuning and .transform.
 
 A handler receives the step's JSON and a StepRun (resolver, work folder, object store, log) and
 returns the step's properties, shaped like SageMaker's Describe* responses so `Get` paths work.
@@ -24,7 +25,7 @@ from sagespec.definition import referenced_steps
 from sagespec.executor import docker
 from sagespec.executor.expressions import Context
 from sagespec.executor.images import Runtime, is_framework_bootstrap, runtime_for, unrunnable
-from sagespec.executor.metrics import LiveMetrics, final_metrics
+from sagespec.executor.metrics import LiveMetrics
 
 HANDLERS: dict[str, Callable] = {}
 
@@ -58,10 +59,12 @@ class StepRun:
     log_path: Path
     children: set | None = None  # the execution's running script processes (stopped when it is interrupted)
     progress: Callable[[str], None] | None = None  # shows a running step's detail (its latest metrics)
+    name: str | None = None  # the job's name when it is not the step's (a tuning job's training jobs)
+    interrupted: Callable[[], bool] | None = None  # true once the execution is being stopped
 
     @property
     def job_name(self) -> str:
-        return f"pipelines-{self.execution_id}-{self.work.name}"[:63]
+        return self.name or f"pipelines-{self.execution_id}-{self.work.name}"[:63]
 
     def log(self, text: str) -> None:
         with open(self.log_path, "a", encoding="utf-8") as handle:
@@ -114,7 +117,15 @@ class StepRun:
         return count
 
 
-def _env_name(name: str) -> str:
+def hyperparameter_value(value):
+    """A hyperparameter as the training toolkit reads it: JSON when it parses, else the string."""
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
+def env_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
@@ -135,7 +146,7 @@ def _stop(child: subprocess.Popen) -> None:
             continue
 
 
-def _runnable(step: dict) -> Runtime:
+def runnable(step: dict) -> Runtime:
     """The step's runtime, or StepFailed naming what is missing (checked before the run too)."""
     runtime = runtime_for(step)
     why = unrunnable(runtime)
@@ -144,13 +155,13 @@ def _runnable(step: dict) -> Runtime:
     return runtime
 
 
-def _max_runtime(args: dict) -> int | None:
+def max_runtime_of(args: dict) -> int | None:
     return (args.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
 
 
 @handler("Processing")
 def processing(step: dict, run: StepRun) -> dict:
-    runtime = _runnable(step)
+    runtime = runnable(step)
     args = run.ctx.resolve(step["Arguments"])
     mapping: list[tuple[str, Path]] = []
     env: dict[str, str] = dict(args.get("Environment") or {})
@@ -161,19 +172,19 @@ def processing(step: dict, run: StepRun) -> dict:
         run.store.download(item["S3Input"]["S3Uri"], local)
         mapping.append((item["S3Input"]["LocalPath"], local))
         inputs[item["InputName"]] = local
-        env[f"SM_PROCESSING_INPUT_{_env_name(item['InputName'])}"] = str(local)
+        env[f"SM_PROCESSING_INPUT_{env_name(item['InputName'])}"] = str(local)
     outputs = {}
     for item in args.get("ProcessingOutputConfig", {}).get("Outputs", []):
         local = run.work / "output" / item["OutputName"]
         local.mkdir(parents=True, exist_ok=True)
         mapping.append((item["S3Output"]["LocalPath"], local))
-        env[f"SM_PROCESSING_OUTPUT_{_env_name(item['OutputName'])}"] = str(local)
+        env[f"SM_PROCESSING_OUTPUT_{env_name(item['OutputName'])}"] = str(local)
         outputs[item["OutputName"]] = item
     app = args["AppSpecification"]
     arguments = [str(a) for a in app.get("ContainerArguments", [])]
     if runtime.kind == "docker":
         argv = docker.processing_argv(runtime.image, run.job_name, run.work, args, mapping)
-        run.run_script(argv, {}, run.work, label=f"container {runtime.image}", max_runtime=_max_runtime(args))
+        run.run_script(argv, {}, run.work, label=f"container {runtime.image}", max_runtime=max_runtime_of(args))
     else:
         entry = [str(e) for e in app.get("ContainerEntrypoint") or []]
         flags, cwd = [], run.work
@@ -185,7 +196,7 @@ def processing(step: dict, run: StepRun) -> dict:
         else:  # ScriptProcessor: its command, then the script
             flags, script = entry[1:-1], entry[-1]
         argv = [sys.executable, *flags, _local_path(script, mapping), *arguments]
-        run.run_script(argv, env, cwd, max_runtime=_max_runtime(args))
+        run.run_script(argv, env, cwd, max_runtime=max_runtime_of(args))
     for name, item in outputs.items():
         run.upload_folder(run.work / "output" / name, item["S3Output"]["S3Uri"])
     return {
@@ -256,98 +267,6 @@ def _unmet_requirements(path: Path) -> list[str]:
     return unmet
 
 
-def _hyperparameter(value):
-    try:
-        return json.loads(value) if isinstance(value, str) else value
-    except ValueError:
-        return value
-
-
-@handler("Training")
-def training(step: dict, run: StepRun) -> dict:
-    """Like the SageMaker training toolkit: unpack the code, run the program with --name value.
-    The built-in XGBoost algorithm runs with this machine's xgboost
-    (sagespec.local.xgboost_builtin); your own image with no program runs through docker."""
-    runtime = _runnable(step)
-    args = run.ctx.resolve(step["Arguments"])
-    hps = {k: _hyperparameter(v) for k, v in (args.get("HyperParameters") or {}).items()}
-    program = runtime.kind == "python"
-    code = run.work / "code"
-    code.mkdir(parents=True, exist_ok=True)
-    if program:
-        archive = run.work / "sourcedir.tar.gz"
-        archive.write_bytes(run.store.get(hps["sagemaker_submit_directory"]))
-        with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(code, filter="data")
-    channels: dict[str, Path] = {}
-    env = {}
-    content_types = []
-    for channel in args.get("InputDataConfig", []):
-        name = channel["ChannelName"]
-        local = run.work / "data" / name
-        local.mkdir(parents=True, exist_ok=True)
-        run.store.download(channel["DataSource"]["S3DataSource"]["S3Uri"], local)
-        env[f"SM_CHANNEL_{_env_name(name)}"] = str(local)
-        channels[name] = local
-        content_types.append(channel.get("ContentType", "text/csv"))
-    model_dir, output_dir = run.work / "model", run.work / "output" / "data"
-    model_dir.mkdir(parents=True, exist_ok=True)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    user = {k: v for k, v in hps.items() if not k.startswith("sagemaker_")}
-    env.update(
-        {
-            "SM_MODEL_DIR": str(model_dir),
-            "SM_OUTPUT_DATA_DIR": str(output_dir),
-            "SM_CHANNELS": json.dumps(list(channels)),
-            "SM_HPS": json.dumps(user),
-            "SM_CURRENT_HOST": "algo-1",
-            "SM_HOSTS": json.dumps(["algo-1"]),
-            **({"SM_USER_ENTRY_POINT": str(hps["sagemaker_program"])} if program else {}),
-            **{f"SM_HP_{_env_name(k)}": str(v) for k, v in user.items()},
-            **(args.get("Environment") or {}),
-        }
-    )
-    algorithm = args.get("AlgorithmSpecification", {})
-    settings = dict(max_runtime=_max_runtime(args), metrics=algorithm.get("MetricDefinitions") or ())
-    if runtime.kind == "docker":
-        argv = docker.training_argv(runtime.image, run.job_name, run.work, args, channels, model_dir, run.work / "output")
-        try:
-            run.run_script(argv, {}, run.work, label=f"container {runtime.image}", **settings)
-        except StepFailed as exc:
-            raise StepFailed(docker.failure_reason(run.work / "output") or str(exc)) from None
-    elif runtime.kind == "xgboost-builtin":
-        content_type = content_types[0] if content_types else "text/csv"
-        argv = [
-            sys.executable,
-            "-m",
-            "sagespec.local.xgboost_builtin",
-            "--hyperparameters",
-            json.dumps(user),
-            "--content-type",
-            content_type,
-        ]
-        run.run_script(argv, env, code, label="the built-in xgboost algorithm", **settings)
-    else:
-        argv = [sys.executable, str(code / hps["sagemaker_program"])]
-        for name, value in user.items():
-            argv += [f"--{name}", value if isinstance(value, str) else json.dumps(value)]
-        run.run_script(argv, env, code, **settings)
-    base = f"{args['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{run.job_name}/output"
-    packed = run.work / "model.tar.gz"
-    with tarfile.open(packed, "w:gz") as tar:
-        for path in sorted(model_dir.iterdir()):
-            tar.add(path, arcname=path.name)
-    run.store.put(f"{base}/model.tar.gz", packed.read_bytes())
-    return {
-        "TrainingJobName": run.job_name,
-        "TrainingJobStatus": "Completed",
-        "FinalMetricDataList": final_metrics(algorithm.get("MetricDefinitions", []), run.log_path),
-        "ModelArtifacts": {"S3ModelArtifacts": f"{base}/model.tar.gz"},
-        "HyperParameters": args.get("HyperParameters", {}),
-        "OutputDataConfig": args["OutputDataConfig"],
-    }
-
-
 @handler("RegisterModel")
 def register_model(step: dict, run: StepRun) -> dict:
     """Into the local registry as the pipeline's role, through the group's resource policy."""
@@ -362,13 +281,20 @@ def register_model(step: dict, run: StepRun) -> dict:
     for name, value in run.ctx.parameters.items():
         if isinstance(value, str) and value.startswith("s3://") and run.store.exists(value):
             lineage.append(LineageEntry("dataset", value, run.store.sha256(value), {"parameter": name}))
-    for training_step in sorted(referenced_steps(step["Arguments"], "ModelArtifacts")):
+    trained = [(name, "ModelArtifacts") for name in referenced_steps(step["Arguments"], "ModelArtifacts")]
+    trained += [(name, "TrainingJobSummaries") for name in referenced_steps(step["Arguments"], "TrainingJobSummaries")]
+    for training_step, read in sorted(trained):
         props = run.ctx.steps.get(training_step, {})
-        code = _hyperparameter(props.get("HyperParameters", {}).get("sagemaker_submit_directory", "null"))
+        if read == "TrainingJobSummaries":  # a tuning step's best training job
+            hyperparameters = props.get("TrainingJobDefinition", {}).get("StaticHyperParameters", {})
+            job, detail = props.get("BestTrainingJob", {}).get("TrainingJobName"), {"tuning_job": props.get("HyperParameterTuningJobName")}
+        else:
+            hyperparameters, job, detail = props.get("HyperParameters", {}), props.get("TrainingJobName"), {}
+        code = hyperparameter_value(hyperparameters.get("sagemaker_submit_directory", "null"))
         if isinstance(code, str) and run.store.exists(code):
             lineage.append(LineageEntry("code", code, run.store.sha256(code)))
         lineage.append(LineageEntry("execution", run.execution_arn))
-        lineage.append(LineageEntry("training_job", props.get("TrainingJobName"), None, {"step": training_step}))
+        lineage.append(LineageEntry("training_job", job, None, {"step": training_step, **detail}))
     for container in args["InferenceSpecification"].get("Containers", []):
         uri = container.get("ModelDataUrl")
         lineage.append(LineageEntry("model", uri, run.store.sha256(uri) if uri and run.store.exists(uri) else None))

@@ -53,12 +53,13 @@ def sagemaker_repository(image: str) -> str | None:
 
 
 def runtime_for(step: dict) -> Runtime | None:
-    """How a Training or Processing step's job runs here (None for steps that run no job). The
+    """How a Training, Tuning or Processing step's jobs run here (None for steps that run no job). The
     step's Arguments must name their image as a string (they always do: images are not parameters)."""
     args = step.get("Arguments") or {}
-    if step.get("Type") == "Training":
-        image = (args.get("AlgorithmSpecification") or {}).get("TrainingImage", "")
-        python_program = "sagemaker_program" in (args.get("HyperParameters") or {})
+    if step.get("Type") in ("Training", "Tuning"):  # a tuning job's training jobs: its TrainingJobDefinition
+        job = args.get("TrainingJobDefinition") or {} if step["Type"] == "Tuning" else args
+        image = (job.get("AlgorithmSpecification") or {}).get("TrainingImage", "")
+        python_program = "sagemaker_program" in (job.get("HyperParameters") or job.get("StaticHyperParameters") or {})
     elif step.get("Type") == "Processing":
         app = args.get("AppSpecification") or {}
         image = app.get("ImageUri", "")
@@ -101,6 +102,9 @@ def problems(definition_steps: dict[str, dict]) -> list[tuple[str, str]]:
     for name, step in definition_steps.items():
         runtime = runtime_for(step)
         why = unrunnable(runtime) if runtime else None
+        if not why and step.get("Type") == "Tuning":  # the search itself: optuna's samplers
+            missing, install = images.missing_modules(("optuna",), "local")
+            why = f"its local tuning job needs {', '.join(missing)}, not installed here: {install}" if missing else None
         if why:
             found.append((name, why))
     return found

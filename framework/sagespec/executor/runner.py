@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sagespec.definition import data_dependencies, execution_parameters, steps
 from sagespec.diagnostics import UserError
+from sagespec.executor import training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.executor.access import authorize, step_requests
 from sagespec.executor.caching import expire_after, input_uris
 from sagespec.executor.expressions import Context, EvaluationError, condition_holds, explain, walk
@@ -395,6 +396,7 @@ class _Execution:
             log,
             self.children,
             progress=lambda detail: self.on_event(StepEvent(name, "Executing", detail)),
+            interrupted=lambda: self.aborting is not None,
         )
         try:
             if self.requests is None:
@@ -429,6 +431,11 @@ class _Execution:
 
 
 def _summary(properties: dict) -> str:
+    if "TransformOutput" in properties:  # a transform names its model too; what it wrote says more
+        return properties["TransformOutput"]["S3OutputPath"]
+    if "BestTrainingJob" in properties:
+        metric = properties["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]
+        return f"best {properties['BestTrainingJob']['TrainingJobName']} ({metric['MetricName']} {metric['Value']:g})"
     for key in ("ModelPackageArn", "ModelName"):
         if key in properties:
             return properties[key]

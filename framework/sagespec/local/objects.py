@@ -27,6 +27,7 @@ def split_uri(uri: str) -> tuple[str, str]:
 
 class ObjectStore:
     def __init__(self, workspace: Path, conn: sqlite3.Connection):
+        self.workspace = workspace
         self.blobs = workspace / "objects" / "sha256"
         self.conn = conn
 

@@ -61,6 +61,12 @@ LIMITS: tuple[Limit, ...] = (
     Limit("training", ("hyperparameters", "*key"), "length", "HyperParameterKey", 0, 256, "CreateTrainingJob.HyperParameters keys"),
     Limit("training", ("hyperparameters", "*"), "length", "HyperParameterValue", 0, 2500, "CreateTrainingJob.HyperParameters values"),
     Limit("training", ("estimator", "environment"), "count", "TrainingEnvironmentMap", 0, 100, "CreateTrainingJob.Environment"),
+    # A tuning job's training jobs: the same channels, up to 100 static hyperparameters
+    # (CreateHyperParameterTuningJob.TrainingJobDefinition; "Define Hyperparameter Ranges").
+    Limit("tuning", ("inputs",), "count", "InputDataConfig", 1, 20, "HyperParameterTrainingJobDefinition.InputDataConfig"),
+    Limit("tuning", ("hyperparameters",), "count", "HyperParameters", 0, 100, "HyperParameterTrainingJobDefinition.StaticHyperParameters"),
+    Limit("tuning", ("hyperparameters", "*key"), "length", "HyperParameterKey", 0, 256, "StaticHyperParameters keys"),
+    Limit("tuning", ("hyperparameters", "*"), "length", "HyperParameterValue", 0, 2500, "StaticHyperParameters values"),
 )
 
 

@@ -3,6 +3,7 @@
     ${params.NAME}                      a pipeline parameter
     ${steps.STEP.outputs.NAME}          a processing output's S3 URI, or a Lambda step's output
     ${steps.STEP.model_artifacts}       a training step's model.tar.gz URI
+    ${steps.STEP.best_model_artifacts}  a tuning step's best training job's model.tar.gz URI
     ${steps.STEP.properties.PATH}       any SageMaker step property, e.g. TrainingJobName
     ${execution.VARIABLE}               an execution variable, e.g. PipelineExecutionId
     $${                                 a literal "${"
@@ -33,6 +34,7 @@ _FORMS = (
     ("params", re.compile(r"params\.(?P<name>[A-Za-z][A-Za-z0-9_]*)")),
     ("outputs", re.compile(rf"steps\.(?P<name>{_NAME})\.outputs\.(?P<attr>{_NAME})")),
     ("model_artifacts", re.compile(rf"steps\.(?P<name>{_NAME})\.model_artifacts")),
+    ("best_model_artifacts", re.compile(rf"steps\.(?P<name>{_NAME})\.best_model_artifacts")),
     ("properties", re.compile(rf"steps\.(?P<name>{_NAME})\.properties\.(?P<attr>{_PROPERTY_PATH})")),
     ("execution", re.compile(r"execution\.(?P<name>[A-Za-z]+)")),
 )
@@ -40,7 +42,7 @@ _FORMS = (
 
 @dataclass(frozen=True)
 class Reference:
-    form: str  # params | outputs | model_artifacts | properties | execution
+    form: str  # params | outputs | model_artifacts | best_model_artifacts | properties | execution
     name: str  # parameter, step or execution-variable name
     attribute: str | None  # output name or property path
     text: str  # as written, e.g. "${steps.Train.model_artifacts}"
@@ -48,7 +50,7 @@ class Reference:
 
     @property
     def step(self) -> str | None:
-        return self.name if self.form in ("outputs", "model_artifacts", "properties") else None
+        return self.name if self.form in ("outputs", "model_artifacts", "best_model_artifacts", "properties") else None
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,14 @@ def _match(inner: str, written: str, offset: int) -> Reference | ReferenceProble
     return ReferenceProblem(
         offset,
         f"malformed reference {written}",
-        "write ${params.NAME}, ${steps.STEP.outputs.NAME}, ${steps.STEP.model_artifacts}, "
+        "write ${params.NAME}, ${steps.STEP.outputs.NAME}, ${steps.STEP.model_artifacts}, ${steps.STEP.best_model_artifacts}, "
         "${steps.STEP.properties.PATH} or ${execution.VARIABLE}; $${ for a literal ${",
     )
+
+
+# Step kinds that run training jobs: their estimator, code and model are read the same way (a
+# model's training_step may name either; a tuning step's model is its best training job's).
+TRAINING_KINDS = ("training", "tuning")
 
 
 # An inference pipeline serves 2-15 containers in order ("Host models along with pre-processing

@@ -33,6 +33,7 @@ XGBOOST_HYPERPARAMETERS = frozenset(
 # kind -> (the key holding its container, what the container is called, the frameworks it takes)
 CONTAINERS = {
     "training": ("estimator", "estimator", "tensorflow|pytorch|sklearn|xgboost|huggingface"),
+    "tuning": ("estimator", "estimator", "tensorflow|pytorch|sklearn|xgboost|huggingface"),
     "processing": ("processor", "processor", "sklearn|tensorflow|pytorch|xgboost|pyspark"),
 }
 

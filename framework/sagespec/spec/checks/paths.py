@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sagespec.spec.checks import CheckContext, rule
 from sagespec.spec.files import inside
-from sagespec.spec.references import model_sources
+from sagespec.spec.references import TRAINING_KINDS, model_sources
 
 
 def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_dir: bool) -> Path | None:
@@ -83,7 +83,7 @@ def code_paths(ctx: CheckContext) -> None:
             _check_path(ctx, step["source_dir"], root, ("steps", i, "source_dir"), want_dir=True)
         for below, model in model_sources(step):  # inference code
             _check_script(ctx, model, root, ("steps", i, *below))
-        if step.get("kind") == "training":
+        if step.get("kind") in TRAINING_KINDS:
             _check_script(ctx, step, root, ("steps", i))
 
 

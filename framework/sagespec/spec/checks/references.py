@@ -5,6 +5,7 @@ from __future__ import annotations
 from sagespec.diagnostics.suggest import did_you_mean
 from sagespec.spec import references as syntax
 from sagespec.spec.checks import CheckContext, rule, strings_in
+from sagespec.spec.references import TRAINING_KINDS
 
 # Top-level SageMaker properties per step kind (DescribeProcessingJob, DescribeTrainingJob, ...).
 PROPERTIES = {
@@ -31,6 +32,32 @@ PROPERTIES = {
         "AlgorithmSpecification",
         "TrainingTimeInSeconds",
         "BillableTimeInSeconds",
+        "FailureReason",
+    },
+    # DescribeTransformJob.
+    "transform": {
+        "TransformJobName",
+        "TransformJobArn",
+        "TransformJobStatus",
+        "ModelName",
+        "TransformInput",
+        "TransformOutput",
+        "TransformResources",
+        "DataProcessing",
+        "FailureReason",
+    },
+    # DescribeHyperParameterTuningJob and ListTrainingJobsForHyperParameterTuningJob (best first).
+    "tuning": {
+        "HyperParameterTuningJobName",
+        "HyperParameterTuningJobArn",
+        "HyperParameterTuningJobStatus",
+        "HyperParameterTuningJobConfig",
+        "TrainingJobDefinition",
+        "BestTrainingJob",
+        "OverallBestTrainingJob",
+        "TrainingJobSummaries",
+        "TrainingJobStatusCounters",
+        "ObjectiveStatusCounters",
         "FailureReason",
     },
     "register_model": {
@@ -92,8 +119,18 @@ def _check_reference(ctx: CheckContext, ref: syntax.Reference, path: tuple) -> N
                 path,
                 hint=did_you_mean(ref.attribute, names) or f"its outputs: {', '.join(names) or 'none'}",
             )
+    elif ref.form == "model_artifacts" and kind == "tuning":
+        ctx.report(
+            "E3005",
+            f"{ref.text}: step '{ref.name}' is a tuning step; it runs many training jobs",
+            path,
+            hint=f"the best job's model is ${{steps.{ref.name}.best_model_artifacts}}",
+        )
     elif ref.form == "model_artifacts" and kind != "training":
         ctx.report("E3005", f"{ref.text}: step '{ref.name}' is a {kind} step; only training steps produce model artifacts", path)
+    elif ref.form == "best_model_artifacts" and kind != "tuning":
+        hint = f"a training step's model is ${{steps.{ref.name}.model_artifacts}}" if kind == "training" else None
+        ctx.report("E3005", f"{ref.text}: step '{ref.name}' is a {kind} step; only tuning steps have a best model", path, hint=hint)
     elif ref.form == "properties":
         known = PROPERTIES.get(kind, set())
         head = ref.attribute.split(".")[0].split("[")[0]
@@ -136,16 +173,28 @@ def step_names_resolve(ctx: CheckContext) -> None:
         for key in ("depends_on", "if_steps", "else_steps"):
             for j, name in enumerate(step.get(key) or []):
                 _check_step_name(ctx, name, ("steps", i, key, j), f"{key} of step '{step['name']}'")
+        model_step = step.get("model_step") if step.get("kind") == "transform" else None
+        if isinstance(model_step, str):
+            path = ("steps", i, "model_step")
+            _check_step_name(ctx, model_step, path, f"model_step of step '{step['name']}'")
+            if model_step in steps and steps[model_step][1].get("kind") != "create_model":
+                kind = steps[model_step][1].get("kind")
+                ctx.report(
+                    "E3005",
+                    f"model_step of step '{step['name']}' names '{model_step}', a {kind} step",
+                    path,
+                    hint="name a create_model step",
+                )
         for below, model in syntax.model_sources(step):
             if not isinstance(model.get("training_step"), str):
                 continue
             target = model["training_step"]
             path = ("steps", i, *below, "training_step")
             _check_step_name(ctx, target, path, f"model.training_step of step '{step['name']}'")
-            if target in steps and steps[target][1].get("kind") != "training":
+            if target in steps and steps[target][1].get("kind") not in TRAINING_KINDS:
                 ctx.report(
                     "E3005",
                     f"model.training_step of step '{step['name']}' names '{target}', a {steps[target][1].get('kind')} step",
                     path,
-                    hint="name the training step whose model artifact should be used",
+                    hint="name the training step whose model artifact should be used (or a tuning step: its best job's)",
                 )

@@ -1,0 +1,60 @@
+"""`kind: transform`: a TransformStep running a batch transform job with a model of the pipeline.
+
+The model is a create_model step's (its ModelName, known at run time) or a model you name. The
+output path is set here because the SDK's default is named after the job, and the job's name
+after the clock; the default keeps executions apart: `<bucket>/<prefix>/<pipeline>/<step>/<execution id>`.
+"""
+
+from __future__ import annotations
+
+from sagespec.compiler.builders import BuildContext, builder
+
+
+def _output_path(ctx: BuildContext, step: dict):
+    if step.get("output_path"):
+        return ctx.expr.value(step["output_path"])
+    from sagemaker.workflow.execution_variables import ExecutionVariables
+    from sagemaker.workflow.functions import Join
+
+    session = ctx.spec["session"]
+    parts = [session.get("default_bucket_prefix"), ctx.spec["name"], step["name"]]
+    base = f"s3://{session['default_bucket']}/" + "/".join(p for p in parts if p)
+    return Join(on="/", values=[base, ExecutionVariables.PIPELINE_EXECUTION_ID])
+
+
+@builder("transform")
+def transform(ctx: BuildContext, step: dict):
+    from sagemaker.transformer import Transformer
+    from sagemaker.workflow.steps import TransformStep
+
+    if step.get("model_step"):
+        model_name = ctx.built[step["model_step"]].properties.ModelName
+    else:
+        model_name = ctx.expr.value(step["model_name"])
+    data = step["input"]
+    transformer = Transformer(
+        model_name=model_name,
+        instance_count=ctx.expr.value(step.get("instance_count", 1)),
+        instance_type=ctx.expr.value(step["instance_type"]),
+        strategy=step.get("strategy"),
+        assemble_with=step.get("assemble_with"),
+        output_path=_output_path(ctx, step),
+        output_kms_key=step.get("output_kms_key") or ctx.spec["session"].get("kms_key"),
+        accept=step.get("accept"),
+        max_concurrent_transforms=step.get("max_concurrent_transforms"),
+        max_payload=step.get("max_payload_mb"),
+        env=step.get("environment"),
+        volume_kms_key=step.get("volume_kms_key"),
+        sagemaker_session=ctx.session,
+    )
+    step_args = transformer.transform(
+        data=ctx.expr.value(data["source"]),
+        data_type=data.get("data_type", "S3Prefix"),
+        content_type=data.get("content_type"),
+        compression_type=data.get("compression"),
+        split_type=data.get("split_type"),
+        input_filter=step.get("input_filter"),
+        join_source=step.get("join_source"),
+        output_filter=step.get("output_filter"),
+    )
+    return TransformStep(step["name"], step_args=step_args, **ctx.common(step, cacheable=True))

@@ -1,0 +1,122 @@
+"""`kind: tuning`: a TuningStep running a HyperparameterTuner over the step's estimator.
+
+The tuner takes the same estimator a training step builds (`builders._estimator`); what is its
+own is the search (HyperParameterTuningJobConfig) and three things the SDK would otherwise name
+after the clock: the tuning job name it uploads code under, the code's S3 key and the output
+path. TuningStep gets no code hash from the SDK (workflow.utilities.get_code_hash knows Training
+and Processing only), so the code goes under `<prefix>/<pipeline>/code/<hash of the code>` as a
+training step's does, and the compile stays byte-identical for the same code.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sagespec.compiler.builders import BuildContext, _estimator, builder
+
+# HyperParameterTuningJobName: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31} (API reference).
+TUNING_JOB_NAME_LENGTH = 32
+
+
+def _job_name(step: dict) -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", step["name"])[:TUNING_JOB_NAME_LENGTH].strip("-") or "tuning"
+
+
+def output_path(ctx: BuildContext, step: dict) -> str:
+    """Where each training job writes <job name>/output/model.tar.gz (the step's output_path,
+    else a folder of this step under the session's bucket and prefix)."""
+    if step.get("output_path"):
+        return step["output_path"].rstrip("/")
+    session = ctx.spec["session"]
+    parts = [session.get("default_bucket_prefix"), ctx.spec["name"], step["name"]]
+    return f"s3://{session['default_bucket']}/" + "/".join(p for p in parts if p)
+
+
+def _code_location(ctx: BuildContext, step: dict) -> str | None:
+    if not step.get("entry_point"):
+        return None
+    from sagemaker.workflow.utilities import get_training_code_hash
+
+    session = ctx.spec["session"]
+    digest = get_training_code_hash(step["entry_point"], step.get("source_dir"), [])
+    parts = [session.get("default_bucket_prefix"), ctx.spec["name"], "code", digest]
+    return f"s3://{session['default_bucket']}/" + "/".join(p for p in parts if p)
+
+
+def _range(declared: dict):
+    from sagemaker.parameter import CategoricalParameter, ContinuousParameter, IntegerParameter
+
+    if declared["type"] == "categorical":
+        return CategoricalParameter([v if not isinstance(v, bool) else str(v).lower() for v in declared["values"]])
+    cls = IntegerParameter if declared["type"] == "integer" else ContinuousParameter
+    low, high = declared["min"], declared["max"]
+    if declared["type"] == "integer":
+        low, high = int(low), int(high)
+    return cls(low, high, scaling_type=declared.get("scaling", "Auto"))
+
+
+def _warm_start(ctx: BuildContext, declared: dict | None):
+    if not declared:
+        return None
+    from sagemaker.tuner import WarmStartConfig, WarmStartTypes
+
+    # The parents' job names are known at run time: their steps' HyperParameterTuningJobName.
+    parents = [ctx.built[p].properties.HyperParameterTuningJobName for p in declared["parents"]]
+    return WarmStartConfig(WarmStartTypes(declared.get("type", "IdenticalDataAndAlgorithm")), parents=parents)
+
+
+def _strategy_config(declared: dict):
+    bounds = declared.get("hyperband")
+    if declared.get("strategy") != "Hyperband" or not bounds:
+        return None
+    from sagemaker.tuner import HyperbandStrategyConfig, StrategyConfig
+
+    return StrategyConfig(HyperbandStrategyConfig(max_resource=bounds.get("max_resource"), min_resource=bounds.get("min_resource")))
+
+
+@builder("tuning")
+def tuning(ctx: BuildContext, step: dict):
+    from sagemaker.inputs import TrainingInput
+    from sagemaker.tuner import HyperparameterTuner
+    from sagemaker.workflow.steps import TuningStep
+
+    estimator = _estimator(ctx, {**step, "output_path": output_path(ctx, step)})
+    estimator.training_image_uri()  # an unsupported version is reported at this step
+    estimator.code_location = _code_location(ctx, step)
+    declared = step["tuning"]
+    strategy = declared.get("strategy", "Bayesian")
+    tuner = HyperparameterTuner(
+        estimator,
+        objective_metric_name=declared["objective"]["metric"],
+        objective_type=declared["objective"]["type"],
+        hyperparameter_ranges={name: _range(r) for name, r in declared["ranges"].items()},
+        metric_definitions=estimator.metric_definitions,
+        strategy=strategy,
+        max_jobs=declared.get("max_jobs"),
+        max_parallel_jobs=declared.get("max_parallel_jobs", 1),
+        early_stopping_type=declared.get("early_stopping", "Off"),
+        random_seed=declared.get("random_seed"),
+        warm_start_config=_warm_start(ctx, declared.get("warm_start")),
+        strategy_config=_strategy_config(declared),
+        base_tuning_job_name=_job_name(step),
+    )
+    channels = {
+        ch["name"]: TrainingInput(s3_data=ctx.expr.value(ch["source"]), content_type=ch.get("content_type")) for ch in step["inputs"]
+    }
+    ctx.estimators[step["name"]] = (estimator, step)
+    built = TuningStep(step["name"], step_args=tuner.fit(inputs=channels, job_name=_job_name(step)), **ctx.common(step, cacheable=True))
+    ctx.expr.best_models[step["name"]] = _best_model_artifacts(ctx, step, built)
+    return built
+
+
+def _best_model_artifacts(ctx: BuildContext, step: dict, built):
+    """The best training job's model.tar.gz: TuningStep.get_top_model_s3_uri(0) under the
+    step's output path (a Join of the path and the job name when the path holds references)."""
+    path = output_path(ctx, step)
+    if "${" not in path:
+        bucket, _, prefix = path[len("s3://") :].partition("/")
+        return built.get_top_model_s3_uri(top_k=0, s3_bucket=bucket, prefix=prefix)
+    from sagemaker.workflow.functions import Join
+
+    best = built.properties.TrainingJobSummaries[0].TrainingJobName
+    return Join(on="/", values=[ctx.expr.value(path), best, "output/model.tar.gz"])
