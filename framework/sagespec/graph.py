@@ -21,6 +21,8 @@ _MERMAID_SHAPES = {
     "create_model": ('[["', '"]]'),
     "fail": ('[/"', '"\\]'),
     "lambda": ('>"', '"]'),
+    "callback": ('>"', '"]'),
+    "emr": ('[["', '"]]'),
 }
 _DOT_SHAPES = {
     "processing": "box",
@@ -32,6 +34,8 @@ _DOT_SHAPES = {
     "create_model": "component",
     "fail": "octagon",
     "lambda": "cds",
+    "callback": "cds",
+    "emr": "box3d",
 }
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from sagespec import images
 from sagespec.definition import defaults, steps, walk_steps
+from sagespec.external_requests import REQUESTS
 from sagespec.iam import Principal, catalog
 from sagespec.iam.conditions import glob_matches
 
@@ -268,8 +269,8 @@ def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, r
             c.add(step, "pipeline role", pipeline_role, "sagemaker:DescribeModel", model, "CreateModels")
             if args.get("ExecutionRoleArn"):
                 c.pass_role(step, pipeline_role, args["ExecutionRoleArn"])
-        elif kind == "Lambda":
-            c.add(step, "pipeline role", pipeline_role, "lambda:InvokeFunction", placed.step["FunctionArn"], "InvokeFunctions")
+        elif kind in REQUESTS:
+            REQUESTS[kind](c, step, placed.step, pipeline_role, account)
         elif kind == "Condition":
             for uri in _property_files(placed.step, c):
                 c.read(step, "pipeline role", pipeline_role, uri, prefix=False, grant="ReadPropertyFiles")

@@ -169,3 +169,25 @@ def test_executions_list_on_moto_through_the_cli(monkeypatch, tmp_path):
         assert set(executions[0]) == {"arn", "pipeline", "status", "started_at", "ended_at", "failure_reason"}
         local = runner.invoke(cli, ["executions", "list", "--output", "json"])
         assert local.exit_code == 0 and json.loads(local.output) == []  # the local control plane is another place
+
+
+def test_callback_answers_go_to_sagemaker_with_the_documented_request_shapes():
+    # moto has no SendPipelineExecutionStepSuccess/Failure: the Stubber checks both requests
+    # against the real service model (a 10-character token, Name/Value outputs, an idempotency token).
+    sm = boto3.client("sagemaker", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(sm)
+    stub.add_response(
+        "send_pipeline_execution_step_success",
+        {"PipelineExecutionArn": EXECUTION},
+        {"CallbackToken": "oAnSiYwiPB", "OutputParameters": [{"Name": "verdict", "Value": "approve"}], "ClientRequestToken": ANY},
+    )
+    stub.add_response(
+        "send_pipeline_execution_step_failure",
+        {"PipelineExecutionArn": EXECUTION},
+        {"CallbackToken": "r25RkVbQ74", "FailureReason": "x" * 256, "ClientRequestToken": ANY},
+    )
+    with stub:
+        pipelines = SageMakerPipelines(Clients(sagemaker=sm))
+        assert pipelines.send_success("oAnSiYwiPB", {"verdict": "approve"})["execution"] == EXECUTION
+        assert pipelines.send_failure("r25RkVbQ74", "x" * 300)["status"] == "Failed"  # FailureReason: at most 256
+    stub.assert_no_pending_responses()

@@ -133,6 +133,13 @@ def test_later_steps_read_the_best_training_jobs_model(compiled):
 MISTAKES = [
     # (what is replaced, by what, the rule, what the message says, the line it points at holds)
     (
+        "  hyperparameters: {num_round: 50}\n  tuning:",
+        "  hyperparameters: {num_round: 50}\n  retry: [{exceptions: [SageMaker.JOB_INTERNAL_ERROR], max_attempts: 2}]\n  tuning:",
+        "W4003",
+        "SageMaker does not retry SageMaker.JOB_INTERNAL_ERROR for tuning jobs",
+        "retry:",
+    ),
+    (
         'objective: {metric: "validation:rmse", type: Minimize}\n    max_jobs: 8',
         'objective: {metric: "rmse", type: Minimize}\n    max_jobs: 8',
         "E4017",

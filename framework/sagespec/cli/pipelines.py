@@ -1,4 +1,4 @@
-"""Commands on pipelines and executions: upsert, start, run, executions list|describe|logs|stop."""
+"""Commands on pipelines and executions: upsert, start, run, executions list|describe|logs|stop|send-success|send-failure."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def upsert(spec, role, target, profile, region, assume_role, project_dir, worksp
     click.echo(f"{result.action} pipeline {result.arn}")
 
 
-def _run_and_report(pipelines, name: str, overrides: dict, retry: str | None = None) -> None:
+def _run_and_report(pipelines, name: str, overrides: dict, retry: str | None = None, **how) -> None:
     """A local execution with live progress, then its summary; E6009 unless it succeeded."""
     from sagespec.diagnostics import UserError
     from sagespec.executor.progress import LineProgress, LiveProgress
@@ -62,7 +62,7 @@ def _run_and_report(pipelines, name: str, overrides: dict, retry: str | None = N
     progress = LiveProgress(f"pipeline {name} (local)") if sys.stdout.isatty() else LineProgress()
     click.echo(f"running pipeline {name} locally")
     with progress:
-        result = pipelines.start(name, overrides, progress, retry)
+        result = pipelines.start(name, overrides, progress, retry, **how)
     click.echo("\n".join(summary_lines(result)))
     if result["status"] != "Succeeded":
         raise UserError("E6009", f"execution ended {result['status']}: {result['failure_reason']}")
@@ -79,26 +79,82 @@ def _run_and_report(pipelines, name: str, overrides: dict, retry: str | None = N
     metavar="EXECUTION",
     help="Local: run a failed execution again, reusing the steps that succeeded (after a fix and an upsert).",
 )
+@click.option(
+    "--from-step",
+    "from_steps",
+    default=None,
+    metavar="STEP[,STEP]",
+    help="Run only these steps; the others keep their results in the source execution (SelectiveExecutionConfig).",
+)
+@click.option(
+    "--source-execution",
+    default=None,
+    metavar="EXECUTION",
+    help="With --from-step: the execution whose results the other steps keep (default: the latest that ended Succeeded or Failed).",
+)
+@click.option(
+    "--max-parallel-steps", type=click.IntRange(min=1), default=None, help="At most this many steps at once (ParallelismConfiguration)."
+)
 @target_option()
 @workspace_option
 @aws_options
 @project_option
-def start(name, params, wait, display_name, retry, target, workspace, profile, region, assume_role, project_dir) -> None:
+def start(
+    name,
+    params,
+    wait,
+    display_name,
+    retry,
+    from_steps,
+    source_execution,
+    max_parallel_steps,
+    target,
+    workspace,
+    profile,
+    region,
+    assume_role,
+    project_dir,
+) -> None:
     """Start an execution of the pipeline NAME (SageMaker, or the local control plane)."""
     from sagespec.backends import open_pipelines
+    from sagespec.diagnostics import UserError
 
     project = build_project(None, project_dir, workspace, target, profile, region, assume_role)
     pipelines = open_pipelines(project)
     overrides = parse_pairs(params, "--param")
+    selected = [s.strip() for s in from_steps.split(",") if s.strip()] if from_steps is not None else None
+    if selected is not None and not selected:
+        raise click.UsageError("--from-step names no step: --from-step STEP[,STEP]")
+    if source_execution and selected is None:
+        raise click.UsageError("--source-execution goes with --from-step")
+    if selected and retry:
+        raise click.UsageError("--retry and --from-step do not go together: a retry reruns what failed")
     if pipelines.runs_here:
-        _run_and_report(pipelines, name, overrides, retry)
+        if selected and not source_execution:
+            source_execution = _latest_ended(pipelines, name)
+            if source_execution:
+                click.echo(f"source execution {source_execution}")
+        how = {"max_parallel_steps": max_parallel_steps, "selected_steps": selected, "source_execution": source_execution}
+        _run_and_report(pipelines, name, overrides, retry, **{k: v for k, v in how.items() if v})
         return
+    if selected or max_parallel_steps:
+        raise UserError(
+            "E6012",
+            "--from-step and --max-parallel-steps work locally; on SageMaker they are not wired up yet (issue 19)",
+            hint="run it locally, or start it in SageMaker Studio",
+            exit_code=2,
+        )
     started = pipelines.start(name, overrides, retry=retry, display_name=display_name)
     click.echo(f"started {started['arn']}")
     if wait:
         pipelines.wait(
             started["arn"], on_status=lambda status, described: click.echo(f"  {described.get('LastModifiedTime', '')}  {status}")
         )
+
+
+def _latest_ended(pipelines, name: str) -> str | None:
+    """The newest execution of `name` that ended Succeeded or Failed (a selective execution's source)."""
+    return next((e["arn"] for e in pipelines.list_executions(name) if e["status"] in ("Succeeded", "Failed")), None)
 
 
 @click.command()
@@ -135,7 +191,7 @@ def run(spec, params, project_dir, workspace) -> None:
 
 @click.group()
 def executions() -> None:
-    """Executions of pipelines: list, describe, logs, stop (local control plane, or SageMaker)."""
+    """Executions of pipelines: list, describe, logs, stop, answer callbacks (local control plane, or SageMaker)."""
 
 
 execution_options = option_group(
@@ -209,6 +265,26 @@ def executions_stop(execution, target, workspace, project_dir, profile, region) 
     """Stop a running execution: no new step starts, and it ends Stopped (StopPipelineExecution)."""
     found = _executions(target, workspace, project_dir, profile, region).stop(execution)
     click.echo(f"{found['arn']}: {found['status']}")
+
+
+@executions.command("send-success")
+@click.argument("token")
+@click.option("--output", "outputs", multiple=True, metavar="NAME=VALUE", help="An output of the callback step (repeatable).")
+@execution_options
+def executions_send_success(token, outputs, target, workspace, project_dir, profile, region) -> None:
+    """Let the callback step waiting with TOKEN succeed, with its outputs (SendPipelineExecutionStepSuccess)."""
+    answered = _executions(target, workspace, project_dir, profile, region).send_success(token, parse_pairs(outputs, "--output"))
+    click.echo(f"step {answered['step']} of {answered['execution']}: {answered['status']}")
+
+
+@executions.command("send-failure")
+@click.argument("token")
+@click.option("--reason", required=True, help="Why the step failed (FailureReason, up to 256 characters).")
+@execution_options
+def executions_send_failure(token, reason, target, workspace, project_dir, profile, region) -> None:
+    """Let the callback step waiting with TOKEN fail (SendPipelineExecutionStepFailure)."""
+    answered = _executions(target, workspace, project_dir, profile, region).send_failure(token, reason)
+    click.echo(f"step {answered['step']} of {answered['execution']}: {answered['status']}")
 
 
 COMMANDS = [upsert, start, run, executions]

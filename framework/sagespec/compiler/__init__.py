@@ -37,6 +37,7 @@ class CompiledPipeline:
     tags: dict = field(default_factory=dict)
     role: str = ""
     region: str = ""
+    max_parallel_steps: int | None = None  # ParallelismConfiguration: not in the definition, sent with it
     from_cache: bool = False
 
     @property
@@ -83,7 +84,7 @@ def build_pipeline(data: dict, session):
     from sagemaker.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterInteger, ParameterString
     from sagemaker.workflow.pipeline import Pipeline
 
-    from sagespec.compiler import transform, tuning  # noqa: F401  (register their builders)
+    from sagespec.compiler import external, transform, tuning  # noqa: F401  (register their builders)
     from sagespec.compiler.builders import BUILDERS, BuildContext
     from sagespec.compiler.expressions import Expressions
 
@@ -110,7 +111,10 @@ def build_pipeline(data: dict, session):
             raise _StepRejected(index, name, exc) from exc
     in_branch = {n for s in data["steps"] for key in ("if_steps", "else_steps") for n in s.get(key, [])}
     top_level = [ctx.built[s["name"]] for s in data["steps"] if s["name"] not in in_branch]
-    return Pipeline(name=data["name"], parameters=list(parameters.values()), steps=top_level, sagemaker_session=session)
+    from sagespec.compiler.settings import definition_config
+
+    options = {"pipeline_definition_config": config} if (config := definition_config(data)) else {}
+    return Pipeline(name=data["name"], parameters=list(parameters.values()), steps=top_level, sagemaker_session=session, **options)
 
 
 class _StepRejected(Exception):
@@ -128,6 +132,7 @@ def _compile_uncached(result: SpecResult) -> CompiledPipeline:
     from sagemaker.workflow.pipeline_context import PipelineSession
 
     from sagespec.compiler.offline import SDK_CONFIG, sdk_speedups
+    from sagespec.compiler.settings import max_parallel_steps
 
     with (
         tempfile.TemporaryDirectory(prefix="sagespec-compile-") as scratch,
@@ -170,6 +175,7 @@ def _compile_uncached(result: SpecResult) -> CompiledPipeline:
         tags=dict(data.get("tags") or {}),
         role=session_spec["role"],
         region=session_spec["region"],
+        max_parallel_steps=max_parallel_steps(data),
     )
 
 

@@ -53,7 +53,20 @@ class BuildContext:
             kwargs["depends_on"] = [self.built[name] for name in step["depends_on"]]
         if cacheable and step.get("cache"):
             kwargs["cache_config"] = cache_config(step["cache"])
+        if step.get("retry"):
+            from sagespec.compiler.settings import retry_policies
+
+            kwargs["retry_policies"] = retry_policies(step["retry"])
         return kwargs
+
+
+def declared_outputs(ctx: BuildContext, step: dict, output_class, types) -> list:
+    """A Lambda or callback step's outputs as the SDK's output objects, noted for `${steps.S.outputs.O}`."""
+    outputs = []
+    for declared in step.get("outputs", []):
+        outputs.append(output_class(output_name=declared["name"], output_type=types[declared.get("type", "String")]))
+        ctx.expr.declared_outputs[(step["name"], declared["name"])] = outputs[-1]
+    return outputs
 
 
 def cache_config(cache):
@@ -378,16 +391,11 @@ def lambda_step(ctx: BuildContext, step: dict):
     from sagemaker.lambda_helper import Lambda
     from sagemaker.workflow.lambda_step import LambdaOutput, LambdaOutputTypeEnum, LambdaStep
 
-    outputs = []
-    for declared in step.get("outputs", []):
-        output = LambdaOutput(output_name=declared["name"], output_type=LambdaOutputTypeEnum[declared.get("type", "String")])
-        ctx.expr.lambda_outputs[(step["name"], declared["name"])] = output
-        outputs.append(output)
     return LambdaStep(
         step["name"],
         lambda_func=Lambda(function_arn=step["function_arn"], session=ctx.session),
         inputs={k: ctx.expr.value(v) for k, v in (step.get("inputs") or {}).items()},
-        outputs=outputs,
+        outputs=declared_outputs(ctx, step, LambdaOutput, LambdaOutputTypeEnum),
         **ctx.common(step),
     )
 

@@ -65,6 +65,7 @@ def load(cache_dir: Path, key: str):
             entry.get("tags", {}),
             entry["role"],
             entry["region"],
+            entry.get("max_parallel_steps"),
             from_cache=True,
         )
     except (OSError, ValueError, KeyError, TypeError):
@@ -82,6 +83,7 @@ def store(cache_dir: Path, key: str, compiled) -> None:
         "tags": compiled.tags,
         "role": compiled.role,
         "region": compiled.region,
+        "max_parallel_steps": compiled.max_parallel_steps,
     }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -15,11 +15,11 @@ _INDEX = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
 
 class Expressions:
-    def __init__(self, parameters: dict, steps: dict, property_files: dict, lambda_outputs: dict):
+    def __init__(self, parameters: dict, steps: dict, property_files: dict, declared_outputs: dict):
         self.parameters = parameters  # name -> Parameter
         self.steps = steps  # name -> built SDK step
         self.property_files = property_files  # (step, name) -> PropertyFile
-        self.lambda_outputs = lambda_outputs  # (step, name) -> LambdaOutput
+        self.declared_outputs = declared_outputs  # (step, name) -> LambdaOutput or CallbackOutput
         self.best_models: dict = {}  # tuning step name -> its best training job's model.tar.gz URI
 
     def value(self, value):
@@ -51,8 +51,10 @@ class Expressions:
         if ref.form == "model_artifacts":
             return step.properties.ModelArtifacts.S3ModelArtifacts
         if ref.form == "outputs":
-            if (ref.name, ref.attribute) in self.lambda_outputs:
-                return self.lambda_outputs[(ref.name, ref.attribute)]
+            if (ref.name, ref.attribute) in self.declared_outputs:
+                # The step's property, not the LambdaOutput/CallbackOutput itself: the SDK serializes
+                # those only as a whole value, and inside a Join they would be a bound method.
+                return step.properties.Outputs[ref.attribute]
             return step.properties.ProcessingOutputConfig.Outputs[ref.attribute].S3Output.S3Uri
         return self.property_path(step.properties, ref.attribute)
 

@@ -65,6 +65,7 @@ RULES: dict[str, str] = {
     "E4016": "a parameter naming a model package group is not a String with a group name or ARN as its default",
     "E4017": "a tuning job SageMaker would refuse (an objective no metric defines, Grid over non-categorical ranges, Hyperband with early stopping, a range its scaling cannot take)",
     "E4018": "a batch transform SageMaker would refuse (a filter that is not JSONPath, a batch strategy without a split type, too large a payload)",
+    "E4019": "a retry policy that cannot apply (SageMaker job exception types on a step that starts no job)",
     "E4012": "the accounts file is inconsistent (shared account IDs, a key elsewhere, wildcards, an unknown region)",
     # E5: compile
     "E5001": "the SageMaker SDK rejected a step",
@@ -101,6 +102,7 @@ RULES: dict[str, str] = {
     # W: warnings
     "W4001": "condition compares values of different kinds",
     "W4002": "cross-account registration asks for Approved (only the deployment account approves)",
+    "W4003": "a retry policy SageMaker ignores (JOB_INTERNAL_ERROR on a tuning step)",
 }
 
 TITLES_BY_STAGE = {

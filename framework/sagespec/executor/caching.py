@@ -3,7 +3,11 @@ long a CacheConfig's ExpireAfter lasts."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from sagespec.durations import duration_seconds
+from sagespec.executor.expressions import Context, EvaluationError
 
 
 def input_uris(arguments: dict) -> list[str]:
@@ -22,3 +26,19 @@ def expire_after(text: str):
 
     seconds = duration_seconds(text)
     return timedelta(days=30) if seconds is None else timedelta(seconds=seconds)
+
+
+def cache_key(step: dict, ctx: Context, objects) -> str | None:
+    """SageMaker's rule: same step type and resolved arguments (execution variables left as
+    names) -> same result. Stricter: the bytes of every input object count too. None when the
+    step does not cache or its arguments cannot be resolved yet."""
+    config = step.get("CacheConfig") or {}
+    if not config.get("Enabled"):
+        return None
+    symbolic = Context(ctx.parameters, {k: f"${{Execution.{k}}}" for k in ctx.execution}, dict(ctx.steps), ctx.read_property_file)
+    try:
+        arguments = symbolic.resolve(step["Arguments"])
+    except EvaluationError:
+        return None
+    hashes = [(uri, objects.sha256(uri)) for prefix in input_uris(arguments) for uri in objects.list(prefix)]
+    return hashlib.sha256(json.dumps([step["Type"], arguments, hashes], sort_keys=True).encode()).hexdigest()

@@ -9,6 +9,7 @@ announced through the variables the scripts read (SM_CHANNEL_*, SM_MODEL_DIR, SM
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from sagespec.executor import docker
 from sagespec.executor.expressions import Context
 from sagespec.executor.images import Runtime, is_framework_bootstrap, runtime_for, unrunnable
 from sagespec.executor.metrics import LiveMetrics
+from sagespec.executor.retries import CAPACITY_ERROR, JOB_INTERNAL_ERROR
 
 HANDLERS: dict[str, Callable] = {}
 
@@ -39,7 +41,12 @@ def handler(step_type: str):
 
 
 class StepFailed(Exception):
-    pass
+    """A step's job failed; `exception_type` is the RetryPolicy type it counts as (see
+    sagespec.executor.retries), None for failures no policy retries (an AlgorithmError)."""
+
+    def __init__(self, message: str, exception_type: str | None = None):
+        super().__init__(message)
+        self.exception_type = exception_type
 
 
 class ExecutionFailed(Exception):
@@ -61,10 +68,16 @@ class StepRun:
     progress: Callable[[str], None] | None = None  # shows a running step's detail (its latest metrics)
     name: str | None = None  # the job's name when it is not the step's (a tuning job's training jobs)
     interrupted: Callable[[], bool] | None = None  # true once the execution is being stopped
+    prefix: str | None = None  # the step's job name prefix, under PipelineDefinitionConfig(use_custom_job_prefix)
 
     @property
     def job_name(self) -> str:
-        return self.name or f"pipelines-{self.execution_id}-{self.work.name}"[:63]
+        """SageMaker's generated `pipelines-<execution>-<step>` name, or, with a custom prefix,
+        the prefix and the execution id (SageMaker appends its own suffix; this one is unique per
+        execution too, so IAM scoped to `<prefix>*` decides the same)."""
+        if self.name:
+            return self.name
+        return (f"{self.prefix}-{self.execution_id}" if self.prefix else f"pipelines-{self.execution_id}-{self.work.name}")[:63]
 
     def log(self, text: str) -> None:
         with open(self.log_path, "a", encoding="utf-8") as handle:
@@ -82,7 +95,14 @@ class StepRun:
         with open(self.log_path, "a", encoding="utf-8") as log:
             # Its own process group: a Ctrl-C at the terminal reaches the runner, which stops the
             # scripts itself and records that, instead of each script dying on its own.
-            child = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                child = subprocess.Popen(
+                    argv, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.ENOMEM):
+                    raise StepFailed(f"CapacityError: the job could not start: {exc.strerror}", CAPACITY_ERROR) from None
+                raise
             if self.children is not None:
                 self.children.add(child)
             try:
@@ -107,7 +127,13 @@ class StepRun:
         if child.returncode != 0:
             tail = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-8:]
             name = label or Path(argv[1]).name
-            raise StepFailed(f"{name} exited with status {child.returncode}: " + " | ".join(tail))
+            stopped_here = self.interrupted is not None and self.interrupted()
+            if child.returncode < 0 and not stopped_here:  # a signal sagespec did not send: the machine took the job away
+                signame = (
+                    signal.Signals(-child.returncode).name if -child.returncode in signal.valid_signals() else f"signal {-child.returncode}"
+                )
+                raise StepFailed(f"InternalServerError: {name} was killed by {signame} from outside the job", JOB_INTERNAL_ERROR)
+            raise StepFailed(f"AlgorithmError: {name} exited with status {child.returncode}: " + " | ".join(tail))
 
     def upload_folder(self, folder: Path, prefix: str) -> int:
         count = 0
@@ -115,6 +141,15 @@ class StepRun:
             self.store.put(f"{prefix.rstrip('/')}/{path.relative_to(folder).as_posix()}", path.read_bytes())
             count += 1
         return count
+
+
+# Where a definition keeps the job name prefix when use_custom_job_prefix is on (the SDK's trim_request_dict).
+JOB_NAME_KEYS = ("ProcessingJobName", "TrainingJobName", "TransformJobName")
+
+
+def job_prefix(step: dict) -> str | None:
+    arguments = step.get("Arguments") or {}
+    return next((arguments[key] for key in JOB_NAME_KEYS if isinstance(arguments.get(key), str)), None)
 
 
 def hyperparameter_value(value):

@@ -74,3 +74,21 @@ class LiveProgress:
         elif row[1] is not None:
             row[2] = now
         row[0], row[3] = event.status, event.detail or row[3]
+
+
+def step_summary(properties: dict) -> str:
+    """What a finished step shows beside its name: what it made, and its metrics."""
+    if "TransformOutput" in properties:  # a transform names its model too; what it wrote says more
+        return properties["TransformOutput"]["S3OutputPath"]
+    if "BestTrainingJob" in properties:
+        metric = properties["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]
+        return f"best {properties['BestTrainingJob']['TrainingJobName']} ({metric['MetricName']} {metric['Value']:g})"
+    if properties.get("OutputParameters"):  # a callback's answer (a Lambda step's outputs stay "queued")
+        return ", ".join(f"{k}={v}" for k, v in properties["OutputParameters"].items())
+    for key in ("ModelPackageArn", "ModelName"):
+        if key in properties:
+            return properties[key]
+    if "ModelArtifacts" in properties:
+        metrics = ", ".join(f"{m['MetricName']} {m['Value']:g}" for m in properties.get("FinalMetricDataList") or [])
+        return properties["ModelArtifacts"]["S3ModelArtifacts"] + (f" ({metrics})" if metrics else "")
+    return ""

@@ -19,13 +19,16 @@ from pathlib import Path
 
 from sagespec.definition import data_dependencies, execution_parameters, steps
 from sagespec.diagnostics import UserError
-from sagespec.executor import training, transform, tuning  # noqa: F401  (register their handlers)
+from sagespec.executor import callback, training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.executor.access import authorize, step_requests
-from sagespec.executor.caching import expire_after, input_uris
+from sagespec.executor.caching import cache_key, expire_after
 from sagespec.executor.expressions import Context, EvaluationError, condition_holds, explain, walk
 from sagespec.executor.faults import interrupted, termination_as_interrupt
-from sagespec.executor.handlers import HANDLERS, ExecutionFailed, StepFailed, StepRun
+from sagespec.executor.handlers import HANDLERS, ExecutionFailed, StepFailed, StepRun, job_prefix
 from sagespec.executor.images import problems
+from sagespec.executor.progress import step_summary
+from sagespec.executor.retries import with_retries
+from sagespec.executor.reuse import retried, selected
 from sagespec.local.database import connect, now
 from sagespec.local.objects import ObjectStore
 from sagespec.local.pipelines import PipelineStore
@@ -68,7 +71,9 @@ class LocalPipelines:
         role = role or compiled.role
         account = role.split(":")[4]
         arn = f"arn:aws:sagemaker:{compiled.region}:{account}:pipeline/{compiled.name}"
-        version, new = self.store.put_definition(compiled.name, arn, role, compiled.description, compiled.definition_json)
+        version, new = self.store.put_definition(
+            compiled.name, arn, role, compiled.description, compiled.definition_json, compiled.max_parallel_steps
+        )
         return UpsertResult("stored" if new else "unchanged", arn, uploaded, unchanged, version)
 
     def deployed_definition(self, name: str) -> dict:
@@ -89,35 +94,38 @@ class LocalPipelines:
         on_event: Callable[[StepEvent], None] | None = None,
         retry: str | None = None,
         display_name: str | None = None,
+        max_parallel_steps: int | None = None,
+        selected_steps: list[str] | None = None,
+        source_execution: str | None = None,
     ) -> dict:
         """Run an execution to its end. With `retry`, the steps that succeeded in that execution
-        (and whose definition is unchanged) are reused and the rest run again, with its parameters."""
+        (and whose definition is unchanged) are reused and the rest run again, with its parameters.
+        With `selected_steps`, only those run; the others keep their results in `source_execution`
+        (SelectiveExecutionConfig). `max_parallel_steps` overrides the pipeline's ParallelismConfiguration."""
         pipeline, current, version = self.store.pipeline(name)
         reuse: dict[str, tuple[dict, str]] = {}
-        retry_arn, base = None, None
+        retry_arn, base, selective = None, None, None
+        if selected_steps:
+            source = self.describe_execution(source_execution) if source_execution else None
+            reuse = selected(name, current, selected_steps, source)
+            selective = (source["arn"] if source else None, list(selected_steps))
         if retry:
             previous = self.describe_execution(retry)
             retry_arn, base = previous["arn"], previous["parameters"]
-            if previous["pipeline"] != name:
-                raise UserError("E6012", f"execution {retry} belongs to pipeline {previous['pipeline']}, not {name}", exit_code=2)
-            if previous["status"] == "Succeeded":
-                raise UserError("E6012", f"execution {retry} succeeded; there is nothing to retry")
-            old_steps = steps(self.store.definition(name, previous["definition_version"]))
-            new_steps = steps(current)
-            for step in previous["steps"]:
-                same = json.dumps(old_steps.get(step["name"]), sort_keys=True) == json.dumps(new_steps.get(step["name"]), sort_keys=True)
-                if step["status"] == "Succeeded" and same and step["type"] != "Condition":
-                    reuse[step["name"]] = (step["properties"], step["cached_from"] or retry_arn)
+            reuse = retried(name, previous, self.store.definition(name, previous["definition_version"]), current)
         parameters = execution_parameters(current, overrides, name, base)
-        unrunnable = [(step, why) for step, why in problems(steps(current)) if step not in reuse]
+        runs = set(selected_steps or steps(current)) - set(reuse)
+        unrunnable = [(step, why) for step, why in problems(steps(current)) if step in runs]
         if unrunnable:  # before anything is stored: the execution would fail at that step
             listed = "; ".join(f"step '{step}': {why}" for step, why in unrunnable)
             raise UserError("E6019", f"pipeline {name} cannot run here: {listed}")
         execution_id = secrets.token_hex(6)
         arn = f"{pipeline['arn']}/execution/{execution_id}"
         started = now()
-        self.store.begin_execution(arn, name, version, parameters, retry_arn, started)
+        parallel = max_parallel_steps or pipeline.get("max_parallel_steps") or DEFAULT_PARALLEL_STEPS
+        self.store.begin_execution(arn, name, version, parameters, retry_arn, started, max_parallel_steps or None, selective)
         execution = _Execution(self, pipeline, current, parameters, execution_id, arn, started, on_event or (lambda e: None), reuse)
+        execution.max_parallel, execution.selected = parallel, set(selected_steps) if selected_steps else None
         try:
             with termination_as_interrupt():
                 status, reason = execution.run()
@@ -153,8 +161,17 @@ class LocalPipelines:
     def stop(self, execution: str) -> dict:
         return self.store.request_stop(execution)
 
+    def send_success(self, token: str, outputs: dict[str, str]) -> dict:
+        return callback.send_success(self.store, token, outputs)
+
+    def send_failure(self, token: str, reason: str) -> dict:
+        return callback.send_failure(self.store, token, reason)
+
 
 STOP_POLL_SECONDS = 0.25
+# Steps at once when neither the pipeline nor the start sets a ParallelismConfiguration: each
+# step's job is a process of this machine, so more would only share its cores.
+DEFAULT_PARALLEL_STEPS = 2
 
 
 class _Execution:
@@ -188,6 +205,8 @@ class _Execution:
         self.cache_keys: dict[str, str] = {}
         self.pipeline_name = pipeline["name"]
         self.requests = None  # what each step asks IAM for (sagespec.permissions), made concrete for this execution
+        self.max_parallel = DEFAULT_PARALLEL_STEPS  # ParallelismConfiguration.MaxParallelExecutionSteps
+        self.selected: set[str] | None = None  # a selective execution runs only these
 
     def _collect(self, steps: list, condition: str | None) -> None:
         for step in steps:
@@ -231,7 +250,7 @@ class _Execution:
                 pass
 
     def _schedule(self, pending: set, skipped: set, done: set, failure: str | None, stopping: bool) -> tuple[str, str | None]:
-        pool = ThreadPoolExecutor(max_workers=2)
+        pool = ThreadPoolExecutor(max_workers=self.max_parallel)
         try:
             running = {}
             while True:
@@ -250,6 +269,11 @@ class _Execution:
                             pending.discard(name)
                             skipped.add(name)
                             progressed = True
+                            continue
+                        if self.selected is not None and name not in self.selected and self.needs[name] <= done | skipped:
+                            pending.discard(name)  # not selected: its source result, if it has one, stands in
+                            progressed = True
+                            (done if self._reused(name, skipped) else skipped).add(name)
                             continue
                         if self.needs[name] <= done:
                             pending.discard(name)
@@ -299,12 +323,18 @@ class _Execution:
         with self.lock:
             return self.p.store.status(self.arn) == "Stopping"
 
-    def _reused(self, name: str) -> bool:
-        """A step taken over from the execution being retried, or from the step cache."""
+    def _reused(self, name: str, skipped: set[str] | None = None) -> bool:
+        """A step taken over from the execution being retried or the selective execution's
+        source, or from the step cache."""
         origin = None
         if name in self.reuse:
             properties, origin = self.reuse[name]
-            how = "reused from the retried execution"
+            how = "from the source execution" if self.selected is not None else "reused from the retried execution"
+            if self.steps[name]["Type"] == "Condition" and skipped is not None:  # its branch, as the source chose
+                losing = "ElseSteps" if properties.get("Outcome") else "IfSteps"
+                skipped.update(s["Name"] for s in self.steps[name]["Arguments"].get(losing, []))
+        elif skipped is not None:  # a step the selective execution does not run, absent from its source
+            return False
         else:
             hit = self._cache_hit(name)
             if hit is None:
@@ -326,34 +356,13 @@ class _Execution:
         self.on_event(StepEvent(name, "Succeeded", f"{how}: {origin.rsplit('/', 1)[-1]}"))
         return True
 
-    def cache_key(self, name: str) -> str | None:
-        """SageMaker's rule: same step type and resolved arguments (execution variables left as
-        names) -> same result. Stricter: the bytes of every input object count too."""
-        import hashlib
-
-        step = self.steps[name]
-        config = step.get("CacheConfig") or {}
-        if not config.get("Enabled"):
-            return None
-        symbolic = Context(
-            self.ctx.parameters, {k: f"${{Execution.{k}}}" for k in self.ctx.execution}, dict(self.ctx.steps), self.ctx.read_property_file
-        )
-        try:
-            arguments = symbolic.resolve(step["Arguments"])
-        except EvaluationError:
-            return None
-        objects = self.p.objects
-        hashes = [(uri, objects.sha256(uri)) for prefix in input_uris(arguments) for uri in objects.list(prefix)]
-        digest = hashlib.sha256(json.dumps([step["Type"], arguments, hashes], sort_keys=True).encode()).hexdigest()
-        self.cache_keys[name] = digest
-        return digest
-
     def _cache_hit(self, name: str):
         from datetime import datetime, timezone
 
-        key = self.cache_key(name)
+        key = cache_key(self.steps[name], self.ctx, self.p.objects)
         if key is None:
             return None
+        self.cache_keys[name] = key
         horizon = datetime.now(timezone.utc) - expire_after(self.steps[name]["CacheConfig"].get("ExpireAfter"))
         with self.lock:
             return self.p.store.cached_result(key, horizon.isoformat(), self.arn)
@@ -375,13 +384,22 @@ class _Execution:
         self.on_event(StepEvent(name, "Succeeded", f"outcome {str(outcome).lower()}: runs {'IfSteps' if outcome else 'ElseSteps'}"))
         return None
 
+    def _attempts(self, name: str, step: dict, run: StepRun) -> dict:
+        def retrying(attempt: int, wait: float, failed: StepFailed) -> None:
+            run.log(f"attempt {attempt - 1} failed ({failed.exception_type}): {failed}")
+            run.log(f"attempt {attempt} starts in {wait:g} s (RetryPolicy)")
+            self.record(name, "Executing", attempt_count=attempt)
+            self.on_event(StepEvent(name, "Executing", f"attempt {attempt} in {wait:g} s after {failed.exception_type}"))
+
+        return with_retries(lambda: HANDLERS[step["Type"]](step, run), step, run, retrying, lambda: self.aborting is not None)
+
     def _run_step(self, name: str) -> str | None:
         step = self.steps[name]
         work = self.work / name
         work.mkdir(parents=True, exist_ok=True)
         log = work / "step.log"
         log.touch()
-        self.record(name, "Executing", started_at=now(), log_path=str(log))
+        self.record(name, "Executing", started_at=now(), log_path=str(log), attempt_count=1)
         self.on_event(StepEvent(name, "Executing"))
         conn = connect(self.p.workspace)
         run = StepRun(
@@ -397,6 +415,7 @@ class _Execution:
             self.children,
             progress=lambda detail: self.on_event(StepEvent(name, "Executing", detail)),
             interrupted=lambda: self.aborting is not None,
+            prefix=job_prefix(step),
         )
         try:
             if self.requests is None:
@@ -404,7 +423,7 @@ class _Execution:
                     self.pipeline_name, self.definition, self.role, self.p.places, self.ctx.parameters, self.execution_id
                 )
             authorize(self.requests, name, conn)
-            properties = HANDLERS[step["Type"]](step, run)
+            properties = self._attempts(name, step, run)
         except ExecutionFailed as exc:
             self.record(name, "Failed", failure_reason=str(exc), ended_at=now())
             self.on_event(StepEvent(name, "Failed", str(exc)))
@@ -426,20 +445,5 @@ class _Execution:
             self.ctx.steps[name] = properties
         # The key was computed by the cache lookup before the step ran (None when caching is off).
         self.record(name, "Succeeded", properties=properties, ended_at=now(), cache_key=self.cache_keys.get(name))
-        self.on_event(StepEvent(name, "Succeeded", _summary(properties)))
+        self.on_event(StepEvent(name, "Succeeded", step_summary(properties)))
         return None
-
-
-def _summary(properties: dict) -> str:
-    if "TransformOutput" in properties:  # a transform names its model too; what it wrote says more
-        return properties["TransformOutput"]["S3OutputPath"]
-    if "BestTrainingJob" in properties:
-        metric = properties["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]
-        return f"best {properties['BestTrainingJob']['TrainingJobName']} ({metric['MetricName']} {metric['Value']:g})"
-    for key in ("ModelPackageArn", "ModelName"):
-        if key in properties:
-            return properties[key]
-    if "ModelArtifacts" in properties:
-        metrics = ", ".join(f"{m['MetricName']} {m['Value']:g}" for m in properties.get("FinalMetricDataList") or [])
-        return properties["ModelArtifacts"]["S3ModelArtifacts"] + (f" ({metrics})" if metrics else "")
-    return ""

@@ -249,6 +249,29 @@ MIGRATIONS.append(
     """
 )
 
+MIGRATIONS.append(
+    # 6: ParallelismConfiguration, selective executions, retried steps' attempts, callback tokens
+    """
+    ALTER TABLE pipelines ADD COLUMN max_parallel_steps INTEGER;
+    ALTER TABLE executions ADD COLUMN max_parallel_steps INTEGER;
+    ALTER TABLE executions ADD COLUMN selective_source TEXT;
+    ALTER TABLE executions ADD COLUMN selected_steps TEXT;
+    ALTER TABLE execution_steps ADD COLUMN attempt_count INTEGER;
+    CREATE TABLE callbacks (
+        token TEXT PRIMARY KEY,
+        execution TEXT NOT NULL REFERENCES executions(arn),
+        step TEXT NOT NULL,
+        queue_url TEXT NOT NULL,
+        message TEXT NOT NULL,
+        status TEXT NOT NULL,
+        outputs TEXT,
+        failure_reason TEXT,
+        created_at TEXT NOT NULL,
+        answered_at TEXT
+    );
+    """
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -33,14 +33,18 @@ class PipelineStore:
         self.conn = conn or connect(workspace)
 
     # -- pipelines and definition versions -----------------------------------------------------
-    def put_definition(self, name: str, arn: str, role: str, description: str | None, text: str) -> tuple[int, bool]:
-        """(definition version, whether a new version was stored): identical text keeps the last version."""
+    def put_definition(
+        self, name: str, arn: str, role: str, description: str | None, text: str, max_parallel_steps: int | None = None
+    ) -> tuple[int, bool]:
+        """(definition version, whether a new version was stored): identical text keeps the last version.
+        The ParallelismConfiguration belongs to the pipeline, as in CreatePipeline/UpdatePipeline."""
         digest = hashlib.sha256(text.encode()).hexdigest()
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT INTO pipelines (name, arn, role_arn, description, created_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET role_arn = excluded.role_arn, description = excluded.description",
-                (name, arn, role, description, now()),
+                "INSERT INTO pipelines (name, arn, role_arn, description, created_at, max_parallel_steps) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET role_arn = excluded.role_arn, description = excluded.description,"
+                " max_parallel_steps = excluded.max_parallel_steps",
+                (name, arn, role, description, now(), max_parallel_steps),
             )
             last = self.conn.execute(
                 "SELECT version, sha256 FROM pipeline_definitions WHERE pipeline = ? ORDER BY version DESC LIMIT 1", (name,)
@@ -77,12 +81,34 @@ class PipelineStore:
         return json.loads(row["definition"])
 
     # -- executions ------------------------------------------------------------------------------
-    def begin_execution(self, arn: str, pipeline: str, version: int, parameters: dict, retry_of: str | None, started: str) -> None:
+    def begin_execution(
+        self,
+        arn: str,
+        pipeline: str,
+        version: int,
+        parameters: dict,
+        retry_of: str | None,
+        started: str,
+        max_parallel_steps: int | None = None,
+        selective: tuple[str, list[str]] | None = None,  # (source execution, selected steps)
+    ) -> None:
+        source, selected = selective or (None, None)
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT INTO executions (arn, pipeline, definition_version, status, parameters, retry_of, started_at, runner_pid)"
-                " VALUES (?, ?, ?, 'Executing', ?, ?, ?, ?)",
-                (arn, pipeline, version, json.dumps(parameters), retry_of, started, os.getpid()),
+                "INSERT INTO executions (arn, pipeline, definition_version, status, parameters, retry_of, started_at, runner_pid,"
+                " max_parallel_steps, selective_source, selected_steps) VALUES (?, ?, ?, 'Executing', ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    arn,
+                    pipeline,
+                    version,
+                    json.dumps(parameters),
+                    retry_of,
+                    started,
+                    os.getpid(),
+                    max_parallel_steps,
+                    source,
+                    json.dumps(selected) if selected else None,
+                ),
             )
 
     def end_execution(self, arn: str, status: str, reason: str | None, running_steps: str | None = None) -> None:
@@ -141,7 +167,17 @@ class PipelineStore:
             dict(o) | {"payload": json.loads(o["payload"])}
             for o in self.conn.execute("SELECT * FROM outbox WHERE execution = ? ORDER BY id", (row["arn"],))
         ]
-        return dict(row) | {"parameters": json.loads(row["parameters"]), "steps": steps, "outbox": outbox}
+        callbacks = [
+            dict(c) | {"message": json.loads(c["message"]), "outputs": json.loads(c["outputs"] or "{}")}
+            for c in self.conn.execute("SELECT * FROM callbacks WHERE execution = ? ORDER BY created_at", (row["arn"],))
+        ]
+        return dict(row) | {
+            "parameters": json.loads(row["parameters"]),
+            "selected_steps": json.loads(row["selected_steps"]) if row["selected_steps"] else None,
+            "steps": steps,
+            "outbox": outbox,
+            "callbacks": callbacks,
+        }
 
     def list_executions(self, pipeline: str | None = None) -> list[dict]:
         self.fail_orphans()
@@ -189,3 +225,40 @@ def add_notification(conn: sqlite3.Connection, execution: str, step: str, functi
             "INSERT INTO outbox (execution, step, function_arn, payload, created_at) VALUES (?, ?, ?, ?, ?)",
             (execution, step, function_arn, json.dumps(payload), now()),
         )
+
+
+# -- callbacks: the local queue of CallbackStep messages and their answers ---------------------------
+def add_callback(conn: sqlite3.Connection, token: str, execution: str, step: str, queue_url: str, message: dict) -> None:
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO callbacks (token, execution, step, queue_url, message, status, created_at) VALUES (?, ?, ?, ?, ?, 'Waiting', ?)",
+            (token, execution, step, queue_url, json.dumps(message), now()),
+        )
+
+
+def callback(conn: sqlite3.Connection, token: str) -> dict:
+    row = conn.execute("SELECT * FROM callbacks WHERE token = ?", (token,)).fetchone()
+    if row is None:
+        raise UserError(
+            "E6005", f"no callback step is waiting with token {token}", hint="`sagespec executions describe EXECUTION` lists them"
+        )
+    return dict(row) | {"outputs": json.loads(row["outputs"] or "{}")}
+
+
+def answer_callback(conn: sqlite3.Connection, token: str, status: str, outputs: dict | None = None, reason: str | None = None) -> dict:
+    """SendPipelineExecutionStepSuccess or ...Failure: the first answer wins; a token answered
+    before, or whose execution ended, is refused as SageMaker refuses it."""
+    with transaction(conn):
+        found = callback(conn, token)
+        if found["status"] != "Waiting":
+            raise UserError("E6012", f"the callback with token {token} was already answered ({found['status']})")
+        execution = conn.execute("SELECT status FROM executions WHERE arn = ?", (found["execution"],)).fetchone()
+        if execution is not None and execution["status"] in TERMINAL:
+            raise UserError(
+                "E6012", f"execution {found['execution']} already ended {execution['status']}; step {found['step']} waits no more"
+            )
+        conn.execute(
+            "UPDATE callbacks SET status = ?, outputs = ?, failure_reason = ?, answered_at = ? WHERE token = ?",
+            (status, json.dumps(outputs or {}), reason, now(), token),
+        )
+    return callback(conn, token)

@@ -68,6 +68,8 @@ def upsert(session, compiled, role: str | None = None) -> UpsertResult:
     common = {"PipelineName": compiled.name, "PipelineDefinition": compact_json(compiled.definition), "RoleArn": role}
     if compiled.description:
         common["PipelineDescription"] = compiled.description
+    if compiled.max_parallel_steps:
+        common["ParallelismConfiguration"] = {"MaxParallelExecutionSteps": compiled.max_parallel_steps}
     try:
         existing = sm.describe_pipeline(PipelineName=compiled.name)
     except botocore.exceptions.ClientError as exc:
@@ -317,3 +319,19 @@ class SageMakerPipelines:
         with aws_errors(f"stopping execution {execution}"):
             self.session.client("sagemaker").stop_pipeline_execution(PipelineExecutionArn=execution, ClientRequestToken=str(uuid.uuid4()))
         return self.describe_execution(execution)
+
+    def send_success(self, token: str, outputs: dict[str, str]) -> dict:
+        request = {
+            "CallbackToken": token,
+            "OutputParameters": [{"Name": k, "Value": v} for k, v in outputs.items()],
+            "ClientRequestToken": str(uuid.uuid4()),
+        }
+        with aws_errors(f"answering callback {token}"):
+            arn = self.session.client("sagemaker").send_pipeline_execution_step_success(**request)["PipelineExecutionArn"]
+        return {"execution": arn, "step": "(callback)", "status": "Succeeded"}
+
+    def send_failure(self, token: str, reason: str) -> dict:
+        request = {"CallbackToken": token, "FailureReason": reason[:256], "ClientRequestToken": str(uuid.uuid4())}
+        with aws_errors(f"answering callback {token}"):
+            arn = self.session.client("sagemaker").send_pipeline_execution_step_failure(**request)["PipelineExecutionArn"]
+        return {"execution": arn, "step": "(callback)", "status": "Failed"}

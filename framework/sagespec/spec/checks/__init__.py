@@ -78,7 +78,20 @@ def strings_in(value, path: tuple) -> Iterator[tuple[tuple, str]]:
 
 def run_checks(document: Document, project_root: Path, schema_ok: bool) -> list[Diagnostic]:
     # Import the rule modules so their @rule decorators register (order = report order).
-    from sagespec.spec.checks import aws, conditions, estimators, graph, names, paths, references, transform, tuning, types, values  # noqa: F401
+    from sagespec.spec.checks import (  # noqa: F401
+        aws,
+        conditions,
+        estimators,
+        graph,
+        names,
+        paths,
+        references,
+        retries,
+        transform,
+        tuning,
+        types,
+        values,
+    )
 
     ctx = CheckContext(document, project_root)
     for check in CHECKS:

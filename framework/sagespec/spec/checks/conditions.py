@@ -78,7 +78,7 @@ def condition_operands(ctx: CheckContext) -> None:
         for j, top in enumerate(step.get("conditions") or []):
             for condition, base in leaves(top, ("steps", i, "conditions", j)):
                 _check_leaf(ctx, condition, base)
-        inputs = step.get("inputs") if step.get("kind") == "lambda" else None
+        inputs = step.get("inputs") if step.get("kind") in ("lambda", "callback") else None
         for key, value in (inputs or {}).items() if isinstance(inputs, dict) else []:
             if isinstance(value, dict):
                 check_json_get(ctx, value, ("steps", i, "inputs", key))

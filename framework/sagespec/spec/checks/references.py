@@ -71,6 +71,8 @@ PROPERTIES = {
     },
     "create_model": {"ModelName", "ModelArn", "PrimaryContainer", "ExecutionRoleArn"},
     "lambda": set(),
+    "callback": set(),
+    "emr": {"ClusterId", "StepId"},  # what DescribeStep of the EMR API returns as the step's identity
     "condition": {"Outcome"},
     "fail": set(),
 }
@@ -100,16 +102,14 @@ def _check_reference(ctx: CheckContext, ref: syntax.Reference, path: tuple) -> N
     step = steps[ref.name][1]
     kind = step.get("kind")
     if ref.form == "outputs":
-        if kind == "processing":
-            names = [o["name"] for _, o in ctx.named_items(step, "outputs")]
-        elif kind == "lambda":
+        if kind in ("processing", "lambda", "callback"):
             names = [o["name"] for _, o in ctx.named_items(step, "outputs")]
         else:
             ctx.report(
                 "E3005",
                 f"{ref.text}: step '{ref.name}' is a {kind} step and has no outputs",
                 path,
-                hint="outputs exist on processing and lambda steps; a training step offers ${steps.NAME.model_artifacts}",
+                hint="outputs exist on processing, lambda and callback steps; a training step offers ${steps.NAME.model_artifacts}",
             )
             return
         if ref.attribute not in names:
