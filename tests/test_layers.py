@@ -33,7 +33,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("spec", ("sagespec.spec",)),
-    ("definition", ("sagespec.definition", "sagespec.graph", "sagespec.diff", "sagespec.permissions", "sagespec.external_requests")),
+    (
+        "definition",
+        (
+            "sagespec.definition",
+            "sagespec.graph",
+            "sagespec.diff",
+            "sagespec.permissions",
+            "sagespec.external_requests",
+            "sagespec.registry_requests",
+        ),
+    ),
     ("compiler", ("sagespec.compiler",)),
     ("aws", ("sagespec.aws",)),
     ("service interfaces", ("sagespec.registry", "sagespec.hosting", "sagespec.pipelines")),

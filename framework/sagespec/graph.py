@@ -23,6 +23,7 @@ _MERMAID_SHAPES = {
     "lambda": ('>"', '"]'),
     "callback": ('>"', '"]'),
     "emr": ('[["', '"]]'),
+    "quality_check": ('{{"', '"}}'),
 }
 _DOT_SHAPES = {
     "processing": "box",
@@ -36,6 +37,7 @@ _DOT_SHAPES = {
     "lambda": "cds",
     "callback": "cds",
     "emr": "box3d",
+    "quality_check": "hexagon",
 }
 
 

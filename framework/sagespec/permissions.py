@@ -30,6 +30,7 @@ from sagespec.definition import defaults, steps, walk_steps
 from sagespec.external_requests import REQUESTS
 from sagespec.iam import Principal, catalog
 from sagespec.iam.conditions import glob_matches
+from sagespec.registry_requests import inference_code, read_baselines, register
 
 SAGEMAKER = "sagemaker.amazonaws.com"
 ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
@@ -37,6 +38,7 @@ ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDown
 # Endpoints write to a group per endpoint (/aws/sagemaker/Endpoints/<name>).
 LOG_GROUPS = {
     "Processing": "/aws/sagemaker/ProcessingJobs",
+    "QualityCheck": "/aws/sagemaker/ProcessingJobs",  # Model Monitor's analyzer is a processing job
     "Training": "/aws/sagemaker/TrainingJobs",
     "Tuning": "/aws/sagemaker/TrainingJobs",  # a tuning job's training jobs log as training jobs
     "Transform": "/aws/sagemaker/TransformJobs",
@@ -44,6 +46,7 @@ LOG_GROUPS = {
 }
 NAMESPACES = {
     "Processing": "/aws/sagemaker/ProcessingJobs",
+    "QualityCheck": "/aws/sagemaker/ProcessingJobs",  # Model Monitor's analyzer is a processing job
     "Training": "/aws/sagemaker/TrainingJobs",
     "Tuning": "/aws/sagemaker/TrainingJobs",
     "Transform": "/aws/sagemaker/TransformJobs",
@@ -51,6 +54,7 @@ NAMESPACES = {
 }
 JOBS = {
     "Processing": ("CreateProcessingJob", "DescribeProcessingJob", "processing-job"),
+    "QualityCheck": ("CreateProcessingJob", "DescribeProcessingJob", "processing-job"),
     "Training": ("CreateTrainingJob", "DescribeTrainingJob", "training-job"),
     # The pipeline reads a tuning step's TrainingJobSummaries with ListTrainingJobsForHyperParameterTuningJob.
     "Tuning": ("CreateHyperParameterTuningJob", "DescribeHyperParameterTuningJob", "hyper-parameter-tuning-job"),
@@ -242,7 +246,7 @@ def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, r
             c.logs(step, "job role", job_role, kind)
         if kind in JOBS:
             _job_settings(c, step, kind, args, pipeline_role, job_role)
-        if kind == "Processing":
+        if kind in ("Processing", "QualityCheck"):
             c.image(step, "job role", job_role, args.get("AppSpecification", {}).get("ImageUri", ""))
             for item in args.get("ProcessingInputs", []):
                 s3 = item.get("S3Input") or {}
@@ -262,13 +266,15 @@ def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, r
         elif kind == "Transform":
             _transform(c, step, args, pipeline_role, account)
         elif kind == "RegisterModel":
-            _register(c, step, args, pipeline_role, account)
+            register(c, step, args, pipeline_role, account)
         elif kind == "Model":
             model = c.arn("sagemaker:CreateModel", account)
             c.add(step, "pipeline role", pipeline_role, "sagemaker:CreateModel", model, "CreateModels")
             c.add(step, "pipeline role", pipeline_role, "sagemaker:DescribeModel", model, "CreateModels")
             if args.get("ExecutionRoleArn"):
                 c.pass_role(step, pipeline_role, args["ExecutionRoleArn"])
+        if kind == "QualityCheck" and placed.step.get("ModelPackageGroupName"):
+            read_baselines(c, step, placed.step, pipeline_role, account)
         elif kind in REQUESTS:
             REQUESTS[kind](c, step, placed.step, pipeline_role, account)
         elif kind == "Condition":
@@ -346,38 +352,6 @@ def _containers(model_args: dict) -> list[dict]:
     return [model_args["PrimaryContainer"]] if "PrimaryContainer" in model_args else list(model_args.get("Containers") or [])
 
 
-def _register(c: _Collector, step: str, args: dict, pipeline_role: str, account: str) -> None:
-    group = c.resolve(args.get("ModelPackageGroupName", ""))  # a parameter: its default, or the run's value
-    if group.startswith("arn:"):
-        parts = group.split(":")
-        owner, name = parts[4], parts[5].split("/", 1)[1]
-    else:
-        owner, name = account, group
-    packages = c.arn("sagemaker:CreateModelPackage", owner, ModelPackageName=f"{name}/*")
-    status = c.resolve(args.get("ModelApprovalStatus", "PendingManualApproval"))
-    c.add(
-        step,
-        "pipeline role",
-        pipeline_role,
-        "sagemaker:CreateModelPackage",
-        packages,
-        "RegisterModelVersions",
-        {"sagemaker:ModelApprovalStatus": status},
-    )
-    # What an endpoint serving the version needs (workload accounts): image, artifact, key, logs.
-    # Only versions of the shared registry are promoted to the workloads.
-    served = packages.replace(":model-package/", ":model-package-group/").rsplit("/", 1)[0] in c.places.served_groups
-    for container in args.get("InferenceSpecification", {}).get("Containers", []) if served else []:
-        artifact = c.resolve(container.get("ModelDataUrl", ""))
-        for role in c.places.endpoint_roles:
-            c.image(step, "endpoint role", role, container.get("Image", ""))
-            c.read(step, "endpoint role", role, artifact, prefix=False, grant="ReadModelArtifacts")
-            code = _inference_code(container)
-            if code:  # the scikit-learn and XGBoost containers download their script at start
-                c.read(step, "endpoint role", role, c.resolve(code), prefix=False, grant="ReadModelArtifacts")
-            c.logs(step, "endpoint role", role, "Endpoint")
-
-
 def _property_files(step: dict, c: _Collector) -> list[str]:
     """The S3 objects JsonGet reads for a condition: each PropertyFile's output and file path."""
     found = []
@@ -413,12 +387,6 @@ def places_of(topology) -> Places:
     return Places(topology.partition, topology.region, bucket_keys, endpoint_roles, served)
 
 
-def _inference_code(container: dict) -> str | None:
-    """The s3:// sourcedir.tar.gz a serving container downloads (SAGEMAKER_SUBMIT_DIRECTORY), if any."""
-    code = (container.get("Environment") or {}).get("SAGEMAKER_SUBMIT_DIRECTORY")
-    return code if isinstance(code, str) and code.startswith("s3://") else None
-
-
 def endpoint_needs(endpoint: str, containers: list[dict], execution_role: str, places: Places) -> list[Need]:
     """What starting an endpoint's variant asks of IAM: SageMaker assuming the model's role, and
     that role pulling each container's image, reading and decrypting its model artifact and
@@ -429,7 +397,7 @@ def endpoint_needs(endpoint: str, containers: list[dict], execution_role: str, p
     for container in containers:
         c.image(endpoint, "endpoint role", execution_role, container.get("Image", ""))
         c.read(endpoint, "endpoint role", execution_role, container.get("ModelDataUrl", ""), prefix=False, grant="ReadModelArtifacts")
-        code = _inference_code(container)
+        code = inference_code(container)
         if code:
             c.read(endpoint, "endpoint role", execution_role, code, prefix=False, grant="ReadModelArtifacts")
     account = execution_role.split(":")[4]

@@ -22,6 +22,7 @@ OPERATIONS = {  # step type -> (API operation, the name member the pipeline serv
     "Model": ("CreateModel", "ModelName"),
     "Tuning": ("CreateHyperParameterTuningJob", "HyperParameterTuningJobName"),
     "Transform": ("CreateTransformJob", "TransformJobName"),
+    "QualityCheck": ("CreateProcessingJob", "ProcessingJobName"),  # Model Monitor's analyzer job
 }
 EXPRESSIONS = ("Get", "Std:Join", "Std:JsonGet")
 SERVICE = botocore.session.get_session().get_service_model("sagemaker")

@@ -30,6 +30,10 @@ def ok(project, *args):
     return result.stdout
 
 
+def ran_id(output: str) -> str:
+    return re.search(r"execution/([0-9a-f]{12}): Succeeded", output).group(1)
+
+
 @pytest.mark.parametrize(
     "spec, group, gate, metric",
     [
@@ -48,6 +52,7 @@ def test_a_bundled_template_registers_promotes_and_passes_its_endpoint_test(tmp_
             ran
         )
         assert re.search(r"\[ok\] ScoreTestSet\s+Succeeded\s+\S+\s+s3://\S+/xgboost-housing/ScoreTestSet/[0-9a-f]{12}", ran), ran
+        assert re.search(r"\[ok\] CheckModelQuality\s+Succeeded\s+\S+\s+baseline s3://\S+/CheckModelQuality/[0-9a-f]{12}", ran), ran
     ok(project, "models", "approve", package, "--as", "deployment", "--reason", "reviewed")
     try:
         ok(project, "promote", group, "--stage", "qa")
@@ -55,6 +60,10 @@ def test_a_bundled_template_registers_promotes_and_passes_its_endpoint_test(tmp_
         assert metric in tested and "passed" in tested and f"version 1 passed QA (recorded on {package})" in tested
         described = json.loads(ok(project, "models", "describe", package, "--as", "deployment", "--output", "json"))
         assert described["package"]["stage_status"] == "TestPassed"
+        if "xgboost" in spec:  # its quality checks' baselines, as ModelMetrics and DriftCheckBaselines
+            metrics, baselines = described["package"]["model_metrics"], described["package"]["drift_check_baselines"]
+            assert metrics["ModelDataQuality"]["Statistics"]["S3Uri"].endswith("/CheckDataQuality/" + ran_id(ran) + "/statistics.json")
+            assert baselines["ModelQuality"]["Constraints"] == metrics["ModelQuality"]["Constraints"]  # the first run registers its own
 
         # What a client sends: bare feature rows; the answer is the toolkit's JSON array.
         endpoint = next(e for e in json.loads(ok(project, "endpoints", "list", "--output", "json")) if e["EndpointName"] == f"{group}-qa")

@@ -84,7 +84,7 @@ def build_pipeline(data: dict, session):
     from sagemaker.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterInteger, ParameterString
     from sagemaker.workflow.pipeline import Pipeline
 
-    from sagespec.compiler import external, transform, tuning  # noqa: F401  (register their builders)
+    from sagespec.compiler import external, quality, transform, tuning  # noqa: F401  (register their builders)
     from sagespec.compiler.builders import BUILDERS, BuildContext
     from sagespec.compiler.expressions import Expressions
 

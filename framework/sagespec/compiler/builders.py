@@ -342,17 +342,16 @@ def _one_model(ctx: BuildContext, step: dict, source: dict, index: int | None):
 
 @builder("register_model")
 def register_model(ctx: BuildContext, step: dict):
-    from sagemaker.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.model_metrics import MetricsSource
     from sagemaker.workflow.model_step import ModelStep
 
-    metrics = None
+    from sagespec.compiler.quality import registered_checks
+
+    statistics = None
     if step.get("model_metrics"):
         declared = step["model_metrics"]
-        metrics = ModelMetrics(
-            model_statistics=MetricsSource(
-                s3_uri=ctx.expr.value(declared["model_statistics"]),
-                content_type=declared.get("content_type", "application/json"),
-            )
+        statistics = MetricsSource(
+            s3_uri=ctx.expr.value(declared["model_statistics"]), content_type=declared.get("content_type", "application/json")
         )
     step_args = _model(ctx, step).register(
         content_types=step["content_types"],
@@ -362,7 +361,7 @@ def register_model(ctx: BuildContext, step: dict):
         # A full ARN of a group in another account is passed through unchanged.
         model_package_group_name=ctx.expr.value(step["model_package_group"]),
         approval_status=step.get("approval_status", "PendingManualApproval"),
-        model_metrics=metrics,
+        **registered_checks(ctx, step, statistics),
         customer_metadata_properties=step.get("customer_metadata"),
         description=step.get("description"),
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 from sagespec.compiler.builders import BuildContext, builder
 
 
-def _output_path(ctx: BuildContext, step: dict):
+def execution_output_path(ctx: BuildContext, step: dict):
+    """`output_path`, or `<bucket>/<prefix>/<pipeline>/<step>/<execution id>`."""
     if step.get("output_path"):
         return ctx.expr.value(step["output_path"])
     from sagemaker.workflow.execution_variables import ExecutionVariables
@@ -38,7 +39,7 @@ def transform(ctx: BuildContext, step: dict):
         instance_type=ctx.expr.value(step["instance_type"]),
         strategy=step.get("strategy"),
         assemble_with=step.get("assemble_with"),
-        output_path=_output_path(ctx, step),
+        output_path=execution_output_path(ctx, step),
         output_kms_key=step.get("output_kms_key") or ctx.spec["session"].get("kms_key"),
         accept=step.get("accept"),
         max_concurrent_transforms=step.get("max_concurrent_transforms"),

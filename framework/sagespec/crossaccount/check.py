@@ -101,6 +101,17 @@ def _resources(topology: Topology, policies: list[AccountPolicies]) -> list[tupl
     return out
 
 
+def _required(required: dict, kind: str, actor: str, resource_policy: dict) -> set[str]:
+    """What the workflow needs of the resource: data science also reads a group's versions when a
+    pipeline's quality check takes its previous baseline from it (the group policy says so)."""
+    from sagespec.crossaccount.grants import BASELINE_READS, BASELINE_SID
+
+    found = set(required.get(kind, set()))
+    if kind == "model-package" and actor == "data_science" and any(s.get("Sid") == BASELINE_SID for s in resource_policy["Statement"]):
+        found |= set(BASELINE_READS)
+    return found
+
+
 def matrix(topology: Topology, policies: list[AccountPolicies] | None = None) -> list[Cell]:
     policies = policies if policies is not None else render(topology)
     from sagespec.iam.managed import managed_policy
@@ -134,7 +145,7 @@ def matrix(topology: Topology, policies: list[AccountPolicies] | None = None) ->
                     # The outsider is an account's root user: its own identity side allows anything.
                     decision = evaluate(request, resource_policy, identity.get(name))
                     approving = context.get("sagemaker:ModelApprovalStatus") == "Approved"
-                    expected = action in required.get(kind, set()) and not approving
+                    expected = action in _required(required, kind, name, resource_policy) and not approving
                     label = ", ".join(f"{k.split(':', 1)[1]}={v}" for k, v in context.items())
                     accepted = ""
                     if decision.allowed and not expected and managed.get(name):

@@ -111,6 +111,8 @@ KMS_ADMIN = [
     "kms:CancelKeyDeletion",
 ]
 REGISTER = ["sagemaker:CreateModelPackage"]
+BASELINE_READS = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
+BASELINE_SID = "DataScienceReadsBaselines"
 # CreateModel acts on a model in the caller's own account (arn:...:model/*), not on the package,
 # so it is granted in the deployment role's identity policy, not in the group's resource policy.
 DEPLOYMENT_VERSIONS = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"]
@@ -201,7 +203,10 @@ def key_policy(n: Names, owner: str, workloads: list[str]) -> dict:
     return {"Version": VERSION, "Statement": statements}
 
 
-def group_policy(n: Names, group: str, workloads: list[str]) -> dict:
+def group_policy(n: Names, group: str, workloads: list[str], baseline_reads: bool = False) -> dict:
+    """The group's resource policy; `baseline_reads` when a pipeline's quality check reads the
+    previous baseline from it (only then: every grant is one a step uses)."""
+    reads = [statement(BASELINE_SID, BASELINE_READS, n.packages_arn(group), [n.root("data_science")])] if baseline_reads else []
     return {
         "Version": VERSION,
         "Statement": [
@@ -219,6 +224,9 @@ def group_policy(n: Names, group: str, workloads: list[str]) -> dict:
                 **statement("DataScienceNeverApproves", ["sagemaker:UpdateModelPackage"], n.packages_arn(group), [n.root("data_science")]),
                 "Effect": "Deny",
             },
+            # A pipeline's quality check reads the previous baseline: the latest approved
+            # version's DriftCheckBaselines (ListModelPackages, then DescribeModelPackage).
+            *reads,
             statement("DeploymentReadsTheGroup", ["sagemaker:DescribeModelPackageGroup"], n.group_arn(group), [n.root("deployment")]),
             statement("DeploymentManagesVersions", DEPLOYMENT_VERSIONS, n.packages_arn(group), [n.root("deployment")]),
             statement("WorkloadsDeployVersions", WORKLOAD_VERSIONS, n.packages_arn(group), [n.root(a) for a in workloads]),

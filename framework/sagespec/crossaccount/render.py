@@ -131,9 +131,12 @@ def render(topology: Topology, symbolic: bool = False, needs=()) -> list[Account
         ResourcePolicy("s3-bucket", n.bucket_arn, bucket_policy(n, owner, workloads)),
         ResourcePolicy("kms-key", n.key_arn, key_policy(n, owner, workloads)),
     ]
+    read_from = {
+        group for group in groups for need in needs if need.grant == "ReadBaselines" and f":model-package/{group}/" in need.resource
+    }
     for group in groups:
         accounts["shared_services"].resource_policies.append(
-            ResourcePolicy("model-package-group", n.group_arn(group), group_policy(n, group, workloads))
+            ResourcePolicy("model-package-group", n.group_arn(group), group_policy(n, group, workloads, group in read_from))
         )
     for repository in topology.ecr_repositories:
         # Repository policies apply to the repository itself: no Resource element.

@@ -65,6 +65,7 @@ RULES: dict[str, str] = {
     "E4016": "a parameter naming a model package group is not a String with a group name or ARN as its default",
     "E4017": "a tuning job SageMaker would refuse (an objective no metric defines, Grid over non-categorical ranges, Hyperband with early stopping, a range its scaling cannot take)",
     "E4018": "a batch transform SageMaker would refuse (a filter that is not JSONPath, a batch strategy without a split type, too large a payload)",
+    "E4020": "a quality check that cannot run or be recorded (a model quality check without its columns, half a supplied baseline, two checks of one kind for one version)",
     "E4019": "a retry policy that cannot apply (SageMaker job exception types on a step that starts no job)",
     "E4012": "the accounts file is inconsistent (shared account IDs, a key elsewhere, wildcards, an unknown region)",
     # E5: compile

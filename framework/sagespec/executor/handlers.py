@@ -352,6 +352,7 @@ def register_model(step: dict, run: StepRun) -> dict:
         args.get("CustomerMetadataProperties"),
         args.get("ModelPackageDescription"),
         lineage,
+        args.get("DriftCheckBaselines"),
     )
     return {
         "ModelPackageArn": package.arn,

@@ -105,6 +105,9 @@ def problems(definition_steps: dict[str, dict]) -> list[tuple[str, str]]:
         if not why and step.get("Type") == "Tuning":  # the search itself: optuna's samplers
             missing, install = images.missing_modules(("optuna",), "local")
             why = f"its local tuning job needs {', '.join(missing)}, not installed here: {install}" if missing else None
+        if step.get("Type") == "QualityCheck":  # Model Monitor's analyzer, run here with DataSketches
+            missing, install = images.missing_modules(("datasketches",), "local")
+            why = f"its local quality check needs {', '.join(missing)}, not installed here: {install}" if missing else None
         if step.get("Type") == "EMR":
             cluster = (step.get("Arguments") or {}).get("ClusterId", "its cluster")
             why = f"an EMR step runs on an Amazon EMR cluster ({cluster if isinstance(cluster, str) else 'a referenced cluster'}); there is no EMR here"

@@ -83,6 +83,11 @@ def step_summary(properties: dict) -> str:
     if "BestTrainingJob" in properties:
         metric = properties["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]
         return f"best {properties['BestTrainingJob']['TrainingJobName']} ({metric['MetricName']} {metric['Value']:g})"
+    if "CalculatedBaselineStatistics" in properties:  # a quality check
+        if "ViolationReport" in properties:
+            count = properties["ViolationCount"]
+            return f"{count} violation{'' if count == 1 else 's'} of {properties['BaselineUsedForDriftCheckConstraints']}"
+        return f"baseline {properties['CalculatedBaselineStatistics'].rsplit('/', 1)[0]}"
     if properties.get("OutputParameters"):  # a callback's answer (a Lambda step's outputs stay "queued")
         return ", ".join(f"{k}={v}" for k, v in properties["OutputParameters"].items())
     for key in ("ModelPackageArn", "ModelName"):

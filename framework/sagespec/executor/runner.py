@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sagespec.definition import data_dependencies, execution_parameters, steps
 from sagespec.diagnostics import UserError
-from sagespec.executor import callback, training, transform, tuning  # noqa: F401  (register their handlers)
+from sagespec.executor import callback, quality, training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.executor.access import authorize, step_requests
 from sagespec.executor.caching import cache_key, expire_after
 from sagespec.executor.expressions import Context, EvaluationError, condition_holds, explain, walk

@@ -272,6 +272,13 @@ MIGRATIONS.append(
     """
 )
 
+MIGRATIONS.append(
+    # 7: a model version's DriftCheckBaselines (the baselines its quality check steps checked against)
+    """
+    ALTER TABLE model_packages ADD COLUMN drift_check_baselines TEXT;
+    """
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

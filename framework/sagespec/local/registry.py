@@ -32,7 +32,7 @@ from sagespec.registry import (
 )
 
 _PACKAGE_COLUMNS = """p.id, p.version, p.arn, p.status, p.approval_description, p.description, p.inference_specification,
-    p.model_metrics, p.customer_metadata, p.stage, p.stage_status, p.created_at, p.created_by_account, p.created_by,
+    p.model_metrics, p.drift_check_baselines, p.customer_metadata, p.stage, p.stage_status, p.created_at, p.created_by_account, p.created_by,
     p.last_modified_at, p.last_modified_by, g.name AS group_name, g.arn AS group_arn"""
 
 
@@ -107,6 +107,7 @@ class LocalRegistry:
         customer_metadata: dict | None = None,
         description: str | None = None,
         lineage: list[LineageEntry] | None = None,
+        drift_check_baselines: dict | None = None,
     ) -> ModelPackage:
         check_status(approval_status)
         with transaction(self.conn):
@@ -120,8 +121,8 @@ class LocalRegistry:
             at = now()
             package_id = self.conn.execute(
                 "INSERT INTO model_packages (group_id, version, arn, status, description, inference_specification,"
-                " model_metrics, customer_metadata, created_at, created_by_account, created_by)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " model_metrics, customer_metadata, created_at, created_by_account, created_by, drift_check_baselines)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     row["id"],
                     version,
@@ -134,6 +135,7 @@ class LocalRegistry:
                     at,
                     self.caller.account,
                     self.caller.arn,
+                    json.dumps(drift_check_baselines) if drift_check_baselines else None,
                 ),
             ).fetchone()[0]
             self.conn.execute(
@@ -187,6 +189,7 @@ class LocalRegistry:
             approval_description=row["approval_description"],
             description=row["description"],
             model_metrics=json.loads(row["model_metrics"]) if row["model_metrics"] else None,
+            drift_check_baselines=json.loads(row["drift_check_baselines"]) if row["drift_check_baselines"] else None,
             customer_metadata=json.loads(row["customer_metadata"]),
             stage=row["stage"],
             stage_status=row["stage_status"],

@@ -41,6 +41,7 @@ class ModelPackage:
     description: str | None = None
     model_metrics: dict | None = None
     customer_metadata: dict = field(default_factory=dict)
+    drift_check_baselines: dict | None = None  # DriftCheckBaselines: what its quality checks checked against
     stage: str | None = None
     stage_status: str | None = None
     created_at: str | None = None
@@ -111,6 +112,7 @@ class Registry(Protocol):
         customer_metadata: dict | None = None,
         description: str | None = None,
         lineage: list[LineageEntry] | None = None,
+        drift_check_baselines: dict | None = None,
     ) -> ModelPackage: ...
     def list_packages(self, group: str, status: str | None = None, latest: bool = False) -> list[ModelPackage]: ...
     def describe(self, arn: str) -> ModelPackage: ...

@@ -79,6 +79,7 @@ class SageMakerRegistry:
         customer_metadata: dict | None = None,
         description: str | None = None,
         lineage: list[LineageEntry] | None = None,
+        drift_check_baselines: dict | None = None,
     ) -> ModelPackage:
         metadata = dict(customer_metadata or {})
         for entry in lineage or []:
@@ -91,6 +92,8 @@ class SageMakerRegistry:
         }
         if model_metrics:
             request["ModelMetrics"] = model_metrics
+        if drift_check_baselines:
+            request["DriftCheckBaselines"] = drift_check_baselines
         if metadata:
             request["CustomerMetadataProperties"] = metadata
         if description:
@@ -118,6 +121,7 @@ class SageMakerRegistry:
             approval_description=d.get("ApprovalDescription"),
             description=d.get("ModelPackageDescription"),
             model_metrics=d.get("ModelMetrics") or None,
+            drift_check_baselines=d.get("DriftCheckBaselines") or None,
             customer_metadata=metadata,
             stage=d.get("ModelLifeCycle", {}).get("Stage"),
             stage_status=d.get("ModelLifeCycle", {}).get("StageStatus"),

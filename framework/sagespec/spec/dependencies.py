@@ -1,7 +1,7 @@
 """The dependency graph of a spec's steps: which step waits for which, and why.
 
 Edges come from references (${steps.X...}), property-file reads, model.training_step, a tuning
-step's warm-start parents, a transform step's model_step,
+step's warm-start parents, a transform step's model_step, a register step's quality_checks,
 depends_on, and condition branches (a branch step waits for its condition). The checks use it
 to find cycles; `sagespec graph` draws it.
 """
@@ -17,7 +17,7 @@ from sagespec.spec.references import model_sources, references_in
 class Edge:
     step: str  # the step that waits
     needs: str  # the step it waits for
-    why: str  # reference | property_file | model | warm_start | depends_on | if | else
+    why: str  # reference | property_file | model | warm_start | quality_check | depends_on | if | else
 
 
 def _strings(value):
@@ -64,6 +64,8 @@ def edges(steps: list) -> list[Edge]:
         for parent in ((step.get("tuning") or {}).get("warm_start") or {}).get("parents") or []:
             add(name, parent, "warm_start")
         add(name, step.get("model_step"), "model")  # a transform step's model
+        for check in step.get("quality_checks") or []:
+            add(name, check, "quality_check")
         for needed in step.get("depends_on") or []:
             add(name, needed, "depends_on")
         for branch in ("if_steps", "else_steps"):

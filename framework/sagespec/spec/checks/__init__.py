@@ -85,6 +85,7 @@ def run_checks(document: Document, project_root: Path, schema_ok: bool) -> list[
         graph,
         names,
         paths,
+        quality,
         references,
         retries,
         transform,

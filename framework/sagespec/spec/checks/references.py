@@ -72,6 +72,12 @@ PROPERTIES = {
     "create_model": {"ModelName", "ModelArn", "PrimaryContainer", "ExecutionRoleArn"},
     "lambda": set(),
     "callback": set(),
+    "quality_check": {
+        "CalculatedBaselineStatistics",
+        "CalculatedBaselineConstraints",
+        "BaselineUsedForDriftCheckStatistics",
+        "BaselineUsedForDriftCheckConstraints",
+    },
     "emr": {"ClusterId", "StepId"},  # what DescribeStep of the EMR API returns as the step's identity
     "condition": {"Outcome"},
     "fail": set(),
