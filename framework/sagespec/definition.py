@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from sagespec.diagnostics import UserError
 
 BRANCHES = ("IfSteps", "ElseSteps")
+# HyperParameterTuningJobName: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31} (API reference): what the
+# compiler names a tuning job after and what a local run names it, both held to it.
+TUNING_JOB_NAME_LENGTH = 32
 _STEP_REFERENCE = re.compile(r'"Steps\.([A-Za-z0-9_-]+)([.\[][^"]*)"')
 
 

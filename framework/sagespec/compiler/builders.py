@@ -43,6 +43,13 @@ class BuildContext:
     def region(self) -> str:
         return self.spec["session"]["region"]
 
+    def pipeline_uri(self, *parts: str) -> str:
+        """s3://<default bucket>/<default prefix>/<pipeline>/<parts...>: where this pipeline's
+        code and outputs go when the spec names no place."""
+        session = self.spec["session"]
+        keys = [session.get("default_bucket_prefix"), self.spec["name"], *parts]
+        return f"s3://{session['default_bucket']}/" + "/".join(k for k in keys if k)
+
     def common(self, step: dict, cacheable: bool = False) -> dict:
         kwargs = {}
         if step.get("display_name"):
@@ -250,19 +257,22 @@ def _estimator(ctx: BuildContext, step: dict):
     return framework(entry_point=step["entry_point"], source_dir=step["source_dir"], **extra, **common)
 
 
+def channels(ctx: BuildContext, step: dict) -> dict:
+    """A training or tuning step's inputs as the SDK's TrainingInput channels."""
+    from sagemaker.inputs import TrainingInput
+
+    return {ch["name"]: TrainingInput(s3_data=ctx.expr.value(ch["source"]), content_type=ch.get("content_type")) for ch in step["inputs"]}
+
+
 @builder("training")
 def training(ctx: BuildContext, step: dict):
-    from sagemaker.inputs import TrainingInput
     from sagemaker.workflow.steps import TrainingStep
 
     estimator = _estimator(ctx, step)
     # Resolve the image now so an unsupported version is reported at this step, not at definition().
     estimator.training_image_uri()
-    channels = {
-        ch["name"]: TrainingInput(s3_data=ctx.expr.value(ch["source"]), content_type=ch.get("content_type")) for ch in step["inputs"]
-    }
     ctx.estimators[step["name"]] = (estimator, step)
-    return TrainingStep(step["name"], step_args=estimator.fit(inputs=channels), **ctx.common(step, cacheable=True))
+    return TrainingStep(step["name"], step_args=estimator.fit(inputs=channels(ctx, step)), **ctx.common(step, cacheable=True))
 
 
 # Each framework's SDK Model class (module, class): the framework's SageMaker inference image.
@@ -281,11 +291,9 @@ def _inference_code_location(ctx: BuildContext, step: dict, source: dict, index:
     after a timestamp, and every compile would change the definition."""
     from sagemaker.workflow.utilities import hash_files_or_dirs
 
-    session = ctx.spec["session"]
-    parts = [session.get("default_bucket_prefix"), ctx.spec["name"], "code", hash_files_or_dirs([source["source_dir"]])]
     suffix = "" if index is None else f"-{index + 1}"
     return {
-        "code_location": f"s3://{session['default_bucket']}/" + "/".join(p for p in parts if p),
+        "code_location": ctx.pipeline_uri("code", hash_files_or_dirs([source["source_dir"]])),
         "name": f"{ctx.spec['name']}-{step['name']}"[: 63 - len(suffix)].strip("-") + suffix,
     }
 

@@ -17,10 +17,7 @@ def execution_output_path(ctx: BuildContext, step: dict):
     from sagemaker.workflow.execution_variables import ExecutionVariables
     from sagemaker.workflow.functions import Join
 
-    session = ctx.spec["session"]
-    parts = [session.get("default_bucket_prefix"), ctx.spec["name"], step["name"]]
-    base = f"s3://{session['default_bucket']}/" + "/".join(p for p in parts if p)
-    return Join(on="/", values=[base, ExecutionVariables.PIPELINE_EXECUTION_ID])
+    return Join(on="/", values=[ctx.pipeline_uri(step["name"]), ExecutionVariables.PIPELINE_EXECUTION_ID])
 
 
 @builder("transform")

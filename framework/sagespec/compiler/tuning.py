@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import re
 
-from sagespec.compiler.builders import BuildContext, _estimator, builder
-
-# HyperParameterTuningJobName: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31} (API reference).
-TUNING_JOB_NAME_LENGTH = 32
+from sagespec.compiler.builders import BuildContext, _estimator, builder, channels
+from sagespec.definition import TUNING_JOB_NAME_LENGTH
 
 
 def _job_name(step: dict) -> str:
@@ -27,9 +25,7 @@ def output_path(ctx: BuildContext, step: dict) -> str:
     else a folder of this step under the session's bucket and prefix)."""
     if step.get("output_path"):
         return step["output_path"].rstrip("/")
-    session = ctx.spec["session"]
-    parts = [session.get("default_bucket_prefix"), ctx.spec["name"], step["name"]]
-    return f"s3://{session['default_bucket']}/" + "/".join(p for p in parts if p)
+    return ctx.pipeline_uri(step["name"])
 
 
 def _code_location(ctx: BuildContext, step: dict) -> str | None:
@@ -37,10 +33,7 @@ def _code_location(ctx: BuildContext, step: dict) -> str | None:
         return None
     from sagemaker.workflow.utilities import get_training_code_hash
 
-    session = ctx.spec["session"]
-    digest = get_training_code_hash(step["entry_point"], step.get("source_dir"), [])
-    parts = [session.get("default_bucket_prefix"), ctx.spec["name"], "code", digest]
-    return f"s3://{session['default_bucket']}/" + "/".join(p for p in parts if p)
+    return ctx.pipeline_uri("code", get_training_code_hash(step["entry_point"], step.get("source_dir"), []))
 
 
 def _range(declared: dict):
@@ -76,7 +69,6 @@ def _strategy_config(declared: dict):
 
 @builder("tuning")
 def tuning(ctx: BuildContext, step: dict):
-    from sagemaker.inputs import TrainingInput
     from sagemaker.tuner import HyperparameterTuner
     from sagemaker.workflow.steps import TuningStep
 
@@ -100,11 +92,9 @@ def tuning(ctx: BuildContext, step: dict):
         strategy_config=_strategy_config(declared),
         base_tuning_job_name=_job_name(step),
     )
-    channels = {
-        ch["name"]: TrainingInput(s3_data=ctx.expr.value(ch["source"]), content_type=ch.get("content_type")) for ch in step["inputs"]
-    }
     ctx.estimators[step["name"]] = (estimator, step)
-    built = TuningStep(step["name"], step_args=tuner.fit(inputs=channels, job_name=_job_name(step)), **ctx.common(step, cacheable=True))
+    fitted = tuner.fit(inputs=channels(ctx, step), job_name=_job_name(step))
+    built = TuningStep(step["name"], step_args=fitted, **ctx.common(step, cacheable=True))
     ctx.expr.best_models[step["name"]] = _best_model_artifacts(ctx, step, built)
     return built
 

@@ -33,12 +33,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from sagespec.definition import TUNING_JOB_NAME_LENGTH
 from sagespec.executor.handlers import StepFailed, StepRun, handler, runnable
 from sagespec.executor.training import train
 from sagespec.local.database import connect, now
 from sagespec.local.objects import ObjectStore
 
-TUNING_JOB_NAME_LENGTH = 32  # HyperParameterTuningJobName
 MAX_SUMMARIES = 50  # TuningStep's TrainingJobSummaries hold the top 50 jobs
 
 
