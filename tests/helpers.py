@@ -39,14 +39,20 @@ def fast_project_copy(tmp_path: Path, max_rows: int = 1500) -> Path:
     for name in ("pyproject.toml", "pipelines", "training_code", "xgboost_code", "sklearn_code"):
         source = ROOT / name
         shutil.copytree(source, copy / name) if source.is_dir() else shutil.copy(source, copy / name)
-    for template in (copy / "pipelines" / "templates").glob("*.yaml"):
+    return make_fast(copy, "california_housing.yaml", max_rows)
+
+
+def make_fast(project: Path, spec_name: str, max_rows: int = 1500) -> Path:
+    """`project`'s templates preprocess the first `max_rows` rows, and the TensorFlow spec
+    `spec_name` trains one network, not an ensemble."""
+    for template in (project / "pipelines" / "templates").glob("*.yaml"):
         text = template.read_text()
         fast = text.replace("\"{{ ['--seed', split_seed | string, ", f"\"{{{{ ['--max-rows', '{max_rows}', '--seed', split_seed | string, ")
-        assert fast != text, f"{template.name}: the preprocess arguments moved; update fast_project_copy"
+        assert fast != text, f"{template.name}: the preprocess arguments moved; update make_fast"
         template.write_text(fast)
-    spec = copy / "pipelines" / "california_housing.yaml"
+    spec = project / "pipelines" / spec_name
     spec.write_text(spec.read_text().replace("    ensemble: 3\n", "    ensemble: 1\n"))
-    return copy
+    return project
 
 
 def assumed_session(sts, account_id: str, role: str = "admin"):

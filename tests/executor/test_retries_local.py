@@ -171,7 +171,7 @@ def _overlapping(spans) -> int:
 
 def test_max_parallel_steps_caps_the_steps_running_at_once(local, tmp_path):
     folders = [attempts_dir(tmp_path, f"p{i}") for i in range(3)]
-    steps = [processing(f"Step{i}", {"ATTEMPTS": str(f), "SECONDS": "1.5"}) for i, f in enumerate(folders)]
+    steps = [processing(f"Step{i}", {"ATTEMPTS": str(f), "SECONDS": "0.8"}) for i, f in enumerate(folders)]
     store(local, "wide", steps, max_parallel_steps=1)
     one_at_a_time = local.start("wide", {})
     assert one_at_a_time["status"] == "Succeeded" and one_at_a_time["max_parallel_steps"] is None
