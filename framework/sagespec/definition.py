@@ -131,6 +131,12 @@ def steps(definition: dict) -> dict[str, dict]:
     return {placed.name: placed.step for placed in walk_steps(definition)}
 
 
+def step_needs(definition: dict) -> dict[str, set[str]]:
+    """step -> what it waits for: its data dependencies and DependsOn, and the condition whose
+    branch holds it (the scheduler's and the selective execution's graph)."""
+    return {p.name: data_dependencies(p.step) | ({p.condition} if p.condition else set()) for p in walk_steps(definition)}
+
+
 def without_branches(step: dict) -> dict:
     """A condition step with its branches named, not nested (what belongs to the step itself)."""
     if step.get("Type") != "Condition":

@@ -13,26 +13,11 @@ from __future__ import annotations
 
 import json
 
-from sagespec.definition import data_dependencies, steps
+from sagespec.definition import step_needs, steps
 from sagespec.diagnostics import UserError
 
 MAX_SELECTED_STEPS = 50  # SelectiveExecutionConfig.SelectedSteps: 1 to 50 items
 SOURCE_STATUSES = ("Succeeded", "Failed")
-
-
-def _needs(definition: dict) -> dict[str, set[str]]:
-    """step -> the steps it waits for: data, DependsOn and the condition whose branch holds it."""
-    needs: dict[str, set[str]] = {}
-
-    def collect(listed: list, condition: str | None) -> None:
-        for step in listed:
-            needs[step["Name"]] = data_dependencies(step) | ({condition} if condition else set())
-            if step["Type"] == "Condition":
-                arguments = step["Arguments"]
-                collect(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []), step["Name"])
-
-    collect(definition.get("Steps", []), None)
-    return needs
 
 
 def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:
@@ -71,7 +56,7 @@ def selected(pipeline: str, definition: dict, selected: list[str], source: dict 
         )
     if not 1 <= len(selected) <= MAX_SELECTED_STEPS:
         raise UserError("E6012", f"a selective execution runs 1 to {MAX_SELECTED_STEPS} steps, not {len(selected)}", exit_code=2)
-    needs = _needs(definition)
+    needs = step_needs(definition)
     dependants: dict[str, set[str]] = {}
     for step, wanted in needs.items():
         for need in wanted:

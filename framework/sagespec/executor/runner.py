@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from sagespec.definition import data_dependencies, execution_parameters, steps
+from sagespec.definition import execution_parameters, step_needs, steps
 from sagespec.diagnostics import UserError
 from sagespec.executor import callback, quality, training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.executor.access import authorize, step_requests
@@ -195,10 +195,8 @@ class _Execution:
             },
             read_property_file=self.read_property_file,
         )
-        self.steps: dict[str, dict] = {}
-        self.needs: dict[str, set[str]] = {}
-        self.branch_of: dict[str, str] = {}  # branch step -> condition step
-        self._collect(definition.get("Steps", []), None)
+        self.steps = steps(definition)
+        self.needs = step_needs(definition)
         self.lock = threading.Lock()
         self.children: set = set()  # running script processes
         self.aborting: str | None = None  # why the execution is being interrupted
@@ -207,18 +205,6 @@ class _Execution:
         self.requests = None  # what each step asks IAM for (sagespec.permissions), made concrete for this execution
         self.max_parallel = DEFAULT_PARALLEL_STEPS  # ParallelismConfiguration.MaxParallelExecutionSteps
         self.selected: set[str] | None = None  # a selective execution runs only these
-
-    def _collect(self, steps: list, condition: str | None) -> None:
-        for step in steps:
-            name = step["Name"]
-            self.steps[name] = step
-            needs = data_dependencies(step)
-            if condition:
-                needs.add(condition)
-                self.branch_of[name] = condition
-            self.needs[name] = needs
-            if step["Type"] == "Condition":
-                self._collect(step["Arguments"].get("IfSteps", []) + step["Arguments"].get("ElseSteps", []), name)
 
     def read_property_file(self, step: str, file_name: str):
         declared = next(f for f in self.steps[step].get("PropertyFiles", []) if f["PropertyFileName"] == file_name)
