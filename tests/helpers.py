@@ -20,6 +20,25 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int 
     )
 
 
+def compile_here(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`sagespec compile ...` through the same click entry point, in this process: the SDK is
+    imported once per test worker instead of once per compile (about 3 s each)."""
+    from click.testing import CliRunner
+
+    from sagespec.cli import cli
+
+    assert args and args[0] == "compile", "compile_here runs compile only; other commands go through run_cli"
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(cli, list(args), prog_name="sagespec", env={"NO_COLOR": "1"})
+    finally:
+        os.chdir(previous)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["sagespec", *args], result.exit_code, result.stdout, result.stderr)
+
+
 def fake_aws_credentials(monkeypatch) -> None:
     """No real AWS settings leak into a test: clear AWS_* and set moto's dummy credentials."""
     for key in [k for k in os.environ if k.startswith("AWS_")]:

@@ -9,7 +9,7 @@ import pytest
 from botocore.validate import ParamValidator
 from test_service_model import requests
 
-from helpers import data_science_spec, fast_project_copy, run_cli
+from helpers import compile_here, data_science_spec, fast_project_copy, run_cli
 
 SPEC = data_science_spec(
     "{name}",
@@ -91,7 +91,7 @@ def compile_case(tmp_path, name, estimator, code, hyperparameters=HYPERPARAMETER
     spec = project / "pipelines" / f"{name}.yaml"
     spec.write_text(SPEC.format(name=name, estimator=estimator, code=code, hyperparameters=hyperparameters, instance_type=instance_type))
     out = tmp_path / f"{name}.json"
-    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    done = compile_here("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(out.read_text())
 
@@ -211,7 +211,7 @@ def compile_model_spec(tmp_path, project, name: str, model: str, estimator: str 
         )
     )
     out = tmp_path / f"{name}.json"
-    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    done = compile_here("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     definition = json.loads(out.read_text())
     for step, operation, shape, params in requests(definition):
@@ -278,7 +278,7 @@ def test_each_framework_registers_and_creates_its_model_on_its_inference_image(t
         )
     )
     out = tmp_path / "models.json"
-    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    done = compile_here("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     definition = json.loads(out.read_text())
     by_type = {s["Type"]: s["Arguments"] for s in definition["Steps"]}
@@ -297,7 +297,7 @@ def test_each_framework_registers_and_creates_its_model_on_its_inference_image(t
         report = ParamValidator().validate(params, shape)
         assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
     again = tmp_path / "again.json"
-    assert run_cli("compile", str(spec), "-o", str(again), "--no-cache", cwd=project).returncode == 0
+    assert compile_here("compile", str(spec), "-o", str(again), "--no-cache", cwd=project).returncode == 0
     assert again.read_text() == out.read_text()  # no timestamp in any key: the same spec compiles the same
 
 
@@ -394,7 +394,7 @@ def test_job_settings_reach_the_requests_sagemaker_receives(tmp_path):
     spec = project / "pipelines" / "settings.yaml"
     spec.write_text(SETTINGS)
     out = tmp_path / "settings.json"
-    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    done = compile_here("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     definition = json.loads(out.read_text())
     prepare, train = (s["Arguments"] for s in definition["Steps"])
@@ -544,7 +544,7 @@ def compile_processing(tmp_path, processor, lines=""):
         )
     )
     out = tmp_path / "p.json"
-    done = run_cli("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
+    done = compile_here("compile", str(spec), "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(out.read_text()), project
 

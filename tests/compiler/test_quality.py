@@ -8,7 +8,7 @@ import pytest
 from botocore.validate import ParamValidator
 from test_service_model import requests
 
-from helpers import assert_located_mistake, fast_project_copy, run_cli
+from helpers import assert_located_mistake, compile_here, fast_project_copy, run_cli
 from quality_pipeline import SPEC
 
 
@@ -22,7 +22,7 @@ def project(tmp_path_factory):
 @pytest.fixture(scope="module")
 def compiled(project, tmp_path_factory):
     out = tmp_path_factory.mktemp("out") / "quality.json"
-    done = run_cli("compile", "pipelines/quality.yaml", "-o", str(out), "--no-cache", cwd=project)
+    done = compile_here("compile", "pipelines/quality.yaml", "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(out.read_text())
 

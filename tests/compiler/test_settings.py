@@ -11,7 +11,7 @@ import pytest
 from botocore.validate import ParamValidator
 from test_service_model import concrete, requests
 
-from helpers import assert_located_mistake, data_science_spec, fast_project_copy, run_cli
+from helpers import assert_located_mistake, compile_here, data_science_spec, fast_project_copy, run_cli
 
 STEPS = """- name: Prep
   kind: processing
@@ -61,7 +61,7 @@ def project(tmp_path_factory):
 @pytest.fixture(scope="module")
 def compiled(project, tmp_path_factory):
     out = tmp_path_factory.mktemp("out") / "settings.json"
-    done = run_cli("compile", "pipelines/settings.yaml", "-o", str(out), "--no-cache", cwd=project)
+    done = compile_here("compile", "pipelines/settings.yaml", "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     return {s["Name"]: s for s in json.loads(out.read_text())["Steps"]}
 
@@ -86,7 +86,7 @@ def test_custom_job_prefix_keeps_the_base_job_name_as_the_job_name(compiled):
 def test_without_the_setting_the_job_name_is_left_to_sagemaker(project, tmp_path):
     (project / "pipelines" / "plain.yaml").write_text(SPEC.replace("settings: {max_parallel_steps: 3, custom_job_prefix: true}\n", ""))
     out = tmp_path / "plain.json"
-    done = run_cli("compile", "pipelines/plain.yaml", "-o", str(out), "--no-cache", cwd=project)
+    done = compile_here("compile", "pipelines/plain.yaml", "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stderr
     prep = next(s for s in json.loads(out.read_text())["Steps"] if s["Name"] == "Prep")
     assert "ProcessingJobName" not in prep["Arguments"]

@@ -8,7 +8,7 @@ import pytest
 from botocore.validate import ParamValidator
 from test_service_model import requests
 
-from helpers import assert_located_mistake, data_science_spec, fast_project_copy, run_cli
+from helpers import assert_located_mistake, compile_here, data_science_spec, fast_project_copy
 
 STEPS = """- name: Train
   kind: training
@@ -60,7 +60,7 @@ def project(tmp_path_factory):
 def compiled(project, tmp_path_factory):
     (project / "pipelines" / "transform.yaml").write_text(SPEC)
     out = tmp_path_factory.mktemp("out") / "transform.json"
-    done = run_cli("compile", "pipelines/transform.yaml", "-o", str(out), "--no-cache", cwd=project)
+    done = compile_here("compile", "pipelines/transform.yaml", "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(out.read_text())
 

@@ -8,7 +8,7 @@ import pytest
 from botocore.validate import ParamValidator
 from test_service_model import requests
 
-from helpers import assert_located_mistake, data_science_spec, fast_project_copy, run_cli
+from helpers import assert_located_mistake, compile_here, data_science_spec, fast_project_copy, run_cli
 
 ESTIMATOR = """  estimator:
     framework: xgboost
@@ -72,7 +72,7 @@ def compiled(tmp_path_factory):
     outputs = []
     for attempt in range(2):
         out = tmp_path / f"tune-{attempt}.json"
-        done = run_cli("compile", "pipelines/tune.yaml", "-o", str(out), "--no-cache", cwd=project)
+        done = compile_here("compile", "pipelines/tune.yaml", "-o", str(out), "--no-cache", cwd=project)
         assert done.returncode == 0, done.stdout + done.stderr
         outputs.append(out.read_text())
     assert outputs[0] == outputs[1]  # no clock, no random name anywhere in the definition

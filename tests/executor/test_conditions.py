@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from helpers import data_science_spec, fast_project_copy, run_cli
+from helpers import compile_here, data_science_spec, fast_project_copy, run_cli
 
 STEPS = """\
   - name: Route
@@ -37,7 +37,7 @@ def project(tmp_path):
 
 def test_nested_conditions_compile_to_the_sdks_condition_types(project, tmp_path):
     out = tmp_path / "routing.json"
-    done = run_cli("compile", "pipelines/routing.yaml", "-o", str(out), "--no-cache", cwd=project)
+    done = compile_here("compile", "pipelines/routing.yaml", "-o", str(out), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     definition = json.loads(out.read_text())
     (condition,) = [s for s in definition["Steps"] if s["Type"] == "Condition"]

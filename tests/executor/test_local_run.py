@@ -20,25 +20,31 @@ def sagespec(project, *args):
 
 
 @pytest.mark.slow
-def test_true_branch_registers_and_false_branch_fails_without_registering(project):
-    passed = sagespec(
-        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3", "--param", "AccuracyMseThreshold=100"
-    )
+def test_runs_register_reuse_the_cache_and_the_false_branch_registers_nothing(project):
+    def run(*params):
+        return sagespec(project, "run", "pipelines/california_housing.yaml", *(a for p in params for a in ("--param", p)))
+
+    passed = run("TrainingEpochs=2", "AccuracyMseThreshold=100")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "seeded s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz" in passed.stdout
     assert "condition CheckMseThreshold: true" in passed.stdout
     assert "registered arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/1 (PendingManualApproval)" in passed.stdout
 
-    failed = sagespec(
-        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3", "--param", "AccuracyMseThreshold=0.0001"
-    )
+    again = run("TrainingEpochs=2", "AccuracyMseThreshold=100")
+    assert again.returncode == 0, again.stdout + again.stderr
+    for step in ("PreprocessData", "TrainModel", "EvaluateModel"):
+        assert f"[ok] {step}" in again.stdout and "cache hit" in again.stdout.split(f"[ok] {step}")[1].splitlines()[0]
+    assert "model-package/california-housing/2 (PendingManualApproval)" in again.stdout
+
+    # The same cached results against a threshold they miss: the false branch, and nothing registered.
+    failed = run("TrainingEpochs=2", "AccuracyMseThreshold=0.0001")
     assert failed.returncode == 1
     assert "condition CheckMseThreshold: false" in failed.stdout
     assert "[!!] FailMseTooHigh" in failed.stdout and "Test MSE is above the threshold 0.0001" in failed.stderr
     assert "notification for arn:aws:lambda:us-east-1:111111111111:function:sagespec-notify-team" in failed.stdout
     assert "RegisterModel" not in failed.stdout
     listed = sagespec(project, "models", "list", GROUP, "--as", "deployment", "--output", "json")
-    assert [p["version"] for p in json.loads(listed.stdout)] == [1]  # the failed run registered nothing
+    assert [p["version"] for p in json.loads(listed.stdout)] == [2, 1]
 
     lineage = json.loads(
         sagespec(project, "models", "lineage", f"{GROUP.replace('-group', '')}/1", "--as", "deployment", "--output", "json").stdout
@@ -46,24 +52,13 @@ def test_true_branch_registers_and_false_branch_fails_without_registering(projec
     assert [e["kind"] for e in lineage] == ["dataset", "code", "execution", "training_job", "model", "metrics"]
     assert lineage[0]["sha256"] == "5832a120de7c5d09c86e4cf06df2a3027d7db0f2a9f6088244b70ffe86a412bf"
     assert set(lineage[-1]["detail"]) == {"mse", "rmse", "mae", "r2"}
+
+    # a changed hyperparameter parameter is a changed argument: training runs again, preprocessing does not
+    third = run("TrainingEpochs=3", "AccuracyMseThreshold=100")
+    assert "cache hit" in third.stdout.split("[ok] PreprocessData")[1].splitlines()[0]
+    assert "cache hit" not in third.stdout.split("[ok] TrainModel")[1].splitlines()[0]
     executions = sagespec(project, "executions", "list").stdout.splitlines()
-    assert len(executions) == 2 and "Failed" in executions[0] and "Succeeded" in executions[1]
-
-
-@pytest.mark.slow
-def test_a_broken_script_fails_its_step_with_the_log_shown(project):
-    script = project / "training_code" / "evaluate.py"
-    script.write_text(
-        script.read_text().replace("def main(argv=None) -> int:", "def main(argv=None) -> int:\n    raise RuntimeError('evaluation broke')")
-    )
-    done = sagespec(project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2")
-    assert done.returncode == 1
-    assert "[!!] EvaluateModel" in done.stdout and "--- log of EvaluateModel" in done.stdout
-    assert "RuntimeError: evaluation broke" in done.stdout
-    assert "[--] CheckMseThreshold" in done.stdout and "NotStarted" in done.stdout  # dependants never started
-    execution = sagespec(project, "executions", "list").stdout.split()[2]
-    log = sagespec(project, "executions", "logs", execution, "EvaluateModel")
-    assert "RuntimeError: evaluation broke" in log.stdout
+    assert len(executions) == 4 and "Failed" in executions[1] and "Succeeded" in executions[0]
 
 
 def test_start_of_an_unknown_local_pipeline(tmp_path):
@@ -72,28 +67,7 @@ def test_start_of_an_unknown_local_pipeline(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_second_run_reuses_cached_steps_and_registers_version_two(project):
-    first = sagespec(
-        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100"
-    )
-    assert first.returncode == 0, first.stdout + first.stderr
-    second = sagespec(
-        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100"
-    )
-    assert second.returncode == 0, second.stdout + second.stderr
-    for step in ("PreprocessData", "TrainModel", "EvaluateModel"):
-        assert f"[ok] {step}" in second.stdout and "cache hit" in second.stdout.split(f"[ok] {step}")[1].splitlines()[0]
-    assert "model-package/california-housing/2 (PendingManualApproval)" in second.stdout
-    # a changed hyperparameter parameter is a changed argument: training runs again, preprocessing does not
-    third = sagespec(
-        project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=3", "--param", "AccuracyMseThreshold=100"
-    )
-    assert "cache hit" in third.stdout.split("[ok] PreprocessData")[1].splitlines()[0]
-    assert "cache hit" not in third.stdout.split("[ok] TrainModel")[1].splitlines()[0]
-
-
-@pytest.mark.slow
-def test_retry_resumes_from_the_failed_step_after_the_fix(project):
+def test_a_broken_script_fails_with_its_log_and_a_retry_resumes_after_the_fix(project):
     script = project / "training_code" / "evaluate.py"
     good = script.read_text()
     script.write_text(
@@ -103,7 +77,11 @@ def test_retry_resumes_from_the_failed_step_after_the_fix(project):
         project, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100"
     )
     assert failed.returncode == 1
+    assert "[!!] EvaluateModel" in failed.stdout and "--- log of EvaluateModel" in failed.stdout
+    assert "RuntimeError: evaluation broke" in failed.stdout
+    assert "[--] CheckMseThreshold" in failed.stdout and "NotStarted" in failed.stdout  # dependants never started
     execution_arn = re.search(r"^execution (arn:\S+/execution/[0-9a-f]+): Failed$", failed.stdout, re.M).group(1)
+    assert "RuntimeError: evaluation broke" in sagespec(project, "executions", "logs", execution_arn, "EvaluateModel").stdout
     script.write_text(good)
     assert sagespec(project, "upsert", "pipelines/california_housing.yaml", "--target", "local").returncode == 0
     retried = sagespec(project, "start", "california-housing", "--target", "local", "--retry", execution_arn)

@@ -116,17 +116,26 @@ def project_needs():
     return _NEEDS
 
 
-@pytest.fixture
-def world(tmp_path):
+def _world(workspace: Path):
     from sagespec.crossaccount.apply import apply_local
     from sagespec.local.database import connect
     from sagespec.local.hosting import stop_process
     from sagespec.spec.topology import load_topology
 
-    workspace = tmp_path / "ws"
     topology = load_topology(ROOT, validate=True)
     apply_local(topology, workspace, project_needs())
     conn = connect(workspace)
     yield World(workspace, conn, topology)
     for row in conn.execute("SELECT pid FROM endpoints").fetchall():
         stop_process(row["pid"])
+
+
+@pytest.fixture
+def world(tmp_path):
+    yield from _world(tmp_path / "ws")
+
+
+@pytest.fixture(scope="module")
+def module_world(tmp_path_factory):
+    """One world for a module whose tests share one endpoint (each leaves it serving)."""
+    yield from _world(tmp_path_factory.mktemp("module") / "ws")

@@ -15,10 +15,11 @@ pytestmark = pytest.mark.xdist_group("endpoints")
 ROW = b"1,0,0,0,0,0,0,0"
 
 
-@pytest.fixture
-def port(world):
-    deploy(world, "qa", world.register(slope=2.0))
-    return world.hosting("qa").describe_endpoint("california-housing-qa")["Port"]
+@pytest.fixture(scope="module")
+def port(module_world):
+    """One server for the module: every test also checks that it still answers afterwards."""
+    deploy(module_world, "qa", module_world.register(slope=2.0))
+    return module_world.hosting("qa").describe_endpoint("california-housing-qa")["Port"]
 
 
 def raw(port: int, data: bytes, timeout: float = 10) -> bytes:
