@@ -48,6 +48,21 @@ def fake_aws_credentials(monkeypatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
 
+def moto_lists_execution_steps(monkeypatch) -> None:
+    """moto has no ListPipelineExecutionSteps, and runs no steps: its executions are Succeeded as
+    soon as they start. Answer as SageMaker would for such an execution, with no steps (an unknown
+    execution still gets moto's own ResourceNotFound). Works for mock_aws and ThreadedMotoServer,
+    which serve from this process."""
+    from moto.core.responses import ActionResult
+    from moto.sagemaker.responses import SageMakerResponse
+
+    def list_pipeline_execution_steps(self):
+        self.sagemaker_backend.describe_pipeline_execution(self._get_param("PipelineExecutionArn"))
+        return ActionResult({"PipelineExecutionSteps": []})
+
+    monkeypatch.setattr(SageMakerResponse, "list_pipeline_execution_steps", list_pipeline_execution_steps, raising=False)
+
+
 def fast_project_copy(tmp_path: Path, max_rows: int = 1500) -> Path:
     """A copy of the project whose preprocess steps use the first `max_rows` rows and whose
     California network is one, not an ensemble (fast, same code path)."""

@@ -37,6 +37,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "definition",
         (
             "sagespec.definition",
+            "sagespec.expressions",
+            "sagespec.reuse",
             "sagespec.graph",
             "sagespec.diff",
             "sagespec.permissions",
@@ -50,7 +52,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("local control plane", ("sagespec.local",)),
     ("executor", ("sagespec.executor",)),
     ("project and backends", ("sagespec.project", "sagespec.backends")),
-    ("workflows", ("sagespec.crossaccount", "sagespec.promotion", "sagespec.runs", "sagespec.data", "sagespec.scaffold")),
+    (
+        "workflows",
+        ("sagespec.crossaccount", "sagespec.promotion", "sagespec.runs", "sagespec.upserts", "sagespec.data", "sagespec.scaffold"),
+    ),
     ("cli", ("sagespec.cli", "sagespec.__main__")),
 ]
 SDK = ("sagemaker", "sagemaker_core")

@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from helpers import ROOT, fake_aws_credentials
 from sagespec.cli import cli
+from sagespec.pipelines import EXECUTION_KEYS, STEP_KEYS
 from sagespec.pipelines.sagemaker import SageMakerPipelines
 
 PIPELINE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/california-housing"
@@ -23,8 +24,6 @@ EXECUTION = f"{PIPELINE_ARN}/execution/abc123def456"
 TRAINING_JOB = "pipelines-abc123def456-TrainModel-x1y2z3"
 STARTED = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 ENDED = datetime(2026, 12, 1, 9, 40, tzinfo=timezone.utc)
-LOCAL_EXECUTION_KEYS = {"arn", "pipeline", "status", "started_at", "ended_at", "failure_reason", "parameters", "steps", "outbox"}
-LOCAL_STEP_KEYS = {"name", "type", "status", "failure_reason", "started_at", "ended_at", "properties", "cached_from", "log_path"}
 
 
 class Clients:
@@ -91,6 +90,27 @@ def stubbed_sagemaker(before=(), steps_only=False):
         {"PipelineParameters": [{"Name": "TrainingEpochs", "Value": "50"}]},
         {"PipelineExecutionArn": EXECUTION},
     )
+    # the details of a finished training step, and the definition its condition is read from
+    stub.add_response(
+        "describe_training_job",
+        {
+            "TrainingJobName": TRAINING_JOB,
+            "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{TRAINING_JOB}",
+            "ModelArtifacts": {"S3ModelArtifacts": "s3://bucket/model.tar.gz"},
+            "TrainingJobStatus": "Completed",
+            "SecondaryStatus": "Completed",
+            "AlgorithmSpecification": {"TrainingInputMode": "File"},
+            "ResourceConfig": {"InstanceCount": 1, "VolumeSizeInGB": 30},
+            "StoppingCondition": {},
+            "CreationTime": STARTED,
+        },
+        {"TrainingJobName": TRAINING_JOB},
+    )
+    stub.add_response(
+        "describe_pipeline_definition_for_execution",
+        {"PipelineDefinition": (ROOT / "tests" / "compiler" / "golden" / "california_housing.definition.json").read_text()},
+        {"PipelineExecutionArn": EXECUTION},
+    )
     return sm, stub
 
 
@@ -99,11 +119,12 @@ def test_describe_execution_has_the_local_keys_and_reads_steps():
     with stub:
         found = SageMakerPipelines(Clients(sagemaker=sm)).describe_execution(EXECUTION)
     stub.assert_no_pending_responses()
-    assert set(found) == LOCAL_EXECUTION_KEYS
+    assert set(found) == set(EXECUTION_KEYS)
     assert found["pipeline"] == "california-housing" and found["status"] == "Succeeded"
     assert found["parameters"] == {"TrainingEpochs": "50"} and found["ended_at"] == ENDED.isoformat()
     steps = {s["name"]: s for s in found["steps"]}
-    assert all(LOCAL_STEP_KEYS <= set(s) for s in steps.values())
+    assert all(set(s) == set(STEP_KEYS) for s in steps.values())
+    assert steps["TrainModel"]["properties"]["ModelArtifacts"]["S3ModelArtifacts"] == "s3://bucket/model.tar.gz"
     assert steps["TrainModel"]["type"] == "Training"
     assert steps["CheckMseThreshold"]["properties"]["Outcome"] is True
     assert steps["PreprocessData"]["cached_from"].endswith("/execution/older")
@@ -144,11 +165,20 @@ def test_logs_of_a_step_without_a_job_say_so():
 
 def test_stop_calls_stop_pipeline_execution_then_describes():
     stop = ("stop_pipeline_execution", {"PipelineExecutionArn": EXECUTION}, {"PipelineExecutionArn": EXECUTION, "ClientRequestToken": ANY})
-    sm, stub = stubbed_sagemaker(before=[stop])
+    sm = boto3.client("sagemaker", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(sm)
+    stub.add_response(*stop)
+    stub.add_response(
+        "describe_pipeline_execution",
+        {"PipelineArn": PIPELINE_ARN, "PipelineExecutionArn": EXECUTION, "PipelineExecutionStatus": "Stopping"},
+        {"PipelineExecutionArn": EXECUTION},
+    )
+    stub.add_response(
+        "list_pipeline_execution_steps", {"PipelineExecutionSteps": []}, {"PipelineExecutionArn": EXECUTION, "SortOrder": "Ascending"}
+    )
     with stub:
         found = SageMakerPipelines(Clients(sagemaker=sm)).stop(EXECUTION)
-    stub.assert_no_pending_responses()
-    assert found["arn"] == EXECUTION and set(found) == LOCAL_EXECUTION_KEYS
+    assert found["arn"] == EXECUTION and found["status"] == "Stopping" and set(found) == set(EXECUTION_KEYS)
 
 
 def test_executions_list_on_moto_through_the_cli(monkeypatch, tmp_path):

@@ -1,5 +1,6 @@
 """upsert / start / diff against SageMaker, S3, IAM and STS mocked by moto (no credentials, no network)."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from moto import mock_aws
 
-from helpers import fake_aws_credentials
+from helpers import fake_aws_credentials, moto_lists_execution_steps
 from sagespec.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +27,7 @@ def aws(monkeypatch, tmp_path):
     fake_aws_credentials(monkeypatch)
     monkeypatch.setenv("SAGESPEC_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.chdir(ROOT)
+    moto_lists_execution_steps(monkeypatch)
     with mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
         yield boto3.Session(region_name="us-east-1")
@@ -50,7 +52,10 @@ def test_upsert_creates_then_updates_and_uploads_the_code(aws):
     # The code objects the definition points at were uploaded with the project's bytes.
     s3 = aws.client("s3")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
-    assert len(keys) == 4  # preprocess.py; the training code and the evaluation code (sourcedir.tar.gz each); runproc.sh
+    assert len(keys) == 5  # preprocess.py; the training and evaluation code (sourcedir.tar.gz each); runproc.sh; the definition
+    (definition,) = [k for k in keys if "/definitions/" in k]
+    body = s3.get_object(Bucket=BUCKET, Key=definition)["Body"].read()
+    assert json.loads(body) == deployed and definition.endswith(f"/{hashlib.sha256(body).hexdigest()}.json")
     preprocess = next(k for k in keys if k.endswith("preprocess.py"))
     assert f"s3://{BUCKET}/{preprocess}" in json.dumps(deployed)
     assert s3.get_object(Bucket=BUCKET, Key=preprocess)["Body"].read() == (ROOT / "training_code/preprocess.py").read_bytes()
@@ -59,7 +64,7 @@ def test_upsert_creates_then_updates_and_uploads_the_code(aws):
 
     code, out = run("upsert", SPEC)
     assert code == 0 and "updated pipeline" in out, out
-    assert out.count("unchanged s3://") == 4 and "uploaded" not in out  # same content, same keys
+    assert out.count("unchanged s3://") == 5 and "uploaded" not in out  # same content, same keys
 
 
 def test_start_passes_type_checked_overrides(aws):

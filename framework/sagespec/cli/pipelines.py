@@ -24,12 +24,18 @@ param_option = click.option("--param", "params", multiple=True, metavar="NAME=VA
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--role", default=None, metavar="ARN", help="Pipeline execution role (default: the spec's session.role).")
+@click.option(
+    "--create-bucket",
+    is_flag=True,
+    help="aws: create a missing default bucket (SSE-KMS with the accounts file's key, TLS only, no public access).",
+)
 @target_option()
 @aws_options
 @project_option
 @workspace_option
-def upsert(spec, role, target, profile, region, assume_role, project_dir, workspace) -> None:
-    """Upload SPEC's code and create or update the pipeline (SageMaker, or the local control plane)."""
+def upsert(spec, role, create_bucket, target, profile, region, assume_role, project_dir, workspace) -> None:
+    """Upload SPEC's code and definition and create or update the pipeline (SageMaker, or the local control plane)."""
+    from sagespec import upserts
     from sagespec.backends import open_pipelines
     from sagespec.cli.spec import compiled
     from sagespec.diagnostics import UserError
@@ -42,7 +48,9 @@ def upsert(spec, role, target, profile, region, assume_role, project_dir, worksp
             f"the spec targets {pipeline.region} (session.region) but --region is {region}",
             hint="image URIs and ARNs in the definition are regional; change session.region in the spec",
         )
-    result = open_pipelines(project, region=pipeline.region).upsert(pipeline, role)
+    result, created = upserts.upsert(project, pipeline, open_pipelines(project, region=pipeline.region), role, create_bucket)
+    for line in created:
+        click.echo(line)
     if result.version is not None:  # a definition version of the local control plane
         click.echo(f"{'stored' if result.action == 'stored' else 'unchanged'} {result.arn} definition version {result.version} (local)")
         return
@@ -56,7 +64,7 @@ def upsert(spec, role, target, profile, region, assume_role, project_dir, worksp
 def _run_and_report(pipelines, name: str, overrides: dict, retry: str | None = None, **how) -> None:
     """A local execution with live progress, then its summary; E6009 unless it succeeded."""
     from sagespec.diagnostics import UserError
-    from sagespec.executor.progress import LineProgress, LiveProgress
+    from sagespec.pipelines.progress import LineProgress, LiveProgress
     from sagespec.pipelines.summary import summary_lines
 
     progress = LiveProgress(f"pipeline {name} (local)") if sys.stdout.isatty() else LineProgress()
@@ -71,13 +79,15 @@ def _run_and_report(pipelines, name: str, overrides: dict, retry: str | None = N
 @click.command()
 @click.argument("name")
 @param_option
-@click.option("--wait", is_flag=True, help="Wait until the execution finishes; exit 1 unless it succeeded (local runs always wait).")
+@click.option(
+    "--wait", is_flag=True, help="Follow the execution's steps until it ends; exit 1 unless it succeeded (local runs always wait)."
+)
 @click.option("--display-name", default=None, help="Execution display name.")
 @click.option(
     "--retry",
     default=None,
     metavar="EXECUTION",
-    help="Local: run a failed execution again, reusing the steps that succeeded (after a fix and an upsert).",
+    help="Run a failed execution again from its failed steps (locally after a fix and an upsert; RetryPipelineExecution on SageMaker).",
 )
 @click.option(
     "--from-step",
@@ -117,7 +127,6 @@ def start(
 ) -> None:
     """Start an execution of the pipeline NAME (SageMaker, or the local control plane)."""
     from sagespec.backends import open_pipelines
-    from sagespec.diagnostics import UserError
 
     project = build_project(None, project_dir, workspace, target, profile, region, assume_role)
     pipelines = open_pipelines(project)
@@ -129,26 +138,40 @@ def start(
         raise click.UsageError("--source-execution goes with --from-step")
     if selected and retry:
         raise click.UsageError("--retry and --from-step do not go together: a retry reruns what failed")
+    if selected and not source_execution:
+        source_execution = _latest_ended(pipelines, name)
+        if source_execution:
+            click.echo(f"source execution {source_execution}")
+    how = {"max_parallel_steps": max_parallel_steps, "selected_steps": selected, "source_execution": source_execution}
+    how = {k: v for k, v in how.items() if v}
     if pipelines.runs_here:
-        if selected and not source_execution:
-            source_execution = _latest_ended(pipelines, name)
-            if source_execution:
-                click.echo(f"source execution {source_execution}")
-        how = {"max_parallel_steps": max_parallel_steps, "selected_steps": selected, "source_execution": source_execution}
-        _run_and_report(pipelines, name, overrides, retry, **{k: v for k, v in how.items() if v})
+        _run_and_report(pipelines, name, overrides, retry, **how)
         return
-    if selected or max_parallel_steps:
-        raise UserError(
-            "E6012",
-            "--from-step and --max-parallel-steps work locally; on SageMaker they are not wired up yet (issue 19)",
-            hint="run it locally, or start it in SageMaker Studio",
-            exit_code=2,
-        )
-    started = pipelines.start(name, overrides, retry=retry, display_name=display_name)
-    click.echo(f"started {started['arn']}")
+    started = pipelines.start(name, overrides, retry=retry, display_name=display_name, **how)
+    click.echo(f"{'retrying' if retry else 'started'} {started['arn']}")
     if wait:
-        pipelines.wait(
-            started["arn"], on_status=lambda status, described: click.echo(f"  {described.get('LastModifiedTime', '')}  {status}")
+        _follow_and_report(pipelines, started["arn"], name)
+
+
+def _follow_and_report(pipelines, arn: str, name: str) -> None:
+    """The live step view of an execution on SageMaker, then the summary a local run prints."""
+    from sagespec.diagnostics import UserError
+    from sagespec.pipelines.progress import LineProgress, LiveProgress
+    from sagespec.pipelines.summary import summary_lines
+
+    progress = LiveProgress(f"pipeline {name} (SageMaker)") if sys.stdout.isatty() else LineProgress()
+    try:
+        with progress:
+            result = pipelines.follow(arn, progress)
+    except KeyboardInterrupt:
+        click.echo(f"stopped following {arn}: it goes on running on SageMaker", err=True)
+        click.echo(f"  follow it again: sagespec executions describe {arn} --target aws --output text", err=True)
+        click.echo(f"  stop it: sagespec executions stop {arn} --target aws", err=True)
+        sys.exit(130)
+    click.echo("\n".join(summary_lines(result)))
+    if result["status"] != "Succeeded":
+        raise UserError(
+            "E6009", f"execution ended {result['status']}" + (f": {result['failure_reason']}" if result["failure_reason"] else "")
         )
 
 
@@ -252,10 +275,19 @@ def executions_describe(execution, output, target, workspace, project_dir, profi
 @executions.command("logs")
 @click.argument("execution")
 @click.argument("step")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing what the step writes until it ends.")
 @execution_options
-def executions_logs(execution, step, target, workspace, project_dir, profile, region) -> None:
+def executions_logs(execution, step, follow, target, workspace, project_dir, profile, region) -> None:
     """Print the log of STEP in EXECUTION (locally the step's log; on SageMaker its job's CloudWatch logs)."""
-    click.echo(_executions(target, workspace, project_dir, profile, region).logs(execution, step).rstrip())
+    pipelines = _executions(target, workspace, project_dir, profile, region)
+    if not follow:
+        click.echo(pipelines.logs(execution, step).rstrip())
+        return
+    try:
+        for line in pipelines.follow_logs(execution, step):
+            click.echo(line)
+    except KeyboardInterrupt:
+        sys.exit(130)  # the reader stopped following; the step goes on
 
 
 @executions.command("stop")

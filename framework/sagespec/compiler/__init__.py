@@ -25,7 +25,7 @@ from sagespec.logs import quiet
 from sagespec.spec import SpecResult
 
 # Bump when the compiler's output changes for the same inputs (invalidates cached definitions).
-COMPILER_FORMAT = 1
+COMPILER_FORMAT = 2
 
 
 @dataclass
@@ -39,10 +39,22 @@ class CompiledPipeline:
     region: str = ""
     max_parallel_steps: int | None = None  # ParallelismConfiguration: not in the definition, sent with it
     from_cache: bool = False
+    default_bucket: str = ""
+    default_bucket_prefix: str | None = None
 
     @property
     def definition_json(self) -> str:
         return canonical_json(self.definition)
+
+    @property
+    def definition_upload(self) -> Upload:
+        """The definition as an S3 object at a content-hash key beside the code: what an upsert
+        uploads and a CloudFormation template's PipelineDefinitionS3Location names."""
+        import hashlib
+
+        body = self.definition_json.encode()
+        parts = [self.default_bucket_prefix, self.name, "definitions", f"{hashlib.sha256(body).hexdigest()}.json"]
+        return Upload(self.default_bucket, "/".join(p for p in parts if p), body)
 
 
 def build_order(steps: list[dict]) -> list[str]:
@@ -176,6 +188,8 @@ def _compile_uncached(result: SpecResult) -> CompiledPipeline:
         role=session_spec["role"],
         region=session_spec["region"],
         max_parallel_steps=max_parallel_steps(data),
+        default_bucket=session_spec["default_bucket"],
+        default_bucket_prefix=session_spec.get("default_bucket_prefix"),
     )
 
 

@@ -67,6 +67,8 @@ def load(cache_dir: Path, key: str):
             entry["region"],
             entry.get("max_parallel_steps"),
             from_cache=True,
+            default_bucket=entry["default_bucket"],
+            default_bucket_prefix=entry.get("default_bucket_prefix"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -84,6 +86,8 @@ def store(cache_dir: Path, key: str, compiled) -> None:
         "role": compiled.role,
         "region": compiled.region,
         "max_parallel_steps": compiled.max_parallel_steps,
+        "default_bucket": compiled.default_bucket,
+        "default_bucket_prefix": compiled.default_bucket_prefix,
     }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -150,15 +150,9 @@ def trust(principals: list[str]) -> dict:
 
 
 def tls_only(n: Names) -> dict:
-    # "Security best practices for Amazon S3": deny any request not sent over HTTPS.
-    return {
-        "Sid": "DenyRequestsWithoutTls",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [n.bucket_arn, f"{n.bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
+    from sagespec.pipelines.buckets import tls_only_statement
+
+    return tls_only_statement(n.bucket_arn)
 
 
 def bucket_policy(n: Names, owner: str, workloads: list[str]) -> dict:

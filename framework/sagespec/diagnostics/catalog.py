@@ -92,6 +92,7 @@ RULES: dict[str, str] = {
     "E6017": "malformed ARN or S3 URI",
     "E6018": "malformed policy document",
     "E6019": "a container cannot run on this machine (missing extra, no Docker engine, image not pulled, a model local endpoints cannot load)",
+    "E6020": "the S3 bucket an upsert writes to does not exist, or is another account's to create",
     # E7: promotion and endpoints
     "E7001": "the version is not Approved (only Approved versions are promoted)",
     "E7002": "the version has not passed QA (prod needs it, or --force --reason)",

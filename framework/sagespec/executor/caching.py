@@ -7,7 +7,7 @@ import hashlib
 import json
 
 from sagespec.durations import duration_seconds
-from sagespec.executor.expressions import Context, EvaluationError
+from sagespec.expressions import Context, EvaluationError
 
 
 def input_uris(arguments: dict) -> list[str]:

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from sagespec.definition import referenced_steps
 from sagespec.executor import docker
-from sagespec.executor.expressions import Context
 from sagespec.executor.images import Runtime, is_framework_bootstrap, runtime_for, unrunnable
 from sagespec.executor.metrics import LiveMetrics
 from sagespec.executor.retries import CAPACITY_ERROR, JOB_INTERNAL_ERROR
+from sagespec.expressions import Context
 
 HANDLERS: dict[str, Callable] = {}
 

@@ -14,7 +14,6 @@ import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
 
 from sagespec.definition import execution_parameters, step_needs, steps
@@ -22,24 +21,17 @@ from sagespec.diagnostics import UserError
 from sagespec.executor import callback, quality, training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.executor.access import authorize, step_requests
 from sagespec.executor.caching import cache_key, expire_after
-from sagespec.executor.expressions import Context, EvaluationError, condition_holds, explain, walk
 from sagespec.executor.faults import interrupted, termination_as_interrupt
 from sagespec.executor.handlers import HANDLERS, ExecutionFailed, StepFailed, StepRun, job_prefix
 from sagespec.executor.images import problems
-from sagespec.executor.progress import step_summary
 from sagespec.executor.retries import with_retries
-from sagespec.executor.reuse import retried, selected
+from sagespec.expressions import Context, EvaluationError, condition_holds, explain, walk
 from sagespec.local.database import connect, now
 from sagespec.local.objects import ObjectStore
 from sagespec.local.pipelines import PipelineStore
-from sagespec.pipelines import UpsertResult
-
-
-@dataclass
-class StepEvent:
-    step: str
-    status: str  # Executing | Succeeded | Failed | Skipped | NotStarted
-    detail: str = ""
+from sagespec.pipelines import TERMINAL, StepEvent, UpsertResult
+from sagespec.pipelines.progress import step_summary
+from sagespec.reuse import retried, selected
 
 
 class LocalPipelines:
@@ -78,6 +70,9 @@ class LocalPipelines:
 
     def deployed_definition(self, name: str) -> dict:
         return self.store.pipeline(name)[1]
+
+    def missing_buckets(self, compiled) -> list[str]:
+        return []  # the local object store holds every bucket
 
     # -- data the bundled run needs ----------------------------------------------------------
     def seed(self, uri: str, source: Path) -> bool:
@@ -157,6 +152,18 @@ class LocalPipelines:
             origin = f"; its result came from {found['cached_from']}" if found.get("cached_from") else ""
             raise UserError("E6005", f"step {step} of execution {execution} ran no job and has no log{origin}")
         return Path(found["log_path"]).read_text(encoding="utf-8", errors="replace")
+
+    def follow_logs(self, execution: str, step: str, sleep=None):
+        """The step's log as it is written, until the step has ended (the run is another process)."""
+        from sagespec.pipelines.watch import follow_file
+
+        def state():
+            found = next((s for s in self.describe_execution(execution)["steps"] if s["name"] == step), None)
+            if found is None and self.describe_execution(execution)["status"] in TERMINAL:
+                raise UserError("E6005", f"execution {execution} has no step {step}")
+            return (found or {}).get("log_path"), bool(found) and found["status"] not in ("Executing", "Stopping")
+
+        return follow_file(state, **({"sleep": sleep} if sleep else {}))
 
     def stop(self, execution: str) -> dict:
         return self.store.request_stop(execution)

@@ -1,4 +1,5 @@
-"""SageMaker pipelines through boto3: upsert, start, wait, executions, their steps and logs, stop.
+"""SageMaker pipelines through boto3: upsert, start (and retry, and selective runs), follow,
+executions, their steps and logs, stop.
 
 Upsert sends the compiled definition JSON (the same bytes `sagespec compile` prints) after
 uploading the code objects the compile captured, under the very keys the definition names.
@@ -7,14 +8,14 @@ uploading the code objects the compile captured, under the very keys the definit
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 
 from sagespec.aws import aws_errors
 from sagespec.definition import compact_json, typed_overrides
 from sagespec.diagnostics import UserError
-from sagespec.pipelines import TERMINAL, UpsertResult
+from sagespec.pipelines import TERMINAL, UpsertResult, buckets, cloudwatch, watch
+from sagespec.pipelines.sagemaker_steps import add_details, execution_of, job_of, when
 
 
 def check_role(session, role: str) -> None:
@@ -55,8 +56,8 @@ def upsert(session, compiled, role: str | None = None) -> UpsertResult:
     check_role(session, role)
     s3 = session.client("s3")
     uploaded, unchanged = [], []
-    for upload in compiled.uploads:
-        # Code keys are content hashes: an object already at the key holds these very files.
+    for upload in [*compiled.uploads, compiled.definition_upload]:
+        # Code and definition keys are content hashes: an object already at the key holds these very bytes.
         if _exists(s3, upload):
             unchanged.append(upload.uri)
             continue
@@ -104,9 +105,11 @@ def deployed_definition(session, name: str) -> dict:
     return json.loads(described["PipelineDefinition"])
 
 
-def start(session, name: str, overrides: dict[str, str], display_name: str | None = None) -> str:
+def start(session, name: str, overrides: dict[str, str], display_name: str | None = None, **settings) -> str:
+    """StartPipelineExecution with type-checked parameter overrides; `settings`: ParallelismConfiguration,
+    SelectiveExecutionConfig."""
     parameters = typed_overrides(deployed_definition(session, name), overrides, name)
-    request = {"PipelineName": name, "PipelineParameters": parameters, "ClientRequestToken": str(uuid.uuid4())}
+    request = {"PipelineName": name, "PipelineParameters": parameters, "ClientRequestToken": str(uuid.uuid4()), **settings}
     if display_name:
         request["PipelineExecutionDisplayName"] = display_name
     with aws_errors(f"starting pipeline {name}"):
@@ -140,72 +143,6 @@ def _poll(session, execution_arn: str, on_status, poll_seconds: float, timeout_s
         time.sleep(poll_seconds)
 
 
-def _when(value) -> str | None:
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def _execution(described: dict, summaries: list[dict], parameters: dict) -> dict:
-    """DescribePipelineExecution (+ its steps and parameters) in the keys a local execution has."""
-    status = described["PipelineExecutionStatus"]
-    return {
-        "arn": described["PipelineExecutionArn"],
-        "pipeline": described.get("PipelineArn", "").rsplit("/", 1)[-1],
-        "status": status,
-        "started_at": _when(described.get("CreationTime")),
-        "ended_at": _when(described.get("LastModifiedTime")) if status in TERMINAL else None,
-        "failure_reason": described.get("FailureReason"),
-        "parameters": parameters,
-        "steps": [_step(s) for s in summaries],
-        "outbox": [],
-    }
-
-
-def _step(summary: dict) -> dict:
-    """A ListPipelineExecutionSteps entry in the keys a local execution's step has."""
-    metadata = summary.get("Metadata") or {}
-    job = next((v for v in metadata.values() if isinstance(v, dict) and "Arn" in v), {})
-    condition = metadata.get("Condition") or {}
-    properties = {"Metadata": metadata} | ({"Outcome": condition["Outcome"] == "True"} if "Outcome" in condition else {})
-    cache = summary.get("CacheHitResult") or {}
-    return {
-        "name": summary["StepName"],
-        "type": summary.get("StepType") or _step_type(metadata),
-        "status": summary.get("StepStatus"),
-        "failure_reason": summary.get("FailureReason"),
-        "started_at": _when(summary.get("StartTime")),
-        "ended_at": _when(summary.get("EndTime")),
-        "properties": properties,
-        "cached_from": cache.get("SourcePipelineExecutionArn"),
-        "log_path": None,
-        "job_arn": job.get("Arn"),
-    }
-
-
-def _step_type(metadata: dict) -> str:
-    # Older responses have no StepType; the metadata key names the kind (TrainingJob, ProcessingJob, ...).
-    key = next(iter(metadata), "")
-    return {
-        "TrainingJob": "Training",
-        "ProcessingJob": "Processing",
-        "RegisterModel": "RegisterModel",
-        "Model": "Model",
-        "Condition": "Condition",
-        "Fail": "Fail",
-        "Lambda": "Lambda",
-        "TransformJob": "Transform",
-        "TuningJob": "Tuning",
-    }.get(key, key)
-
-
-# CloudWatch Logs groups of SageMaker jobs ("Log Amazon SageMaker Events with Amazon CloudWatch"):
-# streams are named <job name>/<host>-<n>...
-_LOG_GROUPS = {
-    "training-job": "/aws/sagemaker/TrainingJobs",
-    "processing-job": "/aws/sagemaker/ProcessingJobs",
-    "transform-job": "/aws/sagemaker/TransformJobs",
-}
-
-
 class SageMakerPipelines:
     """The pipelines backend of SageMaker (see sagespec.pipelines.Pipelines)."""
 
@@ -221,32 +158,83 @@ class SageMakerPipelines:
     def deployed_definition(self, name: str) -> dict:
         return deployed_definition(self.session, name)
 
-    def start(self, name: str, overrides: dict[str, str], on_event=None, retry: str | None = None, display_name: str | None = None) -> dict:
+    def missing_buckets(self, compiled) -> list[str]:
+        return buckets.missing(self.session, sorted({u.bucket for u in [*compiled.uploads, compiled.definition_upload]}))
+
+    def create_bucket(self, bucket: str, region: str, kms_key: str | None, policy: dict | None) -> list[str]:
+        return buckets.create(self.session, bucket, region, kms_key, policy)
+
+    def caller_account(self) -> str:
+        with aws_errors("checking who is calling (sts:GetCallerIdentity)"):
+            return self.session.client("sts").get_caller_identity()["Account"]
+
+    def start(
+        self,
+        name: str,
+        overrides: dict[str, str],
+        on_event=None,
+        retry: str | None = None,
+        display_name: str | None = None,
+        max_parallel_steps: int | None = None,
+        selected_steps: list[str] | None = None,
+        source_execution: str | None = None,
+    ) -> dict:
+        """Start an execution and return at once: StartPipelineExecution, or RetryPipelineExecution
+        of `retry` (the same execution runs again from its failed steps, with its parameters)."""
+        sm = self.session.client("sagemaker")
+        parallelism = {"ParallelismConfiguration": {"MaxParallelExecutionSteps": max_parallel_steps}} if max_parallel_steps else {}
         if retry:
-            raise UserError(
-                "E6012",
-                "--retry reruns a local execution; SageMaker's RetryPipelineExecution is not wired up yet",
-                hint="start a new execution, or retry it in SageMaker Studio",
-                exit_code=2,
-            )
-        return {"arn": start(self.session, name, overrides, display_name), "status": "Executing", "pipeline": name}
+            previous = self.describe_execution(retry, details=False)
+            if previous["pipeline"] != name:
+                raise UserError("E6012", f"execution {retry} belongs to pipeline {previous['pipeline']}, not {name}", exit_code=2)
+            if previous["status"] not in ("Failed", "Stopped"):
+                # RetryPipelineExecution retries an execution that failed or was stopped.
+                raise UserError("E6012", f"execution {retry} is {previous['status']}; only a Failed or Stopped execution can be retried")
+            if overrides:
+                raise UserError("E6012", "a retry runs with the execution's own parameters; --param does not apply", exit_code=2)
+            with aws_errors(f"retrying execution {retry}"):
+                arn = sm.retry_pipeline_execution(PipelineExecutionArn=retry, ClientRequestToken=str(uuid.uuid4()), **parallelism)[
+                    "PipelineExecutionArn"
+                ]
+            return {"arn": arn, "status": "Executing", "pipeline": name}
+        selective = {}
+        if selected_steps:
+            from sagespec.reuse import selected
+
+            source = self.describe_execution(source_execution, details=False) if source_execution else None
+            selected(name, self.deployed_definition(name), selected_steps, source)
+            config = {"SelectedSteps": [{"StepName": s} for s in selected_steps]}
+            if source:
+                config["SourcePipelineExecutionArn"] = source["arn"]
+            selective = {"SelectiveExecutionConfig": config}
+        arn = start(self.session, name, overrides, display_name, **parallelism, **selective)
+        return {"arn": arn, "status": "Executing", "pipeline": name}
 
     def wait(self, arn: str, on_status=None) -> dict:
         """Poll until the execution ends (E6009 unless it succeeded); its description without the steps."""
-        return _execution(wait(self.session, arn, on_status), [], {})
+        return execution_of(wait(self.session, arn, on_status), [], {})
 
-    def describe_execution(self, arn: str) -> dict:
+    def follow(self, arn: str, on_event, sleep=time.sleep) -> dict:
+        """Report each step's status change until the execution ends; then its whole description."""
+        watch.follow(lambda: self.describe_execution(arn, details=False), on_event, sleep=sleep)
+        return self.describe_execution(arn)
+
+    def describe_execution(self, arn: str, details: bool = True) -> dict:
+        """The execution with its steps; with `details` also its parameters and what each finished
+        step made (a training job's metrics, a registered version's status, a condition's values)."""
         sm = self.session.client("sagemaker")
         with aws_errors(f"describing execution {arn}"):
             described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
         summaries = self._step_summaries(arn)
+        if not details:
+            return execution_of(described, summaries, {})
         with aws_errors(f"reading the parameters of execution {arn}"):
             parameters = {
                 p["Name"]: p["Value"]
                 for page in sm.get_paginator("list_pipeline_parameters_for_execution").paginate(PipelineExecutionArn=arn)
                 for p in page["PipelineParameters"]
             }
-        return _execution(described, summaries, parameters)
+        return add_details(self.session, execution_of(described, summaries, parameters))
 
     def _step_summaries(self, arn: str) -> list[dict]:
         sm = self.session.client("sagemaker")
@@ -274,51 +262,47 @@ class SageMakerPipelines:
                             "arn": e["PipelineExecutionArn"],
                             "pipeline": pipeline,
                             "status": e["PipelineExecutionStatus"],
-                            "started_at": _when(e.get("StartTime")),
-                            "ended_at": None,
-                            "failure_reason": e.get("PipelineExecutionFailureReason"),
+                            "started_at": when(e.get("StartTime")),
+                            "ended_at": None,  # ListPipelineExecutions does not say; `executions describe` does
+                            # only an execution that failed or stopped has one (moto fills in "None" otherwise)
+                            "failure_reason": e.get("PipelineExecutionFailureReason")
+                            if e["PipelineExecutionStatus"] in ("Failed", "Stopped")
+                            else None,
                         }
                         for e in page["PipelineExecutionSummaries"]
                     ]
         return sorted(found, key=lambda e: e["started_at"] or "", reverse=True)
 
-    def logs(self, execution: str, step: str) -> str:
-        # Only the steps: the execution's description and parameters are not needed for its logs.
-        found = next((_step(s) for s in self._step_summaries(execution) if s["StepName"] == step), None)
-        if found is None:
+    def _job_log(self, execution: str, step: str) -> tuple[str, str, dict]:
+        """(log group, job name, step summary) of the job `step` ran."""
+        summary = next((s for s in self._step_summaries(execution) if s["StepName"] == step), None)
+        if summary is None:
             raise UserError("E6005", f"execution {execution} has no step {step}")
-        arn = found.get("job_arn") or ""
-        m = re.fullmatch(r"arn:[\w-]+:sagemaker:[\w-]+:\d{12}:(training-job|processing-job|transform-job)/(.+)", arn)
-        if not m:
-            raise UserError("E6005", f"step {step} ({found['type']}) of {execution} ran no job with CloudWatch logs")
-        group, job = _LOG_GROUPS[m.group(1)], m.group(2)
-        logs = self.session.client("logs")
-        lines = []
-        with aws_errors(f"reading the logs of {job} in {group}"):
-            streams = [
-                s["logStreamName"]
-                for page in logs.get_paginator("describe_log_streams").paginate(logGroupName=group, logStreamNamePrefix=f"{job}/")
-                for s in page["logStreams"]
-            ]
-            for stream in sorted(streams):
-                token = None
-                while True:
-                    kwargs = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
-                    if token:
-                        kwargs["nextToken"] = token
-                    page = logs.get_log_events(**kwargs)
-                    lines += [e["message"] for e in page["events"]]
-                    if not page["events"] or page.get("nextForwardToken") == token:
-                        break
-                    token = page.get("nextForwardToken")
-        if not streams:
-            raise UserError("E6005", f"no log streams of {job} in {group} yet")
-        return "\n".join(lines) + "\n"
+        job = job_of(summary)
+        group = cloudwatch.log_group(job[0]) if job else None
+        if group is None:
+            kind = summary.get("StepType") or next(iter(summary.get("Metadata") or {}), "no job")
+            raise UserError("E6005", f"step {step} ({kind}) of {execution} ran no job with CloudWatch logs")
+        return group, job[1], summary
+
+    def logs(self, execution: str, step: str) -> str:
+        group, job, _ = self._job_log(execution, step)
+        return cloudwatch.read(self.session.client("logs"), group, job)
+
+    def follow_logs(self, execution: str, step: str, sleep=time.sleep):
+        """The step's log lines as its job writes them, until the step has ended."""
+        group, job, _ = self._job_log(execution, step)
+
+        def ended() -> bool:
+            summary = next(s for s in self._step_summaries(execution) if s["StepName"] == step)
+            return summary.get("StepStatus") in ("Succeeded", "Failed", "Stopped")
+
+        yield from cloudwatch.follow(self.session.client("logs"), group, job, ended, sleep=sleep)
 
     def stop(self, execution: str) -> dict:
         with aws_errors(f"stopping execution {execution}"):
             self.session.client("sagemaker").stop_pipeline_execution(PipelineExecutionArn=execution, ClientRequestToken=str(uuid.uuid4()))
-        return self.describe_execution(execution)
+        return self.describe_execution(execution, details=False)
 
     def send_success(self, token: str, outputs: dict[str, str]) -> dict:
         request = {

@@ -31,6 +31,8 @@ def summary_lines(result: dict) -> list[str]:
             lines.append(f"--- log of {step['name']} ({step['log_path']}), last lines:")
             text = Path(step["log_path"]).read_text(encoding="utf-8", errors="replace").splitlines()
             lines += ["    " + line for line in text[-LOG_TAIL_LINES:]]
+        elif step["status"] == "Failed" and step.get("failure_reason"):  # on SageMaker: the log is in CloudWatch
+            lines.append(f"step {step['name']} failed: {step['failure_reason']}")
         if step["type"] == "Condition" and "Outcome" in step["properties"]:
             compared = _compared(step["properties"].get("Evaluated", []))
             lines.append(

@@ -1,7 +1,9 @@
-"""How a local run shows itself: a live table on a terminal, one line per event elsewhere (CI logs).
+"""How an execution shows itself while it runs, locally or on SageMaker: a live table on a
+terminal, one line per event elsewhere (CI logs).
 
-A running job step reports again whenever its metrics change (the latest value of each metric
-definition, read from its log): the detail column shows them while the elapsed time keeps ticking."""
+A running local job step reports again whenever its metrics change (the latest value of each
+metric definition, read from its log): the detail column shows them while the elapsed time keeps
+ticking. On SageMaker a step reports each status change the polling sees."""
 
 from __future__ import annotations
 
@@ -9,8 +11,18 @@ import time
 
 import click
 
-MARKS = {"Executing": "..", "Succeeded": "ok", "Failed": "!!", "NotStarted": "--"}
-STYLES = {"Executing": "yellow", "Succeeded": "green", "Failed": "bold red", "NotStarted": "dim"}
+# StepStatus of ListPipelineExecutionSteps, and NotStarted for a step a local run never reached.
+MARKS = {"Starting": "..", "Executing": "..", "Stopping": "..", "Succeeded": "ok", "Failed": "!!", "Stopped": "--", "NotStarted": "--"}
+STYLES = {
+    "Starting": "yellow",
+    "Executing": "yellow",
+    "Stopping": "yellow",
+    "Succeeded": "green",
+    "Failed": "bold red",
+    "Stopped": "dim",
+    "NotStarted": "dim",
+}
+RUNNING = ("Starting", "Executing", "Stopping")
 
 
 class LineProgress:
@@ -24,13 +36,14 @@ class LineProgress:
         return False
 
     def __call__(self, event) -> None:
-        if event.status == "Executing":  # again while it runs: its latest metrics, same start
+        if event.status in RUNNING:  # again while it runs: its latest metrics, same start
             self.started.setdefault(event.step, time.monotonic())
-        elapsed = (
-            f" {time.monotonic() - self.started[event.step]:6.1f}s"
-            if event.step in self.started and event.status != "Executing"
-            else "        "
-        )
+        if event.seconds is not None and event.status not in RUNNING:
+            elapsed = f" {event.seconds:6.1f}s"
+        elif event.step in self.started and event.status not in RUNNING:
+            elapsed = f" {time.monotonic() - self.started[event.step]:6.1f}s"
+        else:
+            elapsed = "        "
         click.echo(f"  [{MARKS.get(event.status, '  ')}] {event.step:<28} {event.status:<11}{elapsed}  {event.detail}".rstrip())
 
 
@@ -69,8 +82,10 @@ class LiveProgress:
     def __call__(self, event) -> None:
         row = self.rows.setdefault(event.step, [event.status, None, None, ""])
         now = time.monotonic()
-        if event.status == "Executing":
-            row[1] = row[1] if row[0] == "Executing" and row[1] is not None else now
+        if event.status in RUNNING:
+            row[1] = row[1] if row[0] in RUNNING and row[1] is not None else now
+        elif event.seconds is not None:
+            row[1], row[2] = now - event.seconds, now
         elif row[1] is not None:
             row[2] = now
         row[0], row[3] = event.status, event.detail or row[3]
