@@ -21,9 +21,10 @@ def test_a_local_run_applies_the_policies_and_seeds_the_bundled_data_once(tmp_pa
     compiled = SimpleNamespace(name="california-housing", role=role, definition=golden)
     pipelines = LocalPipelines(project.workspace)
     first = prepare_local_run(project, compiled, pipelines, {})
-    # 22 policies (3 resource; trust and identity policies of 5 roles, derived from the project's two
-    # pipelines, and of the 2 workload deployer roles) and the experiments group
-    assert first.applied == 25 and first.accounts_file == "accounts.yaml" and first.uncovered is None
+    # resource policies, the trust and identity policies of the roles (derived from the project's
+    # pipelines; the scheduler role's two since the California spec has a schedule), the workload
+    # deployer roles, and the experiments group: 27 changes
+    assert first.applied == 27 and first.accounts_file == "accounts.yaml" and first.uncovered is None
     uri = "s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz"
     assert first.seeded == [(uri, "pipelines/data/cal_housing.tgz")]
     assert pipelines.objects.get(uri) == (ROOT / "pipelines/data/cal_housing.tgz").read_bytes()

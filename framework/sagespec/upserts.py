@@ -12,8 +12,9 @@ from __future__ import annotations
 from sagespec.diagnostics import UserError
 
 
-def upsert(project, compiled, pipelines, role: str | None = None, create_bucket: bool = False):
-    """(UpsertResult, what was done to create missing buckets)."""
+def upsert(project, compiled, pipelines, role: str | None = None, create_bucket: bool = False, upload_only: bool = False):
+    """(UpsertResult, what was done to create missing buckets). With `upload_only` the pipeline is
+    left alone: the code and the definition are uploaded for a CloudFormation stack."""
     created: list[str] = []
     absent = pipelines.missing_buckets(compiled)
     if absent and not create_bucket:
@@ -26,7 +27,7 @@ def upsert(project, compiled, pipelines, role: str | None = None, create_bucket:
         )
     for bucket in absent:
         created += _create(project, compiled, pipelines, bucket)
-    return pipelines.upsert(compiled, role), created
+    return (pipelines.upload(compiled) if upload_only else pipelines.upsert(compiled, role)), created
 
 
 def _create(project, compiled, pipelines, bucket: str) -> list[str]:

@@ -206,7 +206,7 @@ def test_cli_render_check_and_local_apply(tmp_path, monkeypatch):
     result = runner.invoke(cli, ["accounts", "apply", "--target", "local", "--workspace", str(tmp_path / "ws")])
     # 3 resource policies, the trust and identity policies of 5 roles (10 inline) and of the two
     # workload accounts' deployer roles, and the data-science account's own experiments group
-    assert result.exit_code == 0 and result.output.strip().endswith("25 of 25 changed"), result.output
+    assert result.exit_code == 0 and result.output.strip().endswith("27 of 27 changed"), result.output
 
 
 def test_cli_dry_run_on_the_shipped_topology_through_organization_roles(moto_accounts, monkeypatch):

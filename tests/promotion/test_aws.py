@@ -75,6 +75,36 @@ def stubbed_registry(accounts):
     return SageMakerRegistry(Session()), Stubber(client)
 
 
+def expect_endpoint_lineage(stub, version: int, endpoint_arn: str) -> None:
+    """What recording a deployment asks of ML Lineage Tracking the first time (moto has no lineage
+    API): the version's artifact and the endpoint's context, created, then associated."""
+    artifact = f"arn:aws:sagemaker:us-east-1:333333333333:artifact/{'a' * 31}{version}"
+    context = "arn:aws:sagemaker:us-east-1:333333333333:context/sagespec-endpoint-qa"
+    stub.add_response("list_artifacts", {"ArtifactSummaries": []}, {"SourceUri": PACKAGE.format(version)})
+    stub.add_response(
+        "create_artifact",
+        {"ArtifactArn": artifact},
+        {"Source": {"SourceUri": PACKAGE.format(version)}, "ArtifactType": "ModelPackage", "Properties": {}},
+    )
+    stub.add_response("list_contexts", {"ContextSummaries": []}, {"SourceUri": endpoint_arn})
+    stub.add_response(
+        "create_context",
+        {"ContextArn": context},
+        {
+            "ContextName": ANY,
+            "Source": {"SourceUri": endpoint_arn},
+            "ContextType": "Endpoint",
+            "Properties": {"sagespec:kind": "endpoint", "sagespec:order": "1000"},
+        },
+    )
+    stub.add_response("list_associations", {"AssociationSummaries": []}, {"SourceArn": artifact, "DestinationArn": context})
+    stub.add_response(
+        "add_association",
+        {"SourceArn": artifact, "DestinationArn": context},
+        {"SourceArn": artifact, "DestinationArn": context, "AssociationType": "ContributedTo"},
+    )
+
+
 def test_hosting_in_the_qa_account_on_moto(accounts):
     qa = SageMakerHosting(accounts("444444444444"), "444444444444", FAST)
     prod = SageMakerHosting(accounts("555555555555"), "555555555555", FAST)
@@ -170,6 +200,7 @@ def test_promote_to_qa_creates_model_config_endpoint_and_records_the_stage(accou
             {"ModelPackageArn": PACKAGE.format(3)},
             {"ModelPackageArn": PACKAGE.format(3), "CustomerMetadataProperties": {"sagespec:qa:deploy": ANY}},
         )
+        expect_endpoint_lineage(stub, 3, "arn:aws:sagemaker:us-east-1:444444444444:endpoint/california-housing-qa")
         recorded = promoter.execute(plan)
         stub.assert_no_pending_responses()
     assert recorded.by.startswith("arn:aws:sts::333333333333:assumed-role/sagespec-deployer/")

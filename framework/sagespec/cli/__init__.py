@@ -41,6 +41,7 @@ COMMAND_MODULES = {
     "endpoints": "promotion",
     "data": "data",
     "init": "data",
+    "schedules": "schedules",
 }
 
 

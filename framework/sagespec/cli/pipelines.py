@@ -29,11 +29,16 @@ param_option = click.option("--param", "params", multiple=True, metavar="NAME=VA
     is_flag=True,
     help="aws: create a missing default bucket (SSE-KMS with the accounts file's key, TLS only, no public access).",
 )
+@click.option(
+    "--upload-only",
+    is_flag=True,
+    help="aws: upload the code and the definition but leave the pipeline to a stack (`compile --output cloudformation`).",
+)
 @target_option()
 @aws_options
 @project_option
 @workspace_option
-def upsert(spec, role, create_bucket, target, profile, region, assume_role, project_dir, workspace) -> None:
+def upsert(spec, role, create_bucket, upload_only, target, profile, region, assume_role, project_dir, workspace) -> None:
     """Upload SPEC's code and definition and create or update the pipeline (SageMaker, or the local control plane)."""
     from sagespec import upserts
     from sagespec.backends import open_pipelines
@@ -48,7 +53,9 @@ def upsert(spec, role, create_bucket, target, profile, region, assume_role, proj
             f"the spec targets {pipeline.region} (session.region) but --region is {region}",
             hint="image URIs and ARNs in the definition are regional; change session.region in the spec",
         )
-    result, created = upserts.upsert(project, pipeline, open_pipelines(project, region=pipeline.region), role, create_bucket)
+    if upload_only and project.target != "aws":
+        raise click.UsageError("--upload-only prepares a CloudFormation deployment: use it with --target aws")
+    result, created = upserts.upsert(project, pipeline, open_pipelines(project, region=pipeline.region), role, create_bucket, upload_only)
     for line in created:
         click.echo(line)
     if result.version is not None:  # a definition version of the local control plane
@@ -58,6 +65,9 @@ def upsert(spec, role, create_bucket, target, profile, region, assume_role, proj
         click.echo(f"uploaded {uri}")
     for uri in result.unchanged:
         click.echo(f"unchanged {uri}")
+    if result.action == "uploaded":
+        click.echo(f"definition at {result.arn}: deploy the stack of `sagespec compile {spec} --output cloudformation`")
+        return
     click.echo(f"{result.action} pipeline {result.arn}")
 
 

@@ -91,8 +91,13 @@ def render(spec, output, project_dir) -> None:
 
 @click.command("compile")
 @click.argument("spec", type=click.Path(dir_okay=False))
-@output_option("json", help="json: the pipeline definition SageMaker receives.", legacy_file=True)
-@out_option("Write the definition JSON here instead of stdout.")
+@output_option(
+    "json",
+    "cloudformation",
+    help="json: the pipeline definition SageMaker receives; cloudformation: a template of the pipeline (and its schedule).",
+    legacy_file=True,
+)
+@out_option("Write the definition JSON (or the template) here instead of stdout.")
 @click.option("--no-cache", is_flag=True, help="Compile even if an identical compile is cached.")
 @project_option
 @workspace_option
@@ -103,6 +108,17 @@ def compile_command(spec, output, out, no_cache, project_dir, workspace) -> None
 
     result = compiled(spec, build_project(spec, project_dir, workspace), cache=not no_cache)
     out = out or (output if isinstance(output, LegacyFile) else None)
+    if output == "cloudformation":
+        from sagespec.pipelines.cloudformation import template
+
+        text = json.dumps(template(result), indent=2) + "\n"
+        if out:
+            write_output(out, text)
+            definition = result.definition_upload
+            click.echo(f"wrote {out} (AWS::SageMaker::Pipeline {result.name}, definition at {definition.uri})", err=True)
+        else:
+            click.echo(text, nl=False)
+        return
     if out:
         write_output(out, result.definition_json)
         click.echo(

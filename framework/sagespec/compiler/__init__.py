@@ -41,6 +41,7 @@ class CompiledPipeline:
     from_cache: bool = False
     default_bucket: str = ""
     default_bucket_prefix: str | None = None
+    schedule: dict | None = None  # EventBridge Scheduler's CreateSchedule parts (compiler.settings.schedule_of)
 
     @property
     def definition_json(self) -> str:
@@ -144,7 +145,7 @@ def _compile_uncached(result: SpecResult) -> CompiledPipeline:
     from sagemaker.workflow.pipeline_context import PipelineSession
 
     from sagespec.compiler.offline import SDK_CONFIG, sdk_speedups
-    from sagespec.compiler.settings import max_parallel_steps
+    from sagespec.compiler.settings import max_parallel_steps, schedule_of
 
     with (
         tempfile.TemporaryDirectory(prefix="sagespec-compile-") as scratch,
@@ -190,6 +191,7 @@ def _compile_uncached(result: SpecResult) -> CompiledPipeline:
         max_parallel_steps=max_parallel_steps(data),
         default_bucket=session_spec["default_bucket"],
         default_bucket_prefix=session_spec.get("default_bucket_prefix"),
+        schedule=schedule_of(data, definition),
     )
 
 

@@ -69,6 +69,7 @@ def load(cache_dir: Path, key: str):
             from_cache=True,
             default_bucket=entry["default_bucket"],
             default_bucket_prefix=entry.get("default_bucket_prefix"),
+            schedule=entry.get("schedule"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -88,6 +89,7 @@ def store(cache_dir: Path, key: str, compiled) -> None:
         "max_parallel_steps": compiled.max_parallel_steps,
         "default_bucket": compiled.default_bucket,
         "default_bucket_prefix": compiled.default_bucket_prefix,
+        "schedule": compiled.schedule,
     }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

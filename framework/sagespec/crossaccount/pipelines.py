@@ -23,6 +23,7 @@ class CompiledSpec:
     name: str
     role: str
     definition: dict
+    pipeline_arn: str | None = None  # when the spec has a schedule: what its scheduler role starts
 
 
 def spec_files(project, paths: list[str] | None) -> list[Path]:
@@ -40,13 +41,15 @@ def spec_files(project, paths: list[str] | None) -> list[Path]:
 
 def compile_all(project, paths: list[str] | None = None) -> list[CompiledSpec]:
     from sagespec.compiler import compile_spec
+    from sagespec.pipelines import schedules
     from sagespec.spec import load_spec
     from sagespec.workspace import compile_cache_dir
 
     compiled = []
     for path in spec_files(project, paths):
         pipeline = compile_spec(load_spec(path, project.root), compile_cache_dir(project.workspace))
-        compiled.append(CompiledSpec(path, pipeline.name, pipeline.role, pipeline.definition))
+        scheduled = schedules.pipeline_arn(pipeline) if pipeline.schedule else None
+        compiled.append(CompiledSpec(path, pipeline.name, pipeline.role, pipeline.definition, scheduled))
     return compiled
 
 
@@ -56,4 +59,21 @@ def pipeline_needs(project, paths: list[str] | None = None) -> list[Need]:
     found: list[Need] = []
     for spec in compile_all(project, paths):
         found += needs(spec.name, spec.definition, spec.role, where)
+        if spec.pipeline_arn:
+            found.append(_scheduled(spec))
     return found
+
+
+def _scheduled(spec: CompiledSpec) -> Need:
+    """What the schedule of `spec` needs: its scheduler role starts the pipeline."""
+    from sagespec.pipelines.schedules import scheduler_role_arn
+
+    return Need(
+        spec.name,
+        "(schedule)",
+        "scheduler",
+        scheduler_role_arn(spec.role),
+        "sagemaker:StartPipelineExecution",
+        spec.pipeline_arn,
+        "StartScheduledPipelines",
+    )

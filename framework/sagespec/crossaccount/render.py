@@ -245,7 +245,37 @@ def render(topology: Topology, symbolic: bool = False, needs=()) -> list[Account
             "Statement": [statement("DescribeVersions", WORKLOAD_VERSIONS, registry_versions)],
         }
         accounts[workload].roles.append(Role(n.roles[workload], n.role_arn(workload), SAGEMAKER_TRUST, inline, full_access))
+    _scheduler_roles(accounts, needs, n, topology, symbolic)
     return list(accounts.values())
+
+
+def _scheduler_roles(accounts: dict, needs, n: Names, topology: Topology, symbolic: bool) -> None:
+    """The role EventBridge Scheduler assumes to start the scheduled pipelines of an account:
+    trusted by scheduler.amazonaws.com for schedules of that account only (aws:SourceAccount, as
+    "Set up the execution role" in the EventBridge Scheduler User Guide advises against the confused
+    deputy), allowed sagemaker:StartPipelineExecution on those pipelines and nothing else."""
+    from sagespec.pipelines.schedules import SCHEDULER_ROLE
+
+    scheduled = [need for need in needs if need.caller == "scheduler"]
+    for name in accounts:
+        account = topology.accounts.get(name)
+        literal = f"arn:{topology.partition}:iam::{account.id}:role/{SCHEDULER_ROLE}" if account else None
+        if not literal or not any(need.role == literal for need in scheduled):
+            continue
+        trust = {
+            "Version": VERSION,
+            "Statement": [
+                {
+                    "Sid": "AssumedByEventBridgeScheduler",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "scheduler.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": n.ids[name]}},
+                }
+            ],
+        }
+        inline = _derived(literal, scheduled, False, n, topology, symbolic)
+        accounts[name].roles.append(Role(SCHEDULER_ROLE, f"arn:{n.partition}:iam::{n.ids[name]}:role/{SCHEDULER_ROLE}", trust, inline))
 
 
 def policy_files(topology: Topology, output: str = "json", needs=()) -> dict[str, dict]:

@@ -16,7 +16,12 @@ from sagespec.permissions import Need
 
 VERSION = "2012-10-17"
 # Which inline policy a caller's needs go to.
-POLICY_OF = {"pipeline role": "PipelineService", "job role": "JobRuntime", "endpoint role": "EndpointRuntime"}
+POLICY_OF = {
+    "pipeline role": "PipelineService",
+    "job role": "JobRuntime",
+    "endpoint role": "EndpointRuntime",
+    "scheduler": "StartScheduledPipelines",
+}
 # Condition keys whose values are patterns (a run fills in the `*`), tested with StringLike.
 LIKE_KEYS = {"s3:prefix"}
 

@@ -66,6 +66,7 @@ RULES: dict[str, str] = {
     "E4017": "a tuning job SageMaker would refuse (an objective no metric defines, Grid over non-categorical ranges, Hyperband with early stopping, a range its scaling cannot take)",
     "E4018": "a batch transform SageMaker would refuse (a filter that is not JSONPath, a batch strategy without a split type, too large a payload)",
     "E4020": "a quality check that cannot run or be recorded (a model quality check without its columns, half a supplied baseline, two checks of one kind for one version)",
+    "E4021": "a schedule EventBridge Scheduler would refuse (expression, time zone, parameters, name)",
     "E4019": "a retry policy that cannot apply (SageMaker job exception types on a step that starts no job)",
     "E4012": "the accounts file is inconsistent (shared account IDs, a key elsewhere, wildcards, an unknown region)",
     # E5: compile

@@ -54,16 +54,7 @@ def upsert(session, compiled, role: str | None = None) -> UpsertResult:
             "E6008", f"pipeline '{compiled.name}' has no execution role", hint="set session.role in the spec or pass --role ARN"
         )
     check_role(session, role)
-    s3 = session.client("s3")
-    uploaded, unchanged = [], []
-    for upload in [*compiled.uploads, compiled.definition_upload]:
-        # Code and definition keys are content hashes: an object already at the key holds these very bytes.
-        if _exists(s3, upload):
-            unchanged.append(upload.uri)
-            continue
-        with aws_errors(f"uploading {upload.uri}"):
-            s3.put_object(Bucket=upload.bucket, Key=upload.key, Body=upload.body, **upload.extra)
-        uploaded.append(upload.uri)
+    uploaded, unchanged = upload(session, compiled)
     sm = session.client("sagemaker")
     tags = [{"Key": k, "Value": v} for k, v in sorted(compiled.tags.items())]
     common = {"PipelineName": compiled.name, "PipelineDefinition": compact_json(compiled.definition), "RoleArn": role}
@@ -87,6 +78,21 @@ def upsert(session, compiled, role: str | None = None) -> UpsertResult:
         if tags:
             sm.add_tags(ResourceArn=arn, Tags=tags)
     return UpsertResult("updated", arn, uploaded, unchanged)
+
+
+def upload(session, compiled) -> tuple[list[str], list[str]]:
+    """Put the code objects and the definition at their keys; (uploaded, already there) URIs."""
+    s3 = session.client("s3")
+    uploaded, unchanged = [], []
+    for item in [*compiled.uploads, compiled.definition_upload]:
+        # Code and definition keys are content hashes: an object already at the key holds these very bytes.
+        if _exists(s3, item):
+            unchanged.append(item.uri)
+            continue
+        with aws_errors(f"uploading {item.uri}"):
+            s3.put_object(Bucket=item.bucket, Key=item.key, Body=item.body, **item.extra)
+        uploaded.append(item.uri)
+    return uploaded, unchanged
 
 
 def _exists(s3, upload) -> bool:
@@ -157,6 +163,11 @@ class SageMakerPipelines:
 
     def deployed_definition(self, name: str) -> dict:
         return deployed_definition(self.session, name)
+
+    def upload(self, compiled) -> UpsertResult:
+        """The code and the definition only, for a CloudFormation stack to create the pipeline from."""
+        uploaded, unchanged = upload(self.session, compiled)
+        return UpsertResult("uploaded", compiled.definition_upload.uri, uploaded, unchanged)
 
     def missing_buckets(self, compiled) -> list[str]:
         return buckets.missing(self.session, sorted({u.bucket for u in [*compiled.uploads, compiled.definition_upload]}))

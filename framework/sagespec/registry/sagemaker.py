@@ -1,8 +1,10 @@
 """The registry against SageMaker with boto3 (the caller is the session's identity).
 
-Lineage has no place of its own in SageMaker's model package, so register() stores it in
-CustomerMetadataProperties under `sagespec:lineage:<kind>` keys and lineage() reads it back;
-approval history is what DescribeModelPackage keeps (the current status and who set it).
+Lineage is SageMaker ML Lineage Tracking's (registry/lineage.py): register() records what went
+into a version, a deployment the endpoint it reached, and lineage() reads them back with
+QueryLineage. Versions registered by sagespec before kept their lineage in
+CustomerMetadataProperties under `sagespec:lineage:<kind>` keys; lineage() still reads those.
+Approval history is what DescribeModelPackage keeps (the current status and who set it).
 The stage is SageMaker's ModelLifeCycle. Deployments are kept on the deployed version too, as
 `sagespec:<stage>:<action>` metadata: the latest of each action per version and stage, which is
 what promotion's rules (passed QA? what was in prod before?) need, not a full log.
@@ -34,8 +36,11 @@ def _time(value) -> str | None:
 
 class SageMakerRegistry:
     def __init__(self, session):
+        from sagespec.registry.lineage import Lineage
+
         self.session = session
         self.sm = session.client("sagemaker")
+        self.tracking = Lineage(self.sm)
 
     def create_group(self, name: str, description: str | None = None, tags: dict | None = None) -> ModelPackageGroup:
         request = {"ModelPackageGroupName": name}
@@ -82,8 +87,6 @@ class SageMakerRegistry:
         drift_check_baselines: dict | None = None,
     ) -> ModelPackage:
         metadata = dict(customer_metadata or {})
-        for entry in lineage or []:
-            metadata[f"{LINEAGE_PREFIX}{entry.kind}"] = json.dumps({"uri": entry.uri, "sha256": entry.sha256, **entry.detail})[:256]
         # A group ARN in another account is passed as is: that is how cross-account registration works.
         request = {
             "ModelPackageGroupName": group,
@@ -100,6 +103,8 @@ class SageMakerRegistry:
             request["ModelPackageDescription"] = description
         with aws_errors(f"registering a model version in {group}"):
             arn = self.sm.create_model_package(**request)["ModelPackageArn"]
+        if lineage:
+            self.tracking.record(arn, lineage)
         return self.describe(arn)
 
     def _package(self, d: dict) -> ModelPackage:
@@ -174,6 +179,9 @@ class SageMakerRegistry:
         ]
 
     def lineage(self, arn: str) -> list[LineageEntry]:
+        tracked = self.tracking.read(arn)
+        if tracked:
+            return tracked
         with aws_errors(f"describing model package {arn}"):
             d = self.sm.describe_model_package(ModelPackageName=arn)
         entries = []
@@ -234,6 +242,12 @@ class SageMakerRegistry:
                 ModelPackageArn=deployment.package_arn,
                 CustomerMetadataProperties={f"sagespec:{deployment.stage}:{deployment.action}": value},
             )
+        if deployment.action in ("deploy", "canary", "finalize", "rollback") and deployment.outcome == "Succeeded":
+            _, region, _, _, _ = package_arn_parts(deployment.package_arn)
+            partition = deployment.package_arn.split(":")[1]
+            # Endpoint ARNs hold the name in lower case.
+            endpoint = f"arn:{partition}:sagemaker:{region}:{deployment.account}:endpoint/{deployment.endpoint.lower()}"
+            self.tracking.record(deployment.package_arn, [LineageEntry("endpoint", endpoint)], first=1000)
         return Deployment(**{**deployment.__dict__, "at": at, "by": record["by"]})
 
     def deployments(self, group: str, stage: str | None = None) -> list[Deployment]:

@@ -88,6 +88,7 @@ def run_checks(document: Document, project_root: Path, schema_ok: bool) -> list[
         quality,
         references,
         retries,
+        schedule,
         transform,
         tuning,
         types,
