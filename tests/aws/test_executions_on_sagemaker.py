@@ -266,7 +266,8 @@ def test_retry_calls_retry_pipeline_execution_for_a_failed_execution():
 @pytest.mark.parametrize(
     "status, pipeline, says",
     [
-        ("Succeeded", "california-housing", "only a Failed or Stopped execution"),
+        ("Succeeded", "california-housing", "succeeded; there is nothing to retry"),
+        ("Executing", "california-housing", "is Executing; retry it once it has ended"),
         ("Failed", "other", "belongs to pipeline california-housing"),
     ],
 )

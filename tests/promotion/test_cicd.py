@@ -116,3 +116,15 @@ def test_validating_the_pipelines_folder_skips_the_rendered_cicd_files():
     assert result.returncode == 0 and "8 file(s) valid" in result.stderr, result.stdout + result.stderr
     named = run_cli("validate", "pipelines/cicd/buildspec.yml")
     assert named.returncode == 1  # named explicitly, it is checked (and is no pipeline spec)
+
+
+def test_with_pipelines_the_projects_pipelines_come_as_stacks(tmp_path):
+    from cfnlint.api import lint
+
+    done = run_cli("cicd", "render", "--with-pipelines", "-o", str(tmp_path / "cicd"), env={"SAGESPEC_WORKSPACE": str(tmp_path / "ws")})
+    assert done.returncode == 0, done.stderr
+    stacks = sorted(p.name for p in (tmp_path / "cicd").glob("pipeline.*.template.json"))
+    assert "pipeline.california-housing.template.json" in stacks and len(stacks) >= 3
+    template = json.loads((tmp_path / "cicd" / "pipeline.california-housing.template.json").read_text())
+    assert set(template["Resources"]) == {"Pipeline", "Schedule"}
+    assert [f"{m.rule.id} {m.message}" for m in lint(json.dumps(template), regions=["us-east-1"])] == []

@@ -166,15 +166,18 @@ def cicd() -> None:
 @cicd.command("render")
 @out_option("Write the files into this folder (default: print them).", retired=("--output-dir",), folder=True)
 @accounts_file_option
-def cicd_render(out, accounts_file) -> None:
+@click.option(
+    "--with-pipelines", is_flag=True, help="Also write each of the project's pipelines as a stack (pipeline.<name>.template.json)."
+)
+def cicd_render(out, accounts_file, with_pipelines) -> None:
     """Render the promotion trigger, pipeline, workload deployer role, buildspec and workflow from the topology."""
     from sagespec.cli.options import write_files
     from sagespec.promotion import cicd as rendering
 
-    files = {
-        name: json.dumps(content, indent=2) + "\n" if isinstance(content, dict) else content
-        for name, content in rendering.render(_topology(accounts_file)).items()
-    }
+    rendered = rendering.render(_topology(accounts_file))
+    if with_pipelines:
+        rendered |= rendering.pipeline_templates(build_project(accounts_file=accounts_file))
+    files = {name: json.dumps(content, indent=2) + "\n" if isinstance(content, dict) else content for name, content in rendered.items()}
     if out:
         write_files(out, files)
     else:

@@ -198,9 +198,12 @@ class SageMakerPipelines:
             previous = self.describe_execution(retry, details=False)
             if previous["pipeline"] != name:
                 raise UserError("E6012", f"execution {retry} belongs to pipeline {previous['pipeline']}, not {name}", exit_code=2)
-            if previous["status"] not in ("Failed", "Stopped"):
-                # RetryPipelineExecution retries an execution that failed or was stopped.
-                raise UserError("E6012", f"execution {retry} is {previous['status']}; only a Failed or Stopped execution can be retried")
+            # The API reference names no states; refused here is what cannot be meant: a retry of
+            # an execution that succeeded (nothing failed) or has not ended yet.
+            if previous["status"] == "Succeeded":
+                raise UserError("E6012", f"execution {retry} succeeded; there is nothing to retry")
+            if previous["status"] not in TERMINAL:
+                raise UserError("E6012", f"execution {retry} is {previous['status']}; retry it once it has ended")
             if overrides:
                 raise UserError("E6012", "a retry runs with the execution's own parameters; --param does not apply", exit_code=2)
             with aws_errors(f"retrying execution {retry}"):

@@ -17,6 +17,10 @@ buildspec.yml
 github-promote.yml
     The same flow as a GitHub Actions workflow; the prod job's environment carries the
     required reviewers, which is GitHub's manual gate.
+pipeline.<name>.template.json (`cicd render --with-pipelines`)
+    Each of the project's pipelines as a stack (`compile --output cloudformation`: the pipeline
+    and its schedule), for a CloudFormation deploy action of the account that runs them, after
+    `sagespec upsert SPEC --upload-only` has put the code and the definition in place.
 """
 
 from __future__ import annotations
@@ -394,3 +398,18 @@ def render(topology: Topology) -> dict[str, str | dict]:
         "buildspec.yml": buildspec(topology),
         "github-promote.yml": github_workflow(topology),
     }
+
+
+def pipeline_templates(project) -> dict[str, dict]:
+    """`pipeline.<name>.template.json` for every spec the accounts file derives its roles from."""
+    from sagespec.compiler import compile_spec
+    from sagespec.crossaccount.pipelines import spec_files
+    from sagespec.pipelines.cloudformation import template
+    from sagespec.spec import load_spec
+    from sagespec.workspace import compile_cache_dir
+
+    templates = {}
+    for path in spec_files(project, None):
+        compiled = compile_spec(load_spec(path, project.root), compile_cache_dir(project.workspace))
+        templates[f"pipeline.{compiled.name}.template.json"] = template(compiled)
+    return templates
