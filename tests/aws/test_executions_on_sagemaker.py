@@ -362,3 +362,4 @@ def test_ctrl_c_while_following_leaves_the_execution_running_and_says_how_to_sto
     assert done.exit_code == 130
     assert f"stopped following {EXECUTION}: it goes on running on SageMaker" in done.stderr
     assert f"sagespec executions stop {EXECUTION} --target aws" in done.stderr
+    assert f"sagespec executions follow {EXECUTION} --target aws" in done.stderr

@@ -82,3 +82,20 @@ def test_stop_stops_the_running_step_and_starts_nothing_more(pipelines):
 
 def test_the_stored_definition_is_what_diff_compares_with(pipelines):
     assert pipelines.deployed_definition("sleeper") == json.loads(canonical_json(DEFINITION))
+
+
+def test_follow_shows_the_steps_of_a_run_another_thread_drives_and_its_log_as_it_grows(pipelines):
+    pipelines.objects.put(CODE, b"import time\nfor i in range(3):\n    print('tick', i, flush=True)\n    time.sleep(0.4)\n")
+    runner = threading.Thread(target=lambda: pipelines.start("sleeper", {}))
+    runner.start()
+    deadline = time.monotonic() + 20
+    while not pipelines.list_executions("sleeper") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    arn = pipelines.list_executions("sleeper")[0]["arn"]
+    lines = list(pipelines.follow_logs(arn, "Sleep", sleep=lambda _: time.sleep(0.1)))
+    events = []
+    ended = pipelines.follow(arn, events.append, sleep=lambda _: time.sleep(0.1))
+    runner.join(30)
+    assert lines[0].startswith("$ ") and lines[1:] == ["tick 0", "tick 1", "tick 2"]  # the command the step ran, then its output
+    assert ended["status"] == "Failed"  # the Fail step after it
+    assert ("Sleep", "Succeeded") in [(e.step, e.status) for e in events] and events[-1].step == "After"

@@ -1,4 +1,4 @@
-"""Commands on pipelines and executions: upsert, start, run, executions list|describe|logs|stop|send-success|send-failure."""
+"""Commands on pipelines and executions: upsert, start, run, executions list|describe|follow|logs|stop|send-success|send-failure."""
 
 from __future__ import annotations
 
@@ -164,19 +164,21 @@ def start(
 
 
 def _follow_and_report(pipelines, arn: str, name: str) -> None:
-    """The live step view of an execution on SageMaker, then the summary a local run prints."""
+    """The live step view of an execution running elsewhere (SageMaker, or another terminal), then
+    the summary a local run prints."""
     from sagespec.diagnostics import UserError
     from sagespec.pipelines.progress import LineProgress, LiveProgress
     from sagespec.pipelines.summary import summary_lines
 
-    progress = LiveProgress(f"pipeline {name} (SageMaker)") if sys.stdout.isatty() else LineProgress()
+    where = "SageMaker" if pipelines.target == "aws" else "local"
+    progress = LiveProgress(f"pipeline {name} ({where})") if sys.stdout.isatty() else LineProgress()
     try:
         with progress:
             result = pipelines.follow(arn, progress)
     except KeyboardInterrupt:
-        click.echo(f"stopped following {arn}: it goes on running on SageMaker", err=True)
-        click.echo(f"  follow it again: sagespec executions describe {arn} --target aws --output text", err=True)
-        click.echo(f"  stop it: sagespec executions stop {arn} --target aws", err=True)
+        click.echo(f"stopped following {arn}: it goes on running" + (" on SageMaker" if where == "SageMaker" else ""), err=True)
+        click.echo(f"  follow it again: sagespec executions follow {arn} --target {pipelines.target}", err=True)
+        click.echo(f"  stop it: sagespec executions stop {arn} --target {pipelines.target}", err=True)
         sys.exit(130)
     click.echo("\n".join(summary_lines(result)))
     if result["status"] != "Succeeded":
@@ -298,6 +300,16 @@ def executions_logs(execution, step, follow, target, workspace, project_dir, pro
             click.echo(line)
     except KeyboardInterrupt:
         sys.exit(130)  # the reader stopped following; the step goes on
+
+
+@executions.command("follow")
+@click.argument("execution")
+@execution_options
+def executions_follow(execution, target, workspace, project_dir, profile, region) -> None:
+    """Show the steps of a running EXECUTION as they change, then its summary (exit 1 unless it succeeded)."""
+    pipelines = _executions(target, workspace, project_dir, profile, region)
+    described = pipelines.describe_execution(execution)
+    _follow_and_report(pipelines, described["arn"], described["pipeline"])
 
 
 @executions.command("stop")

@@ -138,6 +138,12 @@ class LocalPipelines:
         """Local executions run to their end in `start`: there is nothing to wait for."""
         return self.describe_execution(arn)
 
+    def follow(self, arn: str, on_event, sleep=None) -> dict:
+        """Report each step change of an execution another process runs, until it ends."""
+        from sagespec.pipelines.watch import Backoff, follow
+
+        return follow(lambda: self.describe_execution(arn), on_event, Backoff(0.5, 1.5, 5.0), **({"sleep": sleep} if sleep else {}))
+
     def describe_execution(self, arn: str) -> dict:
         return self.store.describe_execution(arn)
 

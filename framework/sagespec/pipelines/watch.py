@@ -75,7 +75,7 @@ def follow(
             raise UserError(
                 "E6009",
                 f"execution {execution['arn']} still {execution['status']} after {timeout:.0f} s",
-                hint="it goes on running; follow it with `sagespec executions describe ARN --target aws`",
+                hint="it goes on running; follow it again with `sagespec executions follow ARN`",
             )
         delay = backoff.next(delay, changed)
         sleep(delay)
