@@ -363,3 +363,18 @@ def test_ctrl_c_while_following_leaves_the_execution_running_and_says_how_to_sto
     assert f"stopped following {EXECUTION}: it goes on running on SageMaker" in done.stderr
     assert f"sagespec executions stop {EXECUTION} --target aws" in done.stderr
     assert f"sagespec executions follow {EXECUTION} --target aws" in done.stderr
+
+
+def test_logs_before_the_first_job_made_its_log_group_say_so(monkeypatch):
+    fake_aws_credentials(monkeypatch)
+    with mock_aws():
+        logs = boto3.client("logs", region_name="us-east-1")  # no /aws/sagemaker/TrainingJobs group yet
+        sm, stub = stubbed()
+        stub.add_response(
+            "list_pipeline_execution_steps",
+            {"PipelineExecutionSteps": [step("TrainModel", "Starting", 2, TRAIN)]},
+            {"PipelineExecutionArn": EXECUTION, "SortOrder": "Ascending"},
+        )
+        with stub, pytest.raises(UserError) as error:
+            SageMakerPipelines(Clients(sagemaker=sm, logs=logs)).logs(EXECUTION, "TrainModel")
+    assert error.value.code == "E6005" and "no log streams of pipelines-k2v9x1m3q8za-TrainModel-b2" in error.value.message

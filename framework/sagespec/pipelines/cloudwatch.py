@@ -25,12 +25,16 @@ def log_group(kind: str) -> str | None:
 
 
 def _streams(logs, group: str, job: str) -> list[str]:
-    with aws_errors(f"listing the log streams of {job} in {group}"):
-        return sorted(
-            s["logStreamName"]
-            for page in logs.get_paginator("describe_log_streams").paginate(logGroupName=group, logStreamNamePrefix=f"{job}/")
-            for s in page["logStreams"]
-        )
+    import botocore.exceptions
+
+    try:
+        pages = list(logs.get_paginator("describe_log_streams").paginate(logGroupName=group, logStreamNamePrefix=f"{job}/"))
+    except botocore.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return []  # the account's first job of this kind has not created its log group yet
+        with aws_errors(f"listing the log streams of {job} in {group}"):
+            raise
+    return sorted(s["logStreamName"] for page in pages for s in page["logStreams"])
 
 
 def _new_events(logs, group: str, stream: str, token: str | None) -> tuple[list[str], str | None]:
