@@ -7,6 +7,29 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The CLI run with `python -c OFFLINE_RUNNER ARGS...` and sockets refused: proof of "no network"
+# (callers also remove every AWS variable: no credentials, no region).
+OFFLINE_RUNNER = """
+import socket, sys
+def refuse(*args, **kwargs):
+    raise OSError("network access attempted during compile")
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+socket.create_connection = refuse
+from sagespec.cli import main
+sys.argv = ["sagespec"] + sys.argv[1:]
+main()
+"""
+
+
+def offline_compiles(tmp_path: Path, spec: str, times: int = 2) -> list[subprocess.CompletedProcess]:
+    """`sagespec compile --no-cache SPEC` in fresh processes with no AWS variables, no ~/.aws,
+    no cache and sockets refused."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(tmp_path), SAGESPEC_WORKSPACE=str(tmp_path / "ws"))
+    argv = [sys.executable, "-c", OFFLINE_RUNNER, "compile", "--no-cache", spec]
+    return [subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300) for _ in range(times)]
+
 
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run sagespec in a fresh interpreter, as a user would."""

@@ -55,11 +55,12 @@ def sagemaker_registries() -> frozenset[str]:
     accounts: set[str] = set()
     if spec is None or not spec.submodule_search_locations:
         return frozenset()
-    config = Path(next(iter(spec.submodule_search_locations))) / "image_uri_config"
-    for name in _CONFIG_FILES:
-        path = config / f"{name}.json"
-        if path.is_file():
-            _registries(json.loads(path.read_text(encoding="utf-8")), accounts)
+    package = Path(next(iter(spec.submodule_search_locations)))
+    for config in (package / "image_uri_config", package / "core" / "image_uri_config"):  # SDK v2's place, then v3's
+        for name in _CONFIG_FILES:
+            path = config / f"{name}.json"
+            if path.is_file():
+                _registries(json.loads(path.read_text(encoding="utf-8")), accounts)
     return frozenset(accounts)
 
 

@@ -22,6 +22,7 @@ class Prepared:
     accounts_file: str | None = None
     seeded: list[tuple[str, str]] = field(default_factory=list)  # (s3 uri, bundled file relative to the project)
     uncovered: str | None = None  # the run's pipeline, when the accounts file's roles are not derived from it
+    unbuildable: list[str] = field(default_factory=list)  # specs the installed SDK cannot compile, left out of the roles
 
 
 def prepare_local_run(project, compiled, pipelines, overrides: dict[str, str]) -> Prepared:
@@ -35,7 +36,11 @@ def prepare_local_run(project, compiled, pipelines, overrides: dict[str, str]) -
         # pipeline outside them gets its grants here too, and the run says `accounts apply` lacks them.
         from sagespec.permissions import needs, places_of
 
-        found = pipeline_needs(project)
+        skipped: list[Path] = []
+        # A local run needs the roles of its own pipeline; one that the installed SDK cannot build
+        # (E5010 on SDK v3) is left out of them here and named, where `accounts render` refuses.
+        found = pipeline_needs(project, skipped=skipped)
+        prepared.unbuildable = [str(p.relative_to(project.root)) if p.is_relative_to(project.root) else str(p) for p in skipped]
         if compiled.name not in {n.pipeline for n in found}:
             prepared.uncovered = compiled.name
             found += needs(compiled.name, compiled.definition, compiled.role, places_of(topology))

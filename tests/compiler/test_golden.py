@@ -3,31 +3,17 @@
 import io
 import os
 import shutil
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from helpers import offline_compiles
 from sagespec.compiler import compile_spec
 from sagespec.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden" / "california_housing.definition.json"
-
-# Runs the CLI with every AWS variable removed and sockets refused: proof of "no credentials, no network".
-OFFLINE_RUNNER = """
-import socket, sys
-def refuse(*args, **kwargs):
-    raise OSError("network access attempted during compile")
-socket.socket.connect = refuse
-socket.socket.connect_ex = refuse
-socket.create_connection = refuse
-from sagespec.cli import main
-sys.argv = ["sagespec"] + sys.argv[1:]
-main()
-"""
 
 
 def test_definition_matches_golden_file(housing):
@@ -38,10 +24,12 @@ def test_definition_matches_golden_file(housing):
     )
 
 
-def test_the_xgboost_definition_matches_its_golden_file():
-    """The XGBoost template's pipeline (tuning, transform): the service-model checks read it too."""
-    golden = GOLDEN.with_name("xgboost_housing.definition.json")
-    result = load_spec(ROOT / "pipelines" / "xgboost_housing.yaml")
+@pytest.mark.parametrize("name", ["xgboost_housing", "breast_cancer", "california_housing_fast"])
+def test_every_bundled_definition_matches_its_golden_file(name):
+    """Every bundled pipeline (tuning, transform, inference code): the service-model checks and the
+    SDK v3 equivalence test (tests/compiler/test_sdk_equivalence.py) read them too."""
+    golden = GOLDEN.with_name(f"{name}.definition.json")
+    result = load_spec(ROOT / "pipelines" / f"{name}.yaml")
     assert result.ok
     compiled = compile_spec(result).definition_json
     if os.environ.get("SAGESPEC_UPDATE_GOLDEN"):
@@ -51,18 +39,8 @@ def test_the_xgboost_definition_matches_its_golden_file():
 
 @pytest.mark.slow
 def test_cli_compiles_identically_twice_without_credentials_or_network(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(HOME=str(tmp_path), SAGESPEC_WORKSPACE=str(tmp_path / "ws"))  # no ~/.aws, no cache
     outputs = []
-    for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-c", OFFLINE_RUNNER, "compile", "--no-cache", "pipelines/california_housing.yaml"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+    for done in offline_compiles(tmp_path, "pipelines/california_housing.yaml"):
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] == GOLDEN.read_text()

@@ -102,15 +102,15 @@ def test_sdk_rejection_is_reported_at_the_step(tmp_path):
 
 def test_an_aws_call_during_compile_is_refused_not_sent(monkeypatch, tmp_path):
     """Offline compile answers only S3 bucket checks and uploads; anything else is E5003."""
-    from sagespec.compiler import builders
+    from sagespec.compiler import builders, control  # noqa: F401  (control registers the fail builder)
 
-    original = builders.BUILDERS["fail"]
+    original = builders.BUILDERS["v2"]["fail"]
 
     def calls_sts(ctx, step):
         ctx.session.boto_session.client("sts").get_caller_identity()
         return original(ctx, step)
 
-    monkeypatch.setitem(builders.BUILDERS, "fail", calls_sts)
+    monkeypatch.setitem(builders.BUILDERS["v2"], "fail", calls_sts)
     with pytest.raises(DiagnosticError) as raised:
         compile_spec(load_spec(ROOT / "pipelines" / "california_housing.yaml"))
     (d,) = raised.value.diagnostics

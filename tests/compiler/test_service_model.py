@@ -69,9 +69,13 @@ def requests(definition: dict):
             yield placed.name, operation, shape, params
 
 
-# The bundled pipelines' golden definitions (tests/compiler/test_golden.py keeps them current).
+# The bundled pipelines' golden definitions, SDK v2's and SDK v3's (tests/compiler/test_golden.py
+# and tests/sdk_v3/ keep them current).
 GOLDENS = {
     path.name.split(".")[0]: json.loads(path.read_text()) for path in sorted((ROOT / "tests/compiler/golden").glob("*.definition.json"))
+} | {
+    f"v3-{path.name.split('.')[0]}": json.loads(path.read_text())
+    for path in sorted((ROOT / "tests/compiler/golden/sdk_v3").glob("*.definition.json"))
 }
 GOLDEN = GOLDENS["california_housing"]
 CHECKED = [(pipeline, *request) for pipeline, definition in GOLDENS.items() for request in requests(definition)]

@@ -219,6 +219,11 @@ def run(spec, params, project_dir, workspace) -> None:
             f"note: the accounts file's roles are not derived from {prepared.uncovered}: its grants are in the local control plane"
             " only; add its spec to `pipelines:` in the accounts file before `sagespec accounts apply`"
         )
+    if prepared.unbuildable:
+        click.echo(
+            f"note: the installed SDK cannot compile {', '.join(prepared.unbuildable)} (`sagespec compile` says why): "
+            "the local roles leave out what it needs"
+        )
     for uri, source in prepared.seeded:
         click.echo(f"seeded {uri} from {source}")
     _run_and_report(pipelines, pipeline.name, overrides)

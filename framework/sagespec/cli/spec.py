@@ -70,12 +70,12 @@ def load_valid(spec: str, project):
     return result
 
 
-def compiled(spec: str, project, cache: bool = True):
+def compiled(spec: str, project, cache: bool = True, sdk: str | None = None):
     """Load, validate and compile SPEC (cached in the project's workspace), or raise its diagnostics."""
     from sagespec.compiler import compile_spec
     from sagespec.workspace import compile_cache_dir
 
-    return compile_spec(load_valid(spec, project), compile_cache_dir(project.workspace) if cache else None)
+    return compile_spec(load_valid(spec, project), compile_cache_dir(project.workspace) if cache else None, sdk)
 
 
 @click.command()
@@ -99,14 +99,20 @@ def render(spec, output, project_dir) -> None:
 )
 @out_option("Write the definition JSON (or the template) here instead of stdout.")
 @click.option("--no-cache", is_flag=True, help="Compile even if an identical compile is cached.")
+@click.option(
+    "--sdk",
+    type=click.Choice(["v2", "v3"]),
+    default=None,
+    help="The SageMaker Python SDK to build with (default: the installed one, or $SAGESPEC_SDK); it must be the installed one.",
+)
 @project_option
 @workspace_option
-def compile_command(spec, output, out, no_cache, project_dir, workspace) -> None:
+def compile_command(spec, output, out, no_cache, sdk, project_dir, workspace) -> None:
     """Compile SPEC into the SageMaker pipeline definition JSON (offline, deterministic)."""
     from sagespec.cli.options import LegacyFile, write_output
     from sagespec.definition import top_level_count
 
-    result = compiled(spec, build_project(spec, project_dir, workspace), cache=not no_cache)
+    result = compiled(spec, build_project(spec, project_dir, workspace), cache=not no_cache, sdk=sdk)
     out = out or (output if isinstance(output, LegacyFile) else None)
     if output == "cloudformation":
         from sagespec.pipelines.cloudformation import template
@@ -123,7 +129,7 @@ def compile_command(spec, output, out, no_cache, project_dir, workspace) -> None
         write_output(out, result.definition_json)
         click.echo(
             f"wrote {out} ({top_level_count(result.definition)} top-level steps, "
-            f"{len(result.uploads)} code uploads{', cached' if result.from_cache else ''})",
+            f"{len(result.uploads)} code uploads, SDK {result.sdk}{', cached' if result.from_cache else ''})",
             err=True,
         )
     else:

@@ -1,9 +1,12 @@
-"""Compile a validated spec into a SageMaker SDK v2 Pipeline and its definition JSON.
+"""Compile a validated spec into a SageMaker SDK Pipeline (v2 or v3) and its definition JSON.
 
-Every `sagemaker` import lives in this package, so commands that need no SDK start fast and a
-v3 backend can be added beside it. Compilation runs offline (see `offline.py`) from a staged copy
-of the code (see `staging.py`), so the output is byte-identical for the same inputs on any
-machine, with the same content-hash code keys a real upsert uploads to.
+Every `sagemaker` import lives in this package, so commands that need no SDK start fast. The
+installed SDK's major selects the backend (compiler.sdk); both build from the same spec through
+one table of builders per SDK (compiler.builders.BUILDERS), v3's in compiler.v3, and what v3
+does not build yet is one located error per feature (compiler.v3.unsupported). Compilation runs
+offline (see `offline.py`) from a staged copy of the code (see `staging.py`), so the output is
+byte-identical for the same inputs on any machine, with the same content-hash code keys a real
+upsert uploads to.
 
 The definition JSON is the contract: upsert sends it to SageMaker, diff compares it, and the
 local executor runs it.
@@ -25,7 +28,10 @@ from sagespec.logs import quiet
 from sagespec.spec import SpecResult
 
 # Bump when the compiler's output changes for the same inputs (invalidates cached definitions).
-COMPILER_FORMAT = 2
+COMPILER_FORMAT = 3
+
+# SDK -> the module with its offline `pipeline_session` and its `finish` of the definition.
+BACKENDS = {"v2": "sagespec.compiler.v2", "v3": "sagespec.compiler.v3.session"}
 
 
 @dataclass
@@ -42,6 +48,7 @@ class CompiledPipeline:
     default_bucket: str = ""
     default_bucket_prefix: str | None = None
     schedule: dict | None = None  # EventBridge Scheduler's CreateSchedule parts (compiler.settings.schedule_of)
+    sdk: str = "v2"  # the SageMaker Python SDK major that built it
 
     @property
     def definition_json(self) -> str:
@@ -87,21 +94,21 @@ def build_order(steps: list[dict]) -> list[str]:
 def _quiet_sdk():
     """The SDK logs INFO/WARNING chatter on every build; users see our diagnostics instead."""
     os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # the v2 deprecation banner
-    quiet(("sagemaker", "sagemaker.config"), "ERROR")
+    quiet(("sagemaker", "sagemaker.config"), "ERROR")  # v3's own logging: compiler.v3.session
     quiet()  # the SDK configures logging; boto's INFO stays quiet
     warnings.filterwarnings("ignore", module=r"sagemaker(\..*)?")
 
 
-def build_pipeline(data: dict, session):
+def build_pipeline(data: dict, session, sdk: str = "v2"):
     """The SDK Pipeline object for validated, rendered spec data (the cwd holds the staged code)."""
-    from sagemaker.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterInteger, ParameterString
-    from sagemaker.workflow.pipeline import Pipeline
-
-    from sagespec.compiler import external, quality, transform, tuning  # noqa: F401  (register their builders)
+    from sagespec.compiler import control, external, quality, transform, tuning  # noqa: F401  (register their builders)
     from sagespec.compiler.builders import BUILDERS, BuildContext
     from sagespec.compiler.expressions import Expressions
+    from sagespec.compiler.sdk import sdk_class
 
-    kinds = {"String": ParameterString, "Integer": ParameterInteger, "Float": ParameterFloat, "Boolean": ParameterBoolean}
+    if sdk == "v3":
+        from sagespec.compiler.v3 import jobs, models  # noqa: F401  (register their builders)
+    kinds = {t: sdk_class(sdk, f"Parameter{t}") for t in ("String", "Integer", "Float", "Boolean")}
     parameters = {}
     for name, decl in (data.get("parameters") or {}).items():
         default = decl.get("default")
@@ -111,13 +118,13 @@ def build_pipeline(data: dict, session):
         if decl.get("enum"):
             kwargs["enum_values"] = decl["enum"]
         parameters[name] = kinds[decl["type"]](**kwargs)
-    ctx = BuildContext(session=session, spec=data, expr=Expressions(parameters, {}, {}, {}))
+    ctx = BuildContext(session=session, spec=data, expr=Expressions(parameters, {}, {}, {}, sdk), sdk=sdk)
     ctx.expr.steps = ctx.built
     by_name = {s["name"]: (i, s) for i, s in enumerate(data["steps"])}
     for name in build_order(data["steps"]):
         index, step = by_name[name]
         try:
-            ctx.built[name] = BUILDERS[step["kind"]](ctx, step)
+            ctx.built[name] = BUILDERS[sdk][step["kind"]](ctx, step)
         except OfflineCallError:
             raise
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -126,7 +133,8 @@ def build_pipeline(data: dict, session):
     top_level = [ctx.built[s["name"]] for s in data["steps"] if s["name"] not in in_branch]
     from sagespec.compiler.settings import definition_config
 
-    options = {"pipeline_definition_config": config} if (config := definition_config(data)) else {}
+    options = {"pipeline_definition_config": config} if (config := definition_config(data, sdk)) else {}
+    Pipeline = sdk_class(sdk, "Pipeline")
     return Pipeline(name=data["name"], parameters=list(parameters.values()), steps=top_level, sagemaker_session=session, **options)
 
 
@@ -135,32 +143,40 @@ class _StepRejected(Exception):
         self.index, self.name, self.cause = index, name, cause
 
 
-def _compile_uncached(result: SpecResult) -> CompiledPipeline:
+def _unsupported(result: SpecResult, sdk: str) -> None:
+    """Every spec feature the chosen backend does not build yet, one located E5010 each."""
+    if sdk != "v3":
+        return
+    from sagespec.compiler.v3.unsupported import HINT, problems
+
+    found = problems(result.document.data)
+    if found:
+        source = result.document.source
+        raise DiagnosticError([Diagnostic("E5010", f"SDK v3: {message}", source.span(path), path, hint=HINT) for path, message in found])
+
+
+def _compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
+    import importlib
+
     from sagespec.compiler.staging import code_paths, staged
 
+    _unsupported(result, sdk)
     _quiet_sdk()
     data = result.document.data
     session_spec = data["session"]
     offline = OfflineAws(region=session_spec["region"], buckets=(session_spec["default_bucket"],))
-    from sagemaker.workflow.pipeline_context import PipelineSession
-
-    from sagespec.compiler.offline import SDK_CONFIG, sdk_speedups
+    backend = importlib.import_module(BACKENDS[sdk])
     from sagespec.compiler.settings import max_parallel_steps, schedule_of
 
     with (
         tempfile.TemporaryDirectory(prefix="sagespec-compile-") as scratch,
         staged(result.project_root, code_paths(data), Path(scratch)),
-        sdk_speedups(),
+        backend.pipeline_session(offline, session_spec) as session,
     ):
-        session = PipelineSession(
-            boto_session=offline.boto_session(),
-            default_bucket=session_spec["default_bucket"],
-            default_bucket_prefix=session_spec.get("default_bucket_prefix"),
-            sagemaker_config=SDK_CONFIG,
-        )
         try:
-            pipeline = build_pipeline(data, session)
-            definition = json.loads(pipeline.definition())
+            pipeline = build_pipeline(data, session, sdk)
+            code_root = "/".join(p for p in (session_spec["default_bucket"], session_spec.get("default_bucket_prefix"), data["name"]) if p)
+            definition = backend.finish(json.loads(pipeline.definition()), offline, f"s3://{code_root}/code")
         except _StepRejected as rejected:
             span = result.document.source.span(("steps", rejected.index, "name"))
             raise DiagnosticError(
@@ -192,19 +208,27 @@ def _compile_uncached(result: SpecResult) -> CompiledPipeline:
         default_bucket=session_spec["default_bucket"],
         default_bucket_prefix=session_spec.get("default_bucket_prefix"),
         schedule=schedule_of(data, definition),
+        sdk=sdk,
     )
 
 
-def compile_spec(result: SpecResult, cache_dir: Path | None = None) -> CompiledPipeline:
+def compile_spec(result: SpecResult, cache_dir: Path | None = None, sdk: str | None = None) -> CompiledPipeline:
     """Compile a loaded spec. Raises DiagnosticError when the spec is invalid or the SDK rejects it.
 
     With `cache_dir`, a definition compiled before from identical inputs is reused without
-    importing the SDK.
+    importing the SDK. `sdk` ("v2"/"v3", else SAGESPEC_SDK) must name the installed SDK's major:
+    one environment holds one of them.
     """
     if not result.ok:
         raise DiagnosticError([d for d in result.diagnostics if d.severity == "error"])
     from sagespec.compiler import cache
+    from sagespec.compiler.sdk import SdkUnavailable, choose
     from sagespec.spec.files import UnsafePath
+
+    try:
+        sdk = choose(sdk)
+    except SdkUnavailable as refused:
+        raise DiagnosticError([Diagnostic("E5011", str(refused), result.document.source.span(()))]) from None
 
     try:
         key = cache.input_key(result) if cache_dir else None
@@ -212,7 +236,7 @@ def compile_spec(result: SpecResult, cache_dir: Path | None = None) -> CompiledP
             hit = cache.load(cache_dir, key)
             if hit is not None:
                 return hit
-        compiled = _compile_uncached(result)
+        compiled = _compile_uncached(result, sdk)
     except UnsafePath as refused:  # a link or special file that appeared after validation
         raise DiagnosticError([Diagnostic("E4005", refused.message, result.document.source.span(()))]) from None
     if key:

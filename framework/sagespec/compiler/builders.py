@@ -13,15 +13,18 @@ from pathlib import PurePosixPath
 
 from sagespec.compiler.expressions import Expressions
 
-BUILDERS: dict[str, Callable] = {}
+# SDK ("v2" or "v3") -> step kind -> builder. A kind missing for an SDK is a spec feature that
+# SDK's backend does not build yet (compiler.v3.unsupported says so, located).
+BUILDERS: dict[str, dict[str, Callable]] = {"v2": {}, "v3": {}}
 
 DEFAULT_CACHE_EXPIRY = "P30D"
 CONTAINER_MODEL_DIR = "/opt/ml/model"  # explicit: the SDK's default embeds a timestamped job name
 
 
-def builder(kind: str):
+def builder(kind: str, sdks: tuple[str, ...] = ("v2",)):
     def register(fn: Callable) -> Callable:
-        BUILDERS[kind] = fn
+        for sdk in sdks:
+            BUILDERS[sdk][kind] = fn
         return fn
 
     return register
@@ -34,6 +37,13 @@ class BuildContext:
     expr: Expressions
     built: dict = field(default_factory=dict)  # step name -> SDK step
     estimators: dict = field(default_factory=dict)  # training or tuning step name -> (estimator, spec step)
+    sdk: str = "v2"
+
+    def cls(self, name: str):
+        """An SDK class this context's SDK keeps somewhere of its own (compiler.sdk.LOCATIONS)."""
+        from sagespec.compiler.sdk import sdk_class
+
+        return sdk_class(self.sdk, name)
 
     @property
     def role(self) -> str:
@@ -59,11 +69,11 @@ class BuildContext:
         if step.get("depends_on"):
             kwargs["depends_on"] = [self.built[name] for name in step["depends_on"]]
         if cacheable and step.get("cache"):
-            kwargs["cache_config"] = cache_config(step["cache"])
+            kwargs["cache_config"] = cache_config(step["cache"], self.sdk)
         if step.get("retry"):
             from sagespec.compiler.settings import retry_policies
 
-            kwargs["retry_policies"] = retry_policies(step["retry"])
+            kwargs["retry_policies"] = retry_policies(step["retry"], self.sdk)
         return kwargs
 
 
@@ -76,15 +86,17 @@ def declared_outputs(ctx: BuildContext, step: dict, output_class, types) -> list
     return outputs
 
 
-def cache_config(cache):
-    from sagemaker.workflow.steps import CacheConfig
+def cache_config(cache, sdk: str = "v2"):
+    from sagespec.compiler.sdk import sdk_class
+
+    CacheConfig = sdk_class(sdk, "CacheConfig")
 
     if cache is True:
         return CacheConfig(enable_caching=True, expire_after=DEFAULT_CACHE_EXPIRY)
     return CacheConfig(enable_caching=cache.get("enabled", True), expire_after=cache["expire_after"])
 
 
-def _argument(value) -> object:
+def container_argument(value) -> object:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if isinstance(value, str) else str(value)
@@ -94,11 +106,13 @@ def _tags(spec: dict) -> list[dict] | None:
     return [{"Key": k, "Value": v} for k, v in (spec.get("tags") or {}).items()] or None
 
 
-def _network(spec: dict):
+def network_config(spec: dict, sdk: str = "v2"):
     """A processing job's NetworkConfig (VPC, isolation, encryption), or None when nothing is set."""
     if not any(spec.get(k) for k in ("vpc", "enable_network_isolation", "encrypt_inter_container_traffic")):
         return None
-    from sagemaker.network import NetworkConfig
+    from sagespec.compiler.sdk import sdk_class
+
+    NetworkConfig = sdk_class(sdk, "NetworkConfig")
 
     vpc = spec.get("vpc") or {}
     return NetworkConfig(
@@ -129,7 +143,7 @@ def processing(ctx: BuildContext, step: dict):
         tags=_tags(spec),
         volume_kms_key=spec.get("volume_kms_key"),
         output_kms_key=spec.get("output_kms_key") or ctx.spec["session"].get("kms_key"),  # as training's
-        network_config=_network(spec),
+        network_config=network_config(spec),
         sagemaker_session=ctx.session,
     )
     framework = spec.get("framework")
@@ -151,7 +165,7 @@ def processing(ctx: BuildContext, step: dict):
         ProcessingOutput(output_name=o["name"], source=o["source"], destination=ctx.expr.value(o.get("destination")))
         for o in step.get("outputs", [])
     ]
-    arguments = [ctx.expr.value(_argument(a)) for a in step.get("arguments", [])] or None
+    arguments = [ctx.expr.value(container_argument(a)) for a in step.get("arguments", [])] or None
     if framework == "pyspark" and not spec.get("image_uri"):
         step_args = processor.run(submit_app=step["code"], inputs=inputs or None, outputs=outputs or None, arguments=arguments)
     elif isinstance(processor, FrameworkProcessor):
@@ -348,19 +362,23 @@ def _one_model(ctx: BuildContext, step: dict, source: dict, index: int | None):
     return cls(**versions, **common)
 
 
+def model_statistics(ctx: BuildContext, step: dict):
+    """The spec's model_metrics.model_statistics as the SDK's MetricsSource, or None."""
+    declared = step.get("model_metrics")
+    if not declared:
+        return None
+    return ctx.cls("MetricsSource")(
+        s3_uri=ctx.expr.value(declared["model_statistics"]), content_type=declared.get("content_type", "application/json")
+    )
+
+
 @builder("register_model")
 def register_model(ctx: BuildContext, step: dict):
-    from sagemaker.model_metrics import MetricsSource
     from sagemaker.workflow.model_step import ModelStep
 
     from sagespec.compiler.quality import registered_checks
 
-    statistics = None
-    if step.get("model_metrics"):
-        declared = step["model_metrics"]
-        statistics = MetricsSource(
-            s3_uri=ctx.expr.value(declared["model_statistics"]), content_type=declared.get("content_type", "application/json")
-        )
+    statistics = model_statistics(ctx, step)
     step_args = _model(ctx, step).register(
         content_types=step["content_types"],
         response_types=step["response_types"],
@@ -384,61 +402,3 @@ def create_model(ctx: BuildContext, step: dict):
 
     step_args = _model(ctx, step).create(instance_type=ctx.expr.value(step["instance_type"]))
     return ModelStep(step["name"], step_args=step_args, **ctx.common(step))
-
-
-@builder("fail")
-def fail(ctx: BuildContext, step: dict):
-    from sagemaker.workflow.fail_step import FailStep
-
-    return FailStep(step["name"], error_message=ctx.expr.value(step["error_message"]), **ctx.common(step))
-
-
-@builder("lambda")
-def lambda_step(ctx: BuildContext, step: dict):
-    from sagemaker.lambda_helper import Lambda
-    from sagemaker.workflow.lambda_step import LambdaOutput, LambdaOutputTypeEnum, LambdaStep
-
-    return LambdaStep(
-        step["name"],
-        lambda_func=Lambda(function_arn=step["function_arn"], session=ctx.session),
-        inputs={k: ctx.expr.value(v) for k, v in (step.get("inputs") or {}).items()},
-        outputs=declared_outputs(ctx, step, LambdaOutput, LambdaOutputTypeEnum),
-        **ctx.common(step),
-    )
-
-
-def _condition(ctx: BuildContext, declared: dict):
-    """The SDK condition of a spec condition: a comparison, in, or, not, nested as written."""
-    from sagemaker.workflow import conditions as c
-
-    if "or" in declared:
-        return c.ConditionOr(conditions=[_condition(ctx, member) for member in declared["or"]])
-    if "not" in declared:
-        return c.ConditionNot(expression=_condition(ctx, declared["not"]))
-    if declared["operator"] == "in":
-        return c.ConditionIn(value=ctx.expr.value(declared["value"]), in_values=[ctx.expr.value(v) for v in declared["values"]])
-    left, right = ctx.expr.value(declared["left"]), ctx.expr.value(declared["right"])
-    if declared["operator"] == "not_equals":
-        return c.ConditionNot(expression=c.ConditionEquals(left=left, right=right))
-    comparisons = {
-        "equals": c.ConditionEquals,
-        "greater_than": c.ConditionGreaterThan,
-        "greater_than_or_equal_to": c.ConditionGreaterThanOrEqualTo,
-        "less_than": c.ConditionLessThan,
-        "less_than_or_equal_to": c.ConditionLessThanOrEqualTo,
-    }
-    return comparisons[declared["operator"]](left=left, right=right)
-
-
-@builder("condition")
-def condition(ctx: BuildContext, step: dict):
-    from sagemaker.workflow.condition_step import ConditionStep
-
-    built = [_condition(ctx, declared) for declared in step["conditions"]]
-    return ConditionStep(
-        step["name"],
-        conditions=built,
-        if_steps=[ctx.built[n] for n in step.get("if_steps", [])],
-        else_steps=[ctx.built[n] for n in step.get("else_steps", [])],
-        **ctx.common(step),
-    )

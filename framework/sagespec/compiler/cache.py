@@ -32,8 +32,9 @@ def _sdk_version() -> str:
 @functools.cache
 def _compiler_source() -> str:
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):  # the v3 backend's subpackage too
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -70,6 +71,7 @@ def load(cache_dir: Path, key: str):
             default_bucket=entry["default_bucket"],
             default_bucket_prefix=entry.get("default_bucket_prefix"),
             schedule=entry.get("schedule"),
+            sdk=entry.get("sdk", "v2"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -90,6 +92,7 @@ def store(cache_dir: Path, key: str, compiled) -> None:
         "default_bucket": compiled.default_bucket,
         "default_bucket_prefix": compiled.default_bucket_prefix,
         "schedule": compiled.schedule,
+        "sdk": compiled.sdk,
     }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,10 @@ _INDEX = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
 
 class Expressions:
-    def __init__(self, parameters: dict, steps: dict, property_files: dict, declared_outputs: dict):
+    def __init__(self, parameters: dict, steps: dict, property_files: dict, declared_outputs: dict, sdk: str = "v2"):
+        from sagespec.compiler.sdk import sdk_class
+
+        self._cls = lambda name: sdk_class(sdk, name)
         self.parameters = parameters  # name -> Parameter
         self.steps = steps  # name -> built SDK step
         self.property_files = property_files  # (step, name) -> PropertyFile
@@ -34,17 +37,13 @@ class Expressions:
         converted = [self.reference(p) if isinstance(p, syntax.Reference) else p for p in parts]
         if len(converted) == 1:
             return converted[0]
-        from sagemaker.workflow.functions import Join
-
-        return Join(on="", values=converted)
+        return self._cls("Join")(on="", values=converted)
 
     def reference(self, ref: syntax.Reference):
         if ref.form == "params":
             return self.parameters[ref.name]
         if ref.form == "execution":
-            from sagemaker.workflow.execution_variables import ExecutionVariable
-
-            return ExecutionVariable(ref.name)
+            return self._cls("ExecutionVariable")(ref.name)
         step = self.steps[ref.name]
         if ref.form == "best_model_artifacts":
             return self.best_models[ref.name]
@@ -69,10 +68,8 @@ class Expressions:
         return node
 
     def json_get(self, operand: dict):
-        from sagemaker.workflow.functions import JsonGet
-
         step = self.steps[operand["step"]]
-        return JsonGet(
+        return self._cls("JsonGet")(
             step_name=step.name,
             property_file=self.property_files[(operand["step"], operand["property_file"])],
             json_path=operand["json_path"],

@@ -98,24 +98,37 @@ class sdk_speedups:
       re-reads and decodes botocore's endpoint files, on every image URI lookup (~65 ms each).
       The data does not change during a compile, so one resolver serves all lookups.
 
+    SDK v3 has the same two costs under other names: the config check is the static method
+    `sagemaker.core.config.config_manager.SageMakerConfig.validate_sagemaker_config` (~0.18 s,
+    70 lookups per California compile), the resolver `sagemaker.core.common_utils._botocore_resolver`.
+
     Each patch is optional: if a future SDK renames the function, the compile is only slower
-    (a test pins that both apply to the SDK version in constraints.txt). Originals are restored.
+    (a test pins that both apply to the SDK versions in constraints.txt and constraints-v3.txt).
+    Originals are restored.
     """
 
-    def __init__(self):
+    def __init__(self, sdk: str = "v2"):
+        self.sdk = sdk
         self.applied: list[str] = []
         self._restore: list[tuple[object, str, object]] = []
 
-    def _patch(self, module_name: str, attribute: str, make) -> None:
+    def _patch(self, module_name: str, attribute: str, make, owner: str | None = None) -> None:
         import importlib
 
-        module = importlib.import_module(module_name)
-        original = getattr(module, attribute, None)
+        target = importlib.import_module(module_name)
+        if owner is not None:  # a static method of a class in the module
+            target = getattr(target, owner, None)
+            if target is None:
+                return
+        original = target.__dict__.get(attribute) if owner else getattr(target, attribute, None)
         if original is None:
             return
-        setattr(module, attribute, make(original))
-        self._restore.append((module, attribute, original))
-        self.applied.append(f"{module_name}.{attribute}")
+        if isinstance(original, staticmethod):
+            setattr(target, attribute, staticmethod(make(original.__func__)))
+        else:
+            setattr(target, attribute, make(original))
+        self._restore.append((target, attribute, original))
+        self.applied.append(".".join(p for p in (module_name, owner, attribute) if p))
 
     def __enter__(self):
         import functools
@@ -132,6 +145,10 @@ class sdk_speedups:
 
             return validate
 
+        if self.sdk == "v3":
+            self._patch("sagemaker.core.config.config_manager", "validate_sagemaker_config", validate_once, owner="SageMakerConfig")
+            self._patch("sagemaker.core.common_utils", "_botocore_resolver", functools.cache)
+            return self
         for module in ("sagemaker.utils", "sagemaker.session"):
             self._patch(module, "validate_sagemaker_config", validate_once)
         self._patch("sagemaker.utils", "_botocore_resolver", functools.cache)

@@ -75,8 +75,7 @@ def quality_check(ctx: BuildContext, step: dict):
 def registered_checks(ctx: BuildContext, step: dict, model_statistics=None) -> dict:
     """ModelMetrics and DriftCheckBaselines for `register`: each named check's calculated baseline
     as the version's metrics, the baseline it checked against as its drift check baseline."""
-    from sagemaker.drift_check_baselines import DriftCheckBaselines
-    from sagemaker.model_metrics import MetricsSource, ModelMetrics
+    MetricsSource, ModelMetrics, DriftCheckBaselines = (ctx.cls(n) for n in ("MetricsSource", "ModelMetrics", "DriftCheckBaselines"))
 
     def source(value):
         return MetricsSource(s3_uri=value, content_type="application/json")

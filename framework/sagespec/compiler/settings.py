@@ -9,8 +9,14 @@ for Pipeline Steps" in the SageMaker Developer Guide.
 from __future__ import annotations
 
 
-def retry_policies(declared: list[dict]) -> list:
-    from sagemaker.workflow.retry import SageMakerJobExceptionTypeEnum, SageMakerJobStepRetryPolicy, StepExceptionTypeEnum, StepRetryPolicy
+def retry_policies(declared: list[dict], sdk: str = "v2") -> list:
+    from sagespec.compiler.sdk import sdk_class
+
+    StepRetryPolicy, SageMakerJobStepRetryPolicy = sdk_class(sdk, "StepRetryPolicy"), sdk_class(sdk, "SageMakerJobStepRetryPolicy")
+    StepExceptionTypeEnum, SageMakerJobExceptionTypeEnum = (
+        sdk_class(sdk, "StepExceptionTypeEnum"),
+        sdk_class(sdk, "SageMakerJobExceptionTypeEnum"),
+    )
 
     step_types = {e.value: e for e in StepExceptionTypeEnum}
     job_types = {e.value: e for e in SageMakerJobExceptionTypeEnum}
@@ -31,12 +37,12 @@ def retry_policies(declared: list[dict]) -> list:
     return policies
 
 
-def definition_config(spec: dict):
+def definition_config(spec: dict, sdk: str = "v2"):
     """PipelineDefinitionConfig, or None for the SDK's default (generated job names)."""
-    from sagemaker.workflow.pipeline_definition_config import PipelineDefinitionConfig
+    from sagespec.compiler.sdk import sdk_class
 
     if (spec.get("settings") or {}).get("custom_job_prefix"):
-        return PipelineDefinitionConfig(use_custom_job_prefix=True)
+        return sdk_class(sdk, "PipelineDefinitionConfig")(use_custom_job_prefix=True)
     return None
 
 

@@ -39,25 +39,34 @@ def spec_files(project, paths: list[str] | None) -> list[Path]:
     return [f for f in files if not is_accounts_file(f) and not is_template_file(f)]
 
 
-def compile_all(project, paths: list[str] | None = None) -> list[CompiledSpec]:
+def compile_all(project, paths: list[str] | None = None, skipped: list[Path] | None = None) -> list[CompiledSpec]:
+    """Every spec compiled. With `skipped`, a spec that only uses features the installed SDK's
+    backend does not build yet (E5010) is left out and its path added there, instead of failing."""
     from sagespec.compiler import compile_spec
+    from sagespec.diagnostics import DiagnosticError
     from sagespec.pipelines import schedules
     from sagespec.spec import load_spec
     from sagespec.workspace import compile_cache_dir
 
     compiled = []
     for path in spec_files(project, paths):
-        pipeline = compile_spec(load_spec(path, project.root), compile_cache_dir(project.workspace))
+        try:
+            pipeline = compile_spec(load_spec(path, project.root), compile_cache_dir(project.workspace))
+        except DiagnosticError as refused:
+            if skipped is None or any(d.code != "E5010" for d in refused.diagnostics):
+                raise
+            skipped.append(path)
+            continue
         scheduled = schedules.pipeline_arn(pipeline) if pipeline.schedule else None
         compiled.append(CompiledSpec(path, pipeline.name, pipeline.role, pipeline.definition, scheduled))
     return compiled
 
 
-def pipeline_needs(project, paths: list[str] | None = None) -> list[Need]:
+def pipeline_needs(project, paths: list[str] | None = None, skipped: list[Path] | None = None) -> list[Need]:
     """Every request of every step of the project's pipelines (see sagespec.permissions)."""
     where = places_of(project.topology())
     found: list[Need] = []
-    for spec in compile_all(project, paths):
+    for spec in compile_all(project, paths, skipped):
         found += needs(spec.name, spec.definition, spec.role, where)
         if spec.pipeline_arn:
             found.append(_scheduled(spec))

@@ -73,6 +73,8 @@ RULES: dict[str, str] = {
     "E5001": "the SageMaker SDK rejected a step",
     "E5002": "the SageMaker SDK rejected the pipeline",
     "E5003": "compiling needed an AWS call that offline compilation does not answer",
+    "E5010": "a spec feature the installed SDK's backend (v3) does not build yet",
+    "E5011": "the SageMaker Python SDK asked for (--sdk, SAGESPEC_SDK) is not the one installed",
     # E6: AWS and runtime
     "E6001": "no AWS credentials",
     "E6002": "AWS denied the request",

@@ -261,7 +261,7 @@ def _framework_bootstrap(inputs: dict[str, Path]) -> str:
         raise StepFailed("a framework processor job needs its code input (sourcedir.tar.gz) and runproc.sh")
     with tarfile.open(code / "sourcedir.tar.gz", "r:gz") as tar:
         tar.extractall(code, filter="data")
-    unmet = _unmet_requirements(code / "requirements.txt")
+    unmet = unmet_requirements(code / "requirements.txt")
     if unmet:
         raise StepFailed(
             f"requirements.txt asks for {', '.join(unmet)}, not installed here (on SageMaker runproc.sh pip-installs it; "
@@ -273,7 +273,7 @@ def _framework_bootstrap(inputs: dict[str, Path]) -> str:
     return f"/opt/ml/processing/input/code/{script}"
 
 
-def _unmet_requirements(path: Path) -> list[str]:
+def unmet_requirements(path: Path) -> list[str]:
     if not path.is_file():
         return []
     from importlib.metadata import PackageNotFoundError, version

@@ -60,6 +60,8 @@ def runtime_for(step: dict) -> Runtime | None:
         job = args.get("TrainingJobDefinition") or {} if step["Type"] == "Tuning" else args
         image = (job.get("AlgorithmSpecification") or {}).get("TrainingImage", "")
         python_program = "sagemaker_program" in (job.get("HyperParameters") or job.get("StaticHyperParameters") or {})
+        # SDK v3's ModelTrainer: the code and its driver travel as channels (executor.training.v3_program)
+        python_program = python_program or any(c.get("ChannelName") == "sm_drivers" for c in job.get("InputDataConfig") or [])
     elif step.get("Type") == "Processing":
         app = args.get("AppSpecification") or {}
         image = app.get("ImageUri", "")

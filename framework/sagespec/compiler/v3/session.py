@@ -1,0 +1,148 @@
+"""An offline SDK v3 PipelineSession, and content-hash keys for the code v3 uploads.
+
+Three things v3 does at build time that an offline, deterministic compile must not:
+
+- It resolves an AWS region while importing (compiler.sdk.import_region offers the spec's).
+- ModelTrainer checks the execution role with iam:SimulatePrincipalPolicy and
+  iam:GetRole before building a job (sagemaker.core.helper.iam_role_resolver). sagespec
+  decides what the role may do itself (`sagespec accounts render|check`), so the SDK's own
+  switch for that check, SAGEMAKER_VALIDATE_ROLE=false, is set for the compile.
+- ModelTrainer and FrameworkProcessor upload code under the job name they generate, which holds
+  the clock (`<base job>-<timestamp>/input/code`, `<image>-<timestamp>/source/`), and the
+  drivers channel carries the SDK's own `__pycache__` files (bytecode that differs between
+  machines). `content_hash_keys` moves each such upload under
+  `<prefix>/<pipeline>/code/<sha256 of its files>/`, beside the keys v2 and v3 already derive from
+  content, and rewrites the definition's URI to match; bytecode caches are not uploaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from contextlib import contextmanager
+
+from sagespec.compiler.offline import SDK_CONFIG, OfflineAws, Upload, sdk_speedups
+
+CACHES = ("/__pycache__/", ".pyc")
+
+
+@contextmanager
+def pipeline_session(offline: OfflineAws, session_spec: dict):
+    import logging
+
+    from sagespec.compiler.sdk import import_region
+
+    previous = os.environ.get("SAGEMAKER_VALIDATE_ROLE")
+    os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        with import_region(session_spec["region"]), _sdk_logging_off(root, handlers, level):
+            import sagemaker.mlops.workflow  # noqa: F401  (the import that needs a region)
+            import sagemaker.serve.model_builder  # noqa: F401
+            import sagemaker.train.model_trainer  # noqa: F401
+            from sagemaker.core.workflow.pipeline_context import PipelineSession
+
+            with sdk_speedups("v3"):
+                yield PipelineSession(
+                    boto_session=offline.boto_session(),
+                    default_bucket=session_spec["default_bucket"],
+                    default_bucket_prefix=session_spec.get("default_bucket_prefix"),
+                    sagemaker_config=SDK_CONFIG,
+                )
+    finally:
+        if previous is None:
+            os.environ.pop("SAGEMAKER_VALIDATE_ROLE", None)
+        else:
+            os.environ["SAGEMAKER_VALIDATE_ROLE"] = previous
+
+
+@contextmanager
+def _sdk_logging_off(root, handlers: list, level: int):
+    """v3 calls logging.basicConfig while importing (sagemaker.core.experiments._metrics) and logs
+    DEBUG/INFO lines through it on every build; users see sagespec's diagnostics instead (an
+    error the SDK raises still reaches them as E5001/E5002). The root logger is put back after."""
+    import logging
+
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _content_digest(members: list[tuple[str, Upload]]) -> str:
+    """A hash of the files' names and contents; an archive counts by its members, since a
+    tar.gz records the staging copy's timestamps."""
+    digest = hashlib.sha256()
+    for name, upload in sorted(members, key=lambda m: m[0]):
+        digest.update(name.encode() + b"\0")
+        if name.endswith(".tar.gz"):
+            with tarfile.open(fileobj=io.BytesIO(upload.body), mode="r:gz") as tar:
+                for member in sorted(tar.getmembers(), key=lambda m: m.name):
+                    data = tar.extractfile(member).read() if member.isfile() else b""
+                    digest.update(member.name.encode() + b"\0" + data + b"\0")
+        else:
+            digest.update(upload.body + b"\0")
+    return digest.hexdigest()
+
+
+# The inputs the SDK itself fills with code: ModelTrainer's channels, FrameworkProcessor's inputs.
+SDK_CHANNELS = ("code", "sm_drivers")
+SDK_PROCESSING_INPUTS = ("code", "entrypoint")
+
+
+def content_hash_keys(definition: dict, offline: OfflineAws, code_root: str) -> dict:
+    """Move the uploads behind the SDK's own code inputs (outside `code_root`,
+    s3://bucket/prefix/pipeline/code) to content-hash keys under it, and point the definition there."""
+    source = {uri: u for uri, u in offline.uploads.items() if not any(c in uri for c in CACHES)}
+    result = dict(source)
+
+    def relocate(uri):
+        if not isinstance(uri, str) or not uri.startswith("s3://") or uri.startswith(code_root + "/"):
+            return uri
+        folder = uri.rstrip("/") + "/"
+        if uri in source:  # one file: it keeps its name
+            members = [(uri.rsplit("/", 1)[1], source[uri])]
+        else:
+            members = [(u[len(folder) :], up) for u, up in source.items() if u.startswith(folder)]
+        if not members:
+            return uri
+        target = f"{code_root}/{_content_digest(members)}"
+        bucket, _, root_key = target[len("s3://") :].partition("/")
+        for name, upload in members:
+            result.pop(upload.uri, None)
+            relocated = Upload(bucket, f"{root_key}/{name}", upload.body, upload.extra)
+            result[relocated.uri] = relocated
+        if uri in source:
+            return f"{target}/{members[0][0]}"
+        return target + ("/" if uri.endswith("/") else "")
+
+    for step in _all_steps(definition.get("Steps", [])):
+        args = step.get("Arguments") or {}
+        for channel in args.get("InputDataConfig") or []:
+            s3 = (channel.get("DataSource") or {}).get("S3DataSource")
+            if channel.get("ChannelName") in SDK_CHANNELS and s3:
+                s3["S3Uri"] = relocate(s3.get("S3Uri"))
+        for given in args.get("ProcessingInputs") or []:
+            if given.get("InputName") in SDK_PROCESSING_INPUTS and given.get("S3Input"):
+                given["S3Input"]["S3Uri"] = relocate(given["S3Input"].get("S3Uri"))
+    offline.uploads = result
+    return definition
+
+
+def _all_steps(steps: list) -> list:
+    found = []
+    for step in steps:
+        found.append(step)
+        args = step.get("Arguments") or {}
+        found += _all_steps((args.get("IfSteps") or []) + (args.get("ElseSteps") or []))
+    return found
+
+
+finish = content_hash_keys

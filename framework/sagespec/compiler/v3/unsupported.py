@@ -1,0 +1,54 @@
+"""What the SDK v3 backend does not build yet, said before anything is built.
+
+Each entry names the spec feature, where it is, and why v3 differs; compile reports every one
+as E5010 at its line (the README's support table lists the same). Everything else the schema
+accepts compiles on both SDKs.
+"""
+
+from __future__ import annotations
+
+from sagespec.spec.references import model_sources
+
+# kind -> why the v3 backend does not build it yet
+KINDS = {
+    "tuning": "v3's HyperparameterTuner (sagemaker.train.tuner) takes a ModelTrainer; sagespec does not build tuning steps on it yet",
+    "transform": "v3's Transformer (sagemaker.core.transformer) is not built by sagespec yet",
+    "quality_check": "v3's QualityCheckStep (sagemaker.mlops.workflow.quality_check_step) is not built by sagespec yet",
+}
+HINT = "compile with SDK v2 (pip install 'sagemaker>=2.257,<3'), where every spec feature compiles"
+
+
+def problems(data: dict) -> list[tuple[tuple, str]]:
+    """(spec path, message) for every feature of validated spec data that v3 cannot build yet."""
+    found: list[tuple[tuple, str]] = []
+    for i, step in enumerate(data.get("steps", [])):
+        kind = step.get("kind")
+        if kind in KINDS:
+            found.append((("steps", i, "kind"), f"step '{step['name']}' is a {kind} step: {KINDS[kind]}"))
+        if kind == "processing" and (step.get("processor") or {}).get("framework") == "pyspark":
+            found.append(
+                (
+                    ("steps", i, "processor", "framework"),
+                    f"step '{step['name']}' runs on PySpark: v3's PySparkProcessor (sagemaker.core.spark) is not built by sagespec yet",
+                )
+            )
+        if kind in ("register_model", "create_model"):
+            if isinstance(step.get("model"), list):
+                found.append(
+                    (
+                        ("steps", i, "model"),
+                        f"step '{step['name']}' serves an inference pipeline of {len(step['model'])} models: "
+                        "v3's ModelBuilder lists are not built by sagespec yet",
+                    )
+                )
+                continue
+            for below, source in model_sources(step):
+                if source.get("entry_point"):
+                    found.append(
+                        (
+                            ("steps", i, *below, "entry_point"),
+                            f"step '{step['name']}' serves its model with an inference script: SDK v3 repacks every such model in a "
+                            "_RepackModelStep (a training job on the scikit-learn image) that sagespec does not build or run yet",
+                        )
+                    )
+    return found
