@@ -26,7 +26,6 @@ V3_REFUSES = {
         ("CheckDataQuality", "kind"),
         ("TuneModel", "kind"),
         ("CreateModel", "entry_point"),
-        ("ScoreTestSet", "kind"),
         ("CheckModelQuality", "kind"),
         ("RegisterModel", "entry_point"),
     ],

@@ -1,8 +1,14 @@
 """These tests need SDK v3 installed: `make test` runs them in `.venv-v3`; elsewhere they skip."""
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from sagespec.compiler.sdk import installed, installed_version
+
+# The botocore service-model check of tests/compiler/test_service_model.py serves both SDKs' definitions.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compiler"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -57,7 +57,7 @@ def test_a_feature_v3_does_not_build_is_a_located_error_per_feature():
     with pytest.raises(DiagnosticError) as refused:
         compile_spec(load_spec(ROOT / "pipelines" / "xgboost_housing.yaml"))
     found = [(d.code, d.span.file.rsplit("/", 1)[-1], d.span.line + 1) for d in refused.value.diagnostics]
-    assert {code for code, _, _ in found} == {"E5010"} and len(found) == 6
+    assert {code for code, _, _ in found} == {"E5010"} and len(found) == 5
     assert all(name == "xgboost_regression.yaml" for _, name, _ in found)  # located in the template the steps come from
     tuning = next(d for d in refused.value.diagnostics if "TuneModel" in d.message)
     assert "tuning step" in tuning.message and "SDK v2" in tuning.hint
@@ -111,3 +111,46 @@ def test_sdk_speedups_apply_to_the_pinned_v3_sdk_and_are_undone():
         SageMakerConfig.validate_sagemaker_config(SDK_CONFIG)  # the trusted config: checked once, by the SDK's own schema
     assert SageMakerConfig.__dict__["validate_sagemaker_config"] is before
     SageMakerConfig.validate_sagemaker_config(SDK_CONFIG)
+
+
+TRANSFORM_STEPS = """- name: CreateModel
+  kind: create_model
+  model:
+    image_uri: 683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3
+    model_data: s3://sagespec-ds-experiments-111111111111/models/model.tar.gz
+  instance_type: ml.m5.large
+- name: Score
+  kind: transform
+  model_step: CreateModel
+  instance_type: ml.m5.xlarge
+  input: {source: "${params.Data}", content_type: text/csv, split_type: Line}
+  accept: text/csv
+  assemble_with: Line
+"""
+
+
+def test_a_transform_step_builds_on_v3_as_a_valid_create_transform_job(tmp_path):
+    from botocore.validate import ParamValidator
+    from test_service_model import requests
+
+    from helpers import data_science_spec
+
+    project = fast_project_copy(tmp_path)
+    spec = project / "pipelines" / "scored.yaml"
+    spec.write_text(
+        data_science_spec("scored", "scored", {"Data": "s3://sagespec-ds-experiments-111111111111/datasets/x.csv"}, TRANSFORM_STEPS)
+    )
+    compiled = compile_spec(load_spec(spec, project))
+    score = next(s for s in compiled.definition["Steps"] if s["Name"] == "Score")
+    args = score["Arguments"]
+    assert args["ModelName"] == {"Get": "Steps.CreateModel.ModelName"}
+    assert args["TransformOutput"]["S3OutputPath"] == {
+        "Std:Join": {
+            "On": "/",
+            "Values": ["s3://sagespec-ds-experiments-111111111111/scored/scored/Score", {"Get": "Execution.PipelineExecutionId"}],
+        }
+    }
+    assert args["TransformInput"]["SplitType"] == "Line" and args["TransformResources"]["InstanceType"] == "ml.m5.xlarge"
+    for name, operation, shape, params in requests(compiled.definition):
+        report = ParamValidator().validate(params, shape)
+        assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"

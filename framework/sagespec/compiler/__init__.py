@@ -107,7 +107,7 @@ def build_pipeline(data: dict, session, sdk: str = "v2"):
     from sagespec.compiler.sdk import sdk_class
 
     if sdk == "v3":
-        from sagespec.compiler.v3 import jobs, models  # noqa: F401  (register their builders)
+        from sagespec.compiler.v3 import jobs, models  # noqa: F401  (register their builders; transform is shared)
     kinds = {t: sdk_class(sdk, f"Parameter{t}") for t in ("String", "Integer", "Float", "Boolean")}
     parameters = {}
     for name, decl in (data.get("parameters") or {}).items():

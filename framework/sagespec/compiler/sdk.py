@@ -58,6 +58,7 @@ LOCATIONS: dict[str, tuple[str, str]] = {
     "MetricsSource": ("sagemaker.model_metrics", "sagemaker.core.model_metrics"),
     "ModelMetrics": ("sagemaker.model_metrics", "sagemaker.core.model_metrics"),
     "DriftCheckBaselines": ("sagemaker.drift_check_baselines", "sagemaker.core.drift_check_baselines"),
+    "Transformer": ("sagemaker.transformer", "sagemaker.core.transformer"),
     "NetworkConfig": ("sagemaker.network", "sagemaker.core.network"),
     "hash_files_or_dirs": ("sagemaker.workflow.utilities", "sagemaker.core.workflow.utilities"),
     "image_uris": ("sagemaker.image_uris", "sagemaker.core.image_uris"),  # a module

@@ -3,6 +3,7 @@
 The model is a create_model step's (its ModelName, known at run time) or a model you name. The
 output path is set here because the SDK's default is named after the job, and the job's name
 after the clock; the default keeps executions apart: `<bucket>/<prefix>/<pipeline>/<step>/<execution id>`.
+SDK v3's Transformer (sagemaker.core.transformer) takes the same arguments, so one builder serves both.
 """
 
 from __future__ import annotations
@@ -14,23 +15,17 @@ def execution_output_path(ctx: BuildContext, step: dict):
     """`output_path`, or `<bucket>/<prefix>/<pipeline>/<step>/<execution id>`."""
     if step.get("output_path"):
         return ctx.expr.value(step["output_path"])
-    from sagemaker.workflow.execution_variables import ExecutionVariables
-    from sagemaker.workflow.functions import Join
-
-    return Join(on="/", values=[ctx.pipeline_uri(step["name"]), ExecutionVariables.PIPELINE_EXECUTION_ID])
+    return ctx.cls("Join")(on="/", values=[ctx.pipeline_uri(step["name"]), ctx.cls("ExecutionVariables").PIPELINE_EXECUTION_ID])
 
 
-@builder("transform")
+@builder("transform", ("v2", "v3"))
 def transform(ctx: BuildContext, step: dict):
-    from sagemaker.transformer import Transformer
-    from sagemaker.workflow.steps import TransformStep
-
     if step.get("model_step"):
         model_name = ctx.built[step["model_step"]].properties.ModelName
     else:
         model_name = ctx.expr.value(step["model_name"])
     data = step["input"]
-    transformer = Transformer(
+    transformer = ctx.cls("Transformer")(
         model_name=model_name,
         instance_count=ctx.expr.value(step.get("instance_count", 1)),
         instance_type=ctx.expr.value(step["instance_type"]),
@@ -55,4 +50,4 @@ def transform(ctx: BuildContext, step: dict):
         join_source=step.get("join_source"),
         output_filter=step.get("output_filter"),
     )
-    return TransformStep(step["name"], step_args=step_args, **ctx.common(step, cacheable=True))
+    return ctx.cls("TransformStep")(step["name"], step_args=step_args, **ctx.common(step, cacheable=True))

@@ -134,6 +134,8 @@ def v3_program(channels: dict[str, Path], user: dict, env: dict) -> tuple[list[s
         raise StepFailed("a ModelTrainer job with SourceCode.command (not entry_script) has no local equivalent yet: give an entry_point")
     if code is None:
         raise StepFailed(f"a ModelTrainer job with an entry script needs its {V3_CODE_CHANNEL} channel")
+    if not (code / source["entry_script"]).resolve().is_relative_to(code.resolve()):
+        raise StepFailed(f"the entry script {source['entry_script']} is outside the {V3_CODE_CHANNEL} channel")
     if source.get("requirements"):
         unmet = unmet_requirements(code / source["requirements"])
         if unmet:

@@ -23,9 +23,6 @@ V3 = ("v3",)
 # py_version when the spec names none, as the v2 backend (compiler.builders) chooses.
 PROCESSING_PY_VERSIONS = {"tensorflow": "py310", "pytorch": "py310", "xgboost": "py3", "sklearn": "py3"}
 TRAINING_PY_VERSIONS = {"tensorflow": "py310", "pytorch": "py310", "huggingface": "py311", "sklearn": "py3", "xgboost": "py3"}
-# image_uris.retrieve wants a concrete instance type to tell CPU from GPU images; a parameter's
-# value is known only at run time, so its default decides (as v2 resolves it for its classes).
-GPU_FAMILIES = ("ml.p", "ml.g", "ml.trn", "ml.inf")
 
 
 def _tags(spec: dict) -> list | None:
@@ -35,7 +32,9 @@ def _tags(spec: dict) -> list | None:
 
 
 def concrete_instance_type(ctx: BuildContext, declared) -> str:
-    """An instance type to choose an image by: the literal, or a parameter's default."""
+    """An instance type to choose an image by (image_uris.retrieve tells CPU from GPU images by
+    it, and refuses a pipeline variable): the literal, or the parameter's default, since the
+    image is a literal of the definition while a parameter's value is known only at run time."""
     from sagespec.spec import references as syntax
 
     if isinstance(declared, str) and "${" in declared:
