@@ -129,7 +129,7 @@ def _step_property(path: str, by_name: dict, known: dict, seen: frozenset) -> st
     return "*"
 
 
-_CONTENT_HASH = re.compile(r"(?<=/)[0-9a-f]{64}(?=/)")
+_CONTENT_HASH = re.compile(r"(?<=/)[0-9a-f]{64}(?=/|$)")  # a file under the hash, or the hash folder itself (SDK v3 channels)
 
 
 def _s3(uri: str) -> tuple[str, str] | None:

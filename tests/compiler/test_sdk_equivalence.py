@@ -86,3 +86,17 @@ def test_each_documented_difference_is_present_in_the_goldens():
     }
     assert set(shown) == set(DIFFERENCES)
     assert [k for k, present in shown.items() if not present] == []
+
+
+def test_the_roles_read_v3_code_channels_by_pattern_so_a_code_change_keeps_its_grant():
+    """SDK v3's `code` and `sm_drivers` channels are folders named by their content hash (no file
+    after it); the derived grant must not pin the hash, or a fixed script would be refused."""
+    import re
+
+    from sagespec.permissions import Places, needs
+
+    _, v3 = goldens("california_housing")
+    role = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
+    reads = [n.resource for n in needs("california-housing", v3, role, Places()) if n.action == "s3:GetObject" and n.step == "TrainModel"]
+    assert "arn:aws:s3:::sagespec-shared-artifacts-222222222222/california-housing/california-housing/code/*" in reads
+    assert not [r for r in reads if re.search(r"[0-9a-f]{64}", r)]

@@ -302,6 +302,27 @@ def unmet_requirements(path: Path) -> list[str]:
     return unmet
 
 
+def _v3_code_channel(props: dict) -> str | None:
+    """SDK v3's ModelTrainer sends the code as the job's `code` channel, a folder (executor.training)."""
+    for channel in props.get("InputDataConfig") or []:
+        if channel.get("ChannelName") == "code":
+            return (channel.get("DataSource") or {}).get("S3DataSource", {}).get("S3Uri")
+    return None
+
+
+def _folder_sha256(run: StepRun, prefix: str) -> str | None:
+    """A digest of a folder's objects (their keys and contents), or None when it holds none."""
+    import hashlib
+
+    objects = run.store.list(prefix.rstrip("/") + "/")
+    if not objects:
+        return None
+    digest = hashlib.sha256()
+    for uri in sorted(objects):
+        digest.update(f"{uri[len(prefix) :]}\0{run.store.sha256(uri)}\0".encode())
+    return digest.hexdigest()
+
+
 @handler("RegisterModel")
 def register_model(step: dict, run: StepRun) -> dict:
     """Into the local registry as the pipeline's role, through the group's resource policy."""
@@ -328,6 +349,8 @@ def register_model(step: dict, run: StepRun) -> dict:
         code = hyperparameter_value(hyperparameters.get("sagemaker_submit_directory", "null"))
         if isinstance(code, str) and run.store.exists(code):
             lineage.append(LineageEntry("code", code, run.store.sha256(code)))
+        elif folder := _v3_code_channel(props):
+            lineage.append(LineageEntry("code", folder, _folder_sha256(run, folder)))
         lineage.append(LineageEntry("execution", run.execution_arn))
         lineage.append(LineageEntry("training_job", job, None, {"step": training_step, **detail}))
     for container in args["InferenceSpecification"].get("Containers", []):

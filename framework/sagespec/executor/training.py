@@ -116,6 +116,7 @@ def train(args: dict, runtime: Runtime, run: StepRun) -> dict:
         "FinalMetricDataList": final_metrics(algorithm.get("MetricDefinitions", []), run.log_path),
         "ModelArtifacts": {"S3ModelArtifacts": f"{base}/model.tar.gz"},
         "HyperParameters": args.get("HyperParameters", {}),
+        "InputDataConfig": args.get("InputDataConfig", []),
         "OutputDataConfig": args["OutputDataConfig"],
     }
 

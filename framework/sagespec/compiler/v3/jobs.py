@@ -203,8 +203,13 @@ def training(ctx: BuildContext, step: dict):
 
     model_trainer = trainer(ctx, step)
     ctx.estimators[step["name"]] = (model_trainer, step)
+    # InputData refuses content_type=None (a pydantic string field): it is given only when declared.
     channels = [
-        InputData(channel_name=ch["name"], data_source=ctx.expr.value(ch["source"]), content_type=ch.get("content_type"))
+        InputData(
+            channel_name=ch["name"],
+            data_source=ctx.expr.value(ch["source"]),
+            **({"content_type": ch["content_type"]} if ch.get("content_type") else {}),
+        )
         for ch in step["inputs"]
     ]
     step_args = model_trainer.train(input_data_config=channels)
