@@ -48,9 +48,10 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check $(LINTED)
 
 # The v3 suite: the v3 backend's own tests, those that hold for either SDK's definitions, and the
-# local runs of the California spec (cache, false branch, a failed step, retry after a code fix).
+# local runs of the California spec (cache, false branch, a failed step, retry after a code fix) and
+# of the quality checks (baselines, drift, registration).
 V3_TESTS := tests/sdk_v3 tests/compiler/test_sdk_equivalence.py tests/compiler/test_sdk_choice.py tests/compiler/test_service_model.py \
-	tests/executor/test_local_run.py
+	tests/executor/test_local_run.py tests/compiler/test_quality.py tests/executor/test_quality_local.py
 
 # The v3 environment installs while the main suite runs (pip waits on the disk and network as
 # much as on the CPU); its log is shown only when the install fails.

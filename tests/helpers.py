@@ -22,6 +22,14 @@ main()
 """
 
 
+def model_step(name: str, kind: str = "RegisterModel") -> str:
+    """A register or create step's name in the definition: SDK v2's ModelStep is a collection that
+    names its step `<name>-RegisterModel` / `<name>-CreateModel`; SDK v3's is named as the spec step."""
+    from sagespec.compiler.sdk import installed
+
+    return name if installed() == "v3" else f"{name}-{kind}"
+
+
 def offline_compiles(tmp_path: Path, spec: str, times: int = 2) -> list[subprocess.CompletedProcess]:
     """`sagespec compile --no-cache SPEC` in fresh processes with no AWS variables, no ~/.aws,
     no cache and sockets refused."""

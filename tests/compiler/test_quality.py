@@ -8,7 +8,7 @@ import pytest
 from botocore.validate import ParamValidator
 from test_service_model import requests
 
-from helpers import assert_located_mistake, compile_here, fast_project_copy, run_cli
+from helpers import assert_located_mistake, compile_here, fast_project_copy, model_step, run_cli
 from quality_pipeline import SPEC
 
 
@@ -30,7 +30,7 @@ def compiled(project, tmp_path_factory):
 def test_checks_and_the_registration_are_valid_requests_of_their_api_calls(compiled):
     checked = {name: (operation, shape, params) for name, operation, shape, params in requests(compiled)}
     assert checked["DataQuality"][0] == checked["ModelQuality"][0] == "CreateProcessingJob"
-    assert checked["Register-RegisterModel"][0] == "CreateModelPackage"
+    assert checked[model_step("Register")][0] == "CreateModelPackage"
     for name, (_operation, shape, params) in checked.items():
         report = ParamValidator().validate(params, shape)
         assert not report.has_errors(), f"{name}: {report.generate_report()}"

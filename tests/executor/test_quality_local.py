@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from helpers import fast_project_copy, run_cli
+from helpers import fast_project_copy, model_step, run_cli
 from quality_pipeline import BUCKET, SPEC
 from sagespec.executor.runner import LocalPipelines
 
@@ -84,7 +84,7 @@ def test_the_first_run_calculates_baselines_the_version_carries_and_a_later_run_
     model = json.loads(objects.get(steps["ModelQuality"]["properties"]["CalculatedBaselineStatistics"]))
     assert set(model["regression_metrics"]) == {"mae", "mse", "rmse", "r2"} and 0.1 < model["regression_metrics"]["mse"]["value"] < 0.25
 
-    registered = steps["Register-RegisterModel"]["properties"]["ModelPackageArn"]
+    registered = steps[model_step("Register")]["properties"]["ModelPackageArn"]
     admin = _registry(project, Principal.root("111111111111"))
     version = admin.describe(registered)
     assert version.model_metrics["ModelDataQuality"]["Statistics"]["S3Uri"] == data["CalculatedBaselineStatistics"]
@@ -107,7 +107,7 @@ def test_the_first_run_calculates_baselines_the_version_carries_and_a_later_run_
     assert "step DataQuality failed: ClientError:" in drifted.stderr and "baseline_drift_check" not in drifted.stderr
     assert "_c0: Baseline drift distance:" in drifted.stderr and "exceeds threshold: 0.1" in drifted.stderr
     failed = {s["name"]: s["status"] for s in _latest(project)["steps"]}
-    assert failed["DataQuality"] == "Failed" and failed["Register-RegisterModel"] == "NotStarted"
+    assert failed["DataQuality"] == "Failed" and failed[model_step("Register")] == "NotStarted"
 
 
 def test_a_check_with_no_baseline_anywhere_fails_saying_how_to_start(project, tmp_path):

@@ -1,7 +1,8 @@
 """`kind: quality_check`: a QualityCheckStep (Model Monitor's analyzer as a processing job) that
 computes a data or model quality baseline and checks it against the previous one; and what a
 register_model step records of such checks (ModelMetrics and DriftCheckBaselines, as the SDK's
-"Baseline calculation, drift detection and lifecycle" example registers them).
+"Baseline calculation, drift detection and lifecycle" example registers them). SDK v3 keeps the
+same classes under sagemaker.mlops.workflow and sagemaker.core.model_monitor: one builder serves both.
 """
 
 from __future__ import annotations
@@ -12,20 +13,17 @@ from sagespec.compiler.transform import execution_output_path
 CHECK_CONFIGS = {"data_quality": "DataQualityCheckConfig", "model_quality": "ModelQualityCheckConfig"}
 
 
-def _dataset_format(declared: dict | None):
-    from sagemaker.model_monitor.dataset_format import DatasetFormat
-
+def _dataset_format(ctx: BuildContext, declared: dict | None):
+    DatasetFormat = ctx.cls("DatasetFormat")
     declared = declared or {"csv": {"header": True}}
     if "json" in declared:
         return DatasetFormat.json(lines=declared["json"].get("lines", True))
     return DatasetFormat.csv(header=declared.get("csv", {}).get("header", True))
 
 
-@builder("quality_check")
+@builder("quality_check", ("v2", "v3"))
 def quality_check(ctx: BuildContext, step: dict):
-    from sagemaker.workflow import quality_check_step as sdk
-    from sagemaker.workflow.check_job_config import CheckJobConfig
-
+    sdk, CheckJobConfig = ctx.cls("quality_check_step"), ctx.cls("CheckJobConfig")
     session = ctx.spec["session"]
     job = CheckJobConfig(
         role=ctx.role,
@@ -40,7 +38,7 @@ def quality_check(ctx: BuildContext, step: dict):
     )
     common = {
         "baseline_dataset": ctx.expr.value(step["dataset"]),
-        "dataset_format": _dataset_format(step.get("dataset_format")),
+        "dataset_format": _dataset_format(ctx, step.get("dataset_format")),
         "output_s3_uri": execution_output_path(ctx, step),
     }
     if step["check"] == "model_quality":

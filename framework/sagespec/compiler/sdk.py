@@ -59,10 +59,16 @@ LOCATIONS: dict[str, tuple[str, str]] = {
     "ModelMetrics": ("sagemaker.model_metrics", "sagemaker.core.model_metrics"),
     "DriftCheckBaselines": ("sagemaker.drift_check_baselines", "sagemaker.core.drift_check_baselines"),
     "Transformer": ("sagemaker.transformer", "sagemaker.core.transformer"),
+    "quality_check_step": ("sagemaker.workflow.quality_check_step", "sagemaker.mlops.workflow.quality_check_step"),  # a module
+    "CheckJobConfig": ("sagemaker.workflow.check_job_config", "sagemaker.mlops.workflow.check_job_config"),
+    "DatasetFormat": ("sagemaker.model_monitor.dataset_format", "sagemaker.core.model_monitor.dataset_format"),
     "NetworkConfig": ("sagemaker.network", "sagemaker.core.network"),
     "hash_files_or_dirs": ("sagemaker.workflow.utilities", "sagemaker.core.workflow.utilities"),
     "image_uris": ("sagemaker.image_uris", "sagemaker.core.image_uris"),  # a module
 }
+
+
+MODULES = ("conditions", "image_uris", "quality_check_step")  # looked up as modules, not classes
 
 
 class SdkUnavailable(Exception):
@@ -102,9 +108,9 @@ def choose(asked: str | None = None) -> str:
 
 
 def sdk_class(sdk: str, name: str):
-    """The class (or module, for `conditions` and `image_uris`) called `name` in SDK `sdk`."""
+    """The class (or module, for MODULES) called `name` in SDK `sdk`."""
     module = LOCATIONS[name][SDKS.index(sdk)]
-    if name in ("conditions", "image_uris"):
+    if name in MODULES:
         return importlib.import_module(module)
     return getattr(importlib.import_module(module), name)
 

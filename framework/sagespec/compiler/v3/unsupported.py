@@ -12,7 +12,6 @@ from sagespec.spec.references import model_sources
 # kind -> why the v3 backend does not build it yet
 KINDS = {
     "tuning": "v3's HyperparameterTuner (sagemaker.train.tuner) takes a ModelTrainer; sagespec does not build tuning steps on it yet",
-    "quality_check": "v3's QualityCheckStep (sagemaker.mlops.workflow.quality_check_step) is not built by sagespec yet",
 }
 HINT = "compile with SDK v2 (pip install 'sagemaker>=2.257,<3'), where every spec feature compiles"
 
