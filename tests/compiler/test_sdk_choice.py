@@ -83,3 +83,18 @@ def test_the_same_code_at_another_time_gets_the_same_key():
         return sorted(offline.uploads)
 
     assert keys("20261204182302") == keys("20261205090000")
+
+
+def test_every_class_location_resolves_in_the_installed_sdk():
+    """compiler/sdk.py's table names where each SDK keeps what the shared builders build: a
+    release that moves one fails here, not in a user's compile."""
+    from sagespec.compiler.sdk import LOCATIONS, import_region, sdk_class
+
+    missing = []
+    with import_region("us-east-1"):  # v3 resolves a region while importing
+        for name in LOCATIONS:
+            try:
+                sdk_class(installed(), name)
+            except (ImportError, AttributeError) as exc:
+                missing.append(f"{name}: {exc}")
+    assert missing == []
