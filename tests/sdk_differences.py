@@ -7,8 +7,9 @@ section lists the same.
 
 from __future__ import annotations
 
-import json
 import re
+
+from sagespec.executor.handlers import hyperparameter_value  # as the training toolkit decodes them
 
 DIFFERENCES = {
     "MlflowConfig": "v3's Pipeline writes its MLflow setting at the top level; null when the pipeline sets none (v2 has no such key)",
@@ -43,15 +44,6 @@ CODE_KEY = re.compile(r"(/code/)[0-9a-f]{64}(/sourcedir\.tar\.gz$|/$|/(?=[^/]+$)
 SERVING_DEFAULTS = {"SAGEMAKER_PROGRAM": "", "SAGEMAKER_SUBMIT_DIRECTORY": "", "SAGEMAKER_CONTAINER_LOG_LEVEL": "20"}
 
 
-def _decoded(value):
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
 def _step(step: dict, region: str) -> dict:
     step = dict(step)
     match = MODEL_STEP_SUFFIX.match(step["Name"])
@@ -71,7 +63,7 @@ def _step(step: dict, region: str) -> dict:
             algorithm.pop(key, None)
         args["AlgorithmSpecification"] = algorithm
         args["HyperParameters"] = {
-            k: _decoded(v) for k, v in (args.get("HyperParameters") or {}).items() if k not in V2_CODE_HYPERPARAMETERS
+            k: hyperparameter_value(v) for k, v in (args.get("HyperParameters") or {}).items() if k not in V2_CODE_HYPERPARAMETERS
         }
         args["InputDataConfig"] = [
             {k: v for k, v in c.items() if k != "InputMode"}

@@ -123,29 +123,43 @@ def network_config(spec: dict, sdk: str = "v2"):
     )
 
 
-@builder("processing")
-def processing(ctx: BuildContext, step: dict):
-    from sagemaker.processing import FrameworkProcessor, ProcessingInput, ProcessingOutput, ScriptProcessor
-    from sagemaker.sklearn.processing import SKLearnProcessor
-    from sagemaker.workflow.properties import PropertyFile
-    from sagemaker.workflow.steps import ProcessingStep
-
-    spec = step["processor"]
-    instance_type = ctx.expr.value(spec["instance_type"])
-    common = dict(
+def processor_arguments(ctx: BuildContext, spec: dict, tags) -> dict:
+    """What every processor takes, on either SDK: role, resources, limits, environment, keys,
+    network (`tags` in the SDK's own form: dicts on v2, Tag shapes on v3)."""
+    return dict(
         role=ctx.role,
-        instance_type=instance_type,
+        instance_type=ctx.expr.value(spec["instance_type"]),
         instance_count=ctx.expr.value(spec.get("instance_count", 1)),
         volume_size_in_gb=spec.get("volume_size_gb", 30),
         max_runtime_in_seconds=spec.get("max_runtime_seconds"),
         env=spec.get("environment"),
         base_job_name=spec.get("base_job_name"),
-        tags=_tags(spec),
+        tags=tags,
         volume_kms_key=spec.get("volume_kms_key"),
         output_kms_key=spec.get("output_kms_key") or ctx.spec["session"].get("kms_key"),  # as training's
-        network_config=network_config(spec),
+        network_config=network_config(spec, ctx.sdk),
         sagemaker_session=ctx.session,
     )
+
+
+def property_files(ctx: BuildContext, step: dict) -> list | None:
+    """A processing step's PropertyFiles, noted for the JsonGet of `{step, property_file, json_path}`."""
+    found = []
+    for declared in step.get("property_files", []):
+        prop = ctx.cls("PropertyFile")(name=declared["name"], output_name=declared["output"], path=declared["path"])
+        ctx.expr.property_files[(step["name"], declared["name"])] = prop
+        found.append(prop)
+    return found or None
+
+
+@builder("processing")
+def processing(ctx: BuildContext, step: dict):
+    from sagemaker.processing import FrameworkProcessor, ProcessingInput, ProcessingOutput, ScriptProcessor
+    from sagemaker.sklearn.processing import SKLearnProcessor
+    from sagemaker.workflow.steps import ProcessingStep
+
+    spec = step["processor"]
+    common = processor_arguments(ctx, spec, _tags(spec))
     framework = spec.get("framework")
     if spec.get("image_uri"):
         processor = ScriptProcessor(image_uri=spec["image_uri"], command=spec.get("command") or ["python3"], **common)
@@ -176,12 +190,7 @@ def processing(ctx: BuildContext, step: dict):
         )
     else:
         step_args = processor.run(code=step["code"], inputs=inputs or None, outputs=outputs or None, arguments=arguments)
-    property_files = []
-    for declared in step.get("property_files", []):
-        prop = PropertyFile(name=declared["name"], output_name=declared["output"], path=declared["path"])
-        ctx.expr.property_files[(step["name"], declared["name"])] = prop
-        property_files.append(prop)
-    return ProcessingStep(step["name"], step_args=step_args, property_files=property_files or None, **ctx.common(step, cacheable=True))
+    return ProcessingStep(step["name"], step_args=step_args, property_files=property_files(ctx, step), **ctx.common(step, cacheable=True))
 
 
 # Each framework's FrameworkProcessor (module, class, default py_version); sklearn has none of its

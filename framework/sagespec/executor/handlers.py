@@ -314,12 +314,12 @@ def _folder_sha256(run: StepRun, prefix: str) -> str | None:
     """A digest of a folder's objects (their keys and contents), or None when it holds none."""
     import hashlib
 
-    objects = run.store.list(prefix.rstrip("/") + "/")
+    objects = run.store.describe(prefix.rstrip("/") + "/")  # one query: each object's uri and sha256, by uri
     if not objects:
         return None
     digest = hashlib.sha256()
-    for uri in sorted(objects):
-        digest.update(f"{uri[len(prefix) :]}\0{run.store.sha256(uri)}\0".encode())
+    for row in objects:
+        digest.update(f"{row['uri'][len(prefix) :]}\0{row['sha256']}\0".encode())
     return digest.hexdigest()
 
 

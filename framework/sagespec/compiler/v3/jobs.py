@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from sagespec.compiler.builders import BuildContext, builder, container_argument, network_config
+from sagespec.compiler.builders import BuildContext, builder, container_argument, processor_arguments, property_files
 
 V3 = ("v3",)
 # py_version when the spec names none, as the v2 backend (compiler.builders) chooses.
@@ -64,20 +64,7 @@ def processing(ctx: BuildContext, step: dict):
     from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
 
     spec = step["processor"]
-    common = dict(
-        role=ctx.role,
-        instance_type=ctx.expr.value(spec["instance_type"]),
-        instance_count=ctx.expr.value(spec.get("instance_count", 1)),
-        volume_size_in_gb=spec.get("volume_size_gb", 30),
-        max_runtime_in_seconds=spec.get("max_runtime_seconds"),
-        env=spec.get("environment"),
-        base_job_name=spec.get("base_job_name"),
-        tags=_tags(spec),
-        volume_kms_key=spec.get("volume_kms_key"),
-        output_kms_key=spec.get("output_kms_key") or ctx.spec["session"].get("kms_key"),
-        network_config=network_config(spec, "v3"),
-        sagemaker_session=ctx.session,
-    )
+    common = processor_arguments(ctx, spec, _tags(spec))
     if spec.get("image_uri"):
         image, plain = spec["image_uri"], True
     else:
@@ -112,13 +99,8 @@ def processing(ctx: BuildContext, step: dict):
         step_args = processor.run(
             code=code, source_dir=step.get("source_dir"), inputs=inputs or None, outputs=outputs or None, arguments=arguments
         )
-    property_files = []
-    for declared in step.get("property_files", []):
-        prop = ctx.cls("PropertyFile")(name=declared["name"], output_name=declared["output"], path=declared["path"])
-        ctx.expr.property_files[(step["name"], declared["name"])] = prop
-        property_files.append(prop)
     return ctx.cls("ProcessingStep")(
-        step["name"], step_args=step_args, property_files=property_files or None, **ctx.common(step, cacheable=True)
+        step["name"], step_args=step_args, property_files=property_files(ctx, step), **ctx.common(step, cacheable=True)
     )
 
 

@@ -24,6 +24,7 @@ import tarfile
 from contextlib import contextmanager
 
 from sagespec.compiler.offline import SDK_CONFIG, OfflineAws, Upload, sdk_speedups
+from sagespec.definition import walk_steps
 
 CACHES = ("/__pycache__/", ".pyc")
 
@@ -123,8 +124,8 @@ def content_hash_keys(definition: dict, offline: OfflineAws, code_root: str) -> 
             return f"{target}/{members[0][0]}"
         return target + ("/" if uri.endswith("/") else "")
 
-    for step in _all_steps(definition.get("Steps", [])):
-        args = step.get("Arguments") or {}
+    for placed in walk_steps(definition):  # the definition's own dicts, branches included: rewritten in place
+        args = placed.step.get("Arguments") or {}
         for channel in args.get("InputDataConfig") or []:
             s3 = (channel.get("DataSource") or {}).get("S3DataSource")
             if channel.get("ChannelName") in SDK_CHANNELS and s3:
@@ -134,15 +135,6 @@ def content_hash_keys(definition: dict, offline: OfflineAws, code_root: str) -> 
                 given["S3Input"]["S3Uri"] = relocate(given["S3Input"].get("S3Uri"))
     offline.uploads = result
     return definition
-
-
-def _all_steps(steps: list) -> list:
-    found = []
-    for step in steps:
-        found.append(step)
-        args = step.get("Arguments") or {}
-        found += _all_steps((args.get("IfSteps") or []) + (args.get("ElseSteps") or []))
-    return found
 
 
 finish = content_hash_keys
