@@ -64,8 +64,8 @@ def set_up(folder: Path) -> tuple[Path, Path]:
 
 
 def split_features(workspace: Path) -> list[str]:
-    from sagespec.local.database import connect
-    from sagespec.local.objects import ObjectStore
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
 
     store = ObjectStore(workspace, connect(workspace))
     uri = next(u for u in store.list("s3://") if u.endswith("/PreprocessData/output/test/test.csv"))
@@ -123,8 +123,8 @@ def in_process(workspace: Path, batches: list[list[str]], limit: int, seconds: f
     import numpy as np
     import tensorflow as tf
 
-    from sagespec.local.database import connect
-    from sagespec.local.objects import ObjectStore
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
 
     conn = connect(workspace)
     uri = json.loads(conn.execute("SELECT primary_container FROM models WHERE account = '444444444444'").fetchone()[0])["ModelDataUrl"]

@@ -24,12 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "framework"))
 
+from sagespec.aws.partitions import partition  # noqa: E402
+from sagespec.backends.local.database import connect  # noqa: E402
+from sagespec.backends.local.registry import LocalRegistry  # noqa: E402
 from sagespec.iam import Principal  # noqa: E402
-from sagespec.local.database import connect  # noqa: E402
-from sagespec.local.registry import LocalRegistry  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-OWNER = Principal.role("222222222222", "sagespec-shared-services-admin")
+REGION = "us-east-1"  # the accounts file's
+OWNER = Principal.role("222222222222", "sagespec-shared-services-admin", "aws")
 GROUP = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
 INFERENCE = {
     "Containers": [
@@ -51,7 +53,7 @@ def populate(workspace: Path, versions: int) -> list[str]:
     """
     conn = connect(workspace)
     conn.execute("PRAGMA synchronous = OFF")
-    registry = LocalRegistry(conn, OWNER)
+    registry = LocalRegistry(conn, OWNER, REGION, partition("aws"))
     registry.create_group("california-housing")
     arns = [registry.register("california-housing", INFERENCE).arn for _ in range(versions)]
     rng = random.Random(0)
@@ -94,7 +96,7 @@ def main() -> None:
         started = time.perf_counter()
         arns = populate(workspace, args.versions)
         setup = time.perf_counter() - started
-        registry = LocalRegistry(connect(workspace), Principal.role("222222222222", "bench"))
+        registry = LocalRegistry(connect(workspace), Principal.role("222222222222", "bench", "aws"), REGION, partition("aws"))
         pending = [a for a in arns if registry.describe(a).status == "PendingManualApproval"]
         latest = registry.list_packages(GROUP, "Approved", latest=True)
         assert len(latest) == 1 and latest[0].status == "Approved"

@@ -174,3 +174,35 @@ def assert_located_mistake(project: Path, spec: str, old: str, new: str, code: s
     found = [d for d in diagnostics if d.code == code and says in d.message]
     assert found, [(d.code, d.message) for d in diagnostics]
     assert line_holds in text.splitlines()[found[0].span.line], (text.splitlines()[found[0].span.line], found[0].message)
+
+
+# -- the local backend as tests build it: the commercial partition, us-east-1 (the accounts file's region) --
+REGION = "us-east-1"
+
+
+def places(topology=None):
+    """What a local backend needs of the context: aws, us-east-1, and the accounts file's additions."""
+    from sagespec.accounts.needs import Places, places_of
+    from sagespec.aws.partitions import partition
+
+    return places_of(topology, partition("aws"), REGION) if topology is not None else Places(partition("aws"), REGION)
+
+
+def local_pipelines(workspace: Path, topology=None):
+    from sagespec.backends.local.executor.runner import LocalPipelines
+
+    return LocalPipelines(workspace, places(topology))
+
+
+def local_registry(conn, principal):
+    from sagespec.aws.partitions import partition
+    from sagespec.backends.local.registry import LocalRegistry
+
+    return LocalRegistry(conn, principal, REGION, partition("aws"))
+
+
+def apply_local(topology, workspace: Path, needs=()):
+    """The accounts file's policies written into the local control plane (`accounts apply --target local`)."""
+    from sagespec.backends.local.policy_admin import LocalPolicyAdmin
+
+    return LocalPolicyAdmin(workspace).apply(topology, needs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sagespec.executor.handlers import hyperparameter_value  # as the training toolkit decodes them
+from sagespec.backends.local.executor.handlers import hyperparameter_value  # as the training toolkit decodes them
 
 DIFFERENCES = {
     "MlflowConfig": "v3's Pipeline writes its MLflow setting at the top level; null when the pipeline sets none (v2 has no such key)",

@@ -19,12 +19,12 @@ KEY = f"arn:aws:kms:us-east-1:{SHARED_ID}:key/6f0c1d9e-3b7a-4e52-9c1f-2a8d4b6e7f
 OBJECT = "arn:aws:s3:::artifacts/california-housing/model.tar.gz"
 BUCKET = "arn:aws:s3:::artifacts"
 ROLE = f"arn:aws:iam::{DS_ID}:role/sagespec-data-science-execution"
-DS = Principal.role(DS_ID, "sagespec-data-science-execution")
-DS_OTHER = Principal.role(DS_ID, "intern")
-DEPLOY = Principal.role(DEPLOY_ID, "sagespec-deployment")
-DEPLOY_ROOT = Principal.root(DEPLOY_ID)
-OWNER = Principal.role(SHARED_ID, "admin")
-OWNER_ROOT = Principal.root(SHARED_ID)
+DS = Principal.role(DS_ID, "sagespec-data-science-execution", "aws")
+DS_OTHER = Principal.role(DS_ID, "intern", "aws")
+DEPLOY = Principal.role(DEPLOY_ID, "sagespec-deployment", "aws")
+DEPLOY_ROOT = Principal.root(DEPLOY_ID, "aws")
+OWNER = Principal.role(SHARED_ID, "admin", "aws")
+OWNER_ROOT = Principal.root(SHARED_ID, "aws")
 SESSION = Principal(DS_ID, f"arn:aws:sts::{DS_ID}:assumed-role/sagespec-data-science-execution/ci-run-7")
 SAGEMAKER = Principal.service("sagemaker.amazonaws.com")
 
@@ -90,9 +90,9 @@ CASES = [
      policy(allow({"AWS": ROLE}, "sagemaker:CreateModelPackage", PACKAGES)), None, {}, False),
     ("cross account: the root user of a trusted account", DEPLOY_ROOT, "sagemaker:UpdateModelPackage", PACKAGE,
      policy(allow(DEPLOY_ACCOUNT, "sagemaker:UpdateModelPackage", PACKAGES)), None, {}, True),
-    ("cross account: the root user of an untrusted account", Principal.root(OUTSIDER_ID), "sagemaker:UpdateModelPackage", PACKAGE,
+    ("cross account: the root user of an untrusted account", Principal.root(OUTSIDER_ID, "aws"), "sagemaker:UpdateModelPackage", PACKAGE,
      policy(allow(DEPLOY_ACCOUNT, "sagemaker:UpdateModelPackage", PACKAGES)), None, {}, False),
-    ("cross account: another role of the trusted account without policies", Principal.role(DEPLOY_ID, "made-up"),
+    ("cross account: another role of the trusted account without policies", Principal.role(DEPLOY_ID, "made-up", "aws"),
      "sagemaker:UpdateModelPackage", PACKAGE, policy(allow(DEPLOY_ACCOUNT, "sagemaker:UpdateModelPackage", PACKAGES)), None, {}, False),
     ("cross account: explicit deny in the resource policy", DS, "sagemaker:CreateModelPackage", PACKAGE,
      policy(allow(ACCOUNT, "sagemaker:*", "*"), deny({"AWS": ROLE}, "sagemaker:CreateModelPackage", "*")), ANY_SAGEMAKER, {}, False),
@@ -122,7 +122,7 @@ CASES = [
      policy(allow({"Service": "sagemaker.amazonaws.com"}, "sts:AssumeRole")), None, {"resource_account": DS_ID}, False),
     ("assuming a role needs its trust policy even with AdministratorAccess", DS_OTHER, "sts:AssumeRole", ROLE,
      policy(allow({"Service": "sagemaker.amazonaws.com"}, "sts:AssumeRole")), identity("*"), {"resource_account": DS_ID}, False),
-    ("a CI role trusted by name assumes the deployment role across accounts", Principal.role(SHARED_ID, "ci"), "sts:AssumeRole",
+    ("a CI role trusted by name assumes the deployment role across accounts", Principal.role(SHARED_ID, "ci", "aws"), "sts:AssumeRole",
      f"arn:aws:iam::{DEPLOY_ID}:role/sagespec-deployment", policy(allow({"AWS": f"arn:aws:iam::{SHARED_ID}:role/ci"}, "sts:AssumeRole")),
      identity("sts:AssumeRole", f"arn:aws:iam::{DEPLOY_ID}:role/sagespec-deployment"), {"resource_account": DEPLOY_ID}, True),
     # -- "NotPrincipal" ----------------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def test_the_deciding_statement_and_aws_wording():
 
 
 def test_missing_identity_policy_is_worded_as_aws_words_it():
-    request = Request(Principal.role(DEPLOY_ID, "made-up"), "sagemaker:UpdateModelPackage", PACKAGE, SHARED_ID)
+    request = Request(Principal.role(DEPLOY_ID, "made-up", "aws"), "sagemaker:UpdateModelPackage", PACKAGE, SHARED_ID)
     decision = evaluate(request, policy(allow(DEPLOY_ACCOUNT, "sagemaker:UpdateModelPackage", PACKAGES)), [])
     assert decision.message(request).endswith("because no identity-based policy allows the sagemaker:UpdateModelPackage action")
     request = Request(DS, "sagemaker:UpdateModelPackage", PACKAGE, SHARED_ID)

@@ -6,36 +6,36 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers import ROOT, fast_project_copy
+from helpers import ROOT, fast_project_copy, local_pipelines
 from sagespec.diagnostics import UserError
 
 
 def test_a_local_run_applies_the_policies_and_seeds_the_bundled_data_once(tmp_path):
-    from sagespec.executor.runner import LocalPipelines
-    from sagespec.project import Project
-    from sagespec.runs import prepare_local_run
+    from sagespec.compiler import CompiledPipeline
+    from sagespec.context import Context
+    from sagespec.workflows.pipelines import prepare_local_run
 
-    project = Project.at(fast_project_copy(tmp_path), tmp_path / "ws")
+    project = Context.at(fast_project_copy(tmp_path), tmp_path / "ws")
     golden = json.loads((ROOT / "tests/compiler/golden/california_housing.definition.json").read_text())
     role = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
-    compiled = SimpleNamespace(name="california-housing", role=role, definition=golden)
-    pipelines = LocalPipelines(project.workspace)
-    first = prepare_local_run(project, compiled, pipelines, {})
-    # resource policies, the trust and identity policies of the roles (derived from the project's
-    # pipelines; the scheduler role's two since the California spec has a schedule), the workload
-    # deployer roles, and the experiments group: 27 changes
-    assert first.applied == 27 and first.accounts_file == "accounts.yaml" and first.uncovered is None
+    compiled = CompiledPipeline("california-housing", golden, role=role, region="us-east-1")
+    pipelines = local_pipelines(project.workspace)
+    spec = project.root / "pipelines" / "california_housing.yaml"
+    first = prepare_local_run(project, compiled, spec, pipelines, {})
+    # resource policies, the trust and identity policies of the roles (derived from this pipeline
+    # alone: a run compiles only its own spec), the workload deployer roles, and the experiments group
+    assert first.applied == 25 and first.accounts_file == "accounts.yaml" and first.uncovered is None
     uri = "s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz"
     assert first.seeded == [(uri, "pipelines/data/cal_housing.tgz")]
     assert pipelines.objects.get(uri) == (ROOT / "pipelines/data/cal_housing.tgz").read_bytes()
-    again = prepare_local_run(project, compiled, pipelines, {})
+    again = prepare_local_run(project, compiled, spec, pipelines, {})
     assert again.applied == 0 and again.seeded == []
-    elsewhere = prepare_local_run(project, compiled, pipelines, {"InputData": "s3://other-bucket/x/mine.tgz"})
+    elsewhere = prepare_local_run(project, compiled, spec, pipelines, {"InputData": "s3://other-bucket/x/mine.tgz"})
     assert elsewhere.seeded == []  # no bundled file of that name: the user's data is theirs to upload
 
 
 def test_policy_files_are_named_by_account_kind_and_resource():
-    from sagespec.crossaccount.render import policy_files
+    from sagespec.accounts.files import policy_files
     from sagespec.spec.topology import load_topology
 
     topology = load_topology(ROOT)
@@ -49,7 +49,7 @@ def test_policy_files_are_named_by_account_kind_and_resource():
 
 
 def test_a_hand_registration_serves_the_model_with_the_regions_tensorflow_image():
-    from sagespec.registry import registration
+    from sagespec.workflows.registry import registration
 
     made = registration("s3://b/m/model.tar.gz", None, ("text/csv",), ("application/json",), "s3://b/e/evaluation.json", "eu-west-1")
     container = made.inference_specification["Containers"][0]
@@ -64,7 +64,7 @@ def test_a_hand_registration_serves_the_model_with_the_regions_tensorflow_image(
 
 
 def test_qa_test_data_is_the_given_file_or_the_versions_test_split():
-    from sagespec.promotion.qa import test_data
+    from sagespec.workflows.promotion.qa import test_data
 
     group = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/g"
     described = {"ProductionVariants": [{"VariantName": "v3"}]}

@@ -13,7 +13,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from helpers import moto_lists_execution_steps, run_cli
-from sagespec.pipelines import EXECUTION_KEYS, LISTED_KEYS
+from sagespec.backends.records import EXECUTION_KEYS, LISTED_KEYS
 
 BUCKET = "sagespec-shared-artifacts-222222222222"
 

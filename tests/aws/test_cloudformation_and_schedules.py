@@ -100,7 +100,7 @@ def test_schedules_apply_creates_then_updates_the_schedule_as_the_scheduler_role
 
 def test_the_schedule_request_is_valid_for_the_scheduler_service_model():
     from sagespec.compiler import compile_spec
-    from sagespec.pipelines.schedules import request
+    from sagespec.compiler.schedules import schedule_request as request
     from sagespec.spec import load_spec
 
     compiled = compile_spec(load_spec(ROOT / SPEC, ROOT))

@@ -8,8 +8,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from sagespec.backends.sagemaker import pipelines
 from sagespec.diagnostics import UserError
-from sagespec.pipelines import sagemaker as pipelines
 
 
 class StubbedSession:

@@ -17,12 +17,12 @@ from botocore.stub import ANY, Stubber
 from click.testing import CliRunner
 from moto import mock_aws
 
-from helpers import ROOT, fake_aws_credentials
+from helpers import ROOT, fake_aws_credentials, local_pipelines
+from sagespec.backends.records import EXECUTION_KEYS, STEP_KEYS
+from sagespec.backends.sagemaker.pipelines import SageMakerPipelines
 from sagespec.cli import cli
+from sagespec.cli.present.summary import summary_lines
 from sagespec.diagnostics import UserError
-from sagespec.pipelines import EXECUTION_KEYS, STEP_KEYS
-from sagespec.pipelines.sagemaker import SageMakerPipelines
-from sagespec.pipelines.summary import summary_lines
 
 ACCOUNT = "111111111111"
 PIPELINE_ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:pipeline/california-housing"
@@ -224,7 +224,6 @@ def test_a_failed_execution_says_which_step_and_why():
 
 
 def test_a_local_execution_has_the_same_keys(tmp_path):
-    from sagespec.executor.runner import LocalPipelines
 
     definition = {
         "Version": "2020-12-01",
@@ -241,7 +240,7 @@ def test_a_local_execution_has_the_same_keys(tmp_path):
         definition_json=json.dumps(definition),
         max_parallel_steps=None,
     )
-    local = LocalPipelines(tmp_path / "ws")
+    local = local_pipelines(tmp_path / "ws")
     local.upsert(compiled)
     found = local.start("keys", {})
     assert set(found) == set(EXECUTION_KEYS)

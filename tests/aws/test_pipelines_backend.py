@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from moto import mock_aws
 
 from helpers import ROOT, fake_aws_credentials
+from sagespec.backends.records import EXECUTION_KEYS, STEP_KEYS
+from sagespec.backends.sagemaker.pipelines import SageMakerPipelines
 from sagespec.cli import cli
-from sagespec.pipelines import EXECUTION_KEYS, STEP_KEYS
-from sagespec.pipelines.sagemaker import SageMakerPipelines
 
 PIPELINE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/california-housing"
 EXECUTION = f"{PIPELINE_ARN}/execution/abc123def456"

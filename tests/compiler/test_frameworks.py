@@ -9,7 +9,7 @@ import pytest
 from botocore.validate import ParamValidator
 from test_service_model import requests
 
-from helpers import compile_here, data_science_spec, fast_project_copy, run_cli
+from helpers import compile_here, data_science_spec, fast_project_copy, places, run_cli
 
 SPEC = data_science_spec(
     "{name}",
@@ -388,7 +388,7 @@ def isolated_project(tmp_path):
 
 
 def test_job_settings_reach_the_requests_sagemaker_receives(tmp_path):
-    from sagespec.permissions import Places, needs
+    from sagespec.accounts.needs import needs
 
     project = isolated_project(tmp_path)
     spec = project / "pipelines" / "settings.yaml"
@@ -421,7 +421,7 @@ def test_job_settings_reach_the_requests_sagemaker_receives(tmp_path):
         assert not report.has_errors(), f"{name} is not a valid {operation} request:\n{report.generate_report()}"
     # What the settings ask of IAM: a grant on the volume key, the VPC's interfaces, the checkpoints.
     role = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
-    asked = {(n.step, n.action, n.resource) for n in needs("settings", definition, role, Places())}
+    asked = {(n.step, n.action, n.resource) for n in needs("settings", definition, role, places())}
     assert ("Train", "kms:CreateGrant", key) in asked and ("Prepare", "kms:CreateGrant", key) in asked
     assert ("Train", "ec2:CreateNetworkInterface", "*") in asked and ("Prepare", "ec2:DescribeSubnets", "*") in asked
     assert ("Train", "s3:PutObject", "arn:aws:s3:::sagespec-ds-experiments-111111111111/settings/checkpoints/*") in asked

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
-from sagespec import diff as differ
 from sagespec.compiler import compile_spec
+from sagespec.definition import diff as differ
 from sagespec.diagnostics import DiagnosticError
 from sagespec.spec import load_spec
 

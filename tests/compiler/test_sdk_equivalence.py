@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, places
 from sagespec.compiler.v3.unsupported import problems
 from sagespec.spec import load_spec
 from sdk_differences import DIFFERENCES, normalise
@@ -87,10 +87,10 @@ def test_the_roles_read_v3_code_channels_by_pattern_so_a_code_change_keeps_its_g
     after it); the derived grant must not pin the hash, or a fixed script would be refused."""
     import re
 
-    from sagespec.permissions import Places, needs
+    from sagespec.accounts.needs import needs
 
     _, v3 = goldens("california_housing")
     role = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
-    reads = [n.resource for n in needs("california-housing", v3, role, Places()) if n.action == "s3:GetObject" and n.step == "TrainModel"]
+    reads = [n.resource for n in needs("california-housing", v3, role, places()) if n.action == "s3:GetObject" and n.step == "TrainModel"]
     assert "arn:aws:s3:::sagespec-shared-artifacts-222222222222/california-housing/california-housing/code/*" in reads
     assert not [r for r in reads if re.search(r"[0-9a-f]{64}", r)]

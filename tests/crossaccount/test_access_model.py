@@ -9,12 +9,12 @@ import re
 
 import pytest
 
-from helpers import ROOT, fast_project_copy, run_cli
-from sagespec.crossaccount import check, coverage
-from sagespec.crossaccount.pipelines import pipeline_needs
-from sagespec.crossaccount.render import render
+from helpers import ROOT, fast_project_copy, local_registry, run_cli
+from sagespec.accounts import check, coverage
+from sagespec.accounts.render import render
+from sagespec.context import Context
 from sagespec.iam import AccessDenied, Principal, Request, catalog, evaluate, statements
-from sagespec.project import Project
+from sagespec.workflows.project_pipelines import pipeline_needs
 
 INFERENCE = {
     "Containers": [
@@ -26,7 +26,7 @@ DATASET = "arn:aws:s3:::sagespec-shared-artifacts-222222222222/california-housin
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    return Project.at(ROOT, tmp_path_factory.mktemp("ws"))
+    return Context.at(ROOT, tmp_path_factory.mktemp("ws"))
 
 
 @pytest.fixture(scope="module")
@@ -42,25 +42,32 @@ def topology(project):
 @pytest.fixture
 def governed(tmp_path, topology, needs):
     """A local control plane holding the rendered policies, a version registered by data science."""
-    from sagespec.crossaccount.apply import apply_local
-    from sagespec.local.database import connect
-    from sagespec.local.registry import LocalRegistry
+    from helpers import apply_local
+    from sagespec.backends.local.database import connect
 
     apply_local(topology, tmp_path / "ws", needs)
     conn = connect(tmp_path / "ws")
-    package = LocalRegistry(conn, topology.accounts["data_science"].principal).register(topology.group_arn("california-housing"), INFERENCE)
-    return lambda principal: LocalRegistry(conn, principal), package
+    package = local_registry(conn, topology.accounts["data_science"].principal).register(
+        topology.group_arn("california-housing"), INFERENCE
+    )
+    return lambda principal: local_registry(conn, principal), package
 
 
 @pytest.mark.parametrize(
     "attacker, why",
     [
-        (Principal.role("333333333333", "made-up"), "because no identity-based policy allows the sagemaker:UpdateModelPackage action"),
-        (Principal.role("999999999999", "no-policies"), "because no resource-based policy allows the sagemaker:UpdateModelPackage action"),
+        (
+            Principal.role("333333333333", "made-up", "aws"),
+            "because no identity-based policy allows the sagemaker:UpdateModelPackage action",
+        ),
+        (
+            Principal.role("999999999999", "no-policies", "aws"),
+            "because no resource-based policy allows the sagemaker:UpdateModelPackage action",
+        ),
         (Principal.role("333333333333", "sagespec-deployment", "aws-cn"), "because no resource-based policy allows"),
         (Principal.role("333333333333", "sagespec-deployment", "aws-us-gov"), "because no resource-based policy allows"),
-        (Principal.role("111111111111", "sagespec-data-science-execution"), "with an explicit deny in a resource-based policy"),
-        (Principal.role("444444444444", "sagespec-qa-sagemaker"), "because no resource-based policy allows"),
+        (Principal.role("111111111111", "sagespec-data-science-execution", "aws"), "with an explicit deny in a resource-based policy"),
+        (Principal.role("444444444444", "sagespec-qa-sagemaker", "aws"), "because no resource-based policy allows"),
     ],
     ids=["made-up deployment role", "role of another account", "aws-cn twin", "aws-us-gov twin", "data science itself", "a workload"],
 )
@@ -73,14 +80,14 @@ def test_attackers_cannot_approve_and_are_told_as_aws_tells_them(governed, attac
         f"User: {attacker.arn} is not authorized to perform: sagemaker:UpdateModelPackage on resource: {package.arn} "
     )
     assert why in message
-    assert registry(Principal.root("222222222222")).describe(package.arn).status == "PendingManualApproval"
+    assert registry(Principal.root("222222222222", "aws")).describe(package.arn).status == "PendingManualApproval"
 
 
 def test_the_deployment_role_and_the_deployment_accounts_root_may_approve(governed, topology):
     """Fidelity both ways: the group policy trusts the deployment account, so its root user approves too."""
     registry, package = governed
     assert registry(topology.accounts["deployment"].principal).update_status(package.arn, "Approved", "QA passed").status == "Approved"
-    assert registry(Principal.root("333333333333")).update_status(package.arn, "Rejected", "second thoughts").status == "Rejected"
+    assert registry(Principal.root("333333333333", "aws")).update_status(package.arn, "Rejected", "second thoughts").status == "Rejected"
 
 
 def test_data_science_cannot_register_approved_versions(governed, topology):
@@ -146,8 +153,8 @@ def test_a_removed_statement_fails_the_check_and_the_local_run_at_the_same_step(
     assert (first_denied["step"], first_denied["action"], first_denied["resource"]) == ("PreprocessData", "s3:GetObject", DATASET)
 
     # The same edit in the local control plane: the run stops at PreprocessData, naming the same action and resource.
-    from sagespec.local.database import connect
-    from sagespec.local.policies import read_policy, write_policy
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.policies import read_policy, write_policy
 
     workspace = tmp_path / "ws"
     assert run_cli("accounts", "apply", "--target", "local", "--workspace", str(workspace), cwd=project).returncode == 0
@@ -227,7 +234,7 @@ def test_the_deployment_role_is_assumed_by_the_ci_principal_of_the_accounts_file
         return evaluate(Request(who, "sts:AssumeRole", role.arn, "333333333333"), role.trust, may_assume)
 
     assert assume(Principal("333333333333", ci)).allowed
-    assert not assume(Principal.role("333333333333", "someone")).allowed
+    assert not assume(Principal.role("333333333333", "someone", "aws")).allowed
     assert not assume(Principal.service("sagemaker.amazonaws.com")).allowed
     # Without assumed_by, the deployment account's own principals (its root) may assume it.
     plain = copy.deepcopy(topology)
@@ -258,7 +265,7 @@ def guide_project(tmp_path):
     accounts = root / "pipelines" / "accounts.yaml"
     text = accounts.read_text().replace("artifacts:\n", "artifacts:\n  owner: data_science\n")
     accounts.write_text(text.replace("kms_key: arn:aws:kms:us-east-1:222222222222:", "kms_key: arn:aws:kms:us-east-1:111111111111:"))
-    return Project.at(root, tmp_path / "ws")
+    return Context.at(root, tmp_path / "ws")
 
 
 def test_the_guides_topology_artifacts_in_the_training_account(tmp_path):
@@ -286,7 +293,7 @@ def test_the_guides_topology_artifacts_in_the_training_account(tmp_path):
 def test_the_guides_topology_passes_cfn_lint(tmp_path):
     from cfnlint.api import lint
 
-    from sagespec.crossaccount import cloudformation
+    from sagespec.accounts import cloudformation
 
     project = guide_project(tmp_path)
     guide = project.topology(validate=True)

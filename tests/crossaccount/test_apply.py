@@ -17,9 +17,10 @@ from botocore.stub import ANY, Stubber
 from click.testing import CliRunner
 from moto import mock_aws
 
-from helpers import assumed_session, fake_aws_credentials
-from sagespec.crossaccount import apply as applying
-from sagespec.registry import AccessDenied
+from helpers import apply_local, assumed_session, fake_aws_credentials, local_registry
+from sagespec.accounts.render import render
+from sagespec.backends.sagemaker.policies import SageMakerPolicyAdmin, plan
+from sagespec.iam import AccessDenied
 from sagespec.spec.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +102,7 @@ def expect_puts(stub, groups=GROUPS):
 def rendered_group_policies(topology) -> dict[str, str]:
     return {
         p.resource.rsplit("/", 1)[-1]: json.dumps(p.document)
-        for p in applying.render(topology)[0].resource_policies
+        for p in render(topology)[0].resource_policies
         if p.kind == "model-package-group"
     }
 
@@ -110,7 +111,7 @@ def test_dry_run_shows_changes_and_changes_nothing(world):
     topology, sessions, stub, session_for = world
     expect_group(stub)
     with stub:
-        changes = applying.plan(topology, session_for)
+        changes = plan(topology, session_for)
     # Every KMS key has a (default) key policy already, so that one is an update; the rest are new.
     assert {c.what for c in changes if c.action == "update"} == {f"kms key policy of {topology.artifacts['kms_key']}"}
     assert {c.action for c in changes} == {"create", "update"}
@@ -128,7 +129,7 @@ def test_apply_writes_every_policy_and_is_idempotent(world):
     expect_group(stub)
     expect_puts(stub)
     with stub:
-        applying.execute(applying.plan(topology, session_for))
+        SageMakerPolicyAdmin(session_for).execute(plan(topology, session_for))
     shared = sessions["222222222222"]
     bucket = json.loads(shared.client("s3").get_bucket_policy(Bucket=topology.artifacts["bucket"])["Policy"])
     assert [s["Sid"] for s in bucket["Statement"]][:2] == ["DenyRequestsWithoutTls", "DataScienceWritesArtifacts"]
@@ -146,7 +147,7 @@ def test_apply_writes_every_policy_and_is_idempotent(world):
 
     expect_group(stub, rendered_group_policies(topology))
     with stub:
-        again = applying.plan(topology, session_for)
+        again = plan(topology, session_for)
     assert [c.what for c in again if c.changes] == []
 
 
@@ -155,7 +156,7 @@ def test_apply_removes_inline_policies_it_did_not_render(world):
     expect_group(stub)
     expect_puts(stub)
     with stub:
-        applying.execute(applying.plan(topology, session_for))
+        SageMakerPolicyAdmin(session_for).execute(plan(topology, session_for))
     prod_iam = sessions["555555555555"].client("iam")
     prod_iam.put_role_policy(
         RoleName="sagespec-prod-sagemaker",
@@ -164,29 +165,28 @@ def test_apply_removes_inline_policies_it_did_not_render(world):
     )
     expect_group(stub, rendered_group_policies(topology))
     with stub:
-        changes = applying.plan(topology, session_for)
+        changes = plan(topology, session_for)
     (stale,) = [c for c in changes if c.changes]
     assert stale.action == "delete" and "Leftover" in stale.what and '-  "Statement"' in stale.diff
-    applying.execute([stale])
+    SageMakerPolicyAdmin(session_for).execute([stale])
     assert "Leftover" not in prod_iam.list_role_policies(RoleName="sagespec-prod-sagemaker")["PolicyNames"]
 
 
 def test_apply_local_puts_the_group_policy_the_local_registry_enforces(tmp_path):
+    from sagespec.backends.local.database import connect
     from sagespec.iam import Principal
-    from sagespec.local.database import connect
-    from sagespec.local.registry import LocalRegistry
 
     topology = load_topology(ROOT, validate=True)
-    changes = applying.apply_local(topology, tmp_path / "ws")
+    changes = apply_local(topology, tmp_path / "ws")
     assert all(c.action == "create" for c in changes)
-    data_science = LocalRegistry(connect(tmp_path / "ws"), Principal.role("111111111111", "sagespec-data-science-execution"))
+    data_science = local_registry(connect(tmp_path / "ws"), Principal.role("111111111111", "sagespec-data-science-execution", "aws"))
     package = data_science.register(GROUP_ARN, {"Containers": [{"Image": "i", "ModelDataUrl": "s3://b/m.tar.gz"}]})
     assert package.version == 1
-    qa = LocalRegistry(connect(tmp_path / "ws"), Principal.role("444444444444", "sagespec-qa-sagemaker"))
+    qa = local_registry(connect(tmp_path / "ws"), Principal.role("444444444444", "sagespec-qa-sagemaker", "aws"))
     assert qa.describe(package.arn).status == "PendingManualApproval"
     with pytest.raises(AccessDenied):
         qa.update_status(package.arn, "Approved")
-    assert all(c.action == "unchanged" for c in applying.apply_local(topology, tmp_path / "ws"))
+    assert all(c.action == "unchanged" for c in apply_local(topology, tmp_path / "ws"))
 
 
 def test_cli_render_check_and_local_apply(tmp_path, monkeypatch):
@@ -256,8 +256,8 @@ def _stubbed_world(moto_accounts, owner: str, access: str = "least-privilege"):
 def test_the_guides_topology_applies_bucket_and_key_policies_in_the_training_account(moto_accounts):
     topology, sessions, stub = _stubbed_world(moto_accounts, "data_science")
     with stub:
-        changes = applying.plan(topology, lambda account: sessions[account.id])
-        applying.execute(changes)
+        changes = plan(topology, lambda account: sessions[account.id])
+        SageMakerPolicyAdmin(lambda account: sessions[account.id]).execute(changes)
     ds = sessions["111111111111"]
     bucket = json.loads(ds.client("s3").get_bucket_policy(Bucket=topology.artifacts["bucket"])["Policy"])
     assert "RegistryReadsArtifacts" in {s["Sid"] for s in bucket["Statement"]}
@@ -271,7 +271,7 @@ def test_managed_access_attaches_amazon_sagemaker_full_access(moto_accounts, mon
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # moto loads AWS managed policies only when asked
     topology, sessions, stub = _stubbed_world(moto_accounts, "shared_services", access="managed")
     with stub:
-        applying.execute(applying.plan(topology, lambda account: sessions[account.id]))
+        SageMakerPolicyAdmin(lambda account: sessions[account.id]).execute(plan(topology, lambda account: sessions[account.id]))
     iam = sessions["111111111111"].client("iam")
     attached = iam.list_attached_role_policies(RoleName="sagespec-data-science-execution")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sagespec.crossaccount import check, cloudformation
-from sagespec.crossaccount.render import render
+from sagespec.accounts import check, cloudformation
+from sagespec.accounts.render import render
 from sagespec.spec.topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,10 +21,10 @@ def topology():
 
 @pytest.fixture(scope="module")
 def needs(tmp_path_factory):
-    from sagespec.crossaccount.pipelines import pipeline_needs
-    from sagespec.project import Project
+    from sagespec.context import Context
+    from sagespec.workflows.project_pipelines import pipeline_needs
 
-    return pipeline_needs(Project.at(ROOT, tmp_path_factory.mktemp("ws")))
+    return pipeline_needs(Context.at(ROOT, tmp_path_factory.mktemp("ws")))
 
 
 def documents(topology, needs=()):
@@ -119,7 +119,8 @@ def test_workload_template_is_a_role_with_artifact_read_and_decrypt(topology):
         "Effect": "Allow",
         "Action": "kms:Decrypt",
         "Resource": {"Fn::Sub": "${ArtifactKeyArn}"},
-        "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"}}},
+        # the S3 endpoint of the stack's partition (AWS::URLSuffix: amazonaws.com.cn in the China Regions)
+        "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}}},
     }
 
 

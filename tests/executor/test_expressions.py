@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sagespec.expressions import Context, EvaluationError, condition_holds, path_tokens
+from sagespec.definition.expressions import Context, EvaluationError, condition_holds, path_tokens
 
 GOLDEN = json.loads((Path(__file__).resolve().parents[1] / "compiler/golden/california_housing.definition.json").read_text())
 STEPS = {s["Name"]: s for s in GOLDEN["Steps"]}

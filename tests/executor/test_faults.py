@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import local_pipelines
+from sagespec.backends.local.executor.runner import LocalPipelines
+from sagespec.backends.local.pipelines import PipelineStore
 from sagespec.definition import canonical_json
-from sagespec.executor.runner import LocalPipelines
-from sagespec.local.pipelines import PipelineStore
 
 ROLE = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
 MARKER = "sagespec-fault-test-sleeper"
@@ -62,7 +63,7 @@ def definition(seconds: float, marker: str = MARKER) -> dict:
 
 
 def stored(workspace: Path, seconds: float, marker: str = MARKER) -> LocalPipelines:
-    local = LocalPipelines(workspace)
+    local = local_pipelines(workspace)
     text, code = definition(seconds, marker)
     script = f"import os, time\nprint('pid', os.getpid(), flush=True)\ntime.sleep({seconds})\n"
     script += "open(os.path.join(os.environ['SM_PROCESSING_OUTPUT_OUT'], 'done.txt'), 'w').write('done')\n"
@@ -174,7 +175,7 @@ def test_a_full_disk_while_uploading_fails_the_step_with_the_reason(tmp_path, mo
     def full(self, uri, body):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("sagespec.local.objects.ObjectStore.put", full)
+    monkeypatch.setattr("sagespec.backends.local.objects.ObjectStore.put", full)
     result = local.start("sleeper", {})
     assert result["status"] == "Failed" and "No space left on device" in result["failure_reason"]
     assert {s["name"]: s["status"] for s in result["steps"]} == {"Sleep": "Failed", "After": "NotStarted"}

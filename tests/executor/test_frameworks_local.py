@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from helpers import data_science_spec, fast_project_copy, run_cli
+from helpers import data_science_spec, fast_project_copy, local_registry, run_cli
 
 SCRIPT = """
 import argparse, json, os, pickle
@@ -73,8 +73,8 @@ def test_a_sklearn_script_trains_locally(tmp_path):
     assert "note: the accounts file's roles are not derived from sklearn-ridge" in done.stdout
     artifact = re.search(r"(s3://sagespec-ds-experiments-111111111111/ridge/\S+/output/model\.tar\.gz)", done.stdout).group(1)
 
-    from sagespec.local.database import connect
-    from sagespec.local.objects import ObjectStore
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
 
     store = ObjectStore(tmp_path / "ws", connect(tmp_path / "ws"))
     with tarfile.open(fileobj=io.BytesIO(store.get(artifact))) as tar:
@@ -149,8 +149,8 @@ def test_the_builtin_xgboost_algorithm_trains_locally_with_the_containers_log_an
     metrics = {m["MetricName"]: m["Value"] for m in boost["properties"]["FinalMetricDataList"]}
     assert metrics == {"validation:rmse": float(rounds[-1][2]), "train:rmse": float(rounds[-1][1])}
 
-    from sagespec.local.database import connect
-    from sagespec.local.objects import ObjectStore
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
 
     artifact = re.search(r"(s3://sagespec-ds-experiments-111111111111/boost/\S+/output/model\.tar\.gz)", done.stdout).group(1)
     store = ObjectStore(tmp_path / "ws", connect(tmp_path / "ws"))
@@ -401,8 +401,8 @@ def test_a_tiny_hugging_face_model_trains_locally_with_the_local_huggingface_ext
     done = run_cli("run", "pipelines/hf.yaml", "--workspace", workspace, cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     artifact = re.search(r"(s3://sagespec-ds-experiments-111111111111/tiny-hf/\S+/output/model\.tar\.gz)", done.stdout).group(1)
-    from sagespec.local.database import connect
-    from sagespec.local.objects import ObjectStore
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
 
     store = ObjectStore(tmp_path / "ws", connect(tmp_path / "ws"))
     with tarfile.open(fileobj=io.BytesIO(store.get(artifact))) as tar:
@@ -472,13 +472,12 @@ def test_a_sklearn_model_registers_with_its_inference_code_stored_where_the_cont
         r"registered (arn:aws:sagemaker:us-east-1:111111111111:model-package/california-housing-experiments/\d+)", done.stdout
     )
     assert package, done.stdout
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
     from sagespec.iam import Principal
-    from sagespec.local.database import connect
-    from sagespec.local.objects import ObjectStore
-    from sagespec.local.registry import LocalRegistry
 
     # Read as the account's root user: the execution role itself may only register (least privilege).
-    registry = LocalRegistry(connect(workspace), Principal.root("111111111111"), "us-east-1")
+    registry = local_registry(connect(workspace), Principal.root("111111111111", "aws"))
     (container,) = registry.describe(package.group(1)).inference_specification["Containers"]
     assert "/sagemaker-scikit-learn:1.2-1" in container["Image"] and container["Environment"]["SAGEMAKER_PROGRAM"] == "inference.py"
     store = ObjectStore(workspace, connect(workspace))

@@ -54,6 +54,10 @@ def test_a_group_parameter_is_checked_through_its_default_where_it_is_written(tm
 def test_an_execution_registers_where_its_parameter_says_and_iam_decides_with_it(tmp_path):
     project = fast_project_copy(tmp_path)
     ws = ["--workspace", str(tmp_path / "ws")]
+    # The roles are derived from every pipeline of the accounts file, as on AWS: the grant to
+    # register into the shared group comes from california_housing.yaml, which registers there.
+    applied = run_cli("accounts", "apply", "--target", "local", *ws, cwd=project)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
     # The fast spec registers into the team's own group by default; this execution, into the shared one.
     done = run_cli("run", "pipelines/california_housing_fast.yaml", "--param", f"ModelPackageGroup={SHARED}", *ws, cwd=project, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from sagespec.executor import docker
-from sagespec.executor.images import runtime_for
-from sagespec.executor.metrics import LiveMetrics
-from sagespec.images import sagemaker_registries
+from sagespec.aws.images import sagemaker_registries
+from sagespec.backends.local.executor import docker
+from sagespec.backends.local.executor.images import runtime_for
+from sagespec.backends.local.executor.metrics import LiveMetrics
 
 DLC = "763104351884.dkr.ecr.us-east-1.amazonaws.com"
 OWN = "111111111111.dkr.ecr.us-east-1.amazonaws.com"

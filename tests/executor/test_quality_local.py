@@ -8,9 +8,8 @@ import random
 
 import pytest
 
-from helpers import fast_project_copy, model_step, run_cli
+from helpers import fast_project_copy, local_pipelines, local_registry, model_step, run_cli
 from quality_pipeline import BUCKET, SPEC
-from sagespec.executor.runner import LocalPipelines
 
 
 def _csv(rows) -> bytes:
@@ -35,7 +34,7 @@ def _scored(seed: int) -> bytes:
 def project(tmp_path_factory):
     copy = fast_project_copy(tmp_path_factory.mktemp("quality"))
     (copy / "pipelines" / "quality.yaml").write_text(SPEC)
-    objects = LocalPipelines(copy / "ws").objects
+    objects = local_pipelines(copy / "ws").objects
     objects.put(f"{BUCKET}/train/train.csv", _train(1))
     objects.put(f"{BUCKET}/scored/scored.csv", _scored(3))
     return copy
@@ -47,15 +46,14 @@ def _run(project, *params):
 
 
 def _latest(project):
-    local = LocalPipelines(project / "ws")
+    local = local_pipelines(project / "ws")
     return local.describe_execution(local.list_executions("quality")[0]["arn"])
 
 
 def _registry(project, principal):
-    from sagespec.local.database import connect
-    from sagespec.local.registry import LocalRegistry
+    from sagespec.backends.local.database import connect
 
-    return LocalRegistry(connect(project / "ws"), principal)
+    return local_registry(connect(project / "ws"), principal)
 
 
 def test_the_first_run_calculates_baselines_the_version_carries_and_a_later_run_checks_against_them(project):
@@ -67,7 +65,7 @@ def test_the_first_run_calculates_baselines_the_version_carries_and_a_later_run_
     steps = {s["name"]: s for s in execution["steps"]}
     data = steps["DataQuality"]["properties"]
     assert data["BaselineUsedForDriftCheckStatistics"] == data["CalculatedBaselineStatistics"]  # skip + register new
-    objects = LocalPipelines(project / "ws").objects
+    objects = local_pipelines(project / "ws").objects
     statistics = json.loads(objects.get(data["CalculatedBaselineStatistics"]))
     assert statistics["dataset"] == {"item_count": 1500}
     features = {f["name"]: f for f in statistics["features"]}
@@ -85,7 +83,7 @@ def test_the_first_run_calculates_baselines_the_version_carries_and_a_later_run_
     assert set(model["regression_metrics"]) == {"mae", "mse", "rmse", "r2"} and 0.1 < model["regression_metrics"]["mse"]["value"] < 0.25
 
     registered = steps[model_step("Register")]["properties"]["ModelPackageArn"]
-    admin = _registry(project, Principal.root("111111111111"))
+    admin = _registry(project, Principal.root("111111111111", "aws"))
     version = admin.describe(registered)
     assert version.model_metrics["ModelDataQuality"]["Statistics"]["S3Uri"] == data["CalculatedBaselineStatistics"]
     assert (
@@ -111,7 +109,7 @@ def test_the_first_run_calculates_baselines_the_version_carries_and_a_later_run_
 
 
 def test_a_check_with_no_baseline_anywhere_fails_saying_how_to_start(project, tmp_path):
-    objects = LocalPipelines(tmp_path / "ws").objects  # a workspace whose registry has no approved version
+    objects = local_pipelines(tmp_path / "ws").objects  # a workspace whose registry has no approved version
     objects.put(f"{BUCKET}/train/train.csv", _train(1))
     objects.put(f"{BUCKET}/scored/scored.csv", _scored(3))
     done = run_cli("run", "pipelines/quality.yaml", "--param", "FirstRun=false", "--workspace", str(tmp_path / "ws"), cwd=project)

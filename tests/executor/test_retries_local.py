@@ -12,8 +12,8 @@ from datetime import datetime
 
 import pytest
 
+from helpers import local_pipelines
 from sagespec.definition import canonical_json
-from sagespec.executor.runner import LocalPipelines
 
 ROLE = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
 ARN = "arn:aws:sagemaker:us-east-1:111111111111:pipeline/"
@@ -66,7 +66,7 @@ def policy(*types, **timing) -> dict:
 
 @pytest.fixture
 def local(tmp_path):
-    pipelines = LocalPipelines(tmp_path / "ws")
+    pipelines = local_pipelines(tmp_path / "ws")
     pipelines.objects.put(CODE, JOB)
     return pipelines
 

@@ -7,16 +7,15 @@ import time
 import pytest
 from test_retries_local import CODE, JOB, attempts_dir, processing, store
 
-from helpers import run_cli
+from helpers import local_pipelines, run_cli
 from sagespec.diagnostics import UserError
-from sagespec.executor.runner import LocalPipelines
 
 OUTPUT = "s3://bucket/out/a"
 
 
 @pytest.fixture
 def local(tmp_path):
-    pipelines = LocalPipelines(tmp_path / "ws")
+    pipelines = local_pipelines(tmp_path / "ws")
     pipelines.objects.put(CODE, JOB)
     return pipelines
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from helpers import local_pipelines
 from sagespec.definition import canonical_json
 from sagespec.diagnostics import UserError
-from sagespec.executor.runner import LocalPipelines
 
 ROLE = "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
 CODE = "s3://bucket/code/sleep.py"
@@ -42,7 +42,7 @@ DEFINITION = {
 
 @pytest.fixture
 def pipelines(tmp_path):
-    local = LocalPipelines(tmp_path / "ws")
+    local = local_pipelines(tmp_path / "ws")
     local.objects.put(CODE, b"import time\nprint('sleeping', flush=True)\ntime.sleep(30)\n")
     local.store.put_definition(
         "sleeper", "arn:aws:sagemaker:us-east-1:111111111111:pipeline/sleeper", ROLE, None, canonical_json(DEFINITION)

@@ -109,8 +109,8 @@ def scored(tmp_path_factory):
     done = run_cli("run", "pipelines/transform.yaml", "--workspace", workspace, cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
 
-    from sagespec.local.database import connect
-    from sagespec.local.objects import ObjectStore
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
 
     store = ObjectStore(tmp_path / "ws", connect(tmp_path / "ws"))
     outputs = {uri: store.get(uri).decode() for uri in store.list(f"{BUCKET}/scored/")}

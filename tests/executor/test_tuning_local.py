@@ -130,8 +130,8 @@ def tuned(tmp_path_factory):
 
 
 def _store(workspace):
-    from sagespec.local.database import connect
-    from sagespec.local.objects import ObjectStore
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
 
     return ObjectStore(workspace, connect(workspace))
 
@@ -200,7 +200,7 @@ def test_a_warm_start_seeds_the_search_with_the_parents_jobs(tuned):
 def test_random_search_repeats_with_its_seed():
     import optuna
 
-    from sagespec.executor.tuning import SearchSpace, sampler
+    from sagespec.backends.local.executor.tuning import SearchSpace, sampler
 
     space = SearchSpace(
         {
@@ -221,7 +221,7 @@ def test_random_search_repeats_with_its_seed():
 def test_reverse_logarithmic_values_stay_in_range_and_lean_towards_one():
     import optuna
 
-    from sagespec.executor.tuning import SearchSpace, sampler
+    from sagespec.backends.local.executor.tuning import SearchSpace, sampler
 
     space = SearchSpace(
         {"ContinuousParameterRanges": [{"Name": "momentum", "MinValue": "0.5", "MaxValue": "0.999", "ScalingType": "ReverseLogarithmic"}]}

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from sagespec.executor.handlers import StepFailed
-from sagespec.executor.training import v3_program
+from sagespec.backends.local.executor.retries import StepFailed
+from sagespec.backends.local.executor.training import v3_program
 
 
 def channels(tmp_path, source: dict, files: dict[str, str]) -> dict:

@@ -1,6 +1,6 @@
 """What a finished execution says: failed steps' log tails, condition outcomes, registrations, notifications."""
 
-from sagespec.pipelines.summary import summary_lines
+from sagespec.cli.present.summary import summary_lines
 
 
 def test_summary_of_a_failed_execution(tmp_path):

@@ -1,6 +1,6 @@
 """Following what runs elsewhere: a log file as another process writes it."""
 
-from sagespec.pipelines.watch import follow_file
+from sagespec.backends.watch import follow_file
 
 
 def test_a_log_is_followed_as_it_grows_until_its_step_ends_and_nothing_is_lost(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, local_registry
 
 GROUP = "california-housing"
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
@@ -51,19 +51,18 @@ class World:
     topology: object
 
     def registry(self, who: str):
-        from sagespec.local.registry import LocalRegistry
         from sagespec.spec.topology import resolve_caller
 
-        return LocalRegistry(self.conn, resolve_caller(who, self.topology), "us-east-1")
+        return local_registry(self.conn, resolve_caller(who, self.topology, "aws"))
 
     def hosting(self, stage: str):
         """Hosting in a workload account as promotion reaches it: as the deployer role there."""
-        from sagespec.backends import open_hosting
+        from sagespec.accounts.deployer import deployer_arn
+        from sagespec.backends.factory import open_hosting
+        from sagespec.context import Context
         from sagespec.iam import Principal
-        from sagespec.project import Project
-        from sagespec.promotion.deployer import deployer_arn
 
-        project = Project.at(self.topology.source.parents[1], self.workspace, target="local")
+        project = Context.at(self.topology.source.parents[1], self.workspace, target="local")
         account = self.topology.find(stage)
         return open_hosting(project, account, caller=Principal(account.id, deployer_arn(self.topology, account)))
 
@@ -79,7 +78,7 @@ class World:
         """A version whose registered MSE is the true MSE on sample_rows() of a model with `registered_slope`
         (by default the model's own slope, so the QA test passes). `before`: containers served ahead
         of it (an inference pipeline)."""
-        from sagespec.local.objects import ObjectStore
+        from sagespec.backends.local.objects import ObjectStore
 
         store = ObjectStore(self.workspace, self.conn)
         version = len(self.registry("deployment").list_packages(GROUP_ARN)) + 1
@@ -109,17 +108,17 @@ _NEEDS = []
 def project_needs():
     """What the project's pipelines need from IAM (compiled once per test process)."""
     if not _NEEDS:
-        from sagespec.crossaccount.pipelines import pipeline_needs
-        from sagespec.project import Project
+        from sagespec.context import Context
+        from sagespec.workflows.project_pipelines import pipeline_needs
 
-        _NEEDS.extend(pipeline_needs(Project.at(ROOT)))
+        _NEEDS.extend(pipeline_needs(Context.at(ROOT)))
     return _NEEDS
 
 
 def _world(workspace: Path):
-    from sagespec.crossaccount.apply import apply_local
-    from sagespec.local.database import connect
-    from sagespec.local.hosting import stop_process
+    from helpers import apply_local
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.hosting import stop_process
     from sagespec.spec.topology import load_topology
 
     topology = load_topology(ROOT, validate=True)

@@ -17,12 +17,12 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from helpers import ROOT, assumed_session, fake_aws_credentials
+from sagespec.backends.names import production_variant
+from sagespec.backends.sagemaker.hosting import SageMakerHosting
+from sagespec.backends.sagemaker.registry import SageMakerRegistry
 from sagespec.diagnostics import UserError
-from sagespec.hosting import production_variant
-from sagespec.hosting.sagemaker import SageMakerHosting
-from sagespec.promotion import Promoter
-from sagespec.registry.sagemaker import SageMakerRegistry
 from sagespec.spec.topology import load_topology
+from sagespec.workflows.promotion.promoter import Promoter
 
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
 PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/{}"
@@ -268,7 +268,7 @@ def test_deployment_history_and_the_qa_gate_read_back_from_version_metadata(acco
 
 
 def test_a_qa_result_is_kept_on_the_version_within_sagemakers_metadata_limits(accounts):
-    from sagespec.promotion import qa
+    from sagespec.workflows.promotion import qa
 
     registry, stub = stubbed_registry(accounts)
     sent = []

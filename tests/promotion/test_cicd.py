@@ -13,8 +13,8 @@ import pytest
 import yaml
 from moto.events.models import EventPattern
 
-from helpers import ROOT, run_cli
-from sagespec.promotion import cicd
+from helpers import ROOT, local_registry, run_cli
+from sagespec.accounts import cicd
 from sagespec.spec.topology import load_topology
 
 
@@ -89,18 +89,17 @@ def test_every_sagespec_option_the_pipelines_use_exists(rendered):
 
 
 def test_eventbridge_rules_match_an_approval_of_the_registry_and_nothing_else(rendered, tmp_path):
-    from sagespec.crossaccount.apply import apply_local
-    from sagespec.local.database import connect
-    from sagespec.local.registry import LocalRegistry
+    from helpers import apply_local
+    from sagespec.backends.local.database import connect
     from sagespec.spec.topology import resolve_caller
 
     topology = load_topology(ROOT, validate=True)
     apply_local(topology, tmp_path)
     conn = connect(tmp_path)
     spec = {"Containers": [{"Image": "i", "ModelDataUrl": "s3://b/m.tar.gz"}]}
-    package = LocalRegistry(conn, resolve_caller("data-science", topology)).register(topology.group_arn("california-housing"), spec)
-    LocalRegistry(conn, resolve_caller("deployment", topology)).update_status(package.arn, "Approved", "ok")
-    registered, approved = LocalRegistry(conn, resolve_caller("deployment", topology)).events()
+    package = local_registry(conn, resolve_caller("data-science", topology, "aws")).register(topology.group_arn("california-housing"), spec)
+    local_registry(conn, resolve_caller("deployment", topology, "aws")).update_status(package.arn, "Approved", "ok")
+    registered, approved = local_registry(conn, resolve_caller("deployment", topology, "aws")).events()
     for name, rule in [
         ("shared-services.promotion-events.template.json", "ApprovedVersions"),
         ("deployment.promotion.template.json", "StartOnApproval"),

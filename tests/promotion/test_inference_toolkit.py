@@ -1,4 +1,4 @@
-"""The inference toolkit contract of the local endpoints (sagespec.local.inference_toolkit): the
+"""The inference toolkit contract of the local endpoints (sagespec.backends.local.runtime.inference_toolkit): the
 script's handlers where it defines them, each framework's defaults elsewhere, as SageMaker's
 scikit-learn, XGBoost and PyTorch inference images load and answer."""
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from helpers import tar_gz
-from sagespec.local import inference_toolkit as toolkit
-from sagespec.local.serving import BadRequest, server_for
+from sagespec.backends.local.runtime import inference_toolkit as toolkit
+from sagespec.backends.local.serving import BadRequest, server_for
 
 SKLEARN = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 XGBOOST = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"

@@ -12,7 +12,7 @@ import pytest
 from conftest import BUCKET, GROUP, GROUP_ARN, PACKAGE
 from helpers import ROOT, run_cli, tar_gz
 from sagespec.diagnostics import UserError
-from sagespec.promotion import Promoter
+from sagespec.workflows.promotion.promoter import Promoter
 
 pytestmark = pytest.mark.xdist_group("endpoints")
 
@@ -262,8 +262,8 @@ def test_endpoints_test_says_what_is_missing(world, tmp_path):
 
 
 def test_endpoint_processes_stop_when_their_workspace_is_removed(world):
-    from sagespec.local.database import DATABASE_NAME
-    from sagespec.local.hosting import process_alive
+    from sagespec.backends.local.database import DATABASE_NAME
+    from sagespec.backends.local.hosting import process_alive
 
     deploy(world, "qa", world.register())
     pid = world.hosting("qa").describe_endpoint("california-housing-qa")["Pid"]
@@ -277,8 +277,8 @@ def test_endpoint_processes_stop_when_their_workspace_is_removed(world):
 def test_an_endpoint_role_that_cannot_pull_its_image_fails_the_deployment_as_on_aws(world):
     """SageMaker starts each variant as the model's role: without ECR pull the endpoint is refused
     before anything runs, with AWS's wording, naming the repository."""
+    from sagespec.backends.local.policies import read_policy, write_policy
     from sagespec.iam import AccessDenied
-    from sagespec.local.policies import read_policy, write_policy
 
     key = "arn:aws:iam::444444444444:role/sagespec-qa-sagemaker#EndpointRuntime"
     document = read_policy(world.conn, key)
@@ -307,13 +307,13 @@ def test_a_model_no_local_server_can_load_is_refused_before_anything_starts(worl
 
 def test_hosting_calls_are_decided_as_the_caller(world):
     """The endpoint role itself may not create models; the qa deployer may not act in prod."""
-    from sagespec.backends import open_hosting
+    from sagespec.backends.factory import open_hosting
+    from sagespec.context import Context
     from sagespec.iam import AccessDenied, Principal
-    from sagespec.project import Project
 
     version = world.register()
     package = f"arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/{version}"
-    project = Project.at(ROOT, world.workspace, target="local")
+    project = Context.at(ROOT, world.workspace, target="local")
     qa = world.topology.find("qa")
     as_endpoint_role = open_hosting(project, qa)
     with pytest.raises(AccessDenied) as denied:
@@ -332,7 +332,7 @@ def test_a_pytorch_model_is_served_by_the_toolkits_default_handlers_and_passes_q
     model_fn/input_fn/predict_fn/output_fn serve it, and the QA test compares its MSE."""
     import torch
 
-    from sagespec.local.policies import read_policy, write_policy
+    from sagespec.backends.local.policies import read_policy, write_policy
 
     class Linear(torch.nn.Module):
         def forward(self, features):
@@ -370,7 +370,7 @@ def predict_fn(data, factor):
 def test_an_inference_pipeline_serves_its_containers_in_order(world):
     """scikit-learn (halve the features, answer CSV) -> TensorFlow Serving (2 * x0 + 0.5): the
     endpoint answers x0 + 0.5, and the QA test compares it with what was registered."""
-    from sagespec.local.objects import ObjectStore
+    from sagespec.backends.local.objects import ObjectStore
 
     store = ObjectStore(world.workspace, world.conn)
     code, artifact = f"{BUCKET}/code/halve/sourcedir.tar.gz", f"{BUCKET}/job-halve/output/model.tar.gz"
@@ -386,7 +386,7 @@ def test_an_inference_pipeline_serves_its_containers_in_order(world):
         },
     }
     # The QA role as `accounts render` writes it for a pipeline that registers this code.
-    from sagespec.local.policies import read_policy, write_policy
+    from sagespec.backends.local.policies import read_policy, write_policy
 
     key = "arn:aws:iam::444444444444:role/sagespec-qa-sagemaker#EndpointRuntime"
     document = read_policy(world.conn, key)

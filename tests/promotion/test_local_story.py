@@ -51,8 +51,8 @@ def invoke(port, body: bytes):
 
 def evaluation_outputs(project, version):
     """test.csv and evaluate.py's predictions.csv of the execution that registered `version`."""
-    from sagespec.local.database import connect
-    from sagespec.local.objects import ObjectStore
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
 
     conn = connect(project / ".ws")
     store = ObjectStore(project / ".ws", conn)

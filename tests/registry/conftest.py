@@ -1,15 +1,14 @@
 import boto3
 import pytest
 
-from helpers import fake_aws_credentials
+from helpers import fake_aws_credentials, local_registry
+from sagespec.backends.local.database import connect
+from sagespec.backends.sagemaker.registry import SageMakerRegistry
 from sagespec.iam import Principal
-from sagespec.local.database import connect
-from sagespec.local.registry import LocalRegistry
-from sagespec.registry.sagemaker import SageMakerRegistry
 
-SHARED = Principal.role("222222222222", "sagespec-shared-services-admin")
-DATA_SCIENCE = Principal.role("111111111111", "sagespec-data-science-execution")
-DEPLOYMENT = Principal.role("333333333333", "sagespec-deployment")
+SHARED = Principal.role("222222222222", "sagespec-shared-services-admin", "aws")
+DATA_SCIENCE = Principal.role("111111111111", "sagespec-data-science-execution", "aws")
+DEPLOYMENT = Principal.role("333333333333", "sagespec-deployment", "aws")
 
 INFERENCE = {
     "Containers": [
@@ -33,7 +32,7 @@ def local_as(workspace):
     """A factory: the local registry as a given principal, all on one workspace."""
 
     def make(principal=SHARED):
-        return LocalRegistry(connect(workspace), principal)
+        return local_registry(connect(workspace), principal)
 
     return make
 

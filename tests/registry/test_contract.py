@@ -78,8 +78,8 @@ def test_bad_status_and_bad_arn_are_usage_errors(registry):
 
 
 def test_lineage_round_trips(registry):
-    from sagespec.registry import LineageEntry
-    from sagespec.registry.sagemaker import SageMakerRegistry
+    from sagespec.backends.records import LineageEntry
+    from sagespec.backends.sagemaker.registry import SageMakerRegistry
 
     if isinstance(registry, SageMakerRegistry):
         pytest.skip("moto has no ML Lineage Tracking API: tests/registry/test_lineage_aws.py plays it through the Stubber")

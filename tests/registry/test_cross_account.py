@@ -13,9 +13,9 @@ import pytest
 from botocore.stub import Stubber
 
 from conftest import DATA_SCIENCE, DEPLOYMENT, INFERENCE, SHARED
-from helpers import ROOT
+from helpers import ROOT, local_registry
+from sagespec.backends.sagemaker.registry import SageMakerRegistry
 from sagespec.diagnostics import UserError
-from sagespec.registry.sagemaker import SageMakerRegistry
 
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
 PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/1"
@@ -203,15 +203,14 @@ def test_local_groups_of_other_accounts_are_invisible_without_a_policy(shared_gr
 def test_no_self_approval_data_science_registers_pending_only(tmp_path):
     """The rendered group policy lets data science create versions only as PendingManualApproval
     (condition key sagemaker:ModelApprovalStatus); registering as Approved is denied with AWS's wording."""
-    from sagespec.crossaccount.apply import apply_local
-    from sagespec.local.database import connect
-    from sagespec.local.registry import LocalRegistry
-    from sagespec.registry import AccessDenied
+    from helpers import apply_local
+    from sagespec.backends.local.database import connect
+    from sagespec.iam import AccessDenied
     from sagespec.spec.topology import load_topology
 
     topology = load_topology(ROOT)
     apply_local(topology, tmp_path / "ws")
-    ds = LocalRegistry(connect(tmp_path / "ws"), topology.accounts["data_science"].principal)
+    ds = local_registry(connect(tmp_path / "ws"), topology.accounts["data_science"].principal)
     group = topology.group_arn("california-housing")
     with pytest.raises(AccessDenied) as denied:
         ds.register(group, INFERENCE, "Approved")
@@ -220,7 +219,7 @@ def test_no_self_approval_data_science_registers_pending_only(tmp_path):
 
 
 def test_accounts_check_has_a_denied_self_approval_cell_for_everyone():
-    from sagespec.crossaccount import check
+    from sagespec.accounts import check
     from sagespec.spec.topology import load_topology
 
     cells = [c for c in check.matrix(load_topology(ROOT)) if c.context == "ModelApprovalStatus=Approved"]
@@ -230,23 +229,23 @@ def test_accounts_check_has_a_denied_self_approval_cell_for_everyone():
 
 @pytest.mark.parametrize("partition", ["aws-cn", "aws-us-gov"])
 def test_the_deployment_accounts_number_in_another_partition_cannot_approve(tmp_path, partition):
-    from sagespec.crossaccount.apply import apply_local
-    from sagespec.iam import Principal
-    from sagespec.local.database import connect
-    from sagespec.local.registry import LocalRegistry
-    from sagespec.registry import AccessDenied
+    from helpers import apply_local
+    from sagespec.backends.local.database import connect
+    from sagespec.iam import AccessDenied, Principal
     from sagespec.spec.topology import load_topology
 
     topology = load_topology(ROOT)
     apply_local(topology, tmp_path / "ws")
     conn = connect(tmp_path / "ws")
-    package = LocalRegistry(conn, topology.accounts["data_science"].principal).register(topology.group_arn("california-housing"), INFERENCE)
-    impostor = LocalRegistry(conn, Principal.role("333333333333", "sagespec-deployment", partition=partition))
+    package = local_registry(conn, topology.accounts["data_science"].principal).register(
+        topology.group_arn("california-housing"), INFERENCE
+    )
+    impostor = local_registry(conn, Principal.role("333333333333", "sagespec-deployment", partition=partition))
     with pytest.raises(AccessDenied) as denied:
         impostor.update_status(package.arn, "Approved", "same digits, other partition")
     assert (
         f"User: arn:{partition}:iam::333333333333:role/sagespec-deployment is not authorized to perform: sagemaker:UpdateModelPackage"
         in (denied.value.message)
     )
-    approver = LocalRegistry(conn, topology.accounts["deployment"].principal)
+    approver = local_registry(conn, topology.accounts["deployment"].principal)
     assert approver.update_status(package.arn, "Approved", "reviewed").status == "Approved"

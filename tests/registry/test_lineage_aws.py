@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 import boto3
 from botocore.stub import ANY, Stubber
 
-from sagespec.registry import LineageEntry
-from sagespec.registry.lineage import Lineage
+from sagespec.backends.records import LineageEntry
+from sagespec.backends.sagemaker.lineage import Lineage
 
 PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/4"
 DATASET = "s3://sagespec-shared-artifacts-222222222222/california-housing/datasets/cal_housing.tgz"

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import DEPLOYMENT, INFERENCE, SHARED
+from sagespec.backends.local import database
+from sagespec.backends.local.database import connect
+from sagespec.backends.local.objects import ObjectStore
+from sagespec.backends.records import STATE_CHANGE
 from sagespec.diagnostics import UserError
-from sagespec.local import database
-from sagespec.local.database import connect
-from sagespec.local.objects import ObjectStore
-from sagespec.registry import STATE_CHANGE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,10 +125,10 @@ WORKER = textwrap.dedent("""
     sys.path[:0] = [{tests!r}, {tests_root!r}]
     from conftest import INFERENCE
     from sagespec.iam import Principal
-    from sagespec.local.database import connect
-    from sagespec.registry import LineageEntry
-    from sagespec.local.registry import LocalRegistry
-    registry = LocalRegistry(connect(Path(sys.argv[1])), Principal.role("222222222222", "admin"))
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.records import LineageEntry
+    from helpers import local_registry
+    registry = local_registry(connect(Path(sys.argv[1])), Principal.role("222222222222", "admin", "aws"))
     count = int(sys.argv[2])
     n = 0
     while count == 0 or n < count:

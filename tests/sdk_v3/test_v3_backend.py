@@ -75,7 +75,9 @@ def test_run_of_the_california_spec_trains_through_the_v3_driver_registers_and_s
     env = {"SAGESPEC_WORKSPACE": str(tmp_path / "ws")}
     done = run_cli("run", "pipelines/california_housing.yaml", cwd=project, env=env, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "the installed SDK cannot compile pipelines/xgboost_housing.yaml, pipelines/breast_cancer.yaml" in done.stdout
+    # A run compiles only its own spec: the accounts file's other pipelines (two of which SDK v3
+    # cannot build yet) are named as left out of the roles, not compiled.
+    assert "note: the roles leave out what pipelines/california_housing_fast.yaml, pipelines/xgboost_housing.yaml," in done.stdout
     assert (
         "[ok] RegisterModel " in done.stdout
         and "registered arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/1" in done.stdout

@@ -3,7 +3,7 @@
 import botocore.session
 import pytest
 
-from sagespec.spec.limits import LIMITS
+from sagespec.aws.limits import LIMITS
 
 SERVICE = botocore.session.get_session().get_service_model("sagemaker")
 

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sagespec.spec.schedule_expressions import ExpressionError, next_times, parse
+from sagespec.aws.schedule_expressions import ExpressionError, next_times, parse
 
 AFTER = datetime(2026, 12, 3, 18, 0, tzinfo=timezone.utc)  # a Thursday
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -11,26 +12,15 @@ from sagespec.cli.options import (
     EXIT_INVALID,
     EXIT_OK,
     accounts_file_option,
-    build_project,
+    build_context,
     out_option,
     output_option,
+    show,
     workspace_option,
+    write_files,
 )
-
-
-def _topology(accounts_file):
-    return build_project(accounts_file=accounts_file).topology(validate=True)
-
-
-def _with_needs(accounts_file, paths=None):
-    """The validated topology, what the project's pipelines need from IAM (the roles are derived
-    from these, as `accounts apply` derives them) and what `paths` need (the same without paths)."""
-    from sagespec.crossaccount.pipelines import pipeline_needs
-
-    project = build_project(accounts_file=accounts_file)
-    topology = project.topology(validate=True)
-    everything = pipeline_needs(project, None)
-    return topology, everything, (pipeline_needs(project, list(paths)) if paths else everything)
+from sagespec.cli.present.accounts import matrix_table, verdicts_table
+from sagespec.workflows import accounts as workflow
 
 
 @click.group()
@@ -44,11 +34,7 @@ def accounts() -> None:
 @accounts_file_option
 def accounts_render(output, out, accounts_file) -> None:
     """Render every account's policies from the topology and what its pipelines need."""
-    from sagespec.cli.options import write_files
-    from sagespec.crossaccount.render import policy_files
-
-    topology, needs, _ = _with_needs(accounts_file)
-    files = policy_files(topology, output, needs)
+    files = workflow.render_policies(build_context(accounts_file=accounts_file), output)
     if not out:
         click.echo(json.dumps(files, indent=2))
         return
@@ -78,22 +64,12 @@ def accounts_check(output, show_all, with_pipelines, policy_folder, paths, accou
 
     With --pipelines: for every spec, every step and every action it needs, the role, allowed or
     denied and the deciding statement; exit 1 when one is denied."""
-    from sagespec.cli.options import show
-    from sagespec.crossaccount import check, coverage
-    from sagespec.crossaccount.present import matrix_table, verdicts_table
-    from sagespec.crossaccount.render import read_policy_files, render
-
     if paths and not with_pipelines:
         raise click.UsageError("PATHS name pipelines: say --pipelines")
-    # The roles as `accounts apply` renders them (from every pipeline of the accounts file);
-    # PATHS narrows which requests are decided, and a grant is unused only if no pipeline needs it.
-    topology, needs, asked = _with_needs(accounts_file, paths)
-    policies = render(topology, needs=needs)
-    if policy_folder:
-        policies = read_policy_files(policies, policy_folder)
-    cells = check.matrix(topology, policies)
-    verdicts = coverage.decide(asked, policies, topology) if with_pipelines else []
-    unused = coverage.unused_grants(needs, policies) if with_pipelines else []
+    checked = workflow.check(
+        build_context(accounts_file=accounts_file), with_pipelines, list(paths), Path(policy_folder) if policy_folder else None
+    )
+    cells, verdicts, unused = checked.cells, checked.verdicts, checked.unused
 
     def text():
         matrix_table(cells, show_all)
@@ -116,8 +92,7 @@ def accounts_check(output, show_all, with_pipelines, policy_folder, paths, accou
         show(output, {"matrix": matrix, "pipelines": requests, "unused": [u.__dict__ for u in unused]}, text)
     else:
         show(output, matrix, text)
-    wrong = any(not c.ok for c in cells) or any(not v.allowed for v in verdicts)
-    sys.exit(EXIT_INVALID if wrong else EXIT_OK)
+    sys.exit(EXIT_OK if checked.ok else EXIT_INVALID)
 
 
 @accounts.command("apply")
@@ -134,19 +109,14 @@ def accounts_check(output, show_all, with_pipelines, policy_folder, paths, accou
 @accounts_file_option
 def accounts_apply(dry_run, target, assume_role_name, output, workspace, accounts_file) -> None:
     """Apply the rendered policies in every account (profiles or assume_role from the accounts file)."""
-    from sagespec.cli.options import show
-    from sagespec.crossaccount import apply as applying
-
-    changes = applying.plan_changes(build_project(None, None, workspace, target, accounts_file=accounts_file), assume_role_name)
-    if not dry_run:
-        applying.execute(changes)
+    changes = workflow.apply(build_context(None, None, workspace, target, accounts_file=accounts_file), assume_role_name, dry_run)
     pending = [c for c in changes if c.changes]
 
     def text():
         for change in changes:
             marker = {"unchanged": "=", "create": "+", "update": "~", "delete": "-"}[change.action]
             click.echo(f"{marker} [{change.account.replace('_', '-')}] {change.what}: {change.action}")
-            if change.diff and (target == "aws" or dry_run):
+            if change.diff:
                 click.echo("\n".join("    " + line for line in change.diff.splitlines()))
         verb = "would change" if dry_run else "changed"
         click.echo(f"{len(pending)} of {len(changes)} {verb}" if changes else "nothing to do")
@@ -171,12 +141,7 @@ def cicd() -> None:
 )
 def cicd_render(out, accounts_file, with_pipelines) -> None:
     """Render the promotion trigger, pipeline, workload deployer role, buildspec and workflow from the topology."""
-    from sagespec.cli.options import write_files
-    from sagespec.promotion import cicd as rendering
-
-    rendered = rendering.render(_topology(accounts_file))
-    if with_pipelines:
-        rendered |= rendering.pipeline_templates(build_project(accounts_file=accounts_file))
+    rendered = workflow.cicd(build_context(accounts_file=accounts_file), with_pipelines)
     files = {name: json.dumps(content, indent=2) + "\n" if isinstance(content, dict) else content for name, content in rendered.items()}
     if out:
         write_files(out, files)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from sagespec.cli.options import build_project, output_option, project_option, show, workspace_option
+from sagespec.cli.options import build_context, output_option, project_option, show, workspace_option
+from sagespec.workflows import data as workflow
+from sagespec.workflows.scaffold import init as scaffold
 
 
 @click.group()
@@ -21,11 +23,7 @@ def data() -> None:
 @workspace_option
 def data_put(source, uri, project_dir, workspace) -> None:
     """Store SOURCE (a file, or a folder recursively) at URI (s3://bucket/key; a key ending in / takes the file's name)."""
-    from sagespec.backends import open_objects
-    from sagespec.data import put
-
-    project = build_project(None, project_dir, workspace, target="local")
-    for done in put(open_objects(project), Path(source), uri):
+    for done in workflow.put(build_context(None, project_dir, workspace, target="local"), Path(source), uri):
         click.echo(f"{done.status} {done.uri} ({done.size:,} bytes from {done.source})")
 
 
@@ -36,10 +34,7 @@ def data_put(source, uri, project_dir, workspace) -> None:
 @workspace_option
 def data_ls(prefix, output, project_dir, workspace) -> None:
     """List the objects under PREFIX (s3://bucket/ or s3://bucket/key-prefix; all without one)."""
-    from sagespec.backends import open_objects
-    from sagespec.data import listing
-
-    found = listing(open_objects(build_project(None, project_dir, workspace, target="local")), prefix)
+    found = workflow.listing(build_context(None, project_dir, workspace, target="local"), prefix)
     show(
         output,
         found,
@@ -56,8 +51,6 @@ def data_ls(prefix, output, project_dir, workspace) -> None:
 @click.option("--name", default=None, help="The pipeline and model package group name (default: the folder's name).")
 def init(directory, template, name) -> None:
     """Create a project in DIRECTORY (new or empty) from a template: spec, accounts file, code and sample data."""
-    from sagespec.scaffold import init as scaffold
-
     done = scaffold(Path(directory), template, name)
     for path in done.files:
         click.echo(f"created {path}")

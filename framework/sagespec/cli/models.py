@@ -10,7 +10,7 @@ import click
 from sagespec.cli.options import (
     EXIT_INVALID,
     accounts_region_option,
-    build_project,
+    build_context,
     option_group,
     output_option,
     parse_pairs,
@@ -18,6 +18,8 @@ from sagespec.cli.options import (
     target_option,
     workspace_option,
 )
+from sagespec.cli.present import registry as present
+from sagespec.workflows import registry as workflow
 
 
 def _non_empty(ctx, param, value):
@@ -48,10 +50,8 @@ registry_options = option_group(
 )
 
 
-def _registry(as_, target, region, workspace):
-    from sagespec.backends import open_registry
-
-    return open_registry(build_project(None, None, workspace, target, region=region), as_, region=region)
+def _ctx(target, region, workspace):
+    return build_context(None, None, workspace, target, region=region)
 
 
 @click.group()
@@ -63,9 +63,7 @@ def models() -> None:
 @registry_options
 def models_groups(as_, target, output, region, workspace) -> None:
     """List the model package groups the caller can see."""
-    from sagespec.registry import present
-
-    found = _registry(as_, target, region, workspace).list_groups()
+    found = workflow.groups(_ctx(target, region, workspace), as_)
     show(output, found, lambda: present.groups(found))
 
 
@@ -75,9 +73,7 @@ def models_groups(as_, target, output, region, workspace) -> None:
 @registry_options
 def models_create_group(name, description, as_, target, output, region, workspace) -> None:
     """Create a model package group owned by the caller's account."""
-    from sagespec.registry import present
-
-    group = _registry(as_, target, region, workspace).create_group(name, description)
+    group = workflow.create_group(_ctx(target, region, workspace), as_, name, description)
     show(output, group, lambda: present.groups([group]))
 
 
@@ -111,20 +107,18 @@ def models_register(
     workspace,
 ) -> None:
     """Register a model version by hand (pipelines register through their register_model step)."""
-    from sagespec.registry import registration
-
-    registry = _registry(as_, target, region, workspace)
-    made = registration(
-        model_data, image, content_types, response_types, metrics_uri, getattr(registry, "region", None) or region or "us-east-1"
-    )
-    created = registry.register(
+    created = workflow.register(
+        _ctx(target, region, workspace),
+        as_,
         group,
-        made.inference_specification,
+        model_data,
+        image,
+        content_types,
+        response_types,
+        metrics_uri,
         status,
-        made.model_metrics,
-        parse_pairs(metadata, "--metadata") or None,
         description,
-        made.lineage,
+        parse_pairs(metadata, "--metadata"),
     )
     show(output, created, lambda: click.echo(f"registered {created.arn} ({created.status})"))
 
@@ -136,9 +130,7 @@ def models_register(
 @registry_options
 def models_list(group, status, latest, as_, target, output, region, workspace) -> None:
     """List versions of GROUP (name, or ARN for a group in another account), newest first."""
-    from sagespec.registry import present
-
-    found = _registry(as_, target, region, workspace).list_packages(group, status, latest)
+    found = workflow.versions(_ctx(target, region, workspace), as_, group, status, latest)
     show(output, found, lambda: present.packages(found, group))
 
 
@@ -147,15 +139,12 @@ def models_list(group, status, latest, as_, target, output, region, workspace) -
 @registry_options
 def models_describe(arn, as_, target, output, region, workspace) -> None:
     """Show a model version and its approval history."""
-    from sagespec.registry import present
-
-    registry = _registry(as_, target, region, workspace)
-    found, history = registry.describe(arn), registry.history(arn)
+    found, history = workflow.describe(_ctx(target, region, workspace), as_, arn)
     show(output, {"package": found, "history": history}, lambda: present.package(found, history))
 
 
 def _set_status(arn, status, reason, as_, target, output, region, workspace) -> None:
-    changed = _registry(as_, target, region, workspace).update_status(arn, status, reason)
+    changed = workflow.set_status(_ctx(target, region, workspace), as_, arn, status, reason)
     show(output, changed, lambda: click.echo(f"{changed.arn}: {changed.status} ({reason})"))
 
 
@@ -182,10 +171,7 @@ def models_reject(arn, reason, **kwargs) -> None:
 @registry_options
 def models_lineage(arn, as_, target, output, region, workspace) -> None:
     """Where a version came from: data -> execution -> model -> package (-> endpoints)."""
-    from sagespec.registry import present
-
-    registry = _registry(as_, target, region, workspace)
-    found, entries = registry.describe(arn), registry.lineage(arn)
+    found, entries = workflow.lineage(_ctx(target, region, workspace), as_, arn)
     show(output, {"package": found, "lineage": entries}, lambda: present.lineage(found, entries))
 
 
@@ -199,7 +185,7 @@ def models_policy() -> None:
 @registry_options
 def models_policy_get(group, as_, target, output, region, workspace) -> None:
     """Print GROUP's resource policy (nothing and exit 1 when it has none)."""
-    policy = _registry(as_, target, region, workspace).get_policy(group)
+    policy = workflow.get_policy(_ctx(target, region, workspace), as_, group)
     if policy is None:
         click.echo(f"{group} has no resource policy", err=True)
         sys.exit(EXIT_INVALID)
@@ -218,7 +204,7 @@ def models_policy_put(group, file, as_, target, output, region, workspace) -> No
         policy = json.loads(Path(file).read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise click.BadParameter(f"{file} is not JSON: {exc}", param_hint="FILE") from None
-    _registry(as_, target, region, workspace).put_policy(group, policy)
+    workflow.put_policy(_ctx(target, region, workspace), as_, group, policy)
     show(output, {"group": group, "policy": policy}, lambda: click.echo(f"policy of {group} set from {file}"))
 
 

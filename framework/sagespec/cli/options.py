@@ -12,6 +12,12 @@ from pathlib import Path
 
 import click
 
+from sagespec.cli.console import to_json
+from sagespec.context import Context, default_target
+from sagespec.diagnostics import Diagnostic, UserError
+from sagespec.diagnostics.formatters import format_text
+from sagespec.spec.project import find_project_root
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
@@ -147,7 +153,7 @@ aws_options = option_group(
 )
 
 
-def build_project(
+def build_context(
     spec: str | None = None,
     project_dir: str | None = None,
     workspace: str | None = None,
@@ -156,24 +162,28 @@ def build_project(
     region: str | None = None,
     assume_role: str | None = None,
     accounts_file: str | None = None,
-):
-    """The Project of this command: the spec's project (or the current folder's), its workspace, the target."""
-    from sagespec.project import Project, default_target
-    from sagespec.spec.project import find_project_root
-
+) -> Context:
+    """The Context of this command: the spec's project (or the current folder's), its workspace,
+    the target, and how to reach AWS."""
     if project_dir:
         root = Path(project_dir).resolve()
     else:
         root = find_project_root(spec if spec else Path.cwd())
-    return Project.at(
+    return Context.at(
         root,
         workspace,
+        region,
         target=target or default_target(profile),
         profile=profile,
-        region=region,
         assume_role=assume_role,
         accounts_file=Path(accounts_file) if accounts_file else None,
     )
+
+
+def warn(diagnostics: list[Diagnostic]) -> None:
+    """Warnings found on the way (errors stop a command through DiagnosticError)."""
+    if diagnostics:
+        click.echo(format_text(diagnostics), err=True)
 
 
 def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -190,8 +200,6 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 def show(output: str, value, text) -> None:
     """JSON of `value` (and nothing else), or the text view `text()`."""
     if output == "json":
-        from sagespec.console import to_json
-
         click.echo(to_json(value))
     else:
         text()
@@ -200,8 +208,6 @@ def show(output: str, value, text) -> None:
 @contextmanager
 def _writing(path):
     """A failure to write `path` is E6016 naming it (exit 2), not a traceback."""
-    from sagespec.diagnostics import UserError
-
     try:
         yield
     except OSError as exc:

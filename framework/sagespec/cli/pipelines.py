@@ -8,15 +8,21 @@ import click
 
 from sagespec.cli.options import (
     aws_options,
-    build_project,
+    build_context,
     option_group,
     output_option,
     parse_pairs,
     project_option,
     show,
     target_option,
+    warn,
     workspace_option,
 )
+from sagespec.cli.present.progress import Progress
+from sagespec.cli.present.summary import summary_lines
+from sagespec.diagnostics import UserError
+from sagespec.workflows import executions as executions_workflow
+from sagespec.workflows import pipelines as pipelines_workflow
 
 param_option = click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a pipeline parameter (repeatable).")
 
@@ -40,24 +46,12 @@ param_option = click.option("--param", "params", multiple=True, metavar="NAME=VA
 @workspace_option
 def upsert(spec, role, create_bucket, upload_only, target, profile, region, assume_role, project_dir, workspace) -> None:
     """Upload SPEC's code and definition and create or update the pipeline (SageMaker, or the local control plane)."""
-    from sagespec import upserts
-    from sagespec.backends import open_pipelines
-    from sagespec.cli.spec import compiled
-    from sagespec.diagnostics import UserError
-
-    project = build_project(spec, project_dir, workspace, target, profile, region, assume_role)
-    pipeline = compiled(spec, project)
-    if project.target == "aws" and region and region != pipeline.region:
-        raise UserError(
-            "E6003",
-            f"the spec targets {pipeline.region} (session.region) but --region is {region}",
-            hint="image URIs and ARNs in the definition are regional; change session.region in the spec",
-        )
-    if upload_only and project.target != "aws":
-        raise click.UsageError("--upload-only prepares a CloudFormation deployment: use it with --target aws")
-    result, created = upserts.upsert(project, pipeline, open_pipelines(project, region=pipeline.region), role, create_bucket, upload_only)
-    for line in created:
+    ctx = build_context(spec, project_dir, workspace, target, profile, region, assume_role)
+    done = pipelines_workflow.upsert(ctx, spec, role, create_bucket, upload_only)
+    warn(done.pipeline.warnings)
+    for line in done.created:
         click.echo(line)
+    result = done.result
     if result.version is not None:  # a definition version of the local control plane
         click.echo(f"{'stored' if result.action == 'stored' else 'unchanged'} {result.arn} definition version {result.version} (local)")
         return
@@ -71,19 +65,12 @@ def upsert(spec, role, create_bucket, upload_only, target, profile, region, assu
     click.echo(f"{result.action} pipeline {result.arn}")
 
 
-def _run_and_report(pipelines, name: str, overrides: dict, retry: str | None = None, **how) -> None:
-    """A local execution with live progress, then its summary; E6009 unless it succeeded."""
-    from sagespec.diagnostics import UserError
-    from sagespec.pipelines.progress import LineProgress, LiveProgress
-    from sagespec.pipelines.summary import summary_lines
-
-    progress = LiveProgress(f"pipeline {name} (local)") if sys.stdout.isatty() else LineProgress()
-    click.echo(f"running pipeline {name} locally")
-    with progress:
-        result = pipelines.start(name, overrides, progress, retry, **how)
-    click.echo("\n".join(summary_lines(result)))
-    if result["status"] != "Succeeded":
-        raise UserError("E6009", f"execution ended {result['status']}: {result['failure_reason']}")
+def _ended(execution: dict) -> None:
+    """The summary of an ended execution; E6009 unless it succeeded."""
+    click.echo("\n".join(summary_lines(execution)))
+    if execution["status"] != "Succeeded":
+        reason = f": {execution['failure_reason']}" if execution["failure_reason"] else ""
+        raise UserError("E6009", f"execution ended {execution['status']}{reason}")
 
 
 @click.command()
@@ -136,10 +123,7 @@ def start(
     project_dir,
 ) -> None:
     """Start an execution of the pipeline NAME (SageMaker, or the local control plane)."""
-    from sagespec.backends import open_pipelines
-
-    project = build_project(None, project_dir, workspace, target, profile, region, assume_role)
-    pipelines = open_pipelines(project)
+    ctx = build_context(None, project_dir, workspace, target, profile, region, assume_role)
     overrides = parse_pairs(params, "--param")
     selected = [s.strip() for s in from_steps.split(",") if s.strip()] if from_steps is not None else None
     if selected is not None and not selected:
@@ -149,47 +133,33 @@ def start(
     if selected and retry:
         raise click.UsageError("--retry and --from-step do not go together: a retry reruns what failed")
     if selected and not source_execution:
-        source_execution = _latest_ended(pipelines, name)
+        source_execution = pipelines_workflow.latest_ended(ctx, name)
         if source_execution:
             click.echo(f"source execution {source_execution}")
-    how = {"max_parallel_steps": max_parallel_steps, "selected_steps": selected, "source_execution": source_execution}
-    how = {k: v for k, v in how.items() if v}
-    if pipelines.runs_here:
-        _run_and_report(pipelines, name, overrides, retry, **how)
+    with Progress(f"pipeline {name} (local)", f"running pipeline {name} locally") as progress:
+        started = pipelines_workflow.start(
+            ctx, name, overrides, progress, retry, display_name, max_parallel_steps, selected, source_execution
+        )
+    if started.execution is not None:  # it ran here, to its end
+        _ended(started.execution)
         return
-    started = pipelines.start(name, overrides, retry=retry, display_name=display_name, **how)
-    click.echo(f"{'retrying' if retry else 'started'} {started['arn']}")
+    click.echo(f"{'retrying' if retry else 'started'} {started.arn}")
     if wait:
-        _follow_and_report(pipelines, started["arn"], name)
+        _follow(ctx, started.arn, name, started.where, target or ctx.target)
 
 
-def _follow_and_report(pipelines, arn: str, name: str) -> None:
+def _follow(ctx, arn: str, name: str, where: str, target: str) -> None:
     """The live step view of an execution running elsewhere (SageMaker, or another terminal), then
     the summary a local run prints."""
-    from sagespec.diagnostics import UserError
-    from sagespec.pipelines.progress import LineProgress, LiveProgress
-    from sagespec.pipelines.summary import summary_lines
-
-    where = "SageMaker" if pipelines.target == "aws" else "local"
-    progress = LiveProgress(f"pipeline {name} ({where})") if sys.stdout.isatty() else LineProgress()
     try:
-        with progress:
-            result = pipelines.follow(arn, progress)
+        with Progress(f"pipeline {name} ({where})") as progress:
+            ended = pipelines_workflow.follow(ctx, arn, progress)
     except KeyboardInterrupt:
-        click.echo(f"stopped following {arn}: it goes on running" + (" on SageMaker" if where == "SageMaker" else ""), err=True)
-        click.echo(f"  follow it again: sagespec executions follow {arn} --target {pipelines.target}", err=True)
-        click.echo(f"  stop it: sagespec executions stop {arn} --target {pipelines.target}", err=True)
+        click.echo(f"stopped following {arn}: it goes on running" + ("" if where == "local" else f" on {where}"), err=True)
+        click.echo(f"  follow it again: sagespec executions follow {arn} --target {target}", err=True)
+        click.echo(f"  stop it: sagespec executions stop {arn} --target {target}", err=True)
         sys.exit(130)
-    click.echo("\n".join(summary_lines(result)))
-    if result["status"] != "Succeeded":
-        raise UserError(
-            "E6009", f"execution ended {result['status']}" + (f": {result['failure_reason']}" if result["failure_reason"] else "")
-        )
-
-
-def _latest_ended(pipelines, name: str) -> str | None:
-    """The newest execution of `name` that ended Succeeded or Failed (a selective execution's source)."""
-    return next((e["arn"] for e in pipelines.list_executions(name) if e["status"] in ("Succeeded", "Failed")), None)
+    _ended(ended)
 
 
 @click.command()
@@ -199,34 +169,33 @@ def _latest_ended(pipelines, name: str) -> str | None:
 @workspace_option
 def run(spec, params, project_dir, workspace) -> None:
     """Compile SPEC, store it in the local control plane and run it here (upsert + start + wait)."""
-    from sagespec.backends import open_pipelines
-    from sagespec.cli.spec import compiled
-    from sagespec.runs import prepare_local_run
 
-    project = build_project(spec, project_dir, workspace, target="local")
-    pipeline = compiled(spec, project)
-    pipelines = open_pipelines(project)
-    stored = pipelines.upsert(pipeline)
-    click.echo(f"{'stored' if stored.action == 'stored' else 'unchanged'} {stored.arn} definition version {stored.version}")
-    overrides = parse_pairs(params, "--param")
-    prepared = prepare_local_run(project, pipeline, pipelines, overrides)
-    if prepared.applied:
-        click.echo(
-            f"applied {prepared.applied} changes (policies, model package groups) from {prepared.accounts_file} to the local control plane"
-        )
-    if prepared.uncovered:
-        click.echo(
-            f"note: the accounts file's roles are not derived from {prepared.uncovered}: its grants are in the local control plane"
-            " only; add its spec to `pipelines:` in the accounts file before `sagespec accounts apply`"
-        )
-    if prepared.unbuildable:
-        click.echo(
-            f"note: the installed SDK cannot compile {', '.join(prepared.unbuildable)} (`sagespec compile` says why): "
-            "the local roles leave out what it needs"
-        )
-    for uri, source in prepared.seeded:
-        click.echo(f"seeded {uri} from {source}")
-    _run_and_report(pipelines, pipeline.name, overrides)
+    def before(ran: pipelines_workflow.Ran) -> None:
+        stored, prepared = ran.stored, ran.prepared
+        click.echo(f"{'stored' if stored.action == 'stored' else 'unchanged'} {stored.arn} definition version {stored.version}")
+        if prepared.applied:
+            click.echo(
+                f"applied {prepared.applied} changes (policies, model package groups) from {prepared.accounts_file} to the local control plane"
+            )
+        if prepared.uncovered:
+            click.echo(
+                f"note: the accounts file's roles are not derived from {prepared.uncovered}: its grants are in the local control plane"
+                " only; add its spec to `pipelines:` in the accounts file before `sagespec accounts apply`"
+            )
+        if prepared.left_out:
+            click.echo(
+                f"note: the roles leave out what {', '.join(prepared.left_out)} need: not compiled in this workspace yet"
+                " (`sagespec accounts apply --target local` derives the roles from every pipeline, as on AWS)"
+            )
+        for uri, source in prepared.seeded:
+            click.echo(f"seeded {uri} from {source}")
+        click.echo(f"running pipeline {ran.pipeline.name} locally")
+
+    ctx = build_context(spec, project_dir, workspace, target="local")
+    with Progress(f"{spec} (local)") as progress:
+        ran = pipelines_workflow.run(ctx, spec, parse_pairs(params, "--param"), progress, before)
+    warn(ran.pipeline.warnings)
+    _ended(ran.execution)
 
 
 @click.group()
@@ -243,10 +212,8 @@ execution_options = option_group(
 )
 
 
-def _executions(target, workspace, project_dir, profile, region):
-    from sagespec.backends import open_pipelines
-
-    return open_pipelines(build_project(None, project_dir, workspace, target, profile, region))
+def _ctx(target, workspace, project_dir, profile, region):
+    return build_context(None, project_dir, workspace, target, profile, region)
 
 
 @executions.command("list")
@@ -255,7 +222,7 @@ def _executions(target, workspace, project_dir, profile, region):
 @execution_options
 def executions_list(pipeline, output, target, workspace, project_dir, profile, region) -> None:
     """List executions, newest first."""
-    found = _executions(target, workspace, project_dir, profile, region).list_executions(pipeline)
+    found = executions_workflow.list_executions(_ctx(target, workspace, project_dir, profile, region), pipeline)
     show(
         output,
         found,
@@ -276,9 +243,7 @@ def executions_list(pipeline, output, target, workspace, project_dir, profile, r
 @execution_options
 def executions_describe(execution, output, target, workspace, project_dir, profile, region) -> None:
     """Show an execution (ARN or ID) with its steps (JSON by default; --output text for a summary)."""
-    from sagespec.pipelines.summary import summary_lines
-
-    found = _executions(target, workspace, project_dir, profile, region).describe_execution(execution)
+    found = executions_workflow.describe(_ctx(target, workspace, project_dir, profile, region), execution)
 
     def text():
         for step in found["steps"]:
@@ -296,12 +261,12 @@ def executions_describe(execution, output, target, workspace, project_dir, profi
 @execution_options
 def executions_logs(execution, step, follow, target, workspace, project_dir, profile, region) -> None:
     """Print the log of STEP in EXECUTION (locally the step's log; on SageMaker its job's CloudWatch logs)."""
-    pipelines = _executions(target, workspace, project_dir, profile, region)
+    ctx = _ctx(target, workspace, project_dir, profile, region)
     if not follow:
-        click.echo(pipelines.logs(execution, step).rstrip())
+        click.echo(executions_workflow.logs(ctx, execution, step).rstrip())
         return
     try:
-        for line in pipelines.follow_logs(execution, step):
+        for line in executions_workflow.follow_logs(ctx, execution, step):
             click.echo(line)
     except KeyboardInterrupt:
         sys.exit(130)  # the reader stopped following; the step goes on
@@ -312,9 +277,9 @@ def executions_logs(execution, step, follow, target, workspace, project_dir, pro
 @execution_options
 def executions_follow(execution, target, workspace, project_dir, profile, region) -> None:
     """Show the steps of a running EXECUTION as they change, then its summary (exit 1 unless it succeeded)."""
-    pipelines = _executions(target, workspace, project_dir, profile, region)
-    described = pipelines.describe_execution(execution)
-    _follow_and_report(pipelines, described["arn"], described["pipeline"])
+    ctx = _ctx(target, workspace, project_dir, profile, region)
+    described = executions_workflow.describe(ctx, execution)
+    _follow(ctx, described["arn"], described["pipeline"], executions_workflow.where(ctx), target)
 
 
 @executions.command("stop")
@@ -322,7 +287,7 @@ def executions_follow(execution, target, workspace, project_dir, profile, region
 @execution_options
 def executions_stop(execution, target, workspace, project_dir, profile, region) -> None:
     """Stop a running execution: no new step starts, and it ends Stopped (StopPipelineExecution)."""
-    found = _executions(target, workspace, project_dir, profile, region).stop(execution)
+    found = executions_workflow.stop(_ctx(target, workspace, project_dir, profile, region), execution)
     click.echo(f"{found['arn']}: {found['status']}")
 
 
@@ -332,7 +297,8 @@ def executions_stop(execution, target, workspace, project_dir, profile, region) 
 @execution_options
 def executions_send_success(token, outputs, target, workspace, project_dir, profile, region) -> None:
     """Let the callback step waiting with TOKEN succeed, with its outputs (SendPipelineExecutionStepSuccess)."""
-    answered = _executions(target, workspace, project_dir, profile, region).send_success(token, parse_pairs(outputs, "--output"))
+    ctx = _ctx(target, workspace, project_dir, profile, region)
+    answered = executions_workflow.send_success(ctx, token, parse_pairs(outputs, "--output"))
     click.echo(f"step {answered['step']} of {answered['execution']}: {answered['status']}")
 
 
@@ -342,7 +308,7 @@ def executions_send_success(token, outputs, target, workspace, project_dir, prof
 @execution_options
 def executions_send_failure(token, reason, target, workspace, project_dir, profile, region) -> None:
     """Let the callback step waiting with TOKEN fail (SendPipelineExecutionStepFailure)."""
-    answered = _executions(target, workspace, project_dir, profile, region).send_failure(token, reason)
+    answered = executions_workflow.send_failure(_ctx(target, workspace, project_dir, profile, region), token, reason)
     click.echo(f"step {answered['step']} of {answered['execution']}: {answered['status']}")
 
 

@@ -10,13 +10,19 @@ from sagespec.cli.options import (
     EXIT_INVALID,
     EXIT_USAGE,
     accounts_region_option,
-    build_project,
+    build_context,
     option_group,
     output_option,
     show,
     target_option,
     workspace_option,
 )
+from sagespec.cli.present import promotion as present
+from sagespec.diagnostics import UserError
+from sagespec.workflows import promotion as workflow
+from sagespec.workflows.promotion.promoter import Plan, Promoter
+from sagespec.workflows.promotion.services import open_services
+from sagespec.workflows.promotion.trigger import promote_on_approval
 
 promotion_options = option_group(
     click.option(
@@ -39,28 +45,12 @@ promotion_options = option_group(
 )
 
 
-def _backends(target, as_, region, workspace, assume_role_name):
-    from sagespec.promotion.backends import open_backends
-
-    # Locally promotion acts as the topology's deployment account; in AWS as the credentials at hand
-    # (a CI role in the deployment account), unless --as names a profile.
-    project = build_project(None, None, workspace, target, region=region)
-    return open_backends(project, as_ or ("deployment" if target == "local" else None), region, assume_role_name)
-
-
-def _promoter(backends, group, stage, endpoint_name, instance_type="ml.m5.large"):
-    from sagespec.promotion import Promoter
-
-    account = backends.topology.find(stage)
-    return Promoter(
-        backends.registry, backends.hosting_for(account) if account else None, backends.topology, group, stage, endpoint_name, instance_type
-    )
+def _ctx(target, region, workspace):
+    return build_context(None, None, workspace, target, region=region)
 
 
 def _gate(plan, yes: bool) -> None:
     """The manual gate before prod: an interactive confirmation, or --yes from a pipeline that gated already."""
-    from sagespec.diagnostics import UserError
-
     if plan.stage != "prod" or yes:
         return
     if not sys.stdin.isatty():
@@ -73,16 +63,14 @@ def _gate(plan, yes: bool) -> None:
     click.confirm(f"{plan.action} version {plan.package.version} in prod?", abort=True)
 
 
-def _carry_out(promoter, plan, yes: bool) -> None:
-    from sagespec.promotion import present
-
+def _carry_out(promoter: Promoter, plan: Plan, yes: bool) -> None:
     present.plan(plan)
     if plan.unchanged:
         click.echo(f"{plan.endpoint} already serves {present.traffic(plan.target)}; nothing to do")
         return
     _gate(plan, yes)
-    deployment = promoter.execute(plan)
-    described = promoter.hosting.describe_endpoint(plan.endpoint) or {}
+    done = workflow.carry_out(promoter, plan)
+    deployment, described = done.deployment, done.endpoint
     where = f" at {described['Url']}" if described.get("Url") else ""
     click.echo(
         f"{plan.stage}: {plan.endpoint} is {described.get('EndpointStatus', 'InService')}{where}, "
@@ -136,8 +124,6 @@ def promote(
     workspace,
 ) -> None:
     """Deploy an Approved version of GROUP to the QA or prod account's endpoint (the deployment account's job)."""
-    from sagespec.diagnostics import UserError
-
     stage = stage or "qa"
     if finalize and (version or canary_weight):
         raise click.UsageError("--finalize takes no --version or --canary-weight: it moves traffic to the running canary")
@@ -145,19 +131,10 @@ def promote(
         raise click.UsageError("--force needs --reason TEXT: overriding the QA gate is recorded with why")
     if follow and not on_approval:
         raise click.UsageError("--follow goes with --on-approval")
-    if on_approval and target != "local":
-        raise UserError(
-            "E7005",
-            "--on-approval reads the local registry's events; in AWS an EventBridge rule starts promotion",
-            hint="`sagespec cicd render` writes the rule, the CodeBuild buildspec and a GitHub Actions workflow",
-            exit_code=EXIT_USAGE,
-        )
-    backends = _backends(target, as_, region, workspace, assume_role_name)
-    promoter = _promoter(backends, group, stage, endpoint_name, instance_type)
+    services = open_services(_ctx(target, region, workspace), as_, assume_role_name)
+    promoter = workflow.promoter(services, group, stage, endpoint_name, instance_type)
     if on_approval:
-        from sagespec.promotion.trigger import promote_on_approval
-
-        promote_on_approval(backends.registry, promoter, lambda plan: _carry_out(promoter, plan, yes), click.echo, follow)
+        promote_on_approval(services.registry, promoter, lambda plan: _carry_out(promoter, plan, yes), click.echo, follow)
     elif finalize:
         _carry_out(promoter, promoter.plan_finalize(), yes)
     else:
@@ -173,7 +150,7 @@ def promote(
 @promotion_options
 def rollback(group, stage, reason, yes, endpoint_name, as_, target, region, assume_role_name, workspace) -> None:
     """Redeploy the version that was in STAGE before the current one (or drop a running canary)."""
-    promoter = _promoter(_backends(target, as_, region, workspace, assume_role_name), group, stage, endpoint_name)
+    promoter = workflow.promoter(open_services(_ctx(target, region, workspace), as_, assume_role_name), group, stage, endpoint_name)
     _carry_out(promoter, promoter.plan_rollback(reason), yes)
 
 
@@ -189,10 +166,7 @@ def deployments() -> None:
 @promotion_options
 def deployments_list(group, stage, output, as_, target, region, assume_role_name, workspace) -> None:
     """Every deployment, canary, finalize, rollback and QA test of GROUP, oldest first."""
-    from sagespec.promotion import present
-
-    backends = _backends(target, as_, region, workspace, assume_role_name)
-    found = backends.registry.deployments(backends.topology.group_arn(group), stage)
+    found = workflow.deployments(_ctx(target, region, workspace), as_, group, stage)
     show(output, found, lambda: present.deployments(found, group))
 
 
@@ -214,10 +188,7 @@ account_option = click.option(
 @promotion_options
 def endpoints_list(output, as_, target, region, assume_role_name, workspace) -> None:
     """Endpoints of every workload account, with their variants' traffic (and local URLs)."""
-    from sagespec.promotion import present
-
-    backends = _backends(target, as_, region, workspace, assume_role_name)
-    found = [(account, e) for account in backends.topology.workloads for e in backends.hosting_for(account).list_endpoints()]
+    found = workflow.endpoints(_ctx(target, region, workspace), as_, assume_role_name)
     show(output, [e for _, e in found], lambda: present.endpoints(found))
 
 
@@ -227,8 +198,7 @@ def endpoints_list(output, as_, target, region, assume_role_name, workspace) -> 
 @promotion_options
 def endpoints_delete(name, account, as_, target, region, assume_role_name, workspace) -> None:
     """Delete endpoint NAME (locally: stop its server process). Its models and configs stay."""
-    found, hosting = _backends(target, as_, region, workspace, assume_role_name).find_endpoint(name, account)
-    hosting.delete_endpoint(name)
+    found = workflow.delete_endpoint(_ctx(target, region, workspace), name, account, as_, assume_role_name)
     click.echo(f"deleted endpoint {name} in {found.name} ({found.id})")
 
 
@@ -253,23 +223,12 @@ def endpoints_delete(name, account, as_, target, region, assume_role_name, works
 @promotion_options
 def endpoints_test(name, account, data, tolerance, group, output, as_, target, region, assume_role_name, workspace) -> None:
     """Send the test split through endpoint NAME; in QA a pass marks the version QA-passed (exit 1 on failure)."""
-    from sagespec.diagnostics import UserError
-    from sagespec.promotion import present, qa
-
-    backends = _backends(target, as_, region, workspace, assume_role_name)
-    found, hosting = backends.find_endpoint(name, account)
-    group_arn = backends.topology.group_arn(group or name.removesuffix(f"-{found.name}"))
-    described = hosting.describe_endpoint(name)
-    if described is None:
-        raise UserError("E6005", f"endpoint {name} does not exist in {found.name} ({found.id})")
-    data_uri = qa.test_data(backends, described, group_arn, data)
-    results = qa.test_endpoint(hosting, backends.registry, backends.read, name, data_uri, group_arn, tolerance)
-    if found.name == "qa":
-        qa.record(backends.registry, results, group_arn, found.id, name, data_uri)
+    tested = workflow.test_endpoint(_ctx(target, region, workspace), name, account, data, tolerance, group, as_, assume_role_name)
+    results = tested.results
 
     def text():
         present.qa_results(results, name)
-        if found.name == "qa":
+        if tested.recorded:
             for r in results:
                 click.echo(f"version {r.version} {'passed QA' if r.passed else 'FAILED QA'} (recorded on {r.package_arn})")
 
@@ -283,17 +242,14 @@ def endpoints_test(name, account, data, tolerance, group, output, as_, target, r
 @workspace_option
 def endpoints_stop_servers(output, workspace) -> None:
     """Stop every local endpoint server process of the workspace (the endpoints stay; promoting again restarts one)."""
-    from sagespec.local.database import connect
-    from sagespec.local.hosting import stop_servers
-
-    project = build_project(None, None, workspace, "local")
-    stopped = stop_servers(connect(project.workspace))
+    ctx = build_context(None, None, workspace, "local")
+    stopped = workflow.stop_servers(ctx)
     show(
         output,
         stopped,
         lambda: click.echo(
             "\n".join(f"stopped {s['EndpointName']} in {s['Account']} (pid {s['Pid']}, port {s['Port']})" for s in stopped)
-            or f"no endpoint server is running in {project.workspace}"
+            or f"no endpoint server is running in {ctx.workspace}"
         ),
     )
 

@@ -7,26 +7,32 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
 from sagespec.cli.options import (
     EXIT_INVALID,
     EXIT_OK,
-    EXIT_USAGE,
+    LegacyFile,
     aws_options,
-    build_project,
+    build_context,
     color_option,
     out_option,
     output_option,
     project_option,
+    show,
+    warn,
     workspace_option,
+    write_output,
 )
+from sagespec.definition import top_level_count
+from sagespec.definition.diff import format_json, format_text
+from sagespec.diagnostics import formatters
+from sagespec.workflows import specs
 
 
 def _emit(diagnostics, output_format: str, color: str) -> None:
-    from sagespec.diagnostics import formatters
-
     colored = output_format == "text" and formatters.color_wanted(color, sys.stdout)
     if output_format == "text":
         text = formatters.format_text(diagnostics, color=colored)
@@ -45,37 +51,11 @@ def _emit(diagnostics, output_format: str, color: str) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes for large batches (default: CPU count).")
 def validate(paths, output, color, project_dir, quiet, jobs) -> None:
     """Validate pipeline specs (files, folders or globs) against the schema and semantic rules."""
-    from sagespec.spec import validate_paths
-
-    report = validate_paths(list(paths), build_project(project_dir=project_dir).root if project_dir else None, jobs)
+    report = specs.validate(list(paths), build_context(project_dir=project_dir).root if project_dir else None, jobs)
     _emit(report.diagnostics, output, color)
     if output == "text" and not quiet:
         click.echo(report.summary(), err=True)
     sys.exit(report.exit_code)
-
-
-def load_valid(spec: str, project):
-    """Load and validate SPEC for a command that goes on with it; raises its diagnostics if invalid."""
-    from sagespec.diagnostics import DiagnosticError
-    from sagespec.spec import load_spec
-
-    result = load_spec(spec, project.root)
-    if not result.ok:
-        missing = any(d.code == "E0001" for d in result.diagnostics)
-        raise DiagnosticError(result.diagnostics, exit_code=EXIT_USAGE if missing else EXIT_INVALID)
-    if result.diagnostics:  # warnings only
-        from sagespec.diagnostics.formatters import format_text
-
-        click.echo(format_text(result.diagnostics), err=True)
-    return result
-
-
-def compiled(spec: str, project, cache: bool = True, sdk: str | None = None):
-    """Load, validate and compile SPEC (cached in the project's workspace), or raise its diagnostics."""
-    from sagespec.compiler import compile_spec
-    from sagespec.workspace import compile_cache_dir
-
-    return compile_spec(load_valid(spec, project), compile_cache_dir(project.workspace) if cache else None, sdk)
 
 
 @click.command()
@@ -84,9 +64,9 @@ def compiled(spec: str, project, cache: bool = True, sdk: str | None = None):
 @project_option
 def render(spec, output, project_dir) -> None:
     """Print SPEC after applying its template (and validate the result)."""
-    from sagespec.spec import render_text
-
-    click.echo(render_text(load_valid(spec, build_project(spec, project_dir)), output))
+    text, result = specs.render(build_context(spec, project_dir), spec, output)
+    warn(result.diagnostics)
+    click.echo(text)
 
 
 @click.command("compile")
@@ -109,31 +89,29 @@ def render(spec, output, project_dir) -> None:
 @workspace_option
 def compile_command(spec, output, out, no_cache, sdk, project_dir, workspace) -> None:
     """Compile SPEC into the SageMaker pipeline definition JSON (offline, deterministic)."""
-    from sagespec.cli.options import LegacyFile, write_output
-    from sagespec.definition import top_level_count
-
-    result = compiled(spec, build_project(spec, project_dir, workspace), cache=not no_cache, sdk=sdk)
+    ctx = build_context(spec, project_dir, workspace)
     out = out or (output if isinstance(output, LegacyFile) else None)
     if output == "cloudformation":
-        from sagespec.pipelines.cloudformation import template
-
-        text = json.dumps(template(result), indent=2) + "\n"
+        stack, pipeline = specs.cloudformation(ctx, spec)
+        warn(pipeline.warnings)
+        text = json.dumps(stack, indent=2) + "\n"
         if out:
             write_output(out, text)
-            definition = result.definition_upload
-            click.echo(f"wrote {out} (AWS::SageMaker::Pipeline {result.name}, definition at {definition.uri})", err=True)
+            click.echo(f"wrote {out} (AWS::SageMaker::Pipeline {pipeline.name}, definition at {pipeline.definition_upload.uri})", err=True)
         else:
             click.echo(text, nl=False)
         return
+    pipeline = specs.compiled(ctx, spec, cache=not no_cache, sdk=sdk)
+    warn(pipeline.warnings)
     if out:
-        write_output(out, result.definition_json)
+        write_output(out, pipeline.definition_json)
         click.echo(
-            f"wrote {out} ({top_level_count(result.definition)} top-level steps, "
-            f"{len(result.uploads)} code uploads, SDK {result.sdk}{', cached' if result.from_cache else ''})",
+            f"wrote {out} ({top_level_count(pipeline.definition)} top-level steps, "
+            f"{len(pipeline.uploads)} code uploads, SDK {pipeline.sdk}{', cached' if pipeline.from_cache else ''})",
             err=True,
         )
     else:
-        click.echo(result.definition_json, nl=False)
+        click.echo(pipeline.definition_json, nl=False)
 
 
 @click.command()
@@ -143,12 +121,9 @@ def compile_command(spec, output, out, no_cache, sdk, project_dir, workspace) ->
 @project_option
 def graph(spec, output, out, project_dir) -> None:
     """Draw SPEC's steps, dependencies and condition branches."""
-    from sagespec import graph as drawing
-    from sagespec.cli.options import LegacyFile, write_output
-
     if isinstance(output, LegacyFile):
         out, output = out or str(output), "mermaid"
-    content = drawing.draw(load_valid(spec, build_project(spec, project_dir)).document.data, output)
+    content = specs.graph(build_context(spec, project_dir), spec, output)
     if out:
         write_output(out, content)
     else:
@@ -170,52 +145,29 @@ def graph(spec, output, out, project_dir) -> None:
 @workspace_option
 def diff_command(spec, against, target, output, profile, region, assume_role, project_dir, workspace) -> None:
     """Compare SPEC's compiled definition with a saved one or the deployed one (exit 1 when they differ)."""
-    from pathlib import Path
-
-    from sagespec import diff as differ
-
     if bool(against) == bool(target):
         raise click.UsageError("give exactly one of --against FILE or --target aws|local")
-    project = build_project(spec, project_dir, workspace, target, profile, region, assume_role)
-    new = compiled(spec, project)
-    if against:
-        try:
-            old = json.loads(Path(against).read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise click.BadParameter(f"{against} is not JSON: {exc}", param_hint="--against") from None
-        label = against
-    else:
-        from sagespec.backends import open_pipelines
-
-        old = open_pipelines(project, region=region or new.region).deployed_definition(new.name)
-        label = f"deployed pipeline {new.name}" + (" (local)" if project.target == "local" else "")
-    changes = differ.diff(old, new.definition)
-    text = differ.format_json(changes) if output == "json" else differ.format_text(changes, label, f"{spec} (compiled)")
+    ctx = build_context(spec, project_dir, workspace, target, profile, region, assume_role)
+    found = specs.diff(ctx, spec, Path(against) if against else None)
+    warn(found.pipeline.warnings)
+    text = format_json(found.changes) if output == "json" else format_text(found.changes, found.old_label, f"{spec} (compiled)")
     click.echo(text, nl=False)
-    sys.exit(EXIT_INVALID if changes else EXIT_OK)
+    sys.exit(EXIT_INVALID if found.changes else EXIT_OK)
 
 
 @click.command("schema")
 @click.option("--name", type=click.Choice(["pipeline", "template", "accounts"]), default="pipeline", show_default=True)
 def schema_command(name) -> None:
     """Print the JSON Schema that specs (or templates, or the accounts file) are validated against."""
-    from sagespec.spec.schema import schema_path
-
-    click.echo(schema_path(f"{name}.schema.json").read_text(encoding="utf-8").rstrip())
+    click.echo(specs.schema_text(name))
 
 
 @click.command()
 @output_option()
 def rules(output) -> None:
     """List the rule IDs that diagnostics use."""
-    from sagespec.cli.options import show
-    from sagespec.diagnostics.catalog import RULES
-
-    show(
-        output,
-        [{"code": code, "title": title} for code, title in RULES.items()],
-        lambda: click.echo("\n".join(f"{code}  {title}" for code, title in RULES.items())),
-    )
+    found = specs.rules()
+    show(output, found, lambda: click.echo("\n".join(f"{r['code']}  {r['title']}" for r in found)))
 
 
 COMMANDS = [validate, render, compile_command, graph, diff_command, schema_command, rules]

@@ -21,17 +21,18 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sagespec.aws import arns, partitions
+from sagespec.aws.logs import quiet
 from sagespec.compiler.offline import OfflineAws, OfflineCallError, Upload
 from sagespec.definition import canonical_json
 from sagespec.diagnostics import Diagnostic, DiagnosticError
-from sagespec.logs import quiet
 from sagespec.spec import SpecResult
 
 # Bump when the compiler's output changes for the same inputs (invalidates cached definitions).
 COMPILER_FORMAT = 3
 
 # SDK -> the module with its offline `pipeline_session` and its `finish` of the definition.
-BACKENDS = {"v2": "sagespec.compiler.v2", "v3": "sagespec.compiler.v3.session"}
+BACKENDS = {"v2": "sagespec.compiler.v2.session", "v3": "sagespec.compiler.v3.session"}
 
 
 @dataclass
@@ -47,12 +48,21 @@ class CompiledPipeline:
     from_cache: bool = False
     default_bucket: str = ""
     default_bucket_prefix: str | None = None
-    schedule: dict | None = None  # EventBridge Scheduler's CreateSchedule parts (compiler.settings.schedule_of)
+    schedule: dict | None = None  # EventBridge Scheduler's CreateSchedule parts (compiler.schedules.schedule_of)
     sdk: str = "v2"  # the SageMaker Python SDK major that built it
+    warnings: list[Diagnostic] = field(default_factory=list)  # the spec's warnings (not part of a cached entry)
 
     @property
     def definition_json(self) -> str:
         return canonical_json(self.definition)
+
+    def pipeline_arn(self, account: str | None = None) -> str:
+        """The pipeline's ARN in `account` (default: its execution role's account, where the
+        accounts file runs its pipelines), in the partition of that role."""
+        role = arns.parse(self.role)
+        if role is None:
+            raise ValueError(f"session.role {self.role} is not a role ARN")
+        return partitions.partition(role.partition).sagemaker(self.region, account or role.account, f"pipeline/{self.name}")
 
     @property
     def definition_upload(self) -> Upload:
@@ -166,7 +176,8 @@ def _compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
     session_spec = data["session"]
     offline = OfflineAws(region=session_spec["region"], buckets=(session_spec["default_bucket"],))
     backend = importlib.import_module(BACKENDS[sdk])
-    from sagespec.compiler.settings import max_parallel_steps, schedule_of
+    from sagespec.compiler.schedules import schedule_of
+    from sagespec.compiler.settings import max_parallel_steps
 
     with (
         tempfile.TemporaryDirectory(prefix="sagespec-compile-") as scratch,
@@ -210,6 +221,20 @@ def _compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
         schedule=schedule_of(data, definition),
         sdk=sdk,
     )
+
+
+def compiled_before(result: SpecResult, cache_dir: Path) -> CompiledPipeline | None:
+    """The definition compiled before from exactly these inputs, if the cache holds it (never
+    builds, never imports the SDK); None for an invalid spec or a miss."""
+    from sagespec.compiler import cache
+    from sagespec.spec.files import UnsafePath
+
+    if not result.ok:
+        return None
+    try:
+        return cache.load(cache_dir, cache.input_key(result))
+    except UnsafePath:
+        return None
 
 
 def compile_spec(result: SpecResult, cache_dir: Path | None = None, sdk: str | None = None) -> CompiledPipeline:

@@ -48,26 +48,3 @@ def definition_config(spec: dict, sdk: str = "v2"):
 
 def max_parallel_steps(spec: dict) -> int | None:
     return (spec.get("settings") or {}).get("max_parallel_steps")
-
-
-def schedule_of(data: dict, definition: dict) -> dict | None:
-    """The spec's `schedule:` as EventBridge Scheduler's CreateSchedule takes it (the schedule is
-    named after the pipeline; its parameters typed as StartPipelineExecution takes them)."""
-    from sagespec.definition import typed_overrides
-    from sagespec.spec.schedule_expressions import of_spec
-
-    spec = data.get("schedule")
-    if not spec:
-        return None
-    kind = "cron" if "cron" in spec else "rate"
-    given = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (spec.get("parameters") or {}).items()}
-    schedule = {
-        "Name": data["name"],
-        "ScheduleExpression": of_spec(kind, spec[kind]).expression,
-        "ScheduleExpressionTimezone": spec.get("timezone", "UTC"),
-        "State": "ENABLED" if spec.get("enabled", True) else "DISABLED",
-        "PipelineParameterList": typed_overrides(definition, given, data["name"]),
-    }
-    if spec.get("description"):
-        schedule["Description"] = spec["description"]
-    return schedule

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 
 from sagespec.diagnostics.catalog import RULES
+from sagespec.diagnostics.formatters import format_text
+from sagespec.diagnostics.text import printable
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,6 @@ class DiagnosticError(Exception):
     exit_code: int = 1
 
     def __str__(self) -> str:
-        from sagespec.diagnostics.formatters import format_text
-
         return format_text(self.diagnostics, color=False) + (f"\n{self.summary}" if self.summary else "")
 
 
@@ -96,6 +96,5 @@ class UserError(Exception):
         self.code, self.message, self.hint, self.exit_code = code, message, hint, exit_code
 
     def format(self) -> str:
-        from sagespec.console import printable  # user-supplied values in messages print as escapes
-
+        """What the CLI prints: user-supplied values in messages print as escapes."""
         return f"error[{self.code}]: {printable(self.message)}" + (f"\n  hint: {printable(self.hint)}" if self.hint else "")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
-from sagespec.diagnostics import Diagnostic
+from sagespec.diagnostics.text import printable
+
+if TYPE_CHECKING:
+    from sagespec.diagnostics import Diagnostic
 
 
 def _location(d: Diagnostic) -> str:
@@ -15,8 +19,6 @@ def _location(d: Diagnostic) -> str:
 def format_text(diagnostics: list[Diagnostic], color: bool = False) -> str:
     def paint(text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
-
-    from sagespec.console import printable
 
     lines = []
     for d in diagnostics:
@@ -50,8 +52,6 @@ def format_json(diagnostics: list[Diagnostic]) -> str:
 def _escape_github(text: str, property_value: bool = False) -> str:
     # GitHub workflow commands need %, CR and LF escaped; properties also : and ,. Other control
     # characters are written as visible escapes so nothing in a value can act on the log.
-    from sagespec.console import printable
-
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     text = printable(text)
     if property_value:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from sagespec.aws import partitions
 from sagespec.diagnostics import UserError
 from sagespec.iam.conditions import conditions_hold, glob_matches, substitute
 
@@ -45,12 +46,12 @@ class Principal:
     arn: str
 
     @classmethod
-    def role(cls, account: str, role_name: str, partition: str = "aws") -> Principal:
-        return cls(account, f"arn:{partition}:iam::{account}:role/{role_name}")
+    def role(cls, account: str, role_name: str, partition: str) -> Principal:
+        return cls(account, partitions.partition(partition).role(account, role_name))
 
     @classmethod
-    def root(cls, account: str, partition: str = "aws") -> Principal:
-        return cls(account, f"arn:{partition}:iam::{account}:root")
+    def root(cls, account: str, partition: str) -> Principal:
+        return cls(account, partitions.partition(partition).root(account))
 
     @classmethod
     def service(cls, name: str) -> Principal:

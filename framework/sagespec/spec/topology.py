@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sagespec.aws import partitions
 from sagespec.diagnostics import DiagnosticError, UserError
 from sagespec.iam import Principal
 
@@ -27,6 +28,7 @@ class Account:
     name: str  # data_science, shared_services, deployment, qa, prod, ...
     id: str
     role: str
+    partition: str
     profile: str | None = None
     workload: bool = False
     assume_role: str | None = None
@@ -35,17 +37,19 @@ class Account:
 
     @property
     def principal(self) -> Principal:
-        return Principal.role(self.id, self.role)
+        return Principal(self.id, partitions.partition(self.partition).role(self.id, self.role))
 
 
 @dataclass
 class Topology:
-    region: str = "us-east-1"
+    # None without an accounts file (sagespec.context then resolves them); from the file, the
+    # partition defaults to the region's.
+    region: str | None = None
     accounts: dict[str, Account] = field(default_factory=dict)
     artifacts: dict = field(default_factory=dict)
     model_package_groups: list[str] = field(default_factory=list)
     source: Path | None = None
-    partition: str = "aws"
+    partition: str | None = None
     ecr_repositories: list[str] = field(default_factory=list)
     access: str = "least-privilege"  # or "managed": AmazonSageMakerFullAccess attached
     pipelines: list[str] = field(default_factory=list)  # specs the roles are derived from (empty: pipelines/)
@@ -82,7 +86,16 @@ class Topology:
         """The ARN of the shared-services group `name` (an ARN is returned as is)."""
         if name.startswith("arn:"):
             return name
-        return f"arn:{self.partition}:sagemaker:{self.region}:{self.accounts['shared_services'].id}:model-package-group/{name}"
+        return self.aws.sagemaker(self.region or "", self.accounts["shared_services"].id, f"model-package-group/{name}")
+
+    @property
+    def aws(self) -> partitions.Partition:
+        """The partition of an accounts file (only a loaded one has accounts to name)."""
+        if self.partition:
+            return partitions.partition(self.partition)
+        if self.region:
+            return partitions.of_region(self.region)
+        raise UserError("E6014", "the project has no accounts file: its partition is the context's", exit_code=2)
 
     def template_view(self) -> dict:
         """What templates and spec params see as `accounts` (e.g. {{ accounts.data_science.role_arn }})."""
@@ -137,11 +150,14 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
     data = document.data or {}
     entries = [(n, s, False) for n, s in (data.get("accounts") or {}).items() if n != "workloads"]
     entries += [(n, s, True) for n, s in ((data.get("accounts") or {}).get("workloads") or {}).items()]
+    region = data.get("region")
+    partition = data.get("partition") or (partitions.of_region(region).name if region else None)
     accounts = {
         name: Account(
             name,
             str(spec["id"]),
             spec["role"],
+            partition or partitions.of_region(partitions.DEFAULT_REGION).name,
             spec.get("profile"),
             workload,
             spec.get("assume_role"),
@@ -151,19 +167,19 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
         for name, spec, workload in entries
     }
     return Topology(
-        data.get("region", "us-east-1"),
+        region,
         accounts,
         data.get("artifacts") or {},
         list(data.get("model_package_groups") or []),
         path,
-        data.get("partition", "aws"),
+        partition,
         list(data.get("ecr_repositories") or []),
         data.get("access", "least-privilege"),
         list(data.get("pipelines") or []),
     )
 
 
-def resolve_caller(value: str | None, topology: Topology) -> Principal:
+def resolve_caller(value: str | None, topology: Topology, partition: str) -> Principal:
     value = value or os.environ.get(AS_ENV)
     names = ", ".join(n.replace("_", "-") for n in topology.accounts) or "none (no pipelines/accounts.yaml)"
     if not value:
@@ -177,7 +193,7 @@ def resolve_caller(value: str | None, topology: Topology) -> Principal:
         return account.principal
     if re.fullmatch(r"\d{12}", value):
         known = topology.by_id(value)
-        return known.principal if known else Principal.root(value)
+        return known.principal if known else Principal(value, partitions.partition(partition).root(value))
     m = re.fullmatch(r"arn:(aws[a-z-]*):iam::(\d{12}):(role/[\w+=,.@/-]+|root)", value)
     if m:
         return Principal(m.group(2), value)

@@ -4,28 +4,10 @@ registration has a KMS key the other accounts can use."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from sagespec.aws.arns import parse as parse_arn
 from sagespec.spec.checks import CheckContext, rule
 from sagespec.spec.references import model_sources
-
-
-@dataclass(frozen=True)
-class Arn:
-    partition: str
-    service: str
-    region: str
-    account: str
-    resource: str
-
-
-def parse_arn(text) -> Arn | None:
-    if not isinstance(text, str) or not text.startswith("arn:"):
-        return None
-    parts = text.split(":", 5)
-    if len(parts) != 6:
-        return None
-    return Arn(*parts[1:])
 
 
 def _session(ctx: CheckContext) -> dict:

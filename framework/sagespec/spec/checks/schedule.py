@@ -13,7 +13,7 @@ _CASTS = {"Integer": int, "Float": float}
 
 @rule
 def schedule_is_valid(ctx: CheckContext) -> None:
-    from sagespec.spec.schedule_expressions import ExpressionError, of_spec
+    from sagespec.aws.schedule_expressions import ExpressionError, of_spec
 
     schedule = ctx.data.get("schedule")
     if not isinstance(schedule, dict):

@@ -1,6 +1,6 @@
 """Values a naive schema accepts but JSON or SageMaker does not: NaN and infinity, control
 characters, S3 bucket names AWS refuses, durations that overflow, and SageMaker's request limits
-(sagespec.spec.limits)."""
+(sagespec.aws.limits)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import math
 import re
 from datetime import timedelta
 
-from sagespec.console import CONTROL_CHARACTERS
+from sagespec.aws.durations import duration_seconds
+from sagespec.aws.limits import LIMITS, places
 from sagespec.diagnostics import QUOTE_LIMIT
-from sagespec.durations import duration_seconds
+from sagespec.diagnostics.text import CONTROL_CHARACTERS
 from sagespec.spec.checks import CheckContext, rule, strings_in
-from sagespec.spec.limits import LIMITS, places
 
 # Free text may hold newlines and tabs; nothing else below U+0020, and no DEL or C1 controls.
 FREE_TEXT_KEYS = {"description", "error_message"}

@@ -1,0 +1,57 @@
+"""What steps that hand work to other services ask IAM for: Lambda, callback (SQS) and EMR.
+
+Sources: "IAM Access Management" for SageMaker Pipelines (a Lambda step invokes its function as
+the pipeline role; a callback step sends its message to the queue; an EMR step adds a step to
+the cluster, watches and can cancel it) and the Service Authorization Reference for the ARNs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sagespec.aws.partitions import Partition
+
+EMR_ACTIONS = (
+    "elasticmapreduce:AddJobFlowSteps",
+    "elasticmapreduce:DescribeStep",
+    "elasticmapreduce:CancelSteps",
+    "elasticmapreduce:DescribeCluster",
+)
+
+
+def queue_arn(url: str, aws: Partition) -> str:
+    """The ARN of the queue at https://sqs.<region>.<partition's DNS suffix>/<account>/<queue>."""
+    pattern = rf"^https://sqs\.(?P<region>[a-z0-9-]+)\.{re.escape(aws.dns_suffix)}/(?P<account>\d{{12}})/(?P<queue>[A-Za-z0-9_.-]+)$"
+    found = re.match(pattern, url or "")
+    if not found:
+        return "*"
+    return aws.arn("sqs", found["region"], found["account"], found["queue"])
+
+
+def _lambda(c, step: str, definition_step: dict, pipeline_role: str, account: str) -> None:
+    c.add(step, "pipeline role", pipeline_role, "lambda:InvokeFunction", definition_step["FunctionArn"], "InvokeFunctions")
+
+
+def _callback(c, step: str, definition_step: dict, pipeline_role: str, account: str) -> None:
+    queue = queue_arn(definition_step.get("SqsQueueUrl", ""), c.places.aws)
+    c.add(step, "pipeline role", pipeline_role, "sqs:SendMessage", queue, "SendCallbackMessages")
+
+
+def _emr(c, step: str, definition_step: dict, pipeline_role: str, account: str) -> None:
+    arguments = definition_step.get("Arguments", {})
+    cluster = c.resolve(arguments.get("ClusterId", "*"))
+    for action in EMR_ACTIONS:
+        c.add(step, "pipeline role", pipeline_role, action, c.arn(action, account, ClusterId=cluster), "RunEmrSteps")
+    if arguments.get("ExecutionRoleArn"):
+        c.add(
+            step,
+            "pipeline role",
+            pipeline_role,
+            "iam:PassRole",
+            arguments["ExecutionRoleArn"],
+            "PassRolesToEmr",
+            {"iam:PassedToService": c.places.aws.service_principal("elasticmapreduce")},
+        )
+
+
+REQUESTS = {"Lambda": _lambda, "Callback": _callback, "EMR": _emr}

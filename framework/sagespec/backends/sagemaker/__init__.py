@@ -1,0 +1,1 @@
+"""The SageMaker backend: every service of backends.protocols through boto3."""

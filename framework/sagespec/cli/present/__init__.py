@@ -1,0 +1,1 @@
+"""How results are shown to people: rich tables and live views (JSON output needs none of this)."""

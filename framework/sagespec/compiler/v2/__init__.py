@@ -1,0 +1,1 @@
+"""The SDK v2 backend (`sagemaker.workflow`)."""
