@@ -51,7 +51,7 @@ def script(path: Path, env: dict, *args: str) -> float:
 
 def rendered_steps(spec: str) -> tuple[dict, dict]:
     """(steps by name, parameter defaults) of a rendered spec."""
-    from sagespec.spec import load_spec
+    from sagespec.spec.load import load_spec
 
     result = load_spec(ROOT / spec, ROOT)
     if not result.ok:

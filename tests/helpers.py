@@ -164,7 +164,7 @@ def tar_gz(files: dict[str, bytes]) -> bytes:
 def assert_located_mistake(project: Path, spec: str, old: str, new: str, code: str, says: str, line_holds: str) -> None:
     """`spec` with `old` replaced by `new`, validated in `project`, reports `code` with `says` in its
     message at a line that holds `line_holds`."""
-    from sagespec.spec import load_spec
+    from sagespec.spec.load import load_spec
 
     assert old in spec
     text = spec.replace(old, new, 1)
@@ -206,3 +206,16 @@ def apply_local(topology, workspace: Path, needs=()):
     from sagespec.backends.local.policy_admin import LocalPolicyAdmin
 
     return LocalPolicyAdmin(workspace).apply(topology, needs)
+
+
+# One container serving a model artifact: what a registered version's InferenceSpecification holds.
+INFERENCE = {
+    "Containers": [
+        {
+            "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu",
+            "ModelDataUrl": "s3://sagespec-shared-artifacts-222222222222/california-housing/job/output/model.tar.gz",
+        }
+    ],
+    "SupportedContentTypes": ["text/csv", "application/json"],
+    "SupportedResponseMIMETypes": ["application/json"],
+}

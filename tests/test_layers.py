@@ -204,10 +204,62 @@ def test_the_package_keeps_its_layers():
     assert violations(PACKAGE) == []
 
 
+def test_no_module_imports_in_a_circle():
+    assert cycles(PACKAGE) == []
+
+
 def test_the_package_root_holds_only_its_face_main_and_the_context():
     assert {m for m in read_package(PACKAGE).modules if m.count(".") <= 1 and (PACKAGE / f"{m.split('.')[-1]}.py").is_file()} | {
         "sagespec"
     } == ROOT_MODULES
+
+
+def test_deferred_imports_are_few_and_say_why():
+    package = read_package(PACKAGE)
+    deferred = [(m, i) for m, found in package.graph.items() for i in found if i.deferred and not i.typing_only]
+    silent = [f"{package.modules[m].relative_to(PACKAGE.parent)}:{i.line}: {i.target}" for m, i in deferred if not i.commented]
+    assert silent == [], "an import inside a function says why in a comment (start-up time)"
+    assert len({(m, i.line) for m, i in deferred}) < MAX_DEFERRED
+
+
+def test_only_the_backend_factory_compares_target_names():
+    found = []
+    for module, path in read_package(PACKAGE).modules.items():
+        if module.startswith(TARGETS_COMPARED_IN):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Compare):
+                constants = [c.value for c in [node.left, *node.comparators] if isinstance(c, ast.Constant)]
+                if any(v in ("local", "aws") for v in constants):
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert found == []
+
+
+def aws_literals(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every string in the code (not docstrings or comments) that spells a region,
+    an ARN partition or a DNS suffix."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings and AWS_LITERALS.search(node.value)
+    ]
+
+
+def test_regions_partitions_and_dns_suffixes_are_spelled_only_in_the_aws_package():
+    found = []
+    for module, path in read_package(PACKAGE).modules.items():
+        if not module.startswith(AWS_LITERALS_ALLOWED):
+            found += [f"{path.relative_to(PACKAGE.parent)}:{line}: {text[:100]}" for line, text in aws_literals(path)]
+    assert found == []
 
 
 def test_no_module_is_over_450_lines():
@@ -247,6 +299,12 @@ def test_one_backend_importing_the_other_fails(synthetic):
         "sagespec/backends/local/peek.py:1: sagespec.backends.local.peek imports sagespec.backends.sagemaker.pipelines: the two backends stand apart"
         in violations(synthetic)
     )
+
+
+def test_a_circle_is_found_even_through_a_deferred_import(synthetic):
+    (synthetic / "spec" / "ping.py").write_text("from sagespec.spec import pong\n")
+    (synthetic / "spec" / "pong.py").write_text("def f():\n    from sagespec.spec import ping  # start-up\n    return ping\n")
+    assert ["sagespec.spec.ping", "sagespec.spec.pong"] in cycles(synthetic)
 
 
 def test_sdk_framework_and_sql_outside_their_places_fail(synthetic):

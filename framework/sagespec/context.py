@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sagespec.spec.topology import Account
 
 WORKSPACE_ENV = "SAGESPEC_WORKSPACE"
+SDK_ENV = "SAGESPEC_SDK"
 WORKSPACE_NAME = ".sagespec"
 TARGETS = ("local", "aws")
 
@@ -75,13 +76,27 @@ class Context:
     region_option: str | None = None  # --region, or the spec's session.region (for_region)
     assume_role: str | None = None
     accounts_file: Path | None = None
+    sdk: str | None = None  # the SageMaker Python SDK a compile must use (--sdk, $SAGESPEC_SDK); None: the installed one
     _topologies: dict[bool, Topology] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def at(cls, root: Path, workspace: str | os.PathLike[str] | None = None, region: str | None = None, **settings: object) -> Context:
+    def at(
+        cls,
+        root: Path,
+        workspace: str | os.PathLike[str] | None = None,
+        region: str | None = None,
+        sdk: str | None = None,
+        **settings: object,
+    ) -> Context:
         """The context of the project rooted at `root`; its workspace `workspace` (default:
-        $SAGESPEC_WORKSPACE or root/.sagespec)."""
-        return cls(root=root, workspace=workspace_dir(root, workspace), region_option=region, **settings)  # type: ignore[arg-type]
+        $SAGESPEC_WORKSPACE or root/.sagespec), its SDK `sdk` (default: $SAGESPEC_SDK)."""
+        return cls(
+            root=root,
+            workspace=workspace_dir(root, workspace),
+            region_option=region,
+            sdk=sdk or os.environ.get(SDK_ENV) or None,
+            **settings,
+        )  # type: ignore[arg-type]
 
     def for_region(self, region: str | None) -> Context:
         """This context acting in `region` (a spec's session.region) unless --region named one."""

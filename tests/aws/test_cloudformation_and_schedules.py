@@ -101,7 +101,7 @@ def test_schedules_apply_creates_then_updates_the_schedule_as_the_scheduler_role
 def test_the_schedule_request_is_valid_for_the_scheduler_service_model():
     from sagespec.compiler import compile_spec
     from sagespec.compiler.schedules import schedule_request as request
-    from sagespec.spec import load_spec
+    from sagespec.spec.load import load_spec
 
     compiled = compile_spec(load_spec(ROOT / SPEC, ROOT))
     shape = boto3.client("scheduler", region_name="us-east-1").meta.service_model.operation_model("CreateSchedule").input_shape

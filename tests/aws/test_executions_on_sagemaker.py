@@ -359,7 +359,7 @@ def test_ctrl_c_while_following_leaves_the_execution_running_and_says_how_to_sto
     monkeypatch.setattr(SageMakerPipelines, "follow", interrupted)
     done = CliRunner().invoke(cli, ["start", "california-housing", "--target", "aws", "--wait"])
     assert done.exit_code == 130
-    assert f"stopped following {EXECUTION}: it goes on running on SageMaker" in done.stderr
+    assert f"stopped following {EXECUTION}: it goes on running (SageMaker)" in done.stderr
     assert f"sagespec executions stop {EXECUTION} --target aws" in done.stderr
     assert f"sagespec executions follow {EXECUTION} --target aws" in done.stderr
 

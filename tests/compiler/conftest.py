@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def housing_result():
-    from sagespec.spec import load_spec
+    from sagespec.spec.load import load_spec
 
     result = load_spec(ROOT / "pipelines" / "california_housing.yaml")
     assert result.ok

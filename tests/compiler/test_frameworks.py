@@ -572,7 +572,7 @@ def test_a_framework_processor_uploads_the_folder_and_a_runproc_that_runs_the_sc
     import tarfile
 
     from sagespec.compiler import compile_spec
-    from sagespec.spec import load_spec
+    from sagespec.spec.load import load_spec
 
     _, project = compile_processing(tmp_path, "    framework: pytorch\n    framework_version: '2.1'", SOURCE)
     compiled = compile_spec(load_spec(project / "pipelines" / "p.yaml"))

@@ -10,7 +10,7 @@ import pytest
 
 from helpers import offline_compiles
 from sagespec.compiler import compile_spec
-from sagespec.spec import load_spec
+from sagespec.spec.load import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden" / "california_housing.definition.json"
@@ -123,6 +123,35 @@ def test_sdk_speedups_apply_to_the_pinned_sdk_and_are_undone():
         ]
         assert sagemaker.utils._botocore_resolver() is sagemaker.utils._botocore_resolver()
     assert sagemaker.utils._botocore_resolver is before
+
+
+def test_the_offline_build_patch_applies_to_the_pinned_sdk_hashes_paths_as_written_and_is_undone(tmp_path):
+    """The SDK is given the staged copy's paths; its code keys are hashed over the paths as the
+    spec writes them, so the same code in any scratch folder gets the same key."""
+    from sagemaker.workflow import utilities
+
+    from sagespec.compiler.offline import offline_build
+
+    for scratch in (tmp_path / "one", tmp_path / "two" / "deeper"):
+        (scratch / "training_code").mkdir(parents=True)
+        (scratch / "training_code" / "train.py").write_text("print('hi')\n")
+    before = utilities._hash_file_or_dir
+    keys = []
+    for scratch in (tmp_path / "one", tmp_path / "two" / "deeper"):
+        with offline_build("v2", scratch) as patches:
+            assert patches.applied == ["sagemaker.workflow.utilities._hash_file_or_dir"]
+            keys.append(utilities.hash_files_or_dirs([str(scratch / "training_code")]))
+    assert utilities._hash_file_or_dir is before
+    assert keys[0] == keys[1]
+    # exactly the key the SDK gives a build run from the project folder with the relative path
+    previous = Path.cwd()
+    try:
+        import os
+
+        os.chdir(tmp_path / "one")
+        assert keys[0] == utilities.hash_files_or_dirs(["training_code"])
+    finally:
+        os.chdir(previous)
 
 
 def test_the_trusted_sdk_config_is_valid_for_the_sdk():

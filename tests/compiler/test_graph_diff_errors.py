@@ -11,7 +11,7 @@ from helpers import run_cli
 from sagespec.compiler import compile_spec
 from sagespec.definition import diff as differ
 from sagespec.diagnostics import DiagnosticError
-from sagespec.spec import load_spec
+from sagespec.spec.load import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "compiler" / "golden" / "california_housing.definition.json"
@@ -102,15 +102,15 @@ def test_sdk_rejection_is_reported_at_the_step(tmp_path):
 
 def test_an_aws_call_during_compile_is_refused_not_sent(monkeypatch, tmp_path):
     """Offline compile answers only S3 bucket checks and uploads; anything else is E5003."""
-    from sagespec.compiler import builders, control  # noqa: F401  (control registers the fail builder)
+    from sagespec.compiler import build, control  # noqa: F401  (control registers the fail builder)
 
-    original = builders.BUILDERS["v2"]["fail"]
+    original = build.BUILDERS["v2"]["fail"]
 
     def calls_sts(ctx, step):
         ctx.session.boto_session.client("sts").get_caller_identity()
         return original(ctx, step)
 
-    monkeypatch.setitem(builders.BUILDERS["v2"], "fail", calls_sts)
+    monkeypatch.setitem(build.BUILDERS["v2"], "fail", calls_sts)
     with pytest.raises(DiagnosticError) as raised:
         compile_spec(load_spec(ROOT / "pipelines" / "california_housing.yaml"))
     (d,) = raised.value.diagnostics

@@ -6,7 +6,8 @@ import hashlib
 import pytest
 
 from helpers import ROOT, compile_here
-from sagespec.compiler.offline import OfflineAws, Upload
+from sagespec.compiler.compiled import Upload
+from sagespec.compiler.offline import OfflineAws
 from sagespec.compiler.sdk import SdkUnavailable, choose, installed, installed_version
 from sagespec.compiler.v3.session import content_hash_keys
 
@@ -20,12 +21,14 @@ def test_the_other_sdk_is_refused_with_what_is_installed_and_how_to_get_it():
     assert done.stderr.startswith("pipelines/california_housing.yaml:")  # the spec it was compiling
 
 
-def test_sagespec_sdk_confirms_like_the_option(monkeypatch):
+def test_sagespec_sdk_confirms_like_the_option(monkeypatch, tmp_path):
+    from sagespec.context import Context
+
     monkeypatch.setenv("SAGESPEC_SDK", installed())
-    assert choose() == installed()
+    assert choose(Context.at(ROOT, tmp_path).sdk) == installed()
     monkeypatch.setenv("SAGESPEC_SDK", "v4")
     with pytest.raises(SdkUnavailable, match="unknown SDK 'v4': choose one of v2, v3"):
-        choose()
+        choose(Context.at(ROOT, tmp_path).sdk)
 
 
 def _definition(code_uri: str, drivers_uri: str) -> dict:
@@ -88,10 +91,11 @@ def test_the_same_code_at_another_time_gets_the_same_key():
 def test_every_class_location_resolves_in_the_installed_sdk():
     """compiler/sdk.py's table names where each SDK keeps what the shared builders build: a
     release that moves one fails here, not in a user's compile."""
-    from sagespec.compiler.sdk import LOCATIONS, import_region, sdk_class
+    from sagespec.compiler.offline import default_region
+    from sagespec.compiler.sdk import LOCATIONS, sdk_class
 
     missing = []
-    with import_region("us-east-1"):  # v3 resolves a region while importing
+    with default_region("us-east-1"):  # v3 resolves a region while importing
         for name in LOCATIONS:
             try:
                 sdk_class(installed(), name)

@@ -13,7 +13,7 @@ import pytest
 
 from helpers import ROOT, places
 from sagespec.compiler.v3.unsupported import problems
-from sagespec.spec import load_spec
+from sagespec.spec.load import load_spec
 from sdk_differences import DIFFERENCES, normalise
 
 GOLDEN = ROOT / "tests" / "compiler" / "golden"

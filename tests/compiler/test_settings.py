@@ -113,7 +113,7 @@ def test_the_emr_step_is_a_valid_add_job_flow_steps_request(compiled):
 
 def test_parallelism_goes_with_the_pipeline_not_its_definition(project, tmp_path):
     from sagespec.compiler import compile_spec
-    from sagespec.spec import load_spec
+    from sagespec.spec.load import load_spec
 
     pipeline = compile_spec(load_spec(project / "pipelines" / "settings.yaml", project))
     assert pipeline.max_parallel_steps == 3

@@ -10,17 +10,6 @@ SHARED = Principal.role("222222222222", "sagespec-shared-services-admin", "aws")
 DATA_SCIENCE = Principal.role("111111111111", "sagespec-data-science-execution", "aws")
 DEPLOYMENT = Principal.role("333333333333", "sagespec-deployment", "aws")
 
-INFERENCE = {
-    "Containers": [
-        {
-            "Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.13-cpu",
-            "ModelDataUrl": "s3://sagespec-shared-artifacts-222222222222/california-housing/job/output/model.tar.gz",
-        }
-    ],
-    "SupportedContentTypes": ["text/csv", "application/json"],
-    "SupportedResponseMIMETypes": ["application/json"],
-}
-
 
 @pytest.fixture
 def workspace(tmp_path):

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from conftest import DATA_SCIENCE, DEPLOYMENT, INFERENCE, SHARED
-from helpers import ROOT, local_registry
+from conftest import DATA_SCIENCE, DEPLOYMENT, SHARED
+from helpers import INFERENCE, ROOT, local_registry
 from sagespec.backends.sagemaker.registry import SageMakerRegistry
 from sagespec.diagnostics import UserError
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEPLOYMENT, INFERENCE, SHARED
+from conftest import DEPLOYMENT, SHARED
+from helpers import INFERENCE
 from sagespec.backends.local import database
 from sagespec.backends.local.database import connect
 from sagespec.backends.local.objects import ObjectStore
@@ -123,7 +124,7 @@ WORKER = textwrap.dedent("""
     import sys
     from pathlib import Path
     sys.path[:0] = [{tests!r}, {tests_root!r}]
-    from conftest import INFERENCE
+    from helpers import INFERENCE
     from sagespec.iam import Principal
     from sagespec.backends.local.database import connect
     from sagespec.backends.records import LineageEntry

@@ -10,7 +10,7 @@ import pytest
 from helpers import ROOT, fast_project_copy, offline_compiles, run_cli
 from sagespec.compiler import compile_spec
 from sagespec.diagnostics import DiagnosticError
-from sagespec.spec import load_spec
+from sagespec.spec.load import load_spec
 from sdk_differences import normalise
 
 GOLDEN = ROOT / "tests" / "compiler" / "golden"
@@ -113,6 +113,26 @@ def test_sdk_speedups_apply_to_the_pinned_v3_sdk_and_are_undone():
         SageMakerConfig.validate_sagemaker_config(SDK_CONFIG)  # the trusted config: checked once, by the SDK's own schema
     assert SageMakerConfig.__dict__["validate_sagemaker_config"] is before
     SageMakerConfig.validate_sagemaker_config(SDK_CONFIG)
+
+
+def test_the_offline_build_patches_apply_to_the_pinned_v3_sdk_and_are_undone(tmp_path):
+    """Code paths hashed as written, no IAM check of the role, no session made to read a method name."""
+    from sagespec.compiler.offline import default_region, offline_build
+
+    with default_region("us-east-1"):  # v3 needs a region while importing
+        import sagemaker.mlops.workflow.steps as steps
+
+        before = steps.LocalSagemakerClient
+        with offline_build("v3", tmp_path) as patches:
+            assert sorted(patches.applied) == [
+                "sagemaker.core.workflow.utilities._hash_file_or_dir",
+                "sagemaker.mlops.workflow.pipeline.resolve_and_validate_role",
+                "sagemaker.mlops.workflow.steps.LocalSagemakerClient",
+                "sagemaker.serve.model_builder.resolve_and_validate_role",
+                "sagemaker.train.defaults.resolve_and_validate_role",
+            ]
+            assert steps.LocalSagemakerClient().create_processing_job.__name__ == "create_processing_job"
+        assert steps.LocalSagemakerClient is before
 
 
 TRANSFORM_STEPS = """- name: CreateModel

@@ -57,7 +57,7 @@ def test_the_bundled_topology_is_consistent():
 
 def test_a_registration_into_a_group_the_accounts_file_does_not_name_is_located(tmp_path):
     from helpers import fast_project_copy
-    from sagespec.spec import load_spec
+    from sagespec.spec.load import load_spec
 
     project = fast_project_copy(tmp_path)
     spec = project / "pipelines" / "california_housing_fast.yaml"
@@ -69,7 +69,7 @@ def test_a_registration_into_a_group_the_accounts_file_does_not_name_is_located(
 
 
 def test_validate_warns_when_a_cross_account_step_registers_as_approved(tmp_path):
-    from sagespec.spec import load_spec
+    from sagespec.spec.load import load_spec
 
     spec = tmp_path / "s.yaml"
     text = (ROOT / "tests/spec/fixtures/good/minimal.yaml").read_text()

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from sagespec.diagnostics.catalog import RULES
-from sagespec.spec import load_spec
+from sagespec.spec.load import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 MINIMAL = (ROOT / "tests" / "spec" / "fixtures" / "good" / "minimal.yaml").read_text()

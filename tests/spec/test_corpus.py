@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sagespec.spec import load_spec
+from sagespec.spec.load import load_spec
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))
@@ -50,7 +50,7 @@ def test_good_spec_is_valid(path):
 
 
 def test_parallel_validation_reports_exactly_what_serial_does():
-    from sagespec.spec import PARALLEL_THRESHOLD, validate_files
+    from sagespec.spec.load import PARALLEL_THRESHOLD, validate_files
 
     files = BAD + BAD[: max(0, PARALLEL_THRESHOLD - len(BAD))]
     assert len(files) >= PARALLEL_THRESHOLD

@@ -7,7 +7,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sagespec.spec import load_spec
+from sagespec.spec.load import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = load_spec(ROOT / "pipelines" / "california_housing.yaml").document.data

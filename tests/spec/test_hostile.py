@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import ROOT, fast_project_copy, run_cli
-from sagespec.spec import load_spec
+from sagespec.spec.load import load_spec
 
 HOSTILE = sorted((Path(__file__).parent / "fixtures" / "hostile").glob("*.yaml"))
 SECRET = "TOP-SECRET-d41d8cd98f00b204"  # what an outside file holds; it must never show up anywhere
@@ -285,8 +285,8 @@ def test_a_hostile_run_in_a_fresh_process_never_hangs(tmp_path):
 
 
 def test_one_file_that_breaks_a_check_never_hides_the_others(monkeypatch):
-    from sagespec.spec import validate_files
     from sagespec.spec.checks import CHECKS
+    from sagespec.spec.load import validate_files
 
     def broken(ctx):
         if ctx.document.source.span(()).file.endswith("001_nan_float_default.yaml"):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sagespec.spec import load_spec
+from sagespec.spec.load import load_spec
 
 HEADER = """\
 template:

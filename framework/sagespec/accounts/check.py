@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sagespec.accounts.grants import BASELINE_READS, BASELINE_SID
 from sagespec.accounts.render import AccountPolicies, render
 from sagespec.iam import Principal, Request, evaluate, identity_allows
+from sagespec.iam.managed import managed_policy
 from sagespec.spec.topology import Topology
 
 OUTSIDER = "999999999999"
@@ -104,7 +106,6 @@ def _resources(topology: Topology, policies: list[AccountPolicies]) -> list[tupl
 def _required(required: dict, kind: str, actor: str, resource_policy: dict) -> set[str]:
     """What the workflow needs of the resource: data science also reads a group's versions when a
     pipeline's quality check takes its previous baseline from it (the group policy says so)."""
-    from sagespec.accounts.grants import BASELINE_READS, BASELINE_SID
 
     found = set(required.get(kind, set()))
     if kind == "model-package" and actor == "data_science" and any(s.get("Sid") == BASELINE_SID for s in resource_policy["Statement"]):
@@ -114,7 +115,6 @@ def _required(required: dict, kind: str, actor: str, resource_policy: dict) -> s
 
 def matrix(topology: Topology, policies: list[AccountPolicies] | None = None) -> list[Cell]:
     policies = policies if policies is not None else render(topology)
-    from sagespec.iam.managed import managed_policy
 
     identity = {p.name: [doc for role in p.roles for doc in [*role.inline.values(), *map(managed_policy, role.managed)]] for p in policies}
     managed = {p.name: [managed_policy(arn) for role in p.roles for arn in role.managed] for p in policies}

@@ -51,6 +51,8 @@ from sagespec.accounts.roles import identity_policies
 from sagespec.accounts.roles import symbolic as symbolize
 from sagespec.aws import arns, partitions
 from sagespec.aws.partitions import Partition
+from sagespec.iam import Principal, Request, identity_allows
+from sagespec.iam.managed import managed_policy
 from sagespec.spec.topology import Topology
 
 SCHEDULER_ROLE = "sagespec-scheduler"
@@ -110,8 +112,6 @@ class AccountPolicies:
 def _not_granted_by(managed_arn: str):
     """A filter of needs: those the managed policy, as an identity policy, does not already allow
     (AmazonSageMakerFullAccess opens S3 and Lambda only for names containing "sagemaker")."""
-    from sagespec.iam import Principal, Request, identity_allows
-    from sagespec.iam.managed import managed_policy
 
     document = managed_policy(managed_arn)
 

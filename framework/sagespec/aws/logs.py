@@ -7,11 +7,11 @@ sagespec's own output and diagnostics instead.
 
 from __future__ import annotations
 
+import logging
+
 AWS_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
 
 
 def quiet(names=AWS_LOGGERS, level: str = "WARNING") -> None:
-    import logging
-
     for name in names:
         logging.getLogger(name).setLevel(getattr(logging, level))

@@ -106,6 +106,30 @@ def dns_suffixes() -> frozenset[str]:
     return frozenset(entry["outputs"]["dnsSuffix"] for entry in _data())
 
 
+def region_partition(region: str) -> Partition | None:
+    """The partition of `region`, or None for a name no partition has."""
+    try:
+        return of_region(region)
+    except UnknownPartition:
+        return None
+
+
+@functools.cache
+def service_regions(endpoint_prefix: str, partition_name: str) -> frozenset[str]:
+    """The regions of `partition_name` with an endpoint of the service (by its endpoint prefix:
+    SageMaker's control plane is "api.sagemaker", as botocore's service model names it), from
+    botocore's endpoints.json, the table boto3 resolves endpoints from; empty where it has none."""
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or spec.origin is None:
+        return frozenset()
+    table = json.loads((Path(spec.origin).parent / "data" / "endpoints.json").read_text(encoding="utf-8"))
+    for entry in table.get("partitions", []):
+        if entry.get("partition") == partition_name:
+            endpoints = entry.get("services", {}).get(endpoint_prefix, {}).get("endpoints", {})
+            return frozenset(name for name in endpoints if name in entry.get("regions", {}))
+    return frozenset()
+
+
 def names() -> list[str]:
     return [entry["id"] for entry in _data()]
 

@@ -151,7 +151,7 @@ def next_times(schedule: Schedule, after: datetime, count: int = 3) -> list[date
     minutes, hours, dom, month, dow, year = schedule.fields
     if "W" in dom or "L" in dow:
         return None
-    from croniter import croniter
+    from croniter import croniter  # start-up: only to compute fire times (`schedules list`), never to validate
 
     unix = " ".join([minutes, hours, "*" if dom == "?" else dom, month, _unix_day_of_week(dow)])
     years = _years(year)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import boto3
+import botocore.exceptions
+
 from sagespec.aws.logs import quiet
 from sagespec.diagnostics import UserError
 
 
 def session(profile: str | None = None, region: str | None = None, assume_role: str | None = None):
-    import boto3
-    import botocore.exceptions
-
     quiet()
 
     try:
@@ -50,7 +50,6 @@ def session(profile: str | None = None, region: str | None = None, assume_role: 
 @contextmanager
 def aws_errors(doing: str):
     """Turn botocore failures inside the block into UserErrors that say what was being done."""
-    import botocore.exceptions
 
     try:
         yield
@@ -64,7 +63,8 @@ def aws_errors(doing: str):
                 "E6002", f"AWS denied {doing}: {message}", hint="check the identity policy of the caller and the resource's policy"
             ) from None
         missing = any(phrase in message.lower() for phrase in ("does not exist", "could not find", "not found"))
-        if code in ("ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity") or (code == "ValidationException" and missing):
+        not_found = ("ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity", "NoSuchKey", "NoSuchBucket")
+        if code in not_found or (code == "ValidationException" and missing):
             raise UserError("E6005", f"{doing}: {message}") from None
         raise UserError("E6004", f"{doing} failed: {code}: {message}") from None
     except botocore.exceptions.EndpointConnectionError as exc:

@@ -1,8 +1,8 @@
 """The only place that looks at the target: each factory returns the local or the SageMaker
 implementation of one service of sagespec.backends.protocols, for a Context.
 
-The SageMaker implementations are imported when one is asked for: a local command never loads
-boto3 (start-up time; see bench/registry.py).
+Each implementation is imported when it is asked for: a registry command loads neither the local
+executor nor boto3 (start-up time; see bench/registry.py).
 """
 
 from __future__ import annotations
@@ -11,11 +11,6 @@ from typing import TYPE_CHECKING
 
 from sagespec.accounts.needs import Places, places_of
 from sagespec.backends.local.database import connect
-from sagespec.backends.local.executor.runner import LocalPipelines
-from sagespec.backends.local.hosting import LocalHosting
-from sagespec.backends.local.objects import ObjectStore
-from sagespec.backends.local.policy_admin import LocalPolicyAdmin
-from sagespec.backends.local.registry import LocalRegistry
 from sagespec.backends.protocols import Hosting, Objects, Pipelines, PolicyAdmin, Registry, Scheduler
 from sagespec.context import TARGETS, Context
 from sagespec.diagnostics import UserError
@@ -39,6 +34,8 @@ def places(ctx: Context) -> Places:
 def open_pipelines(ctx: Context) -> Pipelines:
     """Pipelines and executions of the project's workspace or of SageMaker."""
     if _local(ctx):
+        from sagespec.backends.local.executor.runner import LocalPipelines  # start-up: the executor only for pipelines
+
         return LocalPipelines(ctx.workspace, places(ctx))
     from sagespec.backends.sagemaker.pipelines import SageMakerPipelines  # start-up: boto3 only for aws
 
@@ -50,6 +47,8 @@ def open_registry(ctx: Context, as_: str | None = None, local_default: str | Non
     $SAGESPEC_AS), on SageMaker as a profile (--as: an account of the topology, or a profile
     name; else the standard credential chain)."""
     if _local(ctx):
+        from sagespec.backends.local.registry import LocalRegistry  # start-up: each service's implementation when asked for
+
         return LocalRegistry(connect(ctx.workspace), ctx.caller(as_ or local_default), ctx.region, ctx.partition)
     from sagespec.backends.sagemaker.registry import SageMakerRegistry  # start-up: boto3 only for aws
 
@@ -62,6 +61,8 @@ def open_hosting(ctx: Context, account: Account, assume_role_name: str | None = 
     promotion assumes there; default the account's own role), on SageMaker through the account's
     profile, its assume_role, or `assume_role_name` assumed in it."""
     if _local(ctx):
+        from sagespec.backends.local.hosting import LocalHosting  # start-up: each service's implementation when asked for
+
         return LocalHosting(connect(ctx.workspace), ctx.workspace, caller or account.principal, places(ctx), account.id)
     from sagespec.backends.sagemaker.hosting import SageMakerHosting  # start-up: boto3 only for aws
 
@@ -78,6 +79,8 @@ def searches_accounts(ctx: Context) -> bool:
 def open_objects(ctx: Context) -> Objects:
     """Objects by their S3 URI: the workspace's local object store, or S3."""
     if _local(ctx):
+        from sagespec.backends.local.objects import ObjectStore  # start-up: each service's implementation when asked for
+
         return ObjectStore(ctx.workspace, connect(ctx.workspace))
     from sagespec.backends.sagemaker.objects import S3Objects  # start-up: boto3 only for aws
 
@@ -87,6 +90,8 @@ def open_objects(ctx: Context) -> Objects:
 def open_policy_admin(ctx: Context, assume_role_name: str | None = None) -> PolicyAdmin:
     """Where the accounts' policies are applied: the local control plane, or each AWS account."""
     if _local(ctx):
+        from sagespec.backends.local.policy_admin import LocalPolicyAdmin  # start-up: each service's implementation when asked for
+
         return LocalPolicyAdmin(ctx.workspace)
     from sagespec.backends.sagemaker.policies import SageMakerPolicyAdmin  # start-up: boto3 only for aws
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sagespec.backends.records import TERMINAL, StepEvent, step_summary
@@ -40,8 +41,6 @@ def detail(step: dict) -> str:
 
 
 def _seconds(step: dict) -> float | None:
-    from datetime import datetime
-
     if not (step.get("started_at") and step.get("ended_at")):
         return None
     return (datetime.fromisoformat(step["ended_at"]) - datetime.fromisoformat(step["started_at"])).total_seconds()

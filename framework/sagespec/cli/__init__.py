@@ -9,6 +9,7 @@ Heavy imports (sagemaker, tensorflow, rich, boto3) happen inside the commands th
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -16,6 +17,8 @@ import click
 
 from sagespec import __version__
 from sagespec.cli.options import EXIT_INVALID, EXIT_USAGE
+from sagespec.diagnostics import DiagnosticError, UserError
+from sagespec.diagnostics.formatters import format_text
 
 # Which module holds each command: a command's module is imported only when it runs (or for
 # --help), so `sagespec models list` does not pay for the promotion or pipeline commands
@@ -52,8 +55,6 @@ class _Group(click.Group):
         return sorted(COMMAND_MODULES)
 
     def get_command(self, ctx: click.Context, name: str):
-        import importlib
-
         module = COMMAND_MODULES.get(name)
         if module is None:
             return None
@@ -61,8 +62,6 @@ class _Group(click.Group):
         return commands[name]
 
     def invoke(self, ctx: click.Context):
-        from sagespec.diagnostics import DiagnosticError, UserError
-
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
@@ -70,8 +69,6 @@ class _Group(click.Group):
         except BrokenPipeError:
             _quiet_closed_pipe()
         except DiagnosticError as error:
-            from sagespec.diagnostics.formatters import format_text
-
             click.echo(format_text(error.diagnostics), err=True)
             if error.summary:
                 click.echo(error.summary, err=True)

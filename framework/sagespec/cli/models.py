@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -198,7 +199,6 @@ def models_policy_get(group, as_, target, output, region, workspace) -> None:
 @registry_options
 def models_policy_put(group, file, as_, target, output, region, workspace) -> None:
     """Set GROUP's resource policy from a JSON FILE."""
-    from pathlib import Path
 
     try:
         policy = json.loads(Path(file).read_text(encoding="utf-8"))

@@ -155,7 +155,7 @@ def _follow(ctx, arn: str, name: str, where: str, target: str) -> None:
         with Progress(f"pipeline {name} ({where})") as progress:
             ended = pipelines_workflow.follow(ctx, arn, progress)
     except KeyboardInterrupt:
-        click.echo(f"stopped following {arn}: it goes on running" + ("" if where == "local" else f" on {where}"), err=True)
+        click.echo(f"stopped following {arn}: it goes on running ({where})", err=True)
         click.echo(f"  follow it again: sagespec executions follow {arn} --target {target}", err=True)
         click.echo(f"  stop it: sagespec executions stop {arn} --target {target}", err=True)
         sys.exit(130)

@@ -19,7 +19,9 @@ from importlib import metadata
 from pathlib import Path
 
 from sagespec import __version__
-from sagespec.spec import SpecResult
+from sagespec.compiler.compiled import COMPILER_FORMAT, CompiledPipeline, Upload
+from sagespec.compiler.staging import code_paths, fingerprint
+from sagespec.spec.load import SpecResult
 
 
 def _sdk_version() -> str:
@@ -39,9 +41,6 @@ def _compiler_source() -> str:
 
 
 def input_key(result: SpecResult) -> str:
-    from sagespec.compiler import COMPILER_FORMAT
-    from sagespec.compiler.staging import code_paths, fingerprint
-
     data = result.document.data
     digest = hashlib.sha256()
     digest.update(json.dumps(data, sort_keys=True).encode())
@@ -50,10 +49,7 @@ def input_key(result: SpecResult) -> str:
     return digest.hexdigest()
 
 
-def load(cache_dir: Path, key: str):
-    from sagespec.compiler import CompiledPipeline
-    from sagespec.compiler.offline import Upload
-
+def load(cache_dir: Path, key: str) -> CompiledPipeline | None:
     path = cache_dir / f"{key}.json"
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
@@ -77,7 +73,7 @@ def load(cache_dir: Path, key: str):
         return None
 
 
-def store(cache_dir: Path, key: str, compiled) -> None:
+def store(cache_dir: Path, key: str, compiled: CompiledPipeline) -> None:
     entry = {
         "name": compiled.name,
         "definition": compiled.definition,

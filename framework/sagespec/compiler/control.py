@@ -6,7 +6,7 @@ builder serves both.
 
 from __future__ import annotations
 
-from sagespec.compiler.builders import BuildContext, builder, declared_outputs
+from sagespec.compiler.build import BuildContext, builder, declared_outputs
 
 BOTH = ("v2", "v3")
 

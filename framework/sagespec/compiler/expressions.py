@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from sagespec.compiler.sdk import sdk_class
 from sagespec.spec import references as syntax
 
 _INDEX = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)")
@@ -16,8 +17,6 @@ _INDEX = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
 class Expressions:
     def __init__(self, parameters: dict, steps: dict, property_files: dict, declared_outputs: dict, sdk: str = "v2"):
-        from sagespec.compiler.sdk import sdk_class
-
         self._cls = lambda name: sdk_class(sdk, name)
         self.parameters = parameters  # name -> Parameter
         self.steps = steps  # name -> built SDK step

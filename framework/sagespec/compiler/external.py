@@ -6,7 +6,7 @@ outputs go into the same table of declared step outputs. Both build the same way
 
 from __future__ import annotations
 
-from sagespec.compiler.builders import BuildContext, builder, cache_config, declared_outputs
+from sagespec.compiler.build import BuildContext, builder, cache_config, declared_outputs
 
 
 @builder("callback", ("v2", "v3"))

@@ -1,18 +1,40 @@
-"""An AWS session for compiling with no credentials and no network.
+"""An AWS session for compiling with no credentials and no network, and what the SDK is told
+while it builds so that the output depends on nothing but the spec and its code.
 
 SDK v2 touches S3 while it builds steps: it checks the default bucket (ListBuckets) and uploads
 code (PutObject, multipart for large archives) under content-hash keys. botocore lets a
-`before-call` handler answer a call instead of sending it; this module answers those calls and
+`before-call` handler answer a call instead of sending it; OfflineAws answers those calls and
 records each upload (bucket, key, bytes and the extra arguments the SDK chose) so an upsert can
 replay exactly those uploads later. Any other AWS call is refused with a clear error: a compile
 that needs more than this is a bug to see, not a request to send.
+
+The SDK is patched for the build only (every patch is undone after it):
+- sdk_speedups: work it repeats without need (config validation, endpoint data).
+- offline_build: code paths hashed as the spec writes them (the SDK is given the staged copy's
+  paths), and, on v3, no IAM check of the execution role (sagespec decides access itself:
+  `accounts render|check`).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
+import importlib
 import itertools
+import json
+import logging
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+from botocore.awsrequest import AWSResponse
+
+from sagespec.aws.logs import quiet
+from sagespec.compiler.compiled import Upload
 
 # The SDK reads this key to decide about telemetry (sagemaker.telemetry.telemetry_logging).
 SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
@@ -26,32 +48,26 @@ class OfflineCallError(RuntimeError):
 
 
 @dataclass
-class Upload:
-    bucket: str
-    key: str
-    body: bytes
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
-
-
-@dataclass
 class OfflineAws:
     region: str
     buckets: tuple[str, ...]
+    staged: Path | None = None  # the staged code's root: never named in what is uploaded
     uploads: dict[str, Upload] = field(default_factory=dict)
     _parts: dict[str, dict[int, bytes]] = field(default_factory=dict)
-    _upload_ids: itertools.count = field(default_factory=itertools.count)
+    _upload_ids: Iterator[int] = field(default_factory=itertools.count)
 
-    def boto_session(self):
-        import boto3
-
+    def boto_session(self) -> boto3.Session:
         session = boto3.Session(aws_access_key_id="offline", aws_secret_access_key="offline", region_name=self.region)
         session.events.register("before-parameter-build.s3.*", self._capture)
         session.events.register("before-call.*.*", self._answer)
         return session
+
+    def _record(self, upload: Upload) -> None:
+        # SDK v3 writes the source folder it was given into sourcecode.json: the staged copy's
+        # path there would make the object differ between compiles (and name this machine).
+        if self.staged is not None:
+            upload.body = upload.body.replace(f"{self.staged}/".encode(), b"")
+        self.uploads[upload.uri] = upload
 
     def _capture(self, params: dict, model, **_) -> None:
         op = model.name
@@ -60,18 +76,14 @@ class OfflineAws:
             data = body.read() if hasattr(body, "read") else body.encode() if isinstance(body, str) else bytes(body or b"")
             if op == "PutObject":
                 extra = {k: params[k] for k in _UPLOAD_ARGS if k in params}
-                upload = Upload(params["Bucket"], params["Key"], data, extra)
-                self.uploads[upload.uri] = upload
+                self._record(Upload(params["Bucket"], params["Key"], data, extra))
             else:
                 self._parts.setdefault(params["UploadId"], {})[params["PartNumber"]] = data
         elif op == "CompleteMultipartUpload":
             parts = self._parts.pop(params["UploadId"], {})
-            upload = Upload(params["Bucket"], params["Key"], b"".join(parts[n] for n in sorted(parts)))
-            self.uploads[upload.uri] = upload
+            self._record(Upload(params["Bucket"], params["Key"], b"".join(parts[n] for n in sorted(parts))))
 
     def _answer(self, model, params, **_):
-        from botocore.awsrequest import AWSResponse
-
         service, op = model.service_model.service_name, model.name
         ok = AWSResponse("https://offline.invalid", 200, {}, None)
         if service == "s3":
@@ -87,7 +99,79 @@ class OfflineAws:
         raise OfflineCallError(f"offline compile does not answer AWS {service}:{op}")
 
 
-class sdk_speedups:
+@contextmanager
+def default_region(region: str) -> Iterator[None]:
+    """SDK v3 makes boto3 clients in boto3's default session while importing, and raises
+    NoRegionError without a region. Offline compiles name their region in the spec: it is offered
+    to the default session for the build, never over a default session someone set up."""
+    previous = boto3.DEFAULT_SESSION
+    if previous is None:
+        boto3.setup_default_session(region_name=region)
+    try:
+        yield
+    finally:
+        boto3.DEFAULT_SESSION = previous
+
+
+@contextmanager
+def quiet_sdk() -> Iterator[None]:
+    """The SDK logs INFO/WARNING chatter and warns (v2's deprecation notice, a FutureWarning) on
+    every build; users see sagespec's diagnostics instead (an error the SDK raises still reaches
+    them as E5001/E5002). v3 calls logging.basicConfig while importing
+    (sagemaker.core.experiments._metrics): the root logger is put back after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet(("sagemaker", "sagemaker.config"), "ERROR")
+    quiet()  # the SDK configures logging; boto's INFO stays quiet
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"sagemaker(\..*)?")
+            warnings.filterwarnings("ignore", message=r".*SageMaker Python SDK v2", category=FutureWarning)
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+
+
+class _Patches:
+    """Module attributes of the SDK replaced within the context, restored after. Each patch is
+    optional: if a future SDK renames the function, it is left alone (tests pin that every patch
+    applies to the SDK versions in constraints.txt and constraints-v3.txt)."""
+
+    def __init__(self, sdk: str = "v2"):
+        self.sdk = sdk
+        self.applied: list[str] = []
+        self._restore: list[tuple[object, str, object]] = []
+
+    def _patch(self, module_name: str, attribute: str, make: Callable, owner: str | None = None) -> None:
+        target: object = importlib.import_module(module_name)
+        if owner is not None:  # a static method of a class in the module
+            target = getattr(target, owner, None)
+            if target is None:
+                return
+        original = vars(target).get(attribute) if owner else getattr(target, attribute, None)
+        if original is None:
+            return
+        if isinstance(original, staticmethod):
+            setattr(target, attribute, staticmethod(make(original.__func__)))
+        else:
+            setattr(target, attribute, make(original))
+        self._restore.append((target, attribute, original))
+        self.applied.append(".".join(p for p in (module_name, owner, attribute) if p))
+
+    def __enter__(self) -> _Patches:
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        for target, attribute, original in reversed(self._restore):
+            setattr(target, attribute, original)
+        return False
+
+
+class sdk_speedups(_Patches):
     """Within this context, skip work the SDK repeats without need while building one pipeline.
 
     - Config validation: the SDK checks the whole sagemaker_config against its JSON Schema at
@@ -101,43 +185,13 @@ class sdk_speedups:
     SDK v3 has the same two costs under other names: the config check is the static method
     `sagemaker.core.config.config_manager.SageMakerConfig.validate_sagemaker_config` (~0.18 s,
     70 lookups per California compile), the resolver `sagemaker.core.common_utils._botocore_resolver`.
-
-    Each patch is optional: if a future SDK renames the function, the compile is only slower
-    (a test pins that both apply to the SDK versions in constraints.txt and constraints-v3.txt).
-    Originals are restored.
     """
 
-    def __init__(self, sdk: str = "v2"):
-        self.sdk = sdk
-        self.applied: list[str] = []
-        self._restore: list[tuple[object, str, object]] = []
-
-    def _patch(self, module_name: str, attribute: str, make, owner: str | None = None) -> None:
-        import importlib
-
-        target = importlib.import_module(module_name)
-        if owner is not None:  # a static method of a class in the module
-            target = getattr(target, owner, None)
-            if target is None:
-                return
-        original = target.__dict__.get(attribute) if owner else getattr(target, attribute, None)
-        if original is None:
-            return
-        if isinstance(original, staticmethod):
-            setattr(target, attribute, staticmethod(make(original.__func__)))
-        else:
-            setattr(target, attribute, make(original))
-        self._restore.append((target, attribute, original))
-        self.applied.append(".".join(p for p in (module_name, owner, attribute) if p))
-
-    def __enter__(self):
-        import functools
-        import json
-
+    def __enter__(self) -> sdk_speedups:
         checked = {json.dumps(SDK_CONFIG, sort_keys=True)}
 
-        def validate_once(original):
-            def validate(config):
+        def validate_once(original: Callable) -> Callable:
+            def validate(config: object) -> None:
                 key = json.dumps(config, sort_keys=True, default=str)
                 if key not in checked:
                     original(config)
@@ -154,7 +208,58 @@ class sdk_speedups:
         self._patch("sagemaker.utils", "_botocore_resolver", functools.cache)
         return self
 
-    def __exit__(self, *exc):
-        for module, attribute, original in reversed(self._restore):
-            setattr(module, attribute, original)
-        return False
+
+# Where each SDK hashes the paths it is given into code keys (`hash_files_or_dirs` calls it for
+# every path), and the modules that check the execution role with IAM before building (v3).
+HASH_MODULES = {"v2": "sagemaker.workflow.utilities", "v3": "sagemaker.core.workflow.utilities"}
+ROLE_CHECKING_MODULES = ("sagemaker.train.defaults", "sagemaker.serve.model_builder", "sagemaker.mlops.workflow.pipeline")
+
+
+class offline_build(_Patches):
+    """What the SDK is told for an offline, reproducible build of a spec staged at `staged`.
+
+    - Code keys: the SDK names code uploads after a hash of each path string it is given and of
+      the files under it (`_hash_file_or_dir`). It is given the staged copy's paths; they are
+      hashed as the spec writes them, relative to the project, so a key depends only on the code
+      (the keys a build from the project's own folder gives).
+    - SDK v3's ModelTrainer and ModelBuilder check the execution role with
+      iam:SimulatePrincipalPolicy (sagemaker.core.helper.iam_role_resolver); they are asked not to
+      (`validate_role=False`, the SDK's own switch): sagespec decides what the role may do itself.
+    - SDK v3's ProcessingStep and TransformStep make a LocalSagemakerClient only to read one of its
+      method names, and that client makes a boto3 session from the environment, which refuses
+      to start without a configured region; here it is made without one.
+    """
+
+    def __init__(self, sdk: str, staged: Path):
+        super().__init__(sdk)
+        self.staged = staged
+
+    def __enter__(self) -> offline_build:
+        module = importlib.import_module(HASH_MODULES[self.sdk])
+        prefix = f"{self.staged}/"
+
+        def as_written(original: Callable) -> Callable:
+            def hash_file_or_dir(path: object, sha256: hashlib._Hash) -> hashlib._Hash:
+                if not isinstance(path, str) or not path.startswith(prefix):
+                    return original(path, sha256)
+                sha256.update(path[len(prefix) :].encode())
+                if Path(path).is_dir():
+                    return module._hash_dir(path, sha256)
+                return module._hash_file(path, sha256) if Path(path).is_file() else sha256
+
+            return hash_file_or_dir
+
+        self._patch(HASH_MODULES[self.sdk], "_hash_file_or_dir", as_written)
+        if self.sdk == "v3":
+            for name in ROLE_CHECKING_MODULES:
+                self._patch(name, "resolve_and_validate_role", lambda original: functools.partial(original, validate_role=False))
+            self._patch("sagemaker.mlops.workflow.steps", "LocalSagemakerClient", _method_names_only)
+        return self
+
+
+def _method_names_only(client: type) -> type:
+    class MethodNames(client):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            """Made to be asked its methods' names, never called: no session."""
+
+    return MethodNames

@@ -7,7 +7,7 @@ same classes under sagemaker.mlops.workflow and sagemaker.core.model_monitor: on
 
 from __future__ import annotations
 
-from sagespec.compiler.builders import BuildContext, builder
+from sagespec.compiler.build import BuildContext, builder
 from sagespec.compiler.transform import execution_output_path
 
 CHECK_CONFIGS = {"data_quality": "DataQualityCheckConfig", "model_quality": "ModelQualityCheckConfig"}

@@ -14,8 +14,6 @@ installed major selects the backend, and `--sdk` (or SAGESPEC_SDK) only confirms
 from __future__ import annotations
 
 import importlib
-import os
-from contextlib import contextmanager
 from importlib import metadata
 
 SDKS = ("v2", "v3")
@@ -90,8 +88,7 @@ def installed() -> str | None:
 
 
 def choose(asked: str | None = None) -> str:
-    """The backend for a compile: the installed SDK's, confirmed against `asked` (or SAGESPEC_SDK)."""
-    asked = asked or os.environ.get("SAGESPEC_SDK") or None
+    """The backend for a compile: the installed SDK's, confirmed against `asked` (--sdk, or SAGESPEC_SDK: sagespec.context)."""
     have, version = installed(), installed_version()
     if asked and asked not in SDKS:
         raise SdkUnavailable(f"unknown SDK '{asked}': choose one of {', '.join(SDKS)}")
@@ -113,17 +110,3 @@ def sdk_class(sdk: str, name: str):
     if name in MODULES:
         return importlib.import_module(module)
     return getattr(importlib.import_module(module), name)
-
-
-@contextmanager
-def import_region(region: str):
-    """SDK v3 resolves an AWS region while it imports (a boto3 client made at module level) and
-    raises NoRegionError without one. Offline compiles name their region in the spec, so it is
-    offered for the import only, never over one the user configured."""
-    had = "AWS_DEFAULT_REGION" in os.environ
-    os.environ.setdefault("AWS_DEFAULT_REGION", region)
-    try:
-        yield
-    finally:
-        if not had:
-            os.environ.pop("AWS_DEFAULT_REGION", None)

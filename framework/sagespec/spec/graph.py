@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from sagespec.diagnostics import UserError
 from sagespec.spec.dependencies import edges
 
 _MERMAID_SHAPES = {
@@ -124,6 +125,4 @@ def draw(data: dict, output: str) -> bytes:
     try:
         return render_image(content, output)
     except GraphvizMissing as missing:
-        from sagespec.diagnostics import UserError
-
         raise UserError("E0008", str(missing), exit_code=2) from None

@@ -11,14 +11,17 @@ override what the template produced: mappings merge by key, steps merge by name.
 from __future__ import annotations
 
 import re
+import signal
+import threading
 from dataclasses import replace
 from pathlib import Path
 
-from sagespec.diagnostics import Diagnostic, Span
+from sagespec.diagnostics import Diagnostic, DiagnosticError, Span
 from sagespec.diagnostics.suggest import did_you_mean
 from sagespec.spec import schema
 from sagespec.spec.project import display_path
 from sagespec.spec.source import Document, SourceMap
+from sagespec.spec.topology import load_topology
 from sagespec.spec.yaml_loader import load_file
 
 TEMPLATE_SCHEMA = "template.schema.json"
@@ -58,8 +61,8 @@ class TemplateLimit(Exception):
 
 def _environment():
     # Imported here: specs without templates never pay for Jinja2.
-    from jinja2 import StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2 import StrictUndefined  # start-up: Jinja2 only for a spec that names a template
+    from jinja2.sandbox import SandboxedEnvironment  # (the same)
 
     class BoundedEnvironment(SandboxedEnvironment):
         intercepted_binops = frozenset(["*", "**"])
@@ -93,9 +96,6 @@ class _time_limit:
     size bounds alone apply)."""
 
     def __enter__(self):
-        import signal
-        import threading
-
         self.armed = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
         if self.armed:
 
@@ -107,8 +107,6 @@ class _time_limit:
         return self
 
     def __exit__(self, *exc):
-        import signal
-
         if self.armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
@@ -141,7 +139,7 @@ def load_template(path: Path, root: Path | None = None) -> tuple[Document | None
 
 class _Renderer:
     def __init__(self, context: dict, via: str):
-        from jinja2 import Undefined, exceptions
+        from jinja2 import Undefined, exceptions  # start-up: Jinja2 only for a spec that names a template
 
         self.errors = exceptions
         self.undefined = Undefined
@@ -217,9 +215,6 @@ def _params(use: dict, header: dict, spec: Document, project_root: Path) -> tupl
     # Param values may use the accounts topology: "{{ accounts.data_science.role_arn }}".
     renderer = None
     if any(isinstance(v, str) and any(m in v for m in _MARKERS) for v in given.values()):
-        from sagespec.diagnostics import DiagnosticError
-        from sagespec.spec.topology import load_topology
-
         try:
             accounts = load_topology(project_root).template_view()
         except DiagnosticError as error:

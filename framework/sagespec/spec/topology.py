@@ -18,6 +18,9 @@ from pathlib import Path
 from sagespec.aws import partitions
 from sagespec.diagnostics import DiagnosticError, UserError
 from sagespec.iam import Principal
+from sagespec.spec.accounts_checks import check_accounts
+from sagespec.spec.project import display_path
+from sagespec.spec.yaml_loader import load_file
 
 ACCOUNTS_FILE = Path("pipelines") / "accounts.yaml"
 AS_ENV = "SAGESPEC_AS"
@@ -114,17 +117,14 @@ ACCOUNTS_SCHEMA = "accounts.schema.json"
 
 def validate_accounts_file(path: Path, root: Path | None = None):
     """(document, diagnostics) of an accounts file checked against schemas/accounts.schema.json."""
+    # start-up: jsonschema costs registry commands, which only read names and IDs, ~40 ms
     from sagespec.spec import schema
-    from sagespec.spec.project import display_path
-    from sagespec.spec.yaml_loader import load_file
 
     document, found = load_file(path, display_path(path), root if root is not None else path.parent.parent)
     if document is not None:
         schema_errors = schema.validate(document, ACCOUNTS_SCHEMA)
         found += schema_errors
         if not schema_errors:
-            from sagespec.spec.accounts_checks import check_accounts
-
             found += check_accounts(document)
     return document, found
 
@@ -135,8 +135,6 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
     `validate` checks the file against its schema first (accounts commands do; the registry's
     `--as` lookup only reads names and IDs, and stays fast by not importing jsonschema).
     """
-    from sagespec.spec.project import display_path
-    from sagespec.spec.yaml_loader import load_file
 
     path = path or project_root / ACCOUNTS_FILE
     if not path.is_file():

@@ -17,6 +17,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from sagespec.diagnostics import Diagnostic, Span
+from sagespec.spec.files import UnsafePath, read_bytes
 from sagespec.spec.source import Document, SourceMap
 
 # libyaml's C parser is ~10x faster; its marks carry the same line/column.
@@ -191,7 +192,6 @@ def load_file(
     path: str | os.PathLike, display: str | None = None, root: os.PathLike | None = None
 ) -> tuple[Document | None, list[Diagnostic]]:
     """Load a YAML file; with `root`, only a regular file inside that project (see spec.files)."""
-    from sagespec.spec.files import UnsafePath, read_bytes
 
     shown = display or str(path)
     try:

@@ -29,7 +29,7 @@ from sagespec.compiler import CompiledPipeline, compiled_before
 from sagespec.context import Context
 from sagespec.definition import defaults
 from sagespec.diagnostics import UserError
-from sagespec.spec import load_spec
+from sagespec.spec.load import load_spec
 from sagespec.workflows.project_pipelines import pipeline_needs, scheduled_need, spec_files
 from sagespec.workflows.specs import compiled
 

@@ -14,8 +14,8 @@ from sagespec.definition.diff import Change
 from sagespec.definition.diff import diff as definition_diff
 from sagespec.diagnostics import DiagnosticError, UserError
 from sagespec.diagnostics.catalog import RULES
-from sagespec.spec import SpecResult, ValidationReport, load_spec, render_text, validate_paths
 from sagespec.spec.graph import draw
+from sagespec.spec.load import SpecResult, ValidationReport, load_spec, render_text, validate_paths
 from sagespec.spec.schema import schema_path
 
 EXIT_INVALID, EXIT_USAGE = 1, 2
@@ -39,7 +39,7 @@ def load_valid(ctx: Context, spec: str | Path) -> SpecResult:
 def compiled(ctx: Context, spec: str | Path, cache: bool = True, sdk: str | None = None) -> CompiledPipeline:
     """SPEC compiled (cached in the context's workspace); its warnings ride along in `.warnings`."""
     result = load_valid(ctx, spec)
-    pipeline = compile_spec(result, ctx.compile_cache if cache else None, sdk)
+    pipeline = compile_spec(result, ctx.compile_cache if cache else None, sdk or ctx.sdk)
     pipeline.warnings = list(result.diagnostics)
     return pipeline
 

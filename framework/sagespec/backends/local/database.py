@@ -9,6 +9,7 @@ rather than guessed at.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -179,7 +180,7 @@ MIGRATIONS.append(
         created_at TEXT NOT NULL,
         PRIMARY KEY (account, name)
     );
-    -- account: the fifth field of arn:aws:sagemaker:<region>:<account>:model/<name>
+    -- account: the fifth field of arn:<partition>:sagemaker:<region>:<account>:model/<name>
     INSERT INTO models_v3 (account, name, arn, execution, primary_container, created_at)
         SELECT substr(substr(arn, instr(substr(arn, instr(arn, ':sagemaker:') + 11), ':') + instr(arn, ':sagemaker:') + 11), 1, 12),
                name, arn, execution, primary_container, created_at FROM models;
@@ -308,7 +309,6 @@ def _why(exc: Exception) -> str:
 
 def _hint(exc: Exception, workspace: Path) -> str:
     """What to do, by what went wrong: a full disk and a read-only workspace are not a corrupt database."""
-    import errno
 
     text = str(exc).lower()
     code = getattr(exc, "errno", None) or getattr(exc, "sqlite_errorcode", None)

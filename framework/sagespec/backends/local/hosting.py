@@ -28,7 +28,9 @@ from sagespec.accounts.needs import Places, endpoint_needs
 from sagespec.backends.local.access import LocalAccess
 from sagespec.backends.local.database import now, transaction
 from sagespec.backends.local.models import containers_of, read_model, write_model
+from sagespec.backends.local.objects import ObjectStore
 from sagespec.backends.local.processes import running
+from sagespec.backends.local.registry import LocalRegistry
 from sagespec.backends.local.serving import server_for
 from sagespec.backends.records import NotFound
 from sagespec.diagnostics import UserError
@@ -81,9 +83,6 @@ class LocalHosting:
         return read_model(self.conn, self.account, name)
 
     def create_model(self, name: str, package_arn: str, execution_role_arn: str) -> str:
-        from sagespec.backends.local.objects import ObjectStore
-        from sagespec.backends.local.registry import LocalRegistry
-
         if execution_role_arn.split(":")[4:5] != [self.account]:
             raise UserError(
                 "E6002",

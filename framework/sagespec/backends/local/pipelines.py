@@ -236,7 +236,7 @@ def add_callback(conn: sqlite3.Connection, token: str, execution: str, step: str
         )
 
 
-def callback(conn: sqlite3.Connection, token: str) -> dict:
+def read_callback(conn: sqlite3.Connection, token: str) -> dict:
     row = conn.execute("SELECT * FROM callbacks WHERE token = ?", (token,)).fetchone()
     if row is None:
         raise UserError(
@@ -249,7 +249,7 @@ def answer_callback(conn: sqlite3.Connection, token: str, status: str, outputs: 
     """SendPipelineExecutionStepSuccess or ...Failure: the first answer wins; a token answered
     before, or whose execution ended, is refused as SageMaker refuses it."""
     with transaction(conn):
-        found = callback(conn, token)
+        found = read_callback(conn, token)
         if found["status"] != "Waiting":
             raise UserError("E6012", f"the callback with token {token} was already answered ({found['status']})")
         execution = conn.execute("SELECT status FROM executions WHERE arn = ?", (found["execution"],)).fetchone()
@@ -261,4 +261,4 @@ def answer_callback(conn: sqlite3.Connection, token: str, status: str, outputs: 
             "UPDATE callbacks SET status = ?, outputs = ?, failure_reason = ?, answered_at = ? WHERE token = ?",
             (status, json.dumps(outputs or {}), reason, now(), token),
         )
-    return callback(conn, token)
+    return read_callback(conn, token)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+import botocore.exceptions
+
 from sagespec.aws import partitions
 from sagespec.aws.s3 import create_bucket_configuration, tls_only_statement
 from sagespec.aws.sessions import aws_errors
@@ -18,7 +20,6 @@ from sagespec.aws.sessions import aws_errors
 
 def missing(session, buckets: list[str]) -> list[str]:
     """The buckets of `buckets` that do not exist (HeadBucket 404)."""
-    import botocore.exceptions
 
     s3 = session.client("s3")
     absent = []

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
+import botocore.exceptions
+
 from sagespec.aws.sessions import aws_errors
 from sagespec.diagnostics import UserError
 
@@ -25,8 +27,6 @@ def log_group(kind: str) -> str | None:
 
 
 def _streams(logs, group: str, job: str) -> list[str]:
-    import botocore.exceptions
-
     try:
         pages = list(logs.get_paginator("describe_log_streams").paginate(logGroupName=group, logStreamNamePrefix=f"{job}/"))
     except botocore.exceptions.ClientError as exc:

@@ -14,6 +14,8 @@ import re
 
 from sagespec.aws.sessions import aws_errors
 from sagespec.backends.records import TERMINAL
+from sagespec.definition import steps as definition_steps
+from sagespec.definition.expressions import Context, EvaluationError, explain, walk
 from sagespec.diagnostics import UserError
 
 # ListPipelineExecutionSteps' Metadata keys of the jobs a step runs, and the step type each means
@@ -135,9 +137,6 @@ def add_details(session, execution: dict) -> dict:
 
 
 def _explain_conditions(session, execution: dict, conditions: list[dict], steps: dict) -> None:
-    from sagespec.definition import steps as definition_steps
-    from sagespec.definition.expressions import Context, EvaluationError, explain, walk
-
     sm = session.client("sagemaker")
     with aws_errors(f"reading the definition of execution {execution['arn']}"):
         described = sm.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution["arn"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import botocore.exceptions
+
 from sagespec.aws.limits import MAX_PAYLOAD_BYTES
 from sagespec.aws.sessions import aws_errors
 from sagespec.diagnostics import UserError
@@ -17,7 +19,6 @@ class SageMakerHosting:
 
     def _described_or_none(self, what: str, call, **request) -> dict | None:
         """A Describe* answer, or None where SageMaker says it "Could not find" the resource."""
-        import botocore.exceptions
 
         try:
             return call(**request)
@@ -54,8 +55,6 @@ class SageMakerHosting:
         return None if described is None else {**described, "Account": self.account}
 
     def _wait(self, name: str) -> dict:
-        import botocore.exceptions
-
         try:
             self.sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=self.waiter)
         except botocore.exceptions.WaiterError as exc:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
+import botocore.exceptions
+
 from sagespec.aws.s3 import split_uri
 from sagespec.aws.sessions import aws_errors
 
@@ -30,8 +32,6 @@ class S3Objects:
         return hashlib.sha256(data).hexdigest()
 
     def exists(self, uri: str) -> bool:
-        import botocore.exceptions
-
         bucket, key = split_uri(uri)
         try:
             self.s3.head_object(Bucket=bucket, Key=key)

@@ -12,6 +12,8 @@ import time
 import uuid
 from pathlib import Path
 
+import botocore.exceptions
+
 from sagespec.aws.sessions import aws_errors
 from sagespec.backends import watch
 from sagespec.backends.records import TERMINAL, UpsertResult
@@ -19,6 +21,7 @@ from sagespec.backends.sagemaker import buckets, cloudwatch
 from sagespec.backends.sagemaker.executions import add_details, execution_of, job_of, when
 from sagespec.backends.sagemaker.objects import S3Objects
 from sagespec.definition import compact_json, typed_overrides
+from sagespec.definition.reuse import selected
 from sagespec.diagnostics import UserError
 
 
@@ -28,11 +31,10 @@ def check_role(session, role: str) -> None:
     A role in another account, or a caller without iam:GetRole, cannot be checked here; then
     SageMaker itself reports the problem on create.
     """
-    import botocore.exceptions
 
     parts = role.split(":")
     if len(parts) < 6 or not parts[5].startswith("role/"):
-        raise UserError("E6008", f"'{role}' is not an IAM role ARN", hint="arn:aws:iam::<account>:role/<name>")
+        raise UserError("E6008", f"'{role}' is not an IAM role ARN", hint="arn:<partition>:iam::<account>:role/<name>")
     account, name = parts[4], parts[5].rsplit("/", 1)[-1]
     with aws_errors("checking who is calling (sts:GetCallerIdentity)"):
         caller = session.client("sts").get_caller_identity()["Account"]
@@ -50,8 +52,6 @@ def check_role(session, role: str) -> None:
 
 
 def upsert(session, compiled, role: str | None = None) -> UpsertResult:
-    import botocore.exceptions
-
     role = role or compiled.role
     if not role:
         raise UserError(
@@ -100,8 +100,6 @@ def upload(session, compiled) -> tuple[list[str], list[str]]:
 
 
 def _exists(s3, upload) -> bool:
-    import botocore.exceptions
-
     try:
         s3.head_object(Bucket=upload.bucket, Key=upload.key)
         return True
@@ -225,8 +223,6 @@ class SageMakerPipelines:
             return {"arn": arn, "status": "Executing", "pipeline": name}
         selective = {}
         if selected_steps:
-            from sagespec.definition.reuse import selected
-
             source = self.describe_execution(source_execution, details=False) if source_execution else None
             selected(name, self.deployed_definition(name), selected_steps, source)
             config = {"SelectedSteps": [{"StepName": s} for s in selected_steps]}

@@ -8,6 +8,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+import botocore.exceptions
+
 from sagespec.accounts.changes import Change, change, deletion
 from sagespec.accounts.render import AccountPolicies, render
 from sagespec.aws.sessions import aws_errors
@@ -31,8 +33,6 @@ def _missing(exc) -> bool:
 
 
 def _read(call, **kwargs):
-    import botocore.exceptions
-
     try:
         return call(**kwargs)
     except botocore.exceptions.ClientError as exc:

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
+
+import botocore.exceptions
 
 from sagespec.aws.sessions import aws_errors
 from sagespec.backends.names import package_arn_parts
 from sagespec.backends.records import ApprovalChange, Deployment, LineageEntry, ModelPackage, ModelPackageGroup, check_status
+from sagespec.backends.sagemaker.lineage import Lineage
 from sagespec.diagnostics import UserError
 
 LINEAGE_PREFIX = "sagespec:lineage:"
@@ -30,8 +34,6 @@ def _time(value) -> str | None:
 
 class SageMakerRegistry:
     def __init__(self, session):
-        from sagespec.backends.sagemaker.lineage import Lineage
-
         self.session = session
         self.sm = session.client("sagemaker")
         self.tracking = Lineage(self.sm)
@@ -186,8 +188,6 @@ class SageMakerRegistry:
         return entries
 
     def get_policy(self, group: str) -> dict | None:
-        import botocore.exceptions
-
         try:
             response = self.sm.get_model_package_group_policy(ModelPackageGroupName=group)
         except botocore.exceptions.ClientError as exc:
@@ -214,8 +214,6 @@ class SageMakerRegistry:
             return self.session.client("sts").get_caller_identity()["Arn"]
 
     def record_deployment(self, deployment: Deployment) -> Deployment:
-        from datetime import datetime, timezone
-
         at = deployment.at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         record = {
             "at": at,

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+from sagespec.cli.console import console as make_console
+from sagespec.cli.console import grid
+
 
 def matrix_table(cells, show_all: bool = False) -> None:
-    from rich import box
-    from rich.table import Table
-
-    from sagespec.cli.console import console as make_console
-
     console = make_console()
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold")
-    for column in ("actor", "action", "resource", "expected", "actual", ""):
-        table.add_column(column, overflow="ellipsis")  # never an ARN broken mid-word
+    table = grid(("actor", "action", "resource", "expected", "actual", ""))  # ellipsis: never an ARN broken mid-word
     shown = [c for c in cells if show_all or c.expected or not c.ok or c.accepted]
     for c in shown:
         table.add_row(
@@ -41,22 +37,14 @@ def _short(arn: str) -> str:
 
 def verdicts_table(verdicts, unused) -> None:
     """One table per pipeline: each request of each step, who makes it, and what decides it."""
-    from rich import box
-    from rich.table import Table
-
-    from sagespec.cli.console import console as make_console
-
     console = make_console()
     pipelines: dict[str, list] = {}
     for v in verdicts:
         pipelines.setdefault(v.need.pipeline, []).append(v)
     for pipeline, rows in pipelines.items():
         roles = sorted({v.need.role for v in rows if v.need.caller in ("pipeline role", "job role")})
-        table = Table(
-            box=box.SIMPLE_HEAD, header_style="bold", title=f"{pipeline} (as {', '.join(roles)})", title_justify="left", expand=True
-        )
-        for column, ratio in (("step", 2), ("as", 2), ("action", 3), ("resource", 5), ("decided by", 3)):
-            table.add_column(column, overflow="fold", ratio=ratio)
+        columns = (("step", 2), ("as", 2), ("action", 3), ("resource", 5), ("decided by", 3))
+        table = grid(columns, f"{pipeline} (as {', '.join(roles)})", overflow="fold", expand=True)
         for v in rows:
             n = v.need
             action = n.action + "".join(f" ({k.split(':', 1)[1]}={val})" for k, val in n.context if k != "s3:prefix")

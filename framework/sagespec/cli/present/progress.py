@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
+
+from sagespec.cli.console import grid, live
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 # StepStatus of ListPipelineExecutionSteps, and NotStarted for a step a local run never reached.
 MARKS = {"Starting": "..", "Executing": "..", "Stopping": "..", "Succeeded": "ok", "Failed": "!!", "Stopped": "--", "NotStarted": "--"}
@@ -52,20 +58,12 @@ class LiveProgress:
     """A rich Live table: every step with its status and a ticking elapsed time."""
 
     def __init__(self, title: str):
-        from rich.console import Console
-        from rich.live import Live
-
         self.title = title
         self.rows: dict[str, list] = {}  # step -> [status, started, ended, detail]
-        self.live = Live(self._table(), console=Console(), refresh_per_second=4, get_renderable=self._table)
+        self.live = live(self._table)
 
-    def _table(self):
-        from rich import box
-        from rich.table import Table
-
-        table = Table(title=self.title, box=box.SIMPLE_HEAD, title_justify="left", header_style="bold")
-        for column in ("", "step", "status", "elapsed", "detail"):
-            table.add_column(column, overflow="fold")
+    def _table(self) -> Table:
+        table = grid(("", "step", "status", "elapsed", "detail"), self.title, overflow="fold")
         now = time.monotonic()
         for step, (status, started, ended, detail) in self.rows.items():
             elapsed = f"{(ended or now) - started:.1f}s" if started else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sagespec.cli.console import console as _console
-from sagespec.cli.console import printable
+from sagespec.cli.console import escape, printable
 from sagespec.cli.console import table as _table
 
 LINEAGE_ORDER = ("dataset", "code", "execution", "training_job", "model", "metrics", "package", "endpoint")
@@ -37,8 +37,6 @@ def packages(items, group: str) -> None:
 
 
 def package(p, history) -> None:
-    from rich.markup import escape
-
     console = _console()
     container = (p.inference_specification.get("Containers") or [{}])[0]
     fields = [

@@ -15,9 +15,25 @@ same image on both SDKs; what differs is how the code travels:
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from sagespec.compiler.builders import BuildContext, builder, container_argument, processor_arguments, property_files
+from sagemaker.core.processing import FrameworkProcessor, ScriptProcessor
+from sagemaker.core.shapes import (
+    CheckpointConfig,
+    MetricDefinition,
+    OutputDataConfig,
+    ProcessingInput,
+    ProcessingOutput,
+    ProcessingS3Input,
+    ProcessingS3Output,
+    StoppingCondition,
+    Tag,
+)
+from sagemaker.core.training.configs import Compute, InputData, Networking, SourceCode
+from sagemaker.train.model_trainer import ModelTrainer
+
+from sagespec.compiler.build import BuildContext, builder, container_argument, processor_arguments, property_files, run_framework_processor
+from sagespec.spec import references as syntax
 
 V3 = ("v3",)
 # py_version when the spec names none, as the v2 backend (compiler.builders) chooses.
@@ -26,8 +42,6 @@ TRAINING_PY_VERSIONS = {"tensorflow": "py310", "pytorch": "py310", "huggingface"
 
 
 def _tags(spec: dict) -> list | None:
-    from sagemaker.core.shapes import Tag
-
     return [Tag(key=k, value=v) for k, v in (spec.get("tags") or {}).items()] or None
 
 
@@ -35,7 +49,6 @@ def concrete_instance_type(ctx: BuildContext, declared) -> str:
     """An instance type to choose an image by (image_uris.retrieve tells CPU from GPU images by
     it, and refuses a pipeline variable): the literal, or the parameter's default, since the
     image is a literal of the definition while a parameter's value is known only at run time."""
-    from sagespec.spec import references as syntax
 
     if isinstance(declared, str) and "${" in declared:
         parts, _ = syntax.parse(declared)
@@ -60,9 +73,6 @@ def framework_image(ctx: BuildContext, spec: dict, scope: str, py_versions: dict
 
 @builder("processing", V3)
 def processing(ctx: BuildContext, step: dict):
-    from sagemaker.core.processing import FrameworkProcessor, ScriptProcessor
-    from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
-
     spec = step["processor"]
     common = processor_arguments(ctx, spec, _tags(spec))
     if spec.get("image_uri"):
@@ -92,13 +102,10 @@ def processing(ctx: BuildContext, step: dict):
     arguments = [ctx.expr.value(container_argument(a)) for a in step.get("arguments", [])] or None
     if plain:
         processor = ScriptProcessor(image_uri=image, command=spec.get("command") or ["python3"], **common)
-        step_args = processor.run(code=step["code"], inputs=inputs or None, outputs=outputs or None, arguments=arguments)
+        step_args = processor.run(code=ctx.code(step["code"]), inputs=inputs or None, outputs=outputs or None, arguments=arguments)
     else:
         processor = FrameworkProcessor(image_uri=image, command=spec.get("command") or ["python"], **common)
-        code = PurePosixPath(step["code"]).name if step.get("source_dir") else step["code"]
-        step_args = processor.run(
-            code=code, source_dir=step.get("source_dir"), inputs=inputs or None, outputs=outputs or None, arguments=arguments
-        )
+        step_args = run_framework_processor(ctx, processor, step, inputs, outputs, arguments)
     return ctx.cls("ProcessingStep")(
         step["name"], step_args=step_args, property_files=property_files(ctx, step), **ctx.common(step, cacheable=True)
     )
@@ -115,9 +122,6 @@ def _hyperparameter(ctx: BuildContext, value):
 
 def trainer(ctx: BuildContext, step: dict):
     """The ModelTrainer of a training step (its image, code, resources, output and limits)."""
-    from sagemaker.core.shapes import CheckpointConfig, MetricDefinition, OutputDataConfig, StoppingCondition
-    from sagemaker.core.training.configs import Compute, Networking, SourceCode
-    from sagemaker.train.model_trainer import ModelTrainer
 
     spec = step["estimator"]
     if spec.get("image_uri"):
@@ -167,8 +171,10 @@ def trainer(ctx: BuildContext, step: dict):
     if step.get("entry_point"):
         # v2's framework containers pip-install a requirements.txt found in the code; v3's
         # sm_train.sh installs only the one SourceCode names, so it is named when present.
-        requirements = "requirements.txt" if (Path(step["source_dir"]) / "requirements.txt").is_file() else None
-        kwargs["source_code"] = SourceCode(source_dir=step["source_dir"], entry_script=step["entry_point"], requirements=requirements)
+        requirements = "requirements.txt" if (Path(ctx.code(step["source_dir"])) / "requirements.txt").is_file() else None
+        kwargs["source_code"] = SourceCode(
+            source_dir=ctx.code(step["source_dir"]), entry_script=step["entry_point"], requirements=requirements
+        )
     if spec.get("checkpoint_s3_uri"):
         kwargs["checkpoint_config"] = CheckpointConfig(s3_uri=spec["checkpoint_s3_uri"])
     model_trainer = ModelTrainer(**{k: v for k, v in kwargs.items() if v is not None})
@@ -181,8 +187,6 @@ def trainer(ctx: BuildContext, step: dict):
 
 @builder("training", V3)
 def training(ctx: BuildContext, step: dict):
-    from sagemaker.core.training.configs import InputData
-
     model_trainer = trainer(ctx, step)
     ctx.estimators[step["name"]] = (model_trainer, step)
     # InputData refuses content_type=None (a pydantic string field): it is given only when declared.

@@ -9,7 +9,10 @@ spec step (v2's collection named it `<step>-RegisterModel` / `<step>-CreateModel
 
 from __future__ import annotations
 
-from sagespec.compiler.builders import BuildContext, builder, model_statistics
+from sagemaker.serve.model_builder import ModelBuilder
+
+from sagespec.compiler.build import BuildContext, builder, model_statistics
+from sagespec.compiler.quality import registered_checks
 from sagespec.compiler.v3.jobs import concrete_instance_type
 
 V3 = ("v3",)
@@ -40,7 +43,6 @@ def _image(ctx: BuildContext, source: dict, instance_type) -> str:
 
 def model_builder(ctx: BuildContext, step: dict, instance_type):
     """The ModelBuilder serving a training step's artifact, or an artifact you name on your image."""
-    from sagemaker.serve.model_builder import ModelBuilder
 
     source = step["model"]
     if source.get("training_step"):
@@ -58,8 +60,6 @@ def model_builder(ctx: BuildContext, step: dict, instance_type):
 
 @builder("register_model", V3)
 def register_model(ctx: BuildContext, step: dict):
-    from sagespec.compiler.quality import registered_checks
-
     inference_instances = [ctx.expr.value(i) for i in step["inference_instances"]]
     step_args = model_builder(ctx, step, step["inference_instances"][0]).register(
         content_types=step["content_types"],

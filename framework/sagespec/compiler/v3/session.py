@@ -1,12 +1,12 @@
-"""An offline SDK v3 PipelineSession, and content-hash keys for the code v3 uploads.
+"""Content-hash keys for the code SDK v3 uploads.
 
 Three things v3 does at build time that an offline, deterministic compile must not:
 
-- It resolves an AWS region while importing (compiler.sdk.import_region offers the spec's).
+- It resolves an AWS region while importing (compiler.offline.default_region offers the spec's).
 - ModelTrainer checks the execution role with iam:SimulatePrincipalPolicy and
   iam:GetRole before building a job (sagemaker.core.helper.iam_role_resolver). sagespec
-  decides what the role may do itself (`sagespec accounts render|check`), so the SDK's own
-  switch for that check, SAGEMAKER_VALIDATE_ROLE=false, is set for the compile.
+  decides what the role may do itself (`sagespec accounts render|check`), so the build asks it
+  not to (compiler.offline.offline_build).
 - ModelTrainer and FrameworkProcessor upload code under the job name they generate, which holds
   the clock (`<base job>-<timestamp>/input/code`, `<image>-<timestamp>/source/`), and the
   drivers channel carries the SDK's own `__pycache__` files (bytecode that differs between
@@ -19,62 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import tarfile
-from contextlib import contextmanager
 
-from sagespec.compiler.offline import SDK_CONFIG, OfflineAws, Upload, sdk_speedups
+from sagespec.compiler.compiled import Upload
+from sagespec.compiler.offline import OfflineAws
 from sagespec.definition import walk_steps
 
 CACHES = ("/__pycache__/", ".pyc")
-
-
-@contextmanager
-def pipeline_session(offline: OfflineAws, session_spec: dict):
-    import logging
-
-    from sagespec.compiler.sdk import import_region
-
-    previous = os.environ.get("SAGEMAKER_VALIDATE_ROLE")
-    os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
-        with import_region(session_spec["region"]), _sdk_logging_off(root, handlers, level):
-            import sagemaker.mlops.workflow  # noqa: F401  (the import that needs a region)
-            import sagemaker.serve.model_builder  # noqa: F401
-            import sagemaker.train.model_trainer  # noqa: F401
-            from sagemaker.core.workflow.pipeline_context import PipelineSession
-
-            with sdk_speedups("v3"):
-                yield PipelineSession(
-                    boto_session=offline.boto_session(),
-                    default_bucket=session_spec["default_bucket"],
-                    default_bucket_prefix=session_spec.get("default_bucket_prefix"),
-                    sagemaker_config=SDK_CONFIG,
-                )
-    finally:
-        if previous is None:
-            os.environ.pop("SAGEMAKER_VALIDATE_ROLE", None)
-        else:
-            os.environ["SAGEMAKER_VALIDATE_ROLE"] = previous
-
-
-@contextmanager
-def _sdk_logging_off(root, handlers: list, level: int):
-    """v3 calls logging.basicConfig while importing (sagemaker.core.experiments._metrics) and logs
-    DEBUG/INFO lines through it on every build; users see sagespec's diagnostics instead (an
-    error the SDK raises still reaches them as E5001/E5002). The root logger is put back after."""
-    import logging
-
-    logging.disable(logging.WARNING)
-    try:
-        yield
-    finally:
-        logging.disable(logging.NOTSET)
-        for handler in [h for h in root.handlers if h not in handlers]:
-            root.removeHandler(handler)
-        root.setLevel(level)
 
 
 def _content_digest(members: list[tuple[str, Upload]]) -> str:
@@ -135,6 +86,3 @@ def content_hash_keys(definition: dict, offline: OfflineAws, code_root: str) -> 
                 given["S3Input"]["S3Uri"] = relocate(given["S3Input"].get("S3Uri"))
     offline.uploads = result
     return definition
-
-
-finish = content_hash_keys

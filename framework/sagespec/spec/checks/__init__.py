@@ -8,93 +8,32 @@ then it is skipped rather than allowed to crash.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sagespec.diagnostics import Diagnostic
+
+# The rule modules register their checks as they are imported (the order is the report order).
+from sagespec.spec.checks import (  # noqa: F401
+    aws,
+    conditions,
+    estimators,
+    graph,
+    names,
+    paths,
+    quality,
+    references,
+    retries,
+    schedule,
+    transform,
+    tuning,
+    types,
+    values,
+)
+from sagespec.spec.checks.base import CHECKS, CheckContext
 from sagespec.spec.source import Document
-
-CHECKS: list[Callable[[CheckContext], None]] = []
-
-
-def rule(fn: Callable[[CheckContext], None]) -> Callable[[CheckContext], None]:
-    CHECKS.append(fn)
-    return fn
-
-
-@dataclass
-class CheckContext:
-    document: Document
-    project_root: Path
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    @property
-    def data(self) -> dict:
-        return self.document.data if isinstance(self.document.data, dict) else {}
-
-    def report(self, code: str, message: str, path: tuple, hint: str | None = None, key: bool = False) -> None:
-        span = self.document.source.span(path, key=key)
-        self.diagnostics.append(Diagnostic(code, message, span, path, hint))
-
-    @property
-    def parameters(self) -> dict:
-        params = self.data.get("parameters")
-        return params if isinstance(params, dict) else {}
-
-    def steps(self) -> Iterator[tuple[int, dict]]:
-        steps = self.data.get("steps")
-        for i, step in enumerate(steps if isinstance(steps, list) else []):
-            if isinstance(step, dict) and isinstance(step.get("name"), str):
-                yield i, step
-
-    @property
-    def steps_by_name(self) -> dict[str, tuple[int, dict]]:
-        found: dict[str, tuple[int, dict]] = {}
-        for i, step in self.steps():
-            found.setdefault(step["name"], (i, step))
-        return found
-
-    def named_items(self, step: dict, key: str) -> list[tuple[int, dict]]:
-        items = step.get(key)
-        return [
-            (j, it)
-            for j, it in enumerate(items if isinstance(items, list) else [])
-            if isinstance(it, dict) and isinstance(it.get("name"), str)
-        ]
-
-
-def strings_in(value, path: tuple) -> Iterator[tuple[tuple, str]]:
-    """Every string value under `value` with its path (keys are not values)."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from strings_in(v, path + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from strings_in(v, path + (i,))
 
 
 def run_checks(document: Document, project_root: Path, schema_ok: bool) -> list[Diagnostic]:
-    # Import the rule modules so their @rule decorators register (order = report order).
-    from sagespec.spec.checks import (  # noqa: F401
-        aws,
-        conditions,
-        estimators,
-        graph,
-        names,
-        paths,
-        quality,
-        references,
-        retries,
-        schedule,
-        transform,
-        tuning,
-        types,
-        values,
-    )
-
     ctx = CheckContext(document, project_root)
     for check in CHECKS:
         try:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 from sagespec.aws.arns import parse as parse_arn
-from sagespec.spec.checks import CheckContext, rule
-from sagespec.spec.references import model_sources
+from sagespec.diagnostics import DiagnosticError
+from sagespec.spec.checks.base import CheckContext, rule
+from sagespec.spec.references import is_single_reference, model_sources, references_in
+from sagespec.spec.schema import load_schema
+from sagespec.spec.topology import load_topology
 
 
 def _session(ctx: CheckContext) -> dict:
@@ -17,7 +20,6 @@ def _session(ctx: CheckContext) -> dict:
 
 def _group_parameter(step: dict) -> str | None:
     """The parameter a register step's group is written as (${params.NAME}), else None."""
-    from sagespec.spec.references import is_single_reference, references_in
 
     value = step.get("model_package_group")
     if not isinstance(value, str) or not is_single_reference(value):
@@ -42,7 +44,6 @@ def group_parameters_name_a_group(ctx: CheckContext) -> None:
     """A group given as a parameter is a String whose default is a group name or ARN (the
     schema's modelPackageGroup): SageMaker resolves it when the step runs, so a wrong default
     would only fail there."""
-    from sagespec.spec.schema import load_schema
 
     group = re.compile(load_schema()["$defs"]["modelPackageGroup"]["pattern"])
     for _, step in ctx.steps():
@@ -57,7 +58,7 @@ def group_parameters_name_a_group(ctx: CheckContext) -> None:
                 "E4016",
                 f"parameter '{name}' names the model package group of step '{step['name']}': its default must be a group name or ARN",
                 ("parameters", name, "default") if "default" in parameter else ("parameters", name),
-                hint="e.g. default: arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing",
+                hint="a group name, or a group ARN: arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>",
             )
 
 
@@ -128,7 +129,7 @@ def cross_account_registration_needs_kms(ctx: CheckContext) -> None:
                     f"'{key}' is a key ID or alias, which resolves only inside account {role.account}; "
                     f"step '{step['name']}' shares the model with account {group.account}",
                     key_path,
-                    hint="use the full key ARN (arn:aws:kms:<region>:<account>:key/<id>) for cross-account use",
+                    hint="use the full key ARN (arn:<partition>:kms:<region>:<account>:key/<id>) for cross-account use",
                 )
 
 
@@ -137,8 +138,6 @@ def registration_groups_are_in_the_topology(ctx: CheckContext) -> None:
     """A register step's group must be one the accounts file names (SageMaker's CreateModelPackage
     needs the group to exist; the accounts file is where sagespec learns which ones do, and what
     `accounts apply` and a local run create)."""
-    from sagespec.diagnostics import DiagnosticError
-    from sagespec.spec.topology import load_topology
 
     try:
         topology = load_topology(ctx.project_root)

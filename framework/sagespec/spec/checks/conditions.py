@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sagespec.spec.checks import CheckContext, rule
+from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.references import Reference, is_single_reference, references_in
 
 # The JsonGet path language SageMaker evaluates: dotted keys with optional [n] indexes.

@@ -11,9 +11,11 @@ inference script where that container needs one, or by your own image_uri.
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
-from sagespec.spec.checks import CheckContext, rule
+from sagespec.spec.checks.base import CheckContext, rule
+from sagespec.spec.files import inside
 from sagespec.spec.references import model_sources
 
 BUILTIN = {"xgboost"}
@@ -100,7 +102,6 @@ def containers_are_named_once(ctx: CheckContext) -> None:
 @rule
 def metric_regexes_capture_a_value(ctx: CheckContext) -> None:
     """SageMaker takes each metric's value from the regex's first group ("Define metrics")."""
-    import re
 
     for i, step in ctx.steps():
         estimator = step.get("estimator") if isinstance(step.get("estimator"), dict) else {}
@@ -160,7 +161,6 @@ def isolated_jobs_install_nothing(ctx: CheckContext) -> None:
     Containers in Internet-Free Mode"), but a requirements.txt in a script's source_dir is
     pip-installed from the network when the job starts (by the training toolkit, or by
     FrameworkProcessor's runproc.sh): that job would fail on SageMaker."""
-    from sagespec.spec.files import inside
 
     root = ctx.project_root.resolve()
     for i, step in ctx.steps():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sagespec.spec.checks import CheckContext, rule
+from sagespec.spec.checks.base import CheckContext, rule
 
 
 @rule

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sagespec.spec.checks import CheckContext, rule
-from sagespec.spec.files import inside
+from sagespec.spec.checks.base import CheckContext, rule
+from sagespec.spec.files import UnsafePath, inside, project_files, regular_file
 from sagespec.spec.references import TRAINING_KINDS, model_sources
 
 
 def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_dir: bool) -> Path | None:
-    from sagespec.spec.files import UnsafePath, project_files, regular_file
-
     root = ctx.project_root.resolve()
     if Path(written).is_absolute():
         ctx.report("E4005", f"'{written}' is an absolute path; code paths are relative to the project root {root}", path)

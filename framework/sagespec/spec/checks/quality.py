@@ -7,7 +7,7 @@ go in pairs: statistics and constraints) and ModelMetrics (one ModelDataQuality,
 
 from __future__ import annotations
 
-from sagespec.spec.checks import CheckContext, rule
+from sagespec.spec.checks.base import CheckContext, rule
 
 MODEL_ONLY = ("problem_type", "inference_attribute", "probability_attribute", "probability_threshold_attribute", "ground_truth_attribute")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sagespec.diagnostics.suggest import did_you_mean
 from sagespec.spec import references as syntax
-from sagespec.spec.checks import CheckContext, rule, strings_in
+from sagespec.spec.checks.base import CheckContext, rule, strings_in
 from sagespec.spec.references import TRAINING_KINDS
 
 # Top-level SageMaker properties per step kind (DescribeProcessingJob, DescribeTrainingJob, ...).

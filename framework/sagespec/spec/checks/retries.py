@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from sagespec.spec.checks import CheckContext, rule
+from sagespec.spec.checks.base import CheckContext, rule
 
 NO_JOB = ("create_model", "register_model")
 

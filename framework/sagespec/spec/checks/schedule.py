@@ -4,7 +4,10 @@ pipeline's) within the service's limit."""
 
 from __future__ import annotations
 
-from sagespec.spec.checks import CheckContext, rule
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sagespec.aws.schedule_expressions import ExpressionError, of_spec
+from sagespec.spec.checks.base import CheckContext, rule
 
 # CreateSchedule: Name 1-64 characters of [0-9a-zA-Z-_.] (EventBridge Scheduler API Reference).
 SCHEDULE_NAME_LENGTH = 64
@@ -13,8 +16,6 @@ _CASTS = {"Integer": int, "Float": float}
 
 @rule
 def schedule_is_valid(ctx: CheckContext) -> None:
-    from sagespec.aws.schedule_expressions import ExpressionError, of_spec
-
     schedule = ctx.data.get("schedule")
     if not isinstance(schedule, dict):
         return
@@ -34,8 +35,6 @@ def schedule_is_valid(ctx: CheckContext) -> None:
                 ctx.report("E4021", f"schedule {kind}: {exc}", ("schedule", kind))
     zone = schedule.get("timezone")
     if isinstance(zone, str):
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):

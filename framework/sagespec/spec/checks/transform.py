@@ -8,7 +8,7 @@ OutputFilter are JSONPath expressions, "Associate Prediction Results with Input 
 
 from __future__ import annotations
 
-from sagespec.spec.checks import CheckContext, rule
+from sagespec.spec.checks.base import CheckContext, rule
 
 MAX_PAYLOAD_TIMES_CONCURRENCY_MB = 100
 
@@ -16,7 +16,7 @@ MAX_PAYLOAD_TIMES_CONCURRENCY_MB = 100
 def _jsonpath_problem(path: str) -> str | None:
     if not path.startswith("$"):
         return "a JSONPath starts with $"
-    from jsonpath_ng import parse
+    from jsonpath_ng import parse  # start-up: only for a spec with transform filters, not for every validate
 
     try:
         parse(path)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from sagespec.spec.checks import CheckContext, rule
+from sagespec.spec.checks.base import CheckContext, rule
 
 
 def combinations(ranges: dict) -> int:

@@ -3,7 +3,9 @@ SageMaker accepts that type (an Integer where an instance count goes, a String f
 
 from __future__ import annotations
 
-from sagespec.spec.checks import CheckContext, rule, strings_in
+import yaml
+
+from sagespec.spec.checks.base import CheckContext, rule, strings_in
 from sagespec.spec.references import is_single_reference, references_in
 
 _PYTHON_TYPES = {
@@ -64,8 +66,6 @@ def _default_hint(kind: str, value) -> str | None:
     if kind == "String":
         return 'quote values meant as strings, e.g. "1.0"'
     if isinstance(value, str):
-        import yaml
-
         try:
             unquoted = yaml.safe_load(value) if value.strip() else None
         except yaml.YAMLError:  # not YAML on its own (control characters, a lone "{"): no unquoting hint

@@ -12,7 +12,7 @@ from sagespec.aws.durations import duration_seconds
 from sagespec.aws.limits import LIMITS, places
 from sagespec.diagnostics import QUOTE_LIMIT
 from sagespec.diagnostics.text import CONTROL_CHARACTERS
-from sagespec.spec.checks import CheckContext, rule, strings_in
+from sagespec.spec.checks.base import CheckContext, rule, strings_in
 
 # Free text may hold newlines and tabs; nothing else below U+0020, and no DEL or C1 controls.
 FREE_TEXT_KEYS = {"description", "error_message"}

@@ -7,6 +7,7 @@ next run. In AWS, the EventBridge rule of `sagespec cicd render` plays this part
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 
@@ -43,7 +44,6 @@ def promote_on_approval(registry, promoter, carry_out, say, follow: bool = False
     `carry_out(plan)` shows, gates and executes a plan; `say(text)` reports. The cursor moves
     only after the promotion succeeded (an exception leaves it, so the next run tries again).
     """
-    import time
 
     subscriber = f"promote:{promoter.group_name}:{promoter.stage}"
     while True:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 
 from sagespec.aws.durations import duration_seconds
 from sagespec.definition.expressions import Context, EvaluationError
@@ -22,7 +23,6 @@ def input_uris(arguments: dict) -> list[str]:
 
 def expire_after(text: str):
     """ExpireAfter as a timedelta (30 days when it is not a duration)."""
-    from datetime import timedelta
 
     seconds = duration_seconds(text)
     return timedelta(days=30) if seconds is None else timedelta(seconds=seconds)

@@ -16,7 +16,9 @@ import time
 
 from sagespec.backends.local.executor.handlers import StepRun, handler
 from sagespec.backends.local.executor.retries import StepFailed
-from sagespec.definition import typed_value
+from sagespec.backends.local.pipelines import add_callback, answer_callback, read_callback
+from sagespec.definition import steps, typed_value
+from sagespec.diagnostics import UserError
 
 TOKEN_LENGTH = 10  # CallbackToken: 10 letters and digits (SendPipelineExecutionStepSuccess)
 POLL_SECONDS = 0.25
@@ -29,9 +31,6 @@ def new_token() -> str:
 
 @handler("Callback")
 def callback(step: dict, run: StepRun) -> dict:
-    from sagespec.backends.local.pipelines import add_callback
-    from sagespec.backends.local.pipelines import callback as answer_of
-
     token = new_token()
     message = {
         "token": token,
@@ -45,7 +44,7 @@ def callback(step: dict, run: StepRun) -> dict:
     if run.progress:
         run.progress(f"waiting: sagespec executions send-success {token}")
     while True:
-        answer = answer_of(run.conn, token)
+        answer = read_callback(run.conn, token)
         if answer["status"] == "Succeeded":
             run.log(f"succeeded with outputs {json.dumps(answer['outputs'])}")
             return {"OutputParameters": typed_outputs(step, answer["outputs"])}
@@ -71,11 +70,8 @@ def typed_outputs(step: dict, values: dict[str, str]) -> dict:
 def send_success(store, token: str, outputs: dict[str, str]) -> dict:
     """SendPipelineExecutionStepSuccess: outputs the step does not declare are refused before the
     answer is stored."""
-    from sagespec.backends.local.pipelines import answer_callback, callback
-    from sagespec.definition import steps
-    from sagespec.diagnostics import UserError
 
-    waiting = callback(store.conn, token)
+    waiting = read_callback(store.conn, token)
     execution = store.describe_execution(waiting["execution"])
     step = steps(store.definition(execution["pipeline"], execution["definition_version"]))[waiting["step"]]
     declared = [o["OutputName"] for o in step.get("OutputParameters", [])]
@@ -91,6 +87,4 @@ def send_success(store, token: str, outputs: dict[str, str]) -> dict:
 
 
 def send_failure(store, token: str, reason: str) -> dict:
-    from sagespec.backends.local.pipelines import answer_callback
-
     return answer_callback(store.conn, token, "Failed", reason=reason[:256])  # FailureReason: at most 256 characters

@@ -9,8 +9,11 @@ running jobs and starts no new step.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from sagespec.backends.local.database import connect, now
@@ -87,8 +90,6 @@ class Execution:
 
     def abort(self, reason: str) -> None:
         """Stop the running scripts (the scheduler's threads then end their steps as Stopped)."""
-        import os
-        import signal
 
         self.aborting = reason
         for child in list(self.children):
@@ -205,8 +206,6 @@ class Execution:
         return True
 
     def _cache_hit(self, name: str):
-        from datetime import datetime, timezone
-
         key = cache_key(self.steps[name], self.ctx, self.p.objects)
         if key is None:
             return None

@@ -4,6 +4,8 @@ a read-only workspace or a bug)."""
 
 from __future__ import annotations
 
+import errno
+import signal
 import threading
 
 
@@ -16,8 +18,6 @@ class termination_as_interrupt:
     KeyboardInterrupt), so `kill PID` ends an execution cleanly instead of leaving it Executing."""
 
     def __enter__(self):
-        import signal
-
         self.previous = None
         if threading.current_thread() is threading.main_thread():
 
@@ -28,8 +28,6 @@ class termination_as_interrupt:
         return self
 
     def __exit__(self, *exc):
-        import signal
-
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
         return False
@@ -37,7 +35,6 @@ class termination_as_interrupt:
 
 def interrupted(exc: BaseException) -> tuple[str, str]:
     """(status, reason) of an execution that `exc` interrupted."""
-    import errno
 
     if isinstance(exc, Terminated):
         return "Stopped", "terminated (SIGTERM) while running"

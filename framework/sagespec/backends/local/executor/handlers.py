@@ -10,9 +10,11 @@ announced through the variables the scripts read (SM_CHANNEL_*, SM_MODEL_DIR, SM
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -20,7 +22,10 @@ import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
 
 from sagespec.aws import arns
 from sagespec.aws.partitions import Partition
@@ -28,8 +33,13 @@ from sagespec.backends.local.executor import docker
 from sagespec.backends.local.executor.images import Runtime, is_framework_bootstrap, runtime_for, unrunnable
 from sagespec.backends.local.executor.metrics import LiveMetrics
 from sagespec.backends.local.executor.retries import CAPACITY_ERROR, JOB_INTERNAL_ERROR, ExecutionFailed, StepFailed
+from sagespec.backends.local.models import write_model
+from sagespec.backends.local.pipelines import add_notification
+from sagespec.backends.local.registry import LocalRegistry
+from sagespec.backends.records import LineageEntry
 from sagespec.definition import referenced_steps
 from sagespec.definition.expressions import Context
+from sagespec.iam import Principal
 
 HANDLERS: dict[str, Callable] = {}
 
@@ -247,7 +257,6 @@ def _framework_bootstrap(inputs: dict[str, Path]) -> str:
     """What FrameworkProcessor's runproc.sh does before the script: unpack sourcedir.tar.gz in
     the code input and install requirements.txt (here: check it is met). Returns the script's
     container path, read from runproc.sh's last line (`{command} {script} "$@"`)."""
-    import shlex
 
     code = inputs.get("code")
     runproc = next((p / "runproc.sh" for p in inputs.values() if (p / "runproc.sh").is_file()), None)
@@ -270,9 +279,6 @@ def _framework_bootstrap(inputs: dict[str, Path]) -> str:
 def unmet_requirements(path: Path) -> list[str]:
     if not path.is_file():
         return []
-    from importlib.metadata import PackageNotFoundError, version
-
-    from packaging.requirements import InvalidRequirement, Requirement
 
     unmet = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -306,7 +312,6 @@ def _v3_code_channel(props: dict) -> str | None:
 
 def _folder_sha256(run: StepRun, prefix: str) -> str | None:
     """A digest of a folder's objects (their keys and contents), or None when it holds none."""
-    import hashlib
 
     objects = run.store.describe(prefix.rstrip("/") + "/")  # one query: each object's uri and sha256, by uri
     if not objects:
@@ -320,9 +325,6 @@ def _folder_sha256(run: StepRun, prefix: str) -> str | None:
 @handler("RegisterModel")
 def register_model(step: dict, run: StepRun) -> dict:
     """Into the local registry as the pipeline's role, through the group's resource policy."""
-    from sagespec.backends.local.registry import LocalRegistry
-    from sagespec.backends.records import LineageEntry
-    from sagespec.iam import Principal
 
     args = run.ctx.resolve(step["Arguments"])
     role = run.role_arn
@@ -381,8 +383,6 @@ def register_model(step: dict, run: StepRun) -> dict:
 
 @handler("Model")
 def create_model(step: dict, run: StepRun) -> dict:
-    from sagespec.backends.local.models import write_model
-
     args = run.ctx.resolve(step["Arguments"])
     account = run.role_arn.split(":")[4]
     name = run.job_name
@@ -403,7 +403,6 @@ def create_model(step: dict, run: StepRun) -> dict:
 @handler("Lambda")
 def lambda_step(step: dict, run: StepRun) -> dict:
     """No Lambda runs locally: the event it would receive goes to the outbox (`sagespec executions describe`)."""
-    from sagespec.backends.local.pipelines import add_notification
 
     payload = run.ctx.resolve(step.get("Arguments", {}))
     add_notification(run.conn, run.execution_arn, step["Name"], step["FunctionArn"], payload)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sagespec.aws import images
+from sagespec.backends.local.executor import docker
 
 # SageMaker repository -> (what it is called, the modules its local equivalent imports, the extra
 # that installs them; None: a core dependency of sagespec).
@@ -90,7 +91,6 @@ def is_framework_bootstrap(entry: list) -> bool:
 
 def unrunnable(runtime: Runtime) -> str | None:
     """Why a job's runtime cannot run on this machine, or None when it can."""
-    from sagespec.backends.local.executor import docker
 
     if runtime.kind == "docker":
         why = docker.unavailable(runtime.image)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sagespec.backends.local.database import now
+
 # "epoch 3", "Epoch 3/50", "epoch=3", "[epoch: 3]": the number right after the word.
 _EPOCH = re.compile(r"\bepoch\b\s*[:=]?\s*(\d+)", re.IGNORECASE)
 
@@ -27,7 +29,6 @@ def _values(regex: re.Pattern, text: str) -> list[float]:
 
 def final_metrics(definitions: list[dict], log_path: Path) -> list[dict]:
     """FinalMetricDataList: each definition's last value over the whole log."""
-    from sagespec.backends.local.database import now
 
     text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
     found = []

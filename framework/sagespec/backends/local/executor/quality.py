@@ -23,6 +23,10 @@ import sys
 
 from sagespec.backends.local.executor.handlers import StepRun, handler, max_runtime_of
 from sagespec.backends.local.executor.retries import StepFailed
+from sagespec.backends.local.registry import LocalRegistry
+from sagespec.backends.records import NotFound
+from sagespec.diagnostics import UserError
+from sagespec.iam import Principal
 
 SECTIONS = {"DATA_QUALITY": "ModelDataQuality", "MODEL_QUALITY": "ModelQuality"}
 SHOWN_VIOLATIONS = 3
@@ -44,10 +48,6 @@ def previous_baseline(step: dict, run: StepRun) -> tuple[str, str] | None:
     group = run.ctx.resolve(step.get("ModelPackageGroupName"))
     if not group:
         return None
-    from sagespec.backends.local.registry import LocalRegistry
-    from sagespec.backends.records import NotFound
-    from sagespec.diagnostics import UserError
-    from sagespec.iam import Principal
 
     role = run.role_arn
     try:

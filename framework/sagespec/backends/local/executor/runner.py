@@ -23,6 +23,7 @@ from sagespec.backends.local.executor.images import problems
 from sagespec.backends.local.objects import ObjectStore
 from sagespec.backends.local.pipelines import PipelineStore
 from sagespec.backends.records import TERMINAL, StepEvent, UpsertResult
+from sagespec.backends.watch import Backoff, follow, follow_file
 from sagespec.definition import execution_parameters, steps
 from sagespec.definition.reuse import retried, selected
 from sagespec.diagnostics import UserError
@@ -147,7 +148,6 @@ class LocalPipelines:
 
     def follow(self, arn: str, on_event, sleep=None) -> dict:
         """Report each step change of an execution another process runs, until it ends."""
-        from sagespec.backends.watch import Backoff, follow
 
         return follow(lambda: self.describe_execution(arn), on_event, Backoff(0.5, 1.5, 5.0), **({"sleep": sleep} if sleep else {}))
 
@@ -168,7 +168,6 @@ class LocalPipelines:
 
     def follow_logs(self, execution: str, step: str, sleep=None):
         """The step's log as it is written, until the step has ended (the run is another process)."""
-        from sagespec.backends.watch import follow_file
 
         def state():
             found = next((s for s in self.describe_execution(execution)["steps"] if s["name"] == step), None)

@@ -24,6 +24,8 @@ import json
 
 from sagespec.backends.local.executor.handlers import StepRun, handler
 from sagespec.backends.local.executor.retries import StepFailed
+from sagespec.backends.local.models import containers_of, read_model
+from sagespec.backends.local.runtime.endpoint_server import InferencePipeline, load_container
 
 MEGABYTE = 1024 * 1024
 DEFAULT_MAX_PAYLOAD_MB = 6  # CreateTransformJob: MaxPayloadInMB defaults to 6
@@ -33,7 +35,7 @@ def _select(path: str | None, record, is_csv: bool):
     """The part of a record a JSONPath selects; a CSV record is its list of columns."""
     if not path or path == "$":
         return record
-    from jsonpath_ng import parse
+    from jsonpath_ng import parse  # start-up: only for a transform with filters, not whenever the executor is loaded
 
     try:
         matches = parse(path).find(record)
@@ -155,9 +157,6 @@ def _inputs(args: dict, run: StepRun) -> list[tuple[str, str]]:
 
 
 def _container(args: dict, run: StepRun):
-    from sagespec.backends.local.models import containers_of, read_model
-    from sagespec.backends.local.runtime.endpoint_server import InferencePipeline, load_container
-
     account = run.role_arn.split(":")[4]
     model = read_model(run.conn, account, args["ModelName"])
     if model is None:

@@ -52,13 +52,18 @@ def _unquote(value: str):
         return value
 
 
+def _optuna():
+    import optuna  # start-up: optuna (~0.4 s) only when a tuning step runs, not whenever the executor is loaded
+
+    return optuna
+
+
 class SearchSpace:
     """The ranges of HyperParameterTuningJobConfig.ParameterRanges as optuna distributions, and
     the hyperparameter strings a training job receives."""
 
     def __init__(self, ranges: dict):
-        import optuna
-
+        optuna = _optuna()
         self.distributions, self.reversed, self.kinds = {}, set(), {}
         for item in ranges.get("ContinuousParameterRanges", []):
             low, high, scaling = float(item["MinValue"]), float(item["MaxValue"]), item.get("ScalingType", "Auto")
@@ -92,8 +97,7 @@ class SearchSpace:
 
 
 def sampler(strategy: str, seed: int | None, space: SearchSpace, budget: int):
-    import optuna
-
+    optuna = _optuna()
     if strategy == "Bayesian":
         # Half the budget (up to 10) random first, as SageMaker's Bayesian search starts; constant
         # liar keeps jobs running at the same time from getting the same values.
@@ -109,8 +113,7 @@ class _Search:
     """One tuning job: asks the study for values, runs training jobs, tells it their objective."""
 
     def __init__(self, args: dict, run: StepRun, runtime):
-        import optuna
-
+        optuna = _optuna()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.args, self.run, self.runtime = args, run, runtime
         config = args["HyperParameterTuningJobConfig"]
@@ -132,8 +135,7 @@ class _Search:
 
     def warm_start(self, parents: list[dict]) -> int:
         """Give the search the parents' evaluated jobs (values inside this job's ranges only)."""
-        import optuna
-
+        optuna = _optuna()
         added = 0
         for parent in parents:
             for job in parent.get("TrainingJobSummaries") or []:
@@ -272,8 +274,7 @@ class _Search:
 
 
 def _failed():
-    import optuna
-
+    optuna = _optuna()
     return optuna.trial.TrialState.FAIL
 
 

@@ -29,6 +29,10 @@ from pathlib import Path
 from typing import Protocol
 
 from sagespec.aws.limits import MAX_PAYLOAD_BYTES
+from sagespec.backends.local.database import DATABASE_NAME, connect, now, transaction
+from sagespec.backends.local.models import containers_of, read_model
+from sagespec.backends.local.objects import ObjectStore
+from sagespec.backends.local.runtime import inference_toolkit, tf_serving
 from sagespec.backends.local.serving import BadRequest, server_for
 
 POLL_SECONDS = 0.2
@@ -85,10 +89,7 @@ def load_container(name: str, container: dict, archive: bytes, folder: Path, fet
     """A model container loaded by the server that stands in for its image (sagespec.backends.local.serving)."""
     server = server_for(container)
     if server.kind == "tf_serving":
-        from sagespec.backends.local.runtime import tf_serving
-
         return tf_serving.load(name, archive, folder)
-    from sagespec.backends.local.runtime import inference_toolkit
 
     return inference_toolkit.load(server.kind, name, container, archive, folder, fetch)
 
@@ -97,9 +98,6 @@ class Endpoint:
     """The serving state: the current router, swapped whole on each update."""
 
     def __init__(self, workspace: Path, account: str, name: str):
-        from sagespec.backends.local.database import connect
-        from sagespec.backends.local.objects import ObjectStore
-
         self.workspace, self.account, self.name = workspace, account, name
         self.conn = connect(workspace)
         self.store = ObjectStore(workspace, self.conn)
@@ -112,8 +110,6 @@ class Endpoint:
 
     def _model(self, model_name: str) -> Container:
         if model_name not in self.models:
-            from sagespec.backends.local.models import containers_of, read_model
-
             model = read_model(self.conn, self.account, model_name)
             if model is None:
                 raise ValueError(f"model {model_name} does not exist in account {self.account}")
@@ -127,7 +123,6 @@ class Endpoint:
 
     def apply(self, row) -> None:
         """Load generation `row['generation']` beside the current one, then swap it in."""
-        from sagespec.backends.local.database import now, transaction
 
         generation = row["generation"]
         try:
@@ -165,8 +160,6 @@ class Endpoint:
             )
 
     def watch(self) -> int:
-        from sagespec.backends.local.database import DATABASE_NAME
-
         served = 0
         while not self.stopping.is_set():
             if not (self.workspace / DATABASE_NAME).exists():
@@ -263,7 +256,7 @@ REASONS = {
 
 def serve(endpoint: Endpoint, port: int = 0):
     """The waitress server of `endpoint` on 127.0.0.1 (not yet running: call .run())."""
-    from waitress.server import create_server
+    from waitress.server import create_server  # start-up: only to serve; batch transform loads the containers only
 
     return create_server(
         InferenceApp(endpoint),
@@ -287,8 +280,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-
-    from sagespec.backends.local.database import transaction
 
     endpoint = Endpoint(args.workspace, args.account, args.endpoint)
     server = serve(endpoint, args.port)

@@ -41,8 +41,11 @@ import io
 import json
 import os
 import sys
+import tempfile
 import threading
 from pathlib import Path
+
+import numpy as np
 
 from sagespec.backends.local.serving import BadRequest, unpack
 
@@ -59,7 +62,6 @@ def media_type(header: str) -> str:
 
 def decode(body: bytes, content_type: str):
     """sagemaker_inference.decoder.decode: the body as a NumPy array."""
-    import numpy as np
 
     kind = media_type(content_type)
     try:
@@ -76,7 +78,6 @@ def decode(body: bytes, content_type: str):
 
 def encode(prediction, accept: str) -> tuple[bytes, str]:
     """sagemaker_inference.encoder.encode: (body, content type) for the first supported Accept type."""
-    import numpy as np
 
     for kind in (media_type(a) for a in accept.split(",")):
         if kind == JSON:
@@ -97,7 +98,6 @@ class SklearnDefaults:
         raise NotImplementedError("Please provide a model_fn implementation (the scikit-learn container has no default)")
 
     def input_fn(self, body, content_type):
-        import numpy as np
 
         array = decode(body, content_type)
         return array.astype(np.float32) if media_type(content_type) in UTF8_TYPES else array
@@ -114,8 +114,7 @@ class XGBoostDefaults(SklearnDefaults):
         raise NotImplementedError("Please provide a model_fn implementation (the XGBoost container has no default in script mode)")
 
     def input_fn(self, body, content_type):
-        import numpy as np
-        import xgboost as xgb
+        import xgboost as xgb  # the local extra's XGBoost: only to serve an XGBoost model
 
         kind = media_type(content_type)
         if kind == CSV:  # empty cells are missing values (encoder.csv_to_dmatrix)
@@ -126,8 +125,6 @@ class XGBoostDefaults(SklearnDefaults):
             except (ValueError, UnicodeDecodeError) as exc:
                 raise BadRequest(400, f"the text/csv body cannot be read as feature rows: {exc}") from None
         if kind in LIBSVM:
-            import tempfile
-
             with tempfile.NamedTemporaryFile(suffix=".libsvm") as handle:
                 handle.write(body)
                 handle.flush()
@@ -141,9 +138,15 @@ class XGBoostDefaults(SklearnDefaults):
         return model.predict(data, validate_features=False)
 
 
+def _torch():
+    import torch  # the local-torch extra: loaded only to serve a PyTorch model, and only where it is installed
+
+    return torch
+
+
 class PyTorchDefaults(SklearnDefaults):
     def model_fn(self, model_dir):
-        import torch
+        torch = _torch()
 
         path = Path(model_dir) / "model.pt"
         if not path.exists():
@@ -157,20 +160,20 @@ class PyTorchDefaults(SklearnDefaults):
             raise RuntimeError(f"Failed to load {path.name}. Please ensure model is saved using torchscript.") from exc
 
     def input_fn(self, body, content_type):
-        import torch
+        torch = _torch()
 
         array = decode(body, content_type)
         return torch.FloatTensor(array) if media_type(content_type) in UTF8_TYPES else torch.from_numpy(array)
 
     def predict_fn(self, data, model):
-        import torch
+        torch = _torch()
 
         with torch.no_grad():
             model.eval()
             return model(data)
 
     def output_fn(self, prediction, accept):
-        import torch
+        torch = _torch()
 
         if isinstance(prediction, torch.Tensor):
             prediction = prediction.detach().cpu().numpy().tolist()

@@ -27,6 +27,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from datasketches import kll_floats_sketch
+
 from sagespec.backends.local.runtime.model_quality import AnalysisError, model_constraints, model_statistics, model_violations
 
 SKETCH_K = 2048
@@ -96,7 +98,6 @@ def inferred_type(values: list[str]) -> str:
 
 # -- data quality ------------------------------------------------------------------------------------
 def _sketch(numbers: list[float]):
-    from datasketches import kll_floats_sketch
 
     sketch = kll_floats_sketch(SKETCH_K)
     for n in numbers:

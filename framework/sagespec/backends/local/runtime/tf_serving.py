@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from sagespec.backends.local.serving import BadRequest, unpack
 
 FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max: the SavedModel's input type
@@ -32,9 +34,15 @@ class SavedModel:
         return json.dumps({"predictions": predict(self, rows)}).encode(), "application/json"
 
 
+def _tensorflow():
+    import tensorflow as tf  # ~2 s: only to serve a SavedModel, never when an endpoint serves another framework
+
+    return tf
+
+
 def load(name: str, archive: bytes, folder: Path) -> SavedModel:
     """Unpack model.tar.gz and load its SavedModel as TensorFlow Serving would (highest numeric version)."""
-    import tensorflow as tf
+    tf = _tensorflow()
 
     unpack(archive, folder)
     versions = sorted((p for p in folder.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
@@ -100,8 +108,7 @@ def parse_rows(body: bytes, content_type: str, features: int | None) -> list[lis
 
 
 def predict(model: SavedModel, rows: list[list[float]]) -> list:
-    import numpy as np
-    import tensorflow as tf
+    tf = _tensorflow()
 
     outputs = model.signature(**{model.input_name: tf.constant(np.asarray(rows, dtype=np.float32))})
     return next(iter(outputs.values())).numpy().tolist()

@@ -22,6 +22,13 @@ from pathlib import Path
 ROUNDS, EARLY_STOPPING = "num_round", "early_stopping_rounds"
 
 
+try:
+    import numpy as np
+    import xgboost as xgb
+except ImportError:  # the local extra brings them; main() says so instead of a traceback
+    np = xgb = None
+
+
 def _number(text: str):
     for kind in (int, float):
         try:
@@ -32,9 +39,6 @@ def _number(text: str):
 
 
 def _matrix(folder: Path, content_type: str):
-    import numpy as np
-    import xgboost as xgb
-
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
     if not files:
         raise SystemExit(f"channel {folder.name} is empty")
@@ -48,8 +52,6 @@ class _ContainerLog:
     """xgboost's per-round evaluation, written the way the algorithm container's log shows it."""
 
     def __init__(self):
-        import xgboost as xgb
-
         class Callback(xgb.callback.TrainingCallback):
             def after_iteration(self, model, epoch, evals_log):
                 parts = [f"[{epoch}]"]
@@ -66,9 +68,7 @@ def main(argv=None) -> int:
     parser.add_argument("--hyperparameters", required=True, help="JSON object of the job's HyperParameters")
     parser.add_argument("--content-type", default="text/csv")
     args = parser.parse_args(argv)
-    try:
-        import xgboost as xgb
-    except ImportError:
+    if xgb is None:
         print("the xgboost library is not installed: pip install 'sagespec[local]' (it brings xgboost-cpu)", file=sys.stderr)
         return 2
     hyperparameters = {k: _number(str(v)) for k, v in json.loads(args.hyperparameters).items()}

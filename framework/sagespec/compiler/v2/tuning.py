@@ -1,6 +1,6 @@
 """`kind: tuning`: a TuningStep running a HyperparameterTuner over the step's estimator.
 
-The tuner takes the same estimator a training step builds (`builders._estimator`); what is its
+The tuner takes the same estimator a training step builds (`compiler.v2.jobs.estimator_of`); what is its
 own is the search (HyperParameterTuningJobConfig) and three things the SDK would otherwise name
 after the clock: the tuning job name it uploads code under, the code's S3 key and the output
 path. TuningStep gets no code hash from the SDK (workflow.utilities.get_code_hash knows Training
@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import re
 
-from sagespec.compiler.builders import BuildContext, _estimator, builder, channels
+from sagemaker.parameter import CategoricalParameter, ContinuousParameter, IntegerParameter
+from sagemaker.tuner import HyperbandStrategyConfig, HyperparameterTuner, StrategyConfig, WarmStartConfig, WarmStartTypes
+from sagemaker.workflow.functions import Join
+from sagemaker.workflow.steps import TuningStep
+from sagemaker.workflow.utilities import get_training_code_hash
+
+from sagespec.compiler.build import BuildContext, builder
+from sagespec.compiler.v2.jobs import channels, estimator_of
 from sagespec.definition import TUNING_JOB_NAME_LENGTH
 
 
@@ -31,14 +38,12 @@ def output_path(ctx: BuildContext, step: dict) -> str:
 def _code_location(ctx: BuildContext, step: dict) -> str | None:
     if not step.get("entry_point"):
         return None
-    from sagemaker.workflow.utilities import get_training_code_hash
-
-    return ctx.pipeline_uri("code", get_training_code_hash(step["entry_point"], step.get("source_dir"), []))
+    return ctx.pipeline_uri(
+        "code", get_training_code_hash(step["entry_point"], ctx.code(step["source_dir"]) if step.get("source_dir") else None, [])
+    )
 
 
 def _range(declared: dict):
-    from sagemaker.parameter import CategoricalParameter, ContinuousParameter, IntegerParameter
-
     if declared["type"] == "categorical":
         return CategoricalParameter([v if not isinstance(v, bool) else str(v).lower() for v in declared["values"]])
     cls = IntegerParameter if declared["type"] == "integer" else ContinuousParameter
@@ -51,8 +56,6 @@ def _range(declared: dict):
 def _warm_start(ctx: BuildContext, declared: dict | None):
     if not declared:
         return None
-    from sagemaker.tuner import WarmStartConfig, WarmStartTypes
-
     # The parents' job names are known at run time: their steps' HyperParameterTuningJobName.
     parents = [ctx.built[p].properties.HyperParameterTuningJobName for p in declared["parents"]]
     return WarmStartConfig(WarmStartTypes(declared.get("type", "IdenticalDataAndAlgorithm")), parents=parents)
@@ -62,17 +65,12 @@ def _strategy_config(declared: dict):
     bounds = declared.get("hyperband")
     if declared.get("strategy") != "Hyperband" or not bounds:
         return None
-    from sagemaker.tuner import HyperbandStrategyConfig, StrategyConfig
-
     return StrategyConfig(HyperbandStrategyConfig(max_resource=bounds.get("max_resource"), min_resource=bounds.get("min_resource")))
 
 
 @builder("tuning")
 def tuning(ctx: BuildContext, step: dict):
-    from sagemaker.tuner import HyperparameterTuner
-    from sagemaker.workflow.steps import TuningStep
-
-    estimator = _estimator(ctx, {**step, "output_path": output_path(ctx, step)})
+    estimator = estimator_of(ctx, {**step, "output_path": output_path(ctx, step)})
     estimator.training_image_uri()  # an unsupported version is reported at this step
     estimator.code_location = _code_location(ctx, step)
     declared = step["tuning"]
@@ -106,7 +104,5 @@ def _best_model_artifacts(ctx: BuildContext, step: dict, built):
     if "${" not in path:
         bucket, _, prefix = path[len("s3://") :].partition("/")
         return built.get_top_model_s3_uri(top_k=0, s3_bucket=bucket, prefix=prefix)
-    from sagemaker.workflow.functions import Join
-
     best = built.properties.TrainingJobSummaries[0].TrainingJobName
     return Join(on="/", values=[ctx.expr.value(path), best, "output/model.tar.gz"])

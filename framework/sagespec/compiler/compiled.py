@@ -1,0 +1,67 @@
+"""What a compile produces: the definition JSON (the contract every backend consumes), the code
+uploads it names, and the pipeline's settings sent beside it. Kept apart from the build so that
+a cached compile is read back without importing the SDK or boto3."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from sagespec.aws import arns, partitions
+from sagespec.definition import canonical_json
+from sagespec.diagnostics import Diagnostic
+
+# Bump when the compiler's output changes for the same inputs (invalidates cached definitions).
+COMPILER_FORMAT = 3
+
+
+@dataclass
+class Upload:
+    """An object a compile put in S3 (offline: recorded, replayed by an upsert)."""
+
+    bucket: str
+    key: str
+    body: bytes
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass
+class CompiledPipeline:
+    name: str
+    definition: dict
+    uploads: list[Upload] = field(default_factory=list)
+    description: str | None = None
+    tags: dict = field(default_factory=dict)
+    role: str = ""
+    region: str = ""
+    max_parallel_steps: int | None = None  # ParallelismConfiguration: not in the definition, sent with it
+    from_cache: bool = False
+    default_bucket: str = ""
+    default_bucket_prefix: str | None = None
+    schedule: dict | None = None  # EventBridge Scheduler's CreateSchedule parts (compiler.schedules.schedule_of)
+    sdk: str = "v2"  # the SageMaker Python SDK major that built it
+    warnings: list[Diagnostic] = field(default_factory=list)  # the spec's warnings (not part of a cached entry)
+
+    @property
+    def definition_json(self) -> str:
+        return canonical_json(self.definition)
+
+    def pipeline_arn(self, account: str | None = None) -> str:
+        """The pipeline's ARN in `account` (default: its execution role's account, where the
+        accounts file runs its pipelines), in the partition of that role."""
+        role = arns.parse(self.role)
+        if role is None:
+            raise ValueError(f"session.role {self.role} is not a role ARN")
+        return partitions.partition(role.partition).sagemaker(self.region, account or role.account, f"pipeline/{self.name}")
+
+    @property
+    def definition_upload(self) -> Upload:
+        """The definition as an S3 object at a content-hash key beside the code: what an upsert
+        uploads and a CloudFormation template's PipelineDefinitionS3Location names."""
+        body = self.definition_json.encode()
+        parts = [self.default_bucket_prefix, self.name, "definitions", f"{hashlib.sha256(body).hexdigest()}.json"]
+        return Upload(self.default_bucket, "/".join(p for p in parts if p), body)

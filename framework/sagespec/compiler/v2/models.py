@@ -1,0 +1,103 @@
+"""Register and create model steps on SDK v2: the Model (or PipelineModel) a spec step serves,
+registered or created as a ModelStep."""
+
+from __future__ import annotations
+
+import importlib
+
+from sagemaker import image_uris
+from sagemaker.model import Model
+from sagemaker.pipeline import PipelineModel
+from sagemaker.workflow.model_step import ModelStep
+from sagemaker.workflow.utilities import hash_files_or_dirs
+
+from sagespec.compiler.build import BuildContext, builder, model_statistics
+from sagespec.compiler.quality import registered_checks
+from sagespec.compiler.v2.jobs import DEFAULT_PY_VERSIONS
+
+# Each framework's SDK Model class (module, class): the framework's SageMaker inference image.
+FRAMEWORK_MODELS = {
+    "tensorflow": ("sagemaker.tensorflow", "TensorFlowModel"),
+    "pytorch": ("sagemaker.pytorch", "PyTorchModel"),
+    "sklearn": ("sagemaker.sklearn", "SKLearnModel"),
+    "xgboost": ("sagemaker.xgboost", "XGBoostModel"),
+    "huggingface": ("sagemaker.huggingface", "HuggingFaceModel"),
+}
+
+
+def _inference_code_location(ctx: BuildContext, step: dict, source: dict, index: int | None) -> dict:
+    """Where the SDK uploads inference code: under a hash of its files, as training code is, so
+    the key (and the definition) depends only on the code. Without it the SDK names the upload
+    after a timestamp, and every compile would change the definition."""
+    suffix = "" if index is None else f"-{index + 1}"
+    return {
+        "code_location": ctx.pipeline_uri("code", hash_files_or_dirs([ctx.code(source["source_dir"])])),
+        "name": f"{ctx.spec['name']}-{step['name']}"[: 63 - len(suffix)].strip("-") + suffix,
+    }
+
+
+def _model(ctx: BuildContext, step: dict):
+    """The SDK Model of a register or create step: one model, or a PipelineModel of 2-15 whose
+    containers serve in order (an inference pipeline)."""
+    if isinstance(step["model"], dict):
+        return _one_model(ctx, step, step["model"], None)
+    models = [_one_model(ctx, step, source, index) for index, source in enumerate(step["model"])]
+    return PipelineModel(models=models, role=ctx.role, sagemaker_session=ctx.session)
+
+
+def _one_model(ctx: BuildContext, step: dict, source: dict, index: int | None):
+    """The SDK Model serving a training step's artifact. With an inference entry_point the SDK
+    repacks the artifact with the code (a _RepackModelStep training job before the model step)."""
+    common = dict(role=ctx.role, env=source.get("environment"), sagemaker_session=ctx.session)
+    if source.get("entry_point"):
+        common.update(entry_point=source["entry_point"], source_dir=ctx.code(source["source_dir"]) if source.get("source_dir") else None)
+        common.update(_inference_code_location(ctx, step, source, index))
+    if not source.get("training_step"):  # an artifact you name, on the image you name
+        return Model(image_uri=source["image_uri"], model_data=ctx.expr.value(source["model_data"]), **common)
+    _, training_spec = ctx.estimators[source["training_step"]]
+    estimator = training_spec["estimator"]
+    if training_spec["kind"] == "tuning":  # the best training job's model
+        common["model_data"] = ctx.expr.best_models[source["training_step"]]
+    else:
+        common["model_data"] = ctx.built[source["training_step"]].properties.ModelArtifacts.S3ModelArtifacts
+    version = source.get("framework_version") or estimator.get("framework_version")
+    if source.get("image_uri") or estimator.get("mode") == "builtin":
+        # A built-in algorithm serves with its own training image (SageMaker's algorithm containers serve).
+        image = source.get("image_uri") or image_uris.retrieve(estimator["framework"], ctx.region, version=version)
+        return Model(image_uri=image, **common)
+    framework = estimator["framework"]
+    module, name = FRAMEWORK_MODELS[framework]
+    cls = getattr(importlib.import_module(module), name)
+    if framework == "huggingface":
+        versions = dict(transformers_version=version, pytorch_version=estimator["pytorch_version"])
+    else:
+        versions = dict(framework_version=version)
+    if framework in ("pytorch", "huggingface"):  # TensorFlow Serving has no Python; sklearn and xgboost default to py3
+        versions["py_version"] = estimator.get("py_version") or DEFAULT_PY_VERSIONS[framework]
+    return cls(**versions, **common)
+
+
+@builder("register_model")
+def register_model(ctx: BuildContext, step: dict):
+    statistics = model_statistics(ctx, step)
+    step_args = _model(ctx, step).register(
+        content_types=step["content_types"],
+        response_types=step["response_types"],
+        inference_instances=[ctx.expr.value(i) for i in step["inference_instances"]],
+        transform_instances=[ctx.expr.value(i) for i in step.get("transform_instances", [])] or None,
+        # A full ARN of a group in another account is passed through unchanged.
+        model_package_group_name=ctx.expr.value(step["model_package_group"]),
+        approval_status=step.get("approval_status", "PendingManualApproval"),
+        **registered_checks(ctx, step, statistics),
+        customer_metadata_properties=step.get("customer_metadata"),
+        description=step.get("description"),
+    )
+    common = ctx.common(step)
+    common.pop("description", None)  # it describes the model package, not the step
+    return ModelStep(step["name"], step_args=step_args, **common)
+
+
+@builder("create_model")
+def create_model(ctx: BuildContext, step: dict):
+    step_args = _model(ctx, step).create(instance_type=ctx.expr.value(step["instance_type"]))
+    return ModelStep(step["name"], step_args=step_args, **ctx.common(step))
