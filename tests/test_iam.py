@@ -388,3 +388,19 @@ def test_substitution_escapes():
 def test_malformed_condition_is_undecidable():
     assert conditions_hold({"StringEquals": "not-a-map"}, {}) is None
     assert conditions_hold(["list"], {}) is None
+
+
+def test_a_managed_policy_in_another_partition_names_that_partitions_resources():
+    """AWS publishes AmazonSageMakerFullAccess in aws-cn with arn:aws-cn: resources. Its first
+    statement allows sagemaker:* on NotResource [domains, spaces, ...]: read with the aws
+    partition's ARNs it would let a China role delete a Studio domain."""
+    from sagespec.iam.managed import managed_policy
+
+    full_access = managed_policy("arn:aws-cn:iam::aws:policy/AmazonSageMakerFullAccess")
+    caller = Principal.role("111111111111", "ds", partition="aws-cn")
+
+    def allowed(action: str, resource: str) -> bool:
+        return evaluate(Request(caller, action, resource, "111111111111"), identity_policies=[full_access]).allowed
+
+    assert not allowed("sagemaker:DeleteDomain", "arn:aws-cn:sagemaker:cn-north-1:111111111111:domain/d-1")
+    assert allowed("sagemaker:CreatePipeline", "arn:aws-cn:sagemaker:cn-north-1:111111111111:pipeline/p")

@@ -20,8 +20,24 @@ def _load(name: str) -> dict:
 
 
 def managed_policy(arn: str) -> dict:
-    """The document of an AWS managed policy ARN (any partition)."""
+    """The document of an AWS managed policy ARN, in the partition the ARN names: the copies are of
+    the `aws` partition's version, and AWS publishes the same policy in aws-cn and aws-us-gov with
+    that partition's ARNs (arn:aws-cn:iam::aws:policy/AmazonSageMakerFullAccess)."""
     name = arn.rsplit("/", 1)[-1]
     if not (HERE / f"{name}.json").is_file():
         raise KeyError(f"sagespec has no copy of the managed policy {arn}")
-    return _load(name)["Document"]
+    document = _load(name)["Document"]
+    partition = arn.split(":")[1] if arn.startswith("arn:") else ""
+    return _in_partition(document, partition) if partition else document
+
+
+def _in_partition(value, partition: str):
+    """`value` with the partition of every ARN in it replaced."""
+    if isinstance(value, str) and value.startswith("arn:"):
+        head, _, rest = value[4:].partition(":")
+        return f"arn:{partition}:{rest}" if head != partition else value
+    if isinstance(value, list):
+        return [_in_partition(item, partition) for item in value]
+    if isinstance(value, dict):
+        return {key: _in_partition(item, partition) for key, item in value.items()}
+    return value
