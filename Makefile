@@ -9,7 +9,7 @@ VENV3  ?= .venv-v3
 BIN3   := $(VENV3)/bin
 export SAGEMAKER_SUPPRESS_V2_WARNING = 1
 
-.PHONY: run test lint bench clean suite v3-env
+.PHONY: run test lint bench bench-smoke clean suite v3-env
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "sagespec needs Python 3.10+, found " + sys.version.split()[0] + " (set PYTHON=python3.x)")'
@@ -69,6 +69,22 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/compile.py
 	$(BIN)/python bench/registry.py
+	$(BIN)/python bench/local_face.py
+
+# Every bench script's smoke mode: the same code path on the smallest data and repeats, failing
+# when the path is broken (its numbers mean nothing). Logs in bench/.out/; a failure shows its tail.
+BENCHES := validate registry compile local_face local_run model_quality local_tuning endpoint
+
+bench-smoke: $(VENV)/.installed-test
+	@mkdir -p bench/.out; failed=""; all=$$(date +%s%N); \
+	for name in $(BENCHES); do \
+		started=$$(date +%s%N); \
+		if $(BIN)/python bench/$$name.py --smoke > bench/.out/smoke-$$name.log 2>&1; then status=ok; else status=FAILED; failed="$$failed $$name"; fi; \
+		echo "$$status bench/$$name.py --smoke ($$(( ($$(date +%s%N) - started) / 1000000 )) ms)"; \
+		if [ $$status = FAILED ]; then tail -n 30 bench/.out/smoke-$$name.log; fi; \
+	done; \
+	echo "bench smoke: $$(( ($$(date +%s%N) - all) / 1000000 )) ms in all"; \
+	if [ -n "$$failed" ]; then echo "bench smoke failed:$$failed (logs in bench/.out/)"; exit 1; fi
 
 clean:
 	@if [ -x $(BIN)/sagespec ]; then $(BIN)/sagespec endpoints stop-servers; fi
