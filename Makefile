@@ -72,19 +72,13 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/local_face.py
 
 # Every bench script's smoke mode: the same code path on the smallest data and repeats, failing
-# when the path is broken (its numbers mean nothing). Logs in bench/.out/; a failure shows its tail.
-BENCHES := validate registry compile local_face local_run model_quality local_tuning endpoint
+# when the path is broken (its numbers mean nothing). The longest first, BENCH_JOBS at a time; one
+# line each, a failure's tail shown, full logs in bench/.out/.
+BENCHES := local_tuning local_run model_quality endpoint compile local_face validate registry
+BENCH_JOBS ?= 2
 
 bench-smoke: $(VENV)/.installed-test
-	@mkdir -p bench/.out; failed=""; all=$$(date +%s%N); \
-	for name in $(BENCHES); do \
-		started=$$(date +%s%N); \
-		if $(BIN)/python bench/$$name.py --smoke > bench/.out/smoke-$$name.log 2>&1; then status=ok; else status=FAILED; failed="$$failed $$name"; fi; \
-		echo "$$status bench/$$name.py --smoke ($$(( ($$(date +%s%N) - started) / 1000000 )) ms)"; \
-		if [ $$status = FAILED ]; then tail -n 30 bench/.out/smoke-$$name.log; fi; \
-	done; \
-	echo "bench smoke: $$(( ($$(date +%s%N) - all) / 1000000 )) ms in all"; \
-	if [ -n "$$failed" ]; then echo "bench smoke failed:$$failed (logs in bench/.out/)"; exit 1; fi
+	$(BIN)/python bench/_smoke.py --jobs $(BENCH_JOBS) $(BENCHES)
 
 clean:
 	@if [ -x $(BIN)/sagespec ]; then $(BIN)/sagespec endpoints stop-servers; fi
