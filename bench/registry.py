@@ -12,7 +12,7 @@
    largest imports under sagespec and third-party, what sagespec modules pull in, and the import
    time by package.
 
-    python bench/registry.py [--versions N] [--calls N] [--runs N] [--smoke]
+    python bench/registry.py [--versions N] [--calls N] [--runs N] [--against REV] [--smoke]
 """
 
 from __future__ import annotations
@@ -134,6 +134,23 @@ def populate(workspace: Path, versions: int) -> list[str]:
     return arns
 
 
+def at_revision(revision: str, folder: Path) -> str:
+    """Code that runs `sagespec ARGS` as the framework (and pipelines/) were at `revision`."""
+    import io
+    import subprocess
+    import tarfile
+
+    done = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "framework", "pipelines", "pyproject.toml"], capture_output=True)
+    if done.returncode != 0:
+        raise SystemExit(f"git archive {revision}: {done.stderr.decode()}")
+    with tarfile.open(fileobj=io.BytesIO(done.stdout)) as tar:
+        tar.extractall(folder)
+    return (
+        f"import os, sys; sys.path.insert(0, {str(folder / 'framework')!r}); os.chdir({str(folder)!r}); "
+        "from sagespec.cli import main; sys.argv = ['sagespec'] + sys.argv[1:]; main()"
+    )
+
+
 def median_ms(fn, calls: int) -> float:
     samples = []
     for i in range(calls):
@@ -248,6 +265,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200, help="in-process calls per operation")
     parser.add_argument("--runs", type=int, default=15, help="fresh processes per command")
     parser.add_argument("--top", type=int, default=15, help="rows of the import tables")
+    parser.add_argument(
+        "--against", metavar="REV", help="also time `models list` as the framework was at git revision REV (git archive, same venv)"
+    )
     parser.add_argument("--smoke", action="store_true", help="seconds-long check of the same path: 200 versions, 20 calls, 2 runs")
     args = parser.parse_args()
     if args.smoke:
@@ -271,18 +291,17 @@ def main() -> None:
         models = [str(BIN / "sagespec"), "models"]
         listing = models + ["list", GROUP, "--status", "Approved", "--latest", "--output", "json"]
         to_approve = iter(pending[args.calls :])
-        found = interleaved(
-            {
-                "list": listing,
-                "approve": lambda _: models + ["approve", next(to_approve), "--reason", "bench", "--output", "json"],
-                "bare": [sys.executable, str(bare), "cmd", "arg"],
-                "lean": [sys.executable, "-c", LEAN, GROUP],
-                "click": [sys.executable, "-c", "import click"],
-                "python": [sys.executable, "-c", "pass"],
-            },
-            args.runs,
-            env,
-        )
+        commands = {
+            "list": listing,
+            "approve": lambda _: models + ["approve", next(to_approve), "--reason", "bench", "--output", "json"],
+            "bare": [sys.executable, str(bare), "cmd", "arg"],
+            "lean": [sys.executable, "-c", LEAN, GROUP],
+            "click": [sys.executable, "-c", "import click"],
+            "python": [sys.executable, "-c", "pass"],
+        }
+        if args.against:
+            commands["against"] = [sys.executable, "-c", at_revision(args.against, Path(scratch) / "rev"), *listing[1:]]
+        found = interleaved(commands, args.runs, env)
         if json.loads(found["list"].output) != json.loads(found["lean"].output) or found["bare"].output.strip() != "[]":
             raise SystemExit("a command printed something unexpected")
         steps = phases(env, args.runs)
@@ -300,6 +319,18 @@ def main() -> None:
                 ["models approve ARN --reason ...", f"{approve_ms:.2f}", found["approve"].show(1000, 1), approve_ratio.show(digits=2)],
                 ["bare click program (baseline)", "", found["bare"].show(1000, 1), "1.00"],
                 ["(lower bound: click + only the list call's modules)", "", found["lean"].show(1000, 1), lean_ratio.show(digits=2)],
+                *(
+                    [
+                        [
+                            f"(models list as at {args.against})",
+                            "",
+                            found["against"].show(1000, 1),
+                            ratio(found["against"], found["bare"]).show(digits=2),
+                        ]
+                    ]
+                    if args.against
+                    else []
+                ),
                 ["(python -c 'import click')", "", found["click"].show(1000, 1), ""],
                 ["(python -c pass)", "", found["python"].show(1000, 1), ""],
             ],
