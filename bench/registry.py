@@ -259,6 +259,26 @@ def importtime_tables(modules: dict[str, dict], top: int) -> list[str]:
     return out
 
 
+def unneeded_table(modules: dict[str, dict], needed: dict[str, dict], top: int) -> list[str]:
+    """Import time the command spends on modules the lower-bound process does without (the call
+    needs none of them), by package."""
+    by_group: dict[str, list] = {}
+    for name, m in modules.items():
+        if name not in needed:
+            entry = by_group.setdefault(group_of(name), [0.0, 0])
+            entry[0] += m["self"]
+            entry[1] += 1
+    total_all = sum(m["self"] for m in modules.values())
+    total = sum(v[0] for v in by_group.values())
+    shown = sorted(by_group.items(), key=lambda item: -item[1][0])[:top]
+    return [
+        f"imported by `models list` but not by the lower-bound process (which makes the same call): {total * 1000:.0f} ms,"
+        f" {100 * total / total_all:.0f}% of the command's import time, in {sum(v[1] for v in by_group.values())} modules:",
+        "",
+        table(["package", "modules", "ms (self)"], [[g, str(n), f"{t * 1000:.1f}"] for g, (t, n) in shown]),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=10_000)
@@ -306,6 +326,7 @@ def main() -> None:
             raise SystemExit("a command printed something unexpected")
         steps = phases(env, args.runs)
         modules = importtime([str(BIN / "sagespec"), *listing[1:]], env, profile_runs)
+        needed = importtime(["-c", LEAN, GROUP], env, profile_runs)
 
     list_ratio, approve_ratio = ratio(found["list"], found["bare"]), ratio(found["approve"], found["bare"])
     lean_ratio = ratio(found["lean"], found["bare"])
@@ -359,6 +380,9 @@ def main() -> None:
     print(table(["phase", "ms"], rows))
     print()
     for line in importtime_tables(modules, args.top):
+        print(line)
+    print()
+    for line in unneeded_table(modules, needed, args.top):
         print(line)
 
 
