@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _timing import BIN, ROOT, Samples, interleaved, load_note, ratio, run, table, verdict
+from _timing import BIN, ROOT, Samples, group_of, importtime, interleaved, largest_imports, load_note, ratio, run, table, verdict
 
 sys.path.insert(0, str(ROOT / "framework"))
 
@@ -172,65 +172,13 @@ def phases(env: dict, runs: int) -> list[tuple[str, Samples]]:
 # -- python -X importtime -------------------------------------------------------------------
 
 
-def import_tree(stderr: str) -> list[dict]:
-    """The imports of one `python -X importtime` run, each {name, self, cumulative (s), parent}.
-
-    The output lists an import after the imports it caused, one indentation level deeper; the
-    first import below a module's level that follows them is their importer."""
-    nodes, pending = [], {}  # pending: level -> nodes waiting for their importer
-    for line in stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        own, cumulative, name = line[len("import time:") :].split("|")
-        level = (len(name) - len(name.lstrip())) // 2
-        node = {"name": name.strip(), "self": int(own) / 1e6, "cumulative": int(cumulative) / 1e6, "parent": None}
-        for child in pending.pop(level + 1, []):
-            child["parent"] = node["name"]
-        pending.setdefault(level, []).append(node)
-        nodes.append(node)
-    return nodes
-
-
-def group_of(name: str) -> str:
-    top = name.split(".")[0]
-    if top == "sagespec":
-        parts = name.split(".")
-        return ".".join(parts[:3]) if parts[1:2] in (["backends"], ["spec"], ["cli"]) else ".".join(parts[:2])
-    if top in sys.stdlib_module_names or top.startswith("_") or top in ("encodings", "site"):
-        return "(standard library)"
-    return top
-
-
-def importtime(argv: list[str], env: dict, runs: int) -> dict[str, dict]:
-    """Per module: median self and cumulative seconds over `runs` runs, and its importer."""
-    per_run = []
-    for _ in range(runs):
-        _, done = run([sys.executable, "-X", "importtime", *argv], env)
-        per_run.append({n["name"]: n for n in import_tree(done.stderr)})
-    merged = {}
-    for name, node in per_run[0].items():
-        seen = [r[name] for r in per_run if name in r]
-        merged[name] = {
-            "self": statistics.median(n["self"] for n in seen),
-            "cumulative": statistics.median(n["cumulative"] for n in seen),
-            "parent": node["parent"],
-        }
-    return merged
-
-
 def importtime_tables(modules: dict[str, dict], top: int) -> list[str]:
-    ours = {n: m for n, m in modules.items() if group_of(n) != "(standard library)"}
-    largest = sorted(ours.items(), key=lambda item: -item[1]["cumulative"])[:top]
     out = [
         f"the {top} largest cumulative imports under sagespec and third-party (ms, median of the runs):",
         "(-X importtime does not report modules loaded by importlib.import_module, as click's lazy loading loads",
         "sagespec.cli.models: what that module imports shows at the top level; 'imported by' is the first importer)",
         "",
-        table(
-            ["module", "cumulative", "self", "imported by"],
-            [[n, f"{m['cumulative'] * 1000:.1f}", f"{m['self'] * 1000:.1f}", m["parent"] or "(top level)"] for n, m in largest],
-            "lrrl",
-        ),
+        table(["module", "cumulative", "self", "imported by"], largest_imports(modules, top), "lrrl"),
     ]
     # What sagespec pulls in: each import of another package made directly by a sagespec module.
     pulled = [(n, m) for n, m in modules.items() if not n.startswith("sagespec") and m["parent"] and m["parent"].startswith("sagespec")]
@@ -361,7 +309,7 @@ def main() -> None:
     print()
     bare_ms = found["bare"].median * 1000
     for label, key in (("models list", "list"), ("models approve", "approve")):
-        value = found[key].median / found["bare"].median
+        value = ratio(found[key], found["bare"]).median
         print(
             f"target {label} <= {TARGET_RATIO:.2f} x bare click: {value:.2f} {verdict(value <= TARGET_RATIO)} "
             f"({found[key].median * 1000:.0f} ms against a budget of {TARGET_RATIO * bare_ms:.0f} ms)"
