@@ -272,9 +272,9 @@ def local_registry(workspace: Path, principal, region: str = REGION, partition_n
     return LocalRegistry(connect(workspace), principal, region, partition(partition_name))
 
 
-def face_session(face: Face | None, region: str = REGION, endpoint: str | None = None):
+def face_session(face: Face | None, region: str = REGION):
     """A boto3 session with dummy credentials whose SageMaker clients reach `face` in this process
-    (or, with `endpoint`, leave the face out: clients are made with endpoint_url)."""
+    (without a face, for clients made with an endpoint_url: the HTTP path)."""
     import boto3
 
     session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)
