@@ -9,7 +9,7 @@ VENV3  ?= .venv-v3
 BIN3   := $(VENV3)/bin
 export SAGEMAKER_SUPPRESS_V2_WARNING = 1
 
-.PHONY: run test lint bench clean suite v3-env
+.PHONY: run test lint bench bench-smoke clean suite v3-env
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "sagespec needs Python 3.10+, found " + sys.version.split()[0] + " (set PYTHON=python3.x)")'
@@ -69,6 +69,16 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/compile.py
 	$(BIN)/python bench/registry.py
+	$(BIN)/python bench/local_face.py
+
+# Every bench script's smoke mode: the same code path on the smallest data and repeats, failing
+# when the path is broken (its numbers mean nothing). The longest first, BENCH_JOBS at a time; one
+# line each, a failure's tail shown, full logs in bench/.out/.
+BENCHES := local_tuning local_run model_quality endpoint compile local_face validate registry
+BENCH_JOBS ?= 2
+
+bench-smoke: $(VENV)/.installed-test
+	$(BIN)/python bench/_smoke.py --jobs $(BENCH_JOBS) $(BENCHES)
 
 clean:
 	@if [ -x $(BIN)/sagespec ]; then $(BIN)/sagespec endpoints stop-servers; fi

@@ -1,8 +1,8 @@
 """Benchmark: the local endpoint over loopback HTTP, single-row and 100-row requests.
 
 Set-up (not timed): `sagespec run` of the California housing pipeline in a fresh workspace
-(2 epochs on the first 5,000 rows: the model's size is what matters, not its quality), approve
-version 1, `sagespec promote --stage qa`.
+(one network, 2 epochs on the first 5,000 rows: the model's size is what matters, not its
+quality), approve version 1, `sagespec promote --stage qa`.
 
 Measured: POST /invocations with text/csv rows of the test split, over one keep-alive
 connection (latency) and from 4 client threads (throughput), each run bounded by a request
@@ -11,7 +11,10 @@ count and a time limit, whichever comes first.
 Baseline: the same SavedModel signature called in this process on the same rows, no HTTP:
 the ratio is what serving over HTTP costs on top of the model itself.
 
-    python bench/endpoint.py [--requests 2000] [--seconds 20]
+    python bench/endpoint.py [--requests 2000] [--seconds 20] [--smoke]
+
+--smoke: the same path in seconds: 1,000 rows (the fewest that make one 100-row request of the
+test split), 1 epoch, 20 requests or 2 s per measurement, 8 concurrent clients.
 """
 
 from __future__ import annotations
@@ -49,14 +52,20 @@ def sagespec(project: Path, workspace: Path, *args: str) -> str:
     return done.stdout
 
 
-def set_up(folder: Path) -> tuple[Path, Path]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from helpers import fast_project_copy  # the tests' project copy with a row limit
+def set_up(folder: Path, rows: int, epochs: int) -> tuple[Path, Path]:
+    from _project import project_copy
 
-    project = fast_project_copy(folder, max_rows=5000)
+    project = project_copy(folder / "project", max_rows=rows, ensemble=1)
     workspace = folder / "ws"
     sagespec(
-        project, workspace, "run", "pipelines/california_housing.yaml", "--param", "TrainingEpochs=2", "--param", "AccuracyMseThreshold=100"
+        project,
+        workspace,
+        "run",
+        "pipelines/california_housing.yaml",
+        "--param",
+        f"TrainingEpochs={epochs}",
+        "--param",
+        "AccuracyMseThreshold=100",
     )
     sagespec(project, workspace, "models", "approve", PACKAGE, "--as", "deployment", "--reason", "bench")
     sagespec(project, workspace, "promote", "california-housing", "--stage", "qa")
@@ -154,11 +163,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="at most this many requests per measurement")
     parser.add_argument("--seconds", type=float, default=20.0, help="and at most this long")
+    parser.add_argument("--smoke", action="store_true", help="seconds-long check of the same path (1,000 rows, 1 epoch, 20 requests)")
     args = parser.parse_args()
+    rows_used, epochs, clients = 5000, 2, CONCURRENT_CLIENTS
+    if args.smoke:
+        args.requests, args.seconds, rows_used, epochs, clients = 20, 2.0, 1000, 1, 8
 
     with tempfile.TemporaryDirectory() as folder:
         print("set-up: run the pipeline, approve, promote to qa ...", flush=True)
-        project, workspace = set_up(Path(folder))
+        project, workspace = set_up(Path(folder), rows_used, epochs)
         endpoint = json.loads(sagespec(project, workspace, "endpoints", "list", "--output", "json"))[0]
         rows = split_features(workspace)
         singles = [[r] for r in rows]
@@ -183,7 +196,7 @@ def main() -> None:
                 )
             errors: list[str] = []
             bodies = ["\n".join(b).encode() for b in singles]
-            crowd, crowd_elapsed = run_clients(endpoint["Port"], bodies, CONCURRENT_CLIENTS, args.requests * 5, args.seconds, errors)
+            crowd, crowd_elapsed = run_clients(endpoint["Port"], bodies, clients, args.requests * 5, args.seconds, errors)
         finally:
             sagespec(project, workspace, "endpoints", "delete", endpoint["EndpointName"])
 
@@ -200,16 +213,16 @@ def main() -> None:
             f"{label:<10} {n:>6} {rps:>17.0f} {rps4:>18.0f} {1000 * p50:>8.2f} {1000 * p99:>8.2f} {1000 * base:>18.2f} {p50 / base:>16.1f}x"
         )
 
-    print(
-        f"\n{CONCURRENT_CLIENTS} concurrent keep-alive clients, 1-row requests, bounded by {args.requests * 5} requests and {args.seconds:g} s"
-    )
+    print(f"\n{clients} concurrent keep-alive clients, 1-row requests, bounded by {args.requests * 5} requests and {args.seconds:g} s")
     print(f"{'clients':<10} {'answered':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
     print(
-        f"{CONCURRENT_CLIENTS:<10} {len(crowd):>9} {len(errors):>7} {len(crowd) / crowd_elapsed:>8.0f} "
+        f"{clients:<10} {len(crowd):>9} {len(errors):>7} {len(crowd) / crowd_elapsed:>8.0f} "
         f"{1000 * percentile(crowd, 0.5):>8.2f} {1000 * percentile(crowd, 0.99):>8.2f}"
     )
     if errors:
         print("first errors:", "; ".join(errors[:3]))
+    if not crowd or not all(row[1] for row in table):
+        raise SystemExit("the endpoint answered no request")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ blur it; the best objective is the tuning job's BestTrainingJob.
 
 Target (issue 18): parallel wall <= 0.6 x sequential on 2 cores.
 
-    python bench/local_tuning.py [--jobs 4] [--rows 20640] [--strategy Random|Bayesian]
+    python bench/local_tuning.py [--jobs 4] [--rows 20640] [--strategy Random|Bayesian] [--smoke]
+
+--smoke: the same path in seconds: 2 training jobs on the first 500 rows.
 """
 
 from __future__ import annotations
@@ -20,26 +22,13 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def project_copy(target: Path, rows: int) -> Path:
-    for name in ("pyproject.toml", "pipelines", "training_code", "xgboost_code", "sklearn_code"):  # the accounts file names every spec
-        source = ROOT / name
-        shutil.copytree(source, target / name) if source.is_dir() else shutil.copy(source, target / name)
-    template = target / "pipelines" / "templates" / "xgboost_regression.yaml"
-    text = template.read_text()
-    template.write_text(
-        text.replace("\"{{ ['--seed', split_seed | string, ", f"\"{{{{ ['--max-rows', '{rows}', '--seed', split_seed | string, ")
-    )
-    return target
+from _project import project_copy
 
 
 def tune(project: Path, parallel: int, jobs: int, strategy: str) -> dict:
@@ -84,9 +73,12 @@ def main() -> None:
     parser.add_argument(
         "--strategy", choices=("Random", "Bayesian"), default="Random", help="the search (default Random: the same jobs both times)"
     )
+    parser.add_argument("--smoke", action="store_true", help="seconds-long check of the same path: 2 jobs on 500 rows")
     args = parser.parse_args()
+    if args.smoke:
+        args.jobs, args.rows = 2, 500
     with tempfile.TemporaryDirectory(prefix="sagespec-bench-tuning-") as scratch:
-        project = project_copy(Path(scratch), args.rows)
+        project = project_copy(Path(scratch), max_rows=args.rows)
         sequential = tune(project, 1, args.jobs, args.strategy)
         parallel = tune(project, 2, args.jobs, args.strategy)
     print(f"tuning step of xgboost_housing.yaml: {args.strategy}, {args.jobs} training jobs, {args.rows} rows, {os.cpu_count()} cores")
