@@ -25,7 +25,7 @@ Measured:
      phases, and the bare click program of bench/registry.py as the scale of the 1.3 x target;
   2. per-call latency in one process: the Protocol call, Face.handle alone, boto3 in-process,
      boto3 over loopback HTTP;
-  3. the contract suite (tests/registry/test_contract.py's tests, called here): today's two
+  3. the contract suite (tests/contract/test_registry.py's tests, called here): today's two
      implementations (LocalRegistry; SageMakerRegistry on moto) and the boto3-only design's
      (SageMakerRegistry on moto; SageMakerRegistry on the face);
   4. the code each design keeps, removes and adds (lines counted in the files).
@@ -573,14 +573,17 @@ def per_call(workspace: Path, pending: list[str], calls: int) -> list[list[str]]
 
 
 def contract_suite(smoke: bool = False) -> tuple[list[list[str]], dict[str, float], list[str]]:
-    """tests/registry/test_contract.py's tests against each implementation, fresh state each:
+    """tests/contract/test_registry.py's tests against each implementation, fresh state each:
     (rows, seconds per implementation, failures). Smoke mode runs two of them."""
     import boto3
     import pytest
     from moto import mock_aws
 
-    sys.path[:0] = [str(ROOT / "tests" / "registry"), str(ROOT / "tests")]
-    import test_contract
+    sys.path[:0] = [str(ROOT / "tests" / "registry"), str(ROOT / "tests" / "contract"), str(ROOT / "tests")]
+    import inspect
+    from types import SimpleNamespace
+
+    import test_registry as test_contract
 
     from conftest import SHARED
     from sagespec.backends.sagemaker.registry import SageMakerRegistry
@@ -620,7 +623,13 @@ def contract_suite(smoke: bool = False) -> tuple[list[list[str]], dict[str, floa
                     if mocked:
                         mocked.start()
                     try:
-                        fn(make(Path(folder) / "ws"))
+                        registry = make(Path(folder) / "ws")
+                        # the contract's `backend` fixture: only its name is read (lineage differs on moto)
+                        backend = SimpleNamespace(name="sagemaker" if moto else "local")
+                        if "backend" in inspect.signature(fn).parameters:
+                            fn(backend, registry)
+                        else:
+                            fn(registry)
                         outcome["passed"] += 1
                     except pytest.skip.Exception:
                         outcome["skipped"] += 1
@@ -681,7 +690,7 @@ def code_table() -> tuple[list[list[str]], dict]:
         "local": code_lines(backends / "local" / "registry.py"),
         "sagemaker": code_lines(backends / "sagemaker" / "registry.py") + code_lines(backends / "sagemaker" / "lineage.py"),
         "protocol": protocol,
-        "contract": code_lines(ROOT / "tests" / "registry" / "test_contract.py"),
+        "contract": code_lines(ROOT / "tests" / "contract" / "test_registry.py"),
         "face": face,
         "handlers": len(handlers),
         "ops": operations_used(),
@@ -700,7 +709,7 @@ def code_table() -> tuple[list[list[str]], dict]:
         ],
         ["backends/sagemaker/registry.py + lineage.py", str(numbers["sagemaker"]), "kept", "kept: the one client implementation"],
         ["protocols.py Registry + Events", str(protocol), "kept", "removed"],
-        ["tests/registry/test_contract.py", str(numbers["contract"]), "kept: LocalRegistry and moto", "kept: run on moto and on the face"],
+        ["tests/contract/test_registry.py", str(numbers["contract"]), "kept: LocalRegistry and moto", "kept: run on moto and on the face"],
         [
             f"the face: dispatcher, serialisers, {len(handlers)} operations (this prototype)",
             str(face),
@@ -811,7 +820,7 @@ def main() -> None:
     )
     print()
     print(
-        f"3. the contract suite (tests/registry/test_contract.py's {'2 smoke' if args.smoke else ''} tests, called in this process, fresh state each)".replace(
+        f"3. the contract suite (tests/contract/test_registry.py's {'2 smoke' if args.smoke else ''} tests, called in this process, fresh state each)".replace(
             "  ", " "
         )
     )

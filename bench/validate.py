@@ -113,7 +113,7 @@ print(json.dumps({"import": imported, "files": timings, "profile": parts}))
 # What a file's time is made of, from the profile: (label, function, ...) summed; nested parts
 # overlap (a template's YAML is read inside template rendering).
 PARTS = [
-    ("all of load_spec (100%)", "spec/__init__.py:load_spec"),
+    ("all of load_spec (100%)", "spec/load.py:load_spec"),
     ("template rendering (spec/templates.py render)", "spec/templates.py:render"),
     ("  of which Jinja compiling expressions (no cache)", "jinja2/environment.py:compile"),
     ("  of which reading the template file again", "spec/templates.py:load_template"),
@@ -139,7 +139,7 @@ def breakdown(files: list[tuple[str, Path]]) -> tuple[float, float, dict[str, Sa
         if kind in seen:  # the first of each kind pays its template's first read and compile
             per_kind.setdefault(kind, Samples([])).values.append(seconds)
         seen.add(kind)
-    profile, total = found["profile"], found["profile"]["spec/__init__.py:load_spec"]
+    profile, total = found["profile"], found["profile"]["spec/load.py:load_spec"]
     rows = [[label, f"{100 * profile.get(key, 0.0) / total:.0f}%"] for label, key in PARTS[1:]]
     return found["import"], first, per_kind, rows
 
