@@ -86,17 +86,24 @@ class Context:
         workspace: str | os.PathLike[str] | None = None,
         region: str | None = None,
         sdk: str | None = None,
-        **settings: object,
+        *,
+        target: str = "local",
+        profile: str | None = None,
+        assume_role: str | None = None,
+        accounts_file: Path | None = None,
     ) -> Context:
         """The context of the project rooted at `root`; its workspace `workspace` (default:
         $SAGESPEC_WORKSPACE or root/.sagespec), its SDK `sdk` (default: $SAGESPEC_SDK)."""
         return cls(
             root=root,
             workspace=workspace_dir(root, workspace),
+            target=target,
+            profile=profile,
             region_option=region,
+            assume_role=assume_role,
+            accounts_file=accounts_file,
             sdk=sdk or os.environ.get(SDK_ENV) or None,
-            **settings,
-        )  # type: ignore[arg-type]
+        )
 
     def for_region(self, region: str | None) -> Context:
         """This context acting in `region` (a spec's session.region) unless --region named one."""

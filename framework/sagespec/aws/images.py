@@ -12,8 +12,10 @@ import functools
 import importlib.util
 import json
 import re
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sagespec.aws import partitions
 
@@ -46,14 +48,14 @@ def parse(uri: str) -> Image | None:
     return Image(match["account"], match["region"], match["repository"], match["tag"] or "")
 
 
-def sagemaker_repository(uri: str, known) -> str | None:
+def sagemaker_repository(uri: str, known: Container[str]) -> str | None:
     """The repository of `uri` when AWS publishes it for SageMaker and it is one of `known`."""
     image = parse(uri)
     return image.repository if image and image.repository in known and image.published_by_aws else None
 
 
 @functools.cache
-def _sdk_config(name: str) -> dict | None:
+def _sdk_config(name: str) -> dict[str, Any] | None:
     """The SDK's image_uri_config/<name>.json (SDK v2's place, then v3's), or None."""
     spec = importlib.util.find_spec("sagemaker")
     if spec is None or not spec.submodule_search_locations:
@@ -62,7 +64,7 @@ def _sdk_config(name: str) -> dict | None:
     for config in (package / "image_uri_config", package / "core" / "image_uri_config"):
         path = config / f"{name}.json"
         if path.is_file():
-            loaded: dict = json.loads(path.read_text(encoding="utf-8"))
+            loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
             return loaded
     return None
 
@@ -91,7 +93,7 @@ def framework_image(framework: str, scope: str, version: str, region: str, tag: 
     return f"{partitions.of_region(region).ecr_registry(account, region)}/{entry['repository']}:{tag}"
 
 
-def _registries(node, found: set[str]) -> None:
+def _registries(node: object, found: set[str]) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "registries" and isinstance(value, dict):
@@ -103,7 +105,7 @@ def _registries(node, found: set[str]) -> None:
             _registries(value, found)
 
 
-def missing_modules(modules, extra: str | None) -> tuple[list[str], str]:
+def missing_modules(modules: Iterable[str], extra: str | None) -> tuple[list[str], str]:
     """(the modules not installed here, the pip command that installs them: the sagespec extra
     that brings them, or the modules themselves when sagespec has none)."""
     missing = [m for m in modules if importlib.util.find_spec(m) is None]

@@ -10,6 +10,7 @@ run times) are not repeated here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 API_REFERENCE = "https://docs.aws.amazon.com/sagemaker/latest/APIReference/"
@@ -20,7 +21,7 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 @dataclass(frozen=True)
 class Limit:
     kind: str  # the step kind
-    path: tuple  # below the step; "*" = every value of a mapping or list, "*key" = every key of a mapping
+    path: tuple[str, ...]  # below the step; "*" = every value of a mapping or list, "*key" = every key of a mapping
     measure: str  # count (items or keys) | length (characters)
     shape: str  # the SageMaker API shape (botocore's service model name)
     minimum: int
@@ -72,7 +73,9 @@ LIMITS: tuple[Limit, ...] = (
 )
 
 
-def places(value, path: tuple, prefix: tuple = ()):
+def places(
+    value: object, path: tuple[str, ...], prefix: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], object, bool]]:
     """(path, value, is_key) of every place `path` names below `value`."""
     if not path:
         yield prefix, value, False

@@ -8,10 +8,11 @@ sagespec's own output and diagnostics instead.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 AWS_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
 
 
-def quiet(names=AWS_LOGGERS, level: str = "WARNING") -> None:
+def quiet(names: Iterable[str] = AWS_LOGGERS, level: str = "WARNING") -> None:
     for name in names:
         logging.getLogger(name).setLevel(getattr(logging, level))

@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Where a command acts when nothing names a region: no --region, no spec session.region, no
 # accounts file, no AWS configuration. botocore's own default partition's first region, and the
@@ -39,12 +40,12 @@ class UnknownPartition(ValueError):
 
 
 @functools.cache
-def _data() -> list[dict]:
+def _data() -> list[dict[str, Any]]:
     spec = importlib.util.find_spec("botocore")
     if spec is None or spec.origin is None:
         raise UnknownPartition("botocore is not installed: its partitions.json is where partitions are read")
     path = Path(spec.origin).parent / "data" / "partitions.json"
-    partitions: list[dict] = json.loads(path.read_text(encoding="utf-8"))["partitions"]
+    partitions: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["partitions"]
     return partitions
 
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeAlias
 
 MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 # field name, lowest, highest, names (index 0 is `lowest`), the special characters it takes
-FIELDS = [
+Field: TypeAlias = tuple[str, int, int, list[str] | None, str]
+FIELDS: list[Field] = [
     ("minutes", 0, 59, None, ""),
     ("hours", 0, 23, None, ""),
     ("day-of-month", 1, 31, None, "?LW"),
@@ -43,7 +45,7 @@ class Schedule:
     every: timedelta | None = None  # rate
 
 
-def _value(text: str, field) -> int:
+def _value(text: str, field: Field) -> int:
     name, low, high, names, _ = field
     if names and text.upper() in names:
         return names.index(text.upper()) + low
@@ -55,7 +57,7 @@ def _value(text: str, field) -> int:
     return number
 
 
-def _check_field(text: str, field) -> None:
+def _check_field(text: str, field: Field) -> None:
     name, low, high, names, special = field
     for item in text.split(","):
         if item in ("*",) or (item == "?" and "?" in special):
@@ -148,6 +150,7 @@ def next_times(schedule: Schedule, after: datetime, count: int = 3) -> list[date
     counts from `after`, as if created then. None when croniter cannot compute it (W, day-of-week L)."""
     if schedule.every is not None:
         return [after + schedule.every * (i + 1) for i in range(count)]
+    assert schedule.fields is not None, "a schedule is a rate or a cron"
     minutes, hours, dom, month, dow, year = schedule.fields
     if "W" in dom or "L" in dow:
         return None
@@ -155,7 +158,8 @@ def next_times(schedule: Schedule, after: datetime, count: int = 3) -> list[date
 
     unix = " ".join([minutes, hours, "*" if dom == "?" else dom, month, _unix_day_of_week(dow)])
     years = _years(year)
-    times, it = [], croniter(unix, after)
+    times: list[datetime] = []
+    it = croniter(unix, after)
     while len(times) < count:
         when = it.get_next(datetime)
         if when.year > 2199 or (years is not None and when.year > max(years)):

@@ -7,7 +7,9 @@ account). Problems become `UserError`s naming the profile, role or resource.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 import boto3
 import botocore.exceptions
@@ -16,7 +18,7 @@ from sagespec.aws.logs import quiet
 from sagespec.diagnostics import UserError
 
 
-def session(profile: str | None = None, region: str | None = None, assume_role: str | None = None):
+def session(profile: str | None = None, region: str | None = None, assume_role: str | None = None) -> boto3.Session:
     quiet()
 
     try:
@@ -48,7 +50,7 @@ def session(profile: str | None = None, region: str | None = None, assume_role: 
 
 
 @contextmanager
-def aws_errors(doing: str):
+def aws_errors(doing: str) -> Iterator[None]:
     """Turn botocore failures inside the block into UserErrors that say what was being done."""
 
     try:
@@ -75,12 +77,32 @@ def aws_errors(doing: str):
         raise UserError("E6004", f"{doing} failed: {exc}") from None
 
 
-def default_session_for(topology, assume_role_name: str | None = None):
+class _Account(Protocol):
+    """What a session needs of an account of the topology (sagespec.spec.topology.Account)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def profile(self) -> str | None: ...
+    @property
+    def assume_role(self) -> str | None: ...
+
+
+class _Topology(Protocol):
+    """What a session needs of the topology (sagespec.spec.topology.Topology)."""
+
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def partition(self) -> str | None: ...
+
+
+def default_session_for(topology: _Topology, assume_role_name: str | None = None) -> Callable[[_Account], boto3.Session]:
     """A function giving the boto3 session of each account of `topology`: by the account's
     profile or assume_role, or (AWS Organizations style) by assuming `assume_role_name` in every
     account from the current credentials."""
 
-    def session_for(account):
+    def session_for(account: _Account) -> boto3.Session:
         if assume_role_name:
             return session(None, topology.region, f"arn:{topology.partition}:iam::{account.id}:role/{assume_role_name}")
         return session(account.profile, topology.region, account.assume_role)

@@ -42,12 +42,14 @@ def compile_spec(result: SpecResult, cache_dir: Path | None = None, sdk: str | N
     importing the SDK. `sdk` ("v2"/"v3", else SAGESPEC_SDK) must name the installed SDK's major:
     one environment holds one of them.
     """
-    if not result.ok:
+    document = result.document
+    if not result.ok or document is None:  # an ok result has its document
         raise DiagnosticError([d for d in result.diagnostics if d.severity == "error"])
+    source = document.source
     try:
         sdk = choose(sdk)
     except SdkUnavailable as refused:
-        raise DiagnosticError([Diagnostic("E5011", str(refused), result.document.source.span(()))]) from None
+        raise DiagnosticError([Diagnostic("E5011", str(refused), source.span(()))]) from None
     try:
         key = cache.input_key(result) if cache_dir else None
         if cache_dir and key:
@@ -58,7 +60,7 @@ def compile_spec(result: SpecResult, cache_dir: Path | None = None, sdk: str | N
 
         compiled = compile_uncached(result, sdk)
     except UnsafePath as refused:  # a link or special file that appeared after validation
-        raise DiagnosticError([Diagnostic("E4005", refused.message, result.document.source.span(()))]) from None
+        raise DiagnosticError([Diagnostic("E4005", refused.message, source.span(()))]) from None
     if cache_dir and key:
         cache.store(cache_dir, key, compiled)
     return compiled

@@ -13,21 +13,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any, Literal, TypeAlias, TypeVar
 
 from sagespec.compiler.expressions import Expressions
-from sagespec.compiler.sdk import sdk_class
+from sagespec.compiler.sdk import SdkObject, sdk_class
 from sagespec.compiler.settings import retry_policies
+
+# A builder: (the build context, the validated spec step) -> the SDK step it builds.
+Builder: TypeAlias = "Callable[[BuildContext, dict[str, Any]], SdkObject]"
+B = TypeVar("B", bound=Builder)
 
 # SDK ("v2" or "v3") -> step kind -> builder. A kind missing for an SDK is a spec feature that
 # SDK's backend does not build yet (compiler.v3.unsupported says so, located).
-BUILDERS: dict[str, dict[str, Callable]] = {"v2": {}, "v3": {}}
+BUILDERS: dict[str, dict[str, Builder]] = {"v2": {}, "v3": {}}
 
 DEFAULT_CACHE_EXPIRY = "P30D"
 CONTAINER_MODEL_DIR = "/opt/ml/model"  # explicit: the SDK's default embeds a timestamped job name
 
 
-def builder(kind: str, sdks: tuple[str, ...] = ("v2",)):
-    def register(fn: Callable) -> Callable:
+def builder(kind: str, sdks: tuple[str, ...] = ("v2",)) -> Callable[[B], B]:
+    def register(fn: B) -> B:
         for sdk in sdks:
             BUILDERS[sdk][kind] = fn
         return fn
@@ -37,15 +42,16 @@ def builder(kind: str, sdks: tuple[str, ...] = ("v2",)):
 
 @dataclass
 class BuildContext:
-    session: object  # PipelineSession
-    spec: dict
+    session: SdkObject  # PipelineSession
+    spec: dict[str, Any]
     expr: Expressions
-    built: dict = field(default_factory=dict)  # step name -> SDK step
-    estimators: dict = field(default_factory=dict)  # training or tuning step name -> (estimator, spec step)
+    built: dict[str, SdkObject] = field(default_factory=dict)  # step name -> SDK step
+    # training or tuning step name -> (estimator, spec step)
+    estimators: dict[str, tuple[SdkObject, dict[str, Any]]] = field(default_factory=dict)
     sdk: str = "v2"
     code_root: Path = Path(".")  # where the spec's code is staged (compiler.staging)
 
-    def cls(self, name: str):
+    def cls(self, name: str) -> SdkObject:
         """An SDK class this context's SDK keeps somewhere of its own (compiler.sdk.LOCATIONS)."""
         return sdk_class(self.sdk, name)
 
@@ -55,11 +61,13 @@ class BuildContext:
 
     @property
     def role(self) -> str:
-        return self.spec["session"]["role"]
+        role: str = self.spec["session"]["role"]
+        return role
 
     @property
     def region(self) -> str:
-        return self.spec["session"]["region"]
+        region: str = self.spec["session"]["region"]
+        return region
 
     def pipeline_uri(self, *parts: str) -> str:
         """s3://<default bucket>/<default prefix>/<pipeline>/<parts...>: where this pipeline's
@@ -68,8 +76,8 @@ class BuildContext:
         keys = [session.get("default_bucket_prefix"), self.spec["name"], *parts]
         return f"s3://{session['default_bucket']}/" + "/".join(k for k in keys if k)
 
-    def common(self, step: dict, cacheable: bool = False) -> dict:
-        kwargs = {}
+    def common(self, step: dict[str, Any], cacheable: bool = False) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
         if step.get("display_name"):
             kwargs["display_name"] = step["display_name"]
         if step.get("description"):
@@ -83,7 +91,7 @@ class BuildContext:
         return kwargs
 
 
-def declared_outputs(ctx: BuildContext, step: dict, output_class, types) -> list:
+def declared_outputs(ctx: BuildContext, step: dict[str, Any], output_class: SdkObject, types: SdkObject) -> list[SdkObject]:
     """A Lambda or callback step's outputs as the SDK's output objects, noted for `${steps.S.outputs.O}`."""
     outputs = []
     for declared in step.get("outputs", []):
@@ -92,7 +100,7 @@ def declared_outputs(ctx: BuildContext, step: dict, output_class, types) -> list
     return outputs
 
 
-def cache_config(cache, sdk: str = "v2"):
+def cache_config(cache: Literal[True] | dict[str, Any], sdk: str = "v2") -> SdkObject:
     CacheConfig = sdk_class(sdk, "CacheConfig")
 
     if cache is True:
@@ -100,17 +108,17 @@ def cache_config(cache, sdk: str = "v2"):
     return CacheConfig(enable_caching=cache.get("enabled", True), expire_after=cache["expire_after"])
 
 
-def container_argument(value) -> object:
+def container_argument(value: object) -> object:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if isinstance(value, str) else str(value)
 
 
-def tags_of(spec: dict) -> list[dict] | None:
+def tags_of(spec: dict[str, Any]) -> list[dict[str, str]] | None:
     return [{"Key": k, "Value": v} for k, v in (spec.get("tags") or {}).items()] or None
 
 
-def network_config(spec: dict, sdk: str = "v2"):
+def network_config(spec: dict[str, Any], sdk: str = "v2") -> SdkObject | None:
     """A processing job's NetworkConfig (VPC, isolation, encryption), or None when nothing is set."""
     if not any(spec.get(k) for k in ("vpc", "enable_network_isolation", "encrypt_inter_container_traffic")):
         return None
@@ -125,7 +133,7 @@ def network_config(spec: dict, sdk: str = "v2"):
     )
 
 
-def processor_arguments(ctx: BuildContext, spec: dict, tags) -> dict:
+def processor_arguments(ctx: BuildContext, spec: dict[str, Any], tags: list[SdkObject] | None) -> dict[str, Any]:
     """What every processor takes, on either SDK: role, resources, limits, environment, keys,
     network (`tags` in the SDK's own form: dicts on v2, Tag shapes on v3)."""
     return dict(
@@ -144,7 +152,7 @@ def processor_arguments(ctx: BuildContext, spec: dict, tags) -> dict:
     )
 
 
-def property_files(ctx: BuildContext, step: dict) -> list | None:
+def property_files(ctx: BuildContext, step: dict[str, Any]) -> list[SdkObject] | None:
     """A processing step's PropertyFiles, noted for the JsonGet of `{step, property_file, json_path}`."""
     found = []
     for declared in step.get("property_files", []):
@@ -154,7 +162,7 @@ def property_files(ctx: BuildContext, step: dict) -> list | None:
     return found or None
 
 
-def model_statistics(ctx: BuildContext, step: dict):
+def model_statistics(ctx: BuildContext, step: dict[str, Any]) -> SdkObject | None:
     """The spec's model_metrics.model_statistics as the SDK's MetricsSource, or None."""
     declared = step.get("model_metrics")
     if not declared:
@@ -164,7 +172,14 @@ def model_statistics(ctx: BuildContext, step: dict):
     )
 
 
-def run_framework_processor(ctx: BuildContext, processor, step: dict, inputs: list, outputs: list, arguments):
+def run_framework_processor(
+    ctx: BuildContext,
+    processor: SdkObject,
+    step: dict[str, Any],
+    inputs: list[SdkObject],
+    outputs: list[SdkObject],
+    arguments: list[Any] | None,
+) -> SdkObject:
     """`processor.run` of a FrameworkProcessor (both SDKs): with a source_dir, the script is named
     relative to it (validation keeps it directly inside)."""
     source_dir = step.get("source_dir")

@@ -41,10 +41,12 @@ def _compiler_source() -> str:
 
 
 def input_key(result: SpecResult) -> str:
-    data = result.document.data
+    document, root = result.document, result.project_root
+    assert document is not None and isinstance(document.data, dict) and root is not None, "a valid spec, loaded from its project"
+    data = document.data
     digest = hashlib.sha256()
     digest.update(json.dumps(data, sort_keys=True).encode())
-    digest.update(fingerprint(result.project_root, code_paths(data)).encode())
+    digest.update(fingerprint(root, code_paths(data)).encode())
     digest.update(f"{COMPILER_FORMAT}|{__version__}|{_sdk_version()}|{_compiler_source()}".encode())
     return digest.hexdigest()
 

@@ -11,14 +11,19 @@ execution role and the accounts file's scheduler role.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sagespec.accounts.render import scheduler_role_arn
+
+if TYPE_CHECKING:
+    from sagespec.compiler.compiled import CompiledPipeline
 
 TEMPLATE_VERSION = "2010-09-09"
 
 
-def template(compiled) -> dict:
+def template(compiled: CompiledPipeline) -> dict[str, Any]:
     definition = compiled.definition_upload
-    properties = {
+    properties: dict[str, Any] = {
         "PipelineName": compiled.name,
         "PipelineDefinition": {"PipelineDefinitionS3Location": {"Bucket": definition.bucket, "Key": definition.key}},
         "RoleArn": {"Ref": "PipelineRoleArn"},

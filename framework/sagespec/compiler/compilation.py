@@ -13,6 +13,7 @@ import importlib
 import json
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sagespec.compiler.compiled import CompiledPipeline
 from sagespec.compiler.offline import OfflineAws, OfflineCallError, default_region, quiet_sdk
@@ -24,27 +25,31 @@ from sagespec.compiler.v3.unsupported import HINT, problems
 from sagespec.diagnostics import Diagnostic, DiagnosticError
 from sagespec.spec.load import SpecResult
 
+if TYPE_CHECKING:
+    from sagespec.spec.source import SourceMap
+
 # SDK -> its backend: the module that registers its builders and has its offline
 # `pipeline_session` and its `finish` of the definition. Imported when a compile needs it (the
 # SDK is only imported then, inside the region default_region offers).
 BACKENDS = {"v2": "sagespec.compiler.v2.backend", "v3": "sagespec.compiler.v3.backend"}
 
 
-def _unsupported(result: SpecResult, sdk: str) -> None:
+def _unsupported(data: dict[str, Any], source: SourceMap, sdk: str) -> None:
     """Every spec feature the chosen backend does not build yet, one located E5010 each."""
-    found = problems(result.document.data) if sdk == "v3" else []
+    found = problems(data) if sdk == "v3" else []
     if found:
-        source = result.document.source
         raise DiagnosticError([Diagnostic("E5010", f"SDK v3: {message}", source.span(path), path, hint=HINT) for path, message in found])
 
 
 def compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
-    _unsupported(result, sdk)
-    data = result.document.data
+    document, root = result.document, result.project_root
+    assert document is not None and isinstance(document.data, dict) and root is not None, "a valid spec, loaded from its project"
+    data, source = document.data, document.source
+    _unsupported(data, source, sdk)
     session_spec = data["session"]
     code_uri = "s3://" + "/".join(p for p in (session_spec["default_bucket"], session_spec.get("default_bucket_prefix"), data["name"]) if p)
     with tempfile.TemporaryDirectory(prefix="sagespec-compile-") as scratch, quiet_sdk(), default_region(session_spec["region"]):
-        code_root = stage(result.project_root, code_paths(data), Path(scratch))
+        code_root = stage(root, code_paths(data), Path(scratch))
         offline = OfflineAws(region=session_spec["region"], buckets=(session_spec["default_bucket"],), staged=code_root)
         backend = importlib.import_module(BACKENDS[sdk])
         with backend.pipeline_session(offline, session_spec) as session:
@@ -52,7 +57,7 @@ def compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
                 pipeline = build_pipeline(data, session, sdk, code_root)
                 definition = backend.finish(json.loads(pipeline.definition()), offline, f"{code_uri}/code")
             except StepRejected as rejected:
-                span = result.document.source.span(("steps", rejected.index, "name"))
+                span = source.span(("steps", rejected.index, "name"))
                 raise DiagnosticError(
                     [
                         Diagnostic(
@@ -65,11 +70,9 @@ def compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
                     ]
                 ) from None
             except OfflineCallError as exc:
-                raise DiagnosticError([Diagnostic("E5003", str(exc), result.document.source.span(()))]) from None
+                raise DiagnosticError([Diagnostic("E5003", str(exc), source.span(()))]) from None
             except (ValueError, TypeError, KeyError) as exc:
-                raise DiagnosticError(
-                    [Diagnostic("E5002", f"the SageMaker SDK rejected the pipeline: {exc}", result.document.source.span(()))]
-                ) from None
+                raise DiagnosticError([Diagnostic("E5002", f"the SageMaker SDK rejected the pipeline: {exc}", source.span(()))]) from None
     return CompiledPipeline(
         name=data["name"],
         definition=definition,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from sagespec.aws import arns, partitions
 from sagespec.definition import canonical_json
@@ -22,7 +23,7 @@ class Upload:
     bucket: str
     key: str
     body: bytes
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # PutObject's other arguments
 
     @property
     def uri(self) -> str:
@@ -32,17 +33,17 @@ class Upload:
 @dataclass
 class CompiledPipeline:
     name: str
-    definition: dict
+    definition: dict[str, Any]
     uploads: list[Upload] = field(default_factory=list)
     description: str | None = None
-    tags: dict = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
     role: str = ""
     region: str = ""
     max_parallel_steps: int | None = None  # ParallelismConfiguration: not in the definition, sent with it
     from_cache: bool = False
     default_bucket: str = ""
     default_bucket_prefix: str | None = None
-    schedule: dict | None = None  # EventBridge Scheduler's CreateSchedule parts (compiler.schedules.schedule_of)
+    schedule: dict[str, Any] | None = None  # EventBridge Scheduler's CreateSchedule parts (compiler.schedules.schedule_of)
     sdk: str = "v2"  # the SageMaker Python SDK major that built it
     warnings: list[Diagnostic] = field(default_factory=list)  # the spec's warnings (not part of a cached entry)
 

@@ -6,18 +6,21 @@ builder serves both.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sagespec.compiler.build import BuildContext, builder, declared_outputs
+from sagespec.compiler.sdk import SdkObject
 
 BOTH = ("v2", "v3")
 
 
 @builder("fail", BOTH)
-def fail(ctx: BuildContext, step: dict):
+def fail(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     return ctx.cls("FailStep")(step["name"], error_message=ctx.expr.value(step["error_message"]), **ctx.common(step))
 
 
 @builder("lambda", BOTH)
-def lambda_step(ctx: BuildContext, step: dict):
+def lambda_step(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     return ctx.cls("LambdaStep")(
         step["name"],
         lambda_func=ctx.cls("Lambda")(function_arn=step["function_arn"], session=ctx.session),
@@ -27,7 +30,7 @@ def lambda_step(ctx: BuildContext, step: dict):
     )
 
 
-def _condition(ctx: BuildContext, declared: dict):
+def _condition(ctx: BuildContext, declared: dict[str, Any]) -> SdkObject:
     """The SDK condition of a spec condition: a comparison, in, or, not, nested as written."""
     c = ctx.cls("conditions")
     if "or" in declared:
@@ -50,7 +53,7 @@ def _condition(ctx: BuildContext, declared: dict):
 
 
 @builder("condition", BOTH)
-def condition(ctx: BuildContext, step: dict):
+def condition(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     built = [_condition(ctx, declared) for declared in step["conditions"]]
     return ctx.cls("ConditionStep")(
         step["name"],

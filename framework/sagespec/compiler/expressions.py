@@ -8,23 +8,32 @@ A property-file operand ({step, property_file, json_path}) becomes `JsonGet`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
-from sagespec.compiler.sdk import sdk_class
+from sagespec.compiler.sdk import SdkObject, sdk_class
 from sagespec.spec import references as syntax
 
 _INDEX = re.compile(r"([A-Za-z][A-Za-z0-9_]*)((?:\[\d+\])*)")
 
 
 class Expressions:
-    def __init__(self, parameters: dict, steps: dict, property_files: dict, declared_outputs: dict, sdk: str = "v2"):
-        self._cls = lambda name: sdk_class(sdk, name)
+    def __init__(
+        self,
+        parameters: dict[str, SdkObject],
+        steps: dict[str, SdkObject],
+        property_files: dict[tuple[str, str], SdkObject],
+        declared_outputs: dict[tuple[str, str], SdkObject],
+        sdk: str = "v2",
+    ):
+        self._cls: Callable[[str], SdkObject] = lambda name: sdk_class(sdk, name)
         self.parameters = parameters  # name -> Parameter
         self.steps = steps  # name -> built SDK step
         self.property_files = property_files  # (step, name) -> PropertyFile
         self.declared_outputs = declared_outputs  # (step, name) -> LambdaOutput or CallbackOutput
-        self.best_models: dict = {}  # tuning step name -> its best training job's model.tar.gz URI
+        self.best_models: dict[str, SdkObject] = {}  # tuning step name -> its best training job's model.tar.gz URI
 
-    def value(self, value):
+    def value(self, value: Any) -> Any:
         """A literal stays itself; strings with references become SDK expressions."""
         if isinstance(value, dict) and {"step", "property_file", "json_path"} <= set(value):
             return self.json_get(value)
@@ -38,7 +47,7 @@ class Expressions:
             return converted[0]
         return self._cls("Join")(on="", values=converted)
 
-    def reference(self, ref: syntax.Reference):
+    def reference(self, ref: syntax.Reference) -> SdkObject:
         if ref.form == "params":
             return self.parameters[ref.name]
         if ref.form == "execution":
@@ -54,19 +63,23 @@ class Expressions:
                 # those only as a whole value, and inside a Join they would be a bound method.
                 return step.properties.Outputs[ref.attribute]
             return step.properties.ProcessingOutputConfig.Outputs[ref.attribute].S3Output.S3Uri
+        if ref.attribute is None:  # validation gives every property reference its path
+            raise ValueError(f"{ref.text} names no property")
         return self.property_path(step.properties, ref.attribute)
 
     @staticmethod
-    def property_path(properties, path: str):
+    def property_path(properties: SdkObject, path: str) -> SdkObject:
         node = properties
         for segment in path.split("."):
             m = _INDEX.fullmatch(segment)
+            if m is None:  # validation keeps property paths to names and [indexes]
+                raise ValueError(f"cannot read property path {path!r} at {segment!r}")
             node = getattr(node, m.group(1))
             for index in re.findall(r"\[(\d+)\]", m.group(2)):
                 node = node[int(index)]
         return node
 
-    def json_get(self, operand: dict):
+    def json_get(self, operand: dict[str, Any]) -> SdkObject:
         step = self.steps[operand["step"]]
         return self._cls("JsonGet")(
             step_name=step.name,

@@ -6,11 +6,14 @@ outputs go into the same table of declared step outputs. Both build the same way
 
 from __future__ import annotations
 
+from typing import Any
+
 from sagespec.compiler.build import BuildContext, builder, cache_config, declared_outputs
+from sagespec.compiler.sdk import SdkObject
 
 
 @builder("callback", ("v2", "v3"))
-def callback(ctx: BuildContext, step: dict):
+def callback(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     return ctx.cls("CallbackStep")(
         step["name"],
         sqs_queue_url=step["queue_url"],
@@ -21,7 +24,7 @@ def callback(ctx: BuildContext, step: dict):
 
 
 @builder("emr", ("v2", "v3"))
-def emr(ctx: BuildContext, step: dict):
+def emr(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     config = ctx.cls("EMRStepConfig")(
         jar=step["jar"],
         args=[ctx.expr.value(a) for a in step.get("args", [])] or None,

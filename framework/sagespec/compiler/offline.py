@@ -29,12 +29,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 from botocore.awsrequest import AWSResponse
 
 from sagespec.aws.logs import quiet
 from sagespec.compiler.compiled import Upload
+
+if TYPE_CHECKING:
+    from botocore.model import OperationModel
 
 # The SDK reads this key to decide about telemetry (sagemaker.telemetry.telemetry_logging).
 SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
@@ -59,7 +63,7 @@ class OfflineAws:
     def boto_session(self) -> boto3.Session:
         session = boto3.Session(aws_access_key_id="offline", aws_secret_access_key="offline", region_name=self.region)
         session.events.register("before-parameter-build.s3.*", self._capture)
-        session.events.register("before-call.*.*", self._answer)
+        session.events.register("before-call.*.*", self._answer)  # type: ignore[arg-type]  # what it returns answers the call
         return session
 
     def _record(self, upload: Upload) -> None:
@@ -69,7 +73,7 @@ class OfflineAws:
             upload.body = upload.body.replace(f"{self.staged}/".encode(), b"")
         self.uploads[upload.uri] = upload
 
-    def _capture(self, params: dict, model, **_) -> None:
+    def _capture(self, params: dict[str, Any], model: OperationModel, **_: object) -> None:
         op = model.name
         if op in ("PutObject", "UploadPart"):
             body = params.get("Body", b"")
@@ -83,9 +87,9 @@ class OfflineAws:
             parts = self._parts.pop(params["UploadId"], {})
             self._record(Upload(params["Bucket"], params["Key"], b"".join(parts[n] for n in sorted(parts))))
 
-    def _answer(self, model, params, **_):
+    def _answer(self, model: OperationModel, params: dict[str, Any], **_: object) -> tuple[AWSResponse, dict[str, Any]]:
         service, op = model.service_model.service_name, model.name
-        ok = AWSResponse("https://offline.invalid", 200, {}, None)
+        ok = AWSResponse("https://offline.invalid", 200, {}, None)  # type: ignore[arg-type]  # botocore takes any mapping of headers
         if service == "s3":
             if op == "ListBuckets":
                 created = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
@@ -146,7 +150,7 @@ class _Patches:
         self.applied: list[str] = []
         self._restore: list[tuple[object, str, object]] = []
 
-    def _patch(self, module_name: str, attribute: str, make: Callable, owner: str | None = None) -> None:
+    def _patch(self, module_name: str, attribute: str, make: Callable[[Any], Any], owner: str | None = None) -> None:
         target: object = importlib.import_module(module_name)
         if owner is not None:  # a static method of a class in the module
             target = getattr(target, owner, None)
@@ -165,7 +169,7 @@ class _Patches:
     def __enter__(self) -> _Patches:
         return self
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         for target, attribute, original in reversed(self._restore):
             setattr(target, attribute, original)
         return False
@@ -190,7 +194,7 @@ class sdk_speedups(_Patches):
     def __enter__(self) -> sdk_speedups:
         checked = {json.dumps(SDK_CONFIG, sort_keys=True)}
 
-        def validate_once(original: Callable) -> Callable:
+        def validate_once(original: Callable[[object], object]) -> Callable[[object], None]:
             def validate(config: object) -> None:
                 key = json.dumps(config, sort_keys=True, default=str)
                 if key not in checked:
@@ -238,14 +242,18 @@ class offline_build(_Patches):
         module = importlib.import_module(HASH_MODULES[self.sdk])
         prefix = f"{self.staged}/"
 
-        def as_written(original: Callable) -> Callable:
+        def as_written(original: Callable[[object, hashlib._Hash], hashlib._Hash]) -> Callable[[object, hashlib._Hash], hashlib._Hash]:
             def hash_file_or_dir(path: object, sha256: hashlib._Hash) -> hashlib._Hash:
                 if not isinstance(path, str) or not path.startswith(prefix):
                     return original(path, sha256)
                 sha256.update(path[len(prefix) :].encode())
                 if Path(path).is_dir():
-                    return module._hash_dir(path, sha256)
-                return module._hash_file(path, sha256) if Path(path).is_file() else sha256
+                    hashed: hashlib._Hash = module._hash_dir(path, sha256)
+                elif Path(path).is_file():
+                    hashed = module._hash_file(path, sha256)
+                else:
+                    hashed = sha256
+                return hashed
 
             return hash_file_or_dir
 
@@ -258,7 +266,7 @@ class offline_build(_Patches):
 
 
 def _method_names_only(client: type) -> type:
-    class MethodNames(client):  # type: ignore[misc, valid-type]
+    class MethodNames(client):  # type: ignore[misc]  # subclassing a class known only at run time
         def __init__(self, *args: object, **kwargs: object) -> None:
             """Made to be asked its methods' names, never called: no session."""
 

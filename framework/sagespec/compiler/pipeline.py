@@ -4,11 +4,12 @@ builder, in an order where everything a step's constructor needs is built before
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sagespec.compiler.build import BUILDERS, BuildContext
 from sagespec.compiler.expressions import Expressions
 from sagespec.compiler.offline import OfflineCallError
-from sagespec.compiler.sdk import sdk_class
+from sagespec.compiler.sdk import SdkObject, sdk_class
 from sagespec.compiler.settings import definition_config
 from sagespec.spec.dependencies import edges
 
@@ -21,7 +22,7 @@ class StepRejected(Exception):
         self.index, self.name, self.cause = index, name, cause
 
 
-def build_order(steps: list[dict]) -> list[str]:
+def build_order(steps: list[dict[str, Any]]) -> list[str]:
     """Names in an order where everything a step's constructor needs is built before it.
 
     A step needs the steps it references; a condition needs its branch steps (it takes them as
@@ -45,16 +46,16 @@ def build_order(steps: list[dict]) -> list[str]:
     return order
 
 
-def build_pipeline(data: dict, session, sdk: str, code_root: Path):
+def build_pipeline(data: dict[str, Any], session: SdkObject, sdk: str, code_root: Path) -> SdkObject:
     """The SDK Pipeline object for validated, rendered spec data, its code staged at `code_root`
     (the SDK's builders are registered: compiler.v2.backend, compiler.v3.backend)."""
     kinds = {t: sdk_class(sdk, f"Parameter{t}") for t in ("String", "Integer", "Float", "Boolean")}
-    parameters = {}
+    parameters: dict[str, SdkObject] = {}
     for name, decl in (data.get("parameters") or {}).items():
         default = decl.get("default")
         if decl["type"] == "Float" and isinstance(default, int) and not isinstance(default, bool):
             default = float(default)  # YAML reads `1` as an integer; a Float parameter's default is 1.0
-        kwargs = {"name": name, "default_value": default}
+        kwargs: dict[str, Any] = {"name": name, "default_value": default}
         if decl.get("enum"):
             kwargs["enum_values"] = decl["enum"]
         parameters[name] = kinds[decl["type"]](**kwargs)

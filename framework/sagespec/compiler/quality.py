@@ -7,13 +7,16 @@ same classes under sagemaker.mlops.workflow and sagemaker.core.model_monitor: on
 
 from __future__ import annotations
 
+from typing import Any
+
 from sagespec.compiler.build import BuildContext, builder
+from sagespec.compiler.sdk import SdkObject
 from sagespec.compiler.transform import execution_output_path
 
 CHECK_CONFIGS = {"data_quality": "DataQualityCheckConfig", "model_quality": "ModelQualityCheckConfig"}
 
 
-def _dataset_format(ctx: BuildContext, declared: dict | None):
+def _dataset_format(ctx: BuildContext, declared: dict[str, Any] | None) -> SdkObject:
     DatasetFormat = ctx.cls("DatasetFormat")
     declared = declared or {"csv": {"header": True}}
     if "json" in declared:
@@ -22,7 +25,7 @@ def _dataset_format(ctx: BuildContext, declared: dict | None):
 
 
 @builder("quality_check", ("v2", "v3"))
-def quality_check(ctx: BuildContext, step: dict):
+def quality_check(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     sdk, CheckJobConfig = ctx.cls("quality_check_step"), ctx.cls("CheckJobConfig")
     session = ctx.spec["session"]
     job = CheckJobConfig(
@@ -52,7 +55,7 @@ def quality_check(ctx: BuildContext, step: dict):
             if step.get(key) is not None:
                 common[key] = ctx.expr.value(step[key])
     config = getattr(sdk, CHECK_CONFIGS[step["check"]])(**common)
-    options = {}
+    options: dict[str, Any] = {}
     for key in ("supplied_baseline_statistics", "supplied_baseline_constraints"):
         if step.get(key):
             options[key] = ctx.expr.value(step[key])
@@ -70,15 +73,16 @@ def quality_check(ctx: BuildContext, step: dict):
     )
 
 
-def registered_checks(ctx: BuildContext, step: dict, model_statistics=None) -> dict:
+def registered_checks(ctx: BuildContext, step: dict[str, Any], model_statistics: SdkObject | None = None) -> dict[str, SdkObject | None]:
     """ModelMetrics and DriftCheckBaselines for `register`: each named check's calculated baseline
     as the version's metrics, the baseline it checked against as its drift check baseline."""
     MetricsSource, ModelMetrics, DriftCheckBaselines = (ctx.cls(n) for n in ("MetricsSource", "ModelMetrics", "DriftCheckBaselines"))
 
-    def source(value):
+    def source(value: SdkObject) -> SdkObject:
         return MetricsSource(s3_uri=value, content_type="application/json")
 
-    metrics, baselines = {}, {}
+    metrics: dict[str, SdkObject] = {}
+    baselines: dict[str, SdkObject] = {}
     if model_statistics is not None:
         metrics["model_statistics"] = model_statistics
     for name in step.get("quality_checks", []):

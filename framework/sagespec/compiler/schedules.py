@@ -7,11 +7,16 @@ allowed sagemaker:StartPipelineExecution on the scheduled pipelines and nothing 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sagespec.aws.schedule_expressions import of_spec
 from sagespec.definition import typed_overrides
 
+if TYPE_CHECKING:
+    from sagespec.compiler.compiled import CompiledPipeline
 
-def schedule_of(data: dict, definition: dict) -> dict | None:
+
+def schedule_of(data: dict[str, Any], definition: dict[str, Any]) -> dict[str, Any] | None:
     """The spec's `schedule:` as EventBridge Scheduler's CreateSchedule takes it (the schedule is
     named after the pipeline; its parameters typed as StartPipelineExecution takes them)."""
     spec = data.get("schedule")
@@ -19,7 +24,7 @@ def schedule_of(data: dict, definition: dict) -> dict | None:
         return None
     kind = "cron" if "cron" in spec else "rate"
     given = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (spec.get("parameters") or {}).items()}
-    schedule = {
+    schedule: dict[str, Any] = {
         "Name": data["name"],
         "ScheduleExpression": of_spec(kind, spec[kind]).expression,
         "ScheduleExpressionTimezone": spec.get("timezone", "UTC"),
@@ -31,10 +36,12 @@ def schedule_of(data: dict, definition: dict) -> dict | None:
     return schedule
 
 
-def schedule_request(compiled, role_arn: str, account: str | None = None) -> dict:
+def schedule_request(compiled: CompiledPipeline, role_arn: str, account: str | None = None) -> dict[str, Any]:
     """CreateSchedule's (and UpdateSchedule's) request for the compiled pipeline's schedule."""
     schedule = compiled.schedule
-    body = {
+    if schedule is None:
+        raise ValueError(f"pipeline {compiled.name} has no schedule")
+    body: dict[str, Any] = {
         "Name": schedule["Name"],
         "ScheduleExpression": schedule["ScheduleExpression"],
         "ScheduleExpressionTimezone": schedule["ScheduleExpressionTimezone"],

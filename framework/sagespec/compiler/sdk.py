@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import importlib
 from importlib import metadata
+from typing import Any, TypeAlias
 
 SDKS = ("v2", "v3")
+# A class, module or object of the installed SageMaker Python SDK, looked up by name (sdk_class):
+# v2 and v3 keep different classes in different places, and one environment holds one of them.
+SdkObject: TypeAlias = Any
 
 # class -> (its v2 module, its v3 module)
 LOCATIONS: dict[str, tuple[str, str]] = {
@@ -104,7 +108,7 @@ def choose(asked: str | None = None) -> str:
     return have
 
 
-def sdk_class(sdk: str, name: str):
+def sdk_class(sdk: str, name: str) -> SdkObject:
     """The class (or module, for MODULES) called `name` in SDK `sdk`."""
     module = LOCATIONS[name][SDKS.index(sdk)]
     if name in MODULES:

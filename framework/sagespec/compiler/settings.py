@@ -8,10 +8,12 @@ for Pipeline Steps" in the SageMaker Developer Guide.
 
 from __future__ import annotations
 
-from sagespec.compiler.sdk import sdk_class
+from typing import Any
+
+from sagespec.compiler.sdk import SdkObject, sdk_class
 
 
-def retry_policies(declared: list[dict], sdk: str = "v2") -> list:
+def retry_policies(declared: list[dict[str, Any]], sdk: str = "v2") -> list[SdkObject]:
     StepRetryPolicy, SageMakerJobStepRetryPolicy = sdk_class(sdk, "StepRetryPolicy"), sdk_class(sdk, "SageMakerJobStepRetryPolicy")
     StepExceptionTypeEnum, SageMakerJobExceptionTypeEnum = (
         sdk_class(sdk, "StepExceptionTypeEnum"),
@@ -37,7 +39,7 @@ def retry_policies(declared: list[dict], sdk: str = "v2") -> list:
     return policies
 
 
-def definition_config(spec: dict, sdk: str = "v2"):
+def definition_config(spec: dict[str, Any], sdk: str = "v2") -> SdkObject | None:
     """PipelineDefinitionConfig, or None for the SDK's default (generated job names)."""
 
     if (spec.get("settings") or {}).get("custom_job_prefix"):
@@ -45,5 +47,6 @@ def definition_config(spec: dict, sdk: str = "v2"):
     return None
 
 
-def max_parallel_steps(spec: dict) -> int | None:
-    return (spec.get("settings") or {}).get("max_parallel_steps")
+def max_parallel_steps(spec: dict[str, Any]) -> int | None:
+    steps: int | None = (spec.get("settings") or {}).get("max_parallel_steps")
+    return steps

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 from sagespec.spec.files import project_files, regular_file
 from sagespec.spec.references import TRAINING_KINDS, model_sources
@@ -24,7 +25,7 @@ def _wanted(path: Path) -> bool:
     return not (path.name in IGNORED_NAMES or path.name.endswith(IGNORED_SUFFIXES))
 
 
-def code_paths(data: dict) -> list[str]:
+def code_paths(data: dict[str, Any]) -> list[str]:
     """Relative paths of the files and folders a (validated) spec uploads."""
     found: list[str] = []
     for step in data.get("steps", []):

@@ -8,10 +8,13 @@ SDK v3's Transformer (sagemaker.core.transformer) takes the same arguments, so o
 
 from __future__ import annotations
 
+from typing import Any
+
 from sagespec.compiler.build import BuildContext, builder
+from sagespec.compiler.sdk import SdkObject
 
 
-def execution_output_path(ctx: BuildContext, step: dict):
+def execution_output_path(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     """`output_path`, or `<bucket>/<prefix>/<pipeline>/<step>/<execution id>`."""
     if step.get("output_path"):
         return ctx.expr.value(step["output_path"])
@@ -19,7 +22,7 @@ def execution_output_path(ctx: BuildContext, step: dict):
 
 
 @builder("transform", ("v2", "v3"))
-def transform(ctx: BuildContext, step: dict):
+def transform(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     if step.get("model_step"):
         model_name = ctx.built[step["model_step"]].properties.ModelName
     else:

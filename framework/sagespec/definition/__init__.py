@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sagespec.diagnostics import UserError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker.type_defs import ParameterTypeDef
 
 BRANCHES = ("IfSteps", "ElseSteps")
 # HyperParameterTuningJobName: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31} (API reference): what the
@@ -24,12 +28,12 @@ TUNING_JOB_NAME_LENGTH = 32
 _STEP_REFERENCE = re.compile(r'"Steps\.([A-Za-z0-9_-]+)([.\[][^"]*)"')
 
 
-def canonical_json(definition: dict) -> str:
+def canonical_json(definition: dict[str, Any]) -> str:
     """Sorted keys and fixed indentation: stable bytes for golden files, caches and diffs."""
     return json.dumps(definition, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
-def compact_json(definition: dict) -> str:
+def compact_json(definition: dict[str, Any]) -> str:
     """What upsert sends: SageMaker limits PipelineDefinition to 100 KB, so no indentation (still sorted)."""
     return json.dumps(definition, sort_keys=True, separators=(",", ":"))
 
@@ -37,26 +41,27 @@ def compact_json(definition: dict) -> str:
 # ---- parameters ----------------------------------------------------------------------------
 
 
-def parameters(definition: dict) -> dict[str, dict]:
+def parameters(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Declared parameters by name, in declaration order."""
     return {p["Name"]: p for p in definition.get("Parameters", [])}
 
 
-def defaults(definition: dict) -> dict:
+def defaults(definition: dict[str, Any]) -> dict[str, Any]:
     """Each parameter's default, typed as the definition stores it (None where there is none)."""
     return {name: p.get("DefaultValue") for name, p in parameters(definition).items()}
 
 
-def typed_value(kind: str, text: str):
+def typed_value(kind: str, text: str) -> int | float | bool | str:
     """A parameter value as an execution sees it (SageMaker passes strings; the type says how to read them)."""
-    return {"Integer": int, "Float": float, "Boolean": lambda v: v == "true"}.get(kind, str)(text)
+    readers: dict[str, Callable[[str], int | float | bool | str]] = {"Integer": int, "Float": float, "Boolean": lambda v: v == "true"}
+    return readers.get(kind, str)(text)
 
 
-def typed_overrides(definition: dict, overrides: dict[str, str], pipeline: str) -> list[dict]:
+def typed_overrides(definition: dict[str, Any], overrides: dict[str, str], pipeline: str) -> list[ParameterTypeDef]:
     """`--param NAME=VALUE` checked against the declared parameters, as StartPipelineExecution's
     PipelineParameters ([{"Name", "Value"}], values as canonical strings)."""
     declared = parameters(definition)
-    out = []
+    out: list[ParameterTypeDef] = []
     for name, value in overrides.items():
         if name not in declared:
             raise UserError(
@@ -84,7 +89,9 @@ def typed_overrides(definition: dict, overrides: dict[str, str], pipeline: str) 
     return out
 
 
-def execution_parameters(definition: dict, overrides: dict[str, str], pipeline: str, base: dict | None = None) -> dict:
+def execution_parameters(
+    definition: dict[str, Any], overrides: dict[str, str], pipeline: str, base: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The typed parameter values of an execution: defaults, then `base` (a retried execution's), then overrides."""
     values = defaults(definition)
     values.update({k: v for k, v in (base or {}).items() if k in values})
@@ -99,23 +106,25 @@ def execution_parameters(definition: dict, overrides: dict[str, str], pipeline: 
 
 @dataclass(frozen=True)
 class PlacedStep:
-    step: dict
+    step: dict[str, Any]
     where: str  # "top level", "if branch of C", "else branch of C"
     condition: str | None  # the condition step whose branch holds it
 
     @property
     def name(self) -> str:
-        return self.step["Name"]
+        name: str = self.step["Name"]
+        return name
 
     @property
     def type(self) -> str:
-        return self.step["Type"]
+        kind: str = self.step["Type"]
+        return kind
 
 
-def walk_steps(definition: dict) -> Iterator[PlacedStep]:
+def walk_steps(definition: dict[str, Any]) -> Iterator[PlacedStep]:
     """Every step, condition branches included, parents before their branch steps."""
 
-    def walk(steps: list, where: str, condition: str | None):
+    def walk(steps: list[dict[str, Any]], where: str, condition: str | None) -> Iterator[PlacedStep]:
         for step in steps:
             yield PlacedStep(step, where, condition)
             if step.get("Type") == "Condition":
@@ -126,18 +135,18 @@ def walk_steps(definition: dict) -> Iterator[PlacedStep]:
     yield from walk(definition.get("Steps", []), "top level", None)
 
 
-def steps(definition: dict) -> dict[str, dict]:
+def steps(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """name -> step for every step, branches included."""
     return {placed.name: placed.step for placed in walk_steps(definition)}
 
 
-def step_needs(definition: dict) -> dict[str, set[str]]:
+def step_needs(definition: dict[str, Any]) -> dict[str, set[str]]:
     """step -> what it waits for: its data dependencies and DependsOn, and the condition whose
     branch holds it (the scheduler's and the selective execution's graph)."""
     return {p.name: data_dependencies(p.step) | ({p.condition} if p.condition else set()) for p in walk_steps(definition)}
 
 
-def without_branches(step: dict) -> dict:
+def without_branches(step: dict[str, Any]) -> dict[str, Any]:
     """A condition step with its branches named, not nested (what belongs to the step itself)."""
     if step.get("Type") != "Condition":
         return step
@@ -147,24 +156,24 @@ def without_branches(step: dict) -> dict:
     return {**step, "Arguments": arguments}
 
 
-def top_level_count(definition: dict) -> int:
+def top_level_count(definition: dict[str, Any]) -> int:
     return len(definition.get("Steps", []))
 
 
 # ---- property references -------------------------------------------------------------------
 
 
-def referenced_steps(value, prefix: str | None = None) -> set[str]:
+def referenced_steps(value: object, prefix: str | None = None) -> set[str]:
     """Names of the steps `value` reads properties of (`{"Get": "Steps.S...."}`), optionally only
     those whose property path starts with `prefix` (e.g. "ModelArtifacts")."""
-    found = set()
+    found: set[str] = set()
     for name, path in _STEP_REFERENCE.findall(json.dumps(value)):
         if prefix is None or path.lstrip(".").startswith(prefix):
             found.add(name)
     return found
 
 
-def data_dependencies(step: dict) -> set[str]:
+def data_dependencies(step: dict[str, Any]) -> set[str]:
     """What must finish before `step` runs: the steps it reads properties of, and its DependsOn.
 
     A condition's branch steps are not its dependencies (they run after it)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sagespec.definition import parameters, walk_steps, without_branches
 
@@ -24,14 +25,14 @@ class Change:
     new: object = None
 
 
-def _steps(definition: dict) -> dict[str, tuple[str, dict]]:
+def _steps(definition: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     """name -> (where, step) for every step, branches included."""
     return {placed.name: (placed.where, placed.step) for placed in walk_steps(definition)}
 
 
-def _leaf_changes(old, new, path: str = "") -> list[tuple[str, object, object]]:
+def _leaf_changes(old: object, new: object, path: str = "") -> list[tuple[str, object, object]]:
     if isinstance(old, dict) and isinstance(new, dict):
-        out = []
+        out: list[tuple[str, object, object]] = []
         for key in sorted(set(old) | set(new)):
             sub = f"{path}.{key}" if path else key
             if key not in old:
@@ -49,7 +50,7 @@ def _leaf_changes(old, new, path: str = "") -> list[tuple[str, object, object]]:
     return [] if old == new else [(path, old, new)]
 
 
-def diff(old: dict, new: dict) -> list[Change]:
+def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     changes: list[Change] = []
     old_params, new_params = parameters(old), parameters(new)
     for name in sorted(set(old_params) | set(new_params)):
@@ -79,7 +80,7 @@ def diff(old: dict, new: dict) -> list[Change]:
     return changes
 
 
-def _show(value) -> str:
+def _show(value: object) -> str:
     if value is None:
         return "(none)"
     text = json.dumps(value, sort_keys=True)

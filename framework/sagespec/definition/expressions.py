@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 _TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
@@ -20,8 +22,9 @@ class EvaluationError(Exception):
     pass
 
 
-def path_tokens(path: str) -> list:
-    tokens, pos = [], 0
+def path_tokens(path: str) -> list[str | int]:
+    tokens: list[str | int] = []
+    pos = 0
     while pos < len(path):
         m = _TOKEN.match(path, pos)
         if not m:
@@ -32,7 +35,7 @@ def path_tokens(path: str) -> list:
     return tokens
 
 
-def walk(value, tokens: list, where: str):
+def walk(value: Any, tokens: Sequence[str | int], where: str) -> Any:
     for token in tokens:
         try:
             value = value[token]
@@ -43,12 +46,12 @@ def walk(value, tokens: list, where: str):
 
 @dataclass
 class Context:
-    parameters: dict
-    execution: dict  # PipelineExecutionId, PipelineName, ...
-    steps: dict = field(default_factory=dict)  # step name -> properties (DescribeX-shaped, Outputs keyed by name)
-    read_property_file: object = None  # (step, file name) -> parsed JSON
+    parameters: dict[str, Any]
+    execution: dict[str, Any]  # PipelineExecutionId, PipelineName, ...
+    steps: dict[str, Any] = field(default_factory=dict)  # step name -> properties (DescribeX-shaped, Outputs keyed by name)
+    read_property_file: Callable[[str, str], Any] | None = None  # (step, file name) -> parsed JSON
 
-    def get(self, reference: str):
+    def get(self, reference: str) -> Any:
         head, _, rest = reference.partition(".")
         if head == "Parameters":
             if rest not in self.parameters:
@@ -60,7 +63,8 @@ class Context:
             return self.execution[rest]
         if head == "Steps":
             # A step name may hold hyphens (a ModelStep's "Create-CreateModel"); the path after it may not.
-            step = re.match(r"[A-Za-z0-9_-]*", rest).group(0)
+            named = re.match(r"[A-Za-z0-9_-]*", rest)  # always matches, maybe empty
+            step = named.group(0) if named else ""
             tokens = [step, *path_tokens(rest[len(step) :])]
             if step not in self.steps:
                 raise EvaluationError(f"step {step} has not run")
@@ -69,7 +73,7 @@ class Context:
             return walk(self.steps[step], tokens[1:], f"step {step}")
         raise EvaluationError(f"cannot resolve {reference!r}")
 
-    def resolve(self, value):
+    def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         if not isinstance(value, dict):
@@ -82,12 +86,14 @@ class Context:
         if set(value) == {"Std:JsonGet"}:
             spec = value["Std:JsonGet"]
             target = self.resolve(spec["PropertyFile"])
+            if self.read_property_file is None:
+                raise EvaluationError(f"cannot read property file {target['property_file']} here")
             document = self.read_property_file(target["step"], target["property_file"])
             return walk(document, path_tokens(spec["Path"]), f"property file {target['property_file']}")
         return {k: self.resolve(v) for k, v in value.items()}
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
@@ -95,7 +101,7 @@ def _text(value) -> str:
     return str(value)
 
 
-_COMPARE = {
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "Equals": lambda a, b: a == b,
     "GreaterThan": lambda a, b: a > b,
     "GreaterThanOrEqualTo": lambda a, b: a >= b,
@@ -104,7 +110,7 @@ _COMPARE = {
 }
 
 
-def condition_holds(condition: dict, ctx: Context) -> bool:
+def condition_holds(condition: dict[str, Any], ctx: Context) -> bool:
     kind = condition["Type"]
     if kind in _COMPARE:
         left, right = ctx.resolve(condition["LeftValue"]), ctx.resolve(condition["RightValue"])
@@ -123,15 +129,15 @@ def condition_holds(condition: dict, ctx: Context) -> bool:
     raise EvaluationError(f"unsupported condition type {kind}")
 
 
-def _operand_label(value) -> str:
+def _operand_label(value: object) -> str:
     if isinstance(value, dict) and "Get" in value:
         return str(value["Get"])
     if isinstance(value, dict) and "Std:JsonGet" in value:
-        return value["Std:JsonGet"]["Path"]
+        return str(value["Std:JsonGet"]["Path"])
     return json.dumps(value)
 
 
-def describe(condition: dict, ctx: Context) -> str:
+def describe(condition: dict[str, Any], ctx: Context) -> str:
     """A nested condition as a person reads it, each part with its values and outcome."""
     kind = condition["Type"]
     if kind == "Or":
@@ -145,7 +151,7 @@ def describe(condition: dict, ctx: Context) -> str:
     return f"{_operand_label(condition['LeftValue'])} {json.dumps(left)} {kind} {json.dumps(right)}: {str(condition_holds(condition, ctx)).lower()}"
 
 
-def explain(conditions: list[dict], ctx: Context) -> list[dict]:
+def explain(conditions: list[dict[str, Any]], ctx: Context) -> list[dict[str, Any]]:
     """What a condition step compared, for its summary: each comparison's property-file path
     and values; an or, not or in described whole (`describe`)."""
     evaluated = []

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sagespec.definition import step_needs, steps
 from sagespec.diagnostics import UserError
@@ -21,7 +22,8 @@ SOURCE_STATUSES = ("Succeeded", "Failed")
 
 
 def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:
-    seen, todo = set(), [start]
+    seen: set[str] = set()
+    todo = [start]
     while todo:
         for nxt in edges.get(todo.pop(), ()):
             if nxt not in seen:
@@ -30,14 +32,16 @@ def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def retried(pipeline: str, previous: dict, old_definition: dict, current: dict) -> dict[str, tuple[dict, str]]:
+def retried(
+    pipeline: str, previous: dict[str, Any], old_definition: dict[str, Any], current: dict[str, Any]
+) -> dict[str, tuple[dict[str, Any], str]]:
     """The steps a retry of `previous` takes over: name -> (properties, the execution they came from)."""
     if previous["pipeline"] != pipeline:
         raise UserError("E6012", f"execution {previous['arn']} belongs to pipeline {previous['pipeline']}, not {pipeline}", exit_code=2)
     if previous["status"] == "Succeeded":
         raise UserError("E6012", f"execution {previous['arn']} succeeded; there is nothing to retry")
     old_steps, new_steps = steps(old_definition), steps(current)
-    kept = {}
+    kept: dict[str, tuple[dict[str, Any], str]] = {}
     for step in previous["steps"]:
         same = json.dumps(old_steps.get(step["name"]), sort_keys=True) == json.dumps(new_steps.get(step["name"]), sort_keys=True)
         if step["status"] == "Succeeded" and same and step["type"] != "Condition":
@@ -45,7 +49,9 @@ def retried(pipeline: str, previous: dict, old_definition: dict, current: dict) 
     return kept
 
 
-def selected(pipeline: str, definition: dict, selected: list[str], source: dict | None) -> dict[str, tuple[dict, str]]:
+def selected(
+    pipeline: str, definition: dict[str, Any], selected: list[str], source: dict[str, Any] | None
+) -> dict[str, tuple[dict[str, Any], str]]:
     """The steps taken from the source execution (name -> (properties, source ARN)); raises a
     UserError naming the step when the selection cannot run."""
     known = steps(definition)

@@ -8,6 +8,7 @@ columns are stored 0-based (as YAML marks are) and shown 1-based only at output.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sagespec.diagnostics.catalog import RULES
@@ -30,7 +31,7 @@ class Diagnostic:
     code: str
     message: str
     span: Span
-    path: tuple = ()
+    path: tuple[str | int, ...] = ()
     hint: str | None = None
 
     def __post_init__(self) -> None:
@@ -59,14 +60,14 @@ def shorten_values(text: str) -> str:
     return _LONG_RUN.sub(lambda m: m.group()[:QUOTE_LIMIT] + "…", text) if len(text) > QUOTE_LIMIT else text
 
 
-def json_path(path: tuple) -> str:
+def json_path(path: tuple[str | int, ...]) -> str:
     out = "$"
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out
 
 
-def has_errors(diagnostics) -> bool:
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity == "error" for d in diagnostics)
 
 

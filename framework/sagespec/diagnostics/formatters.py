@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from sagespec.diagnostics.text import printable
 
@@ -31,7 +31,7 @@ def format_text(diagnostics: list[Diagnostic], color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def to_dict(d: Diagnostic) -> dict:
+def to_dict(d: Diagnostic) -> dict[str, str | int | None]:
     return {
         "file": d.span.file,
         "line": d.span.line + 1,
@@ -78,7 +78,7 @@ def format_github(diagnostics: list[Diagnostic]) -> str:
 FORMATTERS = {"text": format_text, "json": format_json, "github": format_github}
 
 
-def color_wanted(choice: str, stream) -> bool:
+def color_wanted(choice: str, stream: TextIO) -> bool:
     """--color auto|always|never, honouring NO_COLOR (https://no-color.org) in auto mode."""
     if choice == "always":
         return True

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 
 
-def did_you_mean(word, choices) -> str | None:
+def did_you_mean(word: object, choices: Iterable[object]) -> str | None:
     """The closest choice as a hint, by similarity or by one name being a prefix of the other."""
     word = str(word)
     options = [str(c) for c in choices]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sagemaker.workflow.pipeline_context import PipelineSession
 
@@ -15,16 +16,17 @@ from sagespec.compiler.v2 import jobs, models, tuning  # noqa: F401  (register v
 
 
 @contextmanager
-def pipeline_session(offline: OfflineAws, session_spec: dict) -> Iterator[PipelineSession]:
+def pipeline_session(offline: OfflineAws, session_spec: dict[str, Any]) -> Iterator[PipelineSession]:
     assert offline.staged is not None, "a build reads its code from the staged copy"
     with sdk_speedups(), offline_build("v2", offline.staged):
         yield PipelineSession(
             boto_session=offline.boto_session(),
             default_bucket=session_spec["default_bucket"],
-            default_bucket_prefix=session_spec.get("default_bucket_prefix"),
+            # The SDK's own default is None; its annotation says str.
+            default_bucket_prefix=session_spec.get("default_bucket_prefix"),  # type: ignore[arg-type]
             sagemaker_config=SDK_CONFIG,
         )
 
 
-def finish(definition: dict, offline: OfflineAws, code_root: str) -> dict:
+def finish(definition: dict[str, Any], offline: OfflineAws, code_root: str) -> dict[str, Any]:
     return definition

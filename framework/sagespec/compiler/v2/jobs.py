@@ -4,6 +4,7 @@ the processor or estimator a spec step describes, run into the step's arguments.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from sagemaker import image_uris
 from sagemaker.estimator import Estimator
@@ -23,10 +24,11 @@ from sagespec.compiler.build import (
     run_framework_processor,
     tags_of,
 )
+from sagespec.compiler.sdk import SdkObject
 
 
 @builder("processing")
-def processing(ctx: BuildContext, step: dict):
+def processing(ctx: BuildContext, step: dict[str, Any]) -> ProcessingStep:
     spec = step["processor"]
     common = processor_arguments(ctx, spec, tags_of(spec))
     framework = spec.get("framework")
@@ -66,7 +68,7 @@ FRAMEWORK_PROCESSORS = {
 }
 
 
-def _framework_processor(spec: dict, common: dict):
+def _framework_processor(spec: dict[str, Any], common: dict[str, Any]) -> SdkObject:
     """A FrameworkProcessor: runproc.sh unpacks the code (and pip-installs requirements.txt) on
     the framework's image, then runs the script with `python`."""
     module, name, py_version = FRAMEWORK_PROCESSORS[spec["framework"]]
@@ -89,7 +91,7 @@ FRAMEWORK_ESTIMATORS = {
 DEFAULT_PY_VERSIONS = {"tensorflow": "py310", "pytorch": "py310", "huggingface": "py311"}
 
 
-def estimator_of(ctx: BuildContext, step: dict):
+def estimator_of(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     spec = step["estimator"]
     common = dict(
         role=ctx.role,
@@ -134,13 +136,13 @@ def estimator_of(ctx: BuildContext, step: dict):
     return framework(entry_point=step["entry_point"], source_dir=ctx.code(step["source_dir"]), **extra, **common)
 
 
-def channels(ctx: BuildContext, step: dict) -> dict:
+def channels(ctx: BuildContext, step: dict[str, Any]) -> dict[str, TrainingInput]:
     """A training or tuning step's inputs as the SDK's TrainingInput channels."""
     return {ch["name"]: TrainingInput(s3_data=ctx.expr.value(ch["source"]), content_type=ch.get("content_type")) for ch in step["inputs"]}
 
 
 @builder("training")
-def training(ctx: BuildContext, step: dict):
+def training(ctx: BuildContext, step: dict[str, Any]) -> TrainingStep:
     estimator = estimator_of(ctx, step)
     # Resolve the image now so an unsupported version is reported at this step, not at definition().
     estimator.training_image_uri()

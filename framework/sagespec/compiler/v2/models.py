@@ -4,6 +4,7 @@ registered or created as a ModelStep."""
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from sagemaker import image_uris
 from sagemaker.model import Model
@@ -13,6 +14,7 @@ from sagemaker.workflow.utilities import hash_files_or_dirs
 
 from sagespec.compiler.build import BuildContext, builder, model_statistics
 from sagespec.compiler.quality import registered_checks
+from sagespec.compiler.sdk import SdkObject
 from sagespec.compiler.v2.jobs import DEFAULT_PY_VERSIONS
 
 # Each framework's SDK Model class (module, class): the framework's SageMaker inference image.
@@ -25,7 +27,7 @@ FRAMEWORK_MODELS = {
 }
 
 
-def _inference_code_location(ctx: BuildContext, step: dict, source: dict, index: int | None) -> dict:
+def _inference_code_location(ctx: BuildContext, step: dict[str, Any], source: dict[str, Any], index: int | None) -> dict[str, str]:
     """Where the SDK uploads inference code: under a hash of its files, as training code is, so
     the key (and the definition) depends only on the code. Without it the SDK names the upload
     after a timestamp, and every compile would change the definition."""
@@ -36,7 +38,7 @@ def _inference_code_location(ctx: BuildContext, step: dict, source: dict, index:
     }
 
 
-def _model(ctx: BuildContext, step: dict):
+def _model(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     """The SDK Model of a register or create step: one model, or a PipelineModel of 2-15 whose
     containers serve in order (an inference pipeline)."""
     if isinstance(step["model"], dict):
@@ -45,10 +47,10 @@ def _model(ctx: BuildContext, step: dict):
     return PipelineModel(models=models, role=ctx.role, sagemaker_session=ctx.session)
 
 
-def _one_model(ctx: BuildContext, step: dict, source: dict, index: int | None):
+def _one_model(ctx: BuildContext, step: dict[str, Any], source: dict[str, Any], index: int | None) -> SdkObject:
     """The SDK Model serving a training step's artifact. With an inference entry_point the SDK
     repacks the artifact with the code (a _RepackModelStep training job before the model step)."""
-    common = dict(role=ctx.role, env=source.get("environment"), sagemaker_session=ctx.session)
+    common: dict[str, Any] = dict(role=ctx.role, env=source.get("environment"), sagemaker_session=ctx.session)
     if source.get("entry_point"):
         common.update(entry_point=source["entry_point"], source_dir=ctx.code(source["source_dir"]) if source.get("source_dir") else None)
         common.update(_inference_code_location(ctx, step, source, index))
@@ -78,7 +80,7 @@ def _one_model(ctx: BuildContext, step: dict, source: dict, index: int | None):
 
 
 @builder("register_model")
-def register_model(ctx: BuildContext, step: dict):
+def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
     statistics = model_statistics(ctx, step)
     step_args = _model(ctx, step).register(
         content_types=step["content_types"],
@@ -98,6 +100,6 @@ def register_model(ctx: BuildContext, step: dict):
 
 
 @builder("create_model")
-def create_model(ctx: BuildContext, step: dict):
+def create_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
     step_args = _model(ctx, step).create(instance_type=ctx.expr.value(step["instance_type"]))
     return ModelStep(step["name"], step_args=step_args, **ctx.common(step))

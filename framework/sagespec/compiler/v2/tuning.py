@@ -11,6 +11,7 @@ training step's does, and the compile stays byte-identical for the same code.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sagemaker.parameter import CategoricalParameter, ContinuousParameter, IntegerParameter
 from sagemaker.tuner import HyperbandStrategyConfig, HyperparameterTuner, StrategyConfig, WarmStartConfig, WarmStartTypes
@@ -19,33 +20,41 @@ from sagemaker.workflow.steps import TuningStep
 from sagemaker.workflow.utilities import get_training_code_hash
 
 from sagespec.compiler.build import BuildContext, builder
+from sagespec.compiler.sdk import SdkObject
 from sagespec.compiler.v2.jobs import channels, estimator_of
 from sagespec.definition import TUNING_JOB_NAME_LENGTH
 
 
-def _job_name(step: dict) -> str:
+def _job_name(step: dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9-]", "-", step["name"])[:TUNING_JOB_NAME_LENGTH].strip("-") or "tuning"
 
 
-def output_path(ctx: BuildContext, step: dict) -> str:
+def output_path(ctx: BuildContext, step: dict[str, Any]) -> str:
     """Where each training job writes <job name>/output/model.tar.gz (the step's output_path,
     else a folder of this step under the session's bucket and prefix)."""
     if step.get("output_path"):
-        return step["output_path"].rstrip("/")
+        return str(step["output_path"]).rstrip("/")
     return ctx.pipeline_uri(step["name"])
 
 
-def _code_location(ctx: BuildContext, step: dict) -> str | None:
+def _code_location(ctx: BuildContext, step: dict[str, Any]) -> str | None:
     if not step.get("entry_point"):
         return None
     return ctx.pipeline_uri(
-        "code", get_training_code_hash(step["entry_point"], ctx.code(step["source_dir"]) if step.get("source_dir") else None, [])
+        "code",
+        # The SDK takes source_dir None (and hashes the entry point); its annotation says str.
+        get_training_code_hash(
+            step["entry_point"],
+            ctx.code(step["source_dir"]) if step.get("source_dir") else None,  # type: ignore[arg-type]
+            [],
+        ),
     )
 
 
-def _range(declared: dict):
+def _range(declared: dict[str, Any]) -> CategoricalParameter | IntegerParameter | ContinuousParameter:
     if declared["type"] == "categorical":
-        return CategoricalParameter([v if not isinstance(v, bool) else str(v).lower() for v in declared["values"]])
+        values = [v if not isinstance(v, bool) else str(v).lower() for v in declared["values"]]
+        return CategoricalParameter(values)  # type: ignore[no-untyped-call]  # the SDK's __init__ has no annotations
     cls = IntegerParameter if declared["type"] == "integer" else ContinuousParameter
     low, high = declared["min"], declared["max"]
     if declared["type"] == "integer":
@@ -53,15 +62,16 @@ def _range(declared: dict):
     return cls(low, high, scaling_type=declared.get("scaling", "Auto"))
 
 
-def _warm_start(ctx: BuildContext, declared: dict | None):
+def _warm_start(ctx: BuildContext, declared: dict[str, Any] | None) -> WarmStartConfig | None:
     if not declared:
         return None
     # The parents' job names are known at run time: their steps' HyperParameterTuningJobName.
     parents = [ctx.built[p].properties.HyperParameterTuningJobName for p in declared["parents"]]
-    return WarmStartConfig(WarmStartTypes(declared.get("type", "IdenticalDataAndAlgorithm")), parents=parents)
+    # The SDK annotates `parents` as a set and makes one of whatever it is given (set(parents)).
+    return WarmStartConfig(WarmStartTypes(declared.get("type", "IdenticalDataAndAlgorithm")), parents=parents)  # type: ignore[arg-type]
 
 
-def _strategy_config(declared: dict):
+def _strategy_config(declared: dict[str, Any]) -> StrategyConfig | None:
     bounds = declared.get("hyperband")
     if declared.get("strategy") != "Hyperband" or not bounds:
         return None
@@ -69,7 +79,7 @@ def _strategy_config(declared: dict):
 
 
 @builder("tuning")
-def tuning(ctx: BuildContext, step: dict):
+def tuning(ctx: BuildContext, step: dict[str, Any]) -> TuningStep:
     estimator = estimator_of(ctx, {**step, "output_path": output_path(ctx, step)})
     estimator.training_image_uri()  # an unsupported version is reported at this step
     estimator.code_location = _code_location(ctx, step)
@@ -97,7 +107,7 @@ def tuning(ctx: BuildContext, step: dict):
     return built
 
 
-def _best_model_artifacts(ctx: BuildContext, step: dict, built):
+def _best_model_artifacts(ctx: BuildContext, step: dict[str, Any], built: TuningStep) -> SdkObject:
     """The best training job's model.tar.gz: TuningStep.get_top_model_s3_uri(0) under the
     step's output path (a Join of the path and the job name when the path holds references)."""
     path = output_path(ctx, step)

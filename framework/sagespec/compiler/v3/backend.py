@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sagemaker.core.workflow.pipeline_context import PipelineSession
 
@@ -16,7 +17,7 @@ from sagespec.compiler.v3.session import content_hash_keys
 
 
 @contextmanager
-def pipeline_session(offline: OfflineAws, session_spec: dict) -> Iterator[PipelineSession]:
+def pipeline_session(offline: OfflineAws, session_spec: dict[str, Any]) -> Iterator[PipelineSession]:
     assert offline.staged is not None, "a build reads its code from the staged copy"
     with sdk_speedups("v3"), offline_build("v3", offline.staged):
         yield PipelineSession(

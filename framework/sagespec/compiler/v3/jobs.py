@@ -16,6 +16,7 @@ same image on both SDKs; what differs is how the code travels:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sagemaker.core.processing import FrameworkProcessor, ScriptProcessor
 from sagemaker.core.shapes import (
@@ -33,6 +34,7 @@ from sagemaker.core.training.configs import Compute, InputData, Networking, Sour
 from sagemaker.train.model_trainer import ModelTrainer
 
 from sagespec.compiler.build import BuildContext, builder, container_argument, processor_arguments, property_files, run_framework_processor
+from sagespec.compiler.sdk import SdkObject
 from sagespec.spec import references as syntax
 
 V3 = ("v3",)
@@ -41,11 +43,11 @@ PROCESSING_PY_VERSIONS = {"tensorflow": "py310", "pytorch": "py310", "xgboost": 
 TRAINING_PY_VERSIONS = {"tensorflow": "py310", "pytorch": "py310", "huggingface": "py311", "sklearn": "py3", "xgboost": "py3"}
 
 
-def _tags(spec: dict) -> list | None:
+def _tags(spec: dict[str, Any]) -> list[Tag] | None:
     return [Tag(key=k, value=v) for k, v in (spec.get("tags") or {}).items()] or None
 
 
-def concrete_instance_type(ctx: BuildContext, declared) -> str:
+def concrete_instance_type(ctx: BuildContext, declared: object) -> str:
     """An instance type to choose an image by (image_uris.retrieve tells CPU from GPU images by
     it, and refuses a pipeline variable): the literal, or the parameter's default, since the
     image is a literal of the definition while a parameter's value is known only at run time."""
@@ -59,20 +61,21 @@ def concrete_instance_type(ctx: BuildContext, declared) -> str:
     return str(declared)
 
 
-def framework_image(ctx: BuildContext, spec: dict, scope: str, py_versions: dict) -> str:
+def framework_image(ctx: BuildContext, spec: dict[str, Any], scope: str, py_versions: dict[str, str]) -> str:
     image_uris = ctx.cls("image_uris")
     framework = spec["framework"]
-    kwargs = dict(region=ctx.region, instance_type=concrete_instance_type(ctx, spec["instance_type"]), image_scope=scope)
+    kwargs: dict[str, Any] = dict(region=ctx.region, instance_type=concrete_instance_type(ctx, spec["instance_type"]), image_scope=scope)
     if framework == "huggingface":
         kwargs.update(version=spec["framework_version"], base_framework_version=f"pytorch{spec['pytorch_version']}")
     else:
         kwargs["version"] = spec["framework_version"]
     kwargs["py_version"] = spec.get("py_version") or py_versions.get(framework)
-    return image_uris.retrieve(framework, **kwargs)
+    uri: str = image_uris.retrieve(framework, **kwargs)
+    return uri
 
 
 @builder("processing", V3)
-def processing(ctx: BuildContext, step: dict):
+def processing(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     spec = step["processor"]
     common = processor_arguments(ctx, spec, _tags(spec))
     if spec.get("image_uri"):
@@ -111,7 +114,7 @@ def processing(ctx: BuildContext, step: dict):
     )
 
 
-def _hyperparameter(ctx: BuildContext, value):
+def _hyperparameter(ctx: BuildContext, value: object) -> SdkObject:
     """CreateTrainingJob's HyperParameters is a map of strings: a parameter or property becomes a
     string at run time through a Join, as SDK v2 does for every pipeline variable it is given."""
     resolved = ctx.expr.value(value)
@@ -120,7 +123,7 @@ def _hyperparameter(ctx: BuildContext, value):
     return ctx.cls("Join")(on="", values=[resolved])
 
 
-def trainer(ctx: BuildContext, step: dict):
+def trainer(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     """The ModelTrainer of a training step (its image, code, resources, output and limits)."""
 
     spec = step["estimator"]
@@ -186,7 +189,7 @@ def trainer(ctx: BuildContext, step: dict):
 
 
 @builder("training", V3)
-def training(ctx: BuildContext, step: dict):
+def training(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     model_trainer = trainer(ctx, step)
     ctx.estimators[step["name"]] = (model_trainer, step)
     # InputData refuses content_type=None (a pydantic string field): it is given only when declared.

@@ -9,27 +9,32 @@ spec step (v2's collection named it `<step>-RegisterModel` / `<step>-CreateModel
 
 from __future__ import annotations
 
+from typing import Any
+
 from sagemaker.serve.model_builder import ModelBuilder
 
 from sagespec.compiler.build import BuildContext, builder, model_statistics
 from sagespec.compiler.quality import registered_checks
+from sagespec.compiler.sdk import SdkObject
 from sagespec.compiler.v3.jobs import concrete_instance_type
 
 V3 = ("v3",)
 INFERENCE_PY_VERSIONS = {"pytorch": "py310", "huggingface": "py311"}  # TensorFlow Serving has no Python; sklearn and xgboost: py3
 
 
-def _image(ctx: BuildContext, source: dict, instance_type) -> str:
+def _image(ctx: BuildContext, source: dict[str, Any], instance_type: object) -> str:
     if source.get("image_uri"):
-        return source["image_uri"]
+        uri: str = source["image_uri"]
+        return uri
     _, training_spec = ctx.estimators[source["training_step"]]
     estimator = training_spec["estimator"]
     image_uris = ctx.cls("image_uris")
     version = source.get("framework_version") or estimator.get("framework_version")
     if estimator.get("mode") == "builtin":  # a built-in algorithm serves with its own training image
-        return image_uris.retrieve(estimator["framework"], ctx.region, version=version)
+        uri = image_uris.retrieve(estimator["framework"], ctx.region, version=version)
+        return uri
     framework = estimator["framework"]
-    kwargs = dict(region=ctx.region, instance_type=concrete_instance_type(ctx, instance_type), image_scope="inference")
+    kwargs: dict[str, Any] = dict(region=ctx.region, instance_type=concrete_instance_type(ctx, instance_type), image_scope="inference")
     if framework == "huggingface":
         kwargs.update(version=version, base_framework_version=f"pytorch{estimator['pytorch_version']}")
     else:
@@ -38,10 +43,11 @@ def _image(ctx: BuildContext, source: dict, instance_type) -> str:
         kwargs["py_version"] = estimator.get("py_version") or INFERENCE_PY_VERSIONS[framework]
     elif framework in ("sklearn", "xgboost"):
         kwargs["py_version"] = "py3"
-    return image_uris.retrieve(framework, **kwargs)
+    uri = image_uris.retrieve(framework, **kwargs)
+    return uri
 
 
-def model_builder(ctx: BuildContext, step: dict, instance_type):
+def model_builder(ctx: BuildContext, step: dict[str, Any], instance_type: object) -> SdkObject:
     """The ModelBuilder serving a training step's artifact, or an artifact you name on your image."""
 
     source = step["model"]
@@ -59,7 +65,7 @@ def model_builder(ctx: BuildContext, step: dict, instance_type):
 
 
 @builder("register_model", V3)
-def register_model(ctx: BuildContext, step: dict):
+def register_model(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     inference_instances = [ctx.expr.value(i) for i in step["inference_instances"]]
     step_args = model_builder(ctx, step, step["inference_instances"][0]).register(
         content_types=step["content_types"],
@@ -78,6 +84,6 @@ def register_model(ctx: BuildContext, step: dict):
 
 
 @builder("create_model", V3)
-def create_model(ctx: BuildContext, step: dict):
+def create_model(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     step_args = model_builder(ctx, step, step["instance_type"]).build()
     return ctx.cls("ModelStep")(step["name"], step_args=step_args, **ctx.common(step))

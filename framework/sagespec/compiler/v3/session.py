@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tarfile
+from typing import Any
 
 from sagespec.compiler.compiled import Upload
 from sagespec.compiler.offline import OfflineAws
@@ -37,7 +38,8 @@ def _content_digest(members: list[tuple[str, Upload]]) -> str:
         if name.endswith(".tar.gz"):
             with tarfile.open(fileobj=io.BytesIO(upload.body), mode="r:gz") as tar:
                 for member in sorted(tar.getmembers(), key=lambda m: m.name):
-                    data = tar.extractfile(member).read() if member.isfile() else b""
+                    extracted = tar.extractfile(member) if member.isfile() else None
+                    data = extracted.read() if extracted else b""
                     digest.update(member.name.encode() + b"\0" + data + b"\0")
         else:
             digest.update(upload.body + b"\0")
@@ -49,13 +51,13 @@ SDK_CHANNELS = ("code", "sm_drivers")
 SDK_PROCESSING_INPUTS = ("code", "entrypoint")
 
 
-def content_hash_keys(definition: dict, offline: OfflineAws, code_root: str) -> dict:
+def content_hash_keys(definition: dict[str, Any], offline: OfflineAws, code_root: str) -> dict[str, Any]:
     """Move the uploads behind the SDK's own code inputs (outside `code_root`,
     s3://bucket/prefix/pipeline/code) to content-hash keys under it, and point the definition there."""
     source = {uri: u for uri, u in offline.uploads.items() if not any(c in uri for c in CACHES)}
     result = dict(source)
 
-    def relocate(uri):
+    def relocate(uri: object) -> object:
         if not isinstance(uri, str) or not uri.startswith("s3://") or uri.startswith(code_root + "/"):
             return uri
         folder = uri.rstrip("/") + "/"

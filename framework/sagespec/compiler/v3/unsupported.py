@@ -7,6 +7,8 @@ accepts compiles on both SDKs.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sagespec.spec.references import model_sources
 
 # kind -> why the v3 backend does not build it yet
@@ -16,9 +18,9 @@ KINDS = {
 HINT = "compile with SDK v2 (pip install 'sagemaker>=2.257,<3'), where every spec feature compiles"
 
 
-def problems(data: dict) -> list[tuple[tuple, str]]:
+def problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
     """(spec path, message) for every feature of validated spec data that v3 cannot build yet."""
-    found: list[tuple[tuple, str]] = []
+    found: list[tuple[tuple[str | int, ...], str]] = []
     for i, step in enumerate(data.get("steps", [])):
         kind = step.get("kind")
         if kind in KINDS:
