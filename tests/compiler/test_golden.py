@@ -125,6 +125,26 @@ def test_sdk_speedups_apply_to_the_pinned_sdk_and_are_undone():
     assert sagemaker.utils._botocore_resolver is before
 
 
+def test_every_session_of_a_compile_decodes_the_service_model_once_and_the_loader_is_restored(monkeypatch):
+    """boto3 gives each session its own botocore loader; within a compile they share what they
+    read (the SDK makes three sessions of six clients each)."""
+    import boto3
+    from botocore.loaders import Loader
+
+    from sagespec.compiler import offline
+
+    monkeypatch.setattr(offline, "_SERVICE_DATA", {})
+    decoded = []
+    original = Loader.load_data_with_path
+    monkeypatch.setattr(Loader, "load_data_with_path", lambda self, name: decoded.append(name) or original(self, name))
+    before = Loader.load_service_model
+    with offline.shared_service_data():
+        for _ in range(3):
+            boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="eu-west-1").client("sagemaker")
+    assert Loader.load_service_model is before
+    assert decoded.count("sagemaker/2017-07-24/service-2") == 1
+
+
 def test_the_offline_build_patch_applies_to_the_pinned_sdk_hashes_paths_as_written_and_is_undone(tmp_path):
     """The SDK is given the staged copy's paths; its code keys are hashed over the paths as the
     spec writes them, so the same code in any scratch folder gets the same key."""

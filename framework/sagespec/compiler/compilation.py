@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sagespec.compiler.compiled import CompiledPipeline
-from sagespec.compiler.offline import OfflineAws, OfflineCallError, default_region, quiet_sdk
+from sagespec.compiler.offline import OfflineAws, OfflineCallError, default_region, quiet_sdk, shared_service_data
 from sagespec.compiler.pipeline import StepRejected, build_pipeline
 from sagespec.compiler.schedules import schedule_of
 from sagespec.compiler.settings import max_parallel_steps
@@ -48,7 +48,12 @@ def compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
     _unsupported(data, source, sdk)
     session_spec = data["session"]
     code_uri = "s3://" + "/".join(p for p in (session_spec["default_bucket"], session_spec.get("default_bucket_prefix"), data["name"]) if p)
-    with tempfile.TemporaryDirectory(prefix="sagespec-compile-") as scratch, quiet_sdk(), default_region(session_spec["region"]):
+    with (
+        tempfile.TemporaryDirectory(prefix="sagespec-compile-") as scratch,
+        quiet_sdk(),
+        default_region(session_spec["region"]),
+        shared_service_data(),
+    ):
         code_root = stage(root, code_paths(data), Path(scratch))
         offline = OfflineAws(region=session_spec["region"], buckets=(session_spec["default_bucket"],), staged=code_root)
         backend = importlib.import_module(BACKENDS[sdk])

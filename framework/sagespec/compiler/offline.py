@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.loaders import Loader
 
 from sagespec.aws.logs import quiet
 from sagespec.compiler.compiled import Upload
@@ -115,6 +116,40 @@ def default_region(region: str) -> Iterator[None]:
         yield
     finally:
         boto3.DEFAULT_SESSION = previous
+
+
+# botocore's service data (models, endpoint rule sets, partitions), shared by every loader that
+# reads the same search paths within a compile. Keyed by the paths: never another installation's.
+_SERVICE_DATA: dict[tuple[object, ...], Any] = {}
+
+
+@contextmanager
+def shared_service_data() -> Iterator[None]:
+    """Every botocore loader of a compile reads each data file once. botocore caches what a
+    loader read on the loader, and each boto3 session has its own: SDK v2 makes three sessions
+    (JumpStart's while importing, the default one, the pipeline session's), each creating six
+    clients, so SageMaker's service model was decoded four times (~0.1 s each). The
+    documents are read-only to botocore (one loader already hands the same dict to every
+    client)."""
+    originals = {name: vars(Loader)[name] for name in ("load_service_model", "load_data")}
+
+    def shared(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def load(self: Loader, *args: Any, **kwargs: Any) -> Any:
+            key = (name, tuple(self.search_paths), args, tuple(sorted(kwargs.items())))
+            if key not in _SERVICE_DATA:
+                _SERVICE_DATA[key] = original(self, *args, **kwargs)
+            return _SERVICE_DATA[key]
+
+        return load
+
+    for name, original in originals.items():
+        setattr(Loader, name, shared(name, original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(Loader, name, original)
 
 
 @contextmanager
