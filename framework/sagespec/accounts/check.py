@@ -10,9 +10,10 @@ account and by an outsider, must be denied.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sagespec.accounts.grants import BASELINE_READS, BASELINE_SID
-from sagespec.accounts.render import AccountPolicies, render
+from sagespec.accounts.render import AccountPolicies, ResourcePolicy, render
 from sagespec.iam import Principal, Request, evaluate, identity_allows
 from sagespec.iam.managed import managed_policy
 from sagespec.spec.topology import Topology
@@ -86,9 +87,9 @@ class Cell:
         return self.expected == self.allowed or bool(self.accepted)
 
 
-def _resources(topology: Topology, policies: list[AccountPolicies]) -> list[tuple[str, str, dict]]:
+def _resources(topology: Topology, policies: list[AccountPolicies]) -> list[tuple[str, str, dict[str, Any]]]:
     """(kind, resource ARN as a request names it, resource policy) for every checked resource."""
-    by_kind = {}
+    by_kind: dict[str, list[ResourcePolicy]] = {}
     for account in policies:
         for policy in account.resource_policies:
             by_kind.setdefault(policy.kind, []).append(policy)
@@ -103,7 +104,7 @@ def _resources(topology: Topology, policies: list[AccountPolicies]) -> list[tupl
     return out
 
 
-def _required(required: dict, kind: str, actor: str, resource_policy: dict) -> set[str]:
+def _required(required: dict[str, set[str]], kind: str, actor: str, resource_policy: dict[str, Any]) -> set[str]:
     """What the workflow needs of the resource: data science also reads a group's versions when a
     pipeline's quality check takes its previous baseline from it (the group policy says so)."""
 
@@ -122,7 +123,7 @@ def matrix(topology: Topology, policies: list[AccountPolicies] | None = None) ->
     shared_id = topology.accounts["shared_services"].id
     # Artifact requests reach the key through S3 (SSE-KMS), as the jobs and endpoints make them.
     via_s3 = {"kms:ViaService": topology.aws.endpoint_host("s3", topology.region or "")}
-    actors: list[tuple[str, Principal, dict]] = []
+    actors: list[tuple[str, Principal, dict[str, set[str]]]] = []
     for account in topology.accounts.values():
         if account.name == "shared_services":
             if topology.artifacts_owner.name != "shared_services":

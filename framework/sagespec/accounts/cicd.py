@@ -26,6 +26,7 @@ pipeline.<name>.template.json (`cicd render --with-pipelines`)
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sagespec.accounts.ci_jobs import DEPLOYER_ROLE, buildspec, github_workflow
 from sagespec.accounts.deployer import policy_document as _doc
@@ -37,7 +38,7 @@ PIPELINE_NAME = "sagespec-promotion"
 STATE_CHANGE = "SageMaker Model Package State Change"
 
 
-def _approved_pattern(groups: list[str]) -> dict:
+def _approved_pattern(groups: list[str]) -> dict[str, Any]:
     return {
         "source": ["aws.sagemaker"],
         "detail-type": [STATE_CHANGE],
@@ -45,12 +46,12 @@ def _approved_pattern(groups: list[str]) -> dict:
     }
 
 
-def _json(value) -> str:
+def _json(value: object) -> str:
     """Compact JSON, as CodePipeline's EnvironmentVariables configuration takes it."""
     return json.dumps(value, separators=(",", ":"))
 
 
-def shared_services_template(topology: Topology) -> dict:
+def shared_services_template(topology: Topology) -> dict[str, Any]:
     deployment = topology.accounts["deployment"].id
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -102,7 +103,7 @@ def shared_services_template(topology: Topology) -> dict:
     }
 
 
-def deployment_template(topology: Topology) -> dict:
+def deployment_template(topology: Topology) -> dict[str, Any]:
     shared = topology.accounts["shared_services"].id
     workloads = topology.workloads
     group = topology.model_package_groups[0] if topology.model_package_groups else "model-group"
@@ -111,9 +112,11 @@ def deployment_template(topology: Topology) -> dict:
     bucket, prefix = topology.artifacts.get("bucket", ""), topology.artifacts.get("prefix", "")
     deployer_roles = [{"Fn::Sub": f"arn:${{AWS::Partition}}:iam::{a.id}:role/${{DeployerRoleName}}"} for a in workloads]
 
-    def build_action(name: str, stage: str, order: int, extra_env: list | None = None, namespace: str | None = None) -> dict:
+    def build_action(
+        name: str, stage: str, order: int, extra_env: list[dict[str, str]] | None = None, namespace: str | None = None
+    ) -> dict[str, Any]:
         env = [{"name": "STAGE", "value": stage, "type": "PLAINTEXT"}, *(extra_env or [])]
-        action = {
+        action: dict[str, Any] = {
             "Name": name,
             "RunOrder": order,
             "ActionTypeId": {"Category": "Build", "Owner": "AWS", "Provider": "CodeBuild", "Version": "1"},
@@ -406,7 +409,7 @@ def deployment_template(topology: Topology) -> dict:
     }
 
 
-def render(topology: Topology) -> dict[str, str | dict]:
+def render(topology: Topology) -> dict[str, str | dict[str, Any]]:
     """File name -> content (dicts are CloudFormation templates, written as JSON)."""
     return {
         "shared-services.promotion-events.template.json": shared_services_template(topology),

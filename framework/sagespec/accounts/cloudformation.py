@@ -8,14 +8,20 @@ template deploys as is and another environment overrides only what differs.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from sagespec.accounts.render import AccountPolicies, cfn_parameter, render
+from sagespec.accounts.grants import cfn_parameter
+from sagespec.accounts.render import AccountPolicies, render
 from sagespec.spec.topology import Topology
+
+if TYPE_CHECKING:
+    from sagespec.accounts.needs import Need
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 
-def _sub(value, used: set[str]):
+def _sub(value: Any, used: set[str]) -> Any:
     if isinstance(value, dict):
         return {k: _sub(v, used) for k, v in value.items()}
     if isinstance(value, list):
@@ -39,10 +45,10 @@ def _defaults(topology: Topology) -> dict[str, tuple[str, str]]:
     return defaults
 
 
-def template(account: AccountPolicies, topology: Topology) -> dict:
+def template(account: AccountPolicies, topology: Topology) -> dict[str, Any]:
     used: set[str] = set()
-    resources: dict = {}
-    outputs: dict = {}
+    resources: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
     for policy in account.resource_policies:
         if policy.kind == "s3-bucket":
             # The bucket itself: objects owned by the bucket owner whoever writes them (ACLs off,
@@ -133,5 +139,5 @@ def template(account: AccountPolicies, topology: Topology) -> dict:
     }
 
 
-def templates(topology: Topology, needs=()) -> dict[str, dict]:
+def templates(topology: Topology, needs: Sequence[Need] = ()) -> dict[str, dict[str, Any]]:
     return {account.name: template(account, topology) for account in render(topology, symbolic=True, needs=needs)}

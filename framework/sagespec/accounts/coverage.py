@@ -11,9 +11,10 @@ derived policies is matched against the needs: a grant no step uses is reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sagespec.accounts.needs import Need
-from sagespec.accounts.render import AccountPolicies
+from sagespec.accounts.render import AccountPolicies, Role
 from sagespec.accounts.roles import POLICY_OF
 from sagespec.iam import Request, evaluate, statements
 from sagespec.iam.conditions import glob_matches
@@ -40,18 +41,18 @@ class Unused:
     resource: str
 
 
-def _roles(policies: list[AccountPolicies]) -> dict:
+def _roles(policies: list[AccountPolicies]) -> dict[str, Role]:
     return {role.arn: role for account in policies for role in account.roles}
 
 
-def _resource_policies(policies: list[AccountPolicies]) -> dict[str, dict]:
+def _resource_policies(policies: list[AccountPolicies]) -> dict[str, dict[str, Any]]:
     found = {p.resource: p.document for account in policies for p in account.resource_policies}
     for role in _roles(policies).values():
         found[role.arn] = role.trust
     return found
 
 
-def _identity(role) -> list[tuple[str, dict]]:
+def _identity(role: Role | None) -> list[tuple[str, dict[str, Any]]]:
     if role is None:
         return []
     return list(role.inline.items()) + [(arn.rsplit("/", 1)[-1], managed_policy(arn)) for arn in role.managed]
@@ -103,5 +104,5 @@ def unused_grants(needs: list[Need], policies: list[AccountPolicies]) -> list[Un
     return found
 
 
-def _as_list(value) -> list:
+def _as_list(value: object) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]

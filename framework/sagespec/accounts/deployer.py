@@ -8,6 +8,8 @@ hosting decides every call as this role, as promotion makes it on AWS).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sagespec.accounts.ci_jobs import DEPLOYER_ROLE
 from sagespec.accounts.grants import SYMBOLIC_PARTITION
 from sagespec.aws.partitions import Partition
@@ -28,11 +30,11 @@ HOSTING_ACTIONS = [
 ]
 
 
-def policy_document(*statements: dict) -> dict:
+def policy_document(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def host_policy(aws: Partition, region: str, account: str, shared: str, groups: list[str], endpoint_role: str) -> dict:
+def host_policy(aws: Partition, region: str, account: str, shared: str, groups: list[str], endpoint_role: str) -> dict[str, Any]:
     endpoints = [aws.sagemaker(region, account, f"{kind}/{g}-*") for g in groups for kind in ("model", "endpoint-config", "endpoint")]
     return policy_document(
         {
@@ -57,7 +59,7 @@ def deployer_arn(topology: Topology, account: Account) -> str:
     return topology.aws.role(account.id, DEPLOYER_ROLE)
 
 
-def local_deployer(topology: Topology, account: Account) -> tuple[str, dict, dict[str, dict]]:
+def local_deployer(topology: Topology, account: Account) -> tuple[str, dict[str, Any], dict[str, dict[str, Any]]]:
     """(role ARN, trust policy, inline policies) of the deployer role in workload `account`, literal."""
     trust = policy_document(
         {
@@ -71,7 +73,7 @@ def local_deployer(topology: Topology, account: Account) -> tuple[str, dict, dic
     return deployer_arn(topology, account), trust, {HOST_POLICY: policy}
 
 
-def _sub(value):
+def _sub(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _sub(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -79,7 +81,7 @@ def _sub(value):
     return {"Fn::Sub": value} if isinstance(value, str) and "${" in value else value
 
 
-def workload_template(topology: Topology) -> dict:
+def workload_template(topology: Topology) -> dict[str, Any]:
     shared = topology.accounts["shared_services"].id
     deployment = topology.accounts["deployment"].id
     policy = host_policy(

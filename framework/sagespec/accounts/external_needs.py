@@ -8,8 +8,12 @@ the cluster, watches and can cancel it) and the Service Authorization Reference 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from sagespec.aws.partitions import Partition
+
+if TYPE_CHECKING:
+    from sagespec.accounts.needs import _Collector
 
 EMR_ACTIONS = (
     "elasticmapreduce:AddJobFlowSteps",
@@ -28,16 +32,16 @@ def queue_arn(url: str, aws: Partition) -> str:
     return aws.arn("sqs", found["region"], found["account"], found["queue"])
 
 
-def _lambda(c, step: str, definition_step: dict, pipeline_role: str, account: str) -> None:
+def _lambda(c: _Collector, step: str, definition_step: dict[str, Any], pipeline_role: str, account: str) -> None:
     c.add(step, "pipeline role", pipeline_role, "lambda:InvokeFunction", definition_step["FunctionArn"], "InvokeFunctions")
 
 
-def _callback(c, step: str, definition_step: dict, pipeline_role: str, account: str) -> None:
+def _callback(c: _Collector, step: str, definition_step: dict[str, Any], pipeline_role: str, account: str) -> None:
     queue = queue_arn(definition_step.get("SqsQueueUrl", ""), c.places.aws)
     c.add(step, "pipeline role", pipeline_role, "sqs:SendMessage", queue, "SendCallbackMessages")
 
 
-def _emr(c, step: str, definition_step: dict, pipeline_role: str, account: str) -> None:
+def _emr(c: _Collector, step: str, definition_step: dict[str, Any], pipeline_role: str, account: str) -> None:
     arguments = definition_step.get("Arguments", {})
     cluster = c.resolve(arguments.get("ClusterId", "*"))
     for action in EMR_ACTIONS:

@@ -5,22 +5,29 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sagespec.accounts import cloudformation
-from sagespec.accounts.render import VERSION, AccountPolicies, ResourcePolicy, render
+from sagespec.accounts.grants import VERSION
+from sagespec.accounts.render import AccountPolicies, ResourcePolicy, render
 from sagespec.diagnostics import UserError
 from sagespec.spec.files import UnsafePath, read_bytes
 from sagespec.spec.topology import Topology
 
+if TYPE_CHECKING:
+    from sagespec.accounts.needs import Need
 
-def policy_files(topology: Topology, output: str = "json", needs=()) -> dict[str, dict]:
+
+def policy_files(topology: Topology, output: str = "json", needs: Sequence[Need] = ()) -> dict[str, dict[str, Any]]:
     """What `accounts render` writes, by relative path: one JSON file per policy and role
     (`<account>/<kind>.<resource>.json`, `<account>/role.<name>.json`), or one CloudFormation
     template per account (`<account>.template.json`)."""
     if output == "cloudformation":
         return {f"{name.replace('_', '-')}.template.json": t for name, t in cloudformation.templates(topology, needs).items()}
-    files = {}
+    files: dict[str, dict[str, Any]] = {}
     for account in render(topology, needs=needs):
         folder = account.name.replace("_", "-")
         for policy in account.resource_policies:
@@ -36,7 +43,7 @@ def policy_files(topology: Topology, output: str = "json", needs=()) -> dict[str
     return files
 
 
-def read_policy_files(policies: list[AccountPolicies], folder, root=None) -> list[AccountPolicies]:
+def read_policy_files(policies: list[AccountPolicies], folder: str | os.PathLike[str], root: Path | None = None) -> list[AccountPolicies]:
     """The rendered policies with each document replaced by the file `accounts render -o DIR` wrote
     for it (edited or not); a file that is gone removes that policy, as deleting it in AWS would.
     Files are read as the project's files are: regular files of bounded size, no link out of it."""
@@ -44,7 +51,7 @@ def read_policy_files(policies: list[AccountPolicies], folder, root=None) -> lis
     if not folder.is_dir():
         raise UserError("E0001", f"no policy folder at {folder}", hint="write one with `sagespec accounts render -o DIR`", exit_code=2)
 
-    def load(relative: str):
+    def load(relative: str) -> Any:
         path = folder / relative
         if not path.exists():
             return None

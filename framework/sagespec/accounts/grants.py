@@ -10,6 +10,7 @@ key administrator statement.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sagespec.aws.partitions import Partition
 from sagespec.aws.s3 import tls_only_statement
@@ -86,8 +87,10 @@ def names(topology: Topology, symbolic: bool = False) -> Names:
     )
 
 
-def statement(sid: str, actions, resources, principal: list[str] | None = None, condition: dict | None = None) -> dict:
-    statement = {"Sid": sid, "Effect": "Allow"}
+def statement(
+    sid: str, actions: list[str], resources: str | list[str], principal: list[str] | None = None, condition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow"}
     if principal is not None:
         statement["Principal"] = {"AWS": principal if len(principal) > 1 else principal[0]}
     statement["Action"] = actions if len(actions) > 1 else actions[0]
@@ -147,7 +150,7 @@ REGISTRY_ADMIN_GROUPS = [
 REGISTRY_ADMIN_VERSIONS = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:DeleteModelPackage"]
 
 
-def trust(principals: list[str]) -> dict:
+def trust(principals: list[str]) -> dict[str, Any]:
     return {
         "Version": VERSION,
         "Statement": [
@@ -161,11 +164,11 @@ def trust(principals: list[str]) -> dict:
     }
 
 
-def tls_only(n: Names) -> dict:
+def tls_only(n: Names) -> dict[str, Any]:
     return tls_only_statement(n.bucket_arn)
 
 
-def bucket_policy(n: Names, owner: str, workloads: list[str]) -> dict:
+def bucket_policy(n: Names, owner: str, workloads: list[str]) -> dict[str, Any]:
     readers = ["deployment", *workloads]
     statements = [tls_only(n)]
     if owner != "data_science":
@@ -188,7 +191,7 @@ def bucket_policy(n: Names, owner: str, workloads: list[str]) -> dict:
     return {"Version": VERSION, "Statement": statements}
 
 
-def key_policy(n: Names, owner: str, workloads: list[str]) -> dict:
+def key_policy(n: Names, owner: str, workloads: list[str]) -> dict[str, Any]:
     readers = ["deployment", *workloads]
     statements = [statement("KeyAdministration", KMS_ADMIN, "*", [n.root(owner)])]
     statements.append(statement("DataScienceEncryptsAndDecrypts", KMS_USE, "*", [n.root("data_science")]))
@@ -207,7 +210,7 @@ def key_policy(n: Names, owner: str, workloads: list[str]) -> dict:
     return {"Version": VERSION, "Statement": statements}
 
 
-def group_policy(n: Names, group: str, workloads: list[str], baseline_reads: bool = False) -> dict:
+def group_policy(n: Names, group: str, workloads: list[str], baseline_reads: bool = False) -> dict[str, Any]:
     """The group's resource policy; `baseline_reads` when a pipeline's quality check reads the
     previous baseline from it (only then: every grant is one a step uses)."""
     reads = [statement(BASELINE_SID, BASELINE_READS, n.packages_arn(group), [n.root("data_science")])] if baseline_reads else []

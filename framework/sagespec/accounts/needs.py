@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sagespec.accounts.external_needs import REQUESTS
 from sagespec.accounts.registry_needs import inference_code, read_baselines, register
@@ -71,13 +73,13 @@ class Need:
     action: str
     resource: str
     grant: str  # which rendered statement covers it (its Sid)
-    context: tuple = ()  # condition keys of the request, as (key, value) pairs
+    context: tuple[tuple[str, str], ...] = ()  # condition keys of the request, as (key, value) pairs
 
     @property
     def account(self) -> str:
         return self.role.split(":")[4]
 
-    def context_dict(self) -> dict:
+    def context_dict(self) -> dict[str, str]:
         return dict(self.context)
 
     @property
@@ -97,7 +99,7 @@ class Places:
     served_groups: set[str] = field(default_factory=set)  # group ARNs whose versions are promoted to the workloads
 
 
-def _resolve(value, by_name: dict, known: dict, seen: frozenset = frozenset()) -> str:
+def _resolve(value: object, by_name: dict[str, dict[str, Any]], known: dict[str, Any], seen: frozenset[str] = frozenset()) -> str:
     """A definition expression as text, with what only a run knows as `*`."""
     if isinstance(value, (str, int, float)):
         return str(value)
@@ -113,7 +115,7 @@ def _resolve(value, by_name: dict, known: dict, seen: frozenset = frozenset()) -
     return "*"
 
 
-def _step_property(path: str, by_name: dict, known: dict, seen: frozenset) -> str:
+def _step_property(path: str, by_name: dict[str, dict[str, Any]], known: dict[str, Any], seen: frozenset[str]) -> str:
     name, _, rest = path[len("Steps.") :].partition(".")
     step = by_name.get(name)
     if step is None:
@@ -143,17 +145,17 @@ def _s3(uri: str) -> tuple[str, str] | None:
 
 
 class _Collector:
-    def __init__(self, pipeline: str, places: Places, definition: dict, run: dict | None = None):
+    def __init__(self, pipeline: str, places: Places, definition: dict[str, Any], run: dict[str, Any] | None = None):
         self.pipeline, self.places = pipeline, places
         self.by_name = steps(definition)  # every step, branches included, looked up by name once
         self.known = {**defaults(definition), **(run or {})}
         self.found: list[Need] = []
         self.written: list[tuple[str, str]] = []  # (object ARN pattern, KMS key it is written with)
 
-    def add(self, step, caller, role, action, resource, grant, context=None):
+    def add(self, step: str, caller: str, role: str, action: str, resource: str, grant: str, context: dict[str, str] | None = None) -> None:
         self.found.append(Need(self.pipeline, step, caller, role, action, resource, grant, tuple(sorted((context or {}).items()))))
 
-    def arn(self, action: str, account: str, resource_type: str | None = None, **names) -> str:
+    def arn(self, action: str, account: str, resource_type: str | None = None, **names: str) -> str:
         return catalog.resource_arn(action, self.places.aws.name, self.places.region, account, resource_type, **names)
 
     @property
@@ -161,7 +163,7 @@ class _Collector:
         """The SageMaker service principal, who assumes job roles and is passed them."""
         return self.places.aws.service_principal("sagemaker")
 
-    def resolve(self, value) -> str:
+    def resolve(self, value: object) -> str:
         return _resolve(value, self.by_name, self.known)
 
     def pass_role(self, step: str, caller_role: str, passed: str) -> None:
@@ -169,7 +171,7 @@ class _Collector:
             step, "pipeline role", caller_role, "iam:PassRole", passed, "PassRolesToSageMaker", {"iam:PassedToService": self.sagemaker}
         )
 
-    def read(self, step, caller, role, uri: str, prefix: bool, grant: str = "ReadInputs") -> None:
+    def read(self, step: str, caller: str, role: str, uri: str, prefix: bool, grant: str = "ReadInputs") -> None:
         located = _s3(uri)
         if located is None:
             return
@@ -183,7 +185,7 @@ class _Collector:
         written_with = next((k for pattern, k in self.written if glob_matches(pattern, arn) or glob_matches(arn, pattern)), None)
         self.key_use(step, caller, role, bucket, ("kms:Decrypt",), written_with)
 
-    def write(self, step, caller, role, uri: str, key_arn: str | None = None) -> None:
+    def write(self, step: str, caller: str, role: str, uri: str, key_arn: str | None = None) -> None:
         located = _s3(uri)
         if located is None:
             return
@@ -195,7 +197,7 @@ class _Collector:
         # Multipart uploads under SSE-KMS need Decrypt as well as GenerateDataKey (S3 guide, "Using SSE-KMS").
         self.key_use(step, caller, role, bucket, ("kms:GenerateDataKey", "kms:Decrypt"), key_arn)
 
-    def key_use(self, step, caller, role, bucket: str, actions, key_arn: str | None = None) -> None:
+    def key_use(self, step: str, caller: str, role: str, bucket: str, actions: Iterable[str], key_arn: str | None = None) -> None:
         key = key_arn or self.places.bucket_keys.get(bucket)
         if not key:
             return
@@ -203,7 +205,7 @@ class _Collector:
         for action in actions:
             self.add(step, caller, role, action, key, "UseTheArtifactKeyThroughS3", via)
 
-    def image(self, step, caller, role, image_uri: str) -> None:
+    def image(self, step: str, caller: str, role: str, image_uri: str) -> None:
         image = images.parse(self.resolve(image_uri))
         if not image:
             return
@@ -213,7 +215,7 @@ class _Collector:
         for action in ECR_PULL:
             self.add(step, caller, role, action, repository, "PullImages")
 
-    def logs(self, step, caller, role, kind: str) -> None:
+    def logs(self, step: str, caller: str, role: str, kind: str) -> None:
         account = role.split(":")[4]
         group = LOG_GROUPS[kind]
         self.add(step, caller, role, "logs:CreateLogGroup", self.arn("logs:CreateLogGroup", account, LogGroupName=group), "WriteLogs")
@@ -226,7 +228,7 @@ class _Collector:
         self.add(step, caller, role, "cloudwatch:PutMetricData", "*", "PutMetrics", {"cloudwatch:namespace": NAMESPACES[kind]})
 
 
-def needs(pipeline: str, definition: dict, pipeline_role: str, places: Places, run: dict | None = None) -> list[Need]:
+def needs(pipeline: str, definition: dict[str, Any], pipeline_role: str, places: Places, run: dict[str, Any] | None = None) -> list[Need]:
     """Every request running `definition` makes, by step, caller and role. `run` holds what one
     execution knows (its parameter values, PipelineExecutionId); without it those are `*`."""
     c = _Collector(pipeline, places, definition, run)
@@ -304,7 +306,7 @@ VPC_ACTIONS = (
 )
 
 
-def _job_settings(c: _Collector, step: str, kind: str, args: dict, pipeline_role: str, job_role: str) -> None:
+def _job_settings(c: _Collector, step: str, kind: str, args: dict[str, Any], pipeline_role: str, job_role: str) -> None:
     """Requests a job's settings add: the volume key (the caller creates a grant for SageMaker,
     CreateTrainingJob's VolumeKmsKeyId), the VPC's network interfaces, the checkpoint prefix."""
     resources = (
@@ -329,7 +331,7 @@ def _job_settings(c: _Collector, step: str, kind: str, args: dict, pipeline_role
         c.read(step, "job role", job_role, uri, prefix=True, grant="ReadCheckpoints")
 
 
-def _transform(c: _Collector, step: str, args: dict, pipeline_role: str, account: str) -> None:
+def _transform(c: _Collector, step: str, args: dict[str, Any], pipeline_role: str, account: str) -> None:
     """A batch transform job runs as its model's role (CreateModel: ExecutionRoleArn; CreateTransformJob
     takes none): that role pulls the model's images, reads the input, writes the output and logs."""
     job = c.arn("sagemaker:CreateTransformJob", account)
@@ -347,20 +349,20 @@ def _transform(c: _Collector, step: str, args: dict, pipeline_role: str, account
     c.logs(step, "job role", role, "Transform")
 
 
-def _model_step(model_name, c: _Collector) -> dict:
+def _model_step(model_name: object, c: _Collector) -> dict[str, Any]:
     """The Model step whose ModelName a transform reads ({"Get": "Steps.X.ModelName"}), or {}."""
     if isinstance(model_name, dict) and str(model_name.get("Get", "")).endswith(".ModelName"):
         return c.by_name.get(model_name["Get"][len("Steps.") : -len(".ModelName")], {})
     return {}
 
 
-def _containers(model_args: dict) -> list[dict]:
+def _containers(model_args: dict[str, Any]) -> list[dict[str, Any]]:
     return [model_args["PrimaryContainer"]] if "PrimaryContainer" in model_args else list(model_args.get("Containers") or [])
 
 
-def _property_files(step: dict, c: _Collector) -> list[str]:
+def _property_files(step: dict[str, Any], c: _Collector) -> list[str]:
     """The S3 objects JsonGet reads for a condition: each PropertyFile's output and file path."""
-    found = []
+    found: list[str] = []
     text = json.dumps(step.get("Arguments", {}).get("Conditions", []))
     for name, file in re.findall(r'"Steps\.([^."]+)\.PropertyFiles\.([^"]+)"', text):
         producer = c.by_name.get(name, {})
@@ -375,7 +377,8 @@ def _property_files(step: dict, c: _Collector) -> list[str]:
 
 
 def _unique(found: list[Need]) -> list[Need]:
-    seen, out = set(), []
+    seen: set[Need] = set()
+    out: list[Need] = []
     for need in found:
         if need not in seen:
             seen.add(need)
@@ -386,7 +389,7 @@ def _unique(found: list[Need]) -> list[Need]:
 def places_of(topology: Topology, aws: Partition, region: str) -> Places:
     """What the accounts file adds to the context's partition and region: the artifact bucket's
     key, the endpoint roles, the shared groups (nothing, for a project without one)."""
-    bucket_keys = {}
+    bucket_keys: dict[str, str] = {}
     if topology.artifacts.get("bucket") and topology.artifacts.get("kms_key"):
         bucket_keys[topology.artifacts["bucket"]] = topology.artifacts["kms_key"]
     endpoint_roles = [a.principal.arn for a in topology.workloads]
@@ -394,7 +397,7 @@ def places_of(topology: Topology, aws: Partition, region: str) -> Places:
     return Places(aws, region, bucket_keys, endpoint_roles, served)
 
 
-def endpoint_needs(endpoint: str, containers: list[dict], execution_role: str, places: Places) -> list[Need]:
+def endpoint_needs(endpoint: str, containers: list[dict[str, Any]], execution_role: str, places: Places) -> list[Need]:
     """What starting an endpoint's variant asks of IAM: SageMaker assuming the model's role, and
     that role pulling each container's image, reading and decrypting its model artifact and
     inference code, writing logs (CreateModel: ExecutionRoleArn). The same requests `needs` lists

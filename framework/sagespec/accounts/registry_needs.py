@@ -9,6 +9,11 @@ ClarifyCheck and QualityCheck steps" for what a quality check reads.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sagespec.accounts.needs import _Collector
+
 
 def _group_owner(group: str, account: str) -> tuple[str, str]:
     """(owning account, group name) of a group name or a group ARN in another account."""
@@ -18,7 +23,7 @@ def _group_owner(group: str, account: str) -> tuple[str, str]:
     return account, group
 
 
-def register(c, step: str, args: dict, pipeline_role: str, account: str) -> None:
+def register(c: _Collector, step: str, args: dict[str, Any], pipeline_role: str, account: str) -> None:
     """A register step: CreateModelPackage in its group (another account's, by ARN)."""
     owner, name = _group_owner(c.resolve(args.get("ModelPackageGroupName", "")), account)  # a parameter: its default or the run's value
     packages = c.arn("sagemaker:CreateModelPackage", owner, ModelPackageName=f"{name}/*")
@@ -46,14 +51,14 @@ def register(c, step: str, args: dict, pipeline_role: str, account: str) -> None
             c.logs(step, "endpoint role", role, "Endpoint")
 
 
-def read_baselines(c, step: str, definition_step: dict, pipeline_role: str, account: str) -> None:
+def read_baselines(c: _Collector, step: str, definition_step: dict[str, Any], pipeline_role: str, account: str) -> None:
     """A quality check reads the previous baseline: the latest approved version's DriftCheckBaselines."""
     owner, name = _group_owner(c.resolve(definition_step["ModelPackageGroupName"]), account)
     for action in ("sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"):
         c.add(step, "pipeline role", pipeline_role, action, c.arn(action, owner, ModelPackageName=f"{name}/*"), "ReadBaselines")
 
 
-def inference_code(container: dict) -> str | None:
+def inference_code(container: dict[str, Any]) -> str | None:
     """The s3:// sourcedir.tar.gz a serving container downloads (SAGEMAKER_SUBMIT_DIRECTORY), if any."""
     code = (container.get("Environment") or {}).get("SAGEMAKER_SUBMIT_DIRECTORY")
     return code if isinstance(code, str) and code.startswith("s3://") else None

@@ -26,7 +26,9 @@ the registry's groups and their policies.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sagespec.accounts.grants import (
     DEPLOYMENT_VERSIONS,
@@ -55,6 +57,9 @@ from sagespec.iam import Principal, Request, identity_allows
 from sagespec.iam.managed import managed_policy
 from sagespec.spec.topology import Topology
 
+if TYPE_CHECKING:
+    from sagespec.accounts.needs import Need
+
 SCHEDULER_ROLE = "sagespec-scheduler"
 
 
@@ -63,7 +68,7 @@ def managed_full_access(aws: Partition) -> str:
     return aws.arn("iam", "", "aws", "policy/AmazonSageMakerFullAccess")
 
 
-def sagemaker_trust(aws: Partition) -> dict:
+def sagemaker_trust(aws: Partition) -> dict[str, Any]:
     return {
         "Version": VERSION,
         "Statement": [
@@ -89,15 +94,15 @@ def scheduler_role_arn(pipeline_role_arn: str, account: str | None = None) -> st
 class ResourcePolicy:
     kind: str  # s3-bucket | kms-key | model-package-group | ecr-repository
     resource: str  # the ARN (or name) the policy is attached to
-    document: dict
+    document: dict[str, Any]
 
 
 @dataclass
 class Role:
     name: str
     arn: str
-    trust: dict
-    inline: dict[str, dict]  # policy name -> document
+    trust: dict[str, Any]
+    inline: dict[str, dict[str, Any]]  # policy name -> document
     managed: list[str] = field(default_factory=list)  # attached AWS managed policy ARNs
 
 
@@ -109,20 +114,22 @@ class AccountPolicies:
     roles: list[Role] = field(default_factory=list)
 
 
-def _not_granted_by(managed_arn: str):
+def _not_granted_by(managed_arn: str) -> Callable[[Need], bool]:
     """A filter of needs: those the managed policy, as an identity policy, does not already allow
     (AmazonSageMakerFullAccess opens S3 and Lambda only for names containing "sagemaker")."""
 
     document = managed_policy(managed_arn)
 
-    def lacking(need) -> bool:
+    def lacking(need: Need) -> bool:
         principal = Principal(need.account, need.role)
         return not identity_allows(Request(principal, need.action, need.resource, need.account, need.context_dict()), [document])
 
     return lacking
 
 
-def _derived(role_arn: str, needs, managed: bool, n: Names, topology: Topology, symbolic: bool) -> dict[str, dict]:
+def _derived(
+    role_arn: str, needs: Sequence[Need], managed: bool, n: Names, topology: Topology, symbolic: bool
+) -> dict[str, dict[str, Any]]:
     mine = [need for need in needs if need.role == role_arn]
     only = _not_granted_by(managed_full_access(topology.aws)) if managed else None
     policies = identity_policies(mine, only)
@@ -133,7 +140,7 @@ def _derived(role_arn: str, needs, managed: bool, n: Names, topology: Topology, 
     return policies
 
 
-def render(topology: Topology, symbolic: bool = False, needs=()) -> list[AccountPolicies]:
+def render(topology: Topology, symbolic: bool = False, needs: Sequence[Need] = ()) -> list[AccountPolicies]:
     """Every account's policies. `needs` (sagespec.accounts.needs.Need, from the compiled pipelines)
     decide the data-science and workload roles; without them those roles get the workflow's
     static grants (read/write the prefix, use the key, register; endpoints read and decrypt)."""
@@ -267,7 +274,7 @@ def render(topology: Topology, symbolic: bool = False, needs=()) -> list[Account
     return list(accounts.values())
 
 
-def _scheduler_roles(accounts: dict, needs, n: Names, topology: Topology, symbolic: bool) -> None:
+def _scheduler_roles(accounts: dict[str, AccountPolicies], needs: Sequence[Need], n: Names, topology: Topology, symbolic: bool) -> None:
     """The role EventBridge Scheduler assumes to start the scheduled pipelines of an account:
     trusted by scheduler.amazonaws.com for schedules of that account only (aws:SourceAccount, as
     "Set up the execution role" in the EventBridge Scheduler User Guide advises against the confused

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 from sagespec.accounts.grants import SYMBOLIC_PARTITION
 from sagespec.accounts.needs import Need
@@ -28,16 +30,16 @@ POLICY_OF = {
 LIKE_KEYS = {"s3:prefix"}
 
 
-def _statement(sid: str, actions: list[str], resources: list[str], condition: dict) -> dict:
-    statement = {"Sid": sid, "Effect": "Allow", "Action": actions if len(actions) > 1 else actions[0]}
+def _statement(sid: str, actions: list[str], resources: list[str], condition: dict[str, Any]) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": actions if len(actions) > 1 else actions[0]}
     statement["Resource"] = resources if len(resources) > 1 else resources[0]
     if condition:
         statement["Condition"] = condition
     return statement
 
 
-def _condition(values: dict[str, set]) -> dict:
-    condition: dict = {}
+def _condition(values: dict[str, set[str]]) -> dict[str, Any]:
+    condition: dict[str, dict[str, Any]] = {}
     for key, found in sorted(values.items()):
         listed = sorted(found)
         operator = "StringLike" if key in LIKE_KEYS or any("*" in v for v in listed) else "StringEquals"
@@ -45,11 +47,11 @@ def _condition(values: dict[str, set]) -> dict:
     return condition
 
 
-def identity_policies(needs: list[Need], only=None) -> dict[str, dict]:
+def identity_policies(needs: list[Need], only: Callable[[Need], bool] | None = None) -> dict[str, dict[str, Any]]:
     """{policy name: document} for the needs of one role (`only` filters needs, e.g. S3 and KMS)."""
     # (policy, sid, condition keys) -> action -> resources, and the condition values seen
-    groups: dict[tuple, dict[str, set]] = {}
-    conditions: dict[tuple, dict[str, set]] = {}
+    groups: dict[tuple[str, str, tuple[str, ...]], dict[str, set[str]]] = {}
+    conditions: dict[tuple[str, str, tuple[str, ...]], dict[str, set[str]]] = {}
     for need in needs:
         if need.caller not in POLICY_OF or (only is not None and not only(need)):
             continue  # trust needs are the role's trust policy, not an identity policy
@@ -58,12 +60,12 @@ def identity_policies(needs: list[Need], only=None) -> dict[str, dict]:
         groups.setdefault(group, {}).setdefault(need.action, set()).add(need.resource)
         for key, value in need.context:
             conditions.setdefault(group, {}).setdefault(key, set()).add(str(value))
-    policies: dict[str, dict] = {}
+    policies: dict[str, dict[str, Any]] = {}
     for group in sorted(groups):
         policy, sid, _ = group
-        by_resources: dict[tuple, list[str]] = {}
-        for action, resources in sorted(groups[group].items()):
-            by_resources.setdefault(tuple(sorted(resources)), []).append(action)
+        by_resources: dict[tuple[str, ...], list[str]] = {}
+        for action, granted in sorted(groups[group].items()):
+            by_resources.setdefault(tuple(sorted(granted)), []).append(action)
         statements = policies.setdefault(policy, {"Version": VERSION, "Statement": []})["Statement"]
         for index, (resources, actions) in enumerate(sorted(by_resources.items(), key=lambda item: item[1])):
             name = sid if index == 0 else f"{sid}{index + 1}"
@@ -71,7 +73,7 @@ def identity_policies(needs: list[Need], only=None) -> dict[str, dict]:
     return dict(sorted(policies.items()))
 
 
-def symbolic(document: dict, literals: list[tuple[str, str]], aws: Partition, region: str) -> dict:
+def symbolic(document: dict[str, Any], literals: list[tuple[str, str]], aws: Partition, region: str) -> dict[str, Any]:
     """The document with the topology's values as CloudFormation ${Parameters}: literals first
     (key ARN, bucket, then account IDs between colons), then partition, region and DNS suffix."""
     text = json.dumps(document)
@@ -82,4 +84,5 @@ def symbolic(document: dict, literals: list[tuple[str, str]], aws: Partition, re
             text = text.replace(literal, placeholder)
     text = text.replace(f'"arn:{aws.name}:', f'"arn:{SYMBOLIC_PARTITION.name}:').replace(f":{region}:", ":${AWS::Region}:")
     text = text.replace(f".{region}.{aws.dns_suffix}", f".${{AWS::Region}}.{SYMBOLIC_PARTITION.dns_suffix}")
-    return json.loads(text)
+    rendered: dict[str, Any] = json.loads(text)
+    return rendered

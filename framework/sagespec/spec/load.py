@@ -106,7 +106,7 @@ def validate_files(files: list[Path], project_root: Path | None = None, jobs: in
             per_file = list(pool.map(_diagnose_one, work, chunksize=max(1, len(work) // (jobs * 4))))
     else:
         per_file = [_diagnose_one(item) for item in work]
-    seen: set = set()
+    seen: set[tuple[str, str, int, int, str]] = set()
     diagnostics: list[Diagnostic] = []
     invalid = 0
     for found in per_file:
@@ -164,7 +164,9 @@ def validate_paths(arguments: list[str], project_root: Path | None = None, jobs:
 def render_text(result: SpecResult, output: str) -> str:
     """The rendered spec as YAML or JSON (what `sagespec render` prints)."""
 
+    document = result.document
+    assert document is not None, "only a loaded spec renders (SpecResult.ok)"
     if output == "json":
-        return json.dumps(result.document.data, indent=2)
+        return json.dumps(document.data, indent=2)
 
-    return yaml.safe_dump(result.document.data, sort_keys=False, width=100).rstrip()
+    return yaml.safe_dump(document.data, sort_keys=False, width=100).rstrip()

@@ -12,7 +12,7 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 ACCOUNTS_FILES = ("accounts.yaml", "accounts.yml")
 
 
-def find_project_root(start: str | os.PathLike) -> Path:
+def find_project_root(start: str | os.PathLike[str]) -> Path:
     """The nearest folder at or above `start` holding sagespec.toml, pyproject.toml or .git."""
     # Not resolved: a link's own place says which project it belongs to (where it points is checked on reading).
     here = Path(os.path.abspath(start))
@@ -39,7 +39,7 @@ def is_accounts_file(path: Path) -> bool:
     return path.name in ACCOUNTS_FILES
 
 
-def display_path(path: str | os.PathLike) -> str:
+def display_path(path: str | os.PathLike[str]) -> str:
     """Relative to the working directory when below it, as compilers print paths."""
     try:
         return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)

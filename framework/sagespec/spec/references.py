@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 EXECUTION_VARIABLES = (
     "CurrentDateTime",
@@ -66,7 +67,7 @@ def parse(text: str) -> tuple[list[str | Reference], list[ReferenceProblem]]:
         return ([text] if text else []), []
     parts: list[str | Reference] = []
     problems: list[ReferenceProblem] = []
-    literal = []
+    literal: list[str] = []
     i = 0
     while i < len(text):
         if text.startswith("$${", i):
@@ -134,7 +135,7 @@ TRAINING_KINDS = ("training", "tuning")
 MAX_INFERENCE_CONTAINERS = 15
 
 
-def model_sources(step: dict) -> list[tuple[tuple, dict]]:
+def model_sources(step: object) -> list[tuple[tuple[str | int, ...], dict[str, Any]]]:
     """(path below the step, source) of each model a register or create step serves: one
     `model:` mapping, or each entry of a `model:` list (an inference pipeline)."""
     model = step.get("model") if isinstance(step, dict) else None

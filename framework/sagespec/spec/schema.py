@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -18,6 +20,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from sagespec.diagnostics import Diagnostic
 from sagespec.diagnostics.suggest import did_you_mean
 from sagespec.spec.source import Document
+from sagespec.spec.source import Path as JsonPath
 
 PIPELINE_SCHEMA = "pipeline.schema.json"
 
@@ -45,11 +48,12 @@ def schema_path(name: str = PIPELINE_SCHEMA) -> Path:
 
 
 @functools.cache
-def load_schema(name: str = PIPELINE_SCHEMA) -> dict:
-    return json.loads(schema_path(name).read_text(encoding="utf-8"))
+def load_schema(name: str = PIPELINE_SCHEMA) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema_path(name).read_text(encoding="utf-8"))
+    return loaded
 
 
-def inline_references(schema: dict) -> dict:
+def inline_references(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema with every local `#/$defs/...` reference replaced by its target.
 
     Resolving `$ref` through `referencing` on every descent was a quarter of validation time. A
@@ -58,13 +62,13 @@ def inline_references(schema: dict) -> dict:
     this is an in-memory derivation of it. Keywords beside a `$ref` (descriptions) win.
     """
 
-    def target_of(ref: str):
-        node = schema
+    def target_of(ref: str) -> Any:
+        node: Any = schema
         for part in ref[2:].split("/"):
             node = node[part.replace("~1", "/").replace("~0", "~")]
         return node
 
-    def expand(node, seen: tuple = ()):
+    def expand(node: Any, seen: tuple[str, ...] = ()) -> Any:
         if isinstance(node, list):
             return [expand(item, seen) for item in node]
         if not isinstance(node, dict):
@@ -77,10 +81,11 @@ def inline_references(schema: dict) -> dict:
             return {**target, **{k: expand(v, seen) for k, v in node.items() if k != "$ref"}}
         return {k: (v if k == "$defs" else ecma_end(v) if k == "pattern" else expand(v, seen)) for k, v in node.items()}
 
-    return expand(schema)
+    expanded: dict[str, Any] = expand(schema)
+    return expanded
 
 
-def ecma_end(pattern):
+def ecma_end(pattern: object) -> object:
     """A JSON Schema pattern's final `$` means the end of the string (ECMA-262); in Python's `re` it
     also matches before a final newline, so "name\n" would pass `^[a-z]+$`. `\\Z` is the ECMA `$`."""
     if isinstance(pattern, str) and pattern.endswith("$") and not pattern.endswith("\\$"):
@@ -101,11 +106,11 @@ def validate(document: Document, name: str = PIPELINE_SCHEMA) -> list[Diagnostic
     return sorted(unique.values(), key=lambda d: (d.span.file, d.span.line, d.span.col, d.code))
 
 
-def _where(path: tuple, data) -> str:
+def _where(path: JsonPath, data: object) -> str:
     """A readable name for the place at `path`: "step 'Train' > estimator.instance_type" beats $.steps[1]...."""
     node, anchor, rest = data, "", ""
     for i, part in enumerate(path):
-        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
+        node = _child(node, part)
         if i == 1 and path[0] == "steps" and isinstance(node, dict) and isinstance(node.get("name"), str):
             anchor, rest = f"step '{node['name']}'", ""
         elif isinstance(part, int):
@@ -117,14 +122,19 @@ def _where(path: tuple, data) -> str:
     return anchor or rest or "the spec"
 
 
-def _has(node, part) -> bool:
-    return part in node if isinstance(node, dict) else isinstance(part, int) and 0 <= part < len(node)
+def _child(node: object, part: str | int) -> object:
+    """node[part] when `node` is a mapping or list that has it, else None."""
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
 
 
-def _schema_label(schema: dict) -> str:
+def _schema_label(schema: Mapping[str, Any]) -> str:
     # Error subschemas come from the $ref-inlined schema (see inline_references): no $ref to follow.
     if schema.get("title"):
-        return schema["title"]
+        return str(schema["title"])
     kind = schema.get("type")
     if kind == "integer" and "minimum" in schema:
         return f"integer >= {schema['minimum']}"
@@ -149,7 +159,7 @@ def _pick_branch(error: ValidationError) -> ValidationError:
         context = [sub for sub in context if sub.relative_schema_path and sub.relative_schema_path[0] in fitting] or context
     if isinstance(error.instance, str) and error.instance.startswith("${"):
         for sub in context:
-            if "reference" in str(sub.schema.get("title", "")):
+            if "reference" in str(_subschema(sub).get("title", "")):
                 return sub
     wrong_type = {
         sub.relative_schema_path[0] for sub in context if sub.validator == "type" and not sub.relative_path and sub.relative_schema_path
@@ -161,21 +171,21 @@ def _pick_branch(error: ValidationError) -> ValidationError:
 
 def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
     path = tuple(error.absolute_path)
-    keyword = error.validator
+    keyword = str(error.validator)
     data = document.data
     source = document.source
     where = _where(path, data)
 
     if keyword in ("anyOf", "oneOf") and error.context:
         if all(sub.validator == "required" and not sub.relative_path for sub in error.context):
-            groups = [list(sub.validator_value) for sub in error.context]
+            groups = [list(_keyword_value(sub)) for sub in error.context]
             if all(len(g) == 1 for g in groups):
                 needed = "one of: " + ", ".join(g[0] for g in groups)
             else:  # e.g. training_step, or model_data and image_uri
                 needed = ", or ".join(" and ".join(g) for g in groups)
             return [Diagnostic("E2007", f"{where} needs {needed}", source.span(path), path)]
         chosen = _pick_branch(error)
-        alternatives = [_alternative(s) for s in error.validator_value if isinstance(s, dict)]
+        alternatives = [_alternative(s) for s in _keyword_value(error) if isinstance(s, dict)]
         inner = _diagnose(chosen, document)
         if chosen.validator in ("required", "additionalProperties") or len(inner) != 1:
             return inner
@@ -186,7 +196,7 @@ def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
         return [Diagnostic(d.code, d.message, d.span, d.path, hint)]
 
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
+        allowed = sorted(_subschema(error).get("properties", {}))
         out = []
         for key in error.instance:
             if key in allowed:
@@ -196,12 +206,12 @@ def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
         return out
 
     if keyword == "required" and isinstance(error.instance, dict):
-        missing = [k for k in error.validator_value if k not in error.instance]
+        missing = [k for k in _keyword_value(error) if k not in error.instance]
         span = source.span(path)
         return [Diagnostic("E2002", f"{where} is missing required key '{k}'", span, path) for k in missing]
 
     if keyword == "propertyNames":
-        key = error.instance
+        key = str(error.instance)  # the key that failed: a mapping's keys are strings
         label = _schema_label(error.validator_value) if isinstance(error.validator_value, dict) else "name"
         return [
             Diagnostic(
@@ -216,30 +226,42 @@ def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
     span = source.span(path)
     value = error.instance
     if keyword == "type":
-        expected = error.validator_value
+        expected = _keyword_value(error)
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         got = type(value).__name__.replace("dict", "mapping").replace("list", "list").replace("NoneType", "null")
         got = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}.get(got, got)
         return [Diagnostic("E2003", f"{where} must be {expected}, not {got} {_short(value)}", span, path)]
     if keyword in ("enum", "const"):
-        choices = error.validator_value if keyword == "enum" else [error.validator_value]
+        choices = _keyword_value(error) if keyword == "enum" else [_keyword_value(error)]
         hint = did_you_mean(value, choices) or "allowed: " + ", ".join(str(c) for c in choices)
         return [Diagnostic("E2004", f"{_short(value)} is not an allowed value for {where}", span, path, hint)]
     if keyword == "pattern":
-        title = error.schema.get("title")
+        title = _subschema(error).get("title")
         message = (
             f"{_short(value)} is not a valid {title} ({where})" if title else f"{_short(value)} is not in the expected format for {where}"
         )
-        return [Diagnostic("E2005", message, span, path, error.schema.get("description"))]
+        return [Diagnostic("E2005", message, span, path, _subschema(error).get("description"))]
     code = _CODE_BY_KEYWORD.get(keyword, "E2006")
     if keyword in ("minItems", "maxItems") and isinstance(value, list):
         bound = "at least" if keyword == "minItems" else "at most"
-        hint = error.schema.get("description") if isinstance(error.schema, dict) else None
+        hint = _subschema(error).get("description")
         return [Diagnostic(code, f"{where} has {len(value)} item(s); it takes {bound} {error.validator_value}", span, path, hint)]
     return [Diagnostic(code, f"{where}: {error.message}", span, path)]
 
 
-def _alternative(schema: dict) -> str:
+def _subschema(error: ValidationError) -> Mapping[str, Any]:
+    """The schema that failed: a mapping (a boolean schema has no keys to read, and jsonschema types it as
+    possibly unset for an error built by hand)."""
+    return error.schema if isinstance(error.schema, Mapping) else {}
+
+
+def _keyword_value(error: ValidationError) -> Any:
+    """The failing keyword's value in the schema, e.g. the keys of `required` or the branches of `anyOf`
+    (jsonschema's type adds an unset sentinel that only an error built by hand has)."""
+    return error.validator_value
+
+
+def _alternative(schema: Mapping[str, Any]) -> str:
     label = _schema_label(schema)
     example = schema.get("description", "")
     if "e.g." in example:
@@ -249,6 +271,6 @@ def _alternative(schema: dict) -> str:
     return label
 
 
-def _short(value) -> str:
+def _short(value: object) -> str:
     text = json.dumps(value) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -9,10 +9,12 @@ required key that is missing points at the mapping that lacks it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TypeAlias
 
 from sagespec.diagnostics import Span
 
-Path = tuple
+# A JSON path into a document: mapping keys and sequence indexes, e.g. ("steps", 0, "name").
+Path: TypeAlias = tuple[str | int, ...]
 
 
 @dataclass

@@ -15,14 +15,21 @@ import signal
 import threading
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Literal
 
 from sagespec.diagnostics import Diagnostic, DiagnosticError, Span
 from sagespec.diagnostics.suggest import did_you_mean
 from sagespec.spec import schema
 from sagespec.spec.project import display_path
 from sagespec.spec.source import Document, SourceMap
+from sagespec.spec.source import Path as JsonPath
 from sagespec.spec.topology import load_topology
 from sagespec.spec.yaml_loader import load_file
+
+if TYPE_CHECKING:
+    from jinja2.runtime import Context
+    from jinja2.sandbox import SandboxedEnvironment
 
 TEMPLATE_SCHEMA = "template.schema.json"
 TEMPLATE_DIR = Path("pipelines") / "templates"
@@ -59,7 +66,7 @@ class TemplateLimit(Exception):
     pass
 
 
-def _environment():
+def _environment() -> SandboxedEnvironment:
     # Imported here: specs without templates never pay for Jinja2.
     from jinja2 import StrictUndefined  # start-up: Jinja2 only for a spec that names a template
     from jinja2.sandbox import SandboxedEnvironment  # (the same)
@@ -67,7 +74,7 @@ def _environment():
     class BoundedEnvironment(SandboxedEnvironment):
         intercepted_binops = frozenset(["*", "**"])
 
-        def call_binop(self, context, operator, left, right):
+        def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
             if operator == "**" and isinstance(left, (int, float)) and isinstance(right, (int, float)):
                 magnitude = abs(left) if isinstance(left, int) else 0
                 if isinstance(right, int) and right > 0 and magnitude > 1 and magnitude.bit_length() * right > MAX_EXPONENT_BITS:
@@ -81,7 +88,7 @@ def _environment():
 
     env = BoundedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
-    def bounded_range(*args):
+    def bounded_range(*args: int) -> range:
         found = range(*args)
         if len(found) > MAX_RANGE:
             raise TemplateLimit(f"range of {len(found):,} items; templates iterate over at most {MAX_RANGE:,}")
@@ -95,25 +102,25 @@ class _time_limit:
     """SIGALRM after RENDER_SECONDS, when this is the main thread of a POSIX process (elsewhere the
     size bounds alone apply)."""
 
-    def __enter__(self):
+    def __enter__(self) -> _time_limit:
         self.armed = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
         if self.armed:
 
-            def expired(signum, frame):
+            def expired(signum: int, frame: FrameType | None) -> None:
                 raise TemplateLimit(f"rendering took longer than {RENDER_SECONDS:g} s")
 
             self.previous = signal.signal(signal.SIGALRM, expired)
             signal.setitimer(signal.ITIMER_REAL, RENDER_SECONDS)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         if self.armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
         return False
 
 
-def _data_problem(value, depth: int = 0) -> str | None:
+def _data_problem(value: object, depth: int = 0) -> str | None:
     """Why `value` is not plain data (a string, number, boolean, null, list or mapping of them)."""
     if value is None or isinstance(value, (str, bool, int, float)):
         return None
@@ -138,7 +145,7 @@ def load_template(path: Path, root: Path | None = None) -> tuple[Document | None
 
 
 class _Renderer:
-    def __init__(self, context: dict, via: str):
+    def __init__(self, context: dict[str, Any], via: str | None):
         from jinja2 import Undefined, exceptions  # start-up: Jinja2 only for a spec that names a template
 
         self.errors = exceptions
@@ -148,7 +155,7 @@ class _Renderer:
         self.via = via
         self.diagnostics: list[Diagnostic] = []
 
-    def render(self, value, path: tuple, source: SourceMap):
+    def render(self, value: Any, path: JsonPath, source: SourceMap) -> Any:
         if isinstance(value, dict):
             return {k: self.render(v, path + (k,), source) for k, v in value.items()}
         if isinstance(value, list):
@@ -157,7 +164,7 @@ class _Renderer:
             return self.render_string(value, path, source)
         return value
 
-    def render_string(self, text: str, path: tuple, source: SourceMap):
+    def render_string(self, text: str, path: JsonPath, source: SourceMap) -> Any:
         span = replace(source.span(path), via=self.via) if self.via else source.span(path)
         try:
             whole = _WHOLE_EXPRESSION.fullmatch(text.strip())
@@ -201,15 +208,15 @@ class _Renderer:
             self.report("E1009", f"template expression failed: {type(exc).__name__}: {exc}", span, path)
         return text
 
-    def report(self, code: str, message: str, span: Span, path: tuple, hint: str | None = None) -> None:
+    def report(self, code: str, message: str, span: Span, path: JsonPath, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, message, span, path, hint))
 
 
-def _params(use: dict, header: dict, spec: Document, project_root: Path) -> tuple[dict, list[Diagnostic]]:
+def _params(use: dict[str, Any], header: dict[str, Any], spec: Document, project_root: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
     declared = header.get("params") or {}
     given = use.get("params") or {}
     found: list[Diagnostic] = []
-    context: dict = {}
+    context: dict[str, Any] = {}
     if not isinstance(given, dict):
         return context, found  # the pipeline schema reports it
     # Param values may use the accounts topology: "{{ accounts.data_science.role_arn }}".
@@ -270,7 +277,8 @@ def _params(use: dict, header: dict, spec: Document, project_root: Path) -> tupl
 
 def render(spec: Document, project_root: Path) -> tuple[Document | None, list[Diagnostic]]:
     """Apply the spec's template. Returns the rendered document (None when it cannot be built)."""
-    use = spec.data.get("template")
+    data = spec.data if isinstance(spec.data, dict) else {}
+    use = data.get("template")
     if not isinstance(use, dict) or not isinstance(use.get("name"), str):
         return spec, []  # the pipeline schema reports a malformed template key
     name = use["name"]
@@ -293,7 +301,9 @@ def render(spec: Document, project_root: Path) -> tuple[Document | None, list[Di
     found = [replace(d, span=replace(d.span, via=via)) for d in found]
     if template is None or any(d.severity == "error" for d in found):
         return None, found
-    if isinstance(template.data["spec"], dict) and "template" in template.data["spec"]:
+    header = template.data
+    assert isinstance(header, dict)  # the template schema passed: a mapping of `template` and `spec`
+    if isinstance(header["spec"], dict) and "template" in header["spec"]:
         nested = ("spec", "template")
         return None, found + [
             Diagnostic(
@@ -304,18 +314,18 @@ def render(spec: Document, project_root: Path) -> tuple[Document | None, list[Di
                 hint="copy what you need into this template, or pass values as params",
             )
         ]
-    context, param_errors = _params(use, template.data["template"], spec, project_root)
+    context, param_errors = _params(use, header["template"], spec, project_root)
     if param_errors:
         return None, found + param_errors
     renderer = _Renderer(context, via)
     spec_source = template.source.subtree(("spec",))
-    rendered = renderer.render(template.data["spec"], (), spec_source)
+    rendered = renderer.render(header["spec"], (), spec_source)
     found += renderer.diagnostics
     if renderer.diagnostics:
         return None, found
     out = SourceMap(spec.file)
     out.values[()] = spec.source.span(())
-    overrides = {k: v for k, v in spec.data.items() if k != "template"}
+    overrides = {k: v for k, v in data.items() if k != "template"}
     base = _Side(rendered, spec_source, via)
     over = _Side(overrides, spec.source, None)
     merged = _merge(base, over, (), out)
@@ -325,10 +335,10 @@ def render(spec: Document, project_root: Path) -> tuple[Document | None, list[Di
 class _Side:
     """One side of a merge: data plus the source map its paths are looked up in."""
 
-    def __init__(self, data, source: SourceMap, via: str | None):
+    def __init__(self, data: Any, source: SourceMap, via: str | None):
         self.data, self.source, self.via = data, source, via
 
-    def copy(self, from_path: tuple, to_path: tuple, out: SourceMap) -> None:
+    def copy(self, from_path: JsonPath, to_path: JsonPath, out: SourceMap) -> None:
         sub = self.source.subtree(from_path)
         if from_path in self.source.values:
             sub.values[()] = self.source.values[from_path]
@@ -338,12 +348,14 @@ class _Side:
             out.keys[to_path] = replace(key_span, via=self.via) if self.via else key_span
 
 
-def _merge(base: _Side, over: _Side, path: tuple, out: SourceMap, base_path: tuple | None = None, over_path: tuple | None = None):
+def _merge(
+    base: _Side, over: _Side, path: JsonPath, out: SourceMap, base_path: JsonPath | None = None, over_path: JsonPath | None = None
+) -> Any:
     base_path = path if base_path is None else base_path
     over_path = path if over_path is None else over_path
     b, o = base.data, over.data
     if isinstance(b, dict) and isinstance(o, dict):
-        result = {}
+        result: dict[str, Any] = {}
         for key in list(b) + [k for k in o if k not in b]:
             if key in b and key in o:
                 result[key] = _merge(
@@ -360,7 +372,7 @@ def _merge(base: _Side, over: _Side, path: tuple, out: SourceMap, base_path: tup
             else:
                 result[key] = o[key]
                 over.copy(over_path + (key,), path + (key,), out)
-        out.values.setdefault(path, over.source.span(over_path) if path else out.values.get(()))
+        out.values.setdefault(path, over.source.span(over_path) if path else out.values[()])
         return result
     if path == ("steps",) and isinstance(b, list) and isinstance(o, list):
         return _merge_steps(base, over, out, base_path, over_path)
@@ -368,11 +380,11 @@ def _merge(base: _Side, over: _Side, path: tuple, out: SourceMap, base_path: tup
     return o
 
 
-def _merge_steps(base: _Side, over: _Side, out: SourceMap, base_path: tuple, over_path: tuple) -> list:
+def _merge_steps(base: _Side, over: _Side, out: SourceMap, base_path: JsonPath, over_path: JsonPath) -> list[Any]:
     """Steps merge by name: an override step with a template step's name deep-merges into it."""
-    result = []
+    result: list[Any] = []
     by_name = {s.get("name"): j for j, s in enumerate(over.data) if isinstance(s, dict)}
-    used = set()
+    used: set[int] = set()
     for i, step in enumerate(base.data):
         j = by_name.get(step.get("name")) if isinstance(step, dict) else None
         target = ("steps", len(result))

@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sagespec.aws import partitions
 from sagespec.diagnostics import DiagnosticError, UserError
@@ -21,6 +22,10 @@ from sagespec.iam import Principal
 from sagespec.spec.accounts_checks import check_accounts
 from sagespec.spec.project import display_path
 from sagespec.spec.yaml_loader import load_file
+
+if TYPE_CHECKING:
+    from sagespec.diagnostics import Diagnostic
+    from sagespec.spec.source import Document
 
 ACCOUNTS_FILE = Path("pipelines") / "accounts.yaml"
 AS_ENV = "SAGESPEC_AS"
@@ -43,13 +48,23 @@ class Account:
         return Principal(self.id, partitions.partition(self.partition).role(self.id, self.role))
 
 
+class Artifacts(TypedDict, total=False):
+    """The accounts file's `artifacts:` (bucket, prefix and kms_key are required there; a project
+    without an accounts file has none)."""
+
+    owner: str  # shared_services (the default) or data_science
+    bucket: str
+    prefix: str
+    kms_key: str  # the key's ARN
+
+
 @dataclass
 class Topology:
     # None without an accounts file (sagespec.context then resolves them); from the file, the
     # partition defaults to the region's.
     region: str | None = None
     accounts: dict[str, Account] = field(default_factory=dict)
-    artifacts: dict = field(default_factory=dict)
+    artifacts: Artifacts = field(default_factory=lambda: Artifacts())
     model_package_groups: list[str] = field(default_factory=list)
     source: Path | None = None
     partition: str | None = None
@@ -100,7 +115,7 @@ class Topology:
             return partitions.of_region(self.region)
         raise UserError("E6014", "the project has no accounts file: its partition is the context's", exit_code=2)
 
-    def template_view(self) -> dict:
+    def template_view(self) -> dict[str, Any]:
         """What templates and spec params see as `accounts` (e.g. {{ accounts.data_science.role_arn }})."""
         view = {name: {"id": a.id, "role": a.role, "role_arn": a.principal.arn, "profile": a.profile} for name, a in self.accounts.items()}
         return {
@@ -115,7 +130,7 @@ class Topology:
 ACCOUNTS_SCHEMA = "accounts.schema.json"
 
 
-def validate_accounts_file(path: Path, root: Path | None = None):
+def validate_accounts_file(path: Path, root: Path | None = None) -> tuple[Document | None, list[Diagnostic]]:
     """(document, diagnostics) of an accounts file checked against schemas/accounts.schema.json."""
     # start-up: jsonschema costs registry commands, which only read names and IDs, ~40 ms
     from sagespec.spec import schema
@@ -146,6 +161,9 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
         # The findings themselves, located in the accounts file: not wrapped in another message.
         raise DiagnosticError(found, f"the accounts file {display_path(path)} is invalid")
     data = document.data or {}
+    if not isinstance(data, dict):
+        # A file that is not a mapping (a list, a string): the schema's finding, not an AttributeError below.
+        raise DiagnosticError(validate_accounts_file(path, project_root)[1], f"the accounts file {display_path(path)} is invalid")
     entries = [(n, s, False) for n, s in (data.get("accounts") or {}).items() if n != "workloads"]
     entries += [(n, s, True) for n, s in ((data.get("accounts") or {}).get("workloads") or {}).items()]
     region = data.get("region")

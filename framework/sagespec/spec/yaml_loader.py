@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sagespec.diagnostics import Diagnostic, Span
 from sagespec.spec.files import UnsafePath, read_bytes
 from sagespec.spec.source import Document, SourceMap
+from sagespec.spec.source import Path as JsonPath
 
 # libyaml's C parser is ~10x faster; its marks carry the same line/column.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -48,10 +50,10 @@ class _Converter:
         self.budget = MAX_NODES
         self.active: set[int] = set()
 
-    def span(self, node) -> Span:
+    def span(self, node: Node) -> Span:
         return Span(self.file, node.start_mark.line, node.start_mark.column)
 
-    def convert(self, node, path: tuple):
+    def convert(self, node: Node, path: JsonPath) -> Any:
         self.budget -= 1
         if self.budget < 0:
             # Point at the top-level key whose value blew up, not deep inside the expansion.
@@ -75,11 +77,12 @@ class _Converter:
         try:
             if isinstance(node, SequenceNode):
                 return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
+            assert isinstance(node, MappingNode)  # the composer builds scalars, sequences and mappings only
             return self.mapping(node, path)
         finally:
             self.active.discard(id(node))
 
-    def unsupported_tag(self, node, path) -> None:
+    def unsupported_tag(self, node: Node, path: JsonPath) -> None:
         tag = node.tag.replace(_TAG, "!!")
         self.diagnostics.append(
             Diagnostic(
@@ -91,7 +94,7 @@ class _Converter:
             )
         )
 
-    def scalar(self, node: ScalarNode, path: tuple):
+    def scalar(self, node: ScalarNode, path: JsonPath) -> Any:
         if node.tag == _TIMESTAMP:
             return node.value
         if node.tag not in _SCALAR_TAGS:
@@ -99,10 +102,10 @@ class _Converter:
             return node.value
         return self.constructor.construct_object(node)
 
-    def mapping(self, node: MappingNode, path: tuple) -> dict:
-        result: dict = {}
+    def mapping(self, node: MappingNode, path: JsonPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
         explicit: dict[str, Span] = {}
-        merged: dict = {}
+        merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 merged.update(self.merge_sources(value_node, path))
@@ -141,9 +144,9 @@ class _Converter:
             result.setdefault(key, value)
         return result
 
-    def merge_sources(self, value_node, path: tuple) -> dict:
+    def merge_sources(self, value_node: Node, path: JsonPath) -> dict[str, Any]:
         nodes = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-        merged: dict = {}
+        merged: dict[str, Any] = {}
         for source in reversed(nodes):  # earlier mappings in a merge list take precedence
             if not isinstance(source, MappingNode):
                 self.diagnostics.append(
@@ -189,7 +192,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
 
 
 def load_file(
-    path: str | os.PathLike, display: str | None = None, root: os.PathLike | None = None
+    path: str | os.PathLike[str], display: str | None = None, root: os.PathLike[str] | None = None
 ) -> tuple[Document | None, list[Diagnostic]]:
     """Load a YAML file; with `root`, only a regular file inside that project (see spec.files)."""
 

@@ -10,28 +10,30 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 
 
 @cache
-def _load(name: str) -> dict:
-    return json.loads((HERE / f"{name}.json").read_text(encoding="utf-8"))
+def _load(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((HERE / f"{name}.json").read_text(encoding="utf-8"))
+    return loaded
 
 
-def managed_policy(arn: str) -> dict:
+def managed_policy(arn: str) -> dict[str, Any]:
     """The document of an AWS managed policy ARN, in the partition the ARN names: the copies are of
     the `aws` partition's version, and AWS publishes the same policy in aws-cn and aws-us-gov with
     that partition's ARNs (arn:aws-cn:iam::aws:policy/AmazonSageMakerFullAccess)."""
     name = arn.rsplit("/", 1)[-1]
     if not (HERE / f"{name}.json").is_file():
         raise KeyError(f"sagespec has no copy of the managed policy {arn}")
-    document = _load(name)["Document"]
+    document: dict[str, Any] = _load(name)["Document"]
     partition = arn.split(":")[1] if arn.startswith("arn:") else ""
     return _in_partition(document, partition) if partition else document
 
 
-def _in_partition(value, partition: str):
+def _in_partition(value: Any, partition: str) -> Any:
     """`value` with the partition of every ARN in it replaced."""
     if isinstance(value, str) and value.startswith("arn:"):
         head, _, rest = value[4:].partition(":")

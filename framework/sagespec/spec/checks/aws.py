@@ -4,6 +4,7 @@ registration has a KMS key the other accounts can use."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from sagespec.aws.arns import parse as parse_arn
 from sagespec.diagnostics import DiagnosticError
@@ -12,13 +13,16 @@ from sagespec.spec.references import is_single_reference, model_sources, referen
 from sagespec.spec.schema import load_schema
 from sagespec.spec.topology import load_topology
 
+if TYPE_CHECKING:
+    from sagespec.spec.source import Path as JsonPath
 
-def _session(ctx: CheckContext) -> dict:
+
+def _session(ctx: CheckContext) -> dict[str, Any]:
     session = ctx.data.get("session")
     return session if isinstance(session, dict) else {}
 
 
-def _group_parameter(step: dict) -> str | None:
+def _group_parameter(step: dict[str, Any]) -> str | None:
     """The parameter a register step's group is written as (${params.NAME}), else None."""
 
     value = step.get("model_package_group")
@@ -28,7 +32,7 @@ def _group_parameter(step: dict) -> str | None:
     return reference.name if reference.form == "params" else None
 
 
-def registration_group(ctx: CheckContext, i: int, step: dict) -> tuple[object, tuple]:
+def registration_group(ctx: CheckContext, i: int, step: dict[str, Any]) -> tuple[object, JsonPath]:
     """A register step's group as the checks see it, and where it is written: the literal, or,
     for ${params.NAME}, the parameter's default (what rendered policies and a default run use)."""
     name = _group_parameter(step)
@@ -49,7 +53,7 @@ def group_parameters_name_a_group(ctx: CheckContext) -> None:
     for _, step in ctx.steps():
         name = _group_parameter(step) if step.get("kind") == "register_model" else None
         parameter = ctx.parameters.get(name) if name else None
-        if not isinstance(parameter, dict):
+        if not name or not isinstance(parameter, dict):
             continue  # not a parameter, or an unknown one (the reference check reports it)
         if parameter.get("type") != "String":
             ctx.report("E4016", f"parameter '{name}' names a model package group: it must be a String", ("parameters", name, "type"))
@@ -62,7 +66,7 @@ def group_parameters_name_a_group(ctx: CheckContext) -> None:
             )
 
 
-def _kms_key_for(ctx: CheckContext, training_step: dict | None) -> tuple[str | None, tuple]:
+def _kms_key_for(ctx: CheckContext, training_step: tuple[int, dict[str, Any]] | None) -> tuple[str | None, JsonPath]:
     if training_step and isinstance(training_step[1].get("output_kms_key"), str):
         return training_step[1]["output_kms_key"], ("steps", training_step[0], "output_kms_key")
     return _session(ctx).get("kms_key"), ("session", "kms_key")
@@ -74,7 +78,7 @@ def arns_match_session(ctx: CheckContext) -> None:
     region = session.get("region")
     role = parse_arn(session.get("role"))
     partition = role.partition if role else None
-    candidates = [(("session", "kms_key"), session.get("kms_key"))]
+    candidates: list[tuple[JsonPath, object]] = [(("session", "kms_key"), session.get("kms_key"))]
     for i, step in ctx.steps():
         for key in ("output_kms_key", "function_arn"):
             candidates.append((("steps", i, key), step.get(key)))
@@ -111,7 +115,7 @@ def cross_account_registration_needs_kms(ctx: CheckContext) -> None:
             continue
         # Every container's artifact is shared with the other accounts (one per inference-pipeline container).
         trainings = {m.get("training_step") for _, m in model_sources(step)} or {None}
-        for training in (steps.get(t) for t in sorted(trainings, key=str)):
+        for training in (steps.get(t) if isinstance(t, str) else None for t in sorted(trainings, key=str)):
             key, key_path = _kms_key_for(ctx, training)
             training_name = training[1]["name"] if training else "the training step"
             if not key:
@@ -145,6 +149,7 @@ def registration_groups_are_in_the_topology(ctx: CheckContext) -> None:
         return  # the accounts file reports its own problems
     if not topology.accounts:
         return  # no accounts file: nothing to compare with
+    assert topology.source is not None  # accounts come from the accounts file
     role = parse_arn(_session(ctx).get("role"))
     for i, step in ctx.steps():
         if step.get("kind") != "register_model":

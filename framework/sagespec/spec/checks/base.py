@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sagespec.diagnostics import Diagnostic
 from sagespec.spec.source import Document
+from sagespec.spec.source import Path as JsonPath
 
 CHECKS: list[Callable[[CheckContext], None]] = []
 
@@ -25,32 +27,32 @@ class CheckContext:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         return self.document.data if isinstance(self.document.data, dict) else {}
 
-    def report(self, code: str, message: str, path: tuple, hint: str | None = None, key: bool = False) -> None:
+    def report(self, code: str, message: str, path: JsonPath, hint: str | None = None, key: bool = False) -> None:
         span = self.document.source.span(path, key=key)
         self.diagnostics.append(Diagnostic(code, message, span, path, hint))
 
     @property
-    def parameters(self) -> dict:
+    def parameters(self) -> dict[str, Any]:
         params = self.data.get("parameters")
         return params if isinstance(params, dict) else {}
 
-    def steps(self) -> Iterator[tuple[int, dict]]:
+    def steps(self) -> Iterator[tuple[int, dict[str, Any]]]:
         steps = self.data.get("steps")
         for i, step in enumerate(steps if isinstance(steps, list) else []):
             if isinstance(step, dict) and isinstance(step.get("name"), str):
                 yield i, step
 
     @property
-    def steps_by_name(self) -> dict[str, tuple[int, dict]]:
-        found: dict[str, tuple[int, dict]] = {}
+    def steps_by_name(self) -> dict[str, tuple[int, dict[str, Any]]]:
+        found: dict[str, tuple[int, dict[str, Any]]] = {}
         for i, step in self.steps():
             found.setdefault(step["name"], (i, step))
         return found
 
-    def named_items(self, step: dict, key: str) -> list[tuple[int, dict]]:
+    def named_items(self, step: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
         items = step.get(key)
         return [
             (j, it)
@@ -59,7 +61,7 @@ class CheckContext:
         ]
 
 
-def strings_in(value, path: tuple) -> Iterator[tuple[tuple, str]]:
+def strings_in(value: object, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
     """Every string value under `value` with its path (keys are not values)."""
     if isinstance(value, str):
         yield path, value

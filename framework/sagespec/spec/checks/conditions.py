@@ -4,16 +4,22 @@ and ordering comparisons need numbers on both sides."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.references import Reference, is_single_reference, references_in
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sagespec.spec.source import Path as JsonPath
 
 # The JsonGet path language SageMaker evaluates: dotted keys with optional [n] indexes.
 JSON_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(\[\d+\])*(\.[A-Za-z_][A-Za-z0-9_-]*(\[\d+\])*)*")
 ORDERING = {"greater_than", "greater_than_or_equal_to", "less_than", "less_than_or_equal_to"}
 
 
-def check_json_get(ctx: CheckContext, get: dict, path: tuple) -> None:
+def check_json_get(ctx: CheckContext, get: dict[str, Any], path: JsonPath) -> None:
     steps = ctx.steps_by_name
     step_name, file_name, json_path = get.get("step"), get.get("property_file"), get.get("json_path")
     if step_name in steps:
@@ -41,7 +47,7 @@ def check_json_get(ctx: CheckContext, get: dict, path: tuple) -> None:
         )
 
 
-def operand_kind(ctx: CheckContext, operand) -> tuple[str, str]:
+def operand_kind(ctx: CheckContext, operand: object) -> tuple[str, str]:
     """(kind, description) of an operand: kind is number | string | boolean | unknown."""
     if isinstance(operand, bool):
         return "boolean", f"the literal {str(operand).lower()}"
@@ -53,13 +59,14 @@ def operand_kind(ctx: CheckContext, operand) -> tuple[str, str]:
         ref: Reference = references_in(operand)[0]
         if ref.form == "params" and ref.name in ctx.parameters:
             declared = ctx.parameters[ref.name].get("type") if isinstance(ctx.parameters[ref.name], dict) else None
-            kind = {"Integer": "number", "Float": "number", "String": "string", "Boolean": "boolean"}.get(declared, "unknown")
+            kinds = {"Integer": "number", "Float": "number", "String": "string", "Boolean": "boolean"}
+            kind = kinds.get(declared, "unknown") if isinstance(declared, str) else "unknown"
             return kind, f"{ref.text} ({declared} parameter)"
         return "unknown", ref.text
     return "string", f"the string {operand!r}"
 
 
-def leaves(condition, path: tuple):
+def leaves(condition: object, path: JsonPath) -> Iterator[tuple[dict[str, Any], JsonPath]]:
     """(condition, path) of each comparison and `in` inside a condition, through or/not."""
     if not isinstance(condition, dict):
         return
@@ -84,7 +91,7 @@ def condition_operands(ctx: CheckContext) -> None:
                 check_json_get(ctx, value, ("steps", i, "inputs", key))
 
 
-def _check_leaf(ctx: CheckContext, condition: dict, base: tuple) -> None:
+def _check_leaf(ctx: CheckContext, condition: dict[str, Any], base: JsonPath) -> None:
     operator = condition.get("operator")
     if operator == "in":
         operands = [("value", condition.get("value"))] + [(("values", k), v) for k, v in enumerate(condition.get("values") or [])]

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.files import inside
 from sagespec.spec.references import model_sources
+
+if TYPE_CHECKING:
+    from sagespec.spec.source import Path as JsonPath
 
 BUILTIN = {"xgboost"}
 # The built-in XGBoost algorithm's hyperparameters ("XGBoost hyperparameters", SageMaker developer
@@ -40,10 +44,10 @@ CONTAINERS = {
 }
 
 
-def _one_container(ctx: CheckContext, i: int, step: dict) -> tuple[dict, str | None] | None:
+def _one_container(ctx: CheckContext, i: int, step: dict[str, Any]) -> tuple[dict[str, Any], str | None] | None:
     """The step's container spec and its framework when it names exactly one container (a
     framework with its version, or an image_uri); None after reporting what is wrong."""
-    key, called, frameworks = CONTAINERS[step.get("kind")]
+    key, called, frameworks = CONTAINERS[step["kind"]]
     container = step.get(key)
     if not isinstance(container, dict):
         return None
@@ -104,7 +108,7 @@ def metric_regexes_capture_a_value(ctx: CheckContext) -> None:
     """SageMaker takes each metric's value from the regex's first group ("Define metrics")."""
 
     for i, step in ctx.steps():
-        estimator = step.get("estimator") if isinstance(step.get("estimator"), dict) else {}
+        estimator = step["estimator"] if isinstance(step.get("estimator"), dict) else {}
         for j, metric in enumerate(estimator.get("metric_definitions") or []):
             regex = metric.get("regex") if isinstance(metric, dict) else None
             if not isinstance(regex, str):
@@ -133,7 +137,7 @@ def spot_settings_agree(ctx: CheckContext) -> None:
     """Managed spot training (CreateTrainingJob StoppingCondition): MaxWaitTimeInSeconds is
     required with EnableManagedSpotTraining, allowed only with it, and at least MaxRuntimeInSeconds."""
     for i, step in ctx.steps():
-        estimator = step.get("estimator") if isinstance(step.get("estimator"), dict) else {}
+        estimator = step["estimator"] if isinstance(step.get("estimator"), dict) else {}
         spot, wait = estimator.get("use_spot_instances"), estimator.get("max_wait_seconds")
         where = ("steps", i, "estimator")
         runtime = estimator.get("max_runtime_seconds") or DEFAULT_MAX_RUNTIME
@@ -164,10 +168,11 @@ def isolated_jobs_install_nothing(ctx: CheckContext) -> None:
 
     root = ctx.project_root.resolve()
     for i, step in ctx.steps():
-        key = CONTAINERS.get(step.get("kind"), (None,))[0]
-        container = step.get(key) if key and isinstance(step.get(key), dict) else {}
+        kind = step.get("kind")
+        key = CONTAINERS[kind][0] if kind in CONTAINERS else None
+        container = step[key] if key and isinstance(step.get(key), dict) else {}
         source = step.get("source_dir")
-        if not container.get("enable_network_isolation") or not isinstance(source, str):
+        if not key or not container.get("enable_network_isolation") or not isinstance(source, str):
             continue
         requirements = (root / source / "requirements.txt").resolve()
         if inside(requirements, root) and requirements.is_file():
@@ -179,7 +184,7 @@ def isolated_jobs_install_nothing(ctx: CheckContext) -> None:
             )
 
 
-def _processing_source(ctx: CheckContext, i: int, step: dict, framework: str | None) -> None:
+def _processing_source(ctx: CheckContext, i: int, step: dict[str, Any], framework: str | None) -> None:
     """source_dir goes with a FrameworkProcessor, which runs the script from the folder's root."""
     source, code = step.get("source_dir"), step.get("code")
     if not isinstance(source, str):
@@ -196,7 +201,7 @@ def _processing_source(ctx: CheckContext, i: int, step: dict, framework: str | N
         )
 
 
-def _builtin(ctx: CheckContext, i: int, step: dict, framework: str) -> None:
+def _builtin(ctx: CheckContext, i: int, step: dict[str, Any], framework: str) -> None:
     where = ("steps", i, "estimator", "mode")
     if framework not in BUILTIN:
         ctx.report("E4014", f"SageMaker has no built-in {framework} algorithm", where, hint="built-in mode: framework: xgboost")
@@ -204,7 +209,7 @@ def _builtin(ctx: CheckContext, i: int, step: dict, framework: str) -> None:
     for key in ("entry_point", "source_dir"):
         if step.get(key):
             ctx.report("E4014", f"the built-in xgboost algorithm runs no script: remove {key}", ("steps", i, key), key=True)
-    hyperparameters = step.get("hyperparameters") if isinstance(step.get("hyperparameters"), dict) else {}
+    hyperparameters = step["hyperparameters"] if isinstance(step.get("hyperparameters"), dict) else {}
     for name in hyperparameters:
         if name not in XGBOOST_HYPERPARAMETERS:
             ctx.report(
@@ -233,10 +238,13 @@ def registered_models_can_be_served(ctx: CheckContext) -> None:
         if step.get("kind") not in ("register_model", "create_model"):
             continue
         for below, source in model_sources(step):
-            _servable(ctx, step, source, steps.get(source.get("training_step")), ("steps", i, *below))
+            training = source.get("training_step")
+            _servable(ctx, step, source, steps.get(training) if isinstance(training, str) else None, ("steps", i, *below))
 
 
-def _servable(ctx: CheckContext, step: dict, source: dict, training, where: tuple) -> None:
+def _servable(
+    ctx: CheckContext, step: dict[str, Any], source: dict[str, Any], training: tuple[int, dict[str, Any]] | None, where: JsonPath
+) -> None:
     """One model of a register or create step (`where` locates it) names how it is served."""
     estimator = training[1].get("estimator") if training else None
     if not isinstance(estimator, dict) or source.get("image_uri"):

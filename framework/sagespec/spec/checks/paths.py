@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.files import UnsafePath, inside, project_files, regular_file
 from sagespec.spec.references import TRAINING_KINDS, model_sources
 
+if TYPE_CHECKING:
+    from sagespec.spec.source import Path as JsonPath
 
-def _check_path(ctx: CheckContext, written: str, base: Path, path: tuple, want_dir: bool) -> Path | None:
+
+def _check_path(ctx: CheckContext, written: str, base: Path, path: JsonPath, want_dir: bool) -> Path | None:
     root = ctx.project_root.resolve()
     if Path(written).is_absolute():
         ctx.report("E4005", f"'{written}' is an absolute path; code paths are relative to the project root {root}", path)
@@ -85,7 +89,7 @@ def code_paths(ctx: CheckContext) -> None:
             _check_script(ctx, step, root, ("steps", i))
 
 
-def _check_script(ctx: CheckContext, holder: dict, root: Path, where: tuple) -> None:
+def _check_script(ctx: CheckContext, holder: dict[str, Any], root: Path, where: JsonPath) -> None:
     """A source_dir in the project and the entry_point inside it."""
     if not isinstance(holder.get("source_dir"), str):
         return

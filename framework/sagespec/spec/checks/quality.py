@@ -50,7 +50,7 @@ def registered_checks_are_quality_checks(ctx: CheckContext) -> None:
         named = step.get("quality_checks")
         if step.get("kind") != "register_model" or not isinstance(named, list):
             continue
-        kinds: dict[str, str] = {}
+        kinds: dict[str | None, str] = {}  # check kind (None: not given) -> the step that checks it
         for j, name in enumerate(named):
             where = ("steps", i, "quality_checks", j)
             found = steps.get(name)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sagespec.diagnostics.suggest import did_you_mean
 from sagespec.spec import references as syntax
 from sagespec.spec.checks.base import CheckContext, rule, strings_in
 from sagespec.spec.references import TRAINING_KINDS
+
+if TYPE_CHECKING:
+    from sagespec.spec.source import Path as JsonPath
 
 # Top-level SageMaker properties per step kind (DescribeProcessingJob, DescribeTrainingJob, ...).
 PROPERTIES = {
@@ -84,7 +89,7 @@ PROPERTIES = {
 }
 
 
-def _check_reference(ctx: CheckContext, ref: syntax.Reference, path: tuple) -> None:
+def _check_reference(ctx: CheckContext, ref: syntax.Reference, path: JsonPath) -> None:
     if ref.form == "params":
         if ref.name not in ctx.parameters:
             ctx.report(
@@ -138,7 +143,8 @@ def _check_reference(ctx: CheckContext, ref: syntax.Reference, path: tuple) -> N
         hint = f"a training step's model is ${{steps.{ref.name}.model_artifacts}}" if kind == "training" else None
         ctx.report("E3005", f"{ref.text}: step '{ref.name}' is a {kind} step; only tuning steps have a best model", path, hint=hint)
     elif ref.form == "properties":
-        known = PROPERTIES.get(kind, set())
+        known = PROPERTIES.get(kind, set()) if isinstance(kind, str) else set()
+        assert ref.attribute is not None  # the properties form always has its path
         head = ref.attribute.split(".")[0].split("[")[0]
         if head not in known:
             ctx.report(
@@ -166,7 +172,7 @@ def references_resolve(ctx: CheckContext) -> None:
                     _check_reference(ctx, part, path)
 
 
-def _check_step_name(ctx: CheckContext, name, path: tuple, what: str) -> None:
+def _check_step_name(ctx: CheckContext, name: object, path: JsonPath, what: str) -> None:
     steps = ctx.steps_by_name
     if isinstance(name, str) and name not in steps:
         ctx.report("E3001", f"{what} names an unknown step '{name}'", path, hint=did_you_mean(name, steps) or f"steps: {', '.join(steps)}")
@@ -181,7 +187,7 @@ def step_names_resolve(ctx: CheckContext) -> None:
                 _check_step_name(ctx, name, ("steps", i, key, j), f"{key} of step '{step['name']}'")
         model_step = step.get("model_step") if step.get("kind") == "transform" else None
         if isinstance(model_step, str):
-            path = ("steps", i, "model_step")
+            path: JsonPath = ("steps", i, "model_step")
             _check_step_name(ctx, model_step, path, f"model_step of step '{step['name']}'")
             if model_step in steps and steps[model_step][1].get("kind") != "create_model":
                 kind = steps[model_step][1].get("kind")

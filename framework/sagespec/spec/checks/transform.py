@@ -16,7 +16,7 @@ MAX_PAYLOAD_TIMES_CONCURRENCY_MB = 100
 def _jsonpath_problem(path: str) -> str | None:
     if not path.startswith("$"):
         return "a JSONPath starts with $"
-    from jsonpath_ng import parse  # start-up: only for a spec with transform filters, not for every validate
+    from jsonpath_ng.parser import parse  # start-up: only for a spec with transform filters, not for every validate
 
     try:
         parse(path)

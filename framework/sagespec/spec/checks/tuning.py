@@ -12,16 +12,17 @@ metric must be one the training job emits: one of its metric definitions) and Wa
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from sagespec.spec.checks.base import CheckContext, rule
 
 
-def combinations(ranges: dict) -> int:
+def combinations(ranges: dict[str, Any]) -> int:
     """How many training jobs a Grid search runs: the product of the categorical ranges' sizes."""
     return math.prod(len(r.get("values") or []) for r in ranges.values() if isinstance(r, dict))
 
 
-def _range_problem(declared: dict) -> tuple[str, str] | None:
+def _range_problem(declared: dict[str, Any]) -> tuple[str, str] | None:
     """(message, key at fault) for a range its type or scaling cannot take, else None."""
     low, high = declared.get("min"), declared.get("max")
     if not isinstance(low, (int, float)) or not isinstance(high, (int, float)):
@@ -46,10 +47,10 @@ def tuning_jobs_are_valid(ctx: CheckContext) -> None:
         if step.get("kind") != "tuning" or not isinstance(tuning, dict):
             continue
         where = ("steps", i, "tuning")
-        ranges = tuning.get("ranges") if isinstance(tuning.get("ranges"), dict) else {}
-        estimator = step.get("estimator") if isinstance(step.get("estimator"), dict) else {}
-        objective = tuning.get("objective") if isinstance(tuning.get("objective"), dict) else {}
-        metrics = [m.get("name") for m in estimator.get("metric_definitions") or [] if isinstance(m, dict)]
+        ranges = tuning["ranges"] if isinstance(tuning.get("ranges"), dict) else {}
+        estimator = step["estimator"] if isinstance(step.get("estimator"), dict) else {}
+        objective = tuning["objective"] if isinstance(tuning.get("objective"), dict) else {}
+        metrics = [m["name"] for m in estimator.get("metric_definitions") or [] if isinstance(m, dict) and isinstance(m.get("name"), str)]
         if objective.get("metric") and estimator.get("mode") != "builtin" and objective["metric"] not in metrics:
             ctx.report(
                 "E4017",

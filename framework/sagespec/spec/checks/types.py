@@ -3,10 +3,15 @@ SageMaker accepts that type (an Integer where an instance count goes, a String f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import yaml
 
 from sagespec.spec.checks.base import CheckContext, rule, strings_in
 from sagespec.spec.references import is_single_reference, references_in
+
+if TYPE_CHECKING:
+    from sagespec.spec.source import Path as JsonPath
 
 _PYTHON_TYPES = {
     "String": (str,),
@@ -30,7 +35,7 @@ _FIELD_TYPES = {
 }
 
 
-def _value_matches(kind: str, value) -> bool:
+def _value_matches(kind: str, value: object) -> bool:
     expected = _PYTHON_TYPES[kind]
     if kind != "Boolean" and isinstance(value, bool):
         return False
@@ -62,7 +67,7 @@ def parameter_defaults(ctx: CheckContext) -> None:
                 )
 
 
-def _default_hint(kind: str, value) -> str | None:
+def _default_hint(kind: str, value: object) -> str | None:
     if kind == "String":
         return 'quote values meant as strings, e.g. "1.0"'
     if isinstance(value, str):
@@ -75,7 +80,7 @@ def _default_hint(kind: str, value) -> str | None:
     return {"Integer": "write a whole number, e.g. 10", "Float": "write a number, e.g. 0.5", "Boolean": "write true or false"}.get(kind)
 
 
-def _expected(path: tuple) -> str | None:
+def _expected(path: JsonPath) -> str | None:
     keys = tuple(p for p in path if isinstance(p, str))
     for suffix, kind in _FIELD_TYPES.items():
         if keys[-len(suffix) :] == suffix:

@@ -7,12 +7,16 @@ from __future__ import annotations
 import math
 import re
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sagespec.aws.durations import duration_seconds
 from sagespec.aws.limits import LIMITS, places
 from sagespec.diagnostics import QUOTE_LIMIT
 from sagespec.diagnostics.text import CONTROL_CHARACTERS
 from sagespec.spec.checks.base import CheckContext, rule, strings_in
+
+if TYPE_CHECKING:
+    from sagespec.spec.source import Path as JsonPath
 
 # Free text may hold newlines and tabs; nothing else below U+0020, and no DEL or C1 controls.
 FREE_TEXT_KEYS = {"description", "error_message"}
@@ -28,7 +32,7 @@ _BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
 _IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
 
 
-def quoted(value) -> str:
+def quoted(value: object) -> str:
     text = str(value)
     return repr(text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "...")
 
@@ -47,7 +51,7 @@ def bucket_problem(bucket: str) -> str | None:
 
 @rule
 def finite_numbers(ctx: CheckContext) -> None:
-    def walk(value, path):
+    def walk(value: object, path: JsonPath) -> None:
         if isinstance(value, float) and not math.isfinite(value):
             ctx.report("E2008", f"{value} is not a number JSON can carry (NaN and infinity are not JSON)", path)
         elif isinstance(value, dict):
@@ -76,8 +80,10 @@ def control_characters(ctx: CheckContext) -> None:
 
 @rule
 def s3_buckets(ctx: CheckContext) -> None:
-    session = ctx.data.get("session") if isinstance(ctx.data.get("session"), dict) else {}
-    named = [(("session", "default_bucket"), session["default_bucket"])] if isinstance(session.get("default_bucket"), str) else []
+    session = ctx.data["session"] if isinstance(ctx.data.get("session"), dict) else {}
+    named: list[tuple[JsonPath, str]] = (
+        [(("session", "default_bucket"), session["default_bucket"])] if isinstance(session.get("default_bucket"), str) else []
+    )
     named += [(path, text[5:].split("/", 1)[0]) for path, text in strings_in(ctx.data, ()) if text.startswith("s3://")]
     for path, bucket in named:
         problem = bucket_problem(bucket)
