@@ -32,7 +32,7 @@ def accounts() -> None:
 @output_option("json", "cloudformation")
 @out_option("Write one file per policy (json) or per account (cloudformation) into this folder.", retired=("--output-dir",), folder=True)
 @accounts_file_option
-def accounts_render(output, out, accounts_file) -> None:
+def accounts_render(output: str, out: str | None, accounts_file: str | None) -> None:
     """Render every account's policies from the topology and what its pipelines need."""
     files = workflow.render_policies(build_context(accounts_file=accounts_file), output)
     if not out:
@@ -59,7 +59,9 @@ def accounts_render(output, out, accounts_file) -> None:
 )
 @click.argument("paths", nargs=-1, type=click.Path())
 @accounts_file_option
-def accounts_check(output, show_all, with_pipelines, policy_folder, paths, accounts_file) -> None:
+def accounts_check(
+    output: str, show_all: bool, with_pipelines: bool, policy_folder: str | None, paths: tuple[str, ...], accounts_file: str | None
+) -> None:
     """Evaluate the rendered policies for every step of the workflow (exit 1 on a missing or extra permission).
 
     With --pipelines: for every spec, every step and every action it needs, the role, allowed or
@@ -71,7 +73,7 @@ def accounts_check(output, show_all, with_pipelines, policy_folder, paths, accou
     )
     cells, verdicts, unused = checked.cells, checked.verdicts, checked.unused
 
-    def text():
+    def text() -> None:
         matrix_table(cells, show_all)
         if with_pipelines:
             verdicts_table(verdicts, unused)
@@ -107,12 +109,14 @@ def accounts_check(output, show_all, with_pipelines, policy_folder, paths, accou
 @output_option()
 @workspace_option
 @accounts_file_option
-def accounts_apply(dry_run, target, assume_role_name, output, workspace, accounts_file) -> None:
+def accounts_apply(
+    dry_run: bool, target: str, assume_role_name: str | None, output: str, workspace: str | None, accounts_file: str | None
+) -> None:
     """Apply the rendered policies in every account (profiles or assume_role from the accounts file)."""
     changes = workflow.apply(build_context(None, None, workspace, target, accounts_file=accounts_file), assume_role_name, dry_run)
     pending = [c for c in changes if c.changes]
 
-    def text():
+    def text() -> None:
         for change in changes:
             marker = {"unchanged": "=", "create": "+", "update": "~", "delete": "-"}[change.action]
             click.echo(f"{marker} [{change.account.replace('_', '-')}] {change.what}: {change.action}")
@@ -139,7 +143,7 @@ def cicd() -> None:
 @click.option(
     "--with-pipelines", is_flag=True, help="Also write each of the project's pipelines as a stack (pipeline.<name>.template.json)."
 )
-def cicd_render(out, accounts_file, with_pipelines) -> None:
+def cicd_render(out: str | None, accounts_file: str | None, with_pipelines: bool) -> None:
     """Render the promotion trigger, pipeline, workload deployer role, buildspec and workflow from the topology."""
     rendered = workflow.cicd(build_context(accounts_file=accounts_file), with_pipelines)
     files = {name: json.dumps(content, indent=2) + "\n" if isinstance(content, dict) else content for name, content in rendered.items()}

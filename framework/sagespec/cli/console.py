@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
-from sagespec.diagnostics.text import printable
+from sagespec.diagnostics.text import printable as printable  # re-exported: present.registry prints with it
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,7 +39,7 @@ def grid(columns: Sequence[str | tuple[str, int]], title: str | None = None, ove
     return result
 
 
-def table(title: str, columns: list[str], rows: list[list]) -> Table:
+def table(title: str, columns: list[str], rows: Sequence[Sequence[object]]) -> Table:
     """A left-titled table; None cells print empty. Cells wrap between words only: a value longer
     than its column (an ARN, an S3 URI) is elided with an ellipsis, never broken mid-word into
     something that looks like another value. The whole value is in `--output json`."""

@@ -21,7 +21,7 @@ def data() -> None:
 @click.argument("uri")
 @project_option
 @workspace_option
-def data_put(source, uri, project_dir, workspace) -> None:
+def data_put(source: str, uri: str, project_dir: str | None, workspace: str | None) -> None:
     """Store SOURCE (a file, or a folder recursively) at URI (s3://bucket/key; a key ending in / takes the file's name)."""
     for done in workflow.put(build_context(None, project_dir, workspace, target="local"), Path(source), uri):
         click.echo(f"{done.status} {done.uri} ({done.size:,} bytes from {done.source})")
@@ -32,7 +32,7 @@ def data_put(source, uri, project_dir, workspace) -> None:
 @output_option()
 @project_option
 @workspace_option
-def data_ls(prefix, output, project_dir, workspace) -> None:
+def data_ls(prefix: str, output: str, project_dir: str | None, workspace: str | None) -> None:
     """List the objects under PREFIX (s3://bucket/ or s3://bucket/key-prefix; all without one)."""
     found = workflow.listing(build_context(None, project_dir, workspace, target="local"), prefix)
     show(
@@ -49,7 +49,7 @@ def data_ls(prefix, output, project_dir, workspace) -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--template", "template", default="tf_regression", show_default=True, help="The template the project's spec fills in.")
 @click.option("--name", default=None, help="The pipeline and model package group name (default: the folder's name).")
-def init(directory, template, name) -> None:
+def init(directory: str, template: str, name: str | None) -> None:
     """Create a project in DIRECTORY (new or empty) from a template: spec, accounts file, code and sample data."""
     done = scaffold(Path(directory), template, name)
     for path in done.files:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,14 +23,17 @@ from sagespec.cli.options import (
 from sagespec.cli.present import registry as present
 from sagespec.workflows import registry as workflow
 
+if TYPE_CHECKING:
+    from sagespec.context import Context
 
-def _non_empty(ctx, param, value):
+
+def _non_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None and not value.strip():
         raise click.BadParameter("must say why (it is kept in the version's history)")
     return value
 
 
-def _s3_uri(ctx, param, value):
+def _s3_uri(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None and not (value.startswith("s3://") and len(value) > 5 and "/" in value[5:].strip("/")):
         raise click.BadParameter(f"'{value[:200]}' is not an s3://bucket/key URI")
     return value
@@ -51,7 +55,7 @@ registry_options = option_group(
 )
 
 
-def _ctx(target, region, workspace):
+def _ctx(target: str, region: str | None, workspace: str | None) -> Context:
     return build_context(None, None, workspace, target, region=region)
 
 
@@ -62,7 +66,7 @@ def models() -> None:
 
 @models.command("groups")
 @registry_options
-def models_groups(as_, target, output, region, workspace) -> None:
+def models_groups(as_: str | None, target: str, output: str, region: str | None, workspace: str | None) -> None:
     """List the model package groups the caller can see."""
     found = workflow.groups(_ctx(target, region, workspace), as_)
     show(output, found, lambda: present.groups(found))
@@ -72,7 +76,9 @@ def models_groups(as_, target, output, region, workspace) -> None:
 @click.argument("name")
 @click.option("--description", default=None)
 @registry_options
-def models_create_group(name, description, as_, target, output, region, workspace) -> None:
+def models_create_group(
+    name: str, description: str | None, as_: str | None, target: str, output: str, region: str | None, workspace: str | None
+) -> None:
     """Create a model package group owned by the caller's account."""
     group = workflow.create_group(_ctx(target, region, workspace), as_, name, description)
     show(output, group, lambda: present.groups([group]))
@@ -92,20 +98,20 @@ def models_create_group(name, description, as_, target, output, region, workspac
 @click.option("--metadata", multiple=True, metavar="KEY=VALUE", help="CustomerMetadataProperties (repeatable).")
 @registry_options
 def models_register(
-    group,
-    model_data,
-    image,
-    content_types,
-    response_types,
-    metrics_uri,
-    status,
-    description,
-    metadata,
-    as_,
-    target,
-    output,
-    region,
-    workspace,
+    group: str,
+    model_data: str,
+    image: str | None,
+    content_types: tuple[str, ...],
+    response_types: tuple[str, ...],
+    metrics_uri: str | None,
+    status: str,
+    description: str | None,
+    metadata: tuple[str, ...],
+    as_: str | None,
+    target: str,
+    output: str,
+    region: str | None,
+    workspace: str | None,
 ) -> None:
     """Register a model version by hand (pipelines register through their register_model step)."""
     created = workflow.register(
@@ -129,7 +135,9 @@ def models_register(
 @click.option("--status", default=None, help="PendingManualApproval, Approved or Rejected.")
 @click.option("--latest", is_flag=True, help="Only the newest matching version.")
 @registry_options
-def models_list(group, status, latest, as_, target, output, region, workspace) -> None:
+def models_list(
+    group: str, status: str | None, latest: bool, as_: str | None, target: str, output: str, region: str | None, workspace: str | None
+) -> None:
     """List versions of GROUP (name, or ARN for a group in another account), newest first."""
     found = workflow.versions(_ctx(target, region, workspace), as_, group, status, latest)
     show(output, found, lambda: present.packages(found, group))
@@ -138,13 +146,15 @@ def models_list(group, status, latest, as_, target, output, region, workspace) -
 @models.command("describe")
 @click.argument("arn")
 @registry_options
-def models_describe(arn, as_, target, output, region, workspace) -> None:
+def models_describe(arn: str, as_: str | None, target: str, output: str, region: str | None, workspace: str | None) -> None:
     """Show a model version and its approval history."""
     found, history = workflow.describe(_ctx(target, region, workspace), as_, arn)
     show(output, {"package": found, "history": history}, lambda: present.package(found, history))
 
 
-def _set_status(arn, status, reason, as_, target, output, region, workspace) -> None:
+def _set_status(
+    arn: str, status: str, reason: str, as_: str | None, target: str, output: str, region: str | None, workspace: str | None
+) -> None:
     changed = workflow.set_status(_ctx(target, region, workspace), as_, arn, status, reason)
     show(output, changed, lambda: click.echo(f"{changed.arn}: {changed.status} ({reason})"))
 
@@ -153,7 +163,7 @@ def _set_status(arn, status, reason, as_, target, output, region, workspace) -> 
 @click.argument("arn")
 @click.option("--reason", required=True, callback=_non_empty, help="ApprovalDescription: why (kept in the history).")
 @registry_options
-def models_approve(arn, reason, **kwargs) -> None:
+def models_approve(arn: str, reason: str, **kwargs: Any) -> None:
     """Set a version's status to Approved."""
     _set_status(arn, "Approved", reason, **kwargs)
 
@@ -162,7 +172,7 @@ def models_approve(arn, reason, **kwargs) -> None:
 @click.argument("arn")
 @click.option("--reason", required=True, callback=_non_empty, help="ApprovalDescription: why (kept in the history).")
 @registry_options
-def models_reject(arn, reason, **kwargs) -> None:
+def models_reject(arn: str, reason: str, **kwargs: Any) -> None:
     """Set a version's status to Rejected."""
     _set_status(arn, "Rejected", reason, **kwargs)
 
@@ -170,7 +180,7 @@ def models_reject(arn, reason, **kwargs) -> None:
 @models.command("lineage")
 @click.argument("arn")
 @registry_options
-def models_lineage(arn, as_, target, output, region, workspace) -> None:
+def models_lineage(arn: str, as_: str | None, target: str, output: str, region: str | None, workspace: str | None) -> None:
     """Where a version came from: data -> execution -> model -> package (-> endpoints)."""
     found, entries = workflow.lineage(_ctx(target, region, workspace), as_, arn)
     show(output, {"package": found, "lineage": entries}, lambda: present.lineage(found, entries))
@@ -184,7 +194,7 @@ def models_policy() -> None:
 @models_policy.command("get")
 @click.argument("group")
 @registry_options
-def models_policy_get(group, as_, target, output, region, workspace) -> None:
+def models_policy_get(group: str, as_: str | None, target: str, output: str, region: str | None, workspace: str | None) -> None:
     """Print GROUP's resource policy (nothing and exit 1 when it has none)."""
     policy = workflow.get_policy(_ctx(target, region, workspace), as_, group)
     if policy is None:
@@ -197,7 +207,7 @@ def models_policy_get(group, as_, target, output, region, workspace) -> None:
 @click.argument("group")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
 @registry_options
-def models_policy_put(group, file, as_, target, output, region, workspace) -> None:
+def models_policy_put(group: str, file: str, as_: str | None, target: str, output: str, region: str | None, workspace: str | None) -> None:
     """Set GROUP's resource policy from a JSON FILE."""
 
     try:

@@ -7,8 +7,10 @@ table`, `--output-dir`) keep working as hidden aliases for one release.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,26 +22,34 @@ from sagespec.spec.project import find_project_root
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
+# A command function, as the option decorators take and return it.
+F = TypeVar("F", bound=Callable[..., Any])
 
-class Formats(click.Choice):
+if TYPE_CHECKING:
+    _StrChoice = click.Choice[str]
+else:  # click < 8.4 (the oldest supported is 8.1): Choice takes no type argument at run time
+    _StrChoice = click.Choice
+
+
+class Formats(_StrChoice):
     """A choice of output formats that also takes retired spellings (`table` for `text`)."""
 
-    def __init__(self, choices, aliases: dict[str, str] | None = None):
+    def __init__(self, choices: Sequence[str], aliases: dict[str, str] | None = None):
         super().__init__(choices)
         self.aliases = aliases or {}
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         return super().convert(self.aliases.get(value, value), param, ctx)
 
 
 class AliasedOption(click.Option):
     """An option whose retired spellings still work but are left out of --help."""
 
-    def __init__(self, *args, retired: tuple[str, ...] = (), **kwargs):
+    def __init__(self, *args: Any, retired: tuple[str, ...] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.retired = set(retired)
 
-    def get_help_record(self, ctx):
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         shown, self.opts = self.opts, [o for o in self.opts if o not in self.retired]
         try:
             return super().get_help_record(ctx)
@@ -52,7 +62,7 @@ class LegacyFile(str):
 
 
 class FormatsOrLegacyFile(Formats):
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         if self.aliases.get(value, value) in self.choices:
             return super().convert(value, param, ctx)
         click.echo(f"note: `--output {value}` names a format now; write `-o {value}` for a file", err=True)
@@ -61,7 +71,7 @@ class FormatsOrLegacyFile(Formats):
 
 def output_option(
     *formats: str, default: str | None = None, help: str | None = None, retired: tuple[str, ...] = ("--format",), legacy_file: bool = False
-):
+) -> Callable[[F], F]:
     """`--output FORMAT` (text for people, json for tools); `--format` and `--output table` still work.
     With `legacy_file`, a value that is no format is taken as the file it meant before (LegacyFile)."""
     formats = formats or ("text", "json")
@@ -79,7 +89,9 @@ def output_option(
     )
 
 
-def out_option(help: str = "Write to this file instead of stdout.", retired: tuple[str, ...] = (), folder: bool = False):
+def out_option(
+    help: str = "Write to this file instead of stdout.", retired: tuple[str, ...] = (), folder: bool = False
+) -> Callable[[F], F]:
     """`-o/--out FILE` (or DIR); `retired` spellings (e.g. --output-dir) still work."""
     return click.option(
         "-o",
@@ -124,17 +136,17 @@ accounts_file_option = click.option(
 )
 
 
-def target_option(default: str | None = None):
+def target_option(default: str | None = None) -> Callable[[F], F]:
     text = (
         "Where the pipeline lives (default: aws when a profile or AWS credentials are configured, else local)." if default is None else None
     )
     return click.option("--target", type=click.Choice(["local", "aws"]), default=default, show_default=default is not None, help=text)
 
 
-def option_group(*options):
+def option_group(*options: Callable[[F], F]) -> Callable[[F], F]:
     """One decorator applying `options` in the order written (the first shows first in --help)."""
 
-    def decorate(fn):
+    def decorate(fn: F) -> F:
         for option in reversed(options):
             fn = option(fn)
         return fn
@@ -197,7 +209,7 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     return pairs
 
 
-def show(output: str, value, text) -> None:
+def show(output: str, value: object, text: Callable[[], None]) -> None:
     """JSON of `value` (and nothing else), or the text view `text()`."""
     if output == "json":
         click.echo(to_json(value))
@@ -206,7 +218,7 @@ def show(output: str, value, text) -> None:
 
 
 @contextmanager
-def _writing(path):
+def _writing(path: str | Path) -> Iterator[None]:
     """A failure to write `path` is E6016 naming it (exit 2), not a traceback."""
     try:
         yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,6 +25,9 @@ from sagespec.diagnostics import UserError
 from sagespec.workflows import executions as executions_workflow
 from sagespec.workflows import pipelines as pipelines_workflow
 
+if TYPE_CHECKING:
+    from sagespec.context import Context
+
 param_option = click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Override a pipeline parameter (repeatable).")
 
 
@@ -44,7 +48,18 @@ param_option = click.option("--param", "params", multiple=True, metavar="NAME=VA
 @aws_options
 @project_option
 @workspace_option
-def upsert(spec, role, create_bucket, upload_only, target, profile, region, assume_role, project_dir, workspace) -> None:
+def upsert(
+    spec: str,
+    role: str | None,
+    create_bucket: bool,
+    upload_only: bool,
+    target: str | None,
+    profile: str | None,
+    region: str | None,
+    assume_role: str | None,
+    project_dir: str | None,
+    workspace: str | None,
+) -> None:
     """Upload SPEC's code and definition and create or update the pipeline (SageMaker, or the local control plane)."""
     ctx = build_context(spec, project_dir, workspace, target, profile, region, assume_role)
     done = pipelines_workflow.upsert(ctx, spec, role, create_bucket, upload_only)
@@ -65,7 +80,7 @@ def upsert(spec, role, create_bucket, upload_only, target, profile, region, assu
     click.echo(f"{result.action} pipeline {result.arn}")
 
 
-def _ended(execution: dict) -> None:
+def _ended(execution: dict[str, Any]) -> None:
     """The summary of an ended execution; E6009 unless it succeeded."""
     click.echo("\n".join(summary_lines(execution)))
     if execution["status"] != "Succeeded":
@@ -107,20 +122,20 @@ def _ended(execution: dict) -> None:
 @aws_options
 @project_option
 def start(
-    name,
-    params,
-    wait,
-    display_name,
-    retry,
-    from_steps,
-    source_execution,
-    max_parallel_steps,
-    target,
-    workspace,
-    profile,
-    region,
-    assume_role,
-    project_dir,
+    name: str,
+    params: tuple[str, ...],
+    wait: bool,
+    display_name: str | None,
+    retry: str | None,
+    from_steps: str | None,
+    source_execution: str | None,
+    max_parallel_steps: int | None,
+    target: str | None,
+    workspace: str | None,
+    profile: str | None,
+    region: str | None,
+    assume_role: str | None,
+    project_dir: str | None,
 ) -> None:
     """Start an execution of the pipeline NAME (SageMaker, or the local control plane)."""
     ctx = build_context(None, project_dir, workspace, target, profile, region, assume_role)
@@ -148,7 +163,7 @@ def start(
         _follow(ctx, started.arn, name, started.where, target or ctx.target)
 
 
-def _follow(ctx, arn: str, name: str, where: str, target: str) -> None:
+def _follow(ctx: Context, arn: str, name: str, where: str, target: str) -> None:
     """The live step view of an execution running elsewhere (SageMaker, or another terminal), then
     the summary a local run prints."""
     try:
@@ -167,7 +182,7 @@ def _follow(ctx, arn: str, name: str, where: str, target: str) -> None:
 @param_option
 @project_option
 @workspace_option
-def run(spec, params, project_dir, workspace) -> None:
+def run(spec: str, params: tuple[str, ...], project_dir: str | None, workspace: str | None) -> None:
     """Compile SPEC, store it in the local control plane and run it here (upsert + start + wait)."""
 
     def before(ran: pipelines_workflow.Ran) -> None:
@@ -212,7 +227,7 @@ execution_options = option_group(
 )
 
 
-def _ctx(target, workspace, project_dir, profile, region):
+def _ctx(target: str, workspace: str | None, project_dir: str | None, profile: str | None, region: str | None) -> Context:
     return build_context(None, project_dir, workspace, target, profile, region)
 
 
@@ -220,7 +235,9 @@ def _ctx(target, workspace, project_dir, profile, region):
 @click.argument("pipeline", required=False)
 @output_option()
 @execution_options
-def executions_list(pipeline, output, target, workspace, project_dir, profile, region) -> None:
+def executions_list(
+    pipeline: str | None, output: str, target: str, workspace: str | None, project_dir: str | None, profile: str | None, region: str | None
+) -> None:
     """List executions, newest first."""
     found = executions_workflow.list_executions(_ctx(target, workspace, project_dir, profile, region), pipeline)
     show(
@@ -241,11 +258,13 @@ def executions_list(pipeline, output, target, workspace, project_dir, profile, r
 @click.argument("execution")
 @output_option("json", "text")
 @execution_options
-def executions_describe(execution, output, target, workspace, project_dir, profile, region) -> None:
+def executions_describe(
+    execution: str, output: str, target: str, workspace: str | None, project_dir: str | None, profile: str | None, region: str | None
+) -> None:
     """Show an execution (ARN or ID) with its steps (JSON by default; --output text for a summary)."""
     found = executions_workflow.describe(_ctx(target, workspace, project_dir, profile, region), execution)
 
-    def text():
+    def text() -> None:
         for step in found["steps"]:
             cached = f"  (cached from {step['cached_from']})" if step.get("cached_from") else ""
             click.echo(f"{step['name']:<28} {step['type']:<14} {step['status']:<11}{cached}")
@@ -259,7 +278,16 @@ def executions_describe(execution, output, target, workspace, project_dir, profi
 @click.argument("step")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing what the step writes until it ends.")
 @execution_options
-def executions_logs(execution, step, follow, target, workspace, project_dir, profile, region) -> None:
+def executions_logs(
+    execution: str,
+    step: str,
+    follow: bool,
+    target: str,
+    workspace: str | None,
+    project_dir: str | None,
+    profile: str | None,
+    region: str | None,
+) -> None:
     """Print the log of STEP in EXECUTION (locally the step's log; on SageMaker its job's CloudWatch logs)."""
     ctx = _ctx(target, workspace, project_dir, profile, region)
     if not follow:
@@ -275,7 +303,9 @@ def executions_logs(execution, step, follow, target, workspace, project_dir, pro
 @executions.command("follow")
 @click.argument("execution")
 @execution_options
-def executions_follow(execution, target, workspace, project_dir, profile, region) -> None:
+def executions_follow(
+    execution: str, target: str, workspace: str | None, project_dir: str | None, profile: str | None, region: str | None
+) -> None:
     """Show the steps of a running EXECUTION as they change, then its summary (exit 1 unless it succeeded)."""
     ctx = _ctx(target, workspace, project_dir, profile, region)
     described = executions_workflow.describe(ctx, execution)
@@ -285,7 +315,9 @@ def executions_follow(execution, target, workspace, project_dir, profile, region
 @executions.command("stop")
 @click.argument("execution")
 @execution_options
-def executions_stop(execution, target, workspace, project_dir, profile, region) -> None:
+def executions_stop(
+    execution: str, target: str, workspace: str | None, project_dir: str | None, profile: str | None, region: str | None
+) -> None:
     """Stop a running execution: no new step starts, and it ends Stopped (StopPipelineExecution)."""
     found = executions_workflow.stop(_ctx(target, workspace, project_dir, profile, region), execution)
     click.echo(f"{found['arn']}: {found['status']}")
@@ -295,7 +327,15 @@ def executions_stop(execution, target, workspace, project_dir, profile, region) 
 @click.argument("token")
 @click.option("--output", "outputs", multiple=True, metavar="NAME=VALUE", help="An output of the callback step (repeatable).")
 @execution_options
-def executions_send_success(token, outputs, target, workspace, project_dir, profile, region) -> None:
+def executions_send_success(
+    token: str,
+    outputs: tuple[str, ...],
+    target: str,
+    workspace: str | None,
+    project_dir: str | None,
+    profile: str | None,
+    region: str | None,
+) -> None:
     """Let the callback step waiting with TOKEN succeed, with its outputs (SendPipelineExecutionStepSuccess)."""
     ctx = _ctx(target, workspace, project_dir, profile, region)
     answered = executions_workflow.send_success(ctx, token, parse_pairs(outputs, "--output"))
@@ -306,7 +346,9 @@ def executions_send_success(token, outputs, target, workspace, project_dir, prof
 @click.argument("token")
 @click.option("--reason", required=True, help="Why the step failed (FailureReason, up to 256 characters).")
 @execution_options
-def executions_send_failure(token, reason, target, workspace, project_dir, profile, region) -> None:
+def executions_send_failure(
+    token: str, reason: str, target: str, workspace: str | None, project_dir: str | None, profile: str | None, region: str | None
+) -> None:
     """Let the callback step waiting with TOKEN fail (SendPipelineExecutionStepFailure)."""
     answered = executions_workflow.send_failure(_ctx(target, workspace, project_dir, profile, region), token, reason)
     click.echo(f"step {answered['step']} of {answered['execution']}: {answered['status']}")

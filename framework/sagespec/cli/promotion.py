@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,6 +24,9 @@ from sagespec.workflows import promotion as workflow
 from sagespec.workflows.promotion.promoter import Plan, Promoter
 from sagespec.workflows.promotion.services import open_services
 from sagespec.workflows.promotion.trigger import promote_on_approval
+
+if TYPE_CHECKING:
+    from sagespec.context import Context
 
 promotion_options = option_group(
     click.option(
@@ -45,11 +49,11 @@ promotion_options = option_group(
 )
 
 
-def _ctx(target, region, workspace):
+def _ctx(target: str, region: str | None, workspace: str | None) -> Context:
     return build_context(None, None, workspace, target, region=region)
 
 
-def _gate(plan, yes: bool) -> None:
+def _gate(plan: Plan, yes: bool) -> None:
     """The manual gate before prod: an interactive confirmation, or --yes from a pipeline that gated already."""
     if plan.stage != "prod" or yes:
         return
@@ -105,23 +109,23 @@ def _carry_out(promoter: Promoter, plan: Plan, yes: bool) -> None:
 @click.option("--instance-type", default="ml.m5.large", show_default=True, help="Instance type of new production variants.")
 @promotion_options
 def promote(
-    group,
-    stage,
-    version,
-    canary_weight,
-    finalize,
-    force,
-    reason,
-    yes,
-    on_approval,
-    follow,
-    endpoint_name,
-    instance_type,
-    as_,
-    target,
-    region,
-    assume_role_name,
-    workspace,
+    group: str,
+    stage: str | None,
+    version: int | None,
+    canary_weight: float | None,
+    finalize: bool,
+    force: bool,
+    reason: str | None,
+    yes: bool,
+    on_approval: bool,
+    follow: bool,
+    endpoint_name: str | None,
+    instance_type: str,
+    as_: str | None,
+    target: str,
+    region: str | None,
+    assume_role_name: str | None,
+    workspace: str | None,
 ) -> None:
     """Deploy an Approved version of GROUP to the QA or prod account's endpoint (the deployment account's job)."""
     stage = stage or "qa"
@@ -148,7 +152,18 @@ def promote(
 @click.option("--yes", is_flag=True, help="Do not ask before changing prod.")
 @click.option("--endpoint-name", default=None, help="Endpoint name (default: GROUP-STAGE).")
 @promotion_options
-def rollback(group, stage, reason, yes, endpoint_name, as_, target, region, assume_role_name, workspace) -> None:
+def rollback(
+    group: str,
+    stage: str,
+    reason: str | None,
+    yes: bool,
+    endpoint_name: str | None,
+    as_: str | None,
+    target: str,
+    region: str | None,
+    assume_role_name: str | None,
+    workspace: str | None,
+) -> None:
     """Redeploy the version that was in STAGE before the current one (or drop a running canary)."""
     promoter = workflow.promoter(open_services(_ctx(target, region, workspace), as_, assume_role_name), group, stage, endpoint_name)
     _carry_out(promoter, promoter.plan_rollback(reason), yes)
@@ -164,7 +179,16 @@ def deployments() -> None:
 @click.option("--stage", type=click.Choice(["qa", "prod"]), default=None)
 @output_option()
 @promotion_options
-def deployments_list(group, stage, output, as_, target, region, assume_role_name, workspace) -> None:
+def deployments_list(
+    group: str,
+    stage: str | None,
+    output: str,
+    as_: str | None,
+    target: str,
+    region: str | None,
+    assume_role_name: str | None,
+    workspace: str | None,
+) -> None:
     """Every deployment, canary, finalize, rollback and QA test of GROUP, oldest first."""
     found = workflow.deployments(_ctx(target, region, workspace), as_, group, stage)
     show(output, found, lambda: present.deployments(found, group))
@@ -186,7 +210,9 @@ account_option = click.option(
 @endpoints.command("list")
 @output_option()
 @promotion_options
-def endpoints_list(output, as_, target, region, assume_role_name, workspace) -> None:
+def endpoints_list(
+    output: str, as_: str | None, target: str, region: str | None, assume_role_name: str | None, workspace: str | None
+) -> None:
     """Endpoints of every workload account, with their variants' traffic (and local URLs)."""
     found = workflow.endpoints(_ctx(target, region, workspace), as_, assume_role_name)
     show(output, [e for _, e in found], lambda: present.endpoints(found))
@@ -196,7 +222,9 @@ def endpoints_list(output, as_, target, region, assume_role_name, workspace) -> 
 @click.argument("name")
 @account_option
 @promotion_options
-def endpoints_delete(name, account, as_, target, region, assume_role_name, workspace) -> None:
+def endpoints_delete(
+    name: str, account: str | None, as_: str | None, target: str, region: str | None, assume_role_name: str | None, workspace: str | None
+) -> None:
     """Delete endpoint NAME (locally: stop its server process). Its models and configs stay."""
     found = workflow.delete_endpoint(_ctx(target, region, workspace), name, account, as_, assume_role_name)
     click.echo(f"deleted endpoint {name} in {found.name} ({found.id})")
@@ -221,12 +249,24 @@ def endpoints_delete(name, account, as_, target, region, assume_role_name, works
 @click.option("--group", default=None, help="Model package group (default: the endpoint name without its -STAGE suffix).")
 @output_option()
 @promotion_options
-def endpoints_test(name, account, data, tolerance, group, output, as_, target, region, assume_role_name, workspace) -> None:
+def endpoints_test(
+    name: str,
+    account: str | None,
+    data: str | None,
+    tolerance: float,
+    group: str | None,
+    output: str,
+    as_: str | None,
+    target: str,
+    region: str | None,
+    assume_role_name: str | None,
+    workspace: str | None,
+) -> None:
     """Send the test split through endpoint NAME; in QA a pass marks the version QA-passed (exit 1 on failure)."""
     tested = workflow.test_endpoint(_ctx(target, region, workspace), name, account, data, tolerance, group, as_, assume_role_name)
     results = tested.results
 
-    def text():
+    def text() -> None:
         present.qa_results(results, name)
         if tested.recorded:
             for r in results:
@@ -240,7 +280,7 @@ def endpoints_test(name, account, data, tolerance, group, output, as_, target, r
 @endpoints.command("stop-servers")
 @output_option()
 @workspace_option
-def endpoints_stop_servers(output, workspace) -> None:
+def endpoints_stop_servers(output: str, workspace: str | None) -> None:
     """Stop every local endpoint server process of the workspace (the endpoints stay; promoting again restarts one)."""
     ctx = build_context(None, None, workspace, "local")
     stopped = workflow.stop_servers(ctx)

@@ -21,7 +21,7 @@ def schedules() -> None:
 @click.option("-n", "--count", type=click.IntRange(1, 100), default=3, show_default=True, help="Fire times per schedule.")
 @output_option()
 @project_option
-def schedules_list(paths, after, count, output, project_dir) -> None:
+def schedules_list(paths: tuple[str, ...], after: str | None, count: int, output: str, project_dir: str | None) -> None:
     """When each spec's schedule fires next (specs under pipelines/, or PATHS)."""
     try:
         moment = datetime.fromisoformat(after) if after else datetime.now(timezone.utc)
@@ -30,7 +30,7 @@ def schedules_list(paths, after, count, output, project_dir) -> None:
     moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     found = workflow.upcoming(build_context(project_dir=project_dir), list(paths), moment, count)
 
-    def text():
+    def text() -> None:
         if not found:
             click.echo("no spec has a schedule")
         for s in found:
@@ -62,7 +62,15 @@ def schedules_list(paths, after, count, output, project_dir) -> None:
 @aws_options
 @project_option
 @workspace_option
-def schedules_apply(spec, role, profile, region, assume_role, project_dir, workspace) -> None:
+def schedules_apply(
+    spec: str,
+    role: str | None,
+    profile: str | None,
+    region: str | None,
+    assume_role: str | None,
+    project_dir: str | None,
+    workspace: str | None,
+) -> None:
     """Create or update SPEC's schedule on EventBridge Scheduler (CreateSchedule / UpdateSchedule)."""
     ctx = build_context(spec, project_dir, workspace, "aws", profile, region, assume_role)
     action, arn, sent = workflow.apply(ctx, spec, role)

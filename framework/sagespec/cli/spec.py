@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -31,8 +32,11 @@ from sagespec.definition.diff import format_json, format_text
 from sagespec.diagnostics import formatters
 from sagespec.workflows import specs
 
+if TYPE_CHECKING:
+    from sagespec.diagnostics import Diagnostic
 
-def _emit(diagnostics, output_format: str, color: str) -> None:
+
+def _emit(diagnostics: list[Diagnostic], output_format: str, color: str) -> None:
     colored = output_format == "text" and formatters.color_wanted(color, sys.stdout)
     if output_format == "text":
         text = formatters.format_text(diagnostics, color=colored)
@@ -49,7 +53,7 @@ def _emit(diagnostics, output_format: str, color: str) -> None:
 @project_option
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary line.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes for large batches (default: CPU count).")
-def validate(paths, output, color, project_dir, quiet, jobs) -> None:
+def validate(paths: tuple[str, ...], output: str, color: str, project_dir: str | None, quiet: bool, jobs: int | None) -> None:
     """Validate pipeline specs (files, folders or globs) against the schema and semantic rules."""
     report = specs.validate(list(paths), build_context(project_dir=project_dir).root if project_dir else None, jobs)
     _emit(report.diagnostics, output, color)
@@ -62,7 +66,7 @@ def validate(paths, output, color, project_dir, quiet, jobs) -> None:
 @click.argument("spec", type=click.Path(dir_okay=False))
 @output_option("yaml", "json")
 @project_option
-def render(spec, output, project_dir) -> None:
+def render(spec: str, output: str, project_dir: str | None) -> None:
     """Print SPEC after applying its template (and validate the result)."""
     text, result = specs.render(build_context(spec, project_dir), spec, output)
     warn(result.diagnostics)
@@ -87,7 +91,9 @@ def render(spec, output, project_dir) -> None:
 )
 @project_option
 @workspace_option
-def compile_command(spec, output, out, no_cache, sdk, project_dir, workspace) -> None:
+def compile_command(
+    spec: str, output: str, out: str | None, no_cache: bool, sdk: str | None, project_dir: str | None, workspace: str | None
+) -> None:
     """Compile SPEC into the SageMaker pipeline definition JSON (offline, deterministic)."""
     ctx = build_context(spec, project_dir, workspace)
     out = out or (output if isinstance(output, LegacyFile) else None)
@@ -119,7 +125,7 @@ def compile_command(spec, output, out, no_cache, sdk, project_dir, workspace) ->
 @output_option("mermaid", "dot", "svg", "png", legacy_file=True)
 @out_option()
 @project_option
-def graph(spec, output, out, project_dir) -> None:
+def graph(spec: str, output: str, out: str | None, project_dir: str | None) -> None:
     """Draw SPEC's steps, dependencies and condition branches."""
     if isinstance(output, LegacyFile):
         out, output = out or str(output), "mermaid"
@@ -127,7 +133,7 @@ def graph(spec, output, out, project_dir) -> None:
     if out:
         write_output(out, content)
     else:
-        click.get_binary_stream("stdout").write(content)
+        sys.stdout.buffer.write(content)  # what click.get_binary_stream("stdout") returned (deprecated in click 8.5)
 
 
 @click.command("diff")
@@ -143,7 +149,17 @@ def graph(spec, output, out, project_dir) -> None:
 @aws_options
 @project_option
 @workspace_option
-def diff_command(spec, against, target, output, profile, region, assume_role, project_dir, workspace) -> None:
+def diff_command(
+    spec: str,
+    against: str | None,
+    target: str | None,
+    output: str,
+    profile: str | None,
+    region: str | None,
+    assume_role: str | None,
+    project_dir: str | None,
+    workspace: str | None,
+) -> None:
     """Compare SPEC's compiled definition with a saved one or the deployed one (exit 1 when they differ)."""
     if bool(against) == bool(target):
         raise click.UsageError("give exactly one of --against FILE or --target aws|local")
@@ -157,14 +173,14 @@ def diff_command(spec, against, target, output, profile, region, assume_role, pr
 
 @click.command("schema")
 @click.option("--name", type=click.Choice(["pipeline", "template", "accounts"]), default="pipeline", show_default=True)
-def schema_command(name) -> None:
+def schema_command(name: str) -> None:
     """Print the JSON Schema that specs (or templates, or the accounts file) are validated against."""
     click.echo(specs.schema_text(name))
 
 
 @click.command()
 @output_option()
-def rules(output) -> None:
+def rules(output: str) -> None:
     """List the rule IDs that diagnostics use."""
     found = specs.rules()
     show(output, found, lambda: click.echo("\n".join(f"{r['code']}  {r['title']}" for r in found)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sagespec.accounts import check as matrix_check
 from sagespec.accounts import coverage
@@ -23,7 +24,7 @@ from sagespec.context import Context
 from sagespec.workflows.project_pipelines import compile_all, pipeline_needs
 
 
-def render_policies(ctx: Context, output: str) -> dict[str, dict]:
+def render_policies(ctx: Context, output: str) -> dict[str, dict[str, Any]]:
     """Every account's policies (json: a file per policy and role; cloudformation: a template per
     account), by relative path."""
     topology = ctx.topology(validate=True)
@@ -65,10 +66,10 @@ def apply(ctx: Context, assume_role_name: str | None = None, dry_run: bool = Fal
     return changes
 
 
-def cicd(ctx: Context, with_pipelines: bool = False) -> dict[str, dict | str]:
+def cicd(ctx: Context, with_pipelines: bool = False) -> dict[str, dict[str, Any] | str]:
     """The promotion trigger, pipeline, workload deployer role, buildspec and workflow; with
     `with_pipelines`, each of the project's pipelines as a stack (pipeline.<name>.template.json)."""
-    rendered: dict[str, dict | str] = dict(render_cicd(ctx.topology(validate=True)))
+    rendered: dict[str, dict[str, Any] | str] = dict(render_cicd(ctx.topology(validate=True)))
     if with_pipelines:
         for spec in compile_all(ctx):
             rendered[f"pipeline.{spec.pipeline.name}.template.json"] = template(spec.pipeline)

@@ -15,6 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sagespec.backends.factory import open_objects
 from sagespec.context import Context
@@ -95,7 +96,7 @@ def put(ctx: Context, source: Path, uri: str) -> list[Put]:
     return done
 
 
-def listing(ctx: Context, prefix: str = "") -> list[dict]:
+def listing(ctx: Context, prefix: str = "") -> list[dict[str, Any]]:
     """Every object under `prefix` (all of them without one) in the local object store: uri,
     size, sha256, updated_at."""
     if prefix:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from sagespec.backends.factory import open_pipelines
 from sagespec.context import Context
@@ -13,12 +14,12 @@ def where(ctx: Context) -> str:
     return open_pipelines(ctx).label
 
 
-def list_executions(ctx: Context, pipeline: str | None = None) -> list[dict]:
+def list_executions(ctx: Context, pipeline: str | None = None) -> list[dict[str, Any]]:
     """Executions (of one pipeline, or all), newest first."""
     return open_pipelines(ctx).list_executions(pipeline)
 
 
-def describe(ctx: Context, execution: str) -> dict:
+def describe(ctx: Context, execution: str) -> dict[str, Any]:
     return open_pipelines(ctx).describe_execution(execution)
 
 
@@ -31,13 +32,13 @@ def follow_logs(ctx: Context, execution: str, step: str) -> Iterator[str]:
     return open_pipelines(ctx).follow_logs(execution, step)
 
 
-def stop(ctx: Context, execution: str) -> dict:
+def stop(ctx: Context, execution: str) -> dict[str, Any]:
     return open_pipelines(ctx).stop(execution)
 
 
-def send_success(ctx: Context, token: str, outputs: dict[str, str]) -> dict:
+def send_success(ctx: Context, token: str, outputs: dict[str, str]) -> dict[str, Any]:
     return open_pipelines(ctx).send_success(token, outputs)
 
 
-def send_failure(ctx: Context, token: str, reason: str) -> dict:
+def send_failure(ctx: Context, token: str, reason: str) -> dict[str, Any]:
     return open_pipelines(ctx).send_failure(token, reason)

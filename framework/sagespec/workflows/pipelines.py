@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sagespec.accounts.needs import Need, needs
 from sagespec.accounts.render import render
@@ -25,7 +26,8 @@ from sagespec.aws import s3
 from sagespec.backends.factory import open_pipelines, open_policy_admin, places
 from sagespec.backends.protocols import Pipelines
 from sagespec.backends.records import StepEvent, UpsertResult
-from sagespec.compiler import CompiledPipeline, compiled_before
+from sagespec.compiler import compiled_before
+from sagespec.compiler.compiled import CompiledPipeline
 from sagespec.context import Context
 from sagespec.definition import defaults
 from sagespec.diagnostics import UserError
@@ -105,7 +107,7 @@ def _create_bucket(ctx: Context, pipeline: CompiledPipeline, pipelines: Pipeline
 class Started:
     arn: str
     where: str  # the backend's label: "local" | "SageMaker"
-    execution: dict | None = None  # the ended execution, when it ran in this process
+    execution: dict[str, Any] | None = None  # the ended execution, when it ran in this process
 
 
 def start(
@@ -122,7 +124,7 @@ def start(
     """Start an execution of pipeline NAME. The local control plane runs it here to its end,
     reporting each step to `on_event`; SageMaker only starts it (`follow` watches it)."""
     pipelines = open_pipelines(ctx)
-    how: dict = {"max_parallel_steps": max_parallel_steps, "selected_steps": selected_steps, "source_execution": source_execution}
+    how: dict[str, Any] = {"max_parallel_steps": max_parallel_steps, "selected_steps": selected_steps, "source_execution": source_execution}
     how = {k: v for k, v in how.items() if v}
     result = pipelines.start(name, overrides, on_event=on_event, retry=retry, display_name=display_name, **how)
     return Started(result["arn"], pipelines.label, result if pipelines.runs_here else None)
@@ -134,7 +136,7 @@ def latest_ended(ctx: Context, name: str) -> str | None:
     return next((e["arn"] for e in listed if e["status"] in ("Succeeded", "Failed")), None)
 
 
-def follow(ctx: Context, arn: str, on_event: OnEvent = _ignore) -> dict:
+def follow(ctx: Context, arn: str, on_event: OnEvent = _ignore) -> dict[str, Any]:
     """Report each step change of an execution running elsewhere until it ends; the ended execution."""
     return open_pipelines(ctx).follow(arn, on_event)
 
@@ -156,7 +158,7 @@ class Ran:
     pipeline: CompiledPipeline
     stored: UpsertResult
     prepared: Prepared
-    execution: dict
+    execution: dict[str, Any]
 
 
 def run(

@@ -14,7 +14,7 @@ from pathlib import Path
 from sagespec.accounts.needs import Need, needs
 from sagespec.accounts.render import scheduler_role_arn
 from sagespec.backends.factory import places
-from sagespec.compiler import CompiledPipeline
+from sagespec.compiler.compiled import CompiledPipeline
 from sagespec.context import Context
 from sagespec.diagnostics import DiagnosticError, UserError
 from sagespec.spec.project import expand, is_accounts_file, is_template_file

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sagespec.aws.images import framework_image
 from sagespec.backends.factory import open_registry
@@ -22,8 +23,8 @@ DEFAULT_INFERENCE = ("tensorflow", "inference", "2.13", "2.13-cpu")
 class Registration:
     """What `models register` sends: CreateModelPackage's InferenceSpecification and ModelMetrics."""
 
-    inference_specification: dict
-    model_metrics: dict | None
+    inference_specification: dict[str, Any]
+    model_metrics: dict[str, Any] | None
     lineage: list[LineageEntry]
 
 
@@ -96,9 +97,9 @@ def lineage(ctx: Context, as_: str | None, arn: str) -> tuple[ModelPackage, list
     return registry.describe(arn), registry.lineage(arn)
 
 
-def get_policy(ctx: Context, as_: str | None, group: str) -> dict | None:
+def get_policy(ctx: Context, as_: str | None, group: str) -> dict[str, Any] | None:
     return open_registry(ctx, as_).get_policy(group)
 
 
-def put_policy(ctx: Context, as_: str | None, group: str, policy: dict) -> None:
+def put_policy(ctx: Context, as_: str | None, group: str, policy: dict[str, Any]) -> None:
     open_registry(ctx, as_).put_policy(group, policy)

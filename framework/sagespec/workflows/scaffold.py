@@ -72,7 +72,10 @@ def init(target: Path, template: str, name: str | None = None) -> Scaffolded:
     if spec_source is None:
         raise UserError("E6005", f"no bundled spec uses template '{template}'", exit_code=2)
     spec_text = spec_source.read_text(encoding="utf-8")
-    bundled_name = _PIPELINE_NAME.search(spec_text)["name"]
+    bundled = _PIPELINE_NAME.search(spec_text)
+    if bundled is None:
+        raise UserError("E6005", f"the bundled spec {spec_source.name} sets no pipeline_name", exit_code=2)
+    bundled_name = bundled["name"]
     spec_rel = f"pipelines/{name.replace('-', '_')}.yaml"
     written: dict[str, bytes] = {
         f"pipelines/templates/{template}.yaml": template_text.encode(),

@@ -4,6 +4,7 @@ Scheduler (CreateSchedule / UpdateSchedule)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sagespec.aws.schedule_expressions import next_times, of_spec
@@ -11,20 +12,32 @@ from sagespec.backends.factory import open_scheduler
 from sagespec.context import Context
 from sagespec.diagnostics import UserError
 from sagespec.workflows.project_pipelines import spec_files
-from sagespec.workflows.specs import compiled, load_valid
+from sagespec.workflows.specs import compiled, load_valid, spec_data
 
 
-def _fire_times(schedule: dict, after: datetime, count: int) -> list[str] | None:
+class Upcoming(TypedDict):
+    """A spec's schedule and when it fires next (`schedules list`; its JSON output as it is)."""
+
+    pipeline: str
+    spec: str  # relative to the project root when under it
+    expression: str  # cron(...) or rate(...)
+    timezone: str
+    state: str  # ENABLED | DISABLED
+    parameters: dict[str, str]  # the pipeline parameters each scheduled execution starts with
+    next: list[str] | None  # ISO 8601 to the minute; [] while disabled; None where it is not computed here
+
+
+def _fire_times(schedule: dict[str, Any], after: datetime, count: int) -> list[str] | None:
     kind = "cron" if "cron" in schedule else "rate"
     times = next_times(of_spec(kind, schedule[kind]), after.astimezone(ZoneInfo(schedule.get("timezone", "UTC"))), count)
     return None if times is None else [t.isoformat(timespec="minutes") for t in times]
 
 
-def upcoming(ctx: Context, paths: list[str], after: datetime, count: int) -> list[dict]:
+def upcoming(ctx: Context, paths: list[str], after: datetime, count: int) -> list[Upcoming]:
     """Each spec's schedule (specs under pipelines/, or PATHS) with its next `count` fire times after `after`."""
-    found = []
+    found: list[Upcoming] = []
     for path in spec_files(ctx, paths or [str(ctx.root / "pipelines")]):
-        data = load_valid(ctx, path).document.data
+        data = spec_data(load_valid(ctx, path))
         schedule = data.get("schedule")
         if not schedule:
             continue
@@ -44,7 +57,7 @@ def upcoming(ctx: Context, paths: list[str], after: datetime, count: int) -> lis
     return found
 
 
-def apply(ctx: Context, spec: str, role: str | None = None) -> tuple[str, str, dict]:
+def apply(ctx: Context, spec: str, role: str | None = None) -> tuple[str, str, dict[str, Any]]:
     """Create or update SPEC's schedule: (created | updated, the schedule's ARN, the request sent)."""
     pipeline = compiled(ctx, spec)
     if not pipeline.schedule:

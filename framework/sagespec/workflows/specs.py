@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sagespec.compiler import CompiledPipeline, compile_spec
+from sagespec.compiler import compile_spec
 from sagespec.compiler.cloudformation import template
+from sagespec.compiler.compiled import CompiledPipeline
 from sagespec.context import Context
 from sagespec.definition.diff import Change
 from sagespec.definition.diff import diff as definition_diff
@@ -36,6 +38,13 @@ def load_valid(ctx: Context, spec: str | Path) -> SpecResult:
     return result
 
 
+def spec_data(result: SpecResult) -> dict[str, Any]:
+    """The document of a spec `load_valid` returned: a mapping, as the schema requires."""
+    document = result.document
+    assert document is not None and isinstance(document.data, dict), "load_valid returns only valid specs"
+    return document.data
+
+
 def compiled(ctx: Context, spec: str | Path, cache: bool = True, sdk: str | None = None) -> CompiledPipeline:
     """SPEC compiled (cached in the context's workspace); its warnings ride along in `.warnings`."""
     result = load_valid(ctx, spec)
@@ -50,14 +59,14 @@ def render(ctx: Context, spec: str | Path, output: str) -> tuple[str, SpecResult
     return render_text(result, output), result
 
 
-def cloudformation(ctx: Context, spec: str | Path) -> tuple[dict, CompiledPipeline]:
+def cloudformation(ctx: Context, spec: str | Path) -> tuple[dict[str, Any], CompiledPipeline]:
     """An AWS::SageMaker::Pipeline template of SPEC (and its schedule)."""
     pipeline = compiled(ctx, spec)
     return template(pipeline), pipeline
 
 
 def graph(ctx: Context, spec: str | Path, output: str) -> bytes:
-    return draw(load_valid(ctx, spec).document.data, output)
+    return draw(spec_data(load_valid(ctx, spec)), output)
 
 
 @dataclass

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sagespec.cli.console import console as make_console
 from sagespec.cli.console import grid
 
+if TYPE_CHECKING:
+    from sagespec.accounts.check import Cell
+    from sagespec.accounts.coverage import Unused, Verdict
 
-def matrix_table(cells, show_all: bool = False) -> None:
+
+def matrix_table(cells: list[Cell], show_all: bool = False) -> None:
     console = make_console()
     table = grid(("actor", "action", "resource", "expected", "actual", ""))  # ellipsis: never an ARN broken mid-word
     shown = [c for c in cells if show_all or c.expected or not c.ok or c.accepted]
@@ -35,10 +41,10 @@ def _short(arn: str) -> str:
     return arn
 
 
-def verdicts_table(verdicts, unused) -> None:
+def verdicts_table(verdicts: list[Verdict], unused: list[Unused]) -> None:
     """One table per pipeline: each request of each step, who makes it, and what decides it."""
     console = make_console()
-    pipelines: dict[str, list] = {}
+    pipelines: dict[str, list[Verdict]] = {}
     for v in verdicts:
         pipelines.setdefault(v.need.pipeline, []).append(v)
     for pipeline, rows in pipelines.items():

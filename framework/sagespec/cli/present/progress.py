@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -17,6 +17,8 @@ from sagespec.cli.console import grid, live
 
 if TYPE_CHECKING:
     from rich.table import Table
+
+    from sagespec.backends.records import StepEvent
 
 # StepStatus of ListPipelineExecutionSteps, and NotStarted for a step a local run never reached.
 MARKS = {"Starting": "..", "Executing": "..", "Stopping": "..", "Succeeded": "ok", "Failed": "!!", "Stopped": "--", "NotStarted": "--"}
@@ -33,16 +35,16 @@ RUNNING = ("Starting", "Executing", "Stopping")
 
 
 class LineProgress:
-    def __init__(self):
+    def __init__(self) -> None:
         self.started: dict[str, float] = {}
 
-    def __enter__(self):
+    def __enter__(self) -> LineProgress:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         return False
 
-    def __call__(self, event) -> None:
+    def __call__(self, event: StepEvent) -> None:
         if event.status in RUNNING:  # again while it runs: its latest metrics, same start
             self.started.setdefault(event.step, time.monotonic())
         if event.seconds is not None and event.status not in RUNNING:
@@ -59,7 +61,7 @@ class LiveProgress:
 
     def __init__(self, title: str):
         self.title = title
-        self.rows: dict[str, list] = {}  # step -> [status, started, ended, detail]
+        self.rows: dict[str, list[Any]] = {}  # step -> [status, started, ended, detail]
         self.live = live(self._table)
 
     def _table(self) -> Table:
@@ -71,14 +73,14 @@ class LiveProgress:
             table.add_row(MARKS.get(status, ""), step, f"[{style}]{status}[/{style}]" if style else status, elapsed, detail)
         return table
 
-    def __enter__(self):
+    def __enter__(self) -> LiveProgress:
         self.live.__enter__()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         return self.live.__exit__(*exc)
 
-    def __call__(self, event) -> None:
+    def __call__(self, event: StepEvent) -> None:
         row = self.rows.setdefault(event.step, [event.status, None, None, ""])
         now = time.monotonic()
         if event.status in RUNNING:
@@ -102,12 +104,12 @@ class Progress:
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: Any) -> Literal[False]:
         if self.view is not None:
             self.view.__exit__(*exc)
         return False
 
-    def __call__(self, event) -> None:
+    def __call__(self, event: StepEvent) -> None:
         if self.view is None:
             if self.header:
                 click.echo(self.header)

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sagespec.cli.console import console as _console
 from sagespec.cli.console import table as _table
 
+if TYPE_CHECKING:
+    from sagespec.backends.records import Deployment
+    from sagespec.spec.topology import Account
+    from sagespec.workflows.promotion.promoter import Plan
+    from sagespec.workflows.promotion.qa import VariantResult
 
-def traffic(variants: list[dict]) -> str:
+
+def traffic(variants: list[dict[str, Any]]) -> str:
     total = sum(v["weight"] or 0 for v in variants) or 1.0
     return ", ".join(f"{v['name']} {100 * (v['weight'] or 0) / total:.0f}%" for v in variants) or "-"
 
 
-def endpoint_traffic(described: dict) -> str:
+def endpoint_traffic(described: dict[str, Any]) -> str:
     return traffic([{"name": v["VariantName"], "weight": float(v.get("CurrentWeight", 0))} for v in described["ProductionVariants"]])
 
 
-def plan(p) -> None:
+def plan(p: Plan) -> None:
     console = _console()
     verb = {"deploy": "promote", "canary": "canary", "finalize": "finalize", "rollback": "roll back to"}[p.action]
     console.print(
@@ -28,7 +36,7 @@ def plan(p) -> None:
         console.print(f"  note:  {note}")
 
 
-def deployments(items, group: str) -> None:
+def deployments(items: list[Deployment], group: str) -> None:
     if not items:
         _console().print(f"no deployments of {group} yet")
         return
@@ -64,7 +72,7 @@ def deployments(items, group: str) -> None:
     )
 
 
-def endpoints(items: list[tuple[object, dict]]) -> None:
+def endpoints(items: list[tuple[Account, dict[str, Any]]]) -> None:
     if not items:
         _console().print("no endpoints")
         return
@@ -89,7 +97,7 @@ def _metric_label(metric: str) -> str:
     return name.upper() if name in ("mse", "rmse", "mae", "auc") else name
 
 
-def qa_results(results, endpoint: str) -> None:
+def qa_results(results: list[VariantResult], endpoint: str) -> None:
     label = _metric_label(results[0].metric) if results and len({r.metric for r in results}) == 1 else "metric"
     rows = [
         [

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sagespec.cli.console import console as _console
 from sagespec.cli.console import escape, printable
 from sagespec.cli.console import table as _table
 
+if TYPE_CHECKING:
+    from sagespec.backends.records import ApprovalChange, LineageEntry, ModelPackage, ModelPackageGroup
+
 LINEAGE_ORDER = ("dataset", "code", "execution", "training_job", "model", "metrics", "package", "endpoint")
 
 
-def groups(items) -> None:
+def groups(items: list[ModelPackageGroup]) -> None:
     if not items:
         _console().print("no model package groups visible to this caller")
         return
@@ -20,7 +25,7 @@ def groups(items) -> None:
     )
 
 
-def packages(items, group: str) -> None:
+def packages(items: list[ModelPackage], group: str) -> None:
     if not items:
         _console().print(f"no matching versions in {group}")
         return
@@ -36,7 +41,7 @@ def packages(items, group: str) -> None:
     )
 
 
-def package(p, history) -> None:
+def package(p: ModelPackage, history: list[ApprovalChange]) -> None:
     console = _console()
     container = (p.inference_specification.get("Containers") or [{}])[0]
     fields = [
@@ -66,7 +71,7 @@ def package(p, history) -> None:
     )
 
 
-def lineage(p, entries) -> None:
+def lineage(p: ModelPackage, entries: list[LineageEntry]) -> None:
     rank = {k: i for i, k in enumerate(LINEAGE_ORDER)}
     rows = [
         [e.kind, e.uri or "", (e.sha256 or "")[:16], ", ".join(f"{k}={v}" for k, v in sorted(e.detail.items()))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 # How SageMaker's condition types read as comparisons (ConditionStep: "Conditions" in the
 # pipeline definition JSON schema).
@@ -12,7 +13,7 @@ CONDITION_SYMBOLS = {"LessThanOrEqualTo": "<=", "LessThan": "<", "GreaterThan": 
 LOG_TAIL_LINES = 15
 
 
-def _compared(evaluated: list[dict]) -> str:
+def _compared(evaluated: list[dict[str, Any]]) -> str:
     parts = []
     for e in evaluated:
         if e["LeftValue"] is None and e["Type"] in ("Or", "Not", "In"):
@@ -24,7 +25,7 @@ def _compared(evaluated: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def summary_lines(result: dict) -> list[str]:
+def summary_lines(result: dict[str, Any]) -> list[str]:
     lines = [f"execution {result['arn']}: {result['status']}"]
     for step in result["steps"]:
         if step["status"] == "Failed" and step.get("log_path"):

@@ -8,6 +8,7 @@ the plan and ask before prod (the manual gate) in between.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sagespec.backends.local.database import connect
 from sagespec.backends.local.hosting import stop_servers as stop_local_servers
@@ -30,12 +31,12 @@ def promoter(services: Services, group: str, stage: str, endpoint: str | None = 
 @dataclass
 class CarriedOut:
     deployment: Deployment
-    endpoint: dict  # DescribeEndpoint after the change
+    endpoint: dict[str, Any]  # DescribeEndpoint after the change
 
 
 def carry_out(promoting: Promoter, plan: Plan) -> CarriedOut:
     deployment = promoting.execute(plan)
-    return CarriedOut(deployment, promoting.hosting.describe_endpoint(plan.endpoint) or {})
+    return CarriedOut(deployment, promoting.stage_hosting().describe_endpoint(plan.endpoint) or {})
 
 
 def deployments(ctx: Context, as_: str | None, group: str, stage: str | None = None) -> list[Deployment]:
@@ -44,7 +45,7 @@ def deployments(ctx: Context, as_: str | None, group: str, stage: str | None = N
     return services.registry.deployments(services.topology.group_arn(group), stage)
 
 
-def endpoints(ctx: Context, as_: str | None = None, assume_role_name: str | None = None) -> list[tuple[Account, dict]]:
+def endpoints(ctx: Context, as_: str | None = None, assume_role_name: str | None = None) -> list[tuple[Account, dict[str, Any]]]:
     """Endpoints of every workload account."""
     services = open_services(ctx, as_, assume_role_name)
     return [(account, e) for account in services.topology.workloads for e in services.hosting_for(account).list_endpoints()]
@@ -89,6 +90,6 @@ def test_endpoint(
     return Tested(found, results, found.name == "qa")
 
 
-def stop_servers(ctx: Context) -> list[dict]:
+def stop_servers(ctx: Context) -> list[dict[str, Any]]:
     """Stop every local endpoint server process of the workspace (the endpoints stay)."""
     return stop_local_servers(connect(ctx.workspace))

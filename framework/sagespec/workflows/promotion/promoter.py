@@ -15,10 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from sagespec.backends.names import model_name, package_arn, production_variant, variant_name, variant_version
 from sagespec.backends.records import Deployment, ModelPackage
 from sagespec.diagnostics import UserError
+
+if TYPE_CHECKING:
+    from sagespec.backends.protocols import Hosting, Registry
+    from sagespec.spec.topology import Account, Topology
 
 STAGE_LABELS = {"qa": "QA", "prod": "Prod"}
 # Deployment actions after which one version takes all of a stage's traffic.
@@ -30,10 +35,10 @@ class Plan:
     stage: str
     action: str  # deploy | canary | finalize | rollback
     package: ModelPackage
-    account: object  # accounts.Account of the workload
+    account: Account  # the workload account of the stage
     endpoint: str
-    current: list[dict]  # [{"name", "version", "weight"}] served now ([] when the endpoint does not exist)
-    target: list[dict]  # the variants after the change
+    current: list[dict[str, Any]]  # [{"name", "version", "weight"}] served now ([] when the endpoint does not exist)
+    target: list[dict[str, Any]]  # the variants after the change
     weights_only: bool = False  # UpdateEndpointWeightsAndCapacities instead of a new endpoint config
     reason: str | None = None
     forced: bool = False
@@ -60,7 +65,7 @@ class Plan:
         return max(serving, key=lambda v: v["weight"])["version"] if serving else None
 
 
-def _served(variants: list[dict]) -> dict:
+def _served(variants: list[dict[str, Any]]) -> dict[int, float]:
     total = sum(v["weight"] for v in variants) or 1.0
     return {v["version"]: round(v["weight"] / total, 6) for v in variants if v["weight"] > 0}
 
@@ -71,7 +76,14 @@ def endpoint_name(group: str, stage: str) -> str:
 
 class Promoter:
     def __init__(
-        self, registry, hosting, topology, group: str, stage: str, endpoint: str | None = None, instance_type: str = "ml.m5.large"
+        self,
+        registry: Registry,
+        hosting: Hosting | None,
+        topology: Topology,
+        group: str,
+        stage: str,
+        endpoint: str | None = None,
+        instance_type: str = "ml.m5.large",
     ):
         if stage not in STAGE_LABELS:
             raise UserError("E7005", f"unknown stage '{stage}'", hint="qa or prod", exit_code=2)
@@ -89,6 +101,12 @@ class Promoter:
         self.instance_type = instance_type
 
     # -- reading ---------------------------------------------------------------------------
+    def stage_hosting(self) -> Hosting:
+        """The hosting of the stage's account, which planning and executing use (the caller opens
+        it for that account; only a promoter that reads the registry is made without one)."""
+        assert self.hosting is not None, f"a promoter for {self.stage} without hosting only reads the registry"
+        return self.hosting
+
     def package(self, version: int | None) -> ModelPackage:
         """The named version, or the latest Approved one; refuses versions that are not Approved."""
         if version is None:
@@ -112,8 +130,8 @@ class Promoter:
             )
         return package
 
-    def current(self) -> list[dict]:
-        described = self.hosting.describe_endpoint(self.endpoint)
+    def current(self) -> list[dict[str, Any]]:
+        described = self.stage_hosting().describe_endpoint(self.endpoint)
         if described is None:
             return []
         return [
@@ -122,7 +140,7 @@ class Promoter:
         ]
 
     def endpoint_status(self) -> str | None:
-        described = self.hosting.describe_endpoint(self.endpoint)
+        described = self.stage_hosting().describe_endpoint(self.endpoint)
         return described["EndpointStatus"] if described else None
 
     def passed_qa(self, package: ModelPackage) -> bool:
@@ -237,7 +255,7 @@ class Promoter:
 
     # -- doing -----------------------------------------------------------------------------
     def execute(self, plan: Plan) -> Deployment:
-        hosting = self.hosting
+        hosting = self.stage_hosting()
         if plan.weights_only:
             hosting.update_endpoint_weights_and_capacities(plan.endpoint, {v["name"]: v["weight"] for v in plan.target})
             config = None

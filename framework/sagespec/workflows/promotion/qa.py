@@ -14,11 +14,21 @@ asks for.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sagespec.backends.names import package_arn, variant_version
 from sagespec.backends.records import Deployment
 from sagespec.diagnostics import UserError
+
+if TYPE_CHECKING:
+    from sagespec.backends.protocols import Hosting, Registry
+    from sagespec.backends.records import ModelPackage
+    from sagespec.workflows.promotion.services import Services
+
+# An object by its S3 URI, or a file on this machine (Services.read).
+Read = Callable[[str], bytes]
 
 BATCH_ROWS = 1000
 
@@ -70,7 +80,7 @@ def split_rows(text: str, source: str) -> tuple[list[str], list[float]]:
     return features, targets
 
 
-def registered_metric(package, read) -> tuple[str, float]:
+def registered_metric(package: ModelPackage, read: Read) -> tuple[str, float]:
     """(section.metric, value) of the model-quality statistics registered with a version."""
     uri = (((package.model_metrics or {}).get("ModelQuality") or {}).get("Statistics") or {}).get("S3Uri")
     if not uri:
@@ -88,7 +98,7 @@ def registered_metric(package, read) -> tuple[str, float]:
     raise UserError("E7006", f"{uri} has none of the metrics an endpoint test compares: {looked}")
 
 
-def predictions_of(answer: bytes, endpoint: str) -> list:
+def predictions_of(answer: bytes, endpoint: str) -> list[Any]:
     try:
         data = json.loads(answer)
     except ValueError:
@@ -100,7 +110,7 @@ def predictions_of(answer: bytes, endpoint: str) -> list:
     return data
 
 
-def score(metric: str, predictions: list, targets: list[float]) -> float:
+def score(metric: str, predictions: list[Any], targets: list[float]) -> float:
     """The metric of predictions against targets, computed as the evaluation step would."""
     if metric == "regression_metrics.mse":
         values = [_number(p[0] if isinstance(p, list) and len(p) == 1 else p) for p in predictions]
@@ -109,13 +119,13 @@ def score(metric: str, predictions: list, targets: list[float]) -> float:
     return sum(1 for p, t in zip(labels, targets) if p == int(t)) / len(targets)
 
 
-def _number(value) -> float:
+def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UserError("E7006", f"a prediction is not a number: {str(value)[:80]}")
     return float(value)
 
 
-def _label(prediction) -> int:
+def _label(prediction: object) -> int:
     """A class label from a label, a probability of the positive class, or class probabilities."""
     if isinstance(prediction, list):
         if len(prediction) == 1:
@@ -126,7 +136,9 @@ def _label(prediction) -> int:
     return int(value) if value.is_integer() else int(value >= 0.5)
 
 
-def test_endpoint(hosting, registry, read, endpoint: str, data_uri: str, group_arn: str, tolerance: float) -> list[VariantResult]:
+def test_endpoint(
+    hosting: Hosting, registry: Registry, read: Read, endpoint: str, data_uri: str, group_arn: str, tolerance: float
+) -> list[VariantResult]:
     described = hosting.describe_endpoint(endpoint)
     if described is None:
         raise UserError("E6005", f"endpoint {endpoint} does not exist in account {hosting.account}")
@@ -136,7 +148,7 @@ def test_endpoint(hosting, registry, read, endpoint: str, data_uri: str, group_a
         version = variant_version(variant["VariantName"])
         package = registry.describe(package_arn(group_arn, version))
         metric, registered = registered_metric(package, read)
-        predictions: list = []
+        predictions: list[Any] = []
         for start in range(0, len(features), BATCH_ROWS):
             body = "\n".join(features[start : start + BATCH_ROWS]).encode()
             _, answer = hosting.invoke(endpoint, body, "text/csv", variant["VariantName"])
@@ -148,7 +160,7 @@ def test_endpoint(hosting, registry, read, endpoint: str, data_uri: str, group_a
     return results
 
 
-def record(registry, results: list[VariantResult], group_arn: str, account_id: str, endpoint: str, data_uri: str) -> None:
+def record(registry: Registry, results: list[VariantResult], group_arn: str, account_id: str, endpoint: str, data_uri: str) -> None:
     """Mark each tested version QA-passed or failed (QA account only)."""
     for r in results:
         outcome = "Passed" if r.passed else "Failed"
@@ -183,7 +195,7 @@ def record(registry, results: list[VariantResult], group_arn: str, account_id: s
         )
 
 
-def test_data(backends, described: dict, group_arn: str, data: str | None) -> str:
+def test_data(backends: Services, described: dict[str, Any], group_arn: str, data: str | None) -> str:
     """The test split to send: `data` when given, else (locally) the one of the execution that
     produced the version the endpoint's first variant serves, found through lineage."""
     if data:

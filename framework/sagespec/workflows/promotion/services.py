@@ -80,7 +80,7 @@ class Services:
                     outputs = (step.get("properties") or {}).get("ProcessingOutputConfig", {}).get("Outputs", {})
                     # The local executor keys outputs by name (what Get paths index); a list is SageMaker's own shape.
                     for output in outputs.values() if isinstance(outputs, dict) else outputs:
-                        uri = (output.get("S3Output") or {}).get("S3Uri", "").rstrip("/") + "/test.csv"
+                        uri: str = (output.get("S3Output") or {}).get("S3Uri", "").rstrip("/") + "/test.csv"
                         if output.get("OutputName") == "test" and self.objects.exists(uri):
                             return uri
         except UserError:

@@ -8,21 +8,30 @@ next run. In AWS, the EventBridge rule of `sagespec cicd render` plays this part
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sagespec.backends.protocols import Events, Registry
+    from sagespec.workflows.promotion.promoter import Plan, Promoter
+
+    class EventRegistry(Registry, Events, Protocol):
+        """A registry whose state-change events can be read (both backends' registries)."""
 
 
 @dataclass
 class Approval:
     version: int | None  # the newest version approved by the new events that is still Approved
     seen: int  # how many new events there were
-    _acknowledge: object = field(default=None, repr=False)
+    _acknowledge: Callable[[], None] | None = field(default=None, repr=False)
 
     def acknowledge(self) -> None:
         if self._acknowledge:
             self._acknowledge()
 
 
-def next_approval(registry, subscriber: str, group_name: str) -> Approval:
+def next_approval(registry: EventRegistry, subscriber: str, group_name: str) -> Approval:
     after = registry.cursor(subscriber)
     events = registry.events(after)
     if not events:
@@ -38,7 +47,14 @@ def next_approval(registry, subscriber: str, group_name: str) -> Approval:
     return Approval(version, len(events), lambda: registry.acknowledge(subscriber, last))
 
 
-def promote_on_approval(registry, promoter, carry_out, say, follow: bool = False, poll_seconds: float = 2.0) -> None:
+def promote_on_approval(
+    registry: EventRegistry,
+    promoter: Promoter,
+    carry_out: Callable[[Plan], None],
+    say: Callable[[str], None],
+    follow: bool = False,
+    poll_seconds: float = 2.0,
+) -> None:
     """Promote each newly approved version of the promoter's group, once or (`follow`) until interrupted.
 
     `carry_out(plan)` shows, gates and executes a plan; `say(text)` reports. The cursor moves
