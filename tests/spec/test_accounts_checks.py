@@ -76,3 +76,17 @@ def test_validate_warns_when_a_cross_account_step_registers_as_approved(tmp_path
     spec.write_text(text.replace("    content_types: [text/csv]", "    approval_status: Approved\n    content_types: [text/csv]"))
     found = [d for d in load_spec(spec, ROOT).diagnostics if d.code == "W4002"]
     assert len(found) == 1 and found[0].severity == "warning" and "only the deployment account approves" in found[0].message
+
+
+@pytest.mark.parametrize("content", ["- data_science\n- shared_services\n", "just a string\n"])
+def test_an_accounts_file_that_is_no_mapping_is_a_located_error_for_every_command(tmp_path, content):
+    """`--as`, the region and template params read the accounts file without the schema check;
+    a list or a string there is the file's error, not a crash."""
+    from helpers import run_cli
+
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "accounts.yaml").write_text(content)
+    (tmp_path / "pyproject.toml").write_text("")
+    done = run_cli("models", "list", "g", "--as", "shared-services", cwd=tmp_path, env={"SAGESPEC_WORKSPACE": str(tmp_path / "ws")})
+    assert done.returncode != 0
+    assert "pipelines/accounts.yaml" in done.stderr and "Traceback" not in done.stderr, done.stderr
