@@ -78,3 +78,53 @@ def test_template_schema_accepts_the_bundled_template():
     schema = json.loads((ROOT / "schemas" / "template.schema.json").read_text())
     template = yaml.safe_load((ROOT / "pipelines" / "templates" / "tf_regression.yaml").read_text())
     assert list(Draft202012Validator(schema).iter_errors(template)) == []
+
+
+# -- the fast path: jsonschema-rs decides valid/invalid, jsonschema explains ------------------
+
+
+def _documents():
+    """(schema name, label, data) of every YAML document the repository has: the bundled specs
+    raw and rendered, templates, the accounts file, and the good, bad and hostile fixtures."""
+    from sagespec.spec.load import load_spec
+    from sagespec.spec.yaml_loader import load_file
+
+    for path in sorted((ROOT / "tests" / "spec" / "fixtures").rglob("*.yaml")) + sorted((ROOT / "pipelines").glob("*.yaml")):
+        document, _ = load_file(path, path.name, ROOT)  # the data sagespec validates (None: unreadable YAML)
+        if document is None:
+            continue
+        data = document.data
+        name = "accounts.schema.json" if path.name == "accounts.yaml" else "pipeline.schema.json"
+        yield name, path.name, data
+        if name == "pipeline.schema.json" and isinstance(data, dict) and "template" in data:
+            rendered = load_spec(path, ROOT)
+            if rendered.document is not None:
+                yield name, f"{path.name} (rendered)", rendered.document.data
+    for path in sorted((ROOT / "pipelines" / "templates").glob("*.yaml")):
+        yield "template.schema.json", path.name, yaml.safe_load(path.read_text())
+
+
+def test_jsonschema_rs_and_jsonschema_agree_on_every_document_here():
+    from sagespec.spec.schema import fast_validator, is_valid_fast, validator
+
+    assert fast_validator() is not None, "jsonschema-rs is a dependency: the fast path is the one users get"
+    checked = disagree = 0
+    for name, label, data in _documents():
+        slow = not any(True for _ in validator(name).iter_errors(data))
+        fast = is_valid_fast(data, name)
+        checked += 1
+        assert not (fast and not slow), f"{label}: jsonschema-rs says valid, jsonschema finds errors"
+        # JSON has no NaN or infinity (YAML has): jsonschema-rs reads them as null and says
+        # invalid, the safe way round, and jsonschema then decides (the hostile fixtures).
+        disagree += fast != slow and not _non_finite(data)
+    assert checked > 80 and disagree == 0
+
+
+def _non_finite(value) -> bool:
+    if isinstance(value, float):
+        return value != value or value in (float("inf"), float("-inf"))
+    if isinstance(value, dict):
+        return any(_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_non_finite(v) for v in value)
+    return False

@@ -48,6 +48,16 @@ def paths(value, prefix=()):
 
 
 ALL_PATHS = [p for p in paths(BASE) if p]
+MUTATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(ALL_PATHS),
+        st.sampled_from(["delete", "replace", "add_key", "duplicate"]),
+        JUNK,
+        st.text(min_size=1, max_size=8),
+    ),
+    min_size=1,
+    max_size=4,
+)
 
 
 def mutate(data, path, action, junk, key):
@@ -80,18 +90,7 @@ def check(tmp_path, text):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(ALL_PATHS),
-            st.sampled_from(["delete", "replace", "add_key", "duplicate"]),
-            JUNK,
-            st.text(min_size=1, max_size=8),
-        ),
-        min_size=1,
-        max_size=4,
-    )
-)
+@given(MUTATIONS)
 def test_structural_mutations_never_crash(tmp_path, mutations):
     data = BASE
     for path, action, junk, key in mutations:
@@ -109,3 +108,19 @@ def test_text_mutations_never_crash(tmp_path, at, cut, insert):
     result = check(tmp_path, text)
     if result.ok:
         assert result.document is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(MUTATIONS)
+def test_the_fast_schema_check_answers_as_jsonschema_on_mutated_specs(mutations):
+    """`validate` asks jsonschema-rs whether a rendered spec is valid and only walks it with
+    jsonschema (for located messages) when not: the two must agree, or an error is missed."""
+    from sagespec.spec.schema import is_valid_fast, validator
+
+    data = BASE
+    for path, action, junk, key in mutations:
+        try:
+            data = mutate(data, path, action, junk, key)
+        except (KeyError, IndexError, TypeError):
+            continue
+    assert is_valid_fast(data) == (not any(True for _ in validator().iter_errors(data)))

@@ -8,7 +8,7 @@ required key that is missing points at the mapping that lacks it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from sagespec.diagnostics import Span
@@ -48,7 +48,8 @@ class SourceMap:
         """Copy `other`'s entries under `prefix`, optionally marking them with `via`."""
         for table, source in ((self.values, other.values), (self.keys, other.keys)):
             for path, span in source.items():
-                table[prefix + path] = replace(span, via=via) if via and not span.via else span
+                # the constructor, not dataclasses.replace: grafting a template's map makes thousands
+                table[prefix + path] = Span(span.file, span.line, span.col, via) if via and not span.via else span
 
 
 @dataclass

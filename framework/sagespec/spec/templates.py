@@ -10,6 +10,7 @@ override what the template produced: mappings merge by key, steps merge by name.
 
 from __future__ import annotations
 
+import functools
 import re
 import signal
 import threading
@@ -66,7 +67,10 @@ class TemplateLimit(Exception):
     pass
 
 
+@functools.cache
 def _environment() -> SandboxedEnvironment:
+    """One sandbox per process: it holds no state between renders (values come in as the render's
+    context), and its compiled expressions are reused by every spec of a `validate` call."""
     # Imported here: specs without templates never pay for Jinja2.
     from jinja2 import StrictUndefined  # start-up: Jinja2 only for a spec that names a template
     from jinja2.sandbox import SandboxedEnvironment  # (the same)
@@ -96,6 +100,18 @@ def _environment() -> SandboxedEnvironment:
 
     env.globals["range"] = bounded_range
     return env
+
+
+# Compiling an expression is most of rendering one (Jinja parses it and generates Python source);
+# a team's specs share their templates, so the same few hundred expressions recur in every file.
+@functools.lru_cache(maxsize=4096)
+def _expression(source: str) -> Any:
+    return _environment().compile_expression(source, undefined_to_none=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _template(source: str) -> Any:
+    return _environment().from_string(source)
 
 
 class _time_limit:
@@ -136,12 +152,36 @@ def _data_problem(value: object, depth: int = 0) -> str | None:
 
 
 def load_template(path: Path, root: Path | None = None) -> tuple[Document | None, list[Diagnostic]]:
-    """Load and check a template file on its own (also what `validate` does for files in templates/)."""
-    document, found = load_file(path, display_path(path), root if root is not None else path.parent.parent.parent)
+    """Load and check a template file on its own (also what `validate` does for files in templates/).
+
+    The result is kept for the file as it is on disk (its size and modification time): every spec
+    of a `validate` call that uses the template reads it once. Nothing downstream changes a
+    loaded document (rendering builds new values; source maps are copied, not edited)."""
+    root = root if root is not None else path.parent.parent.parent
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    if stat is None:
+        return _load_template(path, root, display_path(path))
+    document, found = _load_template_as_on_disk(path, root, display_path(path), stat.st_mtime_ns, stat.st_size)
+    return document, list(found)
+
+
+def _load_template(path: Path, root: Path, shown: str) -> tuple[Document | None, list[Diagnostic]]:
+    document, found = load_file(path, shown, root)
     if document is None:
         return None, found
     found += schema.validate(document, TEMPLATE_SCHEMA)
     return document, found
+
+
+@functools.lru_cache(maxsize=64)
+def _load_template_as_on_disk(
+    path: Path, root: Path, shown: str, mtime_ns: int, size: int
+) -> tuple[Document | None, tuple[Diagnostic, ...]]:
+    document, found = _load_template(path, root, shown)
+    return document, tuple(found)
 
 
 class _Renderer:
@@ -150,7 +190,6 @@ class _Renderer:
 
         self.errors = exceptions
         self.undefined = Undefined
-        self.env = _environment()
         self.context = context
         self.via = via
         self.diagnostics: list[Diagnostic] = []
@@ -170,11 +209,11 @@ class _Renderer:
             whole = _WHOLE_EXPRESSION.fullmatch(text.strip())
             with _time_limit():
                 if whole:
-                    result = self.env.compile_expression(whole.group("expr"), undefined_to_none=False)(**self.context)
+                    result = _expression(whole.group("expr"))(**self.context)
                     if isinstance(result, self.undefined):
                         result._fail_with_undefined_error()  # raises UndefinedError naming the variable
                 else:
-                    result = self.env.from_string(text).render(**self.context)
+                    result = _template(text).render(**self.context)
             problem = _data_problem(result)
             if problem:
                 self.report(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +40,42 @@ class CheckContext:
         params = self.data.get("parameters")
         return params if isinstance(params, dict) else {}
 
-    def steps(self) -> Iterator[tuple[int, dict[str, Any]]]:
+    # Checks read the document and never change it: what is derived from it is derived once
+    # (a rule that looks a step up by name inside a loop over steps stays linear).
+    @cached_property
+    def _named_steps(self) -> list[tuple[int, dict[str, Any]]]:
         steps = self.data.get("steps")
-        for i, step in enumerate(steps if isinstance(steps, list) else []):
-            if isinstance(step, dict) and isinstance(step.get("name"), str):
-                yield i, step
+        return [
+            (i, step)
+            for i, step in enumerate(steps if isinstance(steps, list) else [])
+            if isinstance(step, dict) and isinstance(step.get("name"), str)
+        ]
 
-    @property
+    def steps(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        return iter(self._named_steps)
+
+    @cached_property
     def steps_by_name(self) -> dict[str, tuple[int, dict[str, Any]]]:
         found: dict[str, tuple[int, dict[str, Any]]] = {}
         for i, step in self.steps():
             found.setdefault(step["name"], (i, step))
+        return found
+
+    @cached_property
+    def strings(self) -> list[tuple[JsonPath, str]]:
+        """Every string value of the document with its path (several rules read them all)."""
+        return list(strings_in(self.data, ()))
+
+    def step_strings(self, index: int) -> list[tuple[JsonPath, str]]:
+        """The string values of step `index` (its paths start with ("steps", index))."""
+        return self._strings_by_step.get(index, [])
+
+    @cached_property
+    def _strings_by_step(self) -> dict[int, list[tuple[JsonPath, str]]]:
+        found: dict[int, list[tuple[JsonPath, str]]] = {}
+        for path, text in self.strings:
+            if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int):
+                found.setdefault(path[1], []).append((path, text))
         return found
 
     def named_items(self, step: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from sagespec.diagnostics.suggest import did_you_mean
 from sagespec.spec import references as syntax
-from sagespec.spec.checks.base import CheckContext, rule, strings_in
+from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.references import TRAINING_KINDS
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def _check_reference(ctx: CheckContext, ref: syntax.Reference, path: JsonPath) -
 @rule
 def references_resolve(ctx: CheckContext) -> None:
     for i, step in ctx.steps():
-        for path, text in strings_in(step, ("steps", i)):
+        for path, text in ctx.step_strings(i):
             if "${" not in text:
                 continue
             parts, problems = syntax.parse(text)

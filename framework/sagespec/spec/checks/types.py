@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from sagespec.spec.checks.base import CheckContext, rule, strings_in
+from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.references import is_single_reference, references_in
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def _expected(path: JsonPath) -> str | None:
 @rule
 def parameter_uses(ctx: CheckContext) -> None:
     for i, step in ctx.steps():
-        for path, text in strings_in(step, ("steps", i)):
+        for path, text in ctx.step_strings(i):
             if "${params." not in text or not is_single_reference(text):
                 continue
             ref = references_in(text)[0]

@@ -13,7 +13,7 @@ from sagespec.aws.durations import duration_seconds
 from sagespec.aws.limits import LIMITS, places
 from sagespec.diagnostics import QUOTE_LIMIT
 from sagespec.diagnostics.text import CONTROL_CHARACTERS
-from sagespec.spec.checks.base import CheckContext, rule, strings_in
+from sagespec.spec.checks.base import CheckContext, rule
 
 if TYPE_CHECKING:
     from sagespec.spec.source import Path as JsonPath
@@ -66,7 +66,7 @@ def finite_numbers(ctx: CheckContext) -> None:
 
 @rule
 def control_characters(ctx: CheckContext) -> None:
-    for path, text in strings_in(ctx.data, ()):
+    for path, text in ctx.strings:
         free = any(isinstance(p, str) and p in FREE_TEXT_KEYS for p in path)
         found = (_CONTROL_IN_FREE_TEXT if free else CONTROL_CHARACTERS).search(text)
         if found:
@@ -84,7 +84,7 @@ def s3_buckets(ctx: CheckContext) -> None:
     named: list[tuple[JsonPath, str]] = (
         [(("session", "default_bucket"), session["default_bucket"])] if isinstance(session.get("default_bucket"), str) else []
     )
-    named += [(path, text[5:].split("/", 1)[0]) for path, text in strings_in(ctx.data, ()) if text.startswith("s3://")]
+    named += [(path, text[5:].split("/", 1)[0]) for path, text in ctx.strings if text.startswith("s3://")]
     for path, bucket in named:
         problem = bucket_problem(bucket)
         if problem:
