@@ -27,7 +27,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from _timing import BIN, ROOT, Samples, group_of, importtime, interleaved, largest_imports, load_note, ratio, run, table, verdict
+from _timing import (
+    BIN,
+    ROOT,
+    Samples,
+    bytecode_as_installed,
+    group_of,
+    importtime,
+    interleaved,
+    largest_imports,
+    load_note,
+    ratio,
+    run,
+    table,
+    verdict,
+)
 
 sys.path.insert(0, str(ROOT / "framework"))
 
@@ -228,6 +242,7 @@ def unneeded_table(modules: dict[str, dict], needed: dict[str, dict], top: int) 
 
 
 def main() -> None:
+    bytecode_as_installed()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=200, help="in-process calls per operation")

@@ -30,7 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _timing import BIN, ROOT, Samples, interleaved, load_note, ratio, run, table, verdict
+from _timing import BIN, ROOT, Samples, bytecode_as_installed, interleaved, load_note, ratio, run, table, verdict
 
 SCHEMA = ROOT / "schemas" / "pipeline.schema.json"
 TARGET_SECONDS, TARGET_RATIO, TARGET_ONE = 1.5, 0.3, 1.0
@@ -145,6 +145,7 @@ def breakdown(files: list[tuple[str, Path]]) -> tuple[float, float, dict[str, Sa
 
 
 def main() -> None:
+    bytecode_as_installed()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="runs per measurement; medians are reported (default 7)")
     parser.add_argument("--files", type=int, default=500, help="generated specs for the many-files case (default 500)")

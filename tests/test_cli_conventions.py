@@ -288,3 +288,32 @@ def test_a_workspace_that_cannot_be_used_says_why(tmp_path, monkeypatch, failure
     with pytest.raises(UserError) as error:
         database.connect(tmp_path / "ws")
     assert error.value.code == "E6011" and says in error.value.hint
+
+
+def test_a_registry_command_reads_an_unchanged_accounts_file_without_a_yaml_parser(tmp_path):
+    """The first command parses pipelines/accounts.yaml; later ones read the workspace's JSON copy
+    of it (no PyYAML import) until the file's text changes, and then see the change."""
+    project = tmp_path / "project"
+    (project / "pipelines").mkdir(parents=True)
+    accounts = project / "pipelines" / "accounts.yaml"
+    accounts.write_text((ROOT / "pipelines" / "accounts.yaml").read_text())
+    (project / "pyproject.toml").write_text("")
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from sagespec.cli import cli\n"
+        "r = CliRunner().invoke(cli, ['models', 'create-group', sys.argv[1], '--as', 'shared-services', '--output', 'json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print('yaml' in sys.modules, r.output.split('model-package-group/')[0].split(':')[-2])\n"
+    )
+    env = {**os.environ, "SAGESPEC_WORKSPACE": str(tmp_path / "ws")}
+
+    def create(group: str) -> str:
+        done = subprocess.run([sys.executable, "-c", code, group], cwd=project, capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert create("first") == "True 222222222222"  # parsed, and its data kept
+    assert create("second") == "False 222222222222"  # the kept data: no YAML parser
+    accounts.write_text(accounts.read_text().replace('"222222222222"', '"999999999999"'))
+    assert create("third") == "True 999999999999"  # the file changed: parsed again

@@ -125,7 +125,7 @@ class Context:
         if not validate and True in self._topologies:
             return self._topologies[True]  # a validated file is the same topology: not read twice
         if validate not in self._topologies:
-            self._topologies[validate] = load_topology(self.root, self.accounts_file, validate=validate)
+            self._topologies[validate] = load_topology(self.root, self.accounts_file, validate=validate, cache_dir=self.workspace)
         return self._topologies[validate]
 
     # -- what AWS would know ---------------------------------------------------------------

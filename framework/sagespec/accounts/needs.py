@@ -24,17 +24,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sagespec.accounts.external_needs import REQUESTS
+from sagespec.accounts.places import Places, places_of  # noqa: F401 - re-exported until the backends import places
 from sagespec.accounts.registry_needs import inference_code, read_baselines, register
 from sagespec.aws import images
-from sagespec.aws.partitions import Partition
 from sagespec.definition import defaults, steps, walk_steps
 from sagespec.iam import Principal, catalog
 from sagespec.iam.conditions import glob_matches
-from sagespec.spec.topology import Topology
 
 ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 # The CloudWatch log group each job type writes to ("Log Amazon SageMaker AI events with CloudWatch").
@@ -86,17 +85,6 @@ class Need:
     def principal(self) -> Principal:
         """Who makes the request: the SageMaker service (assuming a role) or the role itself."""
         return Principal.service(self.role) if self.caller == "SageMaker" else Principal(self.account, self.role)
-
-
-@dataclass
-class Places:
-    """What the definition does not say but the context and the topology do."""
-
-    aws: Partition
-    region: str
-    bucket_keys: dict[str, str] = field(default_factory=dict)  # bucket -> the KMS key its objects are encrypted with
-    endpoint_roles: list[str] = field(default_factory=list)  # workload roles that serve registered versions
-    served_groups: set[str] = field(default_factory=set)  # group ARNs whose versions are promoted to the workloads
 
 
 def _resolve(value: object, by_name: dict[str, dict[str, Any]], known: dict[str, Any], seen: frozenset[str] = frozenset()) -> str:
@@ -384,17 +372,6 @@ def _unique(found: list[Need]) -> list[Need]:
             seen.add(need)
             out.append(need)
     return out
-
-
-def places_of(topology: Topology, aws: Partition, region: str) -> Places:
-    """What the accounts file adds to the context's partition and region: the artifact bucket's
-    key, the endpoint roles, the shared groups (nothing, for a project without one)."""
-    bucket_keys: dict[str, str] = {}
-    if topology.artifacts.get("bucket") and topology.artifacts.get("kms_key"):
-        bucket_keys[topology.artifacts["bucket"]] = topology.artifacts["kms_key"]
-    endpoint_roles = [a.principal.arn for a in topology.workloads]
-    served = {topology.group_arn(g) for g in topology.model_package_groups} if topology.shared_services else set()
-    return Places(aws, region, bucket_keys, endpoint_roles, served)
 
 
 def endpoint_needs(endpoint: str, containers: list[dict[str, Any]], execution_role: str, places: Places) -> list[Need]:

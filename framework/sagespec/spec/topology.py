@@ -10,8 +10,11 @@ registry check uses; against AWS, `--as` names the profile to call with.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -21,7 +24,6 @@ from sagespec.diagnostics import DiagnosticError, UserError
 from sagespec.iam import Principal
 from sagespec.spec.accounts_checks import check_accounts
 from sagespec.spec.project import display_path
-from sagespec.spec.yaml_loader import load_file
 
 if TYPE_CHECKING:
     from sagespec.diagnostics import Diagnostic
@@ -134,6 +136,7 @@ def validate_accounts_file(path: Path, root: Path | None = None) -> tuple[Docume
     """(document, diagnostics) of an accounts file checked against schemas/accounts.schema.json."""
     # start-up: jsonschema costs registry commands, which only read names and IDs, ~40 ms
     from sagespec.spec import schema
+    from sagespec.spec.yaml_loader import load_file  # (and PyYAML, when the accounts file is cached)
 
     document, found = load_file(path, display_path(path), root if root is not None else path.parent.parent)
     if document is not None:
@@ -144,11 +147,13 @@ def validate_accounts_file(path: Path, root: Path | None = None) -> tuple[Docume
     return document, found
 
 
-def load_topology(project_root: Path, path: Path | None = None, validate: bool = False) -> Topology:
+def load_topology(project_root: Path, path: Path | None = None, validate: bool = False, cache_dir: Path | None = None) -> Topology:
     """The topology, or an empty one when the project has no accounts file.
 
     `validate` checks the file against its schema first (accounts commands do; the registry's
     `--as` lookup only reads names and IDs, and stays fast by not importing jsonschema).
+    With `cache_dir` (the workspace), a file read once is read again from a JSON copy of its
+    data while its text is unchanged: a registry command then imports no YAML parser.
     """
 
     path = path or project_root / ACCOUNTS_FILE
@@ -156,14 +161,76 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
         if validate:
             raise UserError("E0001", f"no accounts file at {path}", hint="describe the topology in pipelines/accounts.yaml", exit_code=2)
         return Topology()
-    document, found = validate_accounts_file(path, project_root) if validate else load_file(path, display_path(path), project_root)
-    if document is None or found:
-        # The findings themselves, located in the accounts file: not wrapped in another message.
-        raise DiagnosticError(found, f"the accounts file {display_path(path)} is invalid")
-    data = document.data or {}
-    if not isinstance(data, dict):
-        # A file that is not a mapping (a list, a string): the schema's finding, not an AttributeError below.
-        raise DiagnosticError(validate_accounts_file(path, project_root)[1], f"the accounts file {display_path(path)} is invalid")
+    text = None if validate or cache_dir is None else _read_text(path)
+    data = _cached_data(path, text, cache_dir) if text is not None and cache_dir is not None else None
+    if data is None:
+        stat = path.stat()
+        document, found = _parsed(path, project_root, display_path(path), validate, stat.st_mtime_ns, stat.st_size)
+        if document is None or found:
+            # The findings themselves, located in the accounts file: not wrapped in another message.
+            raise DiagnosticError(list(found), f"the accounts file {display_path(path)} is invalid")
+        read = document.data or {}
+        if not isinstance(read, dict):
+            # A file that is not a mapping (a list, a string): the schema's finding, not an AttributeError below.
+            raise DiagnosticError(validate_accounts_file(path, project_root)[1], f"the accounts file {display_path(path)} is invalid")
+        data = read
+        if text is not None and cache_dir is not None:
+            _store_data(path, text, data, cache_dir)
+    return _topology(data, path)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(path: Path, root: Path, shown: str, validate: bool, mtime_ns: int, size: int) -> tuple[Document | None, tuple[Diagnostic, ...]]:
+    """The accounts file as on disk (its size and modification time), parsed once per process:
+    every spec of a `validate` call reads the project's accounts file."""
+    if validate:
+        document, found = validate_accounts_file(path, root)
+    else:
+        # start-up: PyYAML only when the accounts file changed since a registry command last read it
+        from sagespec.spec.yaml_loader import load_file
+
+        document, found = load_file(path, shown, root)
+    return document, tuple(found)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # read (and reported) by the YAML loader
+
+
+def _cache_file(path: Path, cache_dir: Path) -> Path:
+    return cache_dir / "cache" / f"accounts-{zlib.crc32(str(path.resolve()).encode()):08x}.json"
+
+
+def _cached_data(path: Path, text: str, cache_dir: Path) -> dict[str, Any] | None:
+    """The data of the accounts file whose text is exactly `text`, as stored by _store_data."""
+    try:
+        stored = json.loads(_cache_file(path, cache_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("path") != str(path.resolve()) or stored.get("text") != text:
+        return None
+    data = stored.get("data")
+    return data if isinstance(data, dict) else None
+
+
+def _store_data(path: Path, text: str, data: dict[str, Any], cache_dir: Path) -> None:
+    """Keep the parsed data beside the text it came from; a copy that cannot be written (a
+    read-only workspace, a value JSON cannot hold) is simply not kept."""
+    target = _cache_file(path, cache_dir)
+    try:
+        body = json.dumps({"path": str(path.resolve()), "text": text, "data": data})
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(body, encoding="utf-8")
+        os.replace(partial, target)
+    except (OSError, TypeError, ValueError):
+        return
+
+
+def _topology(data: dict[str, Any], path: Path) -> Topology:
     entries = [(n, s, False) for n, s in (data.get("accounts") or {}).items() if n != "workloads"]
     entries += [(n, s, True) for n, s in ((data.get("accounts") or {}).get("workloads") or {}).items()]
     region = data.get("region")
@@ -185,7 +252,7 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
     return Topology(
         region,
         accounts,
-        data.get("artifacts") or {},
+        _artifacts(data.get("artifacts")),
         list(data.get("model_package_groups") or []),
         path,
         partition,
@@ -193,6 +260,15 @@ def load_topology(project_root: Path, path: Path | None = None, validate: bool =
         data.get("access", "least-privilege"),
         list(data.get("pipelines") or []),
     )
+
+
+def _artifacts(value: object) -> Artifacts:
+    """The `artifacts:` section, copied (the file's parsed data may be shared by later loads)."""
+    found = Artifacts()
+    for key in ("owner", "bucket", "prefix", "kms_key"):
+        if isinstance(value, dict) and isinstance(value.get(key), str):
+            found[key] = value[key]
+    return found
 
 
 def resolve_caller(value: str | None, topology: Topology, partition: str) -> Principal:
