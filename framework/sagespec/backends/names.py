@@ -5,6 +5,7 @@ package's ARN is its group's with `model-package/<group>/<N>`."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sagespec.aws import arns
 from sagespec.diagnostics import UserError
@@ -52,7 +53,7 @@ def variant_version(name: str) -> int:
     return int(m.group(1))
 
 
-def production_variant(version: int, weight: float, group: str, instance_type: str = INSTANCE_TYPE) -> dict:
+def production_variant(version: int, weight: float, group: str, instance_type: str = INSTANCE_TYPE) -> dict[str, Any]:
     return {
         "VariantName": variant_name(version),
         "ModelName": model_name(group, version),

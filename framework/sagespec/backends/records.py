@@ -12,6 +12,7 @@ keys on both targets (EXECUTION_KEYS, STEP_KEYS, LISTED_KEYS).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from sagespec.diagnostics import UserError
 
@@ -81,7 +82,7 @@ class ModelPackageGroup:
     arn: str
     account: str
     description: str | None = None
-    tags: dict = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
     created_at: str | None = None
     created_by: str | None = None
 
@@ -93,12 +94,12 @@ class ModelPackage:
     group_arn: str
     version: int
     status: str
-    inference_specification: dict
+    inference_specification: dict[str, Any]
     approval_description: str | None = None
     description: str | None = None
-    model_metrics: dict | None = None
-    customer_metadata: dict = field(default_factory=dict)
-    drift_check_baselines: dict | None = None  # DriftCheckBaselines: what its quality checks checked against
+    model_metrics: dict[str, Any] | None = None
+    customer_metadata: dict[str, str] = field(default_factory=dict)
+    drift_check_baselines: dict[str, Any] | None = None  # DriftCheckBaselines: what its quality checks checked against
     stage: str | None = None
     stage_status: str | None = None
     created_at: str | None = None
@@ -107,7 +108,7 @@ class ModelPackage:
     last_modified_at: str | None = None
     last_modified_by: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -126,7 +127,7 @@ class LineageEntry:
     kind: str  # dataset | code | execution | training_job | model | metrics | endpoint
     uri: str | None = None
     sha256: str | None = None
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,10 @@ class Deployment:
     account: str  # the workload account hosting the endpoint
     endpoint: str
     endpoint_config: str | None = None
-    variants: list = field(default_factory=list)  # [{"name": "v3", "version": 3, "weight": 0.9}, ...]
+    variants: list[dict[str, Any]] = field(default_factory=list)  # [{"name": "v3", "version": 3, "weight": 0.9}, ...]
     previous_version: int | None = None
     outcome: str = "Succeeded"  # Succeeded | Passed | Failed
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
     by: str = ""
     reason: str | None = None
     at: str = ""
@@ -162,10 +163,11 @@ def check_status(status: str) -> str:
     return status
 
 
-def step_summary(properties: dict) -> str:
+def step_summary(properties: dict[str, Any]) -> str:
     """What a finished step shows beside its name: what it made, and its metrics."""
     if "TransformOutput" in properties:  # a transform names its model too; what it wrote says more
-        return properties["TransformOutput"]["S3OutputPath"]
+        written: str = properties["TransformOutput"]["S3OutputPath"]
+        return written
     if "BestTrainingJob" in properties:
         metric = properties["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]
         return f"best {properties['BestTrainingJob']['TrainingJobName']} ({metric['MetricName']} {metric['Value']:g})"
@@ -178,8 +180,10 @@ def step_summary(properties: dict) -> str:
         return ", ".join(f"{k}={v}" for k, v in properties["OutputParameters"].items())
     for key in ("ModelPackageArn", "ModelName"):
         if key in properties:
-            return properties[key]
+            made: str = properties[key]
+            return made
     if "ModelArtifacts" in properties:
         metrics = ", ".join(f"{m['MetricName']} {m['Value']:g}" for m in properties.get("FinalMetricDataList") or [])
-        return properties["ModelArtifacts"]["S3ModelArtifacts"] + (f" ({metrics})" if metrics else "")
+        artifacts: str = properties["ModelArtifacts"]["S3ModelArtifacts"]
+        return artifacts + (f" ({metrics})" if metrics else "")
     return ""

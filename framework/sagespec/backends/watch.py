@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sagespec.backends.records import TERMINAL, StepEvent, step_summary
 from sagespec.diagnostics import UserError
@@ -29,7 +30,7 @@ class Backoff:
         return self.first if changed else min(delay * self.factor, self.longest)
 
 
-def detail(step: dict) -> str:
+def detail(step: dict[str, Any]) -> str:
     """What a step's line says beside its status: why it failed, where its result came from, what it made."""
     if step["status"] == "Failed":
         return step.get("failure_reason") or ""
@@ -40,20 +41,20 @@ def detail(step: dict) -> str:
     return ""
 
 
-def _seconds(step: dict) -> float | None:
+def _seconds(step: dict[str, Any]) -> float | None:
     if not (step.get("started_at") and step.get("ended_at")):
         return None
     return (datetime.fromisoformat(step["ended_at"]) - datetime.fromisoformat(step["started_at"])).total_seconds()
 
 
 def follow(
-    poll: Callable[[], dict],
+    poll: Callable[[], dict[str, Any]],
     on_event: Callable[[StepEvent], None],
     backoff: Backoff = Backoff(),
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     timeout: float = 6 * 3600,
-) -> dict:
+) -> dict[str, Any]:
     """Poll (`poll()` returns the execution with its steps, sagespec.backends.pipelines.EXECUTION_KEYS) until it
     ends; report every step whose status changed; return the last execution seen."""
     seen: dict[str, str] = {}

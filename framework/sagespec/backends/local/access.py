@@ -17,12 +17,13 @@ made up or forgotten, may do nothing.
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from sagespec.backends.local.policies import governed, identity_policies, owner_of, read_policy
 from sagespec.iam import AccessDenied, Decision, Principal, Request, evaluate
 from sagespec.iam.resources import assumed_policy, policy_holder, role_arn_of
 
-UNGOVERNED = (
+UNGOVERNED: tuple[str, dict[str, Any]] = (
     "ungoverned control plane (no identity policies stored)",
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
 )
@@ -32,7 +33,7 @@ class LocalAccess:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
 
-    def _identities(self, principal: Principal, governed: bool) -> list[tuple[str, dict]]:
+    def _identities(self, principal: Principal, governed: bool) -> list[tuple[str, dict[str, Any]]]:
         if principal.is_root or principal.is_service:
             return []
         if not governed:
@@ -46,14 +47,16 @@ class LocalAccess:
         owner = owner_of(self.conn, holder) if holder else None
         return owner or caller.account  # a bucket without a stored policy: taken as the caller's own
 
-    def decide(self, principal: Principal, action: str, resource: str, context: dict | None = None) -> tuple[Request, Decision]:
+    def decide(self, principal: Principal, action: str, resource: str, context: dict[str, Any] | None = None) -> tuple[Request, Decision]:
         holder = policy_holder(resource, action)
         is_governed = governed(self.conn)  # one read per decision: identity and assumed policies agree
         request = Request(principal, action, resource, self._resource_account(resource, holder, principal), dict(context or {}))
         resource_policy = (read_policy(self.conn, holder) or assumed_policy(holder, is_governed)) if holder else None
         return request, evaluate(request, resource_policy, self._identities(principal, is_governed))
 
-    def require(self, principal: Principal, action: str, resource: str, context: dict | None = None, hint: str | None = None) -> Decision:
+    def require(
+        self, principal: Principal, action: str, resource: str, context: dict[str, Any] | None = None, hint: str | None = None
+    ) -> Decision:
         request, decision = self.decide(principal, action, resource, context)
         if not decision.allowed:
             raise AccessDenied(request, decision, hint)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -343,7 +344,7 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection):
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A write transaction holding the database's write lock from the start (BEGIN IMMEDIATE)."""
     conn.execute("BEGIN IMMEDIATE")
     try:

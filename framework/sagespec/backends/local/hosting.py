@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sagespec.accounts.needs import Places, endpoint_needs
 from sagespec.backends.local.access import LocalAccess
@@ -58,9 +59,9 @@ class LocalHosting:
         self.account = account or caller.account  # whose hosting this is (the caller may come from elsewhere)
         self.places = places
         self.access = LocalAccess(conn)
-        self._children: dict[int, subprocess.Popen] = {}
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
 
-    def _require(self, action: str, kind: str, name: str = "*", context: dict | None = None) -> None:
+    def _require(self, action: str, kind: str, name: str = "*", context: dict[str, Any] | None = None) -> None:
         self.access.require(self.caller, action, self._arn(kind, name) if kind else "*", context)
 
     def _require_runtime(self, endpoint: str, config_name: str) -> None:
@@ -78,7 +79,7 @@ class LocalHosting:
         return self.aws.sagemaker(self.region, self.account, f"{kind}/{name}")
 
     # -- models ----------------------------------------------------------------------------
-    def describe_model(self, name: str) -> dict | None:
+    def describe_model(self, name: str) -> dict[str, Any] | None:
         self._require("sagemaker:DescribeModel", "model", name)
         return read_model(self.conn, self.account, name)
 
@@ -105,7 +106,7 @@ class LocalHosting:
         return write_model(self.conn, self.account, name, self._arn("model", name), stored, execution_role_arn, package_arn=package_arn)
 
     # -- endpoint configs --------------------------------------------------------------------
-    def create_endpoint_config(self, name: str, variants: list[dict]) -> str:
+    def create_endpoint_config(self, name: str, variants: list[dict[str, Any]]) -> str:
         self._require("sagemaker:CreateEndpointConfig", "endpoint-config", name)
         if not variants:
             raise UserError("E7003", f"endpoint config {name} needs at least one production variant")
@@ -133,11 +134,11 @@ class LocalHosting:
             raise UserError("E6012", f"endpoint config {arn} already exists") from None
         return arn
 
-    def describe_endpoint_config(self, name: str) -> dict:
+    def describe_endpoint_config(self, name: str) -> dict[str, Any]:
         self._require("sagemaker:DescribeEndpointConfig", "endpoint-config", name)
         return self._config(name)
 
-    def _config(self, name: str) -> dict:
+    def _config(self, name: str) -> dict[str, Any]:
         """The endpoint config, read as SageMaker reads it for the calls that use it (no Describe* of the caller's)."""
         row = self.conn.execute("SELECT * FROM endpoint_configs WHERE account = ? AND name = ?", (self.account, name)).fetchone()
         if row is None:
@@ -150,14 +151,17 @@ class LocalHosting:
         }
 
     # -- endpoints -------------------------------------------------------------------------
-    def _row(self, name: str):
-        return self.conn.execute("SELECT * FROM endpoints WHERE account = ? AND name = ?", (self.account, name)).fetchone()
+    def _row(self, name: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT * FROM endpoints WHERE account = ? AND name = ?", (self.account, name)
+        ).fetchone()
+        return row
 
-    def describe_endpoint(self, name: str) -> dict | None:
+    def describe_endpoint(self, name: str) -> dict[str, Any] | None:
         self._require("sagemaker:DescribeEndpoint", "endpoint", name)
         return self._described(name)
 
-    def _described(self, name: str) -> dict | None:
+    def _described(self, name: str) -> dict[str, Any] | None:
         row = self._row(name)
         return None if row is None else describe_row(self.conn, row)
 
@@ -190,7 +194,7 @@ class LocalHosting:
                 "UPDATE endpoints SET pid = ?, log_path = ? WHERE account = ? AND name = ?", (child.pid, str(log_path), self.account, name)
             )
 
-    def _wait(self, name: str, generation: int, timeout: float = START_TIMEOUT) -> dict:
+    def _wait(self, name: str, generation: int, timeout: float = START_TIMEOUT) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             row = self._row(name)
@@ -219,7 +223,7 @@ class LocalHosting:
                 )
             time.sleep(0.1)
 
-    def create_endpoint(self, name: str, config_name: str) -> dict:
+    def create_endpoint(self, name: str, config_name: str) -> dict[str, Any]:
         self._require("sagemaker:CreateEndpoint", "endpoint", name)
         self._require_runtime(name, config_name)
         arn, at = self._arn("endpoint", name), now()
@@ -235,14 +239,14 @@ class LocalHosting:
         self._spawn(name)
         return self._wait(name, 1)
 
-    def _change(self, name: str, set_sql: str, args: tuple) -> int:
+    def _change(self, name: str, set_sql: str, args: tuple[str, ...]) -> int:
         with transaction(self.conn):
             row = self._row(name)
             if row is None:
                 raise NotFound(f"endpoint {self._arn('endpoint', name)}")
             if row["status"] not in ("InService", "Failed"):
                 raise UserError("E6012", f"endpoint {name} is {row['status']}; it can change only when InService")
-            generation = row["generation"] + 1
+            generation: int = row["generation"] + 1
             self.conn.execute(
                 f"UPDATE endpoints SET {set_sql}, generation = ?, status = 'Updating', failure_reason = NULL,"
                 " last_modified_at = ? WHERE account = ? AND name = ?",
@@ -252,12 +256,12 @@ class LocalHosting:
             self._spawn(name)  # e.g. after a reboot: a fresh process serves the new generation
         return generation
 
-    def update_endpoint(self, name: str, config_name: str) -> dict:
+    def update_endpoint(self, name: str, config_name: str) -> dict[str, Any]:
         self._require("sagemaker:UpdateEndpoint", "endpoint", name)
         self._require_runtime(name, config_name)
         return self._wait(name, self._change(name, "config_name = ?, weights = '{}'", (config_name,)))
 
-    def update_endpoint_weights_and_capacities(self, name: str, weights: dict[str, float]) -> dict:
+    def update_endpoint_weights_and_capacities(self, name: str, weights: dict[str, float]) -> dict[str, Any]:
         self._require("sagemaker:UpdateEndpointWeightsAndCapacities", "endpoint", name)
         current = self._described(name)
         if current is None:
@@ -280,7 +284,7 @@ class LocalHosting:
             self.conn.execute("DELETE FROM endpoints WHERE account = ? AND name = ?", (self.account, name))
         stop_process(row["pid"], self._children.get(row["pid"]))
 
-    def list_endpoints(self) -> list[dict]:
+    def list_endpoints(self) -> list[dict[str, Any]]:
         self._require("sagemaker:ListEndpoints", "")
         rows = self.conn.execute("SELECT * FROM endpoints WHERE account = ? ORDER BY name", (self.account,)).fetchall()
         return [describe_row(self.conn, r) for r in rows]
@@ -309,7 +313,7 @@ class LocalHosting:
         return response.getheader("X-Amzn-Invoked-Production-Variant", ""), payload
 
 
-def describe_row(conn: sqlite3.Connection, row) -> dict:
+def describe_row(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
     """DescribeEndpoint's shape for a local endpoint, plus its Url, Port, Pid and LogPath."""
     config = conn.execute(
         "SELECT production_variants FROM endpoint_configs WHERE account = ? AND name = ?",
@@ -346,12 +350,12 @@ def describe_row(conn: sqlite3.Connection, row) -> dict:
     }
 
 
-def all_endpoints(conn: sqlite3.Connection) -> list[dict]:
+def all_endpoints(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [describe_row(conn, r) for r in conn.execute("SELECT * FROM endpoints ORDER BY account, name").fetchall()]
 
 
-def stop_process(pid: int | None, child: subprocess.Popen | None = None, timeout: float = 10.0) -> None:
-    if not process_alive(pid):
+def stop_process(pid: int | None, child: subprocess.Popen[bytes] | None = None, timeout: float = 10.0) -> None:
+    if pid is None or not process_alive(pid):
         return
     try:
         os.kill(pid, signal.SIGTERM)
@@ -374,7 +378,7 @@ def _tail(path: str | None, lines: int = 12) -> str:
     return "\n".join("    " + line for line in Path(path).read_text(errors="replace").splitlines()[-lines:])
 
 
-def stop_servers(conn: sqlite3.Connection) -> list[dict]:
+def stop_servers(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Stop every endpoint server process of the workspace. Each endpoint stays (Failed, saying
     why), so the next promotion restarts it as after a reboot."""
     stopped = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from sagespec.backends.local.database import now, transaction
 from sagespec.diagnostics import UserError
@@ -18,7 +19,7 @@ def write_model(
     account: str,
     name: str,
     arn: str,
-    containers: dict | list[dict],
+    containers: dict[str, Any] | list[dict[str, Any]],
     execution_role_arn: str | None,
     *,
     package_arn: str | None = None,
@@ -41,7 +42,7 @@ def write_model(
     return arn
 
 
-def read_model(conn: sqlite3.Connection, account: str, name: str) -> dict | None:
+def read_model(conn: sqlite3.Connection, account: str, name: str) -> dict[str, Any] | None:
     """DescribeModel's shape (PrimaryContainer, or Containers for an inference pipeline), or None."""
     row = conn.execute("SELECT * FROM models WHERE account = ? AND name = ?", (account, name)).fetchone()
     if row is None:
@@ -56,6 +57,6 @@ def read_model(conn: sqlite3.Connection, account: str, name: str) -> dict | None
     }
 
 
-def containers_of(model: dict) -> list[dict]:
+def containers_of(model: dict[str, Any]) -> list[dict[str, Any]]:
     """A described model's containers in serving order: its PrimaryContainer, or its Containers."""
     return [model["PrimaryContainer"]] if model.get("PrimaryContainer") else list(model.get("Containers") or [])

@@ -13,10 +13,14 @@ import os
 import sqlite3
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sagespec.aws.s3 import split_uri
 from sagespec.backends.local.database import now, transaction
 from sagespec.diagnostics import UserError
+
+if TYPE_CHECKING:
+    import builtins
 
 
 class ObjectStore:
@@ -51,8 +55,9 @@ class ObjectStore:
     def put_file(self, uri: str, path: Path) -> str:
         return self.put(uri, Path(path).read_bytes())
 
-    def _row(self, uri: str):
-        return self.conn.execute("SELECT sha256, size FROM objects WHERE uri = ?", (uri,)).fetchone()
+    def _row(self, uri: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute("SELECT sha256, size FROM objects WHERE uri = ?", (uri,)).fetchone()
+        return row
 
     def exists(self, uri: str) -> bool:
         return self._row(uri) is not None
@@ -61,7 +66,8 @@ class ObjectStore:
         row = self._row(uri)
         if row is None:
             raise UserError("E6005", f"no object at {uri} in the local object store")
-        return row["sha256"]
+        digest: str = row["sha256"]
+        return digest
 
     def get(self, uri: str) -> bytes:
         return self._blob(self.sha256(uri)).read_bytes()
@@ -69,7 +75,7 @@ class ObjectStore:
     def list(self, prefix: str) -> list[str]:
         return [r["uri"] for r in self.describe(prefix)]
 
-    def describe(self, prefix: str) -> list[dict]:
+    def describe(self, prefix: str) -> builtins.list[dict[str, Any]]:
         """uri, size, sha256 and updated_at of every object under `prefix`."""
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = self.conn.execute(
@@ -77,7 +83,7 @@ class ObjectStore:
         )
         return [dict(r) for r in rows]
 
-    def download(self, prefix: str, destination: Path) -> list[Path]:
+    def download(self, prefix: str, destination: Path) -> builtins.list[Path]:
         """S3Prefix semantics: every object under `prefix`, at its path relative to the prefix."""
         written = []
         uris = self.list(prefix)

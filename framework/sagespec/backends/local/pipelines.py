@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from sagespec.backends.local.database import connect, now, transaction
 from sagespec.backends.local.processes import running
@@ -58,7 +59,7 @@ class PipelineStore:
             )
         return version, True
 
-    def pipeline(self, name: str) -> tuple[dict, dict, int]:
+    def pipeline(self, name: str) -> tuple[dict[str, Any], dict[str, Any], int]:
         """(pipeline row, latest definition, its version)."""
         row = self.conn.execute("SELECT * FROM pipelines WHERE name = ?", (name,)).fetchone()
         if row is None:
@@ -72,13 +73,14 @@ class PipelineStore:
         ).fetchone()
         return dict(row), json.loads(latest["definition"]), latest["version"]
 
-    def definition(self, name: str, version: int) -> dict:
+    def definition(self, name: str, version: int) -> dict[str, Any]:
         row = self.conn.execute(
             "SELECT definition FROM pipeline_definitions WHERE pipeline = ? AND version = ?", (name, version)
         ).fetchone()
         if row is None:
             raise UserError("E6005", f"pipeline {name} has no definition version {version}")
-        return json.loads(row["definition"])
+        definition: dict[str, Any] = json.loads(row["definition"])
+        return definition
 
     # -- executions ------------------------------------------------------------------------------
     def begin_execution(
@@ -86,11 +88,11 @@ class PipelineStore:
         arn: str,
         pipeline: str,
         version: int,
-        parameters: dict,
+        parameters: dict[str, Any],
         retry_of: str | None,
         started: str,
         max_parallel_steps: int | None = None,
-        selective: tuple[str, list[str]] | None = None,  # (source execution, selected steps)
+        selective: tuple[str | None, list[str]] | None = None,  # (source execution, if any; selected steps)
     ) -> None:
         source, selected = selective or (None, None)
         with transaction(self.conn):
@@ -136,7 +138,7 @@ class PipelineStore:
             self.end_execution(row["arn"], "Failed", reason, running_steps="Failed")
         return len(gone)
 
-    def request_stop(self, arn: str) -> dict:
+    def request_stop(self, arn: str) -> dict[str, Any]:
         """StopPipelineExecution: an Executing execution becomes Stopping; its runner starts no new
         step and ends it Stopped. A finished one cannot be stopped (SageMaker answers ValidationException)."""
         with transaction(self.conn):
@@ -147,15 +149,18 @@ class PipelineStore:
         return self.describe_execution(found["arn"])
 
     def status(self, arn: str) -> str:
-        return self._execution_row(arn)["status"]
+        status: str = self._execution_row(arn)["status"]
+        return status
 
     def _execution_row(self, arn: str) -> sqlite3.Row:
-        row = self.conn.execute("SELECT * FROM executions WHERE arn = ? OR arn LIKE ?", (arn, f"%/execution/{arn}")).fetchone()
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT * FROM executions WHERE arn = ? OR arn LIKE ?", (arn, f"%/execution/{arn}")
+        ).fetchone()
         if row is None:
             raise UserError("E6005", f"execution {arn} does not exist in the local control plane")
         return row
 
-    def describe_execution(self, arn: str) -> dict:
+    def describe_execution(self, arn: str) -> dict[str, Any]:
         if self._execution_row(arn)["status"] in ("Executing", "Stopping"):
             self.fail_orphans()
         row = self._execution_row(arn)
@@ -179,7 +184,7 @@ class PipelineStore:
             "callbacks": callbacks,
         }
 
-    def list_executions(self, pipeline: str | None = None) -> list[dict]:
+    def list_executions(self, pipeline: str | None = None) -> list[dict[str, Any]]:
         self.fail_orphans()
         query = "SELECT arn, pipeline, status, started_at, ended_at, failure_reason FROM executions"
         rows = self.conn.execute(
@@ -188,7 +193,7 @@ class PipelineStore:
         return [dict(r) for r in rows]
 
     # -- steps -----------------------------------------------------------------------------------
-    def record_step(self, execution: str, name: str, step_type: str, status: str, **fields) -> None:
+    def record_step(self, execution: str, name: str, step_type: str, status: str, **fields: object) -> None:
         columns = {"status": status, **fields}
         with transaction(self.conn):
             self.conn.execute(
@@ -201,7 +206,7 @@ class PipelineStore:
                 [json.dumps(v) if isinstance(v, dict) else v for v in columns.values()] + [execution, name],
             )
 
-    def cached_result(self, cache_key: str, not_before: str, excluding: str) -> tuple[dict, str] | None:
+    def cached_result(self, cache_key: str, not_before: str, excluding: str) -> tuple[dict[str, Any], str] | None:
         """(properties, origin execution) of the newest succeeded step with this cache key, ended since `not_before`."""
         row = self.conn.execute(
             "SELECT properties, execution, cached_from FROM execution_steps WHERE cache_key = ? AND status = 'Succeeded'"
@@ -212,13 +217,13 @@ class PipelineStore:
             return None
         return json.loads(row["properties"]), row["cached_from"] or row["execution"]
 
-    def step_properties(self, execution: str, step_type: str) -> list[dict]:
+    def step_properties(self, execution: str, step_type: str) -> list[dict[str, Any]]:
         """Properties of every step of `step_type` in `execution`."""
         rows = self.conn.execute("SELECT properties FROM execution_steps WHERE execution = ? AND type = ?", (execution, step_type))
         return [json.loads(r["properties"]) for r in rows]
 
 
-def add_notification(conn: sqlite3.Connection, execution: str, step: str, function_arn: str, payload) -> None:
+def add_notification(conn: sqlite3.Connection, execution: str, step: str, function_arn: str, payload: object) -> None:
     """A Lambda step's event, kept in the outbox (no Lambda runs locally)."""
     with transaction(conn):
         conn.execute(
@@ -228,7 +233,7 @@ def add_notification(conn: sqlite3.Connection, execution: str, step: str, functi
 
 
 # -- callbacks: the local queue of CallbackStep messages and their answers ---------------------------
-def add_callback(conn: sqlite3.Connection, token: str, execution: str, step: str, queue_url: str, message: dict) -> None:
+def add_callback(conn: sqlite3.Connection, token: str, execution: str, step: str, queue_url: str, message: dict[str, Any]) -> None:
     with transaction(conn):
         conn.execute(
             "INSERT INTO callbacks (token, execution, step, queue_url, message, status, created_at) VALUES (?, ?, ?, ?, ?, 'Waiting', ?)",
@@ -236,7 +241,7 @@ def add_callback(conn: sqlite3.Connection, token: str, execution: str, step: str
         )
 
 
-def read_callback(conn: sqlite3.Connection, token: str) -> dict:
+def read_callback(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM callbacks WHERE token = ?", (token,)).fetchone()
     if row is None:
         raise UserError(
@@ -245,7 +250,9 @@ def read_callback(conn: sqlite3.Connection, token: str) -> dict:
     return dict(row) | {"outputs": json.loads(row["outputs"] or "{}")}
 
 
-def answer_callback(conn: sqlite3.Connection, token: str, status: str, outputs: dict | None = None, reason: str | None = None) -> dict:
+def answer_callback(
+    conn: sqlite3.Connection, token: str, status: str, outputs: dict[str, Any] | None = None, reason: str | None = None
+) -> dict[str, Any]:
     """SendPipelineExecutionStepSuccess or ...Failure: the first answer wins; a token answered
     before, or whose execution ended, is refused as SageMaker refuses it."""
     with transaction(conn):

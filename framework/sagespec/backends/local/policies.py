@@ -12,23 +12,26 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from sagespec.backends.local.database import now, transaction
 
 IDENTITY = "#"
 
 
-def read_policy(conn: sqlite3.Connection, resource_arn: str) -> dict | None:
+def read_policy(conn: sqlite3.Connection, resource_arn: str) -> dict[str, Any] | None:
     row = conn.execute("SELECT document FROM policies WHERE resource_arn = ?", (resource_arn,)).fetchone()
-    return json.loads(row["document"]) if row else None
+    document: dict[str, Any] | None = json.loads(row["document"]) if row else None
+    return document
 
 
 def owner_of(conn: sqlite3.Connection, resource_arn: str) -> str | None:
     row = conn.execute("SELECT account FROM policies WHERE resource_arn = ?", (resource_arn,)).fetchone()
-    return row["account"] if row else None
+    account: str | None = row["account"] if row else None
+    return account
 
 
-def write_policy(conn: sqlite3.Connection, resource_arn: str, document: dict, by: str, account: str | None = None) -> None:
+def write_policy(conn: sqlite3.Connection, resource_arn: str, document: dict[str, Any], by: str, account: str | None = None) -> None:
     with transaction(conn):
         conn.execute(
             "INSERT INTO policies (resource_arn, document, updated_at, updated_by, account) VALUES (?, ?, ?, ?, ?)"
@@ -43,7 +46,7 @@ def delete_policy(conn: sqlite3.Connection, resource_arn: str) -> None:
         conn.execute("DELETE FROM policies WHERE resource_arn = ?", (resource_arn,))
 
 
-def identity_policies(conn: sqlite3.Connection, role_arn: str) -> list[tuple[str, dict]]:
+def identity_policies(conn: sqlite3.Connection, role_arn: str) -> list[tuple[str, dict[str, Any]]]:
     """(policy name, document) of every identity policy stored for the role."""
     rows = conn.execute(
         "SELECT resource_arn, document FROM policies WHERE substr(resource_arn, 1, ?) = ? ORDER BY resource_arn",

@@ -4,7 +4,9 @@ against exactly what AWS would enforce (`accounts apply --target local`, and eve
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sagespec.accounts.changes import Change, change, deletion
 from sagespec.accounts.deployer import local_deployer
@@ -29,7 +31,7 @@ def plan_local(topology: Topology, workspace: Path, needs: Sequence[Need] = ()) 
     shared = topology.accounts["shared_services"].id
     owner = LocalRegistry(conn, Principal(shared, aws.root(shared)), region, aws)
 
-    def write(resource: str, document: dict, account: str) -> None:
+    def write(resource: str, document: dict[str, Any], account: str) -> None:
         if ":model-package-group/" in resource:
             try:
                 owner.describe_group(resource)
@@ -37,7 +39,7 @@ def plan_local(topology: Topology, workspace: Path, needs: Sequence[Need] = ()) 
                 owner.create_group(resource.rsplit("/", 1)[1])
         write_policy(conn, resource, document, "sagespec accounts apply", account)
 
-    changes = []
+    changes: list[Change] = []
     for account in topology.accounts.values():
         own = LocalRegistry(conn, Principal(account.id, aws.root(account.id)), region, aws)
         for name in account.model_package_groups:
@@ -51,11 +53,13 @@ def plan_local(topology: Topology, workspace: Path, needs: Sequence[Need] = ()) 
                         f"model package group {name}",
                         "create",
                         f"+ {name}",
-                        lambda own=own, name=name: own.create_group(name),
+                        partial(own.create_group, name),
                     )
                 )
 
-    def role_documents(account: str, arn: str, trust: dict, inline: dict, managed: list) -> list[tuple[str, dict]]:
+    def role_documents(
+        account: str, arn: str, trust: dict[str, Any], inline: dict[str, dict[str, Any]], managed: list[str]
+    ) -> list[tuple[str, dict[str, Any]]]:
         documents = [(arn, trust)]
         documents += [(f"{arn}{IDENTITY}{name}", doc) for name, doc in inline.items()]
         documents += [(f"{arn}{IDENTITY}{managed_arn}", managed_policy(managed_arn)) for managed_arn in managed]
@@ -67,7 +71,7 @@ def plan_local(topology: Topology, workspace: Path, needs: Sequence[Need] = ()) 
                         account,
                         f"policy {stale} of {arn} (not rendered: grants more than the workflow needs)",
                         document,
-                        lambda r=f"{arn}{IDENTITY}{stale}": delete_policy(conn, r),
+                        partial(delete_policy, conn, f"{arn}{IDENTITY}{stale}"),
                     )
                 )
         return documents
@@ -89,7 +93,7 @@ def plan_local(topology: Topology, workspace: Path, needs: Sequence[Need] = ()) 
                     f"policy of {resource}",
                     read_policy(conn, resource),
                     document,
-                    lambda r=resource, d=document, a=account_id: write(r, d, a),
+                    partial(write, resource, document, account_id),
                 )
             )
     return changes

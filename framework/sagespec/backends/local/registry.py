@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sagespec.aws.partitions import Partition
 from sagespec.backends.local.access import LocalAccess
@@ -36,6 +37,10 @@ _PACKAGE_COLUMNS = """p.id, p.version, p.arn, p.status, p.approval_description, 
     p.model_metrics, p.drift_check_baselines, p.customer_metadata, p.stage, p.stage_status, p.created_at, p.created_by_account, p.created_by,
     p.last_modified_at, p.last_modified_by, g.name AS group_name, g.arn AS group_arn"""
 
+if TYPE_CHECKING:
+    # A group: its row, or the columns of a package's row that name it (LocalRegistry._group_of).
+    GroupRow: TypeAlias = sqlite3.Row | dict[str, Any]
+
 
 class LocalRegistry:
     def __init__(self, conn: sqlite3.Connection, caller: Principal, region: str, aws: Partition):
@@ -49,23 +54,23 @@ class LocalRegistry:
     def _group_row(self, group: str) -> sqlite3.Row:
         """A group by ARN, or by name in the caller's account (SageMaker resolves names so)."""
         arn = group if group.startswith("arn:") else self._group_arn(group)
-        row = self.conn.execute("SELECT * FROM model_package_groups WHERE arn = ?", (arn,)).fetchone()
+        row: sqlite3.Row | None = self.conn.execute("SELECT * FROM model_package_groups WHERE arn = ?", (arn,)).fetchone()
         if row is None:
             raise NotFound(f"model package group {arn}")
         return row
 
-    def _packages_resource(self, group: sqlite3.Row, version="*") -> str:
+    def _packages_resource(self, group: sqlite3.Row, version: int | str = "*") -> str:
         return self.aws.sagemaker(group["region"], group["account"], f"model-package/{group['name']}/{version}")
 
-    def _policy(self, group_arn: str):
+    def _policy(self, group_arn: str) -> dict[str, Any] | None:
         return read_policy(self.conn, group_arn)
 
-    def _authorize(self, action: str, resource: str, group: sqlite3.Row, context: dict | None = None) -> None:
+    def _authorize(self, action: str, resource: str, group: GroupRow, context: dict[str, Any] | None = None) -> None:
         """As IAM decides it: the caller's identity policies and the group's resource policy."""
         self.access.require(self.caller, action, resource, context)
 
     # -- groups ----------------------------------------------------------------------------
-    def create_group(self, name: str, description: str | None = None, tags: dict | None = None) -> ModelPackageGroup:
+    def create_group(self, name: str, description: str | None = None, tags: dict[str, str] | None = None) -> ModelPackageGroup:
         arn = self._group_arn(name)
         self.access.require(self.caller, "sagemaker:CreateModelPackageGroup", arn)
         try:
@@ -102,13 +107,13 @@ class LocalRegistry:
     def register(
         self,
         group: str,
-        inference_specification: dict,
+        inference_specification: dict[str, Any],
         approval_status: str = "PendingManualApproval",
-        model_metrics: dict | None = None,
-        customer_metadata: dict | None = None,
+        model_metrics: dict[str, Any] | None = None,
+        customer_metadata: dict[str, str] | None = None,
         description: str | None = None,
         lineage: list[LineageEntry] | None = None,
-        drift_check_baselines: dict | None = None,
+        drift_check_baselines: dict[str, Any] | None = None,
     ) -> ModelPackage:
         check_status(approval_status)
         with transaction(self.conn):
@@ -152,7 +157,7 @@ class LocalRegistry:
             self._emit(row, arn, version, approval_status, None, at)
         return self._package(self._package_row(arn))
 
-    def _emit(self, group: sqlite3.Row, arn: str, version: int, status: str, reason: str | None, at: str) -> None:
+    def _emit(self, group: GroupRow, arn: str, version: int, status: str, reason: str | None, at: str) -> None:
         detail = {
             "ModelPackageGroupName": group["name"],
             "ModelPackageVersion": version,
@@ -170,7 +175,7 @@ class LocalRegistry:
 
     def _package_row(self, arn: str) -> sqlite3.Row:
         package_arn_parts(arn)
-        row = self.conn.execute(
+        row: sqlite3.Row | None = self.conn.execute(
             f"SELECT {_PACKAGE_COLUMNS}, g.account, g.region, g.id AS gid FROM model_packages p "
             "JOIN model_package_groups g ON g.id = p.group_id WHERE p.arn = ?",
             (arn,),
@@ -201,7 +206,7 @@ class LocalRegistry:
             last_modified_by=row["last_modified_by"],
         )
 
-    def _group_of(self, row: sqlite3.Row) -> dict:
+    def _group_of(self, row: sqlite3.Row) -> dict[str, Any]:
         return {"id": row["gid"], "arn": row["group_arn"], "account": row["account"], "region": row["region"], "name": row["group_name"]}
 
     def describe(self, arn: str) -> ModelPackage:
@@ -213,7 +218,7 @@ class LocalRegistry:
         row = self._group_row(group)
         self._authorize("sagemaker:ListModelPackages", self._packages_resource(row), row)
         query = f"SELECT {_PACKAGE_COLUMNS} FROM model_packages p JOIN model_package_groups g ON g.id = p.group_id WHERE p.group_id = ?"
-        args: list = [row["id"]]
+        args: list[object] = [row["id"]]
         if status:
             query += " AND p.status = ?"
             args.append(check_status(status))
@@ -252,12 +257,12 @@ class LocalRegistry:
         return [LineageEntry(r["kind"], r["uri"], r["sha256"], json.loads(r["detail"])) for r in rows]
 
     # -- policies --------------------------------------------------------------------------
-    def get_policy(self, group: str) -> dict | None:
+    def get_policy(self, group: str) -> dict[str, Any] | None:
         row = self._group_row(group)
         self._authorize("sagemaker:GetModelPackageGroupPolicy", row["arn"], row)
         return self._policy(row["arn"])
 
-    def put_policy(self, group: str, policy: dict) -> None:
+    def put_policy(self, group: str, policy: dict[str, Any]) -> None:
         row = self._group_row(group)
         self._authorize("sagemaker:PutModelPackageGroupPolicy", row["arn"], row)
         if not isinstance(policy, dict) or not statements(policy):
@@ -282,7 +287,7 @@ class LocalRegistry:
             row = self._package_row(deployment.package_arn)
             self._authorize("sagemaker:UpdateModelPackage", deployment.package_arn, self._group_of(row))
             at = deployment.at or now()
-            new_id = self.conn.execute(
+            new_id: int = self.conn.execute(
                 "INSERT INTO deployments (group_arn, stage, action, version, package_arn, account, endpoint, endpoint_config,"
                 " variants, previous_version, outcome, detail, by_arn, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " RETURNING id",
@@ -344,7 +349,7 @@ class LocalRegistry:
         ]
 
     # -- events ----------------------------------------------------------------------------
-    def events(self, after: int = 0, detail_type: str = STATE_CHANGE) -> list[dict]:
+    def events(self, after: int = 0, detail_type: str = STATE_CHANGE) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM events WHERE id > ? AND detail_type = ? ORDER BY id", (after, detail_type))
         return [
             {
@@ -364,7 +369,8 @@ class LocalRegistry:
 
     def cursor(self, subscriber: str) -> int:
         row = self.conn.execute("SELECT last_event_id FROM event_cursors WHERE subscriber = ?", (subscriber,)).fetchone()
-        return row["last_event_id"] if row else 0
+        last: int = row["last_event_id"] if row else 0
+        return last
 
     def acknowledge(self, subscriber: str, event_id: int) -> None:
         """Move `subscriber`'s cursor past `event_id` (after it has acted on the event, so a failure retries it)."""
@@ -375,7 +381,7 @@ class LocalRegistry:
                 (subscriber, event_id),
             )
 
-    def consume(self, subscriber: str, detail_type: str = STATE_CHANGE) -> list[dict]:
+    def consume(self, subscriber: str, detail_type: str = STATE_CHANGE) -> list[dict[str, Any]]:
         """Events not yet seen by `subscriber`; its cursor advances in the same transaction."""
         with transaction(self.conn):
             row = self.conn.execute("SELECT last_event_id FROM event_cursors WHERE subscriber = ?", (subscriber,)).fetchone()

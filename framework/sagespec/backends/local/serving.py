@@ -18,6 +18,7 @@ import io
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sagespec.aws import images
 
@@ -38,7 +39,7 @@ class Server:
     extra: str | None
 
 
-def server_for(container: dict) -> Server:
+def server_for(container: dict[str, Any]) -> Server:
     """The local server of a model container, or a ValueError saying why none stands in for it."""
     image = container.get("Image") or ""
     repository = images.sagemaker_repository(image, SERVERS)
@@ -69,5 +70,8 @@ def unpack(archive: bytes, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
         # The "data" filter refuses absolute paths and links out of the folder (Python >= 3.10.12).
-        tar.extractall(folder, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(folder, filter="data")
+        else:
+            tar.extractall(folder)
     return folder

@@ -10,6 +10,7 @@ caller's to read (then the upload itself says what is wrong).
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
@@ -17,8 +18,12 @@ from sagespec.aws import partitions
 from sagespec.aws.s3 import create_bucket_configuration, tls_only_statement
 from sagespec.aws.sessions import aws_errors
 
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_s3.type_defs import ServerSideEncryptionRuleTypeDef
 
-def missing(session, buckets: list[str]) -> list[str]:
+
+def missing(session: boto3.Session, buckets: list[str]) -> list[str]:
     """The buckets of `buckets` that do not exist (HeadBucket 404)."""
 
     s3 = session.client("s3")
@@ -33,12 +38,12 @@ def missing(session, buckets: list[str]) -> list[str]:
     return absent
 
 
-def create(session, bucket: str, region: str, kms_key: str | None, policy: dict | None = None) -> list[str]:
+def create(session: boto3.Session, bucket: str, region: str, kms_key: str | None, policy: dict[str, Any] | None = None) -> list[str]:
     """Create `bucket` in the caller's account; return what was done, one line per request.
     `policy`: the bucket policy (default: TLS only)."""
     s3 = session.client("s3")
     done = []
-    request = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
+    request: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
     configuration = create_bucket_configuration(region)
     if configuration:
         request["CreateBucketConfiguration"] = configuration
@@ -49,11 +54,14 @@ def create(session, bucket: str, region: str, kms_key: str | None, policy: dict 
         s3.put_public_access_block(
             Bucket=bucket,
             PublicAccessBlockConfiguration={
-                k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
             },
         )
     done.append("blocked public access")
-    rule = (
+    rule: ServerSideEncryptionRuleTypeDef = (
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": kms_key}, "BucketKeyEnabled": True}
         if kms_key
         else {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
 from sagespec.aws.sessions import aws_errors
 from sagespec.diagnostics import UserError
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs import CloudWatchLogsClient
 
 LOG_GROUPS = {
     "training-job": "/aws/sagemaker/TrainingJobs",
@@ -26,7 +30,7 @@ def log_group(kind: str) -> str | None:
     return LOG_GROUPS.get(kind)
 
 
-def _streams(logs, group: str, job: str) -> list[str]:
+def _streams(logs: CloudWatchLogsClient, group: str, job: str) -> list[str]:
     try:
         pages = list(logs.get_paginator("describe_log_streams").paginate(logGroupName=group, logStreamNamePrefix=f"{job}/"))
     except botocore.exceptions.ClientError as exc:
@@ -37,11 +41,11 @@ def _streams(logs, group: str, job: str) -> list[str]:
     return sorted(s["logStreamName"] for page in pages for s in page["logStreams"])
 
 
-def _new_events(logs, group: str, stream: str, token: str | None) -> tuple[list[str], str | None]:
+def _new_events(logs: CloudWatchLogsClient, group: str, stream: str, token: str | None) -> tuple[list[str], str | None]:
     """The stream's events after `token` (from its head without one), and the token to go on from."""
-    lines = []
+    lines: list[str] = []
     while True:
-        request = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
+        request: dict[str, Any] = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
         if token:
             request["nextToken"] = token
         with aws_errors(f"reading log stream {stream} in {group}"):
@@ -53,18 +57,18 @@ def _new_events(logs, group: str, stream: str, token: str | None) -> tuple[list[
         token = page["nextForwardToken"]
 
 
-def read(logs, group: str, job: str) -> str:
+def read(logs: CloudWatchLogsClient, group: str, job: str) -> str:
     streams = _streams(logs, group, job)
     if not streams:
         raise UserError("E6005", f"no log streams of {job} in {group} yet", hint="a job's log appears once its instance starts")
-    lines = []
+    lines: list[str] = []
     for stream in streams:
         lines += _new_events(logs, group, stream, None)[0]
     return "\n".join(lines) + "\n"
 
 
 def follow(
-    logs,
+    logs: CloudWatchLogsClient,
     group: str,
     job: str,
     done: Callable[[], bool],

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sagespec.aws.sessions import aws_errors
 from sagespec.backends.records import TERMINAL
 from sagespec.definition import steps as definition_steps
 from sagespec.definition.expressions import Context, EvaluationError, explain, walk
 from sagespec.diagnostics import UserError
+
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_sagemaker.type_defs import ModelArtifactsTypeDef, ProcessingOutputTypeDef
 
 # ListPipelineExecutionSteps' Metadata keys of the jobs a step runs, and the step type each means
 # (older responses carry no StepType).
@@ -38,11 +45,11 @@ METADATA_TYPES = {
 _JOB_ARN = re.compile(r"arn:[\w-]+:sagemaker:[\w-]+:\d{12}:(training-job|processing-job|transform-job|hyper-parameter-tuning-job)/(.+)")
 
 
-def when(value) -> str | None:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+def when(value: datetime | str | None) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
-def job_of(summary: dict) -> tuple[str, str] | None:
+def job_of(summary: Mapping[str, Any]) -> tuple[str, str] | None:
     """(kind, name) of the SageMaker job a step ran, from its Metadata: training-job, processing-job, ..."""
     for value in (summary.get("Metadata") or {}).values():
         if isinstance(value, dict):
@@ -52,11 +59,11 @@ def job_of(summary: dict) -> tuple[str, str] | None:
     return None
 
 
-def step_of(summary: dict, execution: str) -> dict:
+def step_of(summary: Mapping[str, Any], execution: str) -> dict[str, Any]:
     """A ListPipelineExecutionSteps entry in the keys of a local step."""
     metadata = summary.get("Metadata") or {}
     condition = metadata.get("Condition") or {}
-    properties: dict = {"Metadata": metadata}
+    properties: dict[str, Any] = {"Metadata": metadata}
     if "Outcome" in condition:
         properties["Outcome"] = condition["Outcome"] == "True"
     if "RegisterModel" in metadata:
@@ -84,7 +91,7 @@ def step_of(summary: dict, execution: str) -> dict:
     return step
 
 
-def execution_of(described: dict, summaries: list[dict], parameters: dict) -> dict:
+def execution_of(described: Mapping[str, Any], summaries: Sequence[Mapping[str, Any]], parameters: dict[str, Any]) -> dict[str, Any]:
     """DescribePipelineExecution (+ its steps and parameters) in the keys of a local execution."""
     status = described["PipelineExecutionStatus"]
     arn = described["PipelineExecutionArn"]
@@ -110,7 +117,7 @@ def execution_of(described: dict, summaries: list[dict], parameters: dict) -> di
     return execution
 
 
-def add_details(session, execution: dict) -> dict:
+def add_details(session: boto3.Session, execution: dict[str, Any]) -> dict[str, Any]:
     """What the final summary shows, read from each finished step's own Describe call."""
     sm = session.client("sagemaker")
     steps = {s["name"]: s for s in execution["steps"]}
@@ -122,7 +129,8 @@ def add_details(session, execution: dict) -> dict:
             name = properties["Metadata"]["TrainingJob"]["Arn"].rsplit("/", 1)[-1]
             with aws_errors(f"describing training job {name}"):
                 job = sm.describe_training_job(TrainingJobName=name)
-            properties["ModelArtifacts"] = job.get("ModelArtifacts") or {"S3ModelArtifacts": ""}
+            artifacts: ModelArtifactsTypeDef | None = job.get("ModelArtifacts")  # required in the API; not every answer has it
+            properties["ModelArtifacts"] = artifacts or {"S3ModelArtifacts": ""}
             properties["FinalMetricDataList"] = [
                 {"MetricName": m["MetricName"], "Value": m["Value"]} for m in job.get("FinalMetricDataList") or []
             ]
@@ -136,18 +144,20 @@ def add_details(session, execution: dict) -> dict:
     return execution
 
 
-def _explain_conditions(session, execution: dict, conditions: list[dict], steps: dict) -> None:
+def _explain_conditions(
+    session: boto3.Session, execution: dict[str, Any], conditions: list[dict[str, Any]], steps: dict[str, dict[str, Any]]
+) -> None:
     sm = session.client("sagemaker")
     with aws_errors(f"reading the definition of execution {execution['arn']}"):
         described = sm.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution["arn"])
     definition = json.loads(described["PipelineDefinition"])
     declared = definition_steps(definition)
-    types = {p["Name"]: p.get("Type", "String") for p in definition.get("Parameters", [])}
+    types: dict[str, str] = {p["Name"]: p.get("Type", "String") for p in definition.get("Parameters", [])}
     # ListPipelineParametersForExecution gives strings; the conditions compare typed values.
-    cast = {"Float": float, "Integer": int, "Boolean": lambda v: v.lower() == "true"}
-    outputs: dict[str, dict] = {}
+    cast: dict[str, Callable[[str], object]] = {"Float": float, "Integer": int, "Boolean": lambda v: v.lower() == "true"}
+    outputs: dict[str, dict[str, ProcessingOutputTypeDef]] = {}
 
-    def processing_outputs(step: str) -> dict:
+    def processing_outputs(step: str) -> dict[str, ProcessingOutputTypeDef]:
         if step not in outputs:
             arn = steps[step]["properties"]["Metadata"]["ProcessingJob"]["Arn"]
             with aws_errors(f"describing processing job {arn}"):
@@ -155,7 +165,7 @@ def _explain_conditions(session, execution: dict, conditions: list[dict], steps:
             outputs[step] = {o["OutputName"]: o for o in job.get("ProcessingOutputConfig", {}).get("Outputs", [])}
         return outputs[step]
 
-    def read_property_file(step: str, file_name: str):
+    def read_property_file(step: str, file_name: str) -> Any:
         if steps.get(step, {}).get("status") != "Succeeded" or "ProcessingJob" not in steps[step]["properties"]["Metadata"]:
             raise EvaluationError(f"step {step} ran no processing job here")
         found = next(f for f in declared[step].get("PropertyFiles", []) if f["PropertyFileName"] == file_name)
@@ -165,10 +175,10 @@ def _explain_conditions(session, execution: dict, conditions: list[dict], steps:
         with aws_errors(f"reading property file s3://{bucket}/{key}"):
             return json.loads(session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
 
-    parameters = {}
+    parameters: dict[str, object] = {}
     for name, value in execution["parameters"].items():
         try:
-            parameters[name] = cast.get(types.get(name), str)(value)
+            parameters[name] = cast.get(types.get(name, "String"), str)(value)
         except ValueError:
             parameters[name] = value
     context = Context(

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
 import botocore.exceptions
 
 from sagespec.aws.limits import MAX_PAYLOAD_BYTES
 from sagespec.aws.sessions import aws_errors
 from sagespec.diagnostics import UserError
 
-WAITER = {"Delay": 30, "MaxAttempts": 120}  # endpoints take minutes; give up after an hour
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_sagemaker.type_defs import ProductionVariantTypeDef, WaiterConfigTypeDef
+    from mypy_boto3_sagemaker_runtime.type_defs import InvokeEndpointInputTypeDef
+
+WAITER: WaiterConfigTypeDef = {"Delay": 30, "MaxAttempts": 120}  # endpoints take minutes; give up after an hour
 
 
 class SageMakerHosting:
-    def __init__(self, session, account: str, waiter: dict | None = None):
+    def __init__(self, session: boto3.Session, account: str, waiter: WaiterConfigTypeDef | None = None):
         self.session, self.account = session, account
         self.sm = session.client("sagemaker")
         self.waiter = waiter or WAITER
 
-    def _described_or_none(self, what: str, call, **request) -> dict | None:
+    def _described_or_none(self, what: str, call: Callable[..., Mapping[str, Any]], **request: str) -> Mapping[str, Any] | None:
         """A Describe* answer, or None where SageMaker says it "Could not find" the resource."""
 
         try:
@@ -28,7 +36,7 @@ class SageMakerHosting:
             with aws_errors(f"describing {what} {next(iter(request.values()))} in {self.account}"):
                 raise
 
-    def describe_model(self, name: str) -> dict | None:
+    def describe_model(self, name: str) -> dict[str, Any] | None:
         described = self._described_or_none("model", self.sm.describe_model, ModelName=name)
         if described is None:
             return None
@@ -42,37 +50,42 @@ class SageMakerHosting:
                 ModelName=name, ExecutionRoleArn=execution_role_arn, Containers=[{"ModelPackageName": package_arn}]
             )["ModelArn"]
 
-    def create_endpoint_config(self, name: str, variants: list[dict]) -> str:
+    def create_endpoint_config(self, name: str, variants: list[dict[str, Any]]) -> str:
+        # The variants are CreateEndpointConfig's ProductionVariants (sagespec.backends.names.production_variant).
+        production_variants = cast("list[ProductionVariantTypeDef]", variants)
         with aws_errors(f"creating endpoint config {name} in {self.account}"):
-            return self.sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=variants)["EndpointConfigArn"]
+            return self.sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=production_variants)["EndpointConfigArn"]
 
-    def describe_endpoint_config(self, name: str) -> dict:
+    def describe_endpoint_config(self, name: str) -> dict[str, Any]:
         with aws_errors(f"describing endpoint config {name} in {self.account}"):
-            return self.sm.describe_endpoint_config(EndpointConfigName=name)
+            return dict(self.sm.describe_endpoint_config(EndpointConfigName=name))
 
-    def describe_endpoint(self, name: str) -> dict | None:
+    def describe_endpoint(self, name: str) -> dict[str, Any] | None:
         described = self._described_or_none("endpoint", self.sm.describe_endpoint, EndpointName=name)
         return None if described is None else {**described, "Account": self.account}
 
-    def _wait(self, name: str) -> dict:
+    def _wait(self, name: str) -> dict[str, Any]:
         try:
             self.sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig=self.waiter)
         except botocore.exceptions.WaiterError as exc:
             reason = (exc.last_response or {}).get("FailureReason") or str(exc)
             raise UserError("E7003", f"endpoint {name} in {self.account} did not become InService: {reason}") from None
-        return self.describe_endpoint(name)
+        described = self.describe_endpoint(name)
+        if described is None:  # deleted between the waiter's last look and this one
+            raise UserError("E7003", f"endpoint {name} in {self.account} was deleted while waiting for it")
+        return described
 
-    def create_endpoint(self, name: str, config_name: str) -> dict:
+    def create_endpoint(self, name: str, config_name: str) -> dict[str, Any]:
         with aws_errors(f"creating endpoint {name} in {self.account}"):
             self.sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name)
         return self._wait(name)
 
-    def update_endpoint(self, name: str, config_name: str) -> dict:
+    def update_endpoint(self, name: str, config_name: str) -> dict[str, Any]:
         with aws_errors(f"updating endpoint {name} in {self.account}"):
             self.sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
         return self._wait(name)
 
-    def update_endpoint_weights_and_capacities(self, name: str, weights: dict[str, float]) -> dict:
+    def update_endpoint_weights_and_capacities(self, name: str, weights: dict[str, float]) -> dict[str, Any]:
         with aws_errors(f"updating the variant weights of {name} in {self.account}"):
             self.sm.update_endpoint_weights_and_capacities(
                 EndpointName=name, DesiredWeightsAndCapacities=[{"VariantName": v, "DesiredWeight": w} for v, w in weights.items()]
@@ -83,7 +96,7 @@ class SageMakerHosting:
         with aws_errors(f"deleting endpoint {name} in {self.account}"):
             self.sm.delete_endpoint(EndpointName=name)
 
-    def list_endpoints(self) -> list[dict]:
+    def list_endpoints(self) -> list[dict[str, Any]]:
         found = []
         with aws_errors(f"listing endpoints in {self.account}"):
             for page in self.sm.get_paginator("list_endpoints").paginate():
@@ -93,7 +106,12 @@ class SageMakerHosting:
     def invoke(self, name: str, body: bytes, content_type: str, target_variant: str | None = None) -> tuple[str, bytes]:
         if len(body) > MAX_PAYLOAD_BYTES:
             raise UserError("E7004", f"a request of {len(body)} bytes exceeds SageMaker's 6 MB limit")
-        request = {"EndpointName": name, "Body": body, "ContentType": content_type, "Accept": "application/json"}
+        request: InvokeEndpointInputTypeDef = {
+            "EndpointName": name,
+            "Body": body,
+            "ContentType": content_type,
+            "Accept": "application/json",
+        }
         if target_variant:
             request["TargetVariant"] = target_variant
         with aws_errors(f"invoking endpoint {name} in {self.account}"):

@@ -18,13 +18,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from sagespec.aws.sessions import aws_errors
 from sagespec.backends.records import LineageEntry
 
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sagemaker.literals import AssociationEdgeTypeType
+    from mypy_boto3_sagemaker.type_defs import VertexTypeDef
+
 # lineage kind -> (entity, its type, how it relates to the version: the version is the destination,
 # except for endpoints, which the version contributed to)
-ENTITIES = {
+ENTITIES: dict[str, tuple[str, str, AssociationEdgeTypeType]] = {
     "dataset": ("artifact", "DataSet", "ContributedTo"),
     "code": ("artifact", "Code", "ContributedTo"),
     "model": ("artifact", "Model", "ContributedTo"),
@@ -43,20 +50,23 @@ def _name(kind: str, uri: str) -> str:
 
 
 class Lineage:
-    def __init__(self, sm):
+    def __init__(self, sm: SageMakerClient):
         self.sm = sm
 
     def _find(self, entity: str, uri: str, entity_type: str) -> str | None:
-        operation, listed, arn_key, type_key = {
+        lists: dict[str, tuple[Literal["list_artifacts", "list_actions", "list_contexts"], str, str, str]] = {
             "artifact": ("list_artifacts", "ArtifactSummaries", "ArtifactArn", "ArtifactType"),
             "action": ("list_actions", "ActionSummaries", "ActionArn", "ActionType"),
             "context": ("list_contexts", "ContextSummaries", "ContextArn", "ContextType"),
-        }[entity]
+        }
+        operation, listed, arn_key, type_key = lists[entity]
         with aws_errors(f"looking up the lineage {entity} of {uri}"):
-            for page in self.sm.get_paginator(operation).paginate(SourceUri=uri):
+            pages: Iterable[Mapping[str, Any]] = self.sm.get_paginator(operation).paginate(SourceUri=uri)
+            for page in pages:
                 for summary in page[listed]:
                     if summary.get(type_key) == entity_type:
-                        return summary[arn_key]
+                        arn: str = summary[arn_key]
+                        return arn
         return None
 
     def _entity(self, entity: str, entity_type: str, uri: str, properties: dict[str, str]) -> str:
@@ -110,17 +120,17 @@ class Lineage:
         version = self._find("artifact", package_arn, VERSION_TYPE)
         if version is None:
             return []
-        vertices = []
+        vertices: list[VertexTypeDef] = []
         for direction in ("Ascendants", "Descendants"):
             with aws_errors(f"querying the lineage of {package_arn}"):
-                request = {"StartArns": [version], "Direction": direction, "IncludeEdges": False, "MaxDepth": 1}
+                request: dict[str, Any] = {"StartArns": [version], "Direction": direction, "IncludeEdges": False, "MaxDepth": 1}
                 while True:
                     page = self.sm.query_lineage(**request)
                     vertices += [v for v in page.get("Vertices", []) if v["Arn"] != version]
                     if not page.get("NextToken"):
                         break
                     request["NextToken"] = page["NextToken"]
-        entries = []
+        entries: list[tuple[int, LineageEntry]] = []
         for vertex in vertices:
             described = self._describe(vertex)
             properties = dict(described.get("Properties") or {})
@@ -132,7 +142,7 @@ class Lineage:
             )
         return [entry for _, entry in sorted(entries, key=lambda e: (e[0], e[1].kind, e[1].uri or ""))]
 
-    def _describe(self, vertex: dict) -> dict:
+    def _describe(self, vertex: VertexTypeDef) -> Mapping[str, Any]:
         arn, kind = vertex["Arn"], vertex.get("Type")
         with aws_errors(f"describing lineage entity {arn}"):
             if kind == "Action":

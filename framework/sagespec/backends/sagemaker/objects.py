@@ -4,7 +4,7 @@ metrics, test data) and `data` commands list on AWS."""
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
@@ -12,6 +12,8 @@ from sagespec.aws.s3 import split_uri
 from sagespec.aws.sessions import aws_errors
 
 if TYPE_CHECKING:
+    import builtins
+
     import boto3
 
 
@@ -45,7 +47,7 @@ class S3Objects:
     def list(self, prefix: str) -> list[str]:
         return [o["uri"] for o in self.describe(prefix)]
 
-    def describe(self, prefix: str) -> list[dict]:
+    def describe(self, prefix: str) -> builtins.list[dict[str, Any]]:
         """Every object under `prefix` (s3://bucket/ or s3://bucket/key-prefix): uri, size, updated_at."""
         bucket, key = split_uri(prefix)
         found = []

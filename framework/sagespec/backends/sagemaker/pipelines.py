@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import botocore.exceptions
 
@@ -24,8 +26,19 @@ from sagespec.definition import compact_json, typed_overrides
 from sagespec.definition.reuse import selected
 from sagespec.diagnostics import UserError
 
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker.type_defs import DescribePipelineExecutionResponseTypeDef, PipelineExecutionStepTypeDef, TagTypeDef
 
-def check_role(session, role: str) -> None:
+    from sagespec.backends.records import StepEvent
+    from sagespec.compiler.compiled import CompiledPipeline, Upload
+
+    # Told each status an execution being waited for takes: (status, DescribePipelineExecution's answer).
+    OnStatus: TypeAlias = Callable[[str, DescribePipelineExecutionResponseTypeDef], object]
+
+
+def check_role(session: boto3.Session, role: str) -> None:
     """Fail early when the execution role does not exist in the caller's own account.
 
     A role in another account, or a caller without iam:GetRole, cannot be checked here; then
@@ -51,7 +64,7 @@ def check_role(session, role: str) -> None:
             ) from None
 
 
-def upsert(session, compiled, role: str | None = None) -> UpsertResult:
+def upsert(session: boto3.Session, compiled: CompiledPipeline, role: str | None = None) -> UpsertResult:
     role = role or compiled.role
     if not role:
         raise UserError(
@@ -60,8 +73,8 @@ def upsert(session, compiled, role: str | None = None) -> UpsertResult:
     check_role(session, role)
     uploaded, unchanged = upload(session, compiled)
     sm = session.client("sagemaker")
-    tags = [{"Key": k, "Value": v} for k, v in sorted(compiled.tags.items())]
-    common = {"PipelineName": compiled.name, "PipelineDefinition": compact_json(compiled.definition), "RoleArn": role}
+    tags: list[TagTypeDef] = [{"Key": k, "Value": v} for k, v in sorted(compiled.tags.items())]
+    common: dict[str, Any] = {"PipelineName": compiled.name, "PipelineDefinition": compact_json(compiled.definition), "RoleArn": role}
     if compiled.description:
         common["PipelineDescription"] = compiled.description
     if compiled.max_parallel_steps:
@@ -84,10 +97,11 @@ def upsert(session, compiled, role: str | None = None) -> UpsertResult:
     return UpsertResult("updated", arn, uploaded, unchanged)
 
 
-def upload(session, compiled) -> tuple[list[str], list[str]]:
+def upload(session: boto3.Session, compiled: CompiledPipeline) -> tuple[list[str], list[str]]:
     """Put the code objects and the definition at their keys; (uploaded, already there) URIs."""
     s3 = session.client("s3")
-    uploaded, unchanged = [], []
+    uploaded: list[str] = []
+    unchanged: list[str] = []
     for item in [*compiled.uploads, compiled.definition_upload]:
         # Code and definition keys are content hashes: an object already at the key holds these very bytes.
         if _exists(s3, item):
@@ -99,7 +113,7 @@ def upload(session, compiled) -> tuple[list[str], list[str]]:
     return uploaded, unchanged
 
 
-def _exists(s3, upload) -> bool:
+def _exists(s3: S3Client, upload: Upload) -> bool:
     try:
         s3.head_object(Bucket=upload.bucket, Key=upload.key)
         return True
@@ -107,24 +121,31 @@ def _exists(s3, upload) -> bool:
         return False  # missing, or not allowed to look: upload
 
 
-def deployed_definition(session, name: str) -> dict:
+def deployed_definition(session: boto3.Session, name: str) -> dict[str, Any]:
     with aws_errors(f"describing pipeline {name}"):
         described = session.client("sagemaker").describe_pipeline(PipelineName=name)
-    return json.loads(described["PipelineDefinition"])
+    definition: dict[str, Any] = json.loads(described["PipelineDefinition"])
+    return definition
 
 
-def start(session, name: str, overrides: dict[str, str], display_name: str | None = None, **settings) -> str:
+def start(session: boto3.Session, name: str, overrides: dict[str, str], display_name: str | None = None, **settings: Any) -> str:
     """StartPipelineExecution with type-checked parameter overrides; `settings`: ParallelismConfiguration,
     SelectiveExecutionConfig."""
     parameters = typed_overrides(deployed_definition(session, name), overrides, name)
-    request = {"PipelineName": name, "PipelineParameters": parameters, "ClientRequestToken": str(uuid.uuid4()), **settings}
+    request: dict[str, Any] = {"PipelineName": name, "PipelineParameters": parameters, "ClientRequestToken": str(uuid.uuid4()), **settings}
     if display_name:
         request["PipelineExecutionDisplayName"] = display_name
     with aws_errors(f"starting pipeline {name}"):
         return session.client("sagemaker").start_pipeline_execution(**request)["PipelineExecutionArn"]
 
 
-def wait(session, execution_arn: str, on_status=None, poll_seconds: float = 15.0, timeout_seconds: float = 6 * 3600) -> dict:
+def wait(
+    session: boto3.Session,
+    execution_arn: str,
+    on_status: OnStatus | None = None,
+    poll_seconds: float = 15.0,
+    timeout_seconds: float = 6 * 3600,
+) -> DescribePipelineExecutionResponseTypeDef:
     """Poll until the execution ends; UserError E6009 unless it Succeeded."""
     final = _poll(session, execution_arn, on_status, poll_seconds, timeout_seconds)
     if final["PipelineExecutionStatus"] != "Succeeded":
@@ -133,10 +154,12 @@ def wait(session, execution_arn: str, on_status=None, poll_seconds: float = 15.0
     return final
 
 
-def _poll(session, execution_arn: str, on_status, poll_seconds: float, timeout_seconds: float) -> dict:
+def _poll(
+    session: boto3.Session, execution_arn: str, on_status: OnStatus | None, poll_seconds: float, timeout_seconds: float
+) -> DescribePipelineExecutionResponseTypeDef:
     sm = session.client("sagemaker")
     deadline = time.monotonic() + timeout_seconds
-    last = None
+    last: str | None = None
     while True:
         with aws_errors(f"describing execution {execution_arn}"):
             described = sm.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
@@ -157,24 +180,24 @@ class SageMakerPipelines:
     label = "SageMaker"
     runs_here = False
 
-    def __init__(self, session):
+    def __init__(self, session: boto3.Session):
         self.session = session
 
-    def upsert(self, compiled, role: str | None = None) -> UpsertResult:
+    def upsert(self, compiled: CompiledPipeline, role: str | None = None) -> UpsertResult:
         return upsert(self.session, compiled, role)
 
-    def deployed_definition(self, name: str) -> dict:
+    def deployed_definition(self, name: str) -> dict[str, Any]:
         return deployed_definition(self.session, name)
 
-    def upload(self, compiled) -> UpsertResult:
+    def upload(self, compiled: CompiledPipeline) -> UpsertResult:
         """The code and the definition only, for a CloudFormation stack to create the pipeline from."""
         uploaded, unchanged = upload(self.session, compiled)
         return UpsertResult("uploaded", compiled.definition_upload.uri, uploaded, unchanged)
 
-    def missing_buckets(self, compiled) -> list[str]:
+    def missing_buckets(self, compiled: CompiledPipeline) -> list[str]:
         return buckets.missing(self.session, sorted({u.bucket for u in [*compiled.uploads, compiled.definition_upload]}))
 
-    def create_bucket(self, bucket: str, region: str, kms_key: str | None, policy: dict | None) -> list[str]:
+    def create_bucket(self, bucket: str, region: str, kms_key: str | None, policy: dict[str, Any] | None) -> list[str]:
         return buckets.create(self.session, bucket, region, kms_key, policy)
 
     def caller_account(self) -> str:
@@ -193,17 +216,19 @@ class SageMakerPipelines:
         self,
         name: str,
         overrides: dict[str, str],
-        on_event=None,
+        on_event: Callable[[StepEvent], None] | None = None,
         retry: str | None = None,
         display_name: str | None = None,
         max_parallel_steps: int | None = None,
         selected_steps: list[str] | None = None,
         source_execution: str | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Start an execution and return at once: StartPipelineExecution, or RetryPipelineExecution
         of `retry` (the same execution runs again from its failed steps, with its parameters)."""
         sm = self.session.client("sagemaker")
-        parallelism = {"ParallelismConfiguration": {"MaxParallelExecutionSteps": max_parallel_steps}} if max_parallel_steps else {}
+        parallelism: dict[str, Any] = (
+            {"ParallelismConfiguration": {"MaxParallelExecutionSteps": max_parallel_steps}} if max_parallel_steps else {}
+        )
         if retry:
             previous = self.describe_execution(retry, details=False)
             if previous["pipeline"] != name:
@@ -221,27 +246,27 @@ class SageMakerPipelines:
                     "PipelineExecutionArn"
                 ]
             return {"arn": arn, "status": "Executing", "pipeline": name}
-        selective = {}
+        selective: dict[str, Any] = {}
         if selected_steps:
             source = self.describe_execution(source_execution, details=False) if source_execution else None
             selected(name, self.deployed_definition(name), selected_steps, source)
-            config = {"SelectedSteps": [{"StepName": s} for s in selected_steps]}
+            config: dict[str, Any] = {"SelectedSteps": [{"StepName": s} for s in selected_steps]}
             if source:
                 config["SourcePipelineExecutionArn"] = source["arn"]
             selective = {"SelectiveExecutionConfig": config}
         arn = start(self.session, name, overrides, display_name, **parallelism, **selective)
         return {"arn": arn, "status": "Executing", "pipeline": name}
 
-    def wait(self, arn: str, on_status=None) -> dict:
+    def wait(self, arn: str, on_status: OnStatus | None = None) -> dict[str, Any]:
         """Poll until the execution ends (E6009 unless it succeeded); its description without the steps."""
         return execution_of(wait(self.session, arn, on_status), [], {})
 
-    def follow(self, arn: str, on_event, sleep=time.sleep) -> dict:
+    def follow(self, arn: str, on_event: Callable[[StepEvent], None], sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
         """Report each step's status change until the execution ends; then its whole description."""
         watch.follow(lambda: self.describe_execution(arn, details=False), on_event, sleep=sleep)
         return self.describe_execution(arn)
 
-    def describe_execution(self, arn: str, details: bool = True) -> dict:
+    def describe_execution(self, arn: str, details: bool = True) -> dict[str, Any]:
         """The execution with its steps; with `details` also its parameters and what each finished
         step made (a training job's metrics, a registered version's status, a condition's values)."""
         sm = self.session.client("sagemaker")
@@ -258,7 +283,7 @@ class SageMakerPipelines:
             }
         return add_details(self.session, execution_of(described, summaries, parameters))
 
-    def _step_summaries(self, arn: str) -> list[dict]:
+    def _step_summaries(self, arn: str) -> list[PipelineExecutionStepTypeDef]:
         sm = self.session.client("sagemaker")
         with aws_errors(f"listing the steps of execution {arn}"):
             return [
@@ -267,7 +292,7 @@ class SageMakerPipelines:
                 for summary in page["PipelineExecutionSteps"]
             ]
 
-    def list_executions(self, name: str | None = None) -> list[dict]:
+    def list_executions(self, name: str | None = None) -> list[dict[str, Any]]:
         sm = self.session.client("sagemaker")
         with aws_errors("listing pipelines"):
             names = (
@@ -275,7 +300,7 @@ class SageMakerPipelines:
                 if name
                 else [p["PipelineName"] for page in sm.get_paginator("list_pipelines").paginate() for p in page["PipelineSummaries"]]
             )
-        found = []
+        found: list[dict[str, Any]] = []
         for pipeline in names:
             with aws_errors(f"listing executions of pipeline {pipeline}"):
                 for page in sm.get_paginator("list_pipeline_executions").paginate(PipelineName=pipeline):
@@ -295,14 +320,14 @@ class SageMakerPipelines:
                     ]
         return sorted(found, key=lambda e: e["started_at"] or "", reverse=True)
 
-    def _job_log(self, execution: str, step: str) -> tuple[str, str, dict]:
+    def _job_log(self, execution: str, step: str) -> tuple[str, str, PipelineExecutionStepTypeDef]:
         """(log group, job name, step summary) of the job `step` ran."""
         summary = next((s for s in self._step_summaries(execution) if s["StepName"] == step), None)
         if summary is None:
             raise UserError("E6005", f"execution {execution} has no step {step}")
         job = job_of(summary)
         group = cloudwatch.log_group(job[0]) if job else None
-        if group is None:
+        if job is None or group is None:
             kind = summary.get("StepType") or next(iter(summary.get("Metadata") or {}), "no job")
             raise UserError("E6005", f"step {step} ({kind}) of {execution} ran no job with CloudWatch logs")
         return group, job[1], summary
@@ -311,7 +336,7 @@ class SageMakerPipelines:
         group, job, _ = self._job_log(execution, step)
         return cloudwatch.read(self.session.client("logs"), group, job)
 
-    def follow_logs(self, execution: str, step: str, sleep=time.sleep):
+    def follow_logs(self, execution: str, step: str, sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
         """The step's log lines as its job writes them, until the step has ended."""
         group, job, _ = self._job_log(execution, step)
 
@@ -321,13 +346,13 @@ class SageMakerPipelines:
 
         yield from cloudwatch.follow(self.session.client("logs"), group, job, ended, sleep=sleep)
 
-    def stop(self, execution: str) -> dict:
+    def stop(self, execution: str) -> dict[str, Any]:
         with aws_errors(f"stopping execution {execution}"):
             self.session.client("sagemaker").stop_pipeline_execution(PipelineExecutionArn=execution, ClientRequestToken=str(uuid.uuid4()))
         return self.describe_execution(execution, details=False)
 
-    def send_success(self, token: str, outputs: dict[str, str]) -> dict:
-        request = {
+    def send_success(self, token: str, outputs: dict[str, str]) -> dict[str, Any]:
+        request: dict[str, Any] = {
             "CallbackToken": token,
             "OutputParameters": [{"Name": k, "Value": v} for k, v in outputs.items()],
             "ClientRequestToken": str(uuid.uuid4()),
@@ -336,7 +361,7 @@ class SageMakerPipelines:
             arn = self.session.client("sagemaker").send_pipeline_execution_step_success(**request)["PipelineExecutionArn"]
         return {"execution": arn, "step": "(callback)", "status": "Succeeded"}
 
-    def send_failure(self, token: str, reason: str) -> dict:
+    def send_failure(self, token: str, reason: str) -> dict[str, Any]:
         request = {"CallbackToken": token, "FailureReason": reason[:256], "ClientRequestToken": str(uuid.uuid4())}
         with aws_errors(f"answering callback {token}"):
             arn = self.session.client("sagemaker").send_pipeline_execution_step_failure(**request)["PipelineExecutionArn"]

@@ -5,8 +5,9 @@ written only where they differ. Inline role policies the topology does not rende
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import botocore.exceptions
 
@@ -17,11 +18,14 @@ from sagespec.spec.topology import Account, Topology
 
 if TYPE_CHECKING:
     import boto3
+    from mypy_boto3_sagemaker import SageMakerClient
 
     from sagespec.accounts.needs import Need
 
+T = TypeVar("T")
 
-def _missing(exc) -> bool:
+
+def _missing(exc: botocore.exceptions.ClientError) -> bool:
     code = exc.response.get("Error", {}).get("Code", "")
     return code in (
         "NoSuchBucketPolicy",
@@ -32,7 +36,7 @@ def _missing(exc) -> bool:
     ) or any(p in str(exc).lower() for p in ("does not have", "not found", "does not exist"))
 
 
-def _read(call, **kwargs):
+def _read(call: Callable[..., T], **kwargs: Any) -> T | None:
     try:
         return call(**kwargs)
     except botocore.exceptions.ClientError as exc:
@@ -41,9 +45,10 @@ def _read(call, **kwargs):
         raise
 
 
-def plan_account(policies: AccountPolicies, session) -> list[Change]:
+def plan_account(policies: AccountPolicies, session: boto3.Session) -> list[Change]:
     changes: list[Change] = []
     name = policies.name
+    current: Mapping[str, Any] | None  # what a Get*Policy answered (None: no policy)
     for policy in policies.resource_policies:
         doc = json.dumps(policy.document, sort_keys=True)
         if policy.kind == "s3-bucket":
@@ -55,7 +60,7 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
                     f"s3 bucket policy of {bucket}",
                     current and current["Policy"],
                     policy.document,
-                    lambda s3=s3, bucket=bucket, doc=doc: s3.put_bucket_policy(Bucket=bucket, Policy=doc),
+                    partial(s3.put_bucket_policy, Bucket=bucket, Policy=doc),
                 )
             )
         elif policy.kind == "kms-key":
@@ -67,7 +72,7 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
                     f"kms key policy of {policy.resource}",
                     current and current["Policy"],
                     policy.document,
-                    lambda kms=kms, key=policy.resource, doc=doc: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=doc),
+                    partial(kms.put_key_policy, KeyId=policy.resource, PolicyName="default", Policy=doc),
                 )
             )
         elif policy.kind == "model-package-group":
@@ -75,7 +80,7 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
             exists = _read(sm.describe_model_package_group, ModelPackageGroupName=group) is not None
             current = _read(sm.get_model_package_group_policy, ModelPackageGroupName=group) if exists else None
 
-            def write(sm=sm, group=group, doc=doc, exists=exists):
+            def write(sm: SageMakerClient = sm, group: str = group, doc: str = doc, exists: bool = exists) -> None:
                 if not exists:
                     sm.create_model_package_group(ModelPackageGroupName=group)
                 sm.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=doc)
@@ -98,10 +103,12 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
                     f"ecr repository policy of {repository}",
                     current and current["policyText"],
                     policy.document,
-                    lambda ecr=ecr, r=repository, doc=doc: ecr.set_repository_policy(repositoryName=r, policyText=doc),
+                    partial(ecr.set_repository_policy, repositoryName=repository, policyText=doc),
                 )
             )
-    iam = session.client("iam") if policies.roles else None
+    if not policies.roles:
+        return changes
+    iam = session.client("iam")
     for role in policies.roles:
         found = _read(iam.get_role, RoleName=role.name)
         trust = json.dumps(role.trust, sort_keys=True)
@@ -112,10 +119,10 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
                     f"role {role.name}",
                     None,
                     role.trust,
-                    lambda r=role.name, t=trust: iam.create_role(RoleName=r, AssumeRolePolicyDocument=t),
+                    partial(iam.create_role, RoleName=role.name, AssumeRolePolicyDocument=trust),
                 )
             )
-            existing = []
+            existing: list[str] = []
         else:
             changes.append(
                 change(
@@ -123,7 +130,7 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
                     f"trust policy of role {role.name}",
                     found["Role"]["AssumeRolePolicyDocument"],
                     role.trust,
-                    lambda r=role.name, t=trust: iam.update_assume_role_policy(RoleName=r, PolicyDocument=t),
+                    partial(iam.update_assume_role_policy, RoleName=role.name, PolicyDocument=trust),
                 )
             )
             existing = iam.list_role_policies(RoleName=role.name)["PolicyNames"]
@@ -135,8 +142,8 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
                     f"inline policy {policy_name} of role {role.name}",
                     current and current["PolicyDocument"],
                     document,
-                    lambda r=role.name, p=policy_name, d=json.dumps(document, sort_keys=True): iam.put_role_policy(
-                        RoleName=r, PolicyName=p, PolicyDocument=d
+                    partial(
+                        iam.put_role_policy, RoleName=role.name, PolicyName=policy_name, PolicyDocument=json.dumps(document, sort_keys=True)
                     ),
                 )
             )
@@ -151,7 +158,7 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
                         f"managed policy {arn} on role {role.name}",
                         "create",
                         f"+ {arn}",
-                        lambda r=role.name, a=arn: iam.attach_role_policy(RoleName=r, PolicyArn=a),
+                        partial(iam.attach_role_policy, RoleName=role.name, PolicyArn=arn),
                     )
                 )
         for stale in sorted(set(existing) - set(role.inline)):
@@ -161,15 +168,15 @@ def plan_account(policies: AccountPolicies, session) -> list[Change]:
                     name,
                     f"inline policy {stale} of role {role.name} (not rendered: grants more than the workflow needs)",
                     current and current["PolicyDocument"],
-                    lambda r=role.name, p=stale: iam.delete_role_policy(RoleName=r, PolicyName=p),
+                    partial(iam.delete_role_policy, RoleName=role.name, PolicyName=stale),
                 )
             )
     return changes
 
 
-def plan(topology: Topology, session_for, needs=()) -> list[Change]:
+def plan(topology: Topology, session_for: Callable[[Account], boto3.Session], needs: Sequence[Need] = ()) -> list[Change]:
     """Every rendered policy against the accounts in AWS (`session_for(account)` reaches each)."""
-    changes = []
+    changes: list[Change] = []
     for policies in render(topology, needs=needs):
         account = topology.accounts[policies.name]
         with aws_errors(f"reading the policies of the {policies.name.replace('_', '-')} account ({account.id})"):
@@ -181,12 +188,13 @@ def plan(topology: Topology, session_for, needs=()) -> list[Change]:
     return changes
 
 
-def own_groups(account, session) -> list[Change]:
+def own_groups(account: Account, session: boto3.Session) -> list[Change]:
     """The groups an account owns itself (accounts.<name>.model_package_groups): created when missing."""
-    sm, found = session.client("sagemaker"), []
+    sm = session.client("sagemaker")
+    found: list[Change] = []
     for name in account.model_package_groups:
         exists = _read(sm.describe_model_package_group, ModelPackageGroupName=name) is not None
-        write = None if exists else (lambda sm=sm, name=name: sm.create_model_package_group(ModelPackageGroupName=name))
+        write = None if exists else partial(sm.create_model_package_group, ModelPackageGroupName=name)
         found.append(
             Change(account.name, f"model package group {name}", "unchanged" if exists else "create", "" if exists else f"+ {name}", write)
         )

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
@@ -24,22 +26,26 @@ from sagespec.backends.records import ApprovalChange, Deployment, LineageEntry, 
 from sagespec.backends.sagemaker.lineage import Lineage
 from sagespec.diagnostics import UserError
 
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_sagemaker.type_defs import CreateModelPackageGroupInputTypeDef, ModelLifeCycleTypeDef
+
 LINEAGE_PREFIX = "sagespec:lineage:"
 DEPLOYMENT_KEY = re.compile(r"sagespec:(qa|prod):(deploy|canary|finalize|rollback|qa-test)")
 
 
-def _time(value) -> str | None:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+def _time(value: datetime | str | None) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 class SageMakerRegistry:
-    def __init__(self, session):
+    def __init__(self, session: boto3.Session):
         self.session = session
         self.sm = session.client("sagemaker")
         self.tracking = Lineage(self.sm)
 
-    def create_group(self, name: str, description: str | None = None, tags: dict | None = None) -> ModelPackageGroup:
-        request = {"ModelPackageGroupName": name}
+    def create_group(self, name: str, description: str | None = None, tags: dict[str, str] | None = None) -> ModelPackageGroup:
+        request: CreateModelPackageGroupInputTypeDef = {"ModelPackageGroupName": name}
         if description:
             request["ModelPackageGroupDescription"] = description
         if tags:
@@ -48,7 +54,7 @@ class SageMakerRegistry:
             self.sm.create_model_package_group(**request)
         return self.describe_group(name)
 
-    def _group(self, described: dict) -> ModelPackageGroup:
+    def _group(self, described: Mapping[str, Any]) -> ModelPackageGroup:
         arn = described["ModelPackageGroupArn"]
         return ModelPackageGroup(
             described["ModelPackageGroupName"],
@@ -65,7 +71,7 @@ class SageMakerRegistry:
             return self._group(self.sm.describe_model_package_group(ModelPackageGroupName=group))
 
     def list_groups(self) -> list[ModelPackageGroup]:
-        groups = []
+        groups: list[ModelPackageGroup] = []
         with aws_errors("listing model package groups"):
             for page in self.sm.get_paginator("list_model_package_groups").paginate():
                 groups += [self._group(g) for g in page["ModelPackageGroupSummaryList"]]
@@ -74,17 +80,17 @@ class SageMakerRegistry:
     def register(
         self,
         group: str,
-        inference_specification: dict,
+        inference_specification: dict[str, Any],
         approval_status: str = "PendingManualApproval",
-        model_metrics: dict | None = None,
-        customer_metadata: dict | None = None,
+        model_metrics: dict[str, Any] | None = None,
+        customer_metadata: dict[str, str] | None = None,
         description: str | None = None,
         lineage: list[LineageEntry] | None = None,
-        drift_check_baselines: dict | None = None,
+        drift_check_baselines: dict[str, Any] | None = None,
     ) -> ModelPackage:
         metadata = dict(customer_metadata or {})
         # A group ARN in another account is passed as is: that is how cross-account registration works.
-        request = {
+        request: dict[str, Any] = {
             "ModelPackageGroupName": group,
             "InferenceSpecification": inference_specification,
             "ModelApprovalStatus": check_status(approval_status),
@@ -103,7 +109,7 @@ class SageMakerRegistry:
             self.tracking.record(arn, lineage)
         return self.describe(arn)
 
-    def _package(self, d: dict) -> ModelPackage:
+    def _package(self, d: Mapping[str, Any]) -> ModelPackage:
         arn = d["ModelPackageArn"]
         _, region, account, group_name, version = package_arn_parts(arn)
         group_arn = f"arn:{arn.split(':')[1]}:sagemaker:{region}:{account}:model-package-group/{group_name}"
@@ -140,10 +146,10 @@ class SageMakerRegistry:
 
     def _package_arns(self, group: str, status: str | None = None) -> list[str]:
         """ARNs of the group's versions, newest first."""
-        request = {"ModelPackageGroupName": group, "SortBy": "CreationTime", "SortOrder": "Descending"}
+        request: dict[str, Any] = {"ModelPackageGroupName": group, "SortBy": "CreationTime", "SortOrder": "Descending"}
         if status:
             request["ModelApprovalStatus"] = check_status(status)
-        arns = []
+        arns: list[str] = []
         with aws_errors(f"listing model packages of {group}"):
             for page in self.sm.get_paginator("list_model_packages").paginate(**request):
                 arns += [s["ModelPackageArn"] for s in page["ModelPackageSummaryList"]]
@@ -154,7 +160,7 @@ class SageMakerRegistry:
         return [self.describe(a) for a in (arns[:1] if latest else arns)]
 
     def update_status(self, arn: str, status: str, reason: str | None = None) -> ModelPackage:
-        request = {"ModelPackageArn": arn, "ModelApprovalStatus": check_status(status)}
+        request: dict[str, Any] = {"ModelPackageArn": arn, "ModelApprovalStatus": check_status(status)}
         if reason:
             request["ApprovalDescription"] = reason
         with aws_errors(f"updating model package {arn}"):
@@ -180,14 +186,14 @@ class SageMakerRegistry:
             return tracked
         with aws_errors(f"describing model package {arn}"):
             d = self.sm.describe_model_package(ModelPackageName=arn)
-        entries = []
+        entries: list[LineageEntry] = []
         for key, value in (d.get("CustomerMetadataProperties") or {}).items():
             if key.startswith(LINEAGE_PREFIX):
                 data = json.loads(value)
                 entries.append(LineageEntry(key[len(LINEAGE_PREFIX) :], data.pop("uri", None), data.pop("sha256", None), data))
         return entries
 
-    def get_policy(self, group: str) -> dict | None:
+    def get_policy(self, group: str) -> dict[str, Any] | None:
         try:
             response = self.sm.get_model_package_group_policy(ModelPackageGroupName=group)
         except botocore.exceptions.ClientError as exc:
@@ -195,14 +201,15 @@ class SageMakerRegistry:
                 return None
             with aws_errors(f"reading the policy of {group}"):
                 raise
-        return json.loads(response["ResourcePolicy"])
+        policy: dict[str, Any] = json.loads(response["ResourcePolicy"])
+        return policy
 
-    def put_policy(self, group: str, policy: dict) -> None:
+    def put_policy(self, group: str, policy: dict[str, Any]) -> None:
         with aws_errors(f"putting the policy of {group}"):
             self.sm.put_model_package_group_policy(ModelPackageGroupName=group, ResourcePolicy=json.dumps(policy))
 
     def set_stage(self, arn: str, stage: str, status: str, description: str | None = None) -> ModelPackage:
-        life_cycle = {"Stage": stage, "StageStatus": status}
+        life_cycle: ModelLifeCycleTypeDef = {"Stage": stage, "StageStatus": status}
         if description:
             life_cycle["StageDescription"] = description[:1024]
         with aws_errors(f"setting the stage of {arn}"):
@@ -215,7 +222,7 @@ class SageMakerRegistry:
 
     def record_deployment(self, deployment: Deployment) -> Deployment:
         at = deployment.at or datetime.now(timezone.utc).isoformat(timespec="seconds")
-        record = {
+        record: dict[str, Any] = {
             "at": at,
             "by": self._caller_arn(),
             "account": deployment.account,
@@ -243,7 +250,7 @@ class SageMakerRegistry:
         return Deployment(**{**deployment.__dict__, "at": at, "by": record["by"]})
 
     def deployments(self, group: str, stage: str | None = None) -> list[Deployment]:
-        found = []
+        found: list[Deployment] = []
         for arn in self._package_arns(group):
             with aws_errors(f"describing model package {arn}"):
                 described = self.sm.describe_model_package(ModelPackageName=arn)
@@ -283,7 +290,7 @@ class SageMakerRegistry:
             exit_code=2,
         )
 
-    def events(self, after: int = 0) -> list[dict]:
+    def events(self, after: int = 0) -> list[dict[str, Any]]:
         raise self._no_events()
 
     def cursor(self, subscriber: str) -> int:

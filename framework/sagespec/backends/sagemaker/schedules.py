@@ -4,13 +4,13 @@ exists (the request is sagespec.compiler.schedules')."""
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
 
 from sagespec.accounts.render import scheduler_role_arn
 from sagespec.aws.sessions import aws_errors
-from sagespec.compiler import CompiledPipeline
+from sagespec.compiler.compiled import CompiledPipeline
 from sagespec.compiler.schedules import schedule_request
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ class EventBridgeSchedules:
     def __init__(self, session: boto3.Session):
         self.session = session
 
-    def apply(self, compiled: CompiledPipeline, role_arn: str | None = None) -> tuple[str, str, dict]:
+    def apply(self, compiled: CompiledPipeline, role_arn: str | None = None) -> tuple[str, str, dict[str, Any]]:
         """Create the schedule in the caller's account (a schedule starts a pipeline of its own
         account), or replace it where it exists; (created | updated, schedule ARN, the request)."""
         with aws_errors("checking who is calling (sts:GetCallerIdentity)"):

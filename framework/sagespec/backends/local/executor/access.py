@@ -12,15 +12,22 @@ when a version is deployed, not by the pipeline.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from sagespec.accounts.needs import Need, Places, needs
 from sagespec.backends.local.access import LocalAccess
 
+if TYPE_CHECKING:
+    import sqlite3
 
-def step_requests(pipeline: str, definition: dict, role: str, places: Places, parameters: dict, execution_id: str) -> list[Need]:
+
+def step_requests(
+    pipeline: str, definition: dict[str, Any], role: str, places: Places, parameters: dict[str, Any], execution_id: str
+) -> list[Need]:
     return needs(pipeline, definition, role, places, {**parameters, "PipelineExecutionId": execution_id})
 
 
-def authorize(requests: list[Need], step: str, conn) -> None:
+def authorize(requests: list[Need], step: str, conn: sqlite3.Connection) -> None:
     access = LocalAccess(conn)
     for need in requests:
         if need.step != step or need.caller == "endpoint role":

@@ -6,12 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from sagespec.aws.durations import duration_seconds
 from sagespec.definition.expressions import Context, EvaluationError
 
+if TYPE_CHECKING:
+    from sagespec.backends.local.objects import ObjectStore
 
-def input_uris(arguments: dict) -> list[str]:
+
+def input_uris(arguments: dict[str, Any]) -> list[str]:
     """What a step reads (not where it writes): processing inputs, training channels, submitted code."""
     uris = [i.get("S3Input", {}).get("S3Uri") for i in arguments.get("ProcessingInputs", [])]
     uris += [c["DataSource"]["S3DataSource"]["S3Uri"] for c in arguments.get("InputDataConfig", [])]
@@ -21,14 +25,14 @@ def input_uris(arguments: dict) -> list[str]:
     return sorted({u for u in uris if isinstance(u, str) and u.startswith("s3://")})
 
 
-def expire_after(text: str):
+def expire_after(text: str) -> timedelta:
     """ExpireAfter as a timedelta (30 days when it is not a duration)."""
 
     seconds = duration_seconds(text)
     return timedelta(days=30) if seconds is None else timedelta(seconds=seconds)
 
 
-def cache_key(step: dict, ctx: Context, objects) -> str | None:
+def cache_key(step: dict[str, Any], ctx: Context, objects: ObjectStore) -> str | None:
     """SageMaker's rule: same step type and resolved arguments (execution variables left as
     names) -> same result. Stricter: the bytes of every input object count too. None when the
     step does not cache or its arguments cannot be resolved yet."""

@@ -13,12 +13,16 @@ import json
 import secrets
 import string
 import time
+from typing import TYPE_CHECKING, Any
 
 from sagespec.backends.local.executor.handlers import StepRun, handler
 from sagespec.backends.local.executor.retries import StepFailed
 from sagespec.backends.local.pipelines import add_callback, answer_callback, read_callback
 from sagespec.definition import steps, typed_value
 from sagespec.diagnostics import UserError
+
+if TYPE_CHECKING:
+    from sagespec.backends.local.pipelines import PipelineStore
 
 TOKEN_LENGTH = 10  # CallbackToken: 10 letters and digits (SendPipelineExecutionStepSuccess)
 POLL_SECONDS = 0.25
@@ -30,7 +34,7 @@ def new_token() -> str:
 
 
 @handler("Callback")
-def callback(step: dict, run: StepRun) -> dict:
+def callback(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     token = new_token()
     message = {
         "token": token,
@@ -55,10 +59,10 @@ def callback(step: dict, run: StepRun) -> dict:
         time.sleep(POLL_SECONDS)
 
 
-def typed_outputs(step: dict, values: dict[str, str]) -> dict:
+def typed_outputs(step: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
     """The answer's values (strings on the wire) as the types the step declares."""
     declared = {o["OutputName"]: o.get("OutputType", "String") for o in step.get("OutputParameters", [])}
-    typed = {}
+    typed: dict[str, Any] = {}
     for name, value in values.items():
         try:
             typed[name] = typed_value(declared.get(name, "String"), value)
@@ -67,7 +71,7 @@ def typed_outputs(step: dict, values: dict[str, str]) -> dict:
     return typed
 
 
-def send_success(store, token: str, outputs: dict[str, str]) -> dict:
+def send_success(store: PipelineStore, token: str, outputs: dict[str, str]) -> dict[str, Any]:
     """SendPipelineExecutionStepSuccess: outputs the step does not declare are refused before the
     answer is stored."""
 
@@ -86,5 +90,5 @@ def send_success(store, token: str, outputs: dict[str, str]) -> dict:
     return answer_callback(store.conn, token, "Succeeded", outputs=outputs)
 
 
-def send_failure(store, token: str, reason: str) -> dict:
+def send_failure(store: PipelineStore, token: str, reason: str) -> dict[str, Any]:
     return answer_callback(store.conn, token, "Failed", reason=reason[:256])  # FailureReason: at most 256 characters

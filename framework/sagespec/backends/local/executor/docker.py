@@ -21,6 +21,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 HOST = "algo-1"
 
@@ -56,7 +57,9 @@ def unavailable(image: str) -> str | None:
     return None
 
 
-def _run(image: str, job_name: str, mounts: list[tuple[Path, str]], env: dict, isolated: bool, entrypoint: str | None = None) -> list[str]:
+def _run(
+    image: str, job_name: str, mounts: list[tuple[Path, str]], env: dict[str, Any], isolated: bool, entrypoint: str | None = None
+) -> list[str]:
     argv = ["docker", "run", "--rm", "--name", job_name]
     if isolated:
         argv += ["--network", "none"]
@@ -69,7 +72,9 @@ def _run(image: str, job_name: str, mounts: list[tuple[Path, str]], env: dict, i
     return argv + [image]
 
 
-def training_argv(image: str, job_name: str, work: Path, args: dict, channels: dict[str, Path], model_dir: Path, output: Path) -> list[str]:
+def training_argv(
+    image: str, job_name: str, work: Path, args: dict[str, Any], channels: dict[str, Path], model_dir: Path, output: Path
+) -> list[str]:
     """The `docker run` of a training job; writes /opt/ml/input/config for it under `work`."""
     config = work / "config"
     config.mkdir(parents=True, exist_ok=True)
@@ -94,7 +99,7 @@ def training_argv(image: str, job_name: str, work: Path, args: dict, channels: d
     return _run(image, job_name, mounts, env, bool(args.get("EnableNetworkIsolation"))) + ["train"]
 
 
-def processing_argv(image: str, job_name: str, work: Path, args: dict, mapping: list[tuple[str, Path]]) -> list[str]:
+def processing_argv(image: str, job_name: str, work: Path, args: dict[str, Any], mapping: list[tuple[str, Path]]) -> list[str]:
     """The `docker run` of a processing job; writes /opt/ml/config for it under `work`."""
     config = work / "config"
     config.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,10 @@ import json
 import os
 import signal
 import threading
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sagespec.backends.local.database import connect, now
 from sagespec.backends.local.executor import callback, quality, training, transform, tuning  # noqa: F401  (register their handlers)
@@ -30,6 +31,9 @@ from sagespec.definition.expressions import Context, EvaluationError, condition_
 from sagespec.diagnostics import UserError
 
 if TYPE_CHECKING:
+    import subprocess
+
+    from sagespec.accounts.needs import Need
     from sagespec.backends.local.executor.runner import LocalPipelines
 
 
@@ -41,7 +45,16 @@ DEFAULT_PARALLEL_STEPS = 2
 
 class Execution:
     def __init__(
-        self, pipelines: LocalPipelines, pipeline, definition, parameters, execution_id, arn, started, on_event, reuse: dict | None = None
+        self,
+        pipelines: LocalPipelines,
+        pipeline: dict[str, Any],
+        definition: dict[str, Any],
+        parameters: dict[str, Any],
+        execution_id: str,
+        arn: str,
+        started: str,
+        on_event: Callable[[StepEvent], None],
+        reuse: dict[str, tuple[dict[str, Any], str]] | None = None,
     ):
         self.p, self.definition, self.on_event = pipelines, definition, on_event
         self.reuse = reuse or {}
@@ -63,20 +76,20 @@ class Execution:
         self.steps = steps(definition)
         self.needs = step_needs(definition)
         self.lock = threading.Lock()
-        self.children: set = set()  # running script processes
+        self.children: set[subprocess.Popen[bytes]] = set()  # running script processes
         self.aborting: str | None = None  # why the execution is being interrupted
         self.cache_keys: dict[str, str] = {}
         self.pipeline_name = pipeline["name"]
-        self.requests = None  # what each step asks IAM for (sagespec.accounts.needs), made concrete for this execution
+        self.requests: list[Need] | None = None  # what each step asks IAM for (sagespec.accounts.needs), made concrete for this execution
         self.max_parallel = DEFAULT_PARALLEL_STEPS  # ParallelismConfiguration.MaxParallelExecutionSteps
         self.selected: set[str] | None = None  # a selective execution runs only these
 
-    def read_property_file(self, step: str, file_name: str):
+    def read_property_file(self, step: str, file_name: str) -> Any:
         declared = next(f for f in self.steps[step].get("PropertyFiles", []) if f["PropertyFileName"] == file_name)
         output = walk(self.ctx.steps[step], ["ProcessingOutputConfig", "Outputs", declared["OutputName"], "S3Output", "S3Uri"], step)
         return json.loads(self.p.objects.get(f"{output.rstrip('/')}/{declared['FilePath']}"))
 
-    def record(self, name: str, status: str, **fields) -> None:
+    def record(self, name: str, status: str, **fields: object) -> None:
         with self.lock:
             self.p.store.record_step(self.arn, name, self.steps[name]["Type"], status, **fields)
 
@@ -98,10 +111,12 @@ class Execution:
             except (ProcessLookupError, PermissionError):
                 pass
 
-    def _schedule(self, pending: set, skipped: set, done: set, failure: str | None, stopping: bool) -> tuple[str, str | None]:
+    def _schedule(
+        self, pending: set[str], skipped: set[str], done: set[str], failure: str | None, stopping: bool
+    ) -> tuple[str, str | None]:
         pool = ThreadPoolExecutor(max_workers=self.max_parallel)
         try:
-            running = {}
+            running: dict[Future[str | None], str] = {}
             while True:
                 if not stopping and self._stop_requested():
                     stopping = True
@@ -205,7 +220,7 @@ class Execution:
         self.on_event(StepEvent(name, "Succeeded", f"{how}: {origin.rsplit('/', 1)[-1]}"))
         return True
 
-    def _cache_hit(self, name: str):
+    def _cache_hit(self, name: str) -> tuple[dict[str, Any], str] | None:
         key = cache_key(self.steps[name], self.ctx, self.p.objects)
         if key is None:
             return None
@@ -231,7 +246,7 @@ class Execution:
         self.on_event(StepEvent(name, "Succeeded", f"outcome {str(outcome).lower()}: runs {'IfSteps' if outcome else 'ElseSteps'}"))
         return None
 
-    def _attempts(self, name: str, step: dict, run: StepRun) -> dict:
+    def _attempts(self, name: str, step: dict[str, Any], run: StepRun) -> dict[str, Any]:
         def retrying(attempt: int, wait: float, failed: StepFailed) -> None:
             run.log(f"attempt {attempt - 1} failed ({failed.exception_type}): {failed}")
             run.log(f"attempt {attempt} starts in {wait:g} s (RetryPolicy)")

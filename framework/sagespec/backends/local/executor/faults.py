@@ -7,6 +7,11 @@ from __future__ import annotations
 import errno
 import signal
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 
 class Terminated(KeyboardInterrupt):
@@ -17,17 +22,18 @@ class termination_as_interrupt:
     """Within the block, SIGTERM raises Terminated in the main thread (as SIGINT raises
     KeyboardInterrupt), so `kill PID` ends an execution cleanly instead of leaving it Executing."""
 
-    def __enter__(self):
-        self.previous = None
+    def __enter__(self) -> termination_as_interrupt:
+        # The handler SIGTERM had (what signal.signal returns), put back on exit.
+        self.previous: Callable[[int, FrameType | None], Any] | int | signal.Handlers | None = None
         if threading.current_thread() is threading.main_thread():
 
-            def terminate(signum, frame):
+            def terminate(signum: int, frame: FrameType | None) -> NoReturn:
                 raise Terminated("terminated (SIGTERM)")
 
             self.previous = signal.signal(signal.SIGTERM, terminate)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
         return False

@@ -20,10 +20,11 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -41,11 +42,19 @@ from sagespec.definition import referenced_steps
 from sagespec.definition.expressions import Context
 from sagespec.iam import Principal
 
-HANDLERS: dict[str, Callable] = {}
+if TYPE_CHECKING:
+    import sqlite3
+
+    from sagespec.backends.local.objects import ObjectStore
+
+    # A step type's handler: (the step's JSON, its run) -> the step's properties.
+    Handler: TypeAlias = Callable[[dict[str, Any], "StepRun"], dict[str, Any]]
+
+HANDLERS: dict[str, Handler] = {}
 
 
-def handler(step_type: str):
-    def register(fn):
+def handler(step_type: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
         HANDLERS[step_type] = fn
         return fn
 
@@ -61,10 +70,10 @@ class StepRun:
     role_arn: str
     ctx: Context
     work: Path
-    store: object  # ObjectStore
-    conn: object  # sqlite3 connection of this thread
+    store: ObjectStore
+    conn: sqlite3.Connection  # of this thread
     log_path: Path
-    children: set | None = None  # the execution's running script processes (stopped when it is interrupted)
+    children: set[subprocess.Popen[bytes]] | None = None  # the execution's running script processes (stopped when it is interrupted)
     progress: Callable[[str], None] | None = None  # shows a running step's detail (its latest metrics)
     name: str | None = None  # the job's name when it is not the step's (a tuning job's training jobs)
     interrupted: Callable[[], bool] | None = None  # true once the execution is being stopped
@@ -88,7 +97,13 @@ class StepRun:
             handle.write(text if text.endswith("\n") else text + "\n")
 
     def run_script(
-        self, argv: list[str], env: dict, cwd: Path, label: str | None = None, max_runtime: int | None = None, metrics=()
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        label: str | None = None,
+        max_runtime: int | None = None,
+        metrics: Sequence[dict[str, Any]] = (),
     ) -> None:
         """Run one program of the job, its output into the step's log. `max_runtime` is the
         job's StoppingCondition (stopped past it, as SageMaker stops the job); `metrics`, its
@@ -116,7 +131,7 @@ class StepRun:
                         break
                     except subprocess.TimeoutExpired:
                         pass
-                    if live and live.update():
+                    if live and live.update() and self.progress:
                         self.progress(live.summary())
                     if deadline is not None and time.monotonic() > deadline:
                         _stop(child)
@@ -126,7 +141,7 @@ class StepRun:
             finally:
                 if self.children is not None:
                     self.children.discard(child)
-        if live and live.update():
+        if live and live.update() and self.progress:
             self.progress(live.summary())
         if child.returncode != 0:
             tail = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-8:]
@@ -151,12 +166,12 @@ class StepRun:
 JOB_NAME_KEYS = ("ProcessingJobName", "TrainingJobName", "TransformJobName")
 
 
-def job_prefix(step: dict) -> str | None:
+def job_prefix(step: dict[str, Any]) -> str | None:
     arguments = step.get("Arguments") or {}
     return next((arguments[key] for key in JOB_NAME_KEYS if isinstance(arguments.get(key), str)), None)
 
 
-def hyperparameter_value(value):
+def hyperparameter_value(value: object) -> Any:
     """A hyperparameter as the training toolkit reads it: JSON when it parses, else the string."""
     try:
         return json.loads(value) if isinstance(value, str) else value
@@ -172,7 +187,7 @@ POLL_SECONDS = 0.5
 STOP_GRACE_SECONDS = 5  # SageMaker sends SIGTERM, then SIGKILL after a grace period
 
 
-def _stop(child: subprocess.Popen) -> None:
+def _stop(child: subprocess.Popen[bytes]) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(child.pid, sig)
@@ -185,21 +200,23 @@ def _stop(child: subprocess.Popen) -> None:
             continue
 
 
-def runnable(step: dict) -> Runtime:
+def runnable(step: dict[str, Any]) -> Runtime:
     """The step's runtime, or StepFailed naming what is missing (checked before the run too)."""
     runtime = runtime_for(step)
+    assert runtime is not None, f"a {step['Type']} step runs no job"  # only the handlers of job steps ask
     why = unrunnable(runtime)
     if why:
         raise StepFailed(why)
     return runtime
 
 
-def max_runtime_of(args: dict) -> int | None:
-    return (args.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+def max_runtime_of(args: dict[str, Any]) -> int | None:
+    seconds: int | None = (args.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+    return seconds
 
 
 @handler("Processing")
-def processing(step: dict, run: StepRun) -> dict:
+def processing(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     runtime = runnable(step)
     args = run.ctx.resolve(step["Arguments"])
     mapping: list[tuple[str, Path]] = []
@@ -212,7 +229,7 @@ def processing(step: dict, run: StepRun) -> dict:
         mapping.append((item["S3Input"]["LocalPath"], local))
         inputs[item["InputName"]] = local
         env[f"SM_PROCESSING_INPUT_{env_name(item['InputName'])}"] = str(local)
-    outputs = {}
+    outputs: dict[str, Any] = {}
     for item in args.get("ProcessingOutputConfig", {}).get("Outputs", []):
         local = run.work / "output" / item["OutputName"]
         local.mkdir(parents=True, exist_ok=True)
@@ -302,11 +319,12 @@ def unmet_requirements(path: Path) -> list[str]:
     return unmet
 
 
-def _v3_code_channel(props: dict) -> str | None:
+def _v3_code_channel(props: dict[str, Any]) -> str | None:
     """SDK v3's ModelTrainer sends the code as the job's `code` channel, a folder (executor.training)."""
     for channel in props.get("InputDataConfig") or []:
         if channel.get("ChannelName") == "code":
-            return (channel.get("DataSource") or {}).get("S3DataSource", {}).get("S3Uri")
+            uri: str | None = (channel.get("DataSource") or {}).get("S3DataSource", {}).get("S3Uri")
+            return uri
     return None
 
 
@@ -323,13 +341,13 @@ def _folder_sha256(run: StepRun, prefix: str) -> str | None:
 
 
 @handler("RegisterModel")
-def register_model(step: dict, run: StepRun) -> dict:
+def register_model(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     """Into the local registry as the pipeline's role, through the group's resource policy."""
 
     args = run.ctx.resolve(step["Arguments"])
     role = run.role_arn
     registry = LocalRegistry(run.conn, Principal(arns.account_of(role), role), run.region, run.aws)
-    lineage = []
+    lineage: list[LineageEntry] = []
     for name, value in run.ctx.parameters.items():
         if isinstance(value, str) and value.startswith("s3://") and run.store.exists(value):
             lineage.append(LineageEntry("dataset", value, run.store.sha256(value), {"parameter": name}))
@@ -382,7 +400,7 @@ def register_model(step: dict, run: StepRun) -> dict:
 
 
 @handler("Model")
-def create_model(step: dict, run: StepRun) -> dict:
+def create_model(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     args = run.ctx.resolve(step["Arguments"])
     account = run.role_arn.split(":")[4]
     name = run.job_name
@@ -401,7 +419,7 @@ def create_model(step: dict, run: StepRun) -> dict:
 
 
 @handler("Lambda")
-def lambda_step(step: dict, run: StepRun) -> dict:
+def lambda_step(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     """No Lambda runs locally: the event it would receive goes to the outbox (`sagespec executions describe`)."""
 
     payload = run.ctx.resolve(step.get("Arguments", {}))
@@ -411,5 +429,5 @@ def lambda_step(step: dict, run: StepRun) -> dict:
 
 
 @handler("Fail")
-def fail(step: dict, run: StepRun) -> dict:
+def fail(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     raise ExecutionFailed(str(run.ctx.resolve(step.get("Arguments", {}).get("ErrorMessage", "Fail step reached"))))

@@ -15,8 +15,10 @@ missing engine is one located error naming the step, not a failure halfway throu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sagespec.aws import images
 from sagespec.backends.local.executor import docker
@@ -53,7 +55,7 @@ def sagemaker_repository(image: str) -> str | None:
     return images.sagemaker_repository(image, REPOSITORIES)
 
 
-def runtime_for(step: dict) -> Runtime | None:
+def runtime_for(step: dict[str, Any]) -> Runtime | None:
     """How a Training, Tuning or Processing step's jobs run here (None for steps that run no job). The
     step's Arguments must name their image as a string (they always do: images are not parameters)."""
     args = step.get("Arguments") or {}
@@ -84,7 +86,7 @@ def runtime_for(step: dict) -> Runtime | None:
     return Runtime("docker", str(image))
 
 
-def is_framework_bootstrap(entry: list) -> bool:
+def is_framework_bootstrap(entry: Sequence[object]) -> bool:
     """FrameworkProcessor's bootstrap: `/bin/bash .../runproc.sh` unpacks the code and runs python."""
     return len(entry) >= 2 and Path(str(entry[0])).name in ("bash", "sh") and str(entry[1]).endswith("/runproc.sh")
 
@@ -98,7 +100,7 @@ def unrunnable(runtime: Runtime) -> str | None:
     return runtime.missing_message()
 
 
-def problems(definition_steps: dict[str, dict]) -> list[tuple[str, str]]:
+def problems(definition_steps: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
     """(step, why it cannot run here) for every job step of a definition, before a run starts."""
     found = []
     for name, step in definition_steps.items():

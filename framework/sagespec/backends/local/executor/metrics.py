@@ -9,7 +9,9 @@ of each metric is shown live, with the epoch where the log names one.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sagespec.backends.local.database import now
 
@@ -17,7 +19,7 @@ from sagespec.backends.local.database import now
 _EPOCH = re.compile(r"\bepoch\b\s*[:=]?\s*(\d+)", re.IGNORECASE)
 
 
-def _values(regex: re.Pattern, text: str) -> list[float]:
+def _values(regex: re.Pattern[str], text: str) -> list[float]:
     values = []
     for match in regex.finditer(text):
         try:
@@ -27,7 +29,7 @@ def _values(regex: re.Pattern, text: str) -> list[float]:
     return values
 
 
-def final_metrics(definitions: list[dict], log_path: Path) -> list[dict]:
+def final_metrics(definitions: Sequence[dict[str, Any]], log_path: Path) -> list[dict[str, Any]]:
     """FinalMetricDataList: each definition's last value over the whole log."""
 
     text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
@@ -42,7 +44,7 @@ def final_metrics(definitions: list[dict], log_path: Path) -> list[dict]:
 class LiveMetrics:
     """The latest value of each metric while the log grows, read incrementally (whole lines only)."""
 
-    def __init__(self, definitions: list[dict], log_path: Path):
+    def __init__(self, definitions: Sequence[dict[str, Any]], log_path: Path):
         self.regexes = [(d["Name"], re.compile(d["Regex"])) for d in definitions]
         self.log_path = log_path
         self.offset = 0

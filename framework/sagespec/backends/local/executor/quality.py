@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 from sagespec.backends.local.executor.handlers import StepRun, handler, max_runtime_of
 from sagespec.backends.local.executor.retries import StepFailed
@@ -36,11 +37,11 @@ def _violations(count: int) -> str:
     return f"{count} violation{'' if count == 1 else 's'}"
 
 
-def _flag(value) -> bool:
+def _flag(value: object) -> bool:
     return value if isinstance(value, bool) else str(value).lower() == "true"
 
 
-def previous_baseline(step: dict, run: StepRun) -> tuple[str, str] | None:
+def previous_baseline(step: dict[str, Any], run: StepRun) -> tuple[str, str] | None:
     """(statistics URI, constraints URI) to check against, or None."""
     supplied = run.ctx.resolve(step.get("SuppliedBaselineStatistics")), run.ctx.resolve(step.get("SuppliedBaselineConstraints"))
     if all(supplied):
@@ -59,12 +60,12 @@ def previous_baseline(step: dict, run: StepRun) -> tuple[str, str] | None:
     except UserError as exc:
         raise StepFailed(f"reading the previous baseline from {group}: {exc.message}") from None
     baselines = ((approved[0].drift_check_baselines or {}) if approved else {}).get(SECTIONS[step["CheckType"]]) or {}
-    found = (baselines.get("Statistics") or {}).get("S3Uri"), (baselines.get("Constraints") or {}).get("S3Uri")
-    return found if all(found) else None
+    statistics, constraints = (baselines.get("Statistics") or {}).get("S3Uri"), (baselines.get("Constraints") or {}).get("S3Uri")
+    return (statistics, constraints) if statistics and constraints else None
 
 
 @handler("QualityCheck")
-def quality_check(step: dict, run: StepRun) -> dict:
+def quality_check(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     args = run.ctx.resolve(step["Arguments"])
     skip = _flag(run.ctx.resolve(step.get("SkipCheck", False)))
     register_new = _flag(run.ctx.resolve(step.get("RegisterNewBaseline", False)))
@@ -93,7 +94,7 @@ def quality_check(step: dict, run: StepRun) -> dict:
     run.upload_folder(out, output)
     calculated = (f"{output}/statistics.json", f"{output}/constraints.json")
     used = calculated if register_new or previous is None else previous
-    properties = {
+    properties: dict[str, Any] = {
         "ProcessingJobName": run.job_name,
         "CalculatedBaselineStatistics": calculated[0],
         "CalculatedBaselineConstraints": calculated[1],
@@ -103,6 +104,7 @@ def quality_check(step: dict, run: StepRun) -> dict:
     if skip:
         run.log(f"check skipped; baseline calculated at {output}")
         return properties
+    assert previous is not None  # without it the check failed before the analyzer ran
     violations = json.loads((out / "constraint_violations.json").read_text())["violations"]
     # Not SageMaker's properties (it has none for the outcome): where the report is, and its size.
     properties.update(ViolationReport=f"{output}/constraint_violations.json", ViolationCount=len(violations))

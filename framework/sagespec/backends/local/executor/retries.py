@@ -19,6 +19,10 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sagespec.backends.local.executor.handlers import StepRun
 
 JOB_INTERNAL_ERROR = "SageMaker.JOB_INTERNAL_ERROR"
 CAPACITY_ERROR = "SageMaker.CAPACITY_ERROR"
@@ -44,7 +48,7 @@ class ExecutionFailed(Exception):
 class Retries:
     """The retry state of one step of one execution."""
 
-    def __init__(self, policies: list[dict], clock: Callable[[], float] = time.monotonic):
+    def __init__(self, policies: list[dict[str, Any]], clock: Callable[[], float] = time.monotonic):
         self.policies = policies
         self.clock = clock
         self.started = clock()
@@ -59,7 +63,7 @@ class Retries:
             if exception_type not in policy.get("ExceptionType", []):
                 continue
             interval = policy.get("IntervalSeconds", DEFAULT_INTERVAL_SECONDS)
-            wait = interval * policy.get("BackoffRate", DEFAULT_BACKOFF_RATE) ** self.used[index]
+            wait: float = interval * policy.get("BackoffRate", DEFAULT_BACKOFF_RATE) ** self.used[index]
             if "MaxAttempts" in policy and self.used[index] >= policy["MaxAttempts"]:
                 return None
             if "ExpireAfterMin" in policy and self.clock() + wait - self.started > policy["ExpireAfterMin"] * 60:
@@ -79,7 +83,13 @@ def pause(seconds: float, interrupted: Callable[[], bool]) -> bool:
     return not interrupted()
 
 
-def with_retries(attempt_job: Callable[[], dict], step: dict, run, retrying, interrupted: Callable[[], bool]) -> dict:
+def with_retries(
+    attempt_job: Callable[[], dict[str, Any]],
+    step: dict[str, Any],
+    run: StepRun,
+    retrying: Callable[[int, float, StepFailed], None],
+    interrupted: Callable[[], bool],
+) -> dict[str, Any]:
     """The step's job, started again while its RetryPolicies allow; each attempt starts from an
     empty work folder (all but the step's log), as a new SageMaker job starts on a fresh instance.
     `retrying(attempt, wait, failure)` is told before each wait."""

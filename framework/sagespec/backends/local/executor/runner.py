@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sagespec.accounts.needs import Places
 from sagespec.aws import arns
@@ -27,6 +28,9 @@ from sagespec.backends.watch import Backoff, follow, follow_file
 from sagespec.definition import execution_parameters, steps
 from sagespec.definition.reuse import retried, selected
 from sagespec.diagnostics import UserError
+
+if TYPE_CHECKING:
+    from sagespec.compiler.compiled import CompiledPipeline
 
 
 class LocalPipelines:
@@ -44,9 +48,10 @@ class LocalPipelines:
         self.objects = ObjectStore(workspace, self.conn)
 
     # -- upsert ----------------------------------------------------------------------------
-    def upsert(self, compiled, role: str | None = None) -> UpsertResult:
+    def upsert(self, compiled: CompiledPipeline, role: str | None = None) -> UpsertResult:
         """Store the code objects and the definition (a new version only when it changed)."""
-        uploaded, unchanged = [], []
+        uploaded: list[str] = []
+        unchanged: list[str] = []
         for upload in compiled.uploads:
             if self.objects.exists(upload.uri) and self.objects.sha256(upload.uri) == hashlib.sha256(upload.body).hexdigest():
                 unchanged.append(upload.uri)
@@ -60,13 +65,13 @@ class LocalPipelines:
         )
         return UpsertResult("stored" if new else "unchanged", arn, uploaded, unchanged, version)
 
-    def deployed_definition(self, name: str) -> dict:
+    def deployed_definition(self, name: str) -> dict[str, Any]:
         return self.store.pipeline(name)[1]
 
-    def missing_buckets(self, compiled) -> list[str]:
+    def missing_buckets(self, compiled: CompiledPipeline) -> list[str]:
         return []  # the local object store holds every bucket
 
-    def create_bucket(self, bucket: str, region: str, kms_key: str | None, policy: dict | None) -> list[str]:
+    def create_bucket(self, bucket: str, region: str, kms_key: str | None, policy: dict[str, Any] | None) -> list[str]:
         return []  # every bucket exists here
 
     def caller_account(self) -> str:
@@ -74,7 +79,7 @@ class LocalPipelines:
             "E6015", "the local control plane has no caller of its own: each command acts as the role it names (--as)", exit_code=2
         )
 
-    def upload(self, compiled) -> UpsertResult:
+    def upload(self, compiled: CompiledPipeline) -> UpsertResult:
         raise UserError(
             "E6015",
             "--upload-only prepares a CloudFormation deployment: use it with --target aws",
@@ -100,14 +105,16 @@ class LocalPipelines:
         max_parallel_steps: int | None = None,
         selected_steps: list[str] | None = None,
         source_execution: str | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Run an execution to its end. With `retry`, the steps that succeeded in that execution
         (and whose definition is unchanged) are reused and the rest run again, with its parameters.
         With `selected_steps`, only those run; the others keep their results in `source_execution`
         (SelectiveExecutionConfig). `max_parallel_steps` overrides the pipeline's ParallelismConfiguration."""
         pipeline, current, version = self.store.pipeline(name)
-        reuse: dict[str, tuple[dict, str]] = {}
-        retry_arn, base, selective = None, None, None
+        reuse: dict[str, tuple[dict[str, Any], str]] = {}
+        retry_arn: str | None = None
+        base: dict[str, Any] | None = None
+        selective: tuple[str | None, list[str]] | None = None
         if selected_steps:
             source = self.describe_execution(source_execution) if source_execution else None
             reuse = selected(name, current, selected_steps, source)
@@ -142,19 +149,20 @@ class LocalPipelines:
         self.store.end_execution(arn, status, reason)
         return self.describe_execution(arn)
 
-    def wait(self, arn: str, on_status=None) -> dict:
+    def wait(self, arn: str, on_status: Callable[..., object] | None = None) -> dict[str, Any]:
         """Local executions run to their end in `start`: there is nothing to wait for."""
         return self.describe_execution(arn)
 
-    def follow(self, arn: str, on_event, sleep=None) -> dict:
+    def follow(self, arn: str, on_event: Callable[[StepEvent], None], sleep: Callable[[float], None] | None = None) -> dict[str, Any]:
         """Report each step change of an execution another process runs, until it ends."""
 
-        return follow(lambda: self.describe_execution(arn), on_event, Backoff(0.5, 1.5, 5.0), **({"sleep": sleep} if sleep else {}))
+        settings: dict[str, Any] = {"sleep": sleep} if sleep else {}
+        return follow(lambda: self.describe_execution(arn), on_event, Backoff(0.5, 1.5, 5.0), **settings)
 
-    def describe_execution(self, arn: str) -> dict:
+    def describe_execution(self, arn: str) -> dict[str, Any]:
         return self.store.describe_execution(arn)
 
-    def list_executions(self, name: str | None = None) -> list[dict]:
+    def list_executions(self, name: str | None = None) -> list[dict[str, Any]]:
         return self.store.list_executions(name)
 
     def logs(self, execution: str, step: str) -> str:
@@ -166,22 +174,23 @@ class LocalPipelines:
             raise UserError("E6005", f"step {step} of execution {execution} ran no job and has no log{origin}")
         return Path(found["log_path"]).read_text(encoding="utf-8", errors="replace")
 
-    def follow_logs(self, execution: str, step: str, sleep=None):
+    def follow_logs(self, execution: str, step: str, sleep: Callable[[float], None] | None = None) -> Iterator[str]:
         """The step's log as it is written, until the step has ended (the run is another process)."""
 
-        def state():
+        def state() -> tuple[str | None, bool]:
             found = next((s for s in self.describe_execution(execution)["steps"] if s["name"] == step), None)
             if found is None and self.describe_execution(execution)["status"] in TERMINAL:
                 raise UserError("E6005", f"execution {execution} has no step {step}")
-            return (found or {}).get("log_path"), bool(found) and found["status"] not in ("Executing", "Stopping")
+            return (found or {}).get("log_path"), found is not None and found["status"] not in ("Executing", "Stopping")
 
-        return follow_file(state, **({"sleep": sleep} if sleep else {}))
+        settings: dict[str, Any] = {"sleep": sleep} if sleep else {}
+        return follow_file(state, **settings)
 
-    def stop(self, execution: str) -> dict:
+    def stop(self, execution: str) -> dict[str, Any]:
         return self.store.request_stop(execution)
 
-    def send_success(self, token: str, outputs: dict[str, str]) -> dict:
+    def send_success(self, token: str, outputs: dict[str, str]) -> dict[str, Any]:
         return callback.send_success(self.store, token, outputs)
 
-    def send_failure(self, token: str, reason: str) -> dict:
+    def send_failure(self, token: str, reason: str) -> dict[str, Any]:
         return callback.send_failure(self.store, token, reason)

@@ -6,10 +6,10 @@ import json
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 from sagespec.backends.local.executor import docker
 from sagespec.backends.local.executor.handlers import (
-    StepFailed,
     StepRun,
     env_name,
     handler,
@@ -20,10 +20,11 @@ from sagespec.backends.local.executor.handlers import (
 )
 from sagespec.backends.local.executor.images import Runtime
 from sagespec.backends.local.executor.metrics import final_metrics
+from sagespec.backends.local.executor.retries import StepFailed
 
 
 @handler("Training")
-def training(step: dict, run: StepRun) -> dict:
+def training(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     return train(run.ctx.resolve(step["Arguments"]), runnable(step), run)
 
 
@@ -31,7 +32,7 @@ def training(step: dict, run: StepRun) -> dict:
 V3_CODE_CHANNEL, V3_DRIVERS_CHANNEL = "code", "sm_drivers"
 
 
-def train(args: dict, runtime: Runtime, run: StepRun) -> dict:
+def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any]:
     """One training job of resolved CreateTrainingJob arguments, like the SageMaker training
     toolkit: unpack the code, run the program with --name value. A job of SDK v3's ModelTrainer
     brings its code as a channel and its own driver, which runs here as in the container
@@ -49,7 +50,7 @@ def train(args: dict, runtime: Runtime, run: StepRun) -> dict:
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(code, filter="data")
     channels: dict[str, Path] = {}
-    env = {}
+    env: dict[str, str] = {}
     content_types = []
     for channel in args.get("InputDataConfig", []):
         name = channel["ChannelName"]
@@ -77,7 +78,7 @@ def train(args: dict, runtime: Runtime, run: StepRun) -> dict:
         }
     )
     algorithm = args.get("AlgorithmSpecification", {})
-    settings = dict(max_runtime=max_runtime_of(args), metrics=algorithm.get("MetricDefinitions") or ())
+    settings: dict[str, Any] = dict(max_runtime=max_runtime_of(args), metrics=algorithm.get("MetricDefinitions") or ())
     if runtime.kind == "docker":
         argv = docker.training_argv(runtime.image, run.job_name, run.work, args, channels, model_dir, run.work / "output")
         try:
@@ -121,7 +122,7 @@ def train(args: dict, runtime: Runtime, run: StepRun) -> dict:
     }
 
 
-def v3_program(channels: dict[str, Path], user: dict, env: dict) -> tuple[list[str], Path]:
+def v3_program(channels: dict[str, Path], user: dict[str, Any], env: dict[str, str]) -> tuple[list[str], Path]:
     """What SDK v3's sm_train.sh does in the container, minus the /opt/ml paths: read
     sourcecode.json from the drivers channel, check its requirements are met, and run the SDK's
     basic_script_driver.py from the code channel with SM_ENTRY_SCRIPT and SM_HPS (the driver turns

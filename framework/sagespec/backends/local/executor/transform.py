@@ -21,21 +21,25 @@ from __future__ import annotations
 
 import gzip
 import json
+from typing import TYPE_CHECKING, Any
 
 from sagespec.backends.local.executor.handlers import StepRun, handler
 from sagespec.backends.local.executor.retries import StepFailed
 from sagespec.backends.local.models import containers_of, read_model
 from sagespec.backends.local.runtime.endpoint_server import InferencePipeline, load_container
 
+if TYPE_CHECKING:
+    from sagespec.backends.local.runtime.endpoint_server import Container
+
 MEGABYTE = 1024 * 1024
 DEFAULT_MAX_PAYLOAD_MB = 6  # CreateTransformJob: MaxPayloadInMB defaults to 6
 
 
-def _select(path: str | None, record, is_csv: bool):
+def _select(path: str | None, record: Any, is_csv: bool) -> Any:
     """The part of a record a JSONPath selects; a CSV record is its list of columns."""
     if not path or path == "$":
         return record
-    from jsonpath_ng import parse  # start-up: only for a transform with filters, not whenever the executor is loaded
+    from jsonpath_ng.parser import parse  # start-up: only for a transform with filters, not whenever the executor is loaded
 
     try:
         matches = parse(path).find(record)
@@ -48,7 +52,7 @@ def _select(path: str | None, record, is_csv: bool):
     return matches[0].value if len(matches) == 1 else [m.value for m in matches]
 
 
-def _parse(record: str, is_csv: bool):
+def _parse(record: str, is_csv: bool) -> Any:
     if is_csv:
         return [cell.strip() for cell in record.split(",")]
     try:
@@ -57,7 +61,7 @@ def _parse(record: str, is_csv: bool):
         raise StepFailed(f"a record is not JSON ({exc}): {record[:80]}") from None
 
 
-def _text(value, is_csv: bool) -> str:
+def _text(value: Any, is_csv: bool) -> str:
     if is_csv:
         cells = value if isinstance(value, list) else [value]
         return ",".join(str(c) for c in cells)
@@ -65,7 +69,7 @@ def _text(value, is_csv: bool) -> str:
 
 
 class _Job:
-    def __init__(self, args: dict, container):
+    def __init__(self, args: dict[str, Any], container: Container):
         self.container = container
         source = args["TransformInput"]
         self.content_type = source.get("ContentType") or "application/octet-stream"
@@ -93,7 +97,9 @@ class _Job:
         """Indexes of the records each request carries."""
         if self.strategy == "SingleRecord" or self.split == "None":
             return [[i] for i in range(len(sent))]
-        batches, current, size = [], [], 0
+        batches: list[list[int]] = []
+        current: list[int] = []
+        size = 0
         for i, record in enumerate(sent):
             length = len(record.encode()) + 1
             if self.max_payload and length > self.max_payload:
@@ -113,10 +119,10 @@ class _Job:
         for batch in self.batches(sent):
             body = "\n".join(sent[i] for i in batch).encode()
             try:
-                answer, _ = self.container.invoke(body, self.content_type, self.accept)
+                reply, _ = self.container.invoke(body, self.content_type, self.accept)
             except Exception as exc:  # the model's own code: its error fails the job, as on SageMaker
                 raise StepFailed(f"the model refused a request of {len(batch)} record(s): {exc}") from None
-            text = answer.decode("utf-8")
+            text = reply.decode("utf-8")
             lines = text.splitlines() if len(batch) > 1 else [text.rstrip("\n")]
             if len(lines) != len(batch):
                 raise StepFailed(
@@ -124,6 +130,7 @@ class _Job:
                 )
             answers += lines
         written = []
+        joined: list[Any] | dict[str, Any]
         for record, answer in zip(parsed, answers):
             if self.join:
                 output = _parse(answer, self.csv_out) if self.csv_out == self.csv_in else answer
@@ -141,7 +148,7 @@ class _Job:
         return ("\n".join(written) + "\n" if self.assemble == "Line" else "".join(written)).encode()
 
 
-def _inputs(args: dict, run: StepRun) -> list[tuple[str, str]]:
+def _inputs(args: dict[str, Any], run: StepRun) -> list[tuple[str, str]]:
     """(object URI, its name below the prefix) for every object the job transforms."""
     source = args["TransformInput"]["DataSource"]["S3DataSource"]
     uri = source["S3Uri"]
@@ -156,7 +163,7 @@ def _inputs(args: dict, run: StepRun) -> list[tuple[str, str]]:
     return [(u, u.rsplit("/", 1)[-1] if u == uri else u[len(base) :]) for u in found]
 
 
-def _container(args: dict, run: StepRun):
+def _container(args: dict[str, Any], run: StepRun) -> Container:
     account = run.role_arn.split(":")[4]
     model = read_model(run.conn, account, args["ModelName"])
     if model is None:
@@ -172,7 +179,7 @@ def _container(args: dict, run: StepRun):
 
 
 @handler("Transform")
-def transform(step: dict, run: StepRun) -> dict:
+def transform(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     args = run.ctx.resolve(step["Arguments"])
     job = _Job(args, _container(args, run))
     output = args["TransformOutput"]["S3OutputPath"].rstrip("/")

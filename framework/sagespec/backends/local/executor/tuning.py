@@ -32,6 +32,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sagespec.aws import arns
 from sagespec.backends.local.database import connect, now
@@ -41,10 +42,13 @@ from sagespec.backends.local.executor.training import train
 from sagespec.backends.local.objects import ObjectStore
 from sagespec.definition import TUNING_JOB_NAME_LENGTH
 
+if TYPE_CHECKING:
+    from sagespec.backends.local.executor.images import Runtime
+
 MAX_SUMMARIES = 50  # TuningStep's TrainingJobSummaries hold the top 50 jobs
 
 
-def _unquote(value: str):
+def _unquote(value: str) -> Any:
     """Categorical values of framework estimators are JSON-encoded ("\\"gbtree\\"")."""
     try:
         return json.loads(value)
@@ -52,7 +56,7 @@ def _unquote(value: str):
         return value
 
 
-def _optuna():
+def _optuna() -> Any:
     import optuna  # start-up: optuna (~0.4 s) only when a tuning step runs, not whenever the executor is loaded
 
     return optuna
@@ -62,9 +66,11 @@ class SearchSpace:
     """The ranges of HyperParameterTuningJobConfig.ParameterRanges as optuna distributions, and
     the hyperparameter strings a training job receives."""
 
-    def __init__(self, ranges: dict):
+    def __init__(self, ranges: dict[str, Any]):
         optuna = _optuna()
-        self.distributions, self.reversed, self.kinds = {}, set(), {}
+        self.distributions: dict[str, Any] = {}  # name -> optuna distribution
+        self.reversed: set[str] = set()
+        self.kinds: dict[str, str] = {}
         for item in ranges.get("ContinuousParameterRanges", []):
             low, high, scaling = float(item["MinValue"]), float(item["MaxValue"]), item.get("ScalingType", "Auto")
             if scaling == "ReverseLogarithmic":  # x = 1 - y, y log-uniform: dense near 1
@@ -81,22 +87,22 @@ class SearchSpace:
             self.distributions[item["Name"]] = optuna.distributions.CategoricalDistribution(list(item["Values"]))
             self.kinds[item["Name"]] = "categorical"
 
-    def hyperparameters(self, params: dict) -> dict[str, str]:
+    def hyperparameters(self, params: dict[str, Any]) -> dict[str, str]:
         """What the training job receives for the search's values (strings, as SageMaker sends)."""
-        found = {}
+        found: dict[str, str] = {}
         for name, value in params.items():
             if name in self.reversed:
                 value = 1 - value
             found[name] = value if isinstance(value, str) else f"{value:.10g}" if isinstance(value, float) else str(value)
         return found
 
-    def grid(self) -> list[dict]:
+    def grid(self) -> list[dict[str, Any]]:
         names = list(self.distributions)
         choices = [self.distributions[n].choices for n in names]
         return [dict(zip(names, combination)) for combination in itertools.product(*choices)]
 
 
-def sampler(strategy: str, seed: int | None, space: SearchSpace, budget: int):
+def sampler(strategy: str, seed: int | None, space: SearchSpace, budget: int) -> Any:
     optuna = _optuna()
     if strategy == "Bayesian":
         # Half the budget (up to 10) random first, as SageMaker's Bayesian search starts; constant
@@ -112,7 +118,7 @@ def tuning_job_name(run: StepRun) -> str:
 class _Search:
     """One tuning job: asks the study for values, runs training jobs, tells it their objective."""
 
-    def __init__(self, args: dict, run: StepRun, runtime):
+    def __init__(self, args: dict[str, Any], run: StepRun, runtime: Runtime):
         optuna = _optuna()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.args, self.run, self.runtime = args, run, runtime
@@ -131,9 +137,9 @@ class _Search:
             for combination in self.space.grid():
                 self.study.enqueue_trial(combination)
         self.lock = threading.Lock()
-        self.jobs: list[dict] = []
+        self.jobs: list[dict[str, Any]] = []
 
-    def warm_start(self, parents: list[dict]) -> int:
+    def warm_start(self, parents: list[dict[str, Any]]) -> int:
         """Give the search the parents' evaluated jobs (values inside this job's ranges only)."""
         optuna = _optuna()
         added = 0
@@ -149,8 +155,8 @@ class _Search:
                 added += 1
         return added
 
-    def _params_of(self, tuned: dict) -> dict | None:
-        params = {}
+    def _params_of(self, tuned: dict[str, Any]) -> dict[str, Any] | None:
+        params: dict[str, Any] = {}
         for name, distribution in self.space.distributions.items():
             if name not in tuned:
                 return None
@@ -165,7 +171,7 @@ class _Search:
             params[name] = value
         return params
 
-    def one_job(self, index: int) -> dict | None:
+    def one_job(self, index: int) -> dict[str, Any] | None:
         if self.run.interrupted and self.run.interrupted():  # the execution is stopping: start no more jobs
             return None
         with self.lock:
@@ -188,7 +194,12 @@ class _Search:
             "HyperParameters": {**(definition.get("StaticHyperParameters") or {}), **tuned},
             "ResourceConfig": definition.get("HyperParameterTuningResourceConfig") or definition.get("ResourceConfig") or {},
         }
-        summary = {"TrainingJobName": job_name, "TunedHyperParameters": tuned, "TrainingStartTime": now(), "CreationTime": now()}
+        summary: dict[str, Any] = {
+            "TrainingJobName": job_name,
+            "TunedHyperParameters": tuned,
+            "TrainingStartTime": now(),
+            "CreationTime": now(),
+        }
         conn = connect(self.run.store.workspace)
         job_run = replace(
             self.run, work=work, log_path=log, name=job_name, conn=conn, store=ObjectStore(self.run.store.workspace, conn), progress=None
@@ -217,7 +228,7 @@ class _Search:
         self._report(index, summary, log)
         return summary
 
-    def _report(self, index: int, summary: dict, log: Path) -> None:
+    def _report(self, index: int, summary: dict[str, Any], log: Path) -> None:
         metric = summary.get("FinalHyperParameterTuningJobObjectiveMetric")
         shown = f"{metric['MetricName']} {metric['Value']:g}" if metric else summary.get("FailureReason", "")
         values = ", ".join(f"{k}={v}" for k, v in summary["TunedHyperParameters"].items())
@@ -229,12 +240,12 @@ class _Search:
                 best_text = f", best {best['FinalHyperParameterTuningJobObjectiveMetric']['Value']:g}" if best else ""
                 self.run.progress(f"{len(self.jobs)}/{self.budget} training jobs{best_text}")
 
-    def ranked(self) -> list[dict]:
+    def ranked(self) -> list[dict[str, Any]]:
         scored = [j for j in self.jobs if j.get("ObjectiveStatus") == "Succeeded"]
         sign = 1 if self.objective["Type"] == "Minimize" else -1
         return sorted(scored, key=lambda j: sign * j["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])
 
-    def best(self) -> dict | None:
+    def best(self) -> dict[str, Any] | None:
         ranked = self.ranked()
         return ranked[0] if ranked else None
 
@@ -248,7 +259,7 @@ class _Search:
             for _ in pool.map(self.one_job, range(1, self.budget + 1)):
                 pass
 
-    def properties(self) -> dict:
+    def properties(self) -> dict[str, Any]:
         counters = {status: sum(1 for j in self.jobs if j["TrainingJobStatus"] == status) for status in ("Completed", "Failed")}
         objective = {status: sum(1 for j in self.jobs if j.get("ObjectiveStatus") == status) for status in ("Succeeded", "Failed")}
         ranked = self.ranked()
@@ -273,19 +284,19 @@ class _Search:
         }
 
 
-def _failed():
+def _failed() -> Any:
     optuna = _optuna()
     return optuna.trial.TrialState.FAIL
 
 
-def _parents(args: dict, run: StepRun) -> list[dict]:
+def _parents(args: dict[str, Any], run: StepRun) -> list[dict[str, Any]]:
     """The properties of the earlier tuning steps the warm start names (by tuning job name)."""
     wanted = {p.get("HyperParameterTuningJobName") for p in (args.get("WarmStartConfig") or {}).get("ParentHyperParameterTuningJobs", [])}
     return [props for props in run.ctx.steps.values() if isinstance(props, dict) and props.get("HyperParameterTuningJobName") in wanted]
 
 
 @handler("Tuning")
-def tuning(step: dict, run: StepRun) -> dict:
+def tuning(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     runtime = runnable(step)
     args = run.ctx.resolve(step["Arguments"])
     search = _Search(args, run, runtime)

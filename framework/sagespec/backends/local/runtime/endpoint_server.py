@@ -24,9 +24,10 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sagespec.aws.limits import MAX_PAYLOAD_BYTES
 from sagespec.backends.local.database import DATABASE_NAME, connect, now, transaction
@@ -34,6 +35,13 @@ from sagespec.backends.local.models import containers_of, read_model
 from sagespec.backends.local.objects import ObjectStore
 from sagespec.backends.local.runtime import inference_toolkit, tf_serving
 from sagespec.backends.local.serving import BadRequest, server_for
+
+if TYPE_CHECKING:
+    import sqlite3
+    from types import FrameType
+
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from waitress.server import BaseWSGIServer, MultiSocketServer
 
 POLL_SECONDS = 0.2
 
@@ -85,7 +93,7 @@ class InferencePipeline:
         return body, content_type
 
 
-def load_container(name: str, container: dict, archive: bytes, folder: Path, fetch) -> Container:
+def load_container(name: str, container: dict[str, Any], archive: bytes, folder: Path, fetch: Callable[[str], bytes]) -> Container:
     """A model container loaded by the server that stands in for its image (sagespec.backends.local.serving)."""
     server = server_for(container)
     if server.kind == "tf_serving":
@@ -105,8 +113,11 @@ class Endpoint:
         self.router: Router | None = None
         self.stopping = threading.Event()
 
-    def row(self):
-        return self.conn.execute("SELECT * FROM endpoints WHERE account = ? AND name = ?", (self.account, self.name)).fetchone()
+    def row(self) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT * FROM endpoints WHERE account = ? AND name = ?", (self.account, self.name)
+        ).fetchone()
+        return row
 
     def _model(self, model_name: str) -> Container:
         if model_name not in self.models:
@@ -121,7 +132,7 @@ class Endpoint:
             self.models[model_name] = loaded[0] if len(loaded) == 1 else InferencePipeline(model_name, loaded)
         return self.models[model_name]
 
-    def apply(self, row) -> None:
+    def apply(self, row: sqlite3.Row) -> None:
         """Load generation `row['generation']` beside the current one, then swap it in."""
 
         generation = row["generation"]
@@ -195,7 +206,7 @@ class InferenceApp:
     def __init__(self, endpoint: Endpoint):
         self.endpoint = endpoint
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         variant, answer, answer_type = None, b"", "application/json"
         try:
@@ -221,7 +232,7 @@ class InferenceApp:
         start_response(f"{status} {REASONS.get(status, 'Error')}", headers)
         return [answer]
 
-    def invoke(self, environ) -> tuple[str, bytes, str]:
+    def invoke(self, environ: WSGIEnvironment) -> tuple[str, bytes, str]:
         length = environ.get("CONTENT_LENGTH") or ""
         if not length:
             raise BadRequest(411, "Content-Length is required")
@@ -254,7 +265,7 @@ REASONS = {
 }
 
 
-def serve(endpoint: Endpoint, port: int = 0):
+def serve(endpoint: Endpoint, port: int = 0) -> MultiSocketServer | BaseWSGIServer:
     """The waitress server of `endpoint` on 127.0.0.1 (not yet running: call .run())."""
     from waitress.server import create_server  # start-up: only to serve; batch transform loads the containers only
 
@@ -283,14 +294,14 @@ def main(argv: list[str] | None = None) -> int:
 
     endpoint = Endpoint(args.workspace, args.account, args.endpoint)
     server = serve(endpoint, args.port)
-    port = server.effective_port
+    port = server.effective_port  # type: ignore[union-attr]  # one address: a BaseWSGIServer, whose effective_port types-waitress omits
     with transaction(endpoint.conn):
         endpoint.conn.execute(
             "UPDATE endpoints SET port = ?, pid = ? WHERE account = ? AND name = ?", (port, os.getpid(), args.account, args.endpoint)
         )
     print(f"endpoint {args.endpoint} (account {args.account}) listening on http://127.0.0.1:{port}", flush=True)
 
-    def stop(signum, frame) -> None:
+    def stop(signum: int, frame: FrameType | None) -> None:
         endpoint.stopping.set()
 
     signal.signal(signal.SIGTERM, stop)

@@ -43,11 +43,18 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sagespec.backends.local.serving import BadRequest, unpack
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from numpy.typing import NDArray
 
 JSON, CSV, NPY = "application/json", "text/csv", "application/x-npy"
 LIBSVM = ("text/libsvm", "text/x-libsvm")
@@ -60,7 +67,7 @@ def media_type(header: str) -> str:
     return (header or "").split(";")[0].strip().lower()
 
 
-def decode(body: bytes, content_type: str):
+def decode(body: bytes, content_type: str) -> NDArray[Any]:
     """sagemaker_inference.decoder.decode: the body as a NumPy array."""
 
     kind = media_type(content_type)
@@ -70,13 +77,14 @@ def decode(body: bytes, content_type: str):
         if kind == CSV:
             return np.genfromtxt(io.StringIO(body.decode("utf-8")), delimiter=",")
         if kind == NPY:
-            return np.load(io.BytesIO(body), allow_pickle=False)
+            array: NDArray[Any] = np.load(io.BytesIO(body), allow_pickle=False)  # .npy: one array
+            return array
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest(400, f"the {kind} body cannot be read as an array: {exc}") from None
     raise BadRequest(415, f"content type '{content_type}' is not supported; use {CSV}, {JSON} or {NPY}")
 
 
-def encode(prediction, accept: str) -> tuple[bytes, str]:
+def encode(prediction: object, accept: str) -> tuple[bytes, str]:
     """sagemaker_inference.encoder.encode: (body, content type) for the first supported Accept type."""
 
     for kind in (media_type(a) for a in accept.split(",")):
@@ -94,26 +102,26 @@ def encode(prediction, accept: str) -> tuple[bytes, str]:
 
 
 class SklearnDefaults:
-    def model_fn(self, model_dir):
+    def model_fn(self, model_dir: str) -> Any:
         raise NotImplementedError("Please provide a model_fn implementation (the scikit-learn container has no default)")
 
-    def input_fn(self, body, content_type):
+    def input_fn(self, body: bytes, content_type: str) -> Any:
 
         array = decode(body, content_type)
         return array.astype(np.float32) if media_type(content_type) in UTF8_TYPES else array
 
-    def predict_fn(self, data, model):
+    def predict_fn(self, data: Any, model: Any) -> Any:
         return model.predict(data)
 
-    def output_fn(self, prediction, accept):
+    def output_fn(self, prediction: Any, accept: str) -> tuple[bytes, str]:
         return encode(prediction, accept)
 
 
 class XGBoostDefaults(SklearnDefaults):
-    def model_fn(self, model_dir):
+    def model_fn(self, model_dir: str) -> Any:
         raise NotImplementedError("Please provide a model_fn implementation (the XGBoost container has no default in script mode)")
 
-    def input_fn(self, body, content_type):
+    def input_fn(self, body: bytes, content_type: str) -> Any:
         import xgboost as xgb  # the local extra's XGBoost: only to serve an XGBoost model
 
         kind = media_type(content_type)
@@ -134,18 +142,18 @@ class XGBoostDefaults(SklearnDefaults):
                     raise BadRequest(400, f"the LIBSVM body cannot be read: {str(exc).splitlines()[0]}") from None
         raise BadRequest(415, f"content type '{content_type}' is not supported by the XGBoost container; use text/csv or text/libsvm")
 
-    def predict_fn(self, data, model):
+    def predict_fn(self, data: Any, model: Any) -> Any:
         return model.predict(data, validate_features=False)
 
 
-def _torch():
+def _torch() -> Any:
     import torch  # the local-torch extra: loaded only to serve a PyTorch model, and only where it is installed
 
     return torch
 
 
 class PyTorchDefaults(SklearnDefaults):
-    def model_fn(self, model_dir):
+    def model_fn(self, model_dir: str) -> Any:
         torch = _torch()
 
         path = Path(model_dir) / "model.pt"
@@ -159,20 +167,20 @@ class PyTorchDefaults(SklearnDefaults):
         except RuntimeError as exc:
             raise RuntimeError(f"Failed to load {path.name}. Please ensure model is saved using torchscript.") from exc
 
-    def input_fn(self, body, content_type):
+    def input_fn(self, body: bytes, content_type: str) -> Any:
         torch = _torch()
 
         array = decode(body, content_type)
         return torch.FloatTensor(array) if media_type(content_type) in UTF8_TYPES else torch.from_numpy(array)
 
-    def predict_fn(self, data, model):
+    def predict_fn(self, data: Any, model: Any) -> Any:
         torch = _torch()
 
         with torch.no_grad():
             model.eval()
             return model(data)
 
-    def output_fn(self, prediction, accept):
+    def output_fn(self, prediction: Any, accept: str) -> tuple[bytes, str]:
         torch = _torch()
 
         if isinstance(prediction, torch.Tensor):
@@ -186,7 +194,7 @@ FRAMEWORKS = {"sklearn": SklearnDefaults, "xgboost": XGBoostDefaults, "pytorch":
 class ToolkitModel:
     """One model container: its handlers and the loaded model."""
 
-    def __init__(self, name: str, handlers: dict, model, environment: dict):
+    def __init__(self, name: str, handlers: dict[str, Callable[..., Any]], model: Any, environment: dict[str, str]):
         self.name, self.handlers, self.model, self.environment = name, handlers, model, environment
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
@@ -202,7 +210,7 @@ class ToolkitModel:
         return (result.encode() if isinstance(result, str) else bytes(result)), media_type(accept)
 
 
-def _call(function, *args):
+def _call(function: Callable[..., Any], *args: Any) -> Any:
     """Call a handler, passing the toolkit's `context` argument (None here) if it takes one."""
     try:
         takes = len(inspect.signature(function).parameters)
@@ -212,7 +220,7 @@ def _call(function, *args):
 
 
 @contextlib.contextmanager
-def _environment(variables: dict):
+def _environment(variables: dict[str, str]) -> Iterator[None]:
     with _ENVIRONMENT_LOCK:
         saved = {k: os.environ.get(k) for k in variables}
         os.environ.update({k: str(v) for k, v in variables.items()})
@@ -226,11 +234,13 @@ def _environment(variables: dict):
                     os.environ[key] = value
 
 
-def _user_module(name: str, code_dir: Path, program: str):
+def _user_module(name: str, code_dir: Path, program: str) -> ModuleType:
     path = code_dir / program
     if not path.is_file():
         raise FileNotFoundError(f"SAGEMAKER_PROGRAM {program} is not in the model's code ({', '.join(sorted(os.listdir(code_dir)))})")
     spec = importlib.util.spec_from_file_location(f"sagespec_model_{name.replace('-', '_')}_{path.stem}", path)
+    if spec is None or spec.loader is None:  # no loader for its suffix: not a Python source file
+        raise ValueError(f"SAGEMAKER_PROGRAM {program} is not a Python module (a .py file)")
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(code_dir))  # the script's own helper modules, as the container's code dir
     try:
@@ -240,7 +250,7 @@ def _user_module(name: str, code_dir: Path, program: str):
     return module
 
 
-def handlers_of(framework: str, module) -> dict:
+def handlers_of(framework: str, module: ModuleType | None) -> dict[str, Callable[..., Any]]:
     """The four handlers: the script's where it defines them, else the framework's defaults."""
     defaults = FRAMEWORKS[framework]()
     found = {
@@ -256,7 +266,7 @@ def handlers_of(framework: str, module) -> dict:
     return chosen
 
 
-def load(framework: str, name: str, container: dict, archive: bytes, folder: Path, fetch) -> ToolkitModel:
+def load(framework: str, name: str, container: dict[str, Any], archive: bytes, folder: Path, fetch: Callable[[str], bytes]) -> ToolkitModel:
     """Unpack a model container as its image would (/opt/ml/model, the code), import its script
     and run model_fn. `fetch(uri)` reads an s3:// object of the local store."""
     environment = {k: str(v) for k, v in (container.get("Environment") or {}).items()}

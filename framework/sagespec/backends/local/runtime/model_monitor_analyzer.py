@@ -26,6 +26,7 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from datasketches import kll_floats_sketch
 
@@ -45,7 +46,7 @@ MONITORING_CONFIG = {
 
 
 # -- reading the dataset -------------------------------------------------------------------------
-def read_rows(source: Path, dataset_format: dict) -> tuple[list[str], list[list[str | None]]]:
+def read_rows(source: Path, dataset_format: dict[str, Any]) -> tuple[list[str], list[list[str | None]]]:
     files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
     if not files:
         raise AnalysisError(f"no data under {source}")
@@ -55,8 +56,8 @@ def read_rows(source: Path, dataset_format: dict) -> tuple[list[str], list[list[
             text = path.read_text(encoding="utf-8")
             lines = text.splitlines() if dataset_format["json"].get("lines", True) else [text]
             records += [json.loads(line) for line in lines if line.strip()]
-        names = sorted({k for r in records for k in r})
-        return names, [[None if r.get(n) is None else str(r[n]) for n in names] for r in records]
+        keys = sorted({k for r in records for k in r})
+        return keys, [[None if r.get(n) is None else str(r[n]) for n in keys] for r in records]
     if "csv" not in dataset_format:
         raise AnalysisError(f"dataset_format {json.dumps(dataset_format)}: only csv and json are read here")
     header = dataset_format["csv"].get("header", True)
@@ -86,18 +87,14 @@ def _number(text: str) -> float | None:
 def inferred_type(values: list[str]) -> str:
     if not values:
         return "Unknown"
-    numbers = [_number(v) for v in values]
-    if any(n is None for n in numbers):
+    numbers = [n for n in (_number(v) for v in values) if n is not None]
+    if len(numbers) < len(values):
         return "String"
-    return (
-        "Integral"
-        if all(float(n).is_integer() and "." not in v and "e" not in v.lower() for n, v in zip(numbers, values))
-        else "Fractional"
-    )
+    return "Integral" if all(n.is_integer() and "." not in v and "e" not in v.lower() for n, v in zip(numbers, values)) else "Fractional"
 
 
 # -- data quality ------------------------------------------------------------------------------------
-def _sketch(numbers: list[float]):
+def _sketch(numbers: list[float]) -> kll_floats_sketch:
 
     sketch = kll_floats_sketch(SKETCH_K)
     for n in numbers:
@@ -105,7 +102,7 @@ def _sketch(numbers: list[float]):
     return sketch
 
 
-def _kll(numbers: list[float]) -> dict:
+def _kll(numbers: list[float]) -> dict[str, Any]:
     sketch = _sketch(numbers)
     low, high = min(numbers), max(numbers)
     width = (high - low) / BUCKETS or 1.0
@@ -119,13 +116,13 @@ def _kll(numbers: list[float]) -> dict:
     return {"buckets": buckets, "sketch": {"parameters": {"c": SKETCH_C, "k": float(SKETCH_K)}, "data": data}}
 
 
-def data_statistics(names: list[str], rows: list[list[str | None]]) -> dict:
+def data_statistics(names: list[str], rows: list[list[str | None]]) -> dict[str, Any]:
     features = []
     for index, name in enumerate(names):
-        present = [r[index] for r in rows if r[index] is not None]
+        present = [v for v in (r[index] for r in rows) if v is not None]
         kind = inferred_type(present)
         common = {"num_present": len(present), "num_missing": len(rows) - len(present)}
-        feature = {"name": name, "inferred_type": kind}
+        feature: dict[str, Any] = {"name": name, "inferred_type": kind}
         if kind in ("Integral", "Fractional"):
             numbers = [float(v) for v in present]
             mean = sum(numbers) / len(numbers)
@@ -149,13 +146,13 @@ def data_statistics(names: list[str], rows: list[list[str | None]]) -> dict:
     return {"version": 0.0, "dataset": {"item_count": len(rows)}, "features": features}
 
 
-def data_constraints(statistics: dict) -> dict:
+def data_constraints(statistics: dict[str, Any]) -> dict[str, Any]:
     """The constraints the container suggests for a baseline."""
     features = []
     items = statistics["dataset"]["item_count"] or 1
     for feature in statistics["features"]:
         stats = feature.get("numerical_statistics") or feature.get("string_statistics")
-        suggested = {
+        suggested: dict[str, Any] = {
             "name": feature["name"],
             "inferred_type": feature["inferred_type"],
             "completeness": stats["common"]["num_present"] / items,
@@ -168,7 +165,13 @@ def data_constraints(statistics: dict) -> dict:
     return {"version": 0.0, "features": features, "monitoring_config": MONITORING_CONFIG}
 
 
-def data_violations(names, rows, statistics: dict, baseline_statistics: dict | None, baseline_constraints: dict) -> list[dict]:
+def data_violations(
+    names: list[str],
+    rows: list[list[str | None]],
+    statistics: dict[str, Any],
+    baseline_statistics: dict[str, Any] | None,
+    baseline_constraints: dict[str, Any],
+) -> list[dict[str, Any]]:
     config = {**MONITORING_CONFIG, **(baseline_constraints.get("monitoring_config") or {})}
     if config.get("evaluate_constraints", "Enabled") != "Enabled":
         return []
@@ -191,7 +194,7 @@ def data_violations(names, rows, statistics: dict, baseline_statistics: dict | N
         feature = current.get(name)
         if feature is None:
             continue
-        column = [r[names.index(name)] for r in rows if r[names.index(name)] is not None]
+        column = [v for v in (r[names.index(name)] for r in rows) if v is not None]
         want = constraint.get("inferred_type")
         if want in ("Integral", "Fractional"):
             matching = sum(1 for v in column if _number(v) is not None and (want == "Fractional" or float(v).is_integer()))
@@ -240,7 +243,7 @@ def data_violations(names, rows, statistics: dict, baseline_statistics: dict | N
     return found
 
 
-def _cdf_distance(baseline_buckets: list[dict], numbers: list[float]) -> float:
+def _cdf_distance(baseline_buckets: list[dict[str, Any]], numbers: list[float]) -> float:
     """L-infinity distance between the baseline's CDF and the dataset's at the baseline's bucket edges."""
     if not numbers:
         return 0.0
@@ -254,12 +257,12 @@ def _cdf_distance(baseline_buckets: list[dict], numbers: list[float]) -> float:
     return distance
 
 
-def _violation(feature: str, check: str, description: str) -> dict:
+def _violation(feature: str, check: str, description: str) -> dict[str, str]:
     return {"feature_name": feature, "constraint_check_type": check, "description": description}
 
 
 # -- the job -----------------------------------------------------------------------------------------
-def analyze(env: dict) -> dict:
+def analyze(env: dict[str, str]) -> dict[str, Any]:
     """Write the reports into `output_path`; what was written and how many violations."""
     dataset_format = json.loads(env.get("dataset_format") or '{"csv": {"header": true}}')
     names, rows = read_rows(Path(env["dataset_source"]), dataset_format)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 BOOTSTRAP_RESAMPLES = 20
 
@@ -22,14 +23,14 @@ class AnalysisError(Exception):
 REGRESSION_WORSE_WHEN_GREATER = ("mae", "mse", "rmse")
 
 
-def _column(names, rows, attribute: str, what: str) -> list[str | None]:
+def _column(names: list[str], rows: list[list[str | None]], attribute: str, what: str) -> list[str | None]:
     if attribute not in names:
         raise AnalysisError(f"{what} {attribute!r} is not a column of the dataset ({', '.join(names)})")
     index = names.index(attribute)
     return [r[index] for r in rows]
 
 
-def _regression(truth: list[float], predicted: list[float]) -> dict:
+def _regression(truth: list[float], predicted: list[float]) -> dict[str, float]:
     n = len(truth)
     errors = [p - t for t, p in zip(truth, predicted)]
     mae = sum(abs(e) for e in errors) / n
@@ -39,18 +40,18 @@ def _regression(truth: list[float], predicted: list[float]) -> dict:
     return {"mae": mae, "mse": mse, "rmse": math.sqrt(mse), "r2": 1 - sum(e * e for e in errors) / total if total else 0.0}
 
 
-def _binary(truth: list[int], predicted: list[int], probability: list[float] | None) -> dict:
+def _binary(truth: list[int], predicted: list[int], probability: list[float] | None) -> dict[str, float]:
     tp = sum(1 for t, p in zip(truth, predicted) if t == 1 and p == 1)
     tn = sum(1 for t, p in zip(truth, predicted) if t == 0 and p == 0)
     fp = sum(1 for t, p in zip(truth, predicted) if t == 0 and p == 1)
     fn = sum(1 for t, p in zip(truth, predicted) if t == 1 and p == 0)
 
-    def ratio(a, b):
+    def ratio(a: float, b: float) -> float:
         return a / b if b else 0.0
 
     precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
 
-    def f_beta(beta):
+    def f_beta(beta: float) -> float:
         return ratio((1 + beta * beta) * precision * recall, beta * beta * precision + recall)
 
     metrics = {
@@ -88,7 +89,7 @@ def _auc(truth: list[int], scores: list[float]) -> float:
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
-def _multiclass(truth: list[str], predicted: list[str]) -> dict:
+def _multiclass(truth: list[str], predicted: list[str]) -> dict[str, float]:
     labels = sorted(set(truth) | set(predicted))
     weighted = {"weighted_precision": 0.0, "weighted_recall": 0.0, "weighted_f1": 0.0}
     for label in labels:
@@ -103,7 +104,7 @@ def _multiclass(truth: list[str], predicted: list[str]) -> dict:
     return {"accuracy": sum(1 for t, p in zip(truth, predicted) if t == p) / len(truth), **weighted}
 
 
-def model_statistics(names, rows, env: dict) -> dict:
+def model_statistics(names: list[str], rows: list[list[str | None]], env: dict[str, str]) -> dict[str, Any]:
     problem = env.get("problem_type", "")
     truth_column = _column(names, rows, env.get("ground_truth_attribute", ""), "ground_truth_attribute")
     inference = env.get("inference_attribute")
@@ -112,23 +113,36 @@ def model_statistics(names, rows, env: dict) -> dict:
         raise AnalysisError("a model quality check needs inference_attribute or probability_attribute")
     predicted_column = _column(names, rows, inference, "inference_attribute") if inference else None
     probability_column = _column(names, rows, probability_name, "probability_attribute") if probability_name else None
-    keep = [i for i in range(len(rows)) if truth_column[i] is not None and (predicted_column or probability_column)[i] is not None]
+    # A record counts when it has the ground truth and the predictions the problem reads: a binary
+    # classification also reads the probability when it is named (it makes the AUC).
+    read = [predicted_column or probability_column]
+    if problem == "BinaryClassification" and probability_column is not None:
+        read.append(probability_column)
+    keep = [i for i in range(len(rows)) if truth_column[i] is not None and all(c is not None and c[i] is not None for c in read)]
     if not keep:
         raise AnalysisError("no record has both a ground truth and a prediction")
 
-    def compute(indexes: list[int]) -> dict:
-        truth = [truth_column[i] for i in indexes]
+    def present(column: list[str | None] | None, indexes: list[int], attribute: str) -> list[str]:
+        """The column's values of the kept records (each has one)."""
+        if column is None:
+            raise AnalysisError(f"problem_type {problem} needs {attribute}")
+        return [value for value in (column[i] for i in indexes) if value is not None]
+
+    def compute(indexes: list[int]) -> dict[str, float]:
+        truth = present(truth_column, indexes, "ground_truth_attribute")
         if problem == "Regression":
-            return _regression([float(t) for t in truth], [float(predicted_column[i]) for i in indexes])
+            return _regression([float(t) for t in truth], [float(p) for p in present(predicted_column, indexes, "inference_attribute")])
         if problem == "BinaryClassification":
             threshold = float(env.get("probability_threshold_attribute") or 0.5)
-            probability = [float(probability_column[i]) for i in indexes] if probability_column else None
+            probability = [float(p) for p in present(probability_column, indexes, "probability_attribute")] if probability_column else None
             predicted = (
-                [int(float(predicted_column[i])) for i in indexes] if predicted_column else [int(p >= threshold) for p in probability]
+                [int(float(p)) for p in present(predicted_column, indexes, "inference_attribute")]
+                if predicted_column or probability is None
+                else [int(p >= threshold) for p in probability]
             )
             return _binary([int(float(t)) for t in truth], predicted, probability)
         if problem == "MulticlassClassification":
-            return _multiclass(truth, [predicted_column[i] for i in indexes])
+            return _multiclass(truth, present(predicted_column, indexes, "inference_attribute"))
         raise AnalysisError(f"problem_type {problem!r}: Regression, BinaryClassification or MulticlassClassification")
 
     values = compute(keep)
@@ -139,7 +153,7 @@ def model_statistics(names, rows, env: dict) -> dict:
         "BinaryClassification": "binary_classification_metrics",
         "MulticlassClassification": "multiclass_classification_metrics",
     }[problem]
-    metrics = {}
+    metrics: dict[str, dict[str, float]] = {}
     for name, value in values.items():
         spread = [r[name] for r in resamples]
         mean = sum(spread) / len(spread)
@@ -147,9 +161,9 @@ def model_statistics(names, rows, env: dict) -> dict:
     return {"version": 0.0, "dataset": {"item_count": len(keep)}, section: metrics}
 
 
-def model_constraints(statistics: dict) -> dict:
+def model_constraints(statistics: dict[str, Any]) -> dict[str, Any]:
     section = next(k for k in statistics if k.endswith("_metrics"))
-    constraints = {}
+    constraints: dict[str, dict[str, Any]] = {}
     for name, metric in statistics[section].items():
         worse_when_greater = name in REGRESSION_WORSE_WHEN_GREATER or name.startswith("false_")
         constraints[name] = {
@@ -159,7 +173,7 @@ def model_constraints(statistics: dict) -> dict:
     return {"version": 0.0, section.replace("_metrics", "_constraints"): constraints}
 
 
-def model_violations(statistics: dict, baseline_constraints: dict) -> list[dict]:
+def model_violations(statistics: dict[str, Any], baseline_constraints: dict[str, Any]) -> list[dict[str, Any]]:
     section = next(k for k in statistics if k.endswith("_metrics"))
     found = []
     for name, rule in (baseline_constraints.get(section.replace("_metrics", "_constraints")) or {}).items():

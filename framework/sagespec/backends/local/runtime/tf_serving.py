@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max: the Saved
 @dataclass
 class SavedModel:
     name: str
-    signature: object  # a concrete function: float32 [n, features] -> {output: [n, ...]}
+    signature: Any  # a concrete function (TensorFlow's): float32 [n, features] -> {output: [n, ...]}
     input_name: str
     features: int | None
 
@@ -34,7 +35,7 @@ class SavedModel:
         return json.dumps({"predictions": predict(self, rows)}).encode(), "application/json"
 
 
-def _tensorflow():
+def _tensorflow() -> Any:
     import tensorflow as tf  # ~2 s: only to serve a SavedModel, never when an endpoint serves another framework
 
     return tf
@@ -107,8 +108,9 @@ def parse_rows(body: bytes, content_type: str, features: int | None) -> list[lis
     return rows
 
 
-def predict(model: SavedModel, rows: list[list[float]]) -> list:
+def predict(model: SavedModel, rows: list[list[float]]) -> list[Any]:
     tf = _tensorflow()
 
     outputs = model.signature(**{model.input_name: tf.constant(np.asarray(rows, dtype=np.float32))})
-    return next(iter(outputs.values())).numpy().tolist()
+    predictions: list[Any] = next(iter(outputs.values())).numpy().tolist()
+    return predictions

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 # Keys the container reads itself rather than passing to xgboost.train's params.
 ROUNDS, EARLY_STOPPING = "num_round", "early_stopping_rounds"
@@ -26,10 +27,12 @@ try:
     import numpy as np
     import xgboost as xgb
 except ImportError:  # the local extra brings them; main() says so instead of a traceback
-    np = xgb = None
+    INSTALLED = False
+else:
+    INSTALLED = True
 
 
-def _number(text: str):
+def _number(text: str) -> int | float | str:
     for kind in (int, float):
         try:
             return kind(text)
@@ -38,7 +41,7 @@ def _number(text: str):
     return text
 
 
-def _matrix(folder: Path, content_type: str):
+def _matrix(folder: Path, content_type: str) -> xgb.DMatrix:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
     if not files:
         raise SystemExit(f"channel {folder.name} is empty")
@@ -51,9 +54,9 @@ def _matrix(folder: Path, content_type: str):
 class _ContainerLog:
     """xgboost's per-round evaluation, written the way the algorithm container's log shows it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         class Callback(xgb.callback.TrainingCallback):
-            def after_iteration(self, model, epoch, evals_log):
+            def after_iteration(self, model: Any, epoch: int, evals_log: xgb.callback.TrainingCallback.EvalsLog) -> bool:
                 parts = [f"[{epoch}]"]
                 for data, metrics in evals_log.items():
                     parts += [f"{data}-{name}:{values[-1]:.5f}" for name, values in metrics.items()]
@@ -63,12 +66,12 @@ class _ContainerLog:
         self.callback = Callback()
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hyperparameters", required=True, help="JSON object of the job's HyperParameters")
     parser.add_argument("--content-type", default="text/csv")
     args = parser.parse_args(argv)
-    if xgb is None:
+    if not INSTALLED:
         print("the xgboost library is not installed: pip install 'sagespec[local]' (it brings xgboost-cpu)", file=sys.stderr)
         return 2
     hyperparameters = {k: _number(str(v)) for k, v in json.loads(args.hyperparameters).items()}
