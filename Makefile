@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with Python 3.10+ and make:
 #   make run   - create .venv, install, validate the specs, run the California housing pipeline locally
-#   make test  - create .venv, install with test extras, lint (ruff), run the whole suite; then
+#   make test  - create .venv, install with test extras, lint (ruff, mypy --strict), run the whole suite; then
 #                create .venv-v3 (SageMaker Python SDK v3) and run the v3 backend's tests there
 PYTHON ?= python3
 VENV   ?= .venv
@@ -46,6 +46,7 @@ LINTED := framework tests bench training_code xgboost_code sklearn_code
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
 
 # The v3 suite: the v3 backend's own tests, those that hold for either SDK's definitions, and the
 # local runs of the California spec (cache, false branch, a failed step, retry after a code fix) and

@@ -585,7 +585,7 @@ def contract_suite(smoke: bool = False) -> tuple[list[list[str]], dict[str, floa
 
     import test_registry as test_contract
 
-    from conftest import SHARED
+    from helpers import SHARED
     from sagespec.backends.sagemaker.registry import SageMakerRegistry
 
     tests = [(name, fn) for name, fn in vars(test_contract).items() if name.startswith("test_") and callable(fn)]

@@ -182,7 +182,7 @@ REGION = "us-east-1"
 
 def places(topology=None):
     """What a local backend needs of the context: aws, us-east-1, and the accounts file's additions."""
-    from sagespec.accounts.needs import Places, places_of
+    from sagespec.accounts.places import Places, places_of
     from sagespec.aws.partitions import partition
 
     return places_of(topology, partition("aws"), REGION) if topology is not None else Places(partition("aws"), REGION)
@@ -219,3 +219,20 @@ INFERENCE = {
     "SupportedContentTypes": ["text/csv", "application/json"],
     "SupportedResponseMIMETypes": ["application/json"],
 }
+
+
+# The registry's callers and the promotion tests' group, as the bundled accounts file names them
+# (imported from here, not from a conftest: `from conftest import` finds whichever folder's came first).
+def _principal(account: str, role: str):
+    from sagespec.iam import Principal
+
+    return Principal.role(account, role, "aws")
+
+
+SHARED = _principal("222222222222", "sagespec-shared-services-admin")
+DATA_SCIENCE = _principal("111111111111", "sagespec-data-science-execution")
+DEPLOYMENT = _principal("333333333333", "sagespec-deployment")
+GROUP = "california-housing"
+GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
+PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/{}"
+BUCKET = "s3://sagespec-shared-artifacts-222222222222/california-housing"

@@ -9,12 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, local_registry
-
-GROUP = "california-housing"
-GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
-PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/{}"
-BUCKET = "s3://sagespec-shared-artifacts-222222222222/california-housing"
+from helpers import BUCKET, GROUP_ARN, ROOT, local_registry
 
 
 def tiny_model_archive(slope: float) -> bytes:

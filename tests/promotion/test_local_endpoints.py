@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from conftest import BUCKET, GROUP, GROUP_ARN, PACKAGE
-from helpers import ROOT, run_cli, tar_gz
+from helpers import BUCKET, GROUP, GROUP_ARN, PACKAGE, ROOT, run_cli, tar_gz
 from sagespec.diagnostics import UserError
 from sagespec.workflows.promotion.promoter import Promoter
 

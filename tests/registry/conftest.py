@@ -1,14 +1,9 @@
 import boto3
 import pytest
 
-from helpers import fake_aws_credentials, local_registry
+from helpers import SHARED, fake_aws_credentials, local_registry
 from sagespec.backends.local.database import connect
 from sagespec.backends.sagemaker.registry import SageMakerRegistry
-from sagespec.iam import Principal
-
-SHARED = Principal.role("222222222222", "sagespec-shared-services-admin", "aws")
-DATA_SCIENCE = Principal.role("111111111111", "sagespec-data-science-execution", "aws")
-DEPLOYMENT = Principal.role("333333333333", "sagespec-deployment", "aws")
 
 
 @pytest.fixture

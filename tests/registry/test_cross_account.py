@@ -12,8 +12,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from conftest import DATA_SCIENCE, DEPLOYMENT, SHARED
-from helpers import INFERENCE, ROOT, local_registry
+from helpers import DATA_SCIENCE, DEPLOYMENT, INFERENCE, ROOT, SHARED, local_registry
 from sagespec.backends.sagemaker.registry import SageMakerRegistry
 from sagespec.diagnostics import UserError
 

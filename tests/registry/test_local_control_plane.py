@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEPLOYMENT, SHARED
-from helpers import INFERENCE
+from helpers import DEPLOYMENT, INFERENCE, SHARED
 from sagespec.backends.local import database
 from sagespec.backends.local.database import connect
 from sagespec.backends.local.objects import ObjectStore

@@ -25,15 +25,17 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sagespec.accounts.external_needs import REQUESTS
-from sagespec.accounts.places import Places, places_of  # noqa: F401 - re-exported until the backends import places
 from sagespec.accounts.registry_needs import inference_code, read_baselines, register
 from sagespec.aws import images
 from sagespec.definition import defaults, steps, walk_steps
 from sagespec.iam import Principal, catalog
 from sagespec.iam.conditions import glob_matches
+
+if TYPE_CHECKING:
+    from sagespec.accounts.places import Places
 
 ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 # The CloudWatch log group each job type writes to ("Log Amazon SageMaker AI events with CloudWatch").

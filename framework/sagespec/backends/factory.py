@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sagespec.accounts.needs import Places, places_of
+from sagespec.accounts.places import Places, places_of
 from sagespec.backends.local.database import connect
 from sagespec.backends.protocols import Hosting, Objects, Pipelines, PolicyAdmin, Registry, Scheduler
 from sagespec.context import TARGETS, Context

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sagespec.accounts.needs import Places, endpoint_needs
+from sagespec.accounts.needs import endpoint_needs
+from sagespec.accounts.places import Places
 from sagespec.backends.local.access import LocalAccess
 from sagespec.backends.local.database import now, transaction
 from sagespec.backends.local.models import containers_of, read_model, write_model

@@ -10,14 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sagespec.backends.protocols import Events, Registry
+    from sagespec.backends.protocols import Registry
     from sagespec.workflows.promotion.promoter import Plan, Promoter
-
-    class EventRegistry(Registry, Events, Protocol):
-        """A registry whose state-change events can be read (both backends' registries)."""
 
 
 @dataclass
@@ -31,7 +28,7 @@ class Approval:
             self._acknowledge()
 
 
-def next_approval(registry: EventRegistry, subscriber: str, group_name: str) -> Approval:
+def next_approval(registry: Registry, subscriber: str, group_name: str) -> Approval:
     after = registry.cursor(subscriber)
     events = registry.events(after)
     if not events:
@@ -48,7 +45,7 @@ def next_approval(registry: EventRegistry, subscriber: str, group_name: str) -> 
 
 
 def promote_on_approval(
-    registry: EventRegistry,
+    registry: Registry,
     promoter: Promoter,
     carry_out: Callable[[Plan], None],
     say: Callable[[str], None],

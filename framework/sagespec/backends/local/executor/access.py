@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sagespec.accounts.needs import Need, Places, needs
+from sagespec.accounts.needs import Need, needs
+from sagespec.accounts.places import Places
 from sagespec.backends.local.access import LocalAccess
 
 if TYPE_CHECKING:

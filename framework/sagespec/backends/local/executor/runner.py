@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sagespec.accounts.needs import Places
+from sagespec.accounts.places import Places
 from sagespec.aws import arns
 from sagespec.backends.local.database import now
 from sagespec.backends.local.executor import callback, quality, training, transform, tuning  # noqa: F401  (register their handlers)
