@@ -13,7 +13,6 @@ AWS_DEFAULT_REGION, the profile's `region` in the AWS config file); else
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 import os
 from dataclasses import dataclass, field
@@ -55,6 +54,8 @@ def configured_region(profile: str | None = None) -> tuple[str, str] | None:
     for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         if os.environ.get(variable):
             return os.environ[variable], variable
+    import configparser  # start-up: only when no accounts file or variable names the region
+
     name = profile or os.environ.get("AWS_PROFILE") or "default"
     config = Path(os.environ.get("AWS_CONFIG_FILE") or Path.home() / ".aws" / "config")
     parser = configparser.RawConfigParser()

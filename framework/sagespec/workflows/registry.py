@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sagespec.aws.images import framework_image
 from sagespec.backends.factory import open_registry
 from sagespec.backends.records import ApprovalChange, LineageEntry, ModelPackage, ModelPackageGroup, check_status
 from sagespec.context import Context
@@ -32,6 +31,8 @@ def registration(
     model_data: str, image: str | None, content_types: Sequence[str], response_types: Sequence[str], metrics_uri: str | None, region: str
 ) -> Registration:
     """A version registered by hand: one container serving `model_data`, optional model-quality metrics."""
+    from sagespec.aws.images import framework_image  # start-up: the image table only for `models register`
+
     image = image or framework_image(*DEFAULT_INFERENCE[:3], region, DEFAULT_INFERENCE[3])
     if image is None:
         raise UserError("E6005", f"AWS publishes no TensorFlow Serving image in {region}", hint="name one with --image", exit_code=2)
