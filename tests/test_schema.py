@@ -128,3 +128,17 @@ def _non_finite(value) -> bool:
     if isinstance(value, list):
         return any(_non_finite(v) for v in value)
     return False
+
+
+def test_a_valid_spec_is_checked_without_jsonschema_and_an_invalid_one_is_explained_by_it():
+    code = (
+        "import sys\n"
+        "from sagespec.spec.load import load_spec\n"
+        "ok = load_spec('pipelines/california_housing.yaml')\n"
+        "print(ok.ok, 'jsonschema' in sys.modules)\n"
+        "bad = load_spec('tests/spec/fixtures/bad/15_schema_wrong_type_instance_count.yaml')\n"
+        "print(bad.ok, 'jsonschema' in sys.modules, any(d.code.startswith('E2') and d.span.line > 0 for d in bad.diagnostics))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["True False", "False True True"]

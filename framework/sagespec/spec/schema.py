@@ -13,15 +13,16 @@ import json
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from sagespec.diagnostics import Diagnostic
 from sagespec.diagnostics.suggest import did_you_mean
 from sagespec.spec.source import Document
 from sagespec.spec.source import Path as JsonPath
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 PIPELINE_SCHEMA = "pipeline.schema.json"
 
@@ -96,6 +97,9 @@ def ecma_end(pattern: object) -> object:
 
 @functools.cache
 def validator(name: str = PIPELINE_SCHEMA) -> Draft202012Validator:
+    # start-up: jsonschema (~40 ms) only to explain a document jsonschema-rs found invalid
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(inline_references(load_schema(name)))
 
 
@@ -195,6 +199,8 @@ def _pick_branch(error: ValidationError) -> ValidationError:
     }
     closer = [sub for sub in context if sub.relative_schema_path and sub.relative_schema_path[0] not in wrong_type]
     candidates = closer or context
+    from jsonschema.exceptions import best_match  # (loaded with the validator above)
+
     return best_match(candidates) if candidates else error
 
 
