@@ -102,8 +102,12 @@ def validate_files(files: list[Path], project_root: Path | None = None, jobs: in
     work = [(path, project_root) for path in files]
     if jobs > 1 and len(files) >= PARALLEL_THRESHOLD:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        # The first file here, before forking: the workers inherit what it loaded (the schema
+        # validators, Jinja's sandbox, its template and compiled expressions) instead of each
+        # building them again.
+        per_file = [_diagnose_one(work[0])]
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
-            per_file = list(pool.map(_diagnose_one, work, chunksize=max(1, len(work) // (jobs * 4))))
+            per_file += pool.map(_diagnose_one, work[1:], chunksize=max(1, len(work) // (jobs * 4)))
     else:
         per_file = [_diagnose_one(item) for item in work]
     seen: set[tuple[str, str, int, int, str]] = set()
