@@ -15,6 +15,9 @@ from moto.server import ThreadedMotoServer
 from helpers import moto_lists_execution_steps, run_cli
 from sagespec.backends.records import EXECUTION_KEYS, LISTED_KEYS
 
+# End to end: `make test-fast` leaves these out, `make test` runs them.
+pytestmark = pytest.mark.slow
+
 BUCKET = "sagespec-shared-artifacts-222222222222"
 
 

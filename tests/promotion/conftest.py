@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, local_registry
+from helpers import ROOT, local_registry, seeded_compile_cache
 
 GROUP = "california-housing"
 GROUP_ARN = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
@@ -131,10 +131,10 @@ def _world(workspace: Path):
 
 @pytest.fixture
 def world(tmp_path):
-    yield from _world(tmp_path / "ws")
+    yield from _world(seeded_compile_cache(tmp_path / "ws"))
 
 
 @pytest.fixture(scope="module")
 def module_world(tmp_path_factory):
     """One world for a module whose tests share one endpoint (each leaves it serving)."""
-    yield from _world(tmp_path_factory.mktemp("module") / "ws")
+    yield from _world(seeded_compile_cache(tmp_path_factory.mktemp("module") / "ws"))

@@ -12,6 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# End to end: `make test-fast` leaves these out, `make test` runs them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 CODE = ROOT / "training_code"
 DATA = ROOT / "pipelines" / "data" / "cal_housing.tgz"
