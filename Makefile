@@ -1,10 +1,10 @@
 # Two commands on a fresh machine with Python 3.10+ and make:
 #   make run   - create .venv, install, validate the specs, run the California housing pipeline locally
-#   make test  - create .venv, install with test extras, lint (ruff), run the whole suite; then
+#   make test  - create .venv, install with test extras, lint (ruff), run the whole suite; beside it
 #                create .venv-v3 (SageMaker Python SDK v3) and run the v3 backend's tests there;
 #                then run every bench in its seconds-long smoke mode (bench-smoke)
-#   make test-fast - the inner loop: the suite in .venv without lint and without the slow
-#                end-to-end tests (marked `slow`), under a minute
+#   make test-fast - the inner loop, under a minute: the suite in .venv without lint, the slow
+#                end-to-end tests (marked `slow`), tests/aws and the framework compiles
 #   make test-extras - the tests of what `make test` does not install: the local-torch,
 #                local-huggingface and local-spark extras and Graphviz (see the target)
 PYTHON ?= python3
@@ -14,7 +14,7 @@ VENV3  ?= .venv-v3
 BIN3   := $(VENV3)/bin
 export SAGEMAKER_SUPPRESS_V2_WARNING = 1
 # The suite starts hundreds of interpreters (the CLI as a user runs it, each local step): they must
-# find bytecode. A machine that sets PYTHONDONTWRITEBYTECODE (CI here does) would compile
+# find bytecode. A machine that sets PYTHONDONTWRITEBYTECODE (this one's environment does) would compile
 # TensorFlow and the SDK from source in every one of them (.venv-v3 installs with --no-compile),
 # 7 s of CPU per TensorFlow import: bytecode is written on first import instead.
 unexport PYTHONDONTWRITEBYTECODE
