@@ -1,15 +1,25 @@
 # Two commands on a fresh machine with Python 3.10+ and make:
 #   make run   - create .venv, install, validate the specs, run the California housing pipeline locally
-#   make test  - create .venv, install with test extras, lint (ruff, mypy --strict), run the whole suite; then
-#                create .venv-v3 (SageMaker Python SDK v3) and run the v3 backend's tests there
+#   make test  - create .venv, install with test extras, lint (ruff, mypy --strict), run the whole suite; beside it
+#                create .venv-v3 (SageMaker Python SDK v3) and run the v3 backend's tests there;
+#                then run every bench in its seconds-long smoke mode (bench-smoke)
+#   make test-fast - the inner loop, under a minute: the suite in .venv without lint, the slow
+#                end-to-end tests (marked `slow`), tests/aws and the framework compiles
+#   make test-extras - the tests of what `make test` does not install: the local-torch,
+#                local-huggingface and local-spark extras and Graphviz (see the target)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 VENV3  ?= .venv-v3
 BIN3   := $(VENV3)/bin
 export SAGEMAKER_SUPPRESS_V2_WARNING = 1
+# The suite starts hundreds of interpreters (the CLI as a user runs it, each local step): they must
+# find bytecode. A machine that sets PYTHONDONTWRITEBYTECODE (this one's environment does) would compile
+# TensorFlow and the SDK from source in every one of them (.venv-v3 installs with --no-compile),
+# 7 s of CPU per TensorFlow import: bytecode is written on first import instead.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test lint bench bench-smoke clean suite v3-env
+.PHONY: run test test-fast test-extras graphviz lint bench bench-smoke clean suite v3 v3-env v3-suite
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "sagespec needs Python 3.10+, found " + sys.version.split()[0] + " (set PYTHON=python3.x)")'
@@ -54,17 +64,81 @@ lint: $(VENV)/.installed-test
 V3_TESTS := tests/sdk_v3 tests/compiler/test_sdk_equivalence.py tests/compiler/test_sdk_choice.py tests/compiler/test_service_model.py \
 	tests/executor/test_local_run.py tests/compiler/test_quality.py tests/executor/test_quality_local.py
 
-# The v3 environment installs while the main suite runs (pip waits on the disk and network as
-# much as on the CPU); its log is shown only when the install fails.
+# Both suites print their 25 slowest tests; no .pytest_cache is written (a fresh clone has none).
+PYTEST := -p no:cacheprovider --durations=25
+
+# The v3 environment installs, then the v3 suite runs, while the main suite runs: pip waits on the
+# disk and network as much as on the CPU, and each suite's last long tests leave a core idle that
+# the other suite fills. The install's log is shown only when it fails; the v3 suite's output is
+# shown when it ends (at once if it failed, else after the main suite's).
 test: lint
-	@$(MAKE) --no-print-directory -j2 suite v3-env
-	$(BIN3)/python -m pytest -n 2 -p no:cacheprovider $(V3_TESTS)
+	@$(MAKE) --no-print-directory -j2 suite v3
+	@cat $(VENV3)-suite.log
+	@$(MAKE) --no-print-directory bench-smoke
 
 suite:
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST)
+
+v3: v3-env
+	@$(MAKE) --no-print-directory v3-suite > $(VENV3)-suite.log 2>&1 || { cat $(VENV3)-suite.log; exit 1; }
+
+v3-suite:
+	$(BIN3)/python -m pytest -n 2 --dist loadgroup $(PYTEST) $(V3_TESTS)
 
 v3-env:
 	@$(MAKE) --no-print-directory $(VENV3)/.installed-test > $(VENV3).log 2>&1 || { cat $(VENV3).log; exit 1; }
+
+# The inner loop, under a minute: .venv only, no lint, and it leaves out the tests marked `slow`
+# (local runs of whole pipelines, the training scripts, endpoints serving a model, the promotion
+# stories, linting whole templates), the AWS backends played on moto (tests/aws, and `accounts
+# apply` on moto in tests/crossaccount/test_apply.py) and the compile of every framework's steps
+# through the SDK (tests/compiler/test_frameworks.py, 28 s of CPU). make test runs all of them.
+FAST_LEAVES_OUT := --ignore=tests/aws --ignore=tests/crossaccount/test_apply.py --ignore=tests/compiler/test_frameworks.py
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider -q -m 'not slow' $(FAST_LEAVES_OUT)
+
+# What `make test` installs neither of: the local-torch, local-huggingface and local-spark extras
+# (the local PyTorch, Hugging Face and PySpark paths) and Graphviz (`sagespec graph --format svg`).
+# Their six tests skip in .venv; here they run in .venv-extras, which has all three extras. They do
+# not fit in make test's time (measured on this 2-core machine: installing torch takes 40-80 s,
+# pyspark 40-110 s, transformers 15-30 s, and the Spark and Hugging Face runs 10-20 s each), so
+# make test does not run this target: run it before touching those paths (or in a CI job of its own).
+# TORCH: the CPU build (pip's default torch on Linux is the CUDA build, several GB). This machine
+# keeps torch 2.13.0's CPU wheel on disk; elsewhere set TORCH_INDEX=https://download.pytorch.org/whl/cpu.
+VENVX  ?= .venv-extras
+BINX   := $(VENVX)/bin
+TORCH  ?= torch==2.13.0
+TORCH_INDEX ?=
+# (tests/promotion last: its modules import names from their folder's conftest.py, which is the
+# module `conftest` only when that folder's conftest is the last one loaded)
+EXTRAS_TESTS := \
+	tests/compiler/test_graph_diff_errors.py::test_svg_when_graphviz_is_installed \
+	tests/executor/test_frameworks_local.py::test_a_tiny_pytorch_model_trains_locally_with_the_local_torch_extra \
+	tests/executor/test_frameworks_local.py::test_a_tiny_hugging_face_model_trains_locally_with_the_local_huggingface_extra \
+	tests/executor/test_frameworks_local.py::test_a_pyspark_processor_runs_locally_with_the_local_spark_extra \
+	tests/promotion/test_inference_toolkit.py::test_pytorch_defaults_serve_a_torchscript_model_pt_with_no_script \
+	tests/promotion/test_local_endpoints.py::test_a_pytorch_model_is_served_by_the_toolkits_default_handlers_and_passes_qa
+
+$(BINX)/python:
+	$(PYTHON) -m venv $(VENVX)
+	$(BINX)/python -m pip install --quiet --upgrade pip
+
+$(VENVX)/.installed-test: pyproject.toml constraints.txt | $(BINX)/python
+	$(BINX)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) '$(TORCH)'
+	$(BINX)/python -m pip install --quiet -c constraints.txt -e '.[local,test,local-torch,local-huggingface,local-spark]' '$(TORCH)'
+	@touch $@
+
+# Graphviz's `dot`: installed from Debian's packages where this runs as root with apt-get (CI);
+# elsewhere it must be on PATH already (apt-get install graphviz, brew install graphviz).
+graphviz:
+	@command -v dot >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null; }; } || \
+		{ echo "graphviz: no dot on PATH and cannot install it here: install Graphviz"; exit 1; }
+
+# None of the six may skip here: a skip (an extra that did not install) fails the target.
+test-extras: $(VENVX)/.installed-test graphviz
+	@$(BINX)/python -m pytest -n 2 -p no:cacheprovider -rs --durations=10 $(EXTRAS_TESTS) > $(VENVX).log 2>&1; status=$$?; \
+		cat $(VENVX).log; [ $$status = 0 ] && ! grep -q '^SKIPPED' $(VENVX).log
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/validate.py
@@ -83,4 +157,4 @@ bench-smoke: $(VENV)/.installed-test
 
 clean:
 	@if [ -x $(BIN)/sagespec ]; then $(BIN)/sagespec endpoints stop-servers; fi
-	rm -rf $(VENV) $(VENV3) .sagespec .pytest_cache .hypothesis
+	rm -rf $(VENV) $(VENV3) $(VENVX) .sagespec .pytest_cache .hypothesis

@@ -94,6 +94,47 @@ def moto_lists_execution_steps(monkeypatch) -> None:
     monkeypatch.setattr(SageMakerResponse, "list_pipeline_execution_steps", list_pipeline_execution_steps, raising=False)
 
 
+def seeded_compile_cache(workspace: Path, project: Path = ROOT, *specs: str) -> Path:
+    """`workspace` whose compile cache (workspace/cache/compile) already holds the definitions of
+    `specs` (paths relative to `project`; none named: the accounts file's pipelines, all of which
+    `accounts apply/check/render` and `promote` compile), as if this workspace had compiled them.
+
+    A test that starts `sagespec run` (or any command that compiles) in a fresh workspace pays
+    about 3 s of CPU for the SDK import alone; the same definition is compiled by many tests. Here
+    each is compiled once per test run, in the test process (whose SDK is imported once), into the
+    run's store (tests/conftest.py), and copied into the workspace. The cache key is every input
+    (the rendered spec, each code file's bytes, the SDK's version, the compiler's source): a spec
+    or code file a test changes afterwards is a miss, compiled by the command as before. Only the
+    specs named are copied, so what a command finds "compiled before" in the workspace (a local
+    run's roles count the accounts file's pipelines compiled there) is what the test had without
+    the store. The compile itself, and the cache, are tested in tests/compiler."""
+    import shutil
+
+    from sagespec.compiler import cache, compile_spec
+    from sagespec.diagnostics import DiagnosticError
+    from sagespec.spec import load_spec
+
+    if not specs:
+        from sagespec.context import Context
+        from sagespec.workflows.project_pipelines import spec_files
+
+        specs = tuple(str(f.relative_to(project)) for f in spec_files(Context.at(project, workspace), None))
+    target = workspace / "cache" / "compile"
+    target.mkdir(parents=True, exist_ok=True)
+    store = Path(os.environ.get("SAGESPEC_TEST_COMPILE_CACHE") or target)
+    for spec in specs:
+        result = load_spec(project / spec, project)
+        entry = store / f"{cache.input_key(result)}.json"
+        if not entry.exists():
+            try:
+                compile_spec(result, store)  # written atomically: xdist workers share the store
+            except DiagnosticError:
+                continue  # what this SDK cannot build: the command says so itself
+        if entry != target / entry.name:
+            shutil.copyfile(entry, target / entry.name)
+    return workspace
+
+
 def fast_project_copy(tmp_path: Path, max_rows: int = 1500) -> Path:
     """A copy of the project whose preprocess steps use the first `max_rows` rows and whose
     California network is one, not an ensemble (fast, same code path)."""

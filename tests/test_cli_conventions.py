@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from helpers import ROOT, fast_project_copy, run_cli
+from helpers import ROOT, fast_project_copy, run_cli, seeded_compile_cache
 
 SPEC = "pipelines/california_housing.yaml"
 
@@ -121,8 +121,9 @@ def test_promotion_without_workload_accounts_names_what_is_missing(tmp_path):
     assert done.returncode == 1 and "error[E6014]" in done.stderr, done.stderr
 
 
+@pytest.mark.slow
 def test_local_dry_run_shows_what_the_apply_changes(tmp_path):
-    env = {"SAGESPEC_WORKSPACE": str(tmp_path / "ws")}
+    env = {"SAGESPEC_WORKSPACE": str(seeded_compile_cache(tmp_path / "ws"))}
     dry = run_cli("accounts", "apply", "--target", "local", "--dry-run", env=env)
     total = dry.stdout.strip().splitlines()[-1]
     assert dry.returncode == 0 and total.endswith("would change") and not total.startswith("0 of"), dry.stdout

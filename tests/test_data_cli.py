@@ -4,7 +4,9 @@ rules, regular files only, and a local run reads it."""
 import json
 import re
 
-from helpers import fast_project_copy, run_cli
+import pytest
+
+from helpers import fast_project_copy, run_cli, seeded_compile_cache
 
 BUCKET = "s3://sagespec-ds-experiments-111111111111"
 
@@ -59,9 +61,10 @@ def test_bad_names_and_links_are_refused_and_nothing_is_stored(tmp_path):
     assert run_cli("data", "ls", *ws, cwd=tmp_path).stdout == "no objects under s3://\n"  # a.csv was not stored either
 
 
+@pytest.mark.slow
 def test_a_local_run_reads_the_data_you_put_and_iam_still_decides_where(tmp_path):
     project = fast_project_copy(tmp_path)
-    ws = ["--workspace", str(tmp_path / "ws")]
+    ws = ["--workspace", str(seeded_compile_cache(tmp_path / "ws", project, "pipelines/california_housing.yaml"))]
     mine = tmp_path / "my_housing.tgz"
     mine.write_bytes((project / "pipelines" / "data" / "cal_housing.tgz").read_bytes())
     # Where the role may read (the rendered policies grant the InputData default's key): the run

@@ -3,7 +3,7 @@ itself, and never written over anything."""
 
 import pytest
 
-from helpers import make_fast, run_cli
+from helpers import make_fast, run_cli, seeded_compile_cache
 
 
 def test_init_scaffolds_a_project_that_validates_with_its_own_names(tmp_path):
@@ -26,6 +26,7 @@ def test_a_scaffolded_project_runs_and_registers(tmp_path):
     assert run_cli("init", str(tmp_path / "churn-model"), cwd=tmp_path).returncode == 0
     # The scaffolded template and spec, on 1,500 rows and one network (`make run` trains on all).
     project = make_fast(tmp_path / "churn-model", "churn_model.yaml")
+    seeded_compile_cache(project / ".sagespec", project, "pipelines/churn_model.yaml")
     done = run_cli("run", "pipelines/churn_model.yaml", cwd=project, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "registered arn:aws:sagemaker:us-east-1:222222222222:model-package/churn-model/1 (PendingManualApproval)" in done.stdout
@@ -96,6 +97,7 @@ def test_a_project_on_its_own_csv_runs_from_the_tensorflow_template(tmp_path):
         cwd=project,
     )
     assert put.returncode == 0, put.stdout + put.stderr
+    seeded_compile_cache(project / ".sagespec", project, "pipelines/house_prices.yaml")
     done = run_cli("run", "pipelines/house_prices.yaml", cwd=project, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "seeded" not in done.stdout  # the data came from `data put`, not from pipelines/data/

@@ -12,8 +12,11 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from helpers import moto_lists_execution_steps, run_cli
+from helpers import ROOT, moto_lists_execution_steps, run_cli, seeded_compile_cache
 from sagespec.backends.records import EXECUTION_KEYS, LISTED_KEYS
+
+# End to end: `make test-fast` leaves these out, `make test` runs them.
+pytestmark = pytest.mark.slow
 
 BUCKET = "sagespec-shared-artifacts-222222222222"
 
@@ -31,7 +34,7 @@ def endpoint(monkeypatch, tmp_path):
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
-        "SAGESPEC_WORKSPACE": str(tmp_path / "ws"),
+        "SAGESPEC_WORKSPACE": str(seeded_compile_cache(tmp_path / "ws", ROOT, "pipelines/california_housing.yaml")),
     }
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(key)

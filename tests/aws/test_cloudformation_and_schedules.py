@@ -74,6 +74,7 @@ def test_the_schedule_is_in_the_template_with_the_scheduler_role(aws):
     assert template["Parameters"]["SchedulerRoleArn"]["Default"] == SCHEDULER_ROLE
 
 
+@pytest.mark.slow
 def test_a_pipeline_without_a_schedule_has_only_the_pipeline(aws, tmp_path):
     project = fast_project_copy(tmp_path)
     spec = project / "pipelines" / "california_housing.yaml"

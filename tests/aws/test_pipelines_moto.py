@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from moto import mock_aws
 
-from helpers import fake_aws_credentials, moto_lists_execution_steps
+from helpers import fake_aws_credentials, moto_lists_execution_steps, seeded_compile_cache
 from sagespec.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,7 +168,7 @@ def test_an_unreachable_endpoint_is_an_aws_error_not_a_crash(tmp_path):
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
         "AWS_MAX_ATTEMPTS": "1",
-        "SAGESPEC_WORKSPACE": str(tmp_path / "ws"),
+        "SAGESPEC_WORKSPACE": str(seeded_compile_cache(tmp_path / "ws", ROOT, SPEC)),
     }
     for argv in (["upsert", SPEC], ["start", "california-housing"]):
         done = subprocess.run([sys.executable, "-m", "sagespec", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

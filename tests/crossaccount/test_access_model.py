@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from helpers import ROOT, fast_project_copy, local_registry, run_cli
+from helpers import ROOT, fast_project_copy, local_registry, run_cli, seeded_compile_cache
 from sagespec.accounts import check, coverage
 from sagespec.accounts.render import render
 from sagespec.context import Context
@@ -129,6 +129,7 @@ def _without(policies, role_name: str, policy: str, sid: str):
     return tampered
 
 
+@pytest.mark.slow
 def test_a_removed_statement_fails_the_check_and_the_local_run_at_the_same_step(tmp_path, topology, needs):
     role = "sagespec-data-science-execution"
     verdicts = coverage.decide(needs, _without(render(topology, needs=needs), role, "JobRuntime", "ReadInputs"), topology)
@@ -139,6 +140,7 @@ def test_a_removed_statement_fails_the_check_and_the_local_run_at_the_same_step(
 
     # The same edit in the files `accounts render -o DIR` wrote: `accounts check --pipelines --policies DIR` fails.
     project = fast_project_copy(tmp_path)
+    seeded_compile_cache(project / ".sagespec", project)
     folder = tmp_path / "policies"
     assert run_cli("accounts", "render", "-o", str(folder), cwd=project).returncode == 0
     role_file = folder / "data-science" / f"role.{role}.json"
@@ -156,7 +158,7 @@ def test_a_removed_statement_fails_the_check_and_the_local_run_at_the_same_step(
     from sagespec.backends.local.database import connect
     from sagespec.backends.local.policies import read_policy, write_policy
 
-    workspace = tmp_path / "ws"
+    workspace = seeded_compile_cache(tmp_path / "ws", project)
     assert run_cli("accounts", "apply", "--target", "local", "--workspace", str(workspace), cwd=project).returncode == 0
     conn = connect(workspace)
     key = f"arn:aws:iam::111111111111:role/{role}#JobRuntime"
@@ -196,10 +198,12 @@ def test_an_extra_grant_is_reported_as_unused(topology, needs):
     assert [(u.statement, u.action, u.resource) for u in unused] == [("Oops", "s3:DeleteObject", "arn:aws:s3:::*")]
 
 
+@pytest.mark.slow
 def test_a_pipeline_whose_role_is_not_in_the_accounts_file_is_denied(tmp_path):
     project = fast_project_copy(tmp_path)
     spec = project / "pipelines" / "california_housing_fast.yaml"
     spec.write_text(spec.read_text().replace("role/sagespec-data-science-execution", "role/someone-elses-role"))
+    seeded_compile_cache(project / ".sagespec", project, "pipelines/california_housing_fast.yaml")
     done = run_cli("accounts", "check", "--pipelines", "pipelines/california_housing_fast.yaml", "--output", "json", cwd=project)
     assert done.returncode == 1
     role = "arn:aws:iam::111111111111:role/someone-elses-role"
@@ -265,9 +269,11 @@ def guide_project(tmp_path):
     accounts = root / "pipelines" / "accounts.yaml"
     text = accounts.read_text().replace("artifacts:\n", "artifacts:\n  owner: data_science\n")
     accounts.write_text(text.replace("kms_key: arn:aws:kms:us-east-1:222222222222:", "kms_key: arn:aws:kms:us-east-1:111111111111:"))
-    return Context.at(root, tmp_path / "ws")
+    seeded_compile_cache(root / ".sagespec", root)
+    return Context.at(root, seeded_compile_cache(tmp_path / "ws", root))
 
 
+@pytest.mark.slow
 def test_the_guides_topology_artifacts_in_the_training_account(tmp_path):
     project = guide_project(tmp_path)
     guide, needs = project.topology(validate=True), pipeline_needs(project)
@@ -290,6 +296,7 @@ def test_the_guides_topology_artifacts_in_the_training_account(tmp_path):
     assert done.returncode == 0 and "no granted action is unused" in done.stdout, done.stdout
 
 
+@pytest.mark.slow
 def test_the_guides_topology_passes_cfn_lint(tmp_path):
     from cfnlint.api import lint
 
@@ -305,15 +312,17 @@ def test_the_guides_topology_passes_cfn_lint(tmp_path):
         assert errors == [], name
 
 
+@pytest.mark.slow
 def test_the_guides_topology_applies_locally_and_runs_the_pipeline_checked(tmp_path):
     project = guide_project(tmp_path)
     done = run_cli("accounts", "apply", "--target", "local", "--workspace", str(project.workspace), cwd=project.root)
     assert done.returncode == 0 and "[data-science] policy of arn:aws:s3:::sagespec-shared-artifacts-222222222222: create" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_local_run_with_data_outside_the_granted_prefix_is_denied_as_on_aws(tmp_path):
     project = fast_project_copy(tmp_path)
-    workspace = str(tmp_path / "ws")
+    workspace = str(seeded_compile_cache(tmp_path / "ws", project, "pipelines/california_housing.yaml"))
     done = run_cli(
         "run",
         "pipelines/california_housing.yaml",

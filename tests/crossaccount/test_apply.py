@@ -267,6 +267,7 @@ def test_the_guides_topology_applies_bucket_and_key_policies_in_the_training_acc
     assert owners == {"data_science"}  # moto's bucket names are global, so the owner is read from the plan
 
 
+@pytest.mark.slow
 def test_managed_access_attaches_amazon_sagemaker_full_access(moto_accounts, monkeypatch):
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # moto loads AWS managed policies only when asked
     topology, sessions, stub = _stubbed_world(moto_accounts, "shared_services", access="managed")

@@ -57,6 +57,7 @@ ACCEPTED = {
 }
 
 
+@pytest.mark.slow
 def test_parliament_finds_nothing_unexplained_in_any_rendered_policy(topology, needs):
     import parliament
 
@@ -76,6 +77,7 @@ def test_parliament_finds_nothing_unexplained_in_any_rendered_policy(topology, n
     assert findings == {}
 
 
+@pytest.mark.slow
 def test_every_template_passes_cfn_lint(topology, needs):
     from cfnlint.api import lint
 

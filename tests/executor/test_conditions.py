@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from helpers import compile_here, data_science_spec, fast_project_copy, run_cli
+from helpers import compile_here, data_science_spec, fast_project_copy, run_cli, seeded_compile_cache
 
 STEPS = """\
   - name: Route
@@ -32,6 +32,7 @@ SPEC = data_science_spec("routing", "routing", {"Region": "us-east-1", "Tier": "
 def project(tmp_path):
     copy = fast_project_copy(tmp_path)
     (copy / "pipelines" / "routing.yaml").write_text(SPEC)
+    seeded_compile_cache(copy / ".ws", copy, "pipelines/routing.yaml")
     return copy
 
 
@@ -48,6 +49,7 @@ def test_nested_conditions_compile_to_the_sdks_condition_types(project, tmp_path
     assert negated["Type"] == "Not" and negated["Condition"]["Type"] == "Equals"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "params, route",
     [

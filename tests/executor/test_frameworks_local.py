@@ -5,10 +5,14 @@ import io
 import json
 import re
 import tarfile
+from pathlib import Path
 
 import pytest
 
-from helpers import data_science_spec, fast_project_copy, local_registry, run_cli
+from helpers import data_science_spec, fast_project_copy, local_registry, run_cli, seeded_compile_cache
+
+# End to end: `make test-fast` leaves these out, `make test` runs them.
+pytestmark = pytest.mark.slow
 
 SCRIPT = """
 import argparse, json, os, pickle
@@ -47,6 +51,13 @@ SPEC = data_science_spec(
 )
 
 
+def _run_locally(project, spec: str, workspace, **kwargs):
+    """`sagespec run SPEC --workspace WORKSPACE` in a fresh process, as a user runs it; the spec's
+    definition compiled once per test run in this process (helpers.seeded_compile_cache)."""
+    seeded_compile_cache(Path(workspace), project, spec)
+    return run_cli("run", spec, "--workspace", str(workspace), cwd=project, **kwargs)
+
+
 def _project_with_rows(tmp_path):
     """The project with a small linear data set (y = 2a + 3b + 1) where the train.csv parameters point."""
     project = fast_project_copy(tmp_path)
@@ -66,7 +77,7 @@ def _script_project(tmp_path, script: str, folder: str = "torch_code", name: str
 def test_a_sklearn_script_trains_locally(tmp_path):
     project = _script_project(tmp_path, SCRIPT, "ridge_code")
     (project / "pipelines" / "sklearn_ridge.yaml").write_text(SPEC)
-    done = run_cli("run", "pipelines/sklearn_ridge.yaml", "--workspace", str(tmp_path / "ws"), cwd=project)
+    done = _run_locally(project, "pipelines/sklearn_ridge.yaml", str(tmp_path / "ws"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "seeded s3://sagespec-ds-experiments-111111111111/datasets/train.csv" in done.stdout
     # Not among the accounts file's pipelines: its grants are applied locally, and the run says so.
@@ -135,7 +146,7 @@ def test_the_builtin_xgboost_algorithm_trains_locally_with_the_containers_log_an
     (project / "pipelines" / "data" / "boost-validation.csv").write_text("\n".join(rows[1::2]) + "\n")
     (project / "pipelines" / "xgboost_builtin.yaml").write_text(XGBOOST_SPEC)
     workspace = str(tmp_path / "ws")
-    done = run_cli("run", "pipelines/xgboost_builtin.yaml", "--workspace", workspace, cwd=project)
+    done = _run_locally(project, "pipelines/xgboost_builtin.yaml", workspace)
     assert done.returncode == 0, done.stdout + done.stderr
     execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
     log = run_cli("executions", "logs", execution, "Boost", "--workspace", workspace, cwd=project).stdout
@@ -191,7 +202,7 @@ def test_an_xgboost_script_trains_locally_with_its_metrics_read_from_the_log(tmp
         .replace("alpha: 0.5", "num_round: 15")
     )
     (project / "pipelines" / "xgboost_script.yaml").write_text(spec)
-    done = run_cli("run", "pipelines/xgboost_script.yaml", "--workspace", str(tmp_path / "ws"), cwd=project)
+    done = _run_locally(project, "pipelines/xgboost_script.yaml", str(tmp_path / "ws"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"\(train:rmse [0-9.]+\)", done.stdout), done.stdout
 
@@ -231,14 +242,14 @@ def test_a_framework_processor_runs_its_folder_locally_and_holds_to_its_requirem
     (code / "requirements.txt").write_text("scikit-learn>=1.0  # installed here\nnumpy\n")
     (project / "pipelines" / "prep.yaml").write_text(_job_spec("prep", PREP_STEP))
     workspace = str(tmp_path / "ws")
-    done = run_cli("run", "pipelines/prep.yaml", "--workspace", workspace, cwd=project)
+    done = _run_locally(project, "pipelines/prep.yaml", workspace)
     assert done.returncode == 0, done.stdout + done.stderr
     execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
     assert "doubled 50 rows" in run_cli("executions", "logs", execution, "Prepare", "--workspace", workspace, cwd=project).stdout
 
     # On SageMaker runproc.sh would pip-install it; here the step fails naming what is missing.
     (code / "requirements.txt").write_text("scikit-learn>=1.0\nsagespec-no-such-package==1.0\n")
-    done = run_cli("run", "pipelines/prep.yaml", "--workspace", workspace, cwd=project)
+    done = _run_locally(project, "pipelines/prep.yaml", workspace)
     assert done.returncode != 0
     assert "requirements.txt asks for sagespec-no-such-package==1.0, not installed here" in done.stdout + done.stderr
 
@@ -259,7 +270,7 @@ def test_an_own_image_with_no_program_is_reported_before_the_run_starts(tmp_path
 """
     (project / "pipelines" / "own.yaml").write_text(_job_spec("own", steps))
     workspace = str(tmp_path / "ws")
-    done = run_cli("run", "pipelines/own.yaml", "--workspace", workspace, cwd=project)
+    done = _run_locally(project, "pipelines/own.yaml", workspace)
     assert done.returncode == 1, done.stdout + done.stderr
     # No Docker engine runs in this sandbox or CI; were one here, the image would still not be pulled.
     assert f"error[E6019]: pipeline own cannot run here: step 'Train': image {OWN_IMAGE} has no local equivalent and " in done.stderr
@@ -276,7 +287,7 @@ def test_a_job_past_its_max_runtime_is_stopped_as_sagemaker_stops_it(tmp_path):
     steps = steps.replace("    instance_type: ml.m5.large\n", "    instance_type: ml.m5.large\n    max_runtime_seconds: 2\n")
     (project / "pipelines" / "slow.yaml").write_text(_job_spec("slow", steps))
     started = time.monotonic()
-    done = run_cli("run", "pipelines/slow.yaml", "--workspace", str(tmp_path / "ws"), cwd=project)
+    done = _run_locally(project, "pipelines/slow.yaml", str(tmp_path / "ws"))
     assert done.returncode != 0
     assert "MaxRuntimeExceeded: the job ran longer than its MaxRuntimeInSeconds (2 s) and was stopped" in done.stdout + done.stderr
     assert time.monotonic() - started < 60  # not the script's 120 s
@@ -298,7 +309,7 @@ def test_metrics_show_while_the_step_runs_with_their_epoch(tmp_path):
         '    instance_type: ml.m5.large\n    metric_definitions:\n    - {name: loss, regex: "loss=([0-9.]+)"}\n',
     ).replace("  hyperparameters:\n    alpha: 0.5\n", "")
     (project / "pipelines" / "epochs.yaml").write_text(spec)
-    done = run_cli("run", "pipelines/epochs.yaml", "--workspace", str(tmp_path / "ws"), cwd=project)
+    done = _run_locally(project, "pipelines/epochs.yaml", str(tmp_path / "ws"))
     assert done.returncode == 0, done.stdout + done.stderr
     running = [line for line in done.stdout.splitlines() if "Train" in line and "Executing" in line]
     # The progress view shows the latest value while the job runs, then the final one with the result.
@@ -357,7 +368,7 @@ def test_a_tiny_pytorch_model_trains_locally_with_the_local_torch_extra(tmp_path
     estimator = "    framework: pytorch\n    framework_version: '2.1'"
     (project / "pipelines" / "torch.yaml").write_text(_torch_spec("tiny-torch", estimator))
     workspace = str(tmp_path / "ws")
-    done = run_cli("run", "pipelines/torch.yaml", "--workspace", workspace, cwd=project)
+    done = _run_locally(project, "pipelines/torch.yaml", workspace)
     assert done.returncode == 0, done.stdout + done.stderr
     execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
     log = run_cli("executions", "logs", execution, "Train", "--workspace", workspace, cwd=project).stdout
@@ -398,7 +409,7 @@ def test_a_tiny_hugging_face_model_trains_locally_with_the_local_huggingface_ext
     # Hugging Face training images are GPU builds; locally the script runs on the CPU.
     (project / "pipelines" / "hf.yaml").write_text(_torch_spec("tiny-hf", estimator, "ml.g5.xlarge"))
     workspace = str(tmp_path / "ws")
-    done = run_cli("run", "pipelines/hf.yaml", "--workspace", workspace, cwd=project)
+    done = _run_locally(project, "pipelines/hf.yaml", workspace)
     assert done.returncode == 0, done.stdout + done.stderr
     artifact = re.search(r"(s3://sagespec-ds-experiments-111111111111/tiny-hf/\S+/output/model\.tar\.gz)", done.stdout).group(1)
     from sagespec.backends.local.database import connect
@@ -433,7 +444,7 @@ def test_a_pyspark_processor_runs_locally_with_the_local_spark_extra(tmp_path):
     )
     (project / "pipelines" / "spark.yaml").write_text(_job_spec("spark", steps))
     workspace = str(tmp_path / "ws")
-    done = run_cli("run", "pipelines/spark.yaml", "--workspace", workspace, cwd=project, timeout=600)
+    done = _run_locally(project, "pipelines/spark.yaml", workspace, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
     log = run_cli("executions", "logs", execution, "Prepare", "--workspace", workspace, cwd=project).stdout
@@ -466,7 +477,7 @@ def test_a_sklearn_model_registers_with_its_inference_code_stored_where_the_cont
     )
     (project / "pipelines" / "ridge_model.yaml").write_text(spec)
     workspace = tmp_path / "ws"
-    done = run_cli("run", "pipelines/ridge_model.yaml", "--workspace", str(workspace), cwd=project)
+    done = _run_locally(project, "pipelines/ridge_model.yaml", str(workspace))
     assert done.returncode == 0, done.stdout + done.stderr
     package = re.search(
         r"registered (arn:aws:sagemaker:us-east-1:111111111111:model-package/california-housing-experiments/\d+)", done.stdout

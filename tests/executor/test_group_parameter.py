@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from helpers import fast_project_copy, run_cli
+from helpers import fast_project_copy, run_cli, seeded_compile_cache
 
 SHARED = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
 
@@ -53,7 +53,7 @@ def test_a_group_parameter_is_checked_through_its_default_where_it_is_written(tm
 @pytest.mark.slow
 def test_an_execution_registers_where_its_parameter_says_and_iam_decides_with_it(tmp_path):
     project = fast_project_copy(tmp_path)
-    ws = ["--workspace", str(tmp_path / "ws")]
+    ws = ["--workspace", str(seeded_compile_cache(tmp_path / "ws", project))]
     # The roles are derived from every pipeline of the accounts file, as on AWS: the grant to
     # register into the shared group comes from california_housing.yaml, which registers there.
     applied = run_cli("accounts", "apply", "--target", "local", *ws, cwd=project)

@@ -5,14 +5,16 @@ import re
 
 import pytest
 
-from helpers import fast_project_copy, run_cli
+from helpers import fast_project_copy, run_cli, seeded_compile_cache
 
 GROUP = "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/california-housing"
 
 
 @pytest.fixture
 def project(tmp_path):
-    return fast_project_copy(tmp_path)
+    copy = fast_project_copy(tmp_path)
+    seeded_compile_cache(copy / ".ws", copy, "pipelines/california_housing.yaml")
+    return copy
 
 
 def sagespec(project, *args):

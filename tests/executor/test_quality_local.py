@@ -8,8 +8,11 @@ import random
 
 import pytest
 
-from helpers import fast_project_copy, local_pipelines, local_registry, model_step, run_cli
+from helpers import fast_project_copy, local_pipelines, local_registry, model_step, run_cli, seeded_compile_cache
 from quality_pipeline import BUCKET, SPEC
+
+# End to end: `make test-fast` leaves these out, `make test` runs them.
+pytestmark = pytest.mark.slow
 
 
 def _csv(rows) -> bytes:
@@ -34,7 +37,7 @@ def _scored(seed: int) -> bytes:
 def project(tmp_path_factory):
     copy = fast_project_copy(tmp_path_factory.mktemp("quality"))
     (copy / "pipelines" / "quality.yaml").write_text(SPEC)
-    objects = local_pipelines(copy / "ws").objects
+    objects = local_pipelines(seeded_compile_cache(copy / "ws", copy, "pipelines/quality.yaml")).objects
     objects.put(f"{BUCKET}/train/train.csv", _train(1))
     objects.put(f"{BUCKET}/scored/scored.csv", _scored(3))
     return copy
@@ -109,7 +112,9 @@ def test_the_first_run_calculates_baselines_the_version_carries_and_a_later_run_
 
 
 def test_a_check_with_no_baseline_anywhere_fails_saying_how_to_start(project, tmp_path):
-    objects = local_pipelines(tmp_path / "ws").objects  # a workspace whose registry has no approved version
+    objects = local_pipelines(
+        seeded_compile_cache(tmp_path / "ws", project, "pipelines/quality.yaml")
+    ).objects  # a workspace whose registry has no approved version
     objects.put(f"{BUCKET}/train/train.csv", _train(1))
     objects.put(f"{BUCKET}/scored/scored.csv", _scored(3))
     done = run_cli("run", "pipelines/quality.yaml", "--param", "FirstRun=false", "--workspace", str(tmp_path / "ws"), cwd=project)

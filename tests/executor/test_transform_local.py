@@ -7,7 +7,10 @@ import re
 
 import pytest
 
-from helpers import data_science_spec, fast_project_copy, run_cli
+from helpers import data_science_spec, fast_project_copy, run_cli, seeded_compile_cache
+
+# End to end: `make test-fast` leaves these out, `make test` runs them.
+pytestmark = pytest.mark.slow
 
 TRAIN = """
 import argparse, os, pickle
@@ -102,7 +105,7 @@ def scored(tmp_path_factory):
     (batch / "csv" / "part" / "second.csv").write_text("99,1,1\n99,2,0\n")
     (batch / "json").mkdir()
     (batch / "json" / "records.jsonl").write_text("".join(json.dumps({"id": i, "features": [i, 1], "note": "x"}) + "\n" for i in range(3)))
-    workspace = str(tmp_path / "ws")
+    workspace = str(seeded_compile_cache(tmp_path / "ws", project, "pipelines/transform.yaml"))
     for folder in ("csv", "json"):
         put = run_cli("data", "put", str(batch / folder), f"{BUCKET}/batch/{folder}/", "--workspace", workspace, cwd=project)
         assert put.returncode == 0, put.stdout + put.stderr

@@ -11,7 +11,10 @@ from datetime import datetime
 
 import pytest
 
-from helpers import data_science_spec, fast_project_copy, run_cli
+from helpers import data_science_spec, fast_project_copy, run_cli, seeded_compile_cache
+
+# End to end: `make test-fast` leaves these out, `make test` runs them.
+pytestmark = pytest.mark.slow
 
 pytest.importorskip("optuna")
 
@@ -119,7 +122,7 @@ def tuned(tmp_path_factory):
     (project / "tune_code" / "train.py").write_text(SCRIPT)
     (project / "tune_code" / "read_model.py").write_text(READ_MODEL)
     (project / "pipelines" / "tune.yaml").write_text(SPEC)
-    workspace = str(tmp_path / "ws")
+    workspace = str(seeded_compile_cache(tmp_path / "ws", project, "pipelines/tune.yaml"))
     done = run_cli("run", "pipelines/tune.yaml", "--workspace", workspace, cwd=project)
     arn = re.search(r"execution (arn:\S+): Failed", done.stdout)
     assert arn, done.stdout + done.stderr  # the Fail step at the end: it ends the run Failed on purpose

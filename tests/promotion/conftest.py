@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BUCKET, GROUP_ARN, ROOT, local_registry
+from helpers import BUCKET, GROUP_ARN, ROOT, local_registry, seeded_compile_cache
 
 
 def tiny_model_archive(slope: float) -> bytes:
@@ -126,10 +126,10 @@ def _world(workspace: Path):
 
 @pytest.fixture
 def world(tmp_path):
-    yield from _world(tmp_path / "ws")
+    yield from _world(seeded_compile_cache(tmp_path / "ws"))
 
 
 @pytest.fixture(scope="module")
 def module_world(tmp_path_factory):
     """One world for a module whose tests share one endpoint (each leaves it serving)."""
-    yield from _world(tmp_path_factory.mktemp("module") / "ws")
+    yield from _world(seeded_compile_cache(tmp_path_factory.mktemp("module") / "ws"))

@@ -117,6 +117,7 @@ def test_validating_the_pipelines_folder_skips_the_rendered_cicd_files():
     assert named.returncode == 1  # named explicitly, it is checked (and is no pipeline spec)
 
 
+@pytest.mark.slow
 def test_with_pipelines_the_projects_pipelines_come_as_stacks(tmp_path):
     from cfnlint.api import lint
 

@@ -11,7 +11,7 @@ import time
 import pytest
 from test_local_endpoints import deploy, post
 
-pytestmark = pytest.mark.xdist_group("endpoints")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("endpoints")]
 ROW = b"1,0,0,0,0,0,0,0"
 
 

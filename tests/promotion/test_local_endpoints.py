@@ -13,7 +13,8 @@ from helpers import BUCKET, GROUP, GROUP_ARN, PACKAGE, ROOT, run_cli, tar_gz
 from sagespec.diagnostics import UserError
 from sagespec.workflows.promotion.promoter import Promoter
 
-pytestmark = pytest.mark.xdist_group("endpoints")
+# Real endpoint servers (each loads its model): `make test-fast` leaves these out.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("endpoints")]
 
 
 def promoter(world, stage):

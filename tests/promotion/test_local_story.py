@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from helpers import fast_project_copy, run_cli
+from helpers import fast_project_copy, run_cli, seeded_compile_cache
 
 GROUP = "california-housing"
 PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/{}"
@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("endpoints")]
 @pytest.fixture
 def project(tmp_path):
     copy = fast_project_copy(tmp_path)
+    seeded_compile_cache(copy / ".ws", copy, "pipelines/california_housing.yaml")
     yield copy
     sagespec(copy, "endpoints", "delete", "california-housing-qa")
     sagespec(copy, "endpoints", "delete", "california-housing-prod")

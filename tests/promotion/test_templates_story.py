@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from helpers import fast_project_copy, run_cli
+from helpers import fast_project_copy, run_cli, seeded_compile_cache
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("endpoints")]
 
@@ -44,6 +44,7 @@ def ran_id(output: str) -> str:
 )
 def test_a_bundled_template_registers_promotes_and_passes_its_endpoint_test(tmp_path, spec, group, gate, metric):
     project = fast_project_copy(tmp_path, max_rows=5000)
+    seeded_compile_cache(project / ".ws", project, f"pipelines/{spec}")
     ran = ok(project, "run", f"pipelines/{spec}")
     package = f"arn:aws:sagemaker:us-east-1:222222222222:model-package/{group}/1"
     assert f"registered {package} (PendingManualApproval)" in ran and f"({gate} " in ran

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from helpers import ROOT, fast_project_copy, offline_compiles, run_cli
+from helpers import ROOT, fast_project_copy, offline_compiles, run_cli, seeded_compile_cache
 from sagespec.compiler import compile_spec
 from sagespec.diagnostics import DiagnosticError
 from sagespec.spec.load import load_spec
@@ -72,7 +72,7 @@ def test_asking_for_v2_in_a_v3_environment_says_what_is_installed():
 @pytest.mark.slow
 def test_run_of_the_california_spec_trains_through_the_v3_driver_registers_and_serves(tmp_path):
     project = fast_project_copy(tmp_path)
-    env = {"SAGESPEC_WORKSPACE": str(tmp_path / "ws")}
+    env = {"SAGESPEC_WORKSPACE": str(seeded_compile_cache(tmp_path / "ws", project, "pipelines/california_housing.yaml"))}
     done = run_cli("run", "pipelines/california_housing.yaml", cwd=project, env=env, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     # A run compiles only its own spec: the accounts file's other pipelines (two of which SDK v3

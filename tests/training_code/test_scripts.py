@@ -1,5 +1,8 @@
 """The tabular scripts of training_code/, run as SageMaker runs them: subprocesses, paths from SM_*
-variables, the California housing data described by arguments as its spec describes it."""
+variables, the California housing data described by arguments as its spec describes it. The
+preprocess checks of malformed input and arguments call the script's main() in this process
+(run_here): the same code, its output and exit code, without a fresh interpreter importing numpy
+and scikit-learn for each; every script also runs as a subprocess here (pipeline_run and others)."""
 
 import json
 import os
@@ -11,6 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+# End to end: `make test-fast` leaves these out, `make test` runs them.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = ROOT / "training_code"
@@ -39,6 +45,38 @@ def run(script: str, env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(CODE / script), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=600
     )
+
+
+def run_here(script: str, env: dict, *args: str) -> subprocess.CompletedProcess:
+    """`python SCRIPT ARGS` with `env` set, in this process: the script's main(argv), as its
+    `if __name__ == "__main__": sys.exit(main())` calls it, with stdout and stderr captured; the
+    exit code is main's return value or SystemExit's code (argparse's usage errors), and an
+    uncaught exception is printed to stderr as the interpreter prints it, with code 1."""
+    import contextlib
+    import io
+    import runpy
+    import traceback
+
+    main = runpy.run_path(str(CODE / script))["main"]
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exit:
+                code = exit.code
+                if code is not None and not isinstance(code, int):
+                    print(code, file=sys.stderr)
+                    code = 1
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess([sys.executable, str(CODE / script), *args], code or 0, out.getvalue(), err.getvalue())
 
 
 def preprocess_env(w: Path, raw: Path) -> dict:
@@ -190,7 +228,7 @@ def test_same_seed_same_split_other_seed_other_split(tmp_path):
     outputs = []
     for name, seed in (("a", "1"), ("b", "1"), ("c", "2")):
         w = tmp_path / name
-        done = run("preprocess.py", preprocess_env(w, tmp_path / "raw"), *CALIFORNIA, "--max-rows", "300", "--seed", seed)
+        done = run_here("preprocess.py", preprocess_env(w, tmp_path / "raw"), *CALIFORNIA, "--max-rows", "300", "--seed", seed)
         assert done.returncode == 0, done.stderr
         outputs.append((w / "test" / "test.csv").read_bytes())
     assert outputs[0] == outputs[1] != outputs[2]
@@ -199,7 +237,7 @@ def test_same_seed_same_split_other_seed_other_split(tmp_path):
 def test_ratios_are_configurable(tmp_path):
     (tmp_path / "raw").mkdir()
     shutil.copy(DATA, tmp_path / "raw")
-    done = run(
+    done = run_here(
         "preprocess.py",
         preprocess_env(tmp_path, tmp_path / "raw"),
         *CALIFORNIA,
@@ -238,7 +276,7 @@ def test_preprocess_rejects_malformed_input(tmp_path, name, content, message):
     raw.mkdir()
     (raw / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     arguments = ["--target", "a"] if name == "data.csv" and content.startswith("a,") else CALIFORNIA
-    done = run("preprocess.py", preprocess_env(tmp_path, raw), *arguments)
+    done = run_here("preprocess.py", preprocess_env(tmp_path, raw), *arguments)
     assert done.returncode == 1
     assert done.stderr.startswith("preprocess: error: ") and message in done.stderr
     assert "Traceback" not in done.stderr
@@ -251,7 +289,7 @@ HEADED = "label,x1,x2,x3\n" + "".join(f"{i % 2},{i},{i * 0.5},{10 - i}\n" for i 
 def test_a_csv_with_a_header_needs_no_columns_and_its_other_columns_are_the_features(tmp_path):
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "mine.csv").write_text(HEADED)
-    done = run("preprocess.py", preprocess_env(tmp_path, tmp_path / "raw"), "--target", "label")
+    done = run_here("preprocess.py", preprocess_env(tmp_path, tmp_path / "raw"), "--target", "label")
     assert done.returncode == 0, done.stderr
     assert "40 rows from mine.csv -> train 28, validation 6, test 6; target label, 3 features" in done.stdout
     assert (tmp_path / "test" / "test.csv").read_text().splitlines()[0] == "label,x1,x2,x3"
@@ -272,7 +310,7 @@ def test_a_csv_with_a_header_needs_no_columns_and_its_other_columns_are_the_feat
 def test_a_bad_target_or_feature_is_one_line_naming_it(tmp_path, arguments, message):
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "mine.csv").write_text(HEADED)
-    done = run("preprocess.py", preprocess_env(tmp_path, tmp_path / "raw"), *arguments)
+    done = run_here("preprocess.py", preprocess_env(tmp_path, tmp_path / "raw"), *arguments)
     assert done.returncode == 1 and done.stderr.startswith("preprocess: error: ") and message in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "train").exists()
 
@@ -297,7 +335,7 @@ def test_train_takes_the_features_preprocess_wrote(tmp_path):
 
 
 def test_preprocess_rejects_a_missing_input_folder(tmp_path):
-    done = run("preprocess.py", preprocess_env(tmp_path, tmp_path / "nowhere"), "--target", "y")
+    done = run_here("preprocess.py", preprocess_env(tmp_path, tmp_path / "nowhere"), "--target", "y")
     assert done.returncode == 1 and "input folder" in done.stderr and "does not exist" in done.stderr
 
 
