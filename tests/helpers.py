@@ -112,7 +112,7 @@ def seeded_compile_cache(workspace: Path, project: Path = ROOT, *specs: str) -> 
 
     from sagespec.compiler import cache, compile_spec
     from sagespec.diagnostics import DiagnosticError
-    from sagespec.spec import load_spec
+    from sagespec.spec.load import load_spec
 
     if not specs:
         from sagespec.context import Context
