@@ -19,7 +19,7 @@ export SAGEMAKER_SUPPRESS_V2_WARNING = 1
 # 7 s of CPU per TensorFlow import: bytecode is written on first import instead.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-fast test-extras graphviz lint bench bench-smoke clean suite v3 v3-env v3-suite
+.PHONY: run test test-fast test-extras graphviz lint docs docs-update bench bench-smoke clean suite v3 v3-env v3-suite
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "sagespec needs Python 3.10+, found " + sys.version.split()[0] + " (set PYTHON=python3.x)")'
@@ -32,7 +32,7 @@ $(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[local,test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[local,test,docs]'
 	@touch $@ $(VENV)/.installed-run
 
 # The SDK v3 environment: the same project, with sagemaker 3.x where .venv has 2.x (one
@@ -51,7 +51,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/sagespec validate pipelines/
 	$(BIN)/sagespec run pipelines/california_housing.yaml
 
-LINTED := framework tests bench training_code xgboost_code sklearn_code
+LINTED := framework tests bench docs/_gen training_code xgboost_code sklearn_code
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(LINTED)
@@ -71,7 +71,16 @@ PYTEST := -p no:cacheprovider --durations=25
 # disk and network as much as on the CPU, and each suite's last long tests leave a core idle that
 # the other suite fills. The install's log is shown only when it fails; the v3 suite's output is
 # shown when it ends (at once if it failed, else after the main suite's).
-test: lint
+# The documentation site, built strictly (a warning, a broken link or anchor fails) into build/site.
+# Its generated parts are checked by the suite (tests/test_docs.py); docs-update writes them anew.
+# (NO_MKDOCS_2_WARNING: Material 9.8 prints a notice of its end of life, May 2027, on every build.)
+docs: $(VENV)/.installed-test
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --quiet
+
+docs-update: $(VENV)/.installed-test
+	$(BIN)/python docs/_gen/cogdocs.py
+
+test: lint docs
 	@$(MAKE) --no-print-directory -j2 suite v3
 	@cat $(VENV3)-suite.log
 	@$(MAKE) --no-print-directory bench-smoke
@@ -140,11 +149,18 @@ test-extras: $(VENVX)/.installed-test graphviz
 	@$(BINX)/python -m pytest -n 2 -p no:cacheprovider -rs --durations=10 $(EXTRAS_TESTS) > $(VENVX).log 2>&1; status=$$?; \
 		cat $(VENVX).log; [ $$status = 0 ] && ! grep -q '^SKIPPED' $(VENVX).log
 
+# The benches whose tables the docs show (docs/explanation/performance.md): each one's output is
+# kept in bench/results/NAME.txt, with the machine it ran on, and committed with the change it
+# measures. Run them on a quiet machine: they time whole processes.
+BENCHES_RECORDED := validate compile registry local_face
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/validate.py
-	$(BIN)/python bench/compile.py
-	$(BIN)/python bench/registry.py
-	$(BIN)/python bench/local_face.py
+	@mkdir -p bench/results
+	@set -e; for name in $(BENCHES_RECORDED); do \
+		echo "$(BIN)/python bench/$$name.py"; \
+		{ echo "# $$(date -u +%Y-%m-%d), $$(nproc) cores, $$($(BIN)/python -c 'import platform; print(platform.python_implementation(), platform.python_version())')"; \
+		  $(BIN)/python bench/$$name.py; } > bench/results/$$name.txt.part; \
+		mv bench/results/$$name.txt.part bench/results/$$name.txt; cat bench/results/$$name.txt; \
+	done
 
 # Every bench script's smoke mode: the same code path on the smallest data and repeats, failing
 # when the path is broken (its numbers mean nothing). The longest first, BENCH_JOBS at a time; one
@@ -157,4 +173,4 @@ bench-smoke: $(VENV)/.installed-test
 
 clean:
 	@if [ -x $(BIN)/sagespec ]; then $(BIN)/sagespec endpoints stop-servers; fi
-	rm -rf $(VENV) $(VENV3) $(VENVX) .sagespec .pytest_cache .hypothesis
+	rm -rf $(VENV) $(VENV3) $(VENVX) .sagespec .pytest_cache .hypothesis build
