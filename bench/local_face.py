@@ -655,6 +655,8 @@ def code_lines(path: Path, start: str | None = None, end: str | None = None) -> 
     """Lines of code in a file (or between two marker lines): no blank lines, comments or docstrings."""
     text = path.read_text()
     if start:
+        if start not in text or end not in text.split(start, 1)[1]:
+            raise SystemExit(f"{path}: no lines between {start!r} and {end!r} (the code moved: update bench/local_face.py)")
         text = text.split(start, 1)[1].split(end, 1)[0]
     count, in_doc = 0, False
     for line in text.splitlines():
@@ -685,7 +687,7 @@ def code_table() -> tuple[list[list[str]], dict]:
     this = Path(__file__)
     face = code_lines(this, "# --- face: begin", "# --- face: end")
     handlers = re.findall(r"\n    def ([A-Z]\w+)\(self, p: dict\)", this.read_text())
-    protocol = code_lines(backends / "protocols.py", "class Registry(Protocol):", "class Hosting(Protocol):")
+    protocol = code_lines(backends / "protocols.py", "class Registry(", "class Hosting(")
     numbers = {
         "local": code_lines(backends / "local" / "registry.py"),
         "sagemaker": code_lines(backends / "sagemaker" / "registry.py") + code_lines(backends / "sagemaker" / "lineage.py"),
