@@ -318,3 +318,17 @@ def test_a_registry_command_reads_an_unchanged_accounts_file_without_a_yaml_pars
     assert create("second") == "False 222222222222"  # the kept data: no YAML parser
     accounts.write_text(accounts.read_text().replace('"222222222222"', '"999999999999"'))
     assert create("third") == "True 999999999999"  # the file changed: parsed again
+
+
+def test_a_hint_of_several_lines_prints_each_line_escaped_under_the_hint():
+    """A failed endpoint's hint carries its log's tail: the lines stay lines, and what a log holds
+    cannot move the terminal's cursor."""
+    from sagespec.diagnostics import UserError
+
+    shown = UserError("E7003", "endpoint e failed", hint="its log: /ws/e.log\nTraceback\x1b[2J\nValueError: bad").format()
+    assert shown.splitlines() == [
+        "error[E7003]: endpoint e failed",
+        "  hint: its log: /ws/e.log",
+        "        Traceback\\x1b[2J",
+        "        ValueError: bad",
+    ]

@@ -320,17 +320,3 @@ def test_sdk_framework_and_sql_outside_their_places_fail(synthetic):
 def test_a_module_outside_every_layer_fails(synthetic):
     (synthetic / "misc.py").write_text("x = 1\n")
     assert violations(synthetic) == ["sagespec/misc.py: module sagespec.misc belongs to no declared layer"]
-
-
-def test_the_readme_layout_table_is_this_layering():
-    """README's "Project layout" table lists the layers in this order, and every package it names
-    exists and belongs to the row's layer."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = text[text.index("| layer | packages |") :].split("\n\n", 1)[0].splitlines()[2:]
-    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
-    assert [row[0] for row in rows] == [name for name, _ in LAYERS]
-    for rank, (name, packages, _) in enumerate(rows):
-        for path in re.findall(r"`([\w/.]+)`", packages):
-            assert (PACKAGE / path).exists(), f"README's layout names {path}, which does not exist"
-            module = "sagespec." + path.removesuffix("/").removesuffix(".py").replace("/", ".")
-            assert layer_of(module) == rank, f"README puts {path} in {name}, tests/test_layers.py in {LAYERS[layer_of(module)][0]}"

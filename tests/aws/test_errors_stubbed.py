@@ -58,3 +58,16 @@ def test_wait_fails_unless_the_execution_succeeded():
         pipelines.wait(s, arn, on_status=lambda status, _: seen.append(status), poll_seconds=0)
     assert seen == ["Executing", "Failed"]
     assert raised.value.code == "E6009" and "ended Failed: Step failure" in raised.value.message
+
+
+@pytest.mark.parametrize("status, code", [("403", "E6002"), ("404", "E6005")])
+def test_a_head_request_without_an_error_body_is_denied_or_missing_by_its_status(status, code):
+    """S3's HeadObject and HeadBucket answer with a status and no body: botocore's error code is the
+    bare status, which is still AWS saying access denied (403) or not found (404)."""
+    from sagespec.aws.sessions import aws_errors
+
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    with Stubber(s3) as stub, pytest.raises(UserError) as raised, aws_errors("checking bucket b"):
+        stub.add_client_error("head_bucket", status, "Forbidden" if status == "403" else "Not Found", http_status_code=int(status))
+        s3.head_bucket(Bucket="b")
+    assert raised.value.code == code

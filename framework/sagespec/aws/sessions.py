@@ -60,12 +60,15 @@ def aws_errors(doing: str) -> Iterator[None]:
     except botocore.exceptions.ClientError as exc:
         error = exc.response.get("Error", {})
         code, message = error.get("Code", "Unknown"), error.get("Message", str(exc))
-        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation") or "not authorized" in message:
+        # A HEAD request (HeadObject, HeadBucket) has no body, so botocore's code is the bare HTTP status:
+        # S3 answers 403 for access denied and 404 for a missing object or bucket (Amazon S3 API
+        # Reference, HeadObject and HeadBucket).
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403") or "not authorized" in message:
             raise UserError(
                 "E6002", f"AWS denied {doing}: {message}", hint="check the identity policy of the caller and the resource's policy"
             ) from None
         missing = any(phrase in message.lower() for phrase in ("does not exist", "could not find", "not found"))
-        not_found = ("ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity", "NoSuchKey", "NoSuchBucket")
+        not_found = ("ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity", "NoSuchKey", "NoSuchBucket", "404")
         if code in not_found or (code == "ValidationException" and missing):
             raise UserError("E6005", f"{doing}: {message}") from None
         raise UserError("E6004", f"{doing} failed: {code}: {message}") from None

@@ -29,7 +29,7 @@ def accounts() -> None:
 
 
 @accounts.command("render")
-@output_option("json", "cloudformation")
+@output_option("json", "cloudformation", help="json: the policies; cloudformation: one stack template per account.")
 @out_option("Write one file per policy (json) or per account (cloudformation) into this folder.", retired=("--output-dir",), folder=True)
 @accounts_file_option
 def accounts_render(output: str, out: str | None, accounts_file: str | None) -> None:

@@ -85,7 +85,7 @@ def output_option(
         type=kind(list(formats), {"table": "text"} if "text" in formats else {}),
         default=default or formats[0],
         show_default=True,
-        help=help or "text for people, json for tools.",
+        help=help or ("text for people, json for tools." if formats == ("text", "json") else "The output format."),
     )
 
 

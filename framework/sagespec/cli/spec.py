@@ -64,7 +64,7 @@ def validate(paths: tuple[str, ...], output: str, color: str, project_dir: str |
 
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@output_option("yaml", "json")
+@output_option("yaml", "json", help="The rendered spec as YAML or JSON.")
 @project_option
 def render(spec: str, output: str, project_dir: str | None) -> None:
     """Print SPEC after applying its template (and validate the result)."""
@@ -122,7 +122,7 @@ def compile_command(
 
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@output_option("mermaid", "dot", "svg", "png", legacy_file=True)
+@output_option("mermaid", "dot", "svg", "png", legacy_file=True, help="mermaid or dot text; svg or png through Graphviz's dot.")
 @out_option()
 @project_option
 def graph(spec: str, output: str, out: str | None, project_dir: str | None) -> None:

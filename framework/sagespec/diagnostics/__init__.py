@@ -98,4 +98,6 @@ class UserError(Exception):
 
     def format(self) -> str:
         """What the CLI prints: user-supplied values in messages print as escapes."""
-        return f"error[{self.code}]: {printable(self.message)}" + (f"\n  hint: {printable(self.hint)}" if self.hint else "")
+        # A hint may span lines (a log's tail): each line is printed escaped, indented under the hint.
+        hint = "\n        ".join(printable(line) for line in self.hint.splitlines()) if self.hint else ""
+        return f"error[{self.code}]: {printable(self.message)}" + (f"\n  hint: {hint}" if self.hint else "")

@@ -349,6 +349,10 @@ class AccessDenied(UserError):
 
 
 def _hint(decision: Decision) -> str:
+    if "explicit deny" in decision.reason:
+        # An explicit Deny wins over every Allow (the policy evaluation logic, IAM User Guide): no grant
+        # elsewhere changes the answer; only the statement that denies, or another caller, does.
+        return "an explicit deny wins over any allow: no grant changes this; ask whether this caller should do it at all"
     if "identity-based" in decision.reason:
         return "the caller's role grants it in an identity policy (`sagespec accounts render`, then `accounts apply`)"
     return "the resource owner grants it in the resource policy (`sagespec accounts render`, or `sagespec models policy put`)"

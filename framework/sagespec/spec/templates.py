@@ -288,7 +288,7 @@ def _params(use: dict[str, Any], header: dict[str, Any], spec: Document, project
             found.append(
                 Diagnostic(
                     "E1006",
-                    f"template parameter '{name}' must be a {kind}, not {type(value).__name__} {value!r}",
+                    f"template parameter '{name}' must be {'an' if str(kind)[:1] in 'aeiouAEIOU' else 'a'} {kind}, not {type(value).__name__} {value!r}",
                     spec.source.span(path),
                     path,
                     declared[name].get("description"),

@@ -102,7 +102,7 @@ def parameter_uses(ctx: CheckContext) -> None:
             field = ".".join(p for p in path[2:] if isinstance(p, str))
             ctx.report(
                 "E4008",
-                f"{ref.text} is a {decl.get('type')} parameter, but {field} of step '{step['name']}' needs a {expected}",
+                f"{ref.text} is a {decl.get('type')} parameter, but {field} of step '{step['name']}' needs {'an' if str(expected)[:1] in 'AEIOU' else 'a'} {expected}",
                 path,
                 hint=f"declare '{ref.name}' with type: {expected}, or use another parameter",
             )
