@@ -270,6 +270,16 @@ def test_the_guides_topology_applies_bucket_and_key_policies_in_the_training_acc
 @pytest.mark.slow
 def test_managed_access_attaches_amazon_sagemaker_full_access(moto_accounts, monkeypatch):
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # moto loads AWS managed policies only when asked
+    # ... all ~1,300 of them into every account it touches (57 s with the teardown); this test needs one,
+    # as moto's own data holds it
+    import json
+
+    import moto.iam.models
+
+    managed = json.loads(moto.iam.models.aws_managed_policies_data)
+    monkeypatch.setattr(
+        moto.iam.models, "aws_managed_policies_data", json.dumps({"AmazonSageMakerFullAccess": managed["AmazonSageMakerFullAccess"]})
+    )
     topology, sessions, stub = _stubbed_world(moto_accounts, "shared_services", access="managed")
     with stub:
         SageMakerPolicyAdmin(lambda account: sessions[account.id]).execute(plan(topology, lambda account: sessions[account.id]))
