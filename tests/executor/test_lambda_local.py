@@ -170,3 +170,26 @@ def test_outputs_are_read_from_the_response_as_their_declared_types():
     with pytest.raises(StepFailed, match="returned list, not a JSON object"):
         outputs(DECLARED, [1], "fn")
     assert outputs({}, None, "fn") == {}
+
+
+def test_every_step_that_cannot_run_here_is_named_before_the_first_step(tmp_path):
+    """A function without its code and a step type the local backend has no runner for, together."""
+    pipelines = local_pipelines(tmp_path / "ws")
+    definition = {
+        "Version": "2020-12-01",
+        "Parameters": [],
+        "Steps": [
+            {"Name": "Call", "Type": "Lambda", "FunctionArn": "arn:aws:lambda:us-east-1:111111111111:function:elsewhere", "Arguments": {}},
+            {"Name": "Explain", "Type": "ClarifyCheck", "Arguments": {}},
+            {"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": "x"}, "DependsOn": ["Call", "Explain"]},
+        ],
+    }
+    pipelines.store.put_definition(
+        "p", "arn:aws:sagemaker:us-east-1:111111111111:pipeline/p", "arn:aws:iam::111111111111:role/r", None, json.dumps(definition), None
+    )
+    with pytest.raises(UserError) as refused:
+        pipelines.start("p", {})
+    assert refused.value.code == "E6019"
+    assert "step 'Call': its function" in refused.value.message
+    assert "step 'Explain': the local backend has no runner for ClarifyCheck steps" in refused.value.message
+    assert "Stop" not in refused.value.message and pipelines.list_executions("p") == []

@@ -21,8 +21,7 @@ from sagespec.backends.local.database import now
 from sagespec.backends.local.executor import callback, lambda_function, quality, training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.backends.local.executor.execution import DEFAULT_PARALLEL_STEPS, Execution
 from sagespec.backends.local.executor.faults import interrupted, termination_as_interrupt
-from sagespec.backends.local.executor.images import problems
-from sagespec.backends.local.executor.lambda_function import unservable
+from sagespec.backends.local.executor.preflight import unrunnable_steps
 from sagespec.backends.local.functions import LocalFunctions
 from sagespec.backends.local.objects import ObjectStore
 from sagespec.backends.local.pipelines import PipelineStore
@@ -140,12 +139,7 @@ class LocalPipelines:
             reuse = retried(name, previous, self.store.definition(name, previous["definition_version"]), current)
         parameters = execution_parameters(current, overrides, name, base)
         runs = set(selected_steps or steps(current)) - set(reuse)
-        unrunnable = [(step, why) for step, why in problems(steps(current)) if step in runs]
-        unrunnable += [
-            (n, why)
-            for n, s in steps(current).items()
-            if n in runs and s.get("Type") == "Lambda" and (why := unservable(s, self.workspace))
-        ]
+        unrunnable = [(step, why) for step, why in unrunnable_steps(steps(current), self.workspace) if step in runs]
         if unrunnable:  # before anything is stored: the execution would fail at that step
             listed = "; ".join(f"step '{step}': {why}" for step, why in unrunnable)
             raise UserError("E6019", f"pipeline {name} cannot run here: {listed}")
