@@ -193,3 +193,15 @@ def test_every_step_that_cannot_run_here_is_named_before_the_first_step(tmp_path
     assert "step 'Call': its function" in refused.value.message
     assert "step 'Explain': the local backend has no runner for ClarifyCheck steps" in refused.value.message
     assert "Stop" not in refused.value.message and pipelines.list_executions("p") == []
+
+
+def test_the_functions_timeout_stops_it_as_lambda_does(project):
+    script = project / "announce.py"
+    script.write_text(script.read_text().replace("    print(message)\n", "    print(message)\n    import time\n\n    time.sleep(30)\n"))
+    spec = project / "pipeline.yaml"
+    spec.write_text(
+        spec.read_text().replace("    handler: announce.lambda_handler\n", "    handler: announce.lambda_handler\n    timeout_seconds: 1\n")
+    )
+    done = run(project, "pipeline.yaml")
+    assert done.returncode == 1
+    assert "the function sagemaker-announce-endpoint failed: Task timed out after 1 seconds" in done.stdout
