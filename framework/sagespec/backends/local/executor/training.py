@@ -8,6 +8,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from sagespec.aws import builtin_xgboost
 from sagespec.backends.local.executor import docker
 from sagespec.backends.local.executor.handlers import (
     StepRun,
@@ -78,7 +79,11 @@ def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any
         }
     )
     algorithm = args.get("AlgorithmSpecification", {})
-    settings: dict[str, Any] = dict(max_runtime=max_runtime_of(args), metrics=algorithm.get("MetricDefinitions") or ())
+    definitions = list(algorithm.get("MetricDefinitions") or ())
+    if runtime.kind == "xgboost-builtin":  # a built-in algorithm's metrics need no definitions: it declares its own
+        named = {d["Name"] for d in definitions}
+        definitions += [d for d in builtin_xgboost.metric_definitions() if d["Name"] not in named]
+    settings: dict[str, Any] = dict(max_runtime=max_runtime_of(args), metrics=definitions)
     if runtime.kind == "docker":
         argv = docker.training_argv(runtime.image, run.job_name, run.work, args, channels, model_dir, run.work / "output")
         try:
@@ -95,6 +100,8 @@ def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any
             json.dumps(user),
             "--content-type",
             content_type,
+            "--artifact-format",
+            builtin_xgboost.artifact_format(builtin_xgboost.container_version(runtime.image)),
         ]
         run.run_script(argv, env, code, label="the built-in xgboost algorithm", **settings)
     elif v3:
@@ -114,7 +121,7 @@ def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any
     return {
         "TrainingJobName": run.job_name,
         "TrainingJobStatus": "Completed",
-        "FinalMetricDataList": final_metrics(algorithm.get("MetricDefinitions", []), run.log_path),
+        "FinalMetricDataList": final_metrics(definitions, run.log_path),
         "ModelArtifacts": {"S3ModelArtifacts": f"{base}/model.tar.gz"},
         "HyperParameters": args.get("HyperParameters", {}),
         "InputDataConfig": args.get("InputDataConfig", []),

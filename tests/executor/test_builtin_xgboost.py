@@ -1,0 +1,114 @@
+"""The built-in XGBoost algorithm as its container version behaves: the artifact format each
+version writes (read back the way the example notebooks read it), and every documented metric
+read from the container's log without metric_definitions."""
+
+import contextlib
+import io
+import pickle
+import re
+
+import pytest
+
+from sagespec.aws import builtin_xgboost
+from sagespec.backends.local.executor.metrics import final_metrics
+from sagespec.backends.local.runtime import xgboost_builtin
+
+xgb = pytest.importorskip("xgboost")
+
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:{}"
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("0.90-2-cpu-py3", "pickle"),
+        ("1.0-1-cpu-py3", "pickle"),
+        ("1.2-1", "pickle"),
+        ("1.2-2", "pickle"),
+        ("1.3-1", "xgboost"),
+        ("1.5-1", "xgboost"),
+        ("1.7-1", "xgboost"),
+        ("3.0-5", "xgboost"),
+        ("latest", "xgboost"),
+    ],
+)
+def test_the_artifact_format_follows_the_container_version(tag, expected):
+    assert builtin_xgboost.artifact_format(builtin_xgboost.container_version(IMAGE.format(tag))) == expected
+
+
+def _train(tmp_path, monkeypatch, hyperparameters, artifact_format="xgboost", rows=None):
+    """The runtime's main() on a train and a validation channel; (log, model file)."""
+    rows = rows or [f"{2 * x + 3 * y + 1},{x},{y}" for x in range(20) for y in range(10)]
+    for name, part in (("train", rows[::2]), ("validation", rows[1::2])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}.csv").write_text("\n".join(part) + "\n")
+        monkeypatch.setenv(f"SM_CHANNEL_{name.upper()}", str(tmp_path / name))
+    (tmp_path / "model").mkdir()
+    monkeypatch.setenv("SM_MODEL_DIR", str(tmp_path / "model"))
+    import json
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = xgboost_builtin.main(["--hyperparameters", json.dumps(hyperparameters), "--artifact-format", artifact_format])
+    assert code == 0
+    return out.getvalue(), tmp_path / "model" / "xgboost-model"
+
+
+def test_up_to_1_2_the_model_is_a_pickle_as_the_notebooks_unpickle_it(tmp_path, monkeypatch):
+    _, model = _train(tmp_path, monkeypatch, {"num_round": 5, "objective": "reg:squarederror"}, "pickle")
+    with open(model, "rb") as handle:  # the 1.0-1 / 1.2-1 evaluation scripts' way
+        booster = pickle.load(handle)
+    assert isinstance(booster, xgb.Booster) and booster.num_boosted_rounds() == 5
+    with pytest.raises((xgb.core.XGBoostError, UnicodeDecodeError)):  # not XGBoost's own format
+        xgb.Booster().load_model(str(model))
+
+
+def test_from_1_3_the_model_is_xgboosts_own_format_as_the_notebooks_load_it(tmp_path, monkeypatch):
+    _, model = _train(tmp_path, monkeypatch, {"num_round": 5, "objective": "reg:squarederror"}, "xgboost")
+    booster = xgb.Booster()  # the 1.5-1+ evaluation scripts' way
+    booster.load_model(str(model))
+    assert booster.num_boosted_rounds() == 5
+    with pytest.raises(pickle.UnpicklingError), open(model, "rb") as handle:
+        pickle.load(handle)
+
+
+def test_every_documented_metric_is_read_from_the_log_without_definitions(tmp_path, monkeypatch):
+    rows = [f"{int(x + y > 14)},{x},{y}" for x in range(20) for y in range(10)]
+    log, _ = _train(
+        tmp_path,
+        monkeypatch,
+        {"num_round": 4, "objective": "binary:logistic", "eval_metric": "auc,error,logloss,accuracy,f1,mse,rmse,mae,map"},
+        rows=rows,
+    )
+    assert re.search(r"^\[3\]#011train-auc:[\d.]+#011train-error:", log, re.M), log
+    (tmp_path / "log").write_text(log)
+    found = {m["MetricName"]: m["Value"] for m in final_metrics(builtin_xgboost.metric_definitions(), tmp_path / "log")}
+    names = {
+        f"{c}:{m}" for c in ("train", "validation") for m in ("auc", "error", "logloss", "accuracy", "f1", "mse", "rmse", "mae", "map")
+    }
+    assert set(found) == names
+    last = log.strip().splitlines()[-1].split("#011")
+    assert found["validation:accuracy"] == float(next(p for p in last if p.startswith("validation-accuracy:")).split(":")[1])
+    # accuracy is 1 - error, as the container computes it on the same predictions
+    assert found["validation:accuracy"] == pytest.approx(1 - found["validation:error"], abs=1e-5)
+
+
+def test_multiclass_metrics_and_the_documented_table():
+    assert set(builtin_xgboost.OBJECTIVE_METRICS) == {
+        "accuracy",
+        "auc",
+        "error",
+        "f1",
+        "logloss",
+        "mae",
+        "map",
+        "merror",
+        "mlogloss",
+        "mse",
+        "ndcg",
+        "rmse",
+    }
+    regexes = {d["Name"]: re.compile(d["Regex"]) for d in builtin_xgboost.metric_definitions()}
+    line = "[7]#011train-merror:0.1#011train-mlogloss:0.3#011validation-merror:0.25#011validation-mlogloss:0.5"
+    read = {name: float(m[1]) for name, rx in regexes.items() if (m := rx.search(line))}
+    assert read == {"train:merror": 0.1, "train:mlogloss": 0.3, "validation:merror": 0.25, "validation:mlogloss": 0.5}
