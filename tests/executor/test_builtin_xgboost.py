@@ -4,8 +4,10 @@ read from the container's log without metric_definitions."""
 
 import contextlib
 import io
+import json
 import pickle
 import re
+import tarfile
 
 import pytest
 
@@ -45,7 +47,6 @@ def _train(tmp_path, monkeypatch, hyperparameters, artifact_format="xgboost", ro
         monkeypatch.setenv(f"SM_CHANNEL_{name.upper()}", str(tmp_path / name))
     (tmp_path / "model").mkdir()
     monkeypatch.setenv("SM_MODEL_DIR", str(tmp_path / "model"))
-    import json
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -112,3 +113,61 @@ def test_multiclass_metrics_and_the_documented_table():
     line = "[7]#011train-merror:0.1#011train-mlogloss:0.3#011validation-merror:0.25#011validation-mlogloss:0.5"
     read = {name: float(m[1]) for name, rx in regexes.items() if (m := rx.search(line))}
     assert read == {"train:merror": 0.1, "train:mlogloss": 0.3, "validation:merror": 0.25, "validation:mlogloss": 0.5}
+
+
+# -- serving: the algorithm's own container (no SAGEMAKER_PROGRAM) --
+
+
+def _archive(model_file: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo("xgboost-model")
+        info.size = len(model_file)
+        tar.addfile(info, io.BytesIO(model_file))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("artifact_format", ["pickle", "xgboost"])
+def test_a_builtin_model_is_served_with_the_algorithms_content_types(tmp_path, monkeypatch, artifact_format):
+    from sagespec.backends.local.runtime import inference_toolkit
+    from sagespec.backends.local.serving import BadRequest, server_for
+
+    _, model = _train(tmp_path, monkeypatch, {"num_round": 20, "objective": "reg:squarederror", "max_depth": 3}, artifact_format)
+    container = {"Image": IMAGE.format("1.0-1-cpu-py3" if artifact_format == "pickle" else "1.7-1"), "ModelDataUrl": "s3://b/model.tar.gz"}
+    server = server_for(container)
+    assert server.kind == "xgboost-algorithm"
+    served = inference_toolkit.load(server.kind, "m", container, _archive(model.read_bytes()), tmp_path / "serve", lambda uri: b"")
+
+    csv_body, csv_type = served.invoke(b"4,2\n10,5\n", "text/csv", "")  # no Accept: the algorithm answers CSV
+    assert csv_type == "text/csv"
+    csv_answers = [float(v) for v in csv_body.decode().split()]
+    assert csv_answers == pytest.approx([2 * 4 + 3 * 2 + 1, 2 * 10 + 3 * 5 + 1], abs=3)
+    libsvm_body, _ = served.invoke(b"0 0:4 1:2\n0 0:10 1:5\n", "text/libsvm", "text/csv")
+    assert [float(v) for v in libsvm_body.decode().split()] == pytest.approx(csv_answers)
+    json_body, json_type = served.invoke(b"4,2\n", "text/csv", "application/json")
+    assert json_type == "application/json" and json.loads(json_body) == pytest.approx(csv_answers[:1])
+    with pytest.raises(BadRequest) as refused:
+        served.invoke(b"[[4, 2]]", "application/json", "text/csv")
+    assert refused.value.status == 415 and "text/csv or text/libsvm" in str(refused.value)
+    with pytest.raises(BadRequest) as refused:
+        served.invoke(b"4,2\n", "text/csv", "application/x-npy")
+    assert refused.value.status == 406
+
+
+def _transform_definition(image: str) -> dict:
+    return {
+        "CreateModel-CreateModel": {
+            "Type": "Model",
+            "Arguments": {"PrimaryContainer": {"Image": image, "ModelDataUrl": "s3://b/m.tar.gz"}},
+        },
+        "Score": {"Type": "Transform", "Arguments": {"ModelName": {"Get": "Steps.CreateModel-CreateModel.ModelName"}}},
+    }
+
+
+def test_a_transform_whose_model_no_local_server_loads_is_refused_before_the_run():
+    from sagespec.backends.local.executor import servable
+
+    assert servable.problems(_transform_definition(IMAGE.format("1.7-1"))) == []  # the built-in algorithm is served now
+    found = servable.problems(_transform_definition("111111111111.dkr.ecr.us-east-1.amazonaws.com/my-server:1"))
+    assert [step for step, _ in found] == ["Score"]
+    assert "step 'CreateModel-CreateModel'" in found[0][1] and "is not one of SageMaker's inference images" in found[0][1]
