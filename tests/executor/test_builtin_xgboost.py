@@ -23,6 +23,7 @@ IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:{}"
 @pytest.mark.parametrize(
     ("tag", "expected"),
     [
+        ("1", "pickle"),
         ("0.90-2-cpu-py3", "pickle"),
         ("1.0-1-cpu-py3", "pickle"),
         ("1.2-1", "pickle"),

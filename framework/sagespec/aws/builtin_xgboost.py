@@ -22,7 +22,7 @@ from sagespec.aws import images
 
 # (first container version, artifact format): the last entry whose version <= the image's applies.
 ARTIFACT_FORMATS: tuple[tuple[tuple[int, int], str], ...] = (
-    ((0, 0), "pickle"),  # 0.90-1 .. 1.2-2: pickle.dump(booster)
+    ((0, 0), "pickle"),  # 0.72 (tag 1), 0.90-1 .. 1.2-2: pickle.dump(booster)
     ((1, 3), "xgboost"),  # 1.3-1 on: booster.save_model("xgboost-model")
 )
 MODEL_FILE = "xgboost-model"
@@ -54,11 +54,22 @@ _NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 _VERSION = re.compile(r"^(\d+)\.(\d+)-\d+")
 
 
-def container_version(image: str) -> tuple[int, int] | None:
-    """(major, minor) of an image whose tag reads `1.7-1` or `1.0-1-cpu-py3`; None for a digest or `latest`."""
-    parsed = images.parse(image)
-    match = _VERSION.match(parsed.tag) if parsed else None
+# "XGBoost Version 0.72" (deprecated versions of XGBoost): the first algorithm's image is tagged `1`.
+LEGACY_TAGS = {"1": (0, 72)}
+
+
+def tag_version(tag: str) -> tuple[int, int] | None:
+    """(major, minor) of an image tag such as `1.7-1` or `1.0-1-cpu-py3`; None for a digest or `latest`."""
+    if tag in LEGACY_TAGS:
+        return LEGACY_TAGS[tag]
+    match = _VERSION.match(tag)
     return (int(match[1]), int(match[2])) if match else None
+
+
+def container_version(image: str) -> tuple[int, int] | None:
+    """The version of an algorithm image URI, by its tag."""
+    parsed = images.parse(image)
+    return tag_version(parsed.tag) if parsed else None
 
 
 def artifact_format(version: tuple[int, int] | None) -> str:
