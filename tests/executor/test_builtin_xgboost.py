@@ -172,3 +172,51 @@ def test_a_transform_whose_model_no_local_server_loads_is_refused_before_the_run
     found = servable.problems(_transform_definition("111111111111.dkr.ecr.us-east-1.amazonaws.com/my-server:1"))
     assert [step for step, _ in found] == ["Score"]
     assert "step 'CreateModel-CreateModel'" in found[0][1] and "is not one of SageMaker's inference images" in found[0][1]
+
+
+# -- SDK v2's repack job, done here on the job's folders --
+
+
+def _model_archive(folder):
+    archive = folder / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, body in (("xgboost-model", b"model"), ("code/old.py", b"old")):
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    return archive
+
+
+def test_the_repack_job_puts_the_code_folder_beside_the_model(tmp_path):
+    from sagespec.backends.local.runtime.repack import repack
+
+    code = tmp_path / "code"
+    (code / "helpers").mkdir(parents=True)
+    (code / "inference.py").write_text("def model_fn(d): ...")
+    (code / "helpers" / "features.py").write_text("")
+    (code / "extra.py").write_text("")
+    model = tmp_path / "model"
+    model.mkdir()
+    repack(_model_archive(tmp_path), code, model, "inference.py", "code", "extra.py")
+    found = sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file())
+    # the archive's own code/ is replaced by the code folder, as the SDK's script replaces it
+    assert found == ["code/extra.py", "code/helpers/features.py", "code/inference.py", "code/lib/extra.py", "xgboost-model"]
+    # a folder among the dependencies: code/lib/ is the whole code folder (the upload flattened it)
+    repack(_model_archive(tmp_path), code, model, "inference.py", "code", "extra.py helpers")
+    lib = sorted(str(p.relative_to(model / "code" / "lib")) for p in (model / "code" / "lib").rglob("*") if p.is_file())
+    assert lib == ["extra.py", "helpers/features.py", "inference.py"]
+
+
+def test_the_repack_job_without_a_source_dir_takes_the_inference_script_alone(tmp_path):
+    from sagespec.backends.local.runtime.repack import repack
+
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "inference.py").write_text("")
+    (code / "_repack_model.py").write_text("")
+    model = tmp_path / "model"
+    model.mkdir()
+    repack(_model_archive(tmp_path), code, model, "inference.py", None, None)
+    # beside what the archive's code/ held; the SDK's own scripts stay out
+    found = sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file())
+    assert found == ["code/inference.py", "code/old.py", "xgboost-model"]

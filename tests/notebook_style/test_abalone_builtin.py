@@ -81,3 +81,43 @@ def test_the_same_pipeline_with_hard_coded_container_paths(tmp_path):
         script.write_text(hard_coded)
     done = run_cli("run", "pipelines/abalone.yaml", "--workspace", str(tmp_path / "ws"), cwd=project, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+INFERENCE = """import os
+import pickle
+
+
+def model_fn(model_dir):
+    with open(os.path.join(model_dir, "xgboost-model"), "rb") as handle:
+        return pickle.load(handle)
+"""
+
+
+def test_a_model_with_its_own_inference_code_is_repacked_and_served(tmp_path):
+    """The SDK's repack job (a training job before the model step) runs here on the job's own
+    folders; the transform serves the repacked model through its model_fn."""
+    pytest.importorskip("xgboost")
+    project = _project(tmp_path)
+    (project / "code" / "inference.py").write_text(INFERENCE)
+    spec = project / "pipelines" / "abalone.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "model: {training_step: AbaloneTrain}\n    instance_type",
+            "model: {training_step: AbaloneTrain, source_dir: code, entry_point: inference.py, framework_version: 1.7-1}\n    instance_type",
+        )
+    )
+    workspace = str(tmp_path / "ws")
+    done = run_cli("run", "pipelines/abalone.yaml", "--workspace", workspace, cwd=project, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    repacked = re.search(r"AbaloneCreateModel-RepackModel\S*\s+Succeeded\s+\S+\s+(s3://\S+/model\.tar\.gz)", done.stdout).group(1)
+
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
+
+    store = ObjectStore(Path(workspace), connect(Path(workspace)))
+    with tarfile.open(fileobj=io.BytesIO(store.get(repacked))) as tar:
+        names = set(tar.getnames())
+    assert {"xgboost-model", "code/inference.py", "code/preprocessing.py", "code/evaluation.py"} <= names
+    execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
+    out = f"{BUCKET}/abalone-builtin/AbaloneTransform/{execution.rsplit('/', 1)[1]}/test.csv.out"
+    assert len(store.get(out).decode().splitlines()) == 180

@@ -32,6 +32,9 @@ def training(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
 # SDK v3's ModelTrainer sends the code and its drivers as two channels (sagemaker.train.constants).
 V3_CODE_CHANNEL, V3_DRIVERS_CHANNEL = "code", "sm_drivers"
 
+# Programs of the SDK whose container paths are done here on the job's folders: program -> module.
+SDK_PROGRAMS = {"_repack_script_launcher.sh": "sagespec.backends.local.runtime.repack"}  # SDK v2's _RepackModelStep
+
 
 def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any]:
     """One training job of resolved CreateTrainingJob arguments, like the SageMaker training
@@ -108,7 +111,8 @@ def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any
         argv, cwd = v3_program(channels, user, env)
         run.run_script(argv, env, cwd, **settings)
     else:
-        argv = [sys.executable, str(code / hps["sagemaker_program"])]
+        entry = str(hps["sagemaker_program"])
+        argv = [sys.executable, "-m", SDK_PROGRAMS[entry]] if entry in SDK_PROGRAMS else [sys.executable, str(code / entry)]
         for name, value in user.items():
             argv += [f"--{name}", value if isinstance(value, str) else json.dumps(value)]
         run.run_script(argv, env, code, **settings)
