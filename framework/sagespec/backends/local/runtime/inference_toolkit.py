@@ -40,6 +40,7 @@ import inspect
 import io
 import json
 import os
+import pickle
 import sys
 import tempfile
 import threading
@@ -201,9 +202,7 @@ class XGBoostAlgorithm(XGBoostDefaults):
     DEFAULT_ACCEPT_TYPE = CSV
 
     def model_fn(self, model_dir: str) -> Any:
-        import pickle
-
-        import xgboost as xgb
+        import xgboost as xgb  # the local extra's XGBoost: only to serve an XGBoost model
 
         path = Path(model_dir) / MODEL_FILE
         try:
