@@ -220,3 +220,16 @@ def test_the_repack_job_without_a_source_dir_takes_the_inference_script_alone(tm
     # beside what the archive's code/ held; the SDK's own scripts stay out
     found = sorted(str(p.relative_to(model)) for p in model.rglob("*") if p.is_file())
     assert found == ["code/inference.py", "code/old.py", "xgboost-model"]
+
+
+def test_multiclass_accuracy_is_one_minus_merror_for_both_multi_objectives(tmp_path, monkeypatch):
+    rows = [f"{(x + y) % 3},{x},{y}" for x in range(20) for y in range(10)]
+    for objective in ("multi:softmax", "multi:softprob"):
+        folder = tmp_path / objective.replace(":", "-")
+        folder.mkdir()
+        log, _ = _train(
+            folder, monkeypatch, {"num_round": 5, "objective": objective, "num_class": 3, "eval_metric": "merror,accuracy"}, rows=rows
+        )
+        (folder / "log").write_text(log)
+        found = {m["MetricName"]: m["Value"] for m in final_metrics(builtin_xgboost.metric_definitions(), folder / "log")}
+        assert found["validation:accuracy"] == pytest.approx(1 - found["validation:merror"], abs=1e-5), objective

@@ -76,13 +76,15 @@ class _ContainerLog:
         self.callback = Callback()
 
 
-def _classes(predictions: Any) -> Any:
-    if predictions.ndim > 1:
+def _classes(predictions: Any, objective: str) -> Any:
+    if predictions.ndim > 1:  # multi:softprob: one probability per class
         return predictions.argmax(axis=1)
+    if objective == "multi:softmax":  # the class itself
+        return predictions.astype(int)
     return (predictions > 0.5).astype(int)
 
 
-def _container_metrics(names: list[str]) -> Any:
+def _container_metrics(names: list[str], objective: str) -> Any:
     """xgboost's custom_metric computing the container's own metrics, in the order they were asked."""
 
     def evaluate(predictions: Any, data: xgb.DMatrix) -> list[tuple[str, float]]:
@@ -92,9 +94,9 @@ def _container_metrics(names: list[str]) -> Any:
             if name == "mse":
                 found.append((name, float(np.mean((predictions - labels) ** 2))))
             elif name == "accuracy":
-                found.append((name, float(np.mean(_classes(predictions) == labels))))
+                found.append((name, float(np.mean(_classes(predictions, objective) == labels))))
             else:  # f1 of the positive class
-                predicted = _classes(predictions)
+                predicted = _classes(predictions, objective)
                 true_positive = float(np.sum((predicted == 1) & (labels == 1)))
                 denominator = float(np.sum(predicted == 1) + np.sum(labels == 1))
                 found.append((name, 2 * true_positive / denominator if denominator else 0.0))
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         early_stopping_rounds=int(early) if early is not None and len(evals) > 1 else None,
         verbose_eval=False,
         callbacks=[_ContainerLog().callback],
-        custom_metric=_container_metrics(ours) if ours else None,
+        custom_metric=_container_metrics(ours, str(hyperparameters.get("objective", ""))) if ours else None,
     )
     _save(booster, Path(os.environ["SM_MODEL_DIR"]) / "xgboost-model", args.artifact_format)
     return 0
