@@ -121,3 +121,26 @@ def test_a_model_with_its_own_inference_code_is_repacked_and_served(tmp_path):
     execution = re.search(r"execution (arn:\S+): Succeeded", done.stdout).group(1)
     out = f"{BUCKET}/abalone-builtin/AbaloneTransform/{execution.rsplit('/', 1)[1]}/test.csv.out"
     assert len(store.get(out).decode().splitlines()) == 180
+
+
+def test_a_transform_whose_model_cannot_be_served_is_refused_before_the_first_step(tmp_path):
+    project = _project(tmp_path)
+    spec = project / "pipelines" / "abalone.yaml"
+    image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/my-server:1"  # your own image: no local server stands in for it
+    spec.write_text(
+        spec.read_text().replace(
+            "model: {training_step: AbaloneTrain}\n    instance_type",
+            f"model: {{training_step: AbaloneTrain, image_uri: {image}}}\n    instance_type",
+        )
+    )
+    workspace = str(tmp_path / "ws")
+    done = run_cli("run", "pipelines/abalone.yaml", "--workspace", workspace, cwd=project)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "error[E6019]: pipeline abalone-builtin cannot run here: step 'AbaloneTransform': its model (step 'AbaloneCreateModel-CreateModel')"
+        in done.stderr
+    )
+    assert image in done.stderr and "Traceback" not in done.stderr
+    assert "AbaloneProcess" not in done.stdout  # no step started
+    listed = run_cli("executions", "list", "--output", "json", "--workspace", workspace, cwd=project)
+    assert json.loads(listed.stdout) == [], listed.stdout
