@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sagespec.accounts.places import Places
 from sagespec.aws import arns
 from sagespec.backends.local.database import now
-from sagespec.backends.local.executor import callback, quality, training, transform, tuning  # noqa: F401  (register their handlers)
+from sagespec.backends.local.executor import callback, quality, servable, training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.backends.local.executor.execution import DEFAULT_PARALLEL_STEPS, Execution
 from sagespec.backends.local.executor.faults import interrupted, termination_as_interrupt
 from sagespec.backends.local.executor.images import problems
@@ -125,7 +125,7 @@ class LocalPipelines:
             reuse = retried(name, previous, self.store.definition(name, previous["definition_version"]), current)
         parameters = execution_parameters(current, overrides, name, base)
         runs = set(selected_steps or steps(current)) - set(reuse)
-        unrunnable = [(step, why) for step, why in problems(steps(current)) if step in runs]
+        unrunnable = [(step, why) for step, why in problems(steps(current)) + servable.problems(steps(current)) if step in runs]
         if unrunnable:  # before anything is stored: the execution would fail at that step
             listed = "; ".join(f"step '{step}': {why}" for step, why in unrunnable)
             raise UserError("E6019", f"pipeline {name} cannot run here: {listed}")
