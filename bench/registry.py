@@ -84,7 +84,7 @@ if __name__ == "__main__":
 '''
 
 # The command's path, step by step, in a fresh process (what `sagespec models list` does, in its
-# order; PyYAML is imported lazily by the accounts file's loader, so it is its own step).
+# order; the accounts file is read from the workspace's JSON copy of it, PyYAML only when the file changed).
 PHASES = """
 import json, sys, time
 T = time.perf_counter
@@ -99,8 +99,8 @@ from sagespec.cli.console import to_json
 from sagespec.backends.local.database import connect
 from sagespec.backends.local.registry import LocalRegistry
 t = T(); ctx = _ctx("local", None, None); mark("build the context", t)
-t = T(); import sagespec.spec.yaml_loader; mark("import PyYAML + sagespec.spec.yaml_loader (lazily, for the accounts file)", t)
-t = T(); ctx.topology(); mark("read pipelines/accounts.yaml (YAML with source map -> Topology)", t)
+t = T(); ctx.topology(); mark("read pipelines/accounts.yaml (the workspace's JSON of it; PyYAML only after a change)", t)
+mark("(PyYAML imported: the JSON cache missed)" if "yaml" in sys.modules else "(PyYAML not imported)", T())
 t = T(); caller, region, aws = ctx.caller(None), ctx.region, ctx.partition; mark("caller, region, partition", t)
 t = T(); conn = connect(ctx.workspace); mark("open the control-plane database (pragmas, migration check)", t)
 t = T(); found = LocalRegistry(conn, caller, region, aws).list_packages(sys.argv[1], "Approved", latest=True); mark("the registry call (IAM decision, query)", t)

@@ -1063,15 +1063,41 @@ def builtin_algorithms() -> None:
 
 
 def builtin_serving() -> None:
-    """What local endpoints say of a model on the built-in XGBoost algorithm's image."""
+    """What the built-in XGBoost algorithm writes, reports and serves, by container version
+    (sagespec.aws.builtin_xgboost, with its AWS sources), and what local endpoints do with it."""
+    from sagespec.aws import builtin_xgboost
     from sagespec.aws.images import framework_image
     from sagespec.backends.local.serving import server_for
 
+    versions = _sdk_versions("xgboost", "training")
+    loads = {"pickle": '`pickle.load(open("xgboost-model", "rb"))`', "xgboost": '`xgb.Booster(); model.load_model("xgboost-model")`'}
+    rows = []
+    for fmt in dict.fromkeys(f for _, f in builtin_xgboost.ARTIFACT_FORMATS):
+        having = [v for v in versions if builtin_xgboost.artifact_format(builtin_xgboost.tag_version(v)) == fmt]
+        rows.append(
+            [
+                ", ".join(code(v) for v in having),
+                "Python pickle of the Booster" if fmt == "pickle" else "XGBoost's own (`Booster.save_model`)",
+                loads[fmt],
+            ]
+        )
+    out(f"The model is `{builtin_xgboost.MODEL_FILE}` in `model.tar.gz`, in the format of the container version:")
+    out("")
+    out(table(["versions", "format", "read it with"], rows))
+    out("")
+    metrics = ", ".join(f"{code(m)} ({d.lower()})" for m, d in builtin_xgboost.OBJECTIVE_METRICS.items())
+    out(f"Metrics reported without `metric_definitions`, as `train:<metric>` and `validation:<metric>`: {metrics}.")
+    out("")
     image = framework_image("xgboost", "inference", "1.7-1", "us-east-1", "1.7-1")
     try:
         server_for({"Image": image, "Environment": {}})
     except ValueError as refused:
         out(f"Local endpoints: {escape(str(refused).replace(image or '', 'the image'))}.")
+    else:
+        kinds = " or ".join(code(t) for t in builtin_xgboost.INFERENCE_CONTENT_TYPES)
+        out(
+            f"Local endpoints and batch transforms serve the model as the algorithm's container does: requests in {kinds}, answers in `text/csv` (the default) or `application/json`."
+        )
 
 
 def requirements() -> list[Any]:

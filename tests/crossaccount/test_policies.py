@@ -191,3 +191,20 @@ def test_checker_catches_an_over_broad_action(topology):
     everything(group.document["Statement"])
     wrong = {(c.actor, c.action) for c in check.matrix(topology, policies) if not c.ok}
     assert ("deployment", "sagemaker:DeleteModelPackage") in wrong
+
+
+def test_an_accounts_file_without_model_package_groups_renders_no_statement_over_nothing(topology):
+    """A project that registers nothing lists no groups: the registry statements are left out
+    (IAM refuses a statement with no resource), not an internal error."""
+    bare = copy.deepcopy(topology)
+    bare.model_package_groups = []
+    rendered = {a.name: a for a in render(bare)}
+    shared = {r.name: r for r in rendered["shared_services"].roles}["sagespec-shared-services-admin"]
+    assert "RegistryAdministration" not in shared.inline
+    deployment = {r.name: r for r in rendered["deployment"].roles}["sagespec-deployment"]
+    sids = [s["Sid"] for s in deployment.inline["RegistryApproveAndDeploy"]["Statement"]]
+    assert sids == ["CreateModelsFromVersions"]
+    for account in rendered.values():
+        for role in account.roles:
+            for document in role.inline.values():
+                assert all(s["Resource"] for s in document["Statement"])

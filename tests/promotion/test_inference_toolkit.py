@@ -139,11 +139,15 @@ def test_pytorch_defaults_serve_a_torchscript_model_pt_with_no_script(tmp_path):
             {"Image": "111111111111.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1"},
             "is not one of SageMaker's inference images",
         ),
-        ({"Image": XGBOOST, "Environment": {}}, "is the built-in XGBoost algorithm"),
         ({"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.3.0"}, "is not one of"),
     ],
-    ids=["look-alike in another account", "algorithm mode", "hugging face"],
+    ids=["look-alike in another account", "hugging face"],
 )
 def test_images_no_local_server_stands_in_for_are_named(container, says):
     with pytest.raises(ValueError, match=says):
         server_for(container)
+
+
+def test_the_xgboost_image_without_a_program_is_the_algorithms_own_server():
+    # served as the built-in algorithm's container serves (tests/executor/test_builtin_xgboost.py)
+    assert server_for({"Image": XGBOOST, "Environment": {}}).kind == "xgboost-algorithm"

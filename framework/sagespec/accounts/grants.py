@@ -94,7 +94,9 @@ def statement(
     if principal is not None:
         statement["Principal"] = {"AWS": principal if len(principal) > 1 else principal[0]}
     statement["Action"] = actions if len(actions) > 1 else actions[0]
-    statement["Resource"] = resources if isinstance(resources, str) or len(resources) > 1 else resources[0]
+    # An empty list (an accounts file with no model package groups) stays empty: the Role drops
+    # such a statement, since IAM refuses a statement without a resource (MalformedPolicyDocument).
+    statement["Resource"] = resources if isinstance(resources, str) or len(resources) != 1 else resources[0]
     if condition:
         statement["Condition"] = condition
     return statement

@@ -105,6 +105,14 @@ class Role:
     inline: dict[str, dict[str, Any]]  # policy name -> document
     managed: list[str] = field(default_factory=list)  # attached AWS managed policy ARNs
 
+    def __post_init__(self) -> None:
+        # A statement over nothing (no model package groups in the accounts file) is left out, and a
+        # policy left with no statement too: IAM refuses both as malformed.
+        for name, document in list(self.inline.items()):
+            document["Statement"] = [s for s in document["Statement"] if s.get("Resource") != []]
+            if not document["Statement"]:
+                del self.inline[name]
+
 
 @dataclass
 class AccountPolicies:

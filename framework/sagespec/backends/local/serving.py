@@ -7,7 +7,8 @@ repository (only in the accounts that publish SageMaker's images, sagespec.aws.i
                              (sagespec.backends.local.runtime.tf_serving)
     sagemaker-scikit-learn   the inference toolkit contract: model_fn/input_fn/predict_fn/output_fn
     sagemaker-xgboost        from SAGEMAKER_PROGRAM, with each framework's default handlers
-    pytorch-inference        (sagespec.backends.local.runtime.inference_toolkit)
+    pytorch-inference        (sagespec.backends.local.runtime.inference_toolkit); sagemaker-xgboost
+                             with no program is the built-in algorithm's own server (XGBoostAlgorithm)
 
 This module imports no framework, so hosting can ask before it starts anything.
 """
@@ -49,8 +50,7 @@ def server_for(container: dict[str, Any]) -> Server:
     kind, framework, modules, extra = SERVERS[repository]
     environment = container.get("Environment") or {}
     if kind == "xgboost" and not environment.get("SAGEMAKER_PROGRAM"):
-        # No program: the container serves in algorithm mode (sagemaker-xgboost-container serving.py).
-        raise ValueError(f"{image} without SAGEMAKER_PROGRAM is the built-in XGBoost algorithm, which local endpoints do not serve yet")
+        kind = "xgboost-algorithm"  # no program: the container serves in algorithm mode
     missing, install = images.missing_modules(modules, extra)
     if missing:
         raise ValueError(f"serving {framework} models here needs {', '.join(missing)}, not installed: {install}")

@@ -3,12 +3,16 @@ registered or created as a ModelStep."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+from pathlib import Path
 from typing import Any
 
 from sagemaker import image_uris
 from sagemaker.model import Model
 from sagemaker.pipeline import PipelineModel
+from sagemaker.workflow import _utils as sdk_workflow_utils
+from sagemaker.workflow._utils import _RepackModelStep
 from sagemaker.workflow.model_step import ModelStep
 from sagemaker.workflow.utilities import hash_files_or_dirs
 
@@ -79,6 +83,37 @@ def _one_model(ctx: BuildContext, step: dict[str, Any], source: dict[str, Any], 
     return cls(**versions, **common)
 
 
+def _model_step(ctx: BuildContext, step: dict[str, Any], step_args: Any, **kwargs: Any) -> ModelStep:
+    """The ModelStep of a register or create step, whose repack steps (a model with its own
+    entry_point on a trained artifact) compile the same way every time. Left to itself, the SDK
+    uploads the repack code under a job name made from the time (`sagemaker-scikit-learn-<now>`)
+    and passes the staged code folder's path (a fresh temporary folder each compile) as the
+    `source_dir` hyperparameter; the repack script only tests that value for emptiness
+    (sagemaker/workflow/_repack_model.py). So the code goes under a hash of its files and the
+    SDK's repack script, named after the repack step, and the hyperparameter names the spec's folder."""
+    sources = [step["model"]] if isinstance(step["model"], dict) else list(step["model"])
+    scripted = [s for s in sources if s.get("entry_point")]
+    if not scripted:
+        return ModelStep(step["name"], step_args=step_args, **kwargs)
+    folders = {ctx.code(s["source_dir"]): s["source_dir"] for s in scripted if s.get("source_dir")}
+    repack_script = Path(sdk_workflow_utils.__file__).with_name(sdk_workflow_utils.REPACK_SCRIPT)
+    # the script's bytes, not its path: where the SDK is installed must not change the key
+    code_hash = hashlib.sha256(
+        (hash_files_or_dirs(sorted(folders)) + hashlib.sha256(repack_script.read_bytes()).hexdigest()).encode()
+    ).hexdigest()
+    settings = {"code_location": ctx.pipeline_uri("code", code_hash)}
+    model_step = ModelStep(step["name"], step_args=step_args, repack_model_step_settings=settings, **kwargs)
+    for built in model_step.steps:
+        if isinstance(built, _RepackModelStep):
+            repack: SdkObject = built
+            repack.job_name = repack.name
+            hyperparameters: dict[str, Any] = repack.estimator._hyperparameters
+            staged = hyperparameters.get("source_dir")
+            if isinstance(staged, str) and staged in folders:
+                hyperparameters["source_dir"] = folders[staged]
+    return model_step
+
+
 @builder("register_model")
 def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
     statistics = model_statistics(ctx, step)
@@ -96,10 +131,10 @@ def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
     )
     common = ctx.common(step)
     common.pop("description", None)  # it describes the model package, not the step
-    return ModelStep(step["name"], step_args=step_args, **common)
+    return _model_step(ctx, step, step_args, **common)
 
 
 @builder("create_model")
 def create_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
     step_args = _model(ctx, step).create(instance_type=ctx.expr.value(step["instance_type"]))
-    return ModelStep(step["name"], step_args=step_args, **ctx.common(step))
+    return _model_step(ctx, step, step_args, **ctx.common(step))

@@ -5,7 +5,8 @@ runs every combination; MaxNumberOfTrainingJobs, if given, must equal their numb
 reference's HyperParameterTuningJobConfig (Hyperband needs TrainingJobEarlyStoppingType OFF;
 StrategyConfig only with Hyperband), "Define Hyperparameter Ranges" (Logarithmic scaling needs
 values above 0, ReverseLogarithmic values in [0, 1)), HyperParameterTuningJobObjective (the
-metric must be one the training job emits: one of its metric definitions) and WarmStartConfig
+metric must be one the training job emits: one of its metric definitions, or for the built-in
+XGBoost algorithm one of its own metrics, sagespec.aws.builtin_xgboost) and WarmStartConfig
 (parents are earlier tuning jobs).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sagespec.aws import builtin_xgboost
 from sagespec.spec.checks.base import CheckContext, rule
 
 
@@ -51,7 +53,21 @@ def tuning_jobs_are_valid(ctx: CheckContext) -> None:
         estimator = step["estimator"] if isinstance(step.get("estimator"), dict) else {}
         objective = tuning["objective"] if isinstance(tuning.get("objective"), dict) else {}
         metrics = [m["name"] for m in estimator.get("metric_definitions") or [] if isinstance(m, dict) and isinstance(m.get("name"), str)]
-        if objective.get("metric") and estimator.get("mode") != "builtin" and objective["metric"] not in metrics:
+        builtin = estimator.get("mode") == "builtin"
+        if (
+            builtin
+            and estimator.get("framework") == "xgboost"
+            and isinstance(objective.get("metric"), str)
+            and not builtin_xgboost.is_metric(objective["metric"])
+        ):
+            ctx.report(
+                "E4017",
+                f"tuning step '{step['name']}' optimises '{objective['metric']}', which the built-in XGBoost algorithm does not report",
+                where + ("objective", "metric"),
+                hint='its metrics ("Tune an XGBoost model"): train: or validation: followed by '
+                + ", ".join(builtin_xgboost.OBJECTIVE_METRICS),
+            )
+        if objective.get("metric") and not builtin and objective["metric"] not in metrics:
             ctx.report(
                 "E4017",
                 f"tuning step '{step['name']}' optimises '{objective['metric']}', which no metric definition of its estimator reads",

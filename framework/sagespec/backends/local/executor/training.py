@@ -8,6 +8,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from sagespec.aws import builtin_xgboost
 from sagespec.backends.local.executor import docker
 from sagespec.backends.local.executor.handlers import (
     StepRun,
@@ -30,6 +31,9 @@ def training(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
 
 # SDK v3's ModelTrainer sends the code and its drivers as two channels (sagemaker.train.constants).
 V3_CODE_CHANNEL, V3_DRIVERS_CHANNEL = "code", "sm_drivers"
+
+# Programs of the SDK whose container paths are done here on the job's folders: program -> module.
+SDK_PROGRAMS = {"_repack_script_launcher.sh": "sagespec.backends.local.runtime.repack"}  # SDK v2's _RepackModelStep
 
 
 def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any]:
@@ -78,7 +82,11 @@ def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any
         }
     )
     algorithm = args.get("AlgorithmSpecification", {})
-    settings: dict[str, Any] = dict(max_runtime=max_runtime_of(args), metrics=algorithm.get("MetricDefinitions") or ())
+    definitions = list(algorithm.get("MetricDefinitions") or ())
+    if runtime.kind == "xgboost-builtin":  # a built-in algorithm's metrics need no definitions: it declares its own
+        named = {d["Name"] for d in definitions}
+        definitions += [d for d in builtin_xgboost.metric_definitions() if d["Name"] not in named]
+    settings: dict[str, Any] = dict(max_runtime=max_runtime_of(args), metrics=definitions)
     if runtime.kind == "docker":
         argv = docker.training_argv(runtime.image, run.job_name, run.work, args, channels, model_dir, run.work / "output")
         try:
@@ -95,13 +103,16 @@ def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any
             json.dumps(user),
             "--content-type",
             content_type,
+            "--artifact-format",
+            builtin_xgboost.artifact_format(builtin_xgboost.container_version(runtime.image)),
         ]
         run.run_script(argv, env, code, label="the built-in xgboost algorithm", **settings)
     elif v3:
         argv, cwd = v3_program(channels, user, env)
         run.run_script(argv, env, cwd, **settings)
     else:
-        argv = [sys.executable, str(code / hps["sagemaker_program"])]
+        entry = str(hps["sagemaker_program"])
+        argv = [sys.executable, "-m", SDK_PROGRAMS[entry]] if entry in SDK_PROGRAMS else [sys.executable, str(code / entry)]
         for name, value in user.items():
             argv += [f"--{name}", value if isinstance(value, str) else json.dumps(value)]
         run.run_script(argv, env, code, **settings)
@@ -114,7 +125,7 @@ def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any
     return {
         "TrainingJobName": run.job_name,
         "TrainingJobStatus": "Completed",
-        "FinalMetricDataList": final_metrics(algorithm.get("MetricDefinitions", []), run.log_path),
+        "FinalMetricDataList": final_metrics(definitions, run.log_path),
         "ModelArtifacts": {"S3ModelArtifacts": f"{base}/model.tar.gz"},
         "HyperParameters": args.get("HyperParameters", {}),
         "InputDataConfig": args.get("InputDataConfig", []),

@@ -40,6 +40,7 @@ import inspect
 import io
 import json
 import os
+import pickle
 import sys
 import tempfile
 import threading
@@ -49,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sagespec.aws.builtin_xgboost import MODEL_FILE
 from sagespec.backends.local.serving import BadRequest, unpack
 
 if TYPE_CHECKING:
@@ -102,6 +104,8 @@ def encode(prediction: object, accept: str) -> tuple[bytes, str]:
 
 
 class SklearnDefaults:
+    DEFAULT_ACCEPT_TYPE = JSON  # the inference toolkit's, when neither the request nor SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT names one
+
     def model_fn(self, model_dir: str) -> Any:
         raise NotImplementedError("Please provide a model_fn implementation (the scikit-learn container has no default)")
 
@@ -188,18 +192,48 @@ class PyTorchDefaults(SklearnDefaults):
         return encode(prediction, accept)
 
 
-FRAMEWORKS = {"sklearn": SklearnDefaults, "xgboost": XGBoostDefaults, "pytorch": PyTorchDefaults}
+class XGBoostAlgorithm(XGBoostDefaults):
+    """The built-in algorithm's container, serving with no script ("XGBoost algorithm with Amazon
+    SageMaker AI", Input/Output interface: inference ContentType text/csv, the default, or
+    text/libsvm; sagespec.aws.builtin_xgboost). It reads `xgboost-model` in whichever format its
+    version wrote: a pickle (up to 1.2) or XGBoost's own (from 1.3-1), as the container's
+    serve_utils tries both. Its answer is CSV unless the request accepts JSON."""
+
+    DEFAULT_ACCEPT_TYPE = CSV
+
+    def model_fn(self, model_dir: str) -> Any:
+        import xgboost as xgb  # the local extra's XGBoost: only to serve an XGBoost model
+
+        path = Path(model_dir) / MODEL_FILE
+        try:
+            with open(path, "rb") as handle:
+                booster = pickle.load(handle)  # the job's own artifact, unpickled as the container does
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            booster = xgb.Booster()
+            booster.load_model(bytearray(path.read_bytes()))  # raw bytes: no guess from a file name without extension
+        return booster
+
+    def output_fn(self, prediction: Any, accept: str) -> tuple[bytes, str]:
+        if JSON in [media_type(a) for a in accept.split(",")] or CSV in [media_type(a) for a in accept.split(",")]:
+            return encode(prediction, accept)
+        raise BadRequest(406, f"Accept '{accept[:80]}' cannot be served by the XGBoost algorithm; use {CSV} or {JSON}")
+
+
+FRAMEWORKS = {"sklearn": SklearnDefaults, "xgboost": XGBoostDefaults, "xgboost-algorithm": XGBoostAlgorithm, "pytorch": PyTorchDefaults}
 
 
 class ToolkitModel:
     """One model container: its handlers and the loaded model."""
 
-    def __init__(self, name: str, handlers: dict[str, Callable[..., Any]], model: Any, environment: dict[str, str]):
+    def __init__(
+        self, name: str, handlers: dict[str, Callable[..., Any]], model: Any, environment: dict[str, str], default_accept: str = JSON
+    ):
         self.name, self.handlers, self.model, self.environment = name, handlers, model, environment
+        self.default_accept = default_accept
 
     def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
         if not accept or media_type(accept) in ("*/*", ""):
-            accept = self.environment.get(DEFAULT_ACCEPT, JSON)
+            accept = self.environment.get(DEFAULT_ACCEPT, self.default_accept)
         h = self.handlers
         if "transform_fn" in h:
             result = _call(h["transform_fn"], self.model, body, content_type, accept)
@@ -285,4 +319,4 @@ def load(framework: str, name: str, container: dict[str, Any], archive: bytes, f
             module = _user_module(name, code_dir, program)
         handlers = handlers_of(framework, module)
         model = _call(handlers["model_fn"], str(model_dir))
-    return ToolkitModel(name, handlers, model, environment)
+    return ToolkitModel(name, handlers, model, environment, FRAMEWORKS[framework].DEFAULT_ACCEPT_TYPE)

@@ -1,0 +1,47 @@
+"""A tuning step on the built-in XGBoost algorithm optimises one of the metrics the algorithm
+reports ("Tune an XGBoost model"); any other is refused before the upsert, as SageMaker refuses it."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import assert_located_mistake
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "notebook_style" / "abalone_builtin"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("builtin") / "abalone"
+    shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns(".sagespec", "abalone.csv"))
+    return folder
+
+
+def test_the_fixture_is_valid(project):
+    from sagespec.spec.load import load_spec
+
+    assert load_spec(project / "pipelines" / "abalone.yaml").diagnostics == []
+
+
+@pytest.mark.parametrize("metric", ["validation:r2", "rmse", "test:rmse", "validation:rmsle"])
+def test_an_objective_the_algorithm_does_not_report_is_a_located_error(project, metric):
+    spec = (project / "pipelines" / "abalone.yaml").read_text()
+    assert_located_mistake(
+        project,
+        spec,
+        'metric: "validation:rmse"',
+        f'metric: "{metric}"',
+        "E4017",
+        f"optimises '{metric}', which the built-in XGBoost algorithm does not report",
+        "objective:",
+    )
+
+
+@pytest.mark.parametrize("metric", ["validation:auc", "train:mae", "validation:f1", "validation:ndcg"])
+def test_each_documented_metric_may_be_the_objective(project, metric):
+    from sagespec.spec.load import load_spec
+
+    path = project / "pipelines" / f"ok-{metric.replace(':', '-')}.yaml"
+    path.write_text((project / "pipelines" / "abalone.yaml").read_text().replace('metric: "validation:rmse"', f'metric: "{metric}"'))
+    assert load_spec(path).diagnostics == []
