@@ -1,5 +1,6 @@
 """Helpers shared by test modules (conftest.py files stay per-folder fixtures)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -77,6 +78,34 @@ def fake_aws_credentials(monkeypatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def existing_notify_function(region: str = "us-east-1", endpoint_url: str | None = None) -> str:
+    """The team's notify function, as it exists before a first upsert of a spec of the tf_regression
+    template (its NotifyMseTooHigh step updates that function's code): on moto, in the caller's
+    account, with a role Lambda can assume. Its ARN."""
+    import io
+    import zipfile
+
+    import boto3
+
+    clients = {"region_name": region, "endpoint_url": endpoint_url, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    role = boto3.client("iam", **clients).create_role(RoleName="sagespec-notify-team", AssumeRolePolicyDocument=json.dumps(trust))
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("notify_team.py", "def lambda_handler(event, context):\n    return {'status': 'notified'}\n")
+    created = boto3.client("lambda", **clients).create_function(
+        FunctionName="sagespec-notify-team",
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="notify_team.lambda_handler",
+        Code={"ZipFile": package.getvalue()},
+    )
+    return str(created["FunctionArn"])
 
 
 def moto_lists_execution_steps(monkeypatch) -> None:

@@ -694,6 +694,25 @@ CASES: list[Case] = [
         "time zone, a parameter the pipeline does not declare or a value not of its type, a pipeline "
         "name longer than a schedule name may be (64).",
     ),
+    Case(
+        "E4022",
+        (
+            (
+                "  - name: Stop\n",
+                "  - name: Notify\n    kind: lambda\n    function_name: churn-notify\n"
+                "    execution_role_arn: arn:aws:iam::111111111111:role/churn-notify\n  - name: Stop\n",
+            ),
+        ),
+        "A function to create needs its `script` and `handler`; to call an existing function, name only its `function_arn`.",
+        fixed=(
+            (
+                "    function_name: churn-notify\n    execution_role_arn: arn:aws:iam::111111111111:role/churn-notify\n",
+                "    function_arn: arn:aws:lambda:us-east-1:111111111111:function:churn-notify\n",
+            ),
+        ),
+        detail="Also a step naming no function, a script without a handler, a role for an existing function, "
+        "and a handler whose module is not the script's or whose function the script does not define.",
+    ),
     # W: warnings
     Case(
         "W4001",

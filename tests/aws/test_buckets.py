@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from moto import mock_aws
 
-from helpers import ROOT, fake_aws_credentials
+from helpers import ROOT, existing_notify_function, fake_aws_credentials
 from sagespec.cli import cli
 
 SPEC = "pipelines/california_housing.yaml"
@@ -64,6 +64,8 @@ def test_the_artifact_bucket_is_the_owners_to_create(as_account, monkeypatch):
 
 
 def test_the_owner_creates_it_with_the_rendered_policy_key_and_no_public_access(as_account, monkeypatch):
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "222222222222")
+    existing_notify_function()
     done = as_account("222222222222", "upsert", SPEC, "--create-bucket")
     assert done.exit_code == 0, done.output
     assert done.stdout.splitlines()[:4] == [
@@ -99,6 +101,7 @@ def test_another_bucket_is_created_in_the_callers_account_tls_only(as_account, m
     spec.write_text(spec.read_text().replace('bucket: "{{ accounts.artifacts.bucket }}"', "bucket: sagespec-ds-experiments-111111111111"))
     monkeypatch.setenv("MOTO_ACCOUNT_ID", "111111111111")
     boto3.client("iam").create_role(RoleName="sagespec-data-science-execution", AssumeRolePolicyDocument="{}")
+    existing_notify_function()
     done = as_account("111111111111", "upsert", "pipelines/california_housing.yaml", "--create-bucket", cwd=project)
     assert done.exit_code == 0, done.output
     assert "created bucket sagespec-ds-experiments-111111111111 in us-east-1" in done.stdout

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from helpers import ROOT, moto_lists_execution_steps, run_cli, seeded_compile_cache
+from helpers import ROOT, existing_notify_function, moto_lists_execution_steps, run_cli, seeded_compile_cache
 from sagespec.backends.records import EXECUTION_KEYS, LISTED_KEYS
 
 # End to end: `make test-fast` leaves these out, `make test` runs them.
@@ -49,6 +49,7 @@ def test_upsert_start_wait_and_executions_as_a_user_runs_them(endpoint):
     missing = run_cli("upsert", "pipelines/california_housing.yaml", env=endpoint)
     assert missing.returncode == 1 and f"error[E6020]: bucket {BUCKET} does not exist" in missing.stderr
     s3.create_bucket(Bucket=BUCKET)
+    existing_notify_function(endpoint_url=endpoint["AWS_ENDPOINT_URL"])
 
     upserted = run_cli("upsert", "pipelines/california_housing.yaml", env=endpoint)
     assert upserted.returncode == 0, upserted.stderr

@@ -14,7 +14,7 @@ from botocore.stub import ANY, Stubber
 from click.testing import CliRunner
 from moto import mock_aws
 
-from helpers import ROOT, fake_aws_credentials
+from helpers import ROOT, existing_notify_function, fake_aws_credentials
 from sagespec.backends.records import EXECUTION_KEYS, STEP_KEYS
 from sagespec.backends.sagemaker.pipelines import SageMakerPipelines
 from sagespec.cli import cli
@@ -187,6 +187,7 @@ def test_executions_list_on_moto_through_the_cli(monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
     with mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="sagespec-shared-artifacts-222222222222")
+        existing_notify_function()
         runner = CliRunner()
         assert runner.invoke(cli, ["upsert", "pipelines/california_housing.yaml"]).exit_code == 0
         started = runner.invoke(cli, ["start", "california-housing", "--param", "TrainingEpochs=5"])

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from moto import mock_aws
 
-from helpers import fake_aws_credentials, moto_lists_execution_steps, seeded_compile_cache
+from helpers import existing_notify_function, fake_aws_credentials, moto_lists_execution_steps, seeded_compile_cache
 from sagespec.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +30,7 @@ def aws(monkeypatch, tmp_path):
     moto_lists_execution_steps(monkeypatch)
     with mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        existing_notify_function()
         yield boto3.Session(region_name="us-east-1")
 
 

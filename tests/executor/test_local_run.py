@@ -44,6 +44,8 @@ def test_runs_register_reuse_the_cache_and_the_false_branch_registers_nothing(pr
     assert "condition CheckMseThreshold: false" in failed.stdout
     assert "[!!] FailMseTooHigh" in failed.stdout and "Test MSE is above the threshold 0.0001" in failed.stderr
     assert "notification for arn:aws:lambda:us-east-1:111111111111:function:sagespec-notify-team" in failed.stdout
+    # the notify function's handler ran (pipelines/functions/notify_team.py) and answered the step's output
+    assert "[ok] NotifyMseTooHigh" in failed.stdout and "status=notified" in failed.stdout.split("[ok] NotifyMseTooHigh")[1].splitlines()[0]
     assert "RegisterModel" not in failed.stdout
     listed = sagespec(project, "models", "list", GROUP, "--as", "deployment", "--output", "json")
     assert [p["version"] for p in json.loads(listed.stdout)] == [2, 1]

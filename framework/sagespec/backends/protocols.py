@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sagespec.accounts.changes import Change
     from sagespec.accounts.needs import Need
     from sagespec.compiler.compiled import CompiledPipeline
+    from sagespec.definition.diff import Change as DefinitionChange
     from sagespec.spec.topology import Topology
 
 
@@ -41,6 +42,7 @@ class Pipelines(Protocol):
 
     def upsert(self, compiled: CompiledPipeline, role: str | None = None) -> UpsertResult: ...
     def deployed_definition(self, name: str) -> dict[str, Any]: ...
+    def function_changes(self, compiled: CompiledPipeline) -> list[DefinitionChange]: ...  # the Lambda functions an upsert would change
     def upload(self, compiled: CompiledPipeline) -> UpsertResult: ...  # the code and definition only, for a stack
     def missing_buckets(self, compiled: CompiledPipeline) -> list[str]: ...
     def create_bucket(self, bucket: str, region: str, kms_key: str | None, policy: dict[str, Any] | None) -> list[str]: ...

@@ -74,6 +74,7 @@ class UpsertResult:
     uploaded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     version: int | None = None  # the local definition version
+    functions: list[str] = field(default_factory=list)  # "<FunctionArn>: created | code updated | configuration updated | unchanged"
 
 
 @dataclass(frozen=True)

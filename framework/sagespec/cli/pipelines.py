@@ -67,6 +67,8 @@ def upsert(
     for line in done.created:
         click.echo(line)
     result = done.result
+    for line in result.functions:  # created or updated before the pipeline
+        click.echo(f"function {line}")
     if result.version is not None:  # a definition version of the local control plane
         click.echo(f"{'stored' if result.action == 'stored' else 'unchanged'} {result.arn} definition version {result.version} (local)")
         return
@@ -187,6 +189,9 @@ def run(spec: str, params: tuple[str, ...], project_dir: str | None, workspace: 
 
     def before(ran: pipelines_workflow.Ran) -> None:
         stored, prepared = ran.stored, ran.prepared
+        for line in stored.functions:
+            if not line.endswith(": unchanged"):
+                click.echo(f"function {line}")
         click.echo(f"{'stored' if stored.action == 'stored' else 'unchanged'} {stored.arn} definition version {stored.version}")
         if prepared.applied:
             click.echo(

@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from sagespec import __version__
-from sagespec.compiler.compiled import COMPILER_FORMAT, CompiledPipeline, Upload
+from sagespec.compiler.compiled import COMPILER_FORMAT, CompiledPipeline, LambdaFunction, Upload
 from sagespec.compiler.staging import code_paths, fingerprint
 from sagespec.spec.load import SpecResult
 
@@ -70,6 +70,7 @@ def load(cache_dir: Path, key: str) -> CompiledPipeline | None:
             default_bucket_prefix=entry.get("default_bucket_prefix"),
             schedule=entry.get("schedule"),
             sdk=entry.get("sdk", "v2"),
+            functions=[LambdaFunction.from_entry(f) for f in entry.get("functions", [])],
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -91,6 +92,7 @@ def store(cache_dir: Path, key: str, compiled: CompiledPipeline) -> None:
         "default_bucket_prefix": compiled.default_bucket_prefix,
         "schedule": compiled.schedule,
         "sdk": compiled.sdk,
+        "functions": [f.to_entry() for f in compiled.functions],
     }
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

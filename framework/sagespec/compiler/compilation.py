@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sagespec.compiler.compiled import CompiledPipeline
+from sagespec.compiler.functions import lambda_functions
 from sagespec.compiler.offline import OfflineAws, OfflineCallError, default_region, quiet_sdk, shared_service_data
 from sagespec.compiler.pipeline import StepRejected, build_pipeline
 from sagespec.compiler.schedules import schedule_of
@@ -61,6 +62,7 @@ def compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
             try:
                 pipeline = build_pipeline(data, session, sdk, code_root)
                 definition = backend.finish(json.loads(pipeline.definition()), offline, f"{code_uri}/code")
+                functions = lambda_functions(data, code_root)
             except StepRejected as rejected:
                 span = source.span(("steps", rejected.index, "name"))
                 raise DiagnosticError(
@@ -91,4 +93,5 @@ def compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
         default_bucket_prefix=session_spec.get("default_bucket_prefix"),
         schedule=schedule_of(data, definition),
         sdk=sdk,
+        functions=functions,
     )

@@ -4,6 +4,7 @@ a cached compile is read back without importing the SDK or boto3."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,7 @@ from sagespec.definition import canonical_json
 from sagespec.diagnostics import Diagnostic
 
 # Bump when the compiler's output changes for the same inputs (invalidates cached definitions).
-COMPILER_FORMAT = 3
+COMPILER_FORMAT = 4
 
 
 @dataclass
@@ -28,6 +29,40 @@ class Upload:
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class LambdaFunction:
+    """A function a Lambda step brings the code of (sagespec.compiler.functions): what an upsert
+    creates or updates before the pipeline, and what a local run invokes."""
+
+    step: str
+    arn: str  # FunctionArn, as the definition carries it
+    create: bool  # function_name given: created when absent (else an existing function's code is updated)
+    role: str | None  # execution_role_arn
+    handler: str
+    runtime: str
+    timeout: int
+    memory_size: int
+    script: str  # the file name inside the package
+    code: bytes  # the zip
+
+    @property
+    def name(self) -> str:
+        return self.arn.split(":function:", 1)[1].split(":", 1)[0]
+
+    @property
+    def code_sha256(self) -> str:
+        """Lambda's CodeSha256: the base64 of the package's SHA-256 (GetFunctionConfiguration)."""
+        return base64.b64encode(hashlib.sha256(self.code).digest()).decode()
+
+    def to_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "code"}
+        return {**entry, "code": base64.b64encode(self.code).decode()}
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any]) -> LambdaFunction:
+        return cls(**{**entry, "code": base64.b64decode(entry["code"])})
 
 
 @dataclass
@@ -45,6 +80,7 @@ class CompiledPipeline:
     default_bucket_prefix: str | None = None
     schedule: dict[str, Any] | None = None  # EventBridge Scheduler's CreateSchedule parts (compiler.schedules.schedule_of)
     sdk: str = "v2"  # the SageMaker Python SDK major that built it
+    functions: list[LambdaFunction] = field(default_factory=list)  # Lambda functions the spec brings the code of
     warnings: list[Diagnostic] = field(default_factory=list)  # the spec's warnings (not part of a cached entry)
 
     @property

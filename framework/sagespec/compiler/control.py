@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sagespec.compiler.build import BuildContext, builder, declared_outputs
+from sagespec.compiler.functions import function_arn
 from sagespec.compiler.sdk import SdkObject
 
 BOTH = ("v2", "v3")
@@ -21,9 +22,11 @@ def fail(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
 
 @builder("lambda", BOTH)
 def lambda_step(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
+    # The SDK is given the ARN only, never the script: with a script it would create or update the
+    # function while writing the definition (compiler.functions does that part on upsert).
     return ctx.cls("LambdaStep")(
         step["name"],
-        lambda_func=ctx.cls("Lambda")(function_arn=step["function_arn"], session=ctx.session),
+        lambda_func=ctx.cls("Lambda")(function_arn=function_arn(step, ctx.region), session=ctx.session),
         inputs={k: ctx.expr.value(v) for k, v in (step.get("inputs") or {}).items()},
         outputs=declared_outputs(ctx, step, ctx.cls("LambdaOutput"), ctx.cls("LambdaOutputTypeEnum")),
         **ctx.common(step),

@@ -33,6 +33,8 @@ def code_paths(data: dict[str, Any]) -> list[str]:
             found.append(step["code"])
             if step.get("source_dir"):  # a framework processor uploads the folder with the script
                 found.append(step["source_dir"])
+        elif step.get("kind") == "lambda" and step.get("script"):  # the function's package
+            found.append(step["script"])
         elif step.get("kind") in TRAINING_KINDS and step.get("source_dir"):  # your own image may bring its program
             found.append(step["source_dir"])
         else:  # inference code

@@ -67,6 +67,7 @@ RULES: dict[str, str] = {
     "E4018": "a batch transform SageMaker would refuse (a filter that is not JSONPath, a batch strategy without a split type, too large a payload)",
     "E4020": "a quality check that cannot run or be recorded (a model quality check without its columns, half a supplied baseline, two checks of one kind for one version)",
     "E4021": "a schedule EventBridge Scheduler would refuse (expression, time zone, parameters, name)",
+    "E4022": "a Lambda step whose function cannot be created or invoked as written (no function, a function to create without its role, script or handler, a handler its script does not define)",
     "E4019": "a retry policy that cannot apply (SageMaker job exception types on a step that starts no job)",
     "E4012": "the accounts file is inconsistent (shared account IDs, a key elsewhere, wildcards, an unknown region)",
     # E5: compile
@@ -94,7 +95,7 @@ RULES: dict[str, str] = {
     "E6016": "the output could not be written (closed pipe, missing folder, no permission)",
     "E6017": "malformed ARN or S3 URI",
     "E6018": "malformed policy document",
-    "E6019": "a container cannot run on this machine (missing extra, no Docker engine, image not pulled, a model local endpoints cannot load)",
+    "E6019": "a container cannot run on this machine (missing extra, no Docker engine, image not pulled, a model local endpoints cannot load, a Lambda function whose code is not in the project)",
     "E6020": "the S3 bucket an upsert writes to does not exist, or is another account's to create",
     # E7: promotion and endpoints
     "E7001": "the version is not Approved (only Approved versions are promoted)",

@@ -101,7 +101,9 @@ def _code_files(bundle: Path, template_text: str) -> list[str]:
     found: set[str] = set()
     for match in _DEFAULT.finditer(template_text):
         path = bundle / match["value"]
-        if match["value"].startswith(("pipelines", ".")) or not path.exists() or path.is_symlink():
+        # pipelines/ is written above (templates, specs, data), except the functions' code the template names
+        bundled = match["value"].startswith(("pipelines", ".")) and not match["value"].startswith("pipelines/functions/")
+        if bundled or not path.exists() or path.is_symlink():
             continue
         files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
         found.update(str(p.relative_to(bundle)) for p in files)

@@ -19,7 +19,7 @@ import botocore.exceptions
 from sagespec.aws.sessions import aws_errors
 from sagespec.backends import watch
 from sagespec.backends.records import TERMINAL, UpsertResult
-from sagespec.backends.sagemaker import buckets, cloudwatch
+from sagespec.backends.sagemaker import buckets, cloudwatch, functions
 from sagespec.backends.sagemaker.executions import add_details, execution_of, job_of, when
 from sagespec.backends.sagemaker.objects import S3Objects
 from sagespec.definition import compact_json, typed_overrides
@@ -33,9 +33,16 @@ if TYPE_CHECKING:
 
     from sagespec.backends.records import StepEvent
     from sagespec.compiler.compiled import CompiledPipeline, Upload
+    from sagespec.definition.diff import Change
 
     # Told each status an execution being waited for takes: (status, DescribePipelineExecution's answer).
     OnStatus: TypeAlias = Callable[[str, DescribePipelineExecutionResponseTypeDef], object]
+
+
+def _caller(session: boto3.Session) -> str:
+    with aws_errors("checking who is calling (sts:GetCallerIdentity)"):
+        account: str = session.client("sts").get_caller_identity()["Account"]
+    return account
 
 
 def check_role(session: boto3.Session, role: str) -> None:
@@ -71,6 +78,8 @@ def upsert(session: boto3.Session, compiled: CompiledPipeline, role: str | None 
             "E6008", f"pipeline '{compiled.name}' has no execution role", hint="set session.role in the spec or pass --role ARN"
         )
     check_role(session, role)
+    # Before the pipeline, as the SDK's LambdaStep creates its function while the definition is written.
+    changed = [c.done for c in functions.upsert(session, compiled.functions, _caller(session))] if compiled.functions else []
     uploaded, unchanged = upload(session, compiled)
     sm = session.client("sagemaker")
     tags: list[TagTypeDef] = [{"Key": k, "Value": v} for k, v in sorted(compiled.tags.items())]
@@ -89,12 +98,12 @@ def upsert(session: boto3.Session, compiled: CompiledPipeline, role: str | None 
     if existing is None:
         with aws_errors(f"creating pipeline {compiled.name}"):
             arn = sm.create_pipeline(**common, Tags=tags, ClientRequestToken=str(uuid.uuid4()))["PipelineArn"]
-        return UpsertResult("created", arn, uploaded, unchanged)
+        return UpsertResult("created", arn, uploaded, unchanged, functions=changed)
     with aws_errors(f"updating pipeline {compiled.name}"):
         arn = sm.update_pipeline(**common)["PipelineArn"]
         if tags:
             sm.add_tags(ResourceArn=arn, Tags=tags)
-    return UpsertResult("updated", arn, uploaded, unchanged)
+    return UpsertResult("updated", arn, uploaded, unchanged, functions=changed)
 
 
 def upload(session: boto3.Session, compiled: CompiledPipeline) -> tuple[list[str], list[str]]:
@@ -189,6 +198,9 @@ class SageMakerPipelines:
     def deployed_definition(self, name: str) -> dict[str, Any]:
         return deployed_definition(self.session, name)
 
+    def function_changes(self, compiled: CompiledPipeline) -> list[Change]:
+        return functions.function_changes(self.session, compiled.functions)
+
     def upload(self, compiled: CompiledPipeline) -> UpsertResult:
         """The code and the definition only, for a CloudFormation stack to create the pipeline from."""
         uploaded, unchanged = upload(self.session, compiled)
@@ -201,8 +213,7 @@ class SageMakerPipelines:
         return buckets.create(self.session, bucket, region, kms_key, policy)
 
     def caller_account(self) -> str:
-        with aws_errors("checking who is calling (sts:GetCallerIdentity)"):
-            return self.session.client("sts").get_caller_identity()["Account"]
+        return _caller(self.session)
 
     def seed(self, uri: str, source: Path) -> bool:
         """Put `source` at `uri` unless an object is already there."""

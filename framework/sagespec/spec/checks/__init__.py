@@ -17,6 +17,7 @@ from sagespec.spec.checks import (  # noqa: F401
     aws,
     conditions,
     estimators,
+    functions,
     graph,
     names,
     paths,

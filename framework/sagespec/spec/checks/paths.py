@@ -83,6 +83,8 @@ def code_paths(ctx: CheckContext) -> None:
             _check_path(ctx, step["code"], root, ("steps", i, "code"), want_dir=False)
         if step.get("kind") == "processing" and isinstance(step.get("source_dir"), str):
             _check_path(ctx, step["source_dir"], root, ("steps", i, "source_dir"), want_dir=True)
+        if step.get("kind") == "lambda" and isinstance(step.get("script"), str):
+            _check_path(ctx, step["script"], root, ("steps", i, "script"), want_dir=False)
         for below, model in model_sources(step):  # inference code
             _check_script(ctx, model, root, ("steps", i, *below))
         if step.get("kind") in TRAINING_KINDS:

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sagespec.backends.local.database import connect, now
-from sagespec.backends.local.executor import callback, quality, training, transform, tuning  # noqa: F401  (register their handlers)
+from sagespec.backends.local.executor import callback, lambda_function, quality, training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.backends.local.executor.access import authorize, step_requests
 from sagespec.backends.local.executor.caching import cache_key, expire_after
 from sagespec.backends.local.executor.faults import interrupted

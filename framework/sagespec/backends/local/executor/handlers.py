@@ -1,5 +1,6 @@
-"""One handler per definition step type: Processing, RegisterModel, Model, Fail, Lambda here;
-Training, Tuning and Transform in sagespec.backends.local.executor.training, .tuning and .transform.
+"""One handler per definition step type: Processing, RegisterModel, Model, Fail here; Lambda,
+Training, Tuning and Transform in sagespec.backends.local.executor.lambda_function, .training,
+.tuning and .transform.
 
 A handler receives the step's JSON and a StepRun (resolver, work folder, object store, log) and
 returns the step's properties, shaped like SageMaker's Describe* responses so `Get` paths work.
@@ -35,7 +36,6 @@ from sagespec.backends.local.executor.images import Runtime, is_framework_bootst
 from sagespec.backends.local.executor.metrics import LiveMetrics
 from sagespec.backends.local.executor.retries import CAPACITY_ERROR, JOB_INTERNAL_ERROR, ExecutionFailed, StepFailed
 from sagespec.backends.local.models import write_model
-from sagespec.backends.local.pipelines import add_notification
 from sagespec.backends.local.registry import LocalRegistry
 from sagespec.backends.records import LineageEntry
 from sagespec.definition import referenced_steps
@@ -416,16 +416,6 @@ def create_model(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     )
     served = {"PrimaryContainer": args["PrimaryContainer"]} if "PrimaryContainer" in args else {"Containers": args.get("Containers", [])}
     return {"ModelName": name, "ModelArn": arn, **served}
-
-
-@handler("Lambda")
-def lambda_step(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
-    """No Lambda runs locally: the event it would receive goes to the outbox (`sagespec executions describe`)."""
-
-    payload = run.ctx.resolve(step.get("Arguments", {}))
-    add_notification(run.conn, run.execution_arn, step["Name"], step["FunctionArn"], payload)
-    run.log(f"notification to {step['FunctionArn']}: {json.dumps(payload)}")
-    return {"OutputParameters": {o["OutputName"]: "queued" for o in step.get("OutputParameters", [])}}
 
 
 @handler("Fail")

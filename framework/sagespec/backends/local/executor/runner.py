@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from sagespec.accounts.places import Places
 from sagespec.aws import arns
+from sagespec.backends.functions import changes as function_changes
 from sagespec.backends.local.database import now
-from sagespec.backends.local.executor import callback, quality, servable, training, transform, tuning  # noqa: F401  (register their handlers)
+from sagespec.backends.local.executor import callback, lambda_function, quality, training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.backends.local.executor.execution import DEFAULT_PARALLEL_STEPS, Execution
 from sagespec.backends.local.executor.faults import interrupted, termination_as_interrupt
-from sagespec.backends.local.executor.images import problems
+from sagespec.backends.local.executor.preflight import unrunnable_steps
+from sagespec.backends.local.functions import LocalFunctions
 from sagespec.backends.local.objects import ObjectStore
 from sagespec.backends.local.pipelines import PipelineStore
 from sagespec.backends.records import TERMINAL, StepEvent, UpsertResult
@@ -31,6 +33,7 @@ from sagespec.diagnostics import UserError
 
 if TYPE_CHECKING:
     from sagespec.compiler.compiled import CompiledPipeline
+    from sagespec.definition.diff import Change
 
 
 class LocalPipelines:
@@ -60,13 +63,24 @@ class LocalPipelines:
             uploaded.append(upload.uri)
         role = role or compiled.role
         arn = self.aws.sagemaker(compiled.region, arns.account_of(role), f"pipeline/{compiled.name}")
+        functions = [
+            f"{f.arn}: {LocalFunctions(self.workspace).put(f)}" for f in compiled.functions
+        ]  # before the pipeline, as on SageMaker
         version, new = self.store.put_definition(
             compiled.name, arn, role, compiled.description, compiled.definition_json, compiled.max_parallel_steps
         )
-        return UpsertResult("stored" if new else "unchanged", arn, uploaded, unchanged, version)
+        return UpsertResult("stored" if new else "unchanged", arn, uploaded, unchanged, version, functions)
 
     def deployed_definition(self, name: str) -> dict[str, Any]:
         return self.store.pipeline(name)[1]
+
+    def function_changes(self, compiled: CompiledPipeline) -> list[Change]:
+        stored = LocalFunctions(self.workspace)
+        found: list[Change] = []
+        for function in compiled.functions:
+            current = stored.get(function.arn)
+            found += function_changes(function, current.configuration if current else None)
+        return found
 
     def missing_buckets(self, compiled: CompiledPipeline) -> list[str]:
         return []  # the local object store holds every bucket
@@ -125,7 +139,7 @@ class LocalPipelines:
             reuse = retried(name, previous, self.store.definition(name, previous["definition_version"]), current)
         parameters = execution_parameters(current, overrides, name, base)
         runs = set(selected_steps or steps(current)) - set(reuse)
-        unrunnable = [(step, why) for step, why in problems(steps(current)) + servable.problems(steps(current)) if step in runs]
+        unrunnable = [(step, why) for step, why in unrunnable_steps(steps(current), self.workspace) if step in runs]
         if unrunnable:  # before anything is stored: the execution would fail at that step
             listed = "; ".join(f"step '{step}': {why}" for step, why in unrunnable)
             raise UserError("E6019", f"pipeline {name} cannot run here: {listed}")
