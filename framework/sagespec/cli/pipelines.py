@@ -204,7 +204,7 @@ def run(spec: str, params: tuple[str, ...], project_dir: str | None, workspace: 
             )
         for uri, source in prepared.seeded:
             click.echo(f"seeded {uri} from {source}")
-        click.echo(f"running pipeline {ran.pipeline.name} locally")
+        click.echo(f"running pipeline {ran.pipeline.name} locally" + (f" ({ran.isolation})" if ran.isolation else ""))
 
     ctx = build_context(spec, project_dir, workspace, target="local")
     with Progress(f"{spec} (local)") as progress:

@@ -159,6 +159,7 @@ class Ran:
     stored: UpsertResult
     prepared: Prepared
     execution: dict[str, Any]
+    isolation: str | None = None  # how the jobs see their container paths (the run's header)
 
 
 def run(
@@ -173,7 +174,7 @@ def run(
     pipelines = open_pipelines(local)
     stored = pipelines.upsert(pipeline)
     prepared = prepare_local_run(local, pipeline, Path(spec), pipelines, overrides)
-    ran = Ran(pipeline, stored, prepared, {})
+    ran = Ran(pipeline, stored, prepared, {}, pipelines.isolation())
     if before is not None:
         before(ran)
     ran.execution = pipelines.start(pipeline.name, overrides, on_event=on_event)
