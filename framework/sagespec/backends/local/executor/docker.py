@@ -26,7 +26,7 @@ from sagespec.backends.local.executor import container_config
 
 
 @functools.cache
-def _engine() -> str | None:
+def engine_unavailable() -> str | None:
     """Why no Docker engine can run containers here, or None when one answers."""
     if shutil.which("docker") is None:
         return "docker is not installed (install Docker to run it here)"
@@ -42,7 +42,7 @@ def _engine() -> str | None:
 
 def unavailable(image: str) -> str | None:
     """Why `image` cannot run through docker here, or None when it can."""
-    why = _engine()
+    why = engine_unavailable()
     if why:
         return why
     done = subprocess.run(["docker", "image", "inspect", image], capture_output=True, text=True, timeout=60)
