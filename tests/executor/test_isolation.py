@@ -48,7 +48,7 @@ def test_a_notebook_style_project_with_hard_coded_paths_runs_in_the_namespace_mo
     workspace = project / ".sagespec"
     done = run_cli("run", "pipelines/abalone.yaml", cwd=project, env={"SAGESPEC_ISOLATION": "namespace"})
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "locally (isolation: namespace" in done.stdout
+    assert "running pipeline abalone-paths locally (isolation: namespace)\n" in done.stdout
     assert done.stdout.rstrip().endswith("Succeeded")
     execution = next((workspace / "executions").iterdir())
     train_log = (execution / "AbaloneTrain" / "step.log").read_text()
@@ -63,7 +63,7 @@ def test_a_notebook_style_project_with_hard_coded_paths_runs_in_the_namespace_mo
     # The variables-only mode: the same scripts fail at their first container path, the run says which mode it used.
     again = run_cli("run", "pipelines/abalone.yaml", cwd=project, env={"SAGESPEC_ISOLATION": "variables"})
     assert again.returncode == 1, again.stdout + again.stderr
-    assert "locally (isolation: variables (no container paths" in again.stdout
+    assert "locally (isolation: variables, no /opt/ml paths: scripts must read the SM_* variables)" in again.stdout
     assert "variables-only isolation mode: /opt/ml/processing/input/abalone.csv is not mapped" in again.stdout + again.stderr
     assert "error[E6009]: execution ended Failed: step AbaloneProcess failed" in again.stderr
     assert host_opt_ml() == before

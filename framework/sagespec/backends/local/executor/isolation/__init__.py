@@ -30,7 +30,8 @@ __all__ = ["MODES", "Choice", "Launch", "Mode", "Mounts", "choose"]
 
 class Mode(Protocol):
     name: str
-    summary: str  # what a job sees in this mode, for the run's header and `sagespec doctor`
+    summary: str  # what a job sees in this mode (`sagespec doctor`)
+    caveat: str  # what a run's header says of it, "" when a job sees what it sees on SageMaker
 
     def unavailable(self) -> str | None:
         """Why this machine cannot use the mode, or None when it can."""
@@ -51,7 +52,7 @@ class Choice:
     @property
     def header(self) -> str:
         why = "; ".join(f"no {name}: {reason}" for name, reason in self.passed_over)
-        return f"isolation: {self.mode.name} ({self.mode.summary})" + (f" [{why}]" if why else "")
+        return f"isolation: {self.mode.name}" + (f", {self.mode.caveat}" if self.mode.caveat else "") + (f"; {why}" if why else "")
 
 
 def choose(requested: str | None = None) -> Choice:

@@ -92,6 +92,7 @@ def script(mounts: Mounts, root: Path, cwd: str) -> str:
 class Namespace:
     name = "namespace"
     summary = "each job in its own mount namespace, its folders at SageMaker's /opt/ml paths"
+    caveat = ""
 
     def unavailable(self) -> str | None:
         return _probe()

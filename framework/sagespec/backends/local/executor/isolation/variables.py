@@ -19,6 +19,7 @@ GUARD = Path(__file__).parent / "guard"
 class Variables:
     name = "variables"
     summary = "no container paths: scripts find their folders through SM_* variables; /opt/ml is refused"
+    caveat = "no /opt/ml paths: scripts must read the SM_* variables"
 
     def unavailable(self) -> str | None:
         return None
