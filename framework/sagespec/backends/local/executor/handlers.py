@@ -135,6 +135,9 @@ class StepRun:
                 raise
             if self.children is not None:
                 self.children.add(child)
+            if self.interrupted is not None and self.interrupted():
+                # the execution was stopped while this job was starting: it missed the stop's signal
+                _stop(child)
             try:
                 while True:
                     try:
