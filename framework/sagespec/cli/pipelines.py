@@ -183,7 +183,11 @@ def _follow(ctx: Context, arn: str, name: str, where: str, target: str) -> None:
 @project_option
 @workspace_option
 def run(spec: str, params: tuple[str, ...], project_dir: str | None, workspace: str | None) -> None:
-    """Compile SPEC, store it in the local control plane and run it here (upsert + start + wait)."""
+    """Compile SPEC, store it in the local control plane and run it here (upsert + start + wait).
+
+    Each job sees its folders at SageMaker's /opt/ml paths where this machine allows a mount
+    namespace, else through SM_* variables only; `sagespec doctor` says which, and
+    $SAGESPEC_ISOLATION (namespace, variables or auto) chooses."""
 
     def before(ran: pipelines_workflow.Ran) -> None:
         stored, prepared = ran.stored, ran.prepared
