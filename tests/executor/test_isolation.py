@@ -66,6 +66,8 @@ def test_a_notebook_style_project_with_hard_coded_paths_runs_in_the_namespace_mo
     assert "locally (isolation: variables, no /opt/ml paths: scripts must read the SM_* variables)" in again.stdout
     assert "variables-only isolation mode: /opt/ml/processing/input/abalone.csv is not mapped" in again.stdout + again.stderr
     assert "error[E6009]: execution ended Failed: step AbaloneProcess failed" in again.stderr
+    started = run_cli("start", "abalone-paths", cwd=project, env={"SAGESPEC_ISOLATION": "variables"})
+    assert started.stdout.startswith("running pipeline abalone-paths locally (isolation: variables, no /opt/ml paths")
     assert host_opt_ml() == before
 
 

@@ -151,7 +151,7 @@ def start(
         source_execution = pipelines_workflow.latest_ended(ctx, name)
         if source_execution:
             click.echo(f"source execution {source_execution}")
-    with Progress(f"pipeline {name} (local)", f"running pipeline {name} locally") as progress:
+    with Progress(f"pipeline {name} (local)", lambda: pipelines_workflow.running_here(ctx, name)) as progress:
         started = pipelines_workflow.start(
             ctx, name, overrides, progress, retry, display_name, max_parallel_steps, selected, source_execution
         )

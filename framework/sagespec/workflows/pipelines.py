@@ -130,6 +130,12 @@ def start(
     return Started(result["arn"], pipelines.label, result if pipelines.runs_here else None)
 
 
+def running_here(ctx: Context, name: str) -> str:
+    """The header of a run on this machine: the pipeline and how its jobs see their container paths."""
+    isolation = open_pipelines(ctx).isolation()
+    return f"running pipeline {name} locally" + (f" ({isolation})" if isolation else "")
+
+
 def latest_ended(ctx: Context, name: str) -> str | None:
     """The newest execution of `name` that ended Succeeded or Failed (a selective execution's source)."""
     listed = open_pipelines(ctx).list_executions(name)
