@@ -122,3 +122,16 @@ def test_a_namespace_job_sees_its_folders_at_container_paths_keeps_its_exit_stat
 def test_a_container_path_outside_opt_ml_is_refused_as_sagemaker_refuses_it(tmp_path: Path):
     with pytest.raises(ValueError, match="container paths outside /opt/ml: /data/in"):
         namespace.MODE.launch([sys.executable, "-c", "pass"], {}, tmp_path, [("/data/in", tmp_path)], tmp_path / "work")
+
+
+@needs_namespace
+def test_a_job_whose_private_opt_is_not_in_place_stops_before_it_creates_anything(tmp_path: Path):
+    # The namespace's root is the host's root when sagespec runs as root: without its own /opt in
+    # place, the job's `mkdir -p /opt/ml/...` would land on the host. The script checks first.
+    before = host_opt_ml()
+    body = namespace.script([("/opt/ml/never", tmp_path)], tmp_path / "opt", "/")
+    lines = [line for line in body.splitlines() if not line.startswith(f"mount --rbind {tmp_path / 'opt'} ")]
+    assert len(lines) == len(body.splitlines()) - 1
+    done = subprocess.run([*namespace.UNSHARE, "sh", "-c", "\n".join(lines), "sh", "true"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 70 and "sagespec: /opt is still the host one" in done.stderr
+    assert host_opt_ml() == before

@@ -81,6 +81,11 @@ def script(mounts: Mounts, root: Path, cwd: str) -> str:
             mine.touch(exist_ok=True)
         lines.append(f"mount --rbind {shlex.quote(str(entry))} {shlex.quote(str(mine))}")
     lines.append(f"mount --rbind {shlex.quote(str(root))} {shlex.quote(str(OPT))}")
+    # Before the first mkdir: /opt must be the job's own now. The namespace's root is your user
+    # outside; run by root, that is the host's root, which could write the host's /opt.
+    lines.append(
+        f"test {shlex.quote(str(OPT))} -ef {shlex.quote(str(root))} || {{ echo 'sagespec: /opt is still the host one' >&2; exit 70; }}"
+    )
     for container, local in sorted(mounts, key=lambda m: len(m[0])):
         target = shlex.quote(container.rstrip("/"))
         lines.append(f"mkdir -p {target} && mount --bind {shlex.quote(str(local))} {target}")
