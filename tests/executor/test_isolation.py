@@ -14,12 +14,17 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, run_cli
-from sagespec.backends.local.executor.isolation import MODES, choose, namespace
+from sagespec.backends.local.executor.isolation import MODES, bubblewrap, choose, namespace
 from sagespec.diagnostics import UserError
 
 FIXTURE = ROOT / "tests" / "fixtures" / "notebook_style" / "abalone_paths"
 NO_NAMESPACE = namespace.MODE.unavailable()
 needs_namespace = pytest.mark.skipif(NO_NAMESPACE is not None, reason=f"no namespace mode here: {NO_NAMESPACE}")
+# The modes that lay out the container paths, each where this machine offers it.
+LAYOUT_MODES = [
+    pytest.param(mode, marks=pytest.mark.skipif(mode.unavailable() is not None, reason=f"no {mode.name} mode here: {mode.unavailable()}"))
+    for mode in (bubblewrap.MODE, namespace.MODE)
+]
 
 
 def host_opt_ml() -> dict[str, tuple[int, int]] | None:
@@ -42,13 +47,13 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-@needs_namespace
-def test_a_notebook_style_project_with_hard_coded_paths_runs_in_the_namespace_mode_and_leaves_the_hosts_opt_ml_alone(project: Path):
+@pytest.mark.parametrize("mode", LAYOUT_MODES, ids=lambda m: m.name)
+def test_a_notebook_style_project_with_hard_coded_paths_runs_unchanged_and_leaves_the_hosts_opt_ml_alone(project: Path, mode):
     before = host_opt_ml()
     workspace = project / ".sagespec"
-    done = run_cli("run", "pipelines/abalone.yaml", cwd=project, env={"SAGESPEC_ISOLATION": "namespace"})
+    done = run_cli("run", "pipelines/abalone.yaml", cwd=project, env={"SAGESPEC_ISOLATION": mode.name})
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "running pipeline abalone-paths locally (isolation: namespace)\n" in done.stdout
+    assert f"running pipeline abalone-paths locally (isolation: {mode.name})\n" in done.stdout
     assert done.stdout.rstrip().endswith("Succeeded")
     execution = next((workspace / "executions").iterdir())
     train_log = (execution / "AbaloneTrain" / "step.log").read_text()
@@ -75,22 +80,26 @@ def test_an_unknown_isolation_mode_is_a_usage_error_naming_the_modes(project: Pa
     done = run_cli("run", "pipelines/abalone.yaml", cwd=project, env={"SAGESPEC_ISOLATION": "chroot"})
     assert done.returncode == 2
     assert "error[E6019]: SAGESPEC_ISOLATION=chroot names no isolation mode" in done.stderr
-    assert "one of: auto, namespace, variables" in done.stderr
+    assert "one of: auto, bubblewrap, namespace, variables" in done.stderr
     assert not (project / ".sagespec" / "executions").exists()
 
 
 def test_a_mode_this_machine_lacks_is_refused_and_auto_passes_it_over_with_the_reason(monkeypatch):
+    monkeypatch.setattr(bubblewrap, "_probe", lambda: "bwrap is not installed (test)")
     monkeypatch.setattr(namespace, "_probe", lambda: "the kernel refuses an unprivileged user and mount namespace (test)")
     with pytest.raises(UserError) as refused:
         choose("namespace")
     assert refused.value.code == "E6019" and "the namespace isolation mode cannot run here" in str(refused.value)
     chosen = choose(None)
     assert chosen.mode is MODES["variables"]
-    assert "no namespace: the kernel refuses" in chosen.header
+    assert chosen.header == (
+        "isolation: variables, no /opt/ml paths: scripts must read the SM_* variables; "
+        "no bubblewrap: bwrap is not installed (test); no namespace: the kernel refuses an unprivileged user and mount namespace (test)"
+    )
 
 
-@needs_namespace
-def test_a_namespace_job_sees_its_folders_at_container_paths_keeps_its_exit_status_and_stops_with_its_process_group(tmp_path: Path):
+@pytest.mark.parametrize("mode", LAYOUT_MODES, ids=lambda m: m.name)
+def test_a_job_sees_its_folders_at_container_paths_keeps_its_exit_status_and_stops_with_its_process_group(tmp_path: Path, mode):
     data = tmp_path / "data"
     data.mkdir()
     (data / "in.txt").write_text("hello")
@@ -101,7 +110,7 @@ def test_a_namespace_job_sees_its_folders_at_container_paths_keeps_its_exit_stat
         "time.sleep(float(sys.argv[1])); sys.exit(3)\n"
     )
     mounts = [("/opt/ml/input/data/train", data)]
-    launch = namespace.MODE.launch([sys.executable, "-c", program, "0"], {"SM_CHANNEL_TRAIN": str(data)}, data, mounts, tmp_path / "work")
+    launch = mode.launch([sys.executable, "-c", program, "0"], {"SM_CHANNEL_TRAIN": str(data)}, data, mounts, tmp_path / "work")
     done = subprocess.run(launch.argv, env={**os.environ, **launch.env}, cwd=launch.cwd, capture_output=True, text=True, timeout=60)
     assert done.returncode == 3, done.stderr
     first, second = done.stdout.splitlines()
@@ -110,7 +119,7 @@ def test_a_namespace_job_sees_its_folders_at_container_paths_keeps_its_exit_stat
     assert second == ",".join(sorted({*os.listdir("/opt"), "ml"})) + " True"
     assert launch.shown[:2] == [sys.executable, "-c"]
 
-    slow = namespace.MODE.launch([sys.executable, "-c", program, "60"], {"SM_CHANNEL_TRAIN": str(data)}, data, mounts, tmp_path / "work2")
+    slow = mode.launch([sys.executable, "-c", program, "60"], {"SM_CHANNEL_TRAIN": str(data)}, data, mounts, tmp_path / "work2")
     child = subprocess.Popen(slow.argv, env={**os.environ, **slow.env}, cwd=slow.cwd, stdout=subprocess.PIPE, start_new_session=True)
     assert child.stdout is not None and child.stdout.readline()  # it runs
     started = time.monotonic()
@@ -118,10 +127,10 @@ def test_a_namespace_job_sees_its_folders_at_container_paths_keeps_its_exit_stat
     assert child.wait(timeout=10) == -signal.SIGTERM and time.monotonic() - started < 5
 
 
-@needs_namespace
-def test_a_container_path_outside_opt_ml_is_refused_as_sagemaker_refuses_it(tmp_path: Path):
+@pytest.mark.parametrize("mode", LAYOUT_MODES, ids=lambda m: m.name)
+def test_a_container_path_outside_opt_ml_is_refused_as_sagemaker_refuses_it(tmp_path: Path, mode):
     with pytest.raises(ValueError, match="container paths outside /opt/ml: /data/in"):
-        namespace.MODE.launch([sys.executable, "-c", "pass"], {}, tmp_path, [("/data/in", tmp_path)], tmp_path / "work")
+        mode.launch([sys.executable, "-c", "pass"], {}, tmp_path, [("/data/in", tmp_path)], tmp_path / "work")
 
 
 @needs_namespace

@@ -7,7 +7,6 @@ distributions' metadata, presence from the import system's finders.
 from __future__ import annotations
 
 import importlib.util
-import shutil
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
@@ -35,6 +34,13 @@ OTHER_USES = {
     "optuna": ("tuning steps (the search's samplers)", "local"),
     "datasketches": ("quality check steps (Model Monitor's analyzer)", "local"),
     "waitress": ("local endpoints (the HTTP server)", "local"),
+}
+
+
+# What a run loses when an isolation mode is missing (bench/local_run.py measures the per-job costs).
+COSTS = {
+    "bubblewrap": "none but time: the namespace mode lays out the same paths with a shell, ~20 ms more per job",
+    "namespace": "without it or bubblewrap, jobs see no /opt/ml: scripts that hard-code SageMaker's container paths fail",
 }
 
 
@@ -73,14 +79,7 @@ def report(requested: str | None) -> Machine:
     modes = []
     for mode in MODES.values():
         why = mode.unavailable()
-        cost = ""
-        if why and mode.name == "namespace":
-            cost = "jobs see no /opt/ml: scripts that hard-code SageMaker's container paths fail; they must read the SM_* variables"
-        modes.append(Piece(mode.name, why is None, why or mode.summary, cost))
-    bwrap = shutil.which("bwrap")
-    modes.append(
-        Piece("bubblewrap", bwrap is not None, bwrap or "not installed (not needed: the namespace mode uses util-linux's unshare)")
-    )
+        modes.append(Piece(mode.name, why is None, why or mode.summary, COSTS.get(mode.name, "") if why else ""))
     engine = docker.engine_unavailable()
     docker_piece = Piece(
         "docker",

@@ -5,6 +5,8 @@ LocalPath, /opt/ml/input/data/<channel>, /opt/ml/input/config, /opt/ml/model, /o
 /opt/ml/code). Here each path is one of the job's folders in the workspace; a mode decides how the
 job reaches it:
 
+- `bubblewrap`: the same as `namespace`, made by bwrap where it is installed (faster per job)
+  (sagespec.backends.local.executor.isolation.bubblewrap).
 - `namespace`: a private user and mount namespace per job (sagespec.backends.local.executor.isolation.namespace):
   the job sees the folders at the container paths, and the host's /opt/ml is never visible.
 - `variables`: only the SM_* variables point at the folders (sagespec.backends.local.executor.isolation.variables);
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from sagespec.backends.local.executor.isolation import namespace, variables
+from sagespec.backends.local.executor.isolation import bubblewrap, namespace, variables
 from sagespec.backends.local.executor.isolation.launch import Launch, Mounts
 from sagespec.diagnostics import UserError
 
@@ -41,7 +43,7 @@ class Mode(Protocol):
 
 
 # In order of preference: the first available one is the default.
-MODES: dict[str, Mode] = {mode.name: mode for mode in (namespace.MODE, variables.MODE)}
+MODES: dict[str, Mode] = {mode.name: mode for mode in (bubblewrap.MODE, namespace.MODE, variables.MODE)}
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def _probe() -> str | None:
     return None
 
 
-def _translate(value: str, mounts: Mounts) -> str:
+def translate(value: str, mounts: Mounts) -> str:
     """`value` with a job folder's path replaced by its container path (SM_CHANNEL_TRAIN=/opt/ml/input/data/train)."""
     for container, local in sorted(mounts, key=lambda m: -len(str(m[1]))):
         base = str(local)
@@ -94,6 +94,12 @@ def script(mounts: Mounts, root: Path, cwd: str) -> str:
     return "\n".join(lines)
 
 
+def outside_ml(mounts: Mounts) -> list[str]:
+    """The container paths not under /opt/ml. ProcessingS3Input/ProcessingS3Output: "LocalPath ...
+    must begin with /opt/ml/processing/" (SageMaker API Reference); training's are all under /opt/ml."""
+    return [c for c, _ in mounts if not (c.rstrip("/") + "/").startswith(ML + "/")]
+
+
 class Namespace:
     name = "namespace"
     summary = "each job in its own mount namespace, its folders at SageMaker's /opt/ml paths"
@@ -103,16 +109,14 @@ class Namespace:
         return _probe()
 
     def launch(self, argv: list[str], env: dict[str, str], cwd: Path, mounts: Mounts, work: Path) -> Launch:
-        outside = [c for c, _ in mounts if not (c.rstrip("/") + "/").startswith(ML + "/")]
+        outside = outside_ml(mounts)
         if outside:
-            # ProcessingS3Input/ProcessingS3Output: "LocalPath ... must begin with /opt/ml/processing/"
-            # (SageMaker API Reference); training paths are SageMaker's own, all under /opt/ml.
             raise ValueError(f"container paths outside {ML}: {', '.join(outside)}")
-        body = script(mounts, work / ".container" / "opt", _translate(str(cwd), mounts))
-        inside = [_translate(a, mounts) for a in argv]
+        body = script(mounts, work / ".container" / "opt", translate(str(cwd), mounts))
+        inside = [translate(a, mounts) for a in argv]
         return Launch(
             [*UNSHARE, "sh", "-c", body, "sh", *inside],
-            {k: _translate(v, mounts) for k, v in env.items()},
+            {k: translate(v, mounts) for k, v in env.items()},
             work,  # the host's: Popen enters it before the namespace exists
             inside,
         )
