@@ -80,12 +80,11 @@ def test_an_unknown_isolation_mode_is_a_usage_error_naming_the_modes(project: Pa
     done = run_cli("run", "pipelines/abalone.yaml", cwd=project, env={"SAGESPEC_ISOLATION": "chroot"})
     assert done.returncode == 2
     assert "error[E6019]: SAGESPEC_ISOLATION=chroot names no isolation mode" in done.stderr
-    assert "one of: auto, bubblewrap, namespace, variables" in done.stderr
+    assert "one of: auto, namespace, bubblewrap, variables" in done.stderr
     assert not (project / ".sagespec" / "executions").exists()
 
 
 def test_a_mode_this_machine_lacks_is_refused_and_auto_passes_it_over_with_the_reason(monkeypatch):
-    monkeypatch.setattr(bubblewrap, "_probe", lambda: "bwrap is not installed (test)")
     monkeypatch.setattr(namespace, "_probe", lambda: "the kernel refuses an unprivileged user and mount namespace (test)")
     with pytest.raises(UserError) as refused:
         choose("namespace")
@@ -94,7 +93,7 @@ def test_a_mode_this_machine_lacks_is_refused_and_auto_passes_it_over_with_the_r
     assert chosen.mode is MODES["variables"]
     assert chosen.header == (
         "isolation: variables, no /opt/ml paths: scripts must read the SM_* variables; "
-        "no bubblewrap: bwrap is not installed (test); no namespace: the kernel refuses an unprivileged user and mount namespace (test)"
+        "no namespace: the kernel refuses an unprivileged user and mount namespace (test)"
     )
 
 

@@ -39,7 +39,7 @@ OTHER_USES = {
 
 # What a run loses when an isolation mode is missing (bench/local_run.py measures the per-job costs).
 COSTS = {
-    "bubblewrap": "none but time: the namespace mode lays out the same paths with a shell, ~20 ms more per job",
+    "bubblewrap": "none: it is only used when asked for ($SAGESPEC_ISOLATION=bubblewrap; ~20 ms less per job than the namespace mode)",
     "namespace": "without it or bubblewrap, jobs see no /opt/ml: scripts that hard-code SageMaker's container paths fail",
 }
 

@@ -5,16 +5,16 @@ LocalPath, /opt/ml/input/data/<channel>, /opt/ml/input/config, /opt/ml/model, /o
 /opt/ml/code). Here each path is one of the job's folders in the workspace; a mode decides how the
 job reaches it:
 
-- `bubblewrap`: the same as `namespace`, made by bwrap where it is installed (faster per job)
-  (sagespec.backends.local.executor.isolation.bubblewrap).
 - `namespace`: a private user and mount namespace per job (sagespec.backends.local.executor.isolation.namespace):
   the job sees the folders at the container paths, and the host's /opt/ml is never visible.
+- `bubblewrap`: the same layout made by bwrap, where it is installed and only when asked for
+  (sagespec.backends.local.executor.isolation.bubblewrap).
 - `variables`: only the SM_* variables point at the folders (sagespec.backends.local.executor.isolation.variables);
   the job's Python is kept away from the host's /opt/ml, and the run says so in its header.
 
 Jobs whose image has no local equivalent run in Docker with the real image
 (sagespec.backends.local.executor.docker), whatever the mode. The mode is chosen once per run:
-the first available in MODES' order, or the one the context names ($SAGESPEC_ISOLATION).
+the first available of AUTO, or the one the context names ($SAGESPEC_ISOLATION).
 """
 
 from __future__ import annotations
@@ -43,7 +43,12 @@ class Mode(Protocol):
 
 
 # In order of preference: the first available one is the default.
-MODES: dict[str, Mode] = {mode.name: mode for mode in (bubblewrap.MODE, namespace.MODE, variables.MODE)}
+# bubblewrap lays out the same paths faster, but its job is its child, not itself: a job killed by
+# a signal comes back as exit status 128+N, which the executor cannot tell from an exit (a job
+# killed from outside is SageMaker's InternalServerError, retried under JOB_INTERNAL_ERROR; an exit
+# is the algorithm's error). So it is chosen only when asked for.
+MODES: dict[str, Mode] = {mode.name: mode for mode in (namespace.MODE, bubblewrap.MODE, variables.MODE)}
+AUTO = ("namespace", "variables")
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class Choice:
 
 def choose(requested: str | None = None) -> Choice:
     """The run's mode: `requested` ($SAGESPEC_ISOLATION) when given and available, else the
-    first available one of MODES."""
+    first available one of AUTO."""
     if requested and requested != "auto":
         mode = MODES.get(requested)
         if mode is None:
@@ -73,7 +78,7 @@ def choose(requested: str | None = None) -> Choice:
             )
         return Choice(mode, ())
     passed: list[tuple[str, str]] = []
-    for mode in MODES.values():
+    for mode in (MODES[name] for name in AUTO):
         why = mode.unavailable()
         if why is None:
             return Choice(mode, tuple(passed))

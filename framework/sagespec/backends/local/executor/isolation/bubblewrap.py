@@ -5,7 +5,10 @@ the job's own in its work folder, the host's /opt entries bound back except `ml`
 at their container paths) with its own mount calls instead of one `mount` process per folder:
 about 10 ms per job here against the shell's 30 (bench/local_run.py). `bwrap` reads every bind's
 source in the host's tree and creates mount points only inside the new one, so nothing is made
-under the host's /opt. It stays in the job's process group, and passes on its exit status.
+under the host's /opt. It stays in the job's process group and passes on its exit status, but
+the job is its child: a job killed by a signal comes back as exit status 128+N, so the executor
+reports it as the algorithm's error, not SageMaker's InternalServerError. Hence only on request
+($SAGESPEC_ISOLATION=bubblewrap).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def _probe() -> str | None:
 
 class Bubblewrap:
     name = "bubblewrap"
-    summary = "each job in its own mount namespace made by bwrap, its folders at SageMaker's /opt/ml paths"
+    summary = "as the namespace mode, made by bwrap; used only when SAGESPEC_ISOLATION=bubblewrap asks for it"
     caveat = ""
 
     def unavailable(self) -> str | None:
