@@ -187,7 +187,7 @@ def run(spec: str, params: tuple[str, ...], project_dir: str | None, workspace: 
 
     Each job sees its folders at SageMaker's /opt/ml paths where this machine allows a mount
     namespace, else through SM_* variables only; `sagespec doctor` says which, and
-    $SAGESPEC_ISOLATION (namespace, variables or auto) chooses."""
+    $SAGESPEC_ISOLATION (auto, namespace, bubblewrap or variables) chooses."""
 
     def before(ran: pipelines_workflow.Ran) -> None:
         stored, prepared = ran.stored, ran.prepared
