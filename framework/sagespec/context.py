@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 WORKSPACE_ENV = "SAGESPEC_WORKSPACE"
 SDK_ENV = "SAGESPEC_SDK"
+ISOLATION_ENV = "SAGESPEC_ISOLATION"
 WORKSPACE_NAME = ".sagespec"
 TARGETS = ("local", "aws")
 
@@ -78,6 +79,7 @@ class Context:
     assume_role: str | None = None
     accounts_file: Path | None = None
     sdk: str | None = None  # the SageMaker Python SDK a compile must use (--sdk, $SAGESPEC_SDK); None: the installed one
+    isolation: str | None = None  # how local jobs see their container paths ($SAGESPEC_ISOLATION); None: the first mode available
     _topologies: dict[bool, Topology] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -104,6 +106,7 @@ class Context:
             assume_role=assume_role,
             accounts_file=accounts_file,
             sdk=sdk or os.environ.get(SDK_ENV) or None,
+            isolation=os.environ.get(ISOLATION_ENV) or None,
         )
 
     def for_region(self, region: str | None) -> Context:

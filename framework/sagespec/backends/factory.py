@@ -36,7 +36,7 @@ def open_pipelines(ctx: Context) -> Pipelines:
     if _local(ctx):
         from sagespec.backends.local.executor.runner import LocalPipelines  # start-up: the executor only for pipelines
 
-        return LocalPipelines(ctx.workspace, places(ctx))
+        return LocalPipelines(ctx.workspace, places(ctx), ctx.isolation)
     from sagespec.backends.sagemaker.pipelines import SageMakerPipelines  # start-up: boto3 only for aws
 
     return SageMakerPipelines(ctx.session())

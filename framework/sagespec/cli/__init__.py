@@ -46,6 +46,7 @@ COMMAND_MODULES = {
     "data": "data",
     "init": "data",
     "schedules": "schedules",
+    "doctor": "doctor",
 }
 
 

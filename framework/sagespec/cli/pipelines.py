@@ -153,7 +153,7 @@ def start(
         source_execution = pipelines_workflow.latest_ended(ctx, name)
         if source_execution:
             click.echo(f"source execution {source_execution}")
-    with Progress(f"pipeline {name} (local)", f"running pipeline {name} locally") as progress:
+    with Progress(f"pipeline {name} (local)", lambda: pipelines_workflow.running_here(ctx, name)) as progress:
         started = pipelines_workflow.start(
             ctx, name, overrides, progress, retry, display_name, max_parallel_steps, selected, source_execution
         )
@@ -185,7 +185,11 @@ def _follow(ctx: Context, arn: str, name: str, where: str, target: str) -> None:
 @project_option
 @workspace_option
 def run(spec: str, params: tuple[str, ...], project_dir: str | None, workspace: str | None) -> None:
-    """Compile SPEC, store it in the local control plane and run it here (upsert + start + wait)."""
+    """Compile SPEC, store it in the local control plane and run it here (upsert + start + wait).
+
+    Each job sees its folders at SageMaker's /opt/ml paths where this machine allows a mount
+    namespace, else through SM_* variables only; `sagespec doctor` says which, and
+    $SAGESPEC_ISOLATION (auto, namespace, bubblewrap or variables) chooses."""
 
     def before(ran: pipelines_workflow.Ran) -> None:
         stored, prepared = ran.stored, ran.prepared
@@ -209,7 +213,7 @@ def run(spec: str, params: tuple[str, ...], project_dir: str | None, workspace: 
             )
         for uri, source in prepared.seeded:
             click.echo(f"seeded {uri} from {source}")
-        click.echo(f"running pipeline {ran.pipeline.name} locally")
+        click.echo(f"running pipeline {ran.pipeline.name} locally" + (f" ({ran.isolation})" if ran.isolation else ""))
 
     ctx = build_context(spec, project_dir, workspace, target="local")
     with Progress(f"{spec} (local)") as progress:

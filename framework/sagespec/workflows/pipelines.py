@@ -130,6 +130,12 @@ def start(
     return Started(result["arn"], pipelines.label, result if pipelines.runs_here else None)
 
 
+def running_here(ctx: Context, name: str) -> str:
+    """The header of a run on this machine: the pipeline and how its jobs see their container paths."""
+    isolation = open_pipelines(ctx).isolation()
+    return f"running pipeline {name} locally" + (f" ({isolation})" if isolation else "")
+
+
 def latest_ended(ctx: Context, name: str) -> str | None:
     """The newest execution of `name` that ended Succeeded or Failed (a selective execution's source)."""
     listed = open_pipelines(ctx).list_executions(name)
@@ -159,6 +165,7 @@ class Ran:
     stored: UpsertResult
     prepared: Prepared
     execution: dict[str, Any]
+    isolation: str | None = None  # how the jobs see their container paths (the run's header)
 
 
 def run(
@@ -173,7 +180,7 @@ def run(
     pipelines = open_pipelines(local)
     stored = pipelines.upsert(pipeline)
     prepared = prepare_local_run(local, pipeline, Path(spec), pipelines, overrides)
-    ran = Ran(pipeline, stored, prepared, {})
+    ran = Ran(pipeline, stored, prepared, {}, pipelines.isolation())
     if before is not None:
         before(ran)
     ran.execution = pipelines.start(pipeline.name, overrides, on_event=on_event)

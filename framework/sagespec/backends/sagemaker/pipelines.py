@@ -189,6 +189,9 @@ class SageMakerPipelines:
     label = "SageMaker"
     runs_here = False
 
+    def isolation(self) -> str | None:
+        return None  # the jobs run in SageMaker's containers
+
     def __init__(self, session: boto3.Session):
         self.session = session
 

@@ -16,6 +16,8 @@ import click
 from sagespec.cli.console import grid, live
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.table import Table
 
     from sagespec.backends.records import StepEvent
@@ -95,9 +97,10 @@ class LiveProgress:
 class Progress:
     """The progress view of one command, started by the first step event (a start that only starts
     an execution elsewhere shows nothing): a live table on a terminal, lines elsewhere. `header`
-    is printed once, before the first event."""
+    is printed once, before the first event (a function: asked then, so a start that runs
+    elsewhere never computes it)."""
 
-    def __init__(self, title: str, header: str | None = None):
+    def __init__(self, title: str, header: str | Callable[[], str] | None = None):
         self.title, self.header = title, header
         self.view: LineProgress | LiveProgress | None = None
 
@@ -112,7 +115,7 @@ class Progress:
     def __call__(self, event: StepEvent) -> None:
         if self.view is None:
             if self.header:
-                click.echo(self.header)
+                click.echo(self.header if isinstance(self.header, str) else self.header())
             self.view = LiveProgress(self.title) if sys.stdout.isatty() else LineProgress()
             self.view.__enter__()
         self.view(event)

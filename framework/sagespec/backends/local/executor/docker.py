@@ -17,17 +17,16 @@ credentials), so a missing image is reported with the commands that fetch it.
 from __future__ import annotations
 
 import functools
-import json
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-HOST = "algo-1"
+from sagespec.backends.local.executor import container_config
 
 
 @functools.cache
-def _engine() -> str | None:
+def engine_unavailable() -> str | None:
     """Why no Docker engine can run containers here, or None when one answers."""
     if shutil.which("docker") is None:
         return "docker is not installed (install Docker to run it here)"
@@ -43,7 +42,7 @@ def _engine() -> str | None:
 
 def unavailable(image: str) -> str | None:
     """Why `image` cannot run through docker here, or None when it can."""
-    why = _engine()
+    why = engine_unavailable()
     if why:
         return why
     done = subprocess.run(["docker", "image", "inspect", image], capture_output=True, text=True, timeout=60)
@@ -76,24 +75,8 @@ def training_argv(
     image: str, job_name: str, work: Path, args: dict[str, Any], channels: dict[str, Path], model_dir: Path, output: Path
 ) -> list[str]:
     """The `docker run` of a training job; writes /opt/ml/input/config for it under `work`."""
-    config = work / "config"
-    config.mkdir(parents=True, exist_ok=True)
-    hyperparameters = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (args.get("HyperParameters") or {}).items()}
-    data_config = {
-        c["ChannelName"]: {
-            "TrainingInputMode": c.get("InputMode") or args.get("AlgorithmSpecification", {}).get("TrainingInputMode", "File"),
-            "S3DistributionType": c.get("DataSource", {}).get("S3DataSource", {}).get("S3DataDistributionType", "FullyReplicated"),
-            "RecordWrapperType": c.get("RecordWrapperType", "None"),
-            **({"ContentType": c["ContentType"]} if c.get("ContentType") else {}),
-        }
-        for c in args.get("InputDataConfig", [])
-    }
-    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters), encoding="utf-8")
-    (config / "inputdataconfig.json").write_text(json.dumps(data_config), encoding="utf-8")
-    (config / "resourceconfig.json").write_text(
-        json.dumps({"current_host": HOST, "hosts": [HOST], "network_interface_name": "eth0"}), encoding="utf-8"
-    )
-    mounts = [(config, "/opt/ml/input/config"), (model_dir, "/opt/ml/model"), (output, "/opt/ml/output")]
+    config = container_config.training(work, args)
+    mounts = [(config, container_config.TRAINING_CONFIG), (model_dir, "/opt/ml/model"), (output, "/opt/ml/output")]
     mounts += [(local, f"/opt/ml/input/data/{name}") for name, local in channels.items()]
     env = {"TRAINING_JOB_NAME": job_name, **(args.get("Environment") or {})}
     return _run(image, job_name, mounts, env, bool(args.get("EnableNetworkIsolation"))) + ["train"]
@@ -101,13 +84,10 @@ def training_argv(
 
 def processing_argv(image: str, job_name: str, work: Path, args: dict[str, Any], mapping: list[tuple[str, Path]]) -> list[str]:
     """The `docker run` of a processing job; writes /opt/ml/config for it under `work`."""
-    config = work / "config"
-    config.mkdir(parents=True, exist_ok=True)
-    (config / "processingjobconfig.json").write_text(json.dumps({"ProcessingJobName": job_name, **args}, default=str), encoding="utf-8")
-    (config / "resourceconfig.json").write_text(json.dumps({"current_host": HOST, "hosts": [HOST]}), encoding="utf-8")
+    config = container_config.processing(work, args, job_name)
     app = args.get("AppSpecification") or {}
     entry = [str(e) for e in app.get("ContainerEntrypoint") or []]
-    mounts = [(config, "/opt/ml/config")] + [(local, container) for container, local in mapping]
+    mounts = [(config, container_config.PROCESSING_CONFIG)] + [(local, container) for container, local in mapping]
     isolated = bool((args.get("NetworkConfig") or {}).get("EnableNetworkIsolation"))
     argv = _run(image, job_name, mounts, dict(args.get("Environment") or {}), isolated, entry[0] if entry else None)
     return argv + entry[1:] + [str(a) for a in app.get("ContainerArguments") or []]

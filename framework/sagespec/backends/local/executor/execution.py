@@ -279,6 +279,7 @@ class Execution:
             progress=lambda detail: self.on_event(StepEvent(name, "Executing", detail)),
             interrupted=lambda: self.aborting is not None,
             prefix=job_prefix(step),
+            isolation=self.p.choice.mode,
         )
         try:
             if self.requests is None:

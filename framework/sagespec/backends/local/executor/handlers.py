@@ -31,8 +31,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from sagespec.aws import arns
 from sagespec.aws.partitions import Partition
-from sagespec.backends.local.executor import docker
+from sagespec.backends.local.executor import container_config, docker
 from sagespec.backends.local.executor.images import Runtime, is_framework_bootstrap, runtime_for, unrunnable
+from sagespec.backends.local.executor.isolation import Mode, Mounts
 from sagespec.backends.local.executor.metrics import LiveMetrics
 from sagespec.backends.local.executor.retries import CAPACITY_ERROR, JOB_INTERNAL_ERROR, ExecutionFailed, StepFailed
 from sagespec.backends.local.models import write_model
@@ -78,6 +79,7 @@ class StepRun:
     name: str | None = None  # the job's name when it is not the step's (a tuning job's training jobs)
     interrupted: Callable[[], bool] | None = None  # true once the execution is being stopped
     prefix: str | None = None  # the step's job name prefix, under PipelineDefinitionConfig(use_custom_job_prefix)
+    isolation: Mode | None = None  # how a job sees its container paths (chosen once per run); None: the variables only
 
     def arn(self, account: str, resource: str) -> str:
         """A SageMaker ARN of this run's partition and region."""
@@ -104,11 +106,20 @@ class StepRun:
         label: str | None = None,
         max_runtime: int | None = None,
         metrics: Sequence[dict[str, Any]] = (),
+        mounts: Mounts | None = None,
     ) -> None:
         """Run one program of the job, its output into the step's log. `max_runtime` is the
         job's StoppingCondition (stopped past it, as SageMaker stops the job); `metrics`, its
-        metric definitions, read from the log while it runs and shown through `progress`."""
-        self.log(f"$ {' '.join(argv)}")
+        metric definitions, read from the log while it runs and shown through `progress`;
+        `mounts`, the job's folders at their container paths, laid out by the run's isolation mode."""
+        shown = argv
+        if mounts is not None and self.isolation is not None:
+            try:
+                launch = self.isolation.launch(argv, env, cwd, mounts, self.work)
+            except ValueError as exc:
+                raise StepFailed(f"ValidationException: {exc}") from None
+            argv, env, cwd, shown = launch.argv, launch.env, launch.cwd, launch.shown
+        self.log(f"$ {' '.join(shown)}")
         live = LiveMetrics(metrics, self.log_path) if metrics and self.progress else None
         deadline = time.monotonic() + max_runtime if max_runtime else None
         with open(self.log_path, "a", encoding="utf-8") as log:
@@ -124,6 +135,9 @@ class StepRun:
                 raise
             if self.children is not None:
                 self.children.add(child)
+            if self.interrupted is not None and self.interrupted():
+                # the execution was stopped while this job was starting: it missed the stop's signal
+                _stop(child)
             try:
                 while True:
                     try:
@@ -145,7 +159,7 @@ class StepRun:
             self.progress(live.summary())
         if child.returncode != 0:
             tail = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-8:]
-            name = label or Path(argv[1]).name
+            name = label or Path(shown[1]).name
             stopped_here = self.interrupted is not None and self.interrupted()
             if child.returncode < 0 and not stopped_here:  # a signal sagespec did not send: the machine took the job away
                 signame = (
@@ -252,7 +266,8 @@ def processing(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
         else:  # ScriptProcessor: its command, then the script
             flags, script = entry[1:-1], entry[-1]
         argv = [sys.executable, *flags, _local_path(script, mapping), *arguments]
-        run.run_script(argv, env, cwd, max_runtime=max_runtime_of(args))
+        mounts = [(container_config.PROCESSING_CONFIG, container_config.processing(run.work, args, run.job_name)), *mapping]
+        run.run_script(argv, env, cwd, max_runtime=max_runtime_of(args), mounts=mounts)
     for name, item in outputs.items():
         run.upload_folder(run.work / "output" / name, item["S3Output"]["S3Uri"])
     return {

@@ -8,6 +8,7 @@ a Fail step ends the execution Failed with its message; a condition runs one bra
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from sagespec.backends.local.database import now
 from sagespec.backends.local.executor import callback, lambda_function, quality, training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.backends.local.executor.execution import DEFAULT_PARALLEL_STEPS, Execution
 from sagespec.backends.local.executor.faults import interrupted, termination_as_interrupt
+from sagespec.backends.local.executor.isolation import Choice, choose
 from sagespec.backends.local.executor.preflight import unrunnable_steps
 from sagespec.backends.local.functions import LocalFunctions
 from sagespec.backends.local.objects import ObjectStore
@@ -42,8 +44,9 @@ class LocalPipelines:
     label = "local"
     runs_here = True
 
-    def __init__(self, workspace: Path, places: Places):
+    def __init__(self, workspace: Path, places: Places, isolation: str | None = None):
         self.workspace = workspace
+        self.requested_isolation = isolation  # $SAGESPEC_ISOLATION through the context; None: the first mode available
         self.places = places  # the partition and region, and what the accounts file adds to the IAM checks of each step
         self.region, self.aws = places.region, places.aws
         self.store = PipelineStore(workspace)
@@ -100,6 +103,14 @@ class LocalPipelines:
             hint="locally, `sagespec upsert SPEC` stores the pipeline itself",
             exit_code=2,
         )
+
+    @functools.cached_property
+    def choice(self) -> Choice:
+        """The isolation mode of this run's jobs, chosen once (sagespec.backends.local.executor.isolation)."""
+        return choose(self.requested_isolation)
+
+    def isolation(self) -> str | None:
+        return self.choice.header
 
     # -- data the bundled run needs ----------------------------------------------------------
     def seed(self, uri: str, source: Path) -> bool:

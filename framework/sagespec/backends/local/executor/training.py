@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sagespec.aws import builtin_xgboost
-from sagespec.backends.local.executor import docker
+from sagespec.backends.local.executor import container_config, docker
 from sagespec.backends.local.executor.handlers import (
     StepRun,
     env_name,
@@ -87,6 +87,14 @@ def train(args: dict[str, Any], runtime: Runtime, run: StepRun) -> dict[str, Any
         named = {d["Name"] for d in definitions}
         definitions += [d for d in builtin_xgboost.metric_definitions() if d["Name"] not in named]
     settings: dict[str, Any] = dict(max_runtime=max_runtime_of(args), metrics=definitions)
+    if runtime.kind != "docker":  # SageMaker's training layout ("How Amazon SageMaker Provides Training Information")
+        settings["mounts"] = [
+            (container_config.TRAINING_CONFIG, container_config.training(run.work, args)),
+            *((f"/opt/ml/input/data/{name}", local) for name, local in channels.items()),
+            ("/opt/ml/model", model_dir),
+            ("/opt/ml/output", run.work / "output"),
+            ("/opt/ml/code", code),
+        ]
     if runtime.kind == "docker":
         argv = docker.training_argv(runtime.image, run.job_name, run.work, args, channels, model_dir, run.work / "output")
         try:
