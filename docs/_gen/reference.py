@@ -841,7 +841,7 @@ def spec_step_kinds(spec_text: str) -> dict[str, str]:
 def local_run(step: dict[str, Any]) -> str:
     """How the local executor runs a definition step: its type's handler, the runner's condition
     evaluation, or the refusal that stops a run before it starts."""
-    from sagespec.backends.local.executor import callback, images, quality, training, transform, tuning  # noqa: F401  (their handlers)
+    from sagespec.backends.local.executor import callback, images, lambda_function, quality, training, transform, tuning  # noqa: F401  (their handlers)
     from sagespec.backends.local.executor.handlers import HANDLERS
 
     step_type = step["Type"]
