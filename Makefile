@@ -1,8 +1,8 @@
 # Two commands on a fresh machine with Python 3.10+ and make:
 #   make run   - create .venv, install, validate the specs, run the California housing pipeline locally
-#   make test  - create .venv, install with test extras, lint (ruff, mypy --strict), run the whole suite; beside it
-#                create .venv-v3 (SageMaker Python SDK v3) and run the v3 backend's tests there;
-#                then run every bench in its seconds-long smoke mode (bench-smoke)
+#   make test  - create .venv (test and docs extras) and .venv-v3 (SageMaker Python SDK v3), then at
+#                once: lint (ruff, mypy --strict) and the strict docs build, the whole suite (the docs'
+#                examples included), the v3 backend's tests in .venv-v3, every bench's smoke mode
 #   make test-fast - the inner loop, under a minute: the suite in .venv without lint, the slow
 #                end-to-end tests (marked `slow`), tests/aws and the framework compiles
 #   make test-extras - the tests of what `make test` does not install: the local-torch,
