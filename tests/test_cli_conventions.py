@@ -141,7 +141,9 @@ def test_upsert_from_another_folder_keeps_cache_and_control_plane_in_the_specs_w
     env = {k: "" for k in ("SAGESPEC_WORKSPACE",)}
     done = run_cli("upsert", str(project / SPEC), "--target", "local", cwd=elsewhere, env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("stored arn:aws:sagemaker:us-east-1:")
+    # the template's notify function is stored first (as upsert deploys a Lambda step's function before the pipeline)
+    assert [line.split(" ")[0] for line in done.stdout.splitlines()] == ["function", "stored"], done.stdout
+    assert "stored arn:aws:sagemaker:us-east-1:" in done.stdout
     workspace = project / ".sagespec"
     assert (workspace / "control-plane.sqlite3").is_file()
     assert any((workspace / "cache" / "compile").iterdir())

@@ -233,6 +233,7 @@ def test_a_local_execution_has_the_same_keys(tmp_path):
     compiled = types.SimpleNamespace(
         name="keys",
         uploads=[],
+        functions=[],
         role=f"arn:aws:iam::{ACCOUNT}:role/r",
         region="us-east-1",
         description=None,
