@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from sagespec.backends.local.executor.isolation.launch import Launch, Mounts
-from sagespec.backends.local.executor.isolation.namespace import ML, OPT, outside_ml, translate
+from sagespec.backends.local.executor.isolation.namespace import OPT, refuse_outside_ml, translate
 
 BWRAP = ("bwrap", "--dev-bind", "/", "/", "--unshare-user", "--uid", "0", "--gid", "0")
 
@@ -53,9 +53,7 @@ class Bubblewrap:
         return _probe()
 
     def launch(self, argv: list[str], env: dict[str, str], cwd: Path, mounts: Mounts, work: Path) -> Launch:
-        outside = outside_ml(mounts)
-        if outside:
-            raise ValueError(f"container paths outside {ML}: {', '.join(outside)}")
+        refuse_outside_ml(mounts)
         root = work / ".container" / "opt"
         (root / "ml").mkdir(parents=True, exist_ok=True)
         command = [*BWRAP, "--bind", str(root), str(OPT)]

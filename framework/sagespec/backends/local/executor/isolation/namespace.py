@@ -100,6 +100,13 @@ def outside_ml(mounts: Mounts) -> list[str]:
     return [c for c, _ in mounts if not (c.rstrip("/") + "/").startswith(ML + "/")]
 
 
+def refuse_outside_ml(mounts: Mounts) -> None:
+    """Both layout modes bind only under /opt/ml (the private /opt keeps the host's other entries)."""
+    outside = outside_ml(mounts)
+    if outside:
+        raise ValueError(f"container paths outside {ML}: {', '.join(outside)}")
+
+
 class Namespace:
     name = "namespace"
     summary = "each job in its own mount namespace, its folders at SageMaker's /opt/ml paths"
@@ -109,9 +116,7 @@ class Namespace:
         return _probe()
 
     def launch(self, argv: list[str], env: dict[str, str], cwd: Path, mounts: Mounts, work: Path) -> Launch:
-        outside = outside_ml(mounts)
-        if outside:
-            raise ValueError(f"container paths outside {ML}: {', '.join(outside)}")
+        refuse_outside_ml(mounts)
         body = script(mounts, work / ".container" / "opt", translate(str(cwd), mounts))
         inside = [translate(a, mounts) for a in argv]
         return Launch(
