@@ -11,7 +11,8 @@ Targets (issue #7): run / by hand <= 1.15; cached re-run <= 10% of the first run
 one table per isolation mode this machine offers (sagespec.backends.local.executor.isolation),
 the default mode's run <= 1.05 x by hand; and the cost per job of each mode alone: a job that does
 nothing (`python -c pass`, with a training job's folders mapped), launched as the mode launches
-it, beside the same process started plainly.
+it, beside the same process started plainly; and the local AWS endpoint's start (every run pays
+it), first S3 call (moto loads) and GetObject.
 
     python bench/local_run.py [--smoke] [--modes namespace,variables]
 
@@ -129,6 +130,53 @@ def job_cost(scratch: Path, rounds: int = 20) -> dict[str, tuple[float, float]]:
     return found
 
 
+def endpoint_cost(scratch: Path, rounds: int = 20, gets: int = 50) -> dict[str, float]:
+    """The local AWS endpoint's costs in ms: starting and stopping it (every run pays this), the
+    first S3 call of a run (it loads moto), and each GetObject after it, made with boto3."""
+    import boto3
+
+    from sagespec.accounts.places import Places
+    from sagespec.aws.partitions import partition
+    from sagespec.backends.local.aws_endpoint.server import LocalAwsEndpoint
+    from sagespec.backends.local.database import connect
+    from sagespec.backends.local.objects import ObjectStore
+
+    workspace = scratch / "endpoint"
+    ObjectStore(workspace, connect(workspace)).put("s3://bench-bucket/data.csv", b"x" * 100_000)
+    places = Places(partition("aws"), "us-east-1")
+    starts = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        with LocalAwsEndpoint(workspace, places):
+            pass
+        starts.append((time.perf_counter() - began) * 1000)
+    with LocalAwsEndpoint(workspace, places) as endpoint:
+        work = scratch / "endpoint-job"
+        work.mkdir()
+        env = endpoint.environment("arn:aws:iam::111111111111:role/bench", "SageMaker", work)
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=env["AWS_SESSION_TOKEN"],
+            region_name="us-east-1",
+        )
+        began = time.perf_counter()
+        s3.get_object(Bucket="bench-bucket", Key="data.csv")["Body"].read()
+        first = (time.perf_counter() - began) * 1000
+        timings = []
+        for _ in range(gets):
+            began = time.perf_counter()
+            s3.get_object(Bucket="bench-bucket", Key="data.csv")["Body"].read()
+            timings.append((time.perf_counter() - began) * 1000)
+    return {
+        "start and stop (every run)": statistics.median(starts),
+        "first S3 call of a run": first,
+        "GetObject of 100 kB": statistics.median(timings),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="seconds-long check of the same path on 500 rows, 1 epoch")
@@ -147,6 +195,13 @@ def main() -> None:
         print(f"|{'-' * 12}|{'-' * 27}|{'-' * 20}|{'-' * 19}|")
         for name, (through, plain) in costs.items():
             print(f"| {name:<10} | {through:>25.1f} | {plain:>18.1f} | {through - plain:>17.1f} |")
+        print()
+        print("The local AWS endpoint (jobs' own S3 and SageMaker calls)")
+        print()
+        print(f"| {'measurement':<28} | {'ms (median)':>11} |")
+        print(f"|{'-' * 30}|{'-' * 13}|")
+        for what, took in endpoint_cost(scratch).items():
+            print(f"| {what:<28} | {took:>11.1f} |")
         print()
         if args.smoke:
             project = project_copy(scratch / "project", max_rows=500, ensemble=1)

@@ -11,10 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, local_pipelines, run_cli
+from helpers import ROOT, local_pipelines, places, run_cli, tar_gz
+from sagespec.backends.local.database import connect
 from sagespec.backends.local.executor.lambda_function import outputs
 from sagespec.backends.local.executor.retries import StepFailed
+from sagespec.backends.local.hosting import LocalHosting
+from sagespec.backends.local.objects import ObjectStore
 from sagespec.diagnostics import UserError
+from sagespec.iam import Principal
 
 FIXTURE = ROOT / "tests/fixtures/notebook_style/lambda_deploy"
 
@@ -26,8 +30,8 @@ def project(tmp_path) -> Path:
     return copy
 
 
-# No call of a handler may leave this machine: dummy credentials, and AWS endpoints at a closed
-# loopback port until the local AWS endpoint answers them.
+# No call of a handler may leave this machine, even if the run's own AWS endpoint were missing:
+# dummy credentials and a closed loopback port here, which the run replaces with its endpoint.
 OFFLINE = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -99,12 +103,45 @@ def test_a_changed_script_is_what_the_next_run_runs(project):
     assert "now serves abalone-xgboost" in done.stdout
 
 
-@pytest.mark.xfail(reason="the handler's boto3 SageMaker calls need the local AWS endpoint of issue 35 item 2 (not built yet)", strict=True)
 def test_a_handler_that_deploys_with_boto3_reaches_the_local_control_plane(project):
+    """The notebooks' deployment function: its boto3 SageMaker calls (CreateModel,
+    CreateEndpointConfig, CreateEndpoint) reach the local control plane through the run's AWS
+    endpoint, as the function's role; the endpoint it created then serves the model."""
+    xgb = pytest.importorskip("xgboost")
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    features = rng.normal(size=(200, 4))
+    booster = xgb.train({"objective": "reg:squarederror"}, xgb.DMatrix(features, label=features @ [1.0, 2.0, 0.0, -1.0]), 10)
+    saved = project / "model.ubj"
+    booster.save_model(str(saved))  # XGBoost's own format, as the 1.7-1 container writes it (named xgboost-model)
+    workspace = project / "ws"
+    store = ObjectStore(workspace, connect(workspace))
+    store.put("s3://sagespec-ds-experiments-111111111111/lambda-deploy/model.tar.gz", tar_gz({"xgboost-model": saved.read_bytes()}))
+
     done = run(project, "deploy.yaml")
     assert done.returncode == 0, done.stdout + done.stderr
     execution = describe(project, execution_arn(done.stdout))
     assert execution["steps"][0]["properties"]["OutputParameters"]["statusCode"] == 200
+    log = run_cli("executions", "logs", execution["arn"], "DeployModel", "--workspace", str(workspace), cwd=project).stdout
+    for call in ("CreateModel", "CreateEndpointConfig", "CreateEndpoint"):
+        assert f"[local AWS endpoint] SageMaker {call} -> 200" in log
+
+    caller = Principal("111111111111", "arn:aws:iam::111111111111:role/lambda-deployment-role")
+    hosting = LocalHosting(connect(workspace), workspace, caller, places())
+    try:
+        model = hosting.describe_model("abalone-xgboost")
+        assert model["PrimaryContainer"]["ModelDataUrl"].endswith("lambda-deploy/model.tar.gz")
+        assert model["ExecutionRoleArn"] == "arn:aws:iam::111111111111:role/sagespec-data-science-execution"
+        # CreateEndpoint answered at once (Creating); the endpoint comes up and serves the booster's predictions
+        served = hosting._wait("abalone-xgboost-endpoint", 1)
+        assert served["EndpointStatus"] == "InService"
+        _, body = hosting.invoke("abalone-xgboost-endpoint", b"1.0,0.0,0.0,0.0", "text/csv")
+        assert float(body.decode().strip().strip("[]").split(",")[0]) == pytest.approx(
+            float(booster.predict(xgb.DMatrix(np.array([[1.0, 0, 0, 0]])))[0]), rel=1e-5
+        )
+    finally:
+        hosting.delete_endpoint("abalone-xgboost-endpoint")
 
 
 ARN_ONLY = """name: notify-only

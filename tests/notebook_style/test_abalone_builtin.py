@@ -67,11 +67,6 @@ def test_the_notebook_style_abalone_pipeline_runs_to_succeeded(tmp_path):
 _ENV_DEFAULT = re.compile(r'os\.environ\.get\("SM_PROCESSING_[A-Z_]+", ("/opt/ml/processing/[a-z]+")\)')
 
 
-@pytest.mark.xfail(
-    run=False,
-    reason="hard-coded /opt/ml paths need the per-job mount namespace (issue 35 item 1, another helper's part); "
-    "run before it lands, a root run would write under the host's /opt/ml",
-)
 def test_the_same_pipeline_with_hard_coded_container_paths(tmp_path):
     project = _project(tmp_path)
     for script in (project / "code").glob("*.py"):

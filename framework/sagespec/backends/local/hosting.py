@@ -106,6 +106,20 @@ class LocalHosting:
         stored = containers[0] if len(containers) == 1 else containers  # an inference pipeline keeps them all, in order
         return write_model(self.conn, self.account, name, self._arn("model", name), stored, execution_role_arn, package_arn=package_arn)
 
+    def create_model_of_containers(self, name: str, containers: list[dict[str, Any]], execution_role_arn: str) -> str:
+        """CreateModel as the API takes it: a PrimaryContainer (one) or the Containers of an inference pipeline."""
+        self._require("sagemaker:CreateModel", "model", name)
+        self.access.require(
+            self.caller, "iam:PassRole", execution_role_arn, {"iam:PassedToService": self.aws.service_principal("sagemaker")}
+        )
+        store = ObjectStore(self.workspace, self.conn)
+        for container in containers:
+            data = container.get("ModelDataUrl")
+            if data and not store.exists(data):
+                raise NotFound(f"model data {data} in the local object store")
+        stored = containers[0] if len(containers) == 1 else containers
+        return write_model(self.conn, self.account, name, self._arn("model", name), stored, execution_role_arn)
+
     # -- endpoint configs --------------------------------------------------------------------
     def create_endpoint_config(self, name: str, variants: list[dict[str, Any]]) -> str:
         self._require("sagemaker:CreateEndpointConfig", "endpoint-config", name)
@@ -224,7 +238,8 @@ class LocalHosting:
                 )
             time.sleep(0.1)
 
-    def create_endpoint(self, name: str, config_name: str) -> dict[str, Any]:
+    def create_endpoint(self, name: str, config_name: str, wait: bool = True) -> dict[str, Any]:
+        """Start the endpoint; with `wait`, return once it is InService (as boto3's endpoint_in_service waiter)."""
         self._require("sagemaker:CreateEndpoint", "endpoint", name)
         self._require_runtime(name, config_name)
         arn, at = self._arn("endpoint", name), now()
@@ -238,6 +253,8 @@ class LocalHosting:
         except sqlite3.IntegrityError:
             raise UserError("E6012", f"endpoint {arn} already exists", hint="update it instead") from None
         self._spawn(name)
+        if not wait:
+            return self._described(name) or {"EndpointArn": arn, "EndpointStatus": "Creating"}
         return self._wait(name, 1)
 
     def _change(self, name: str, set_sql: str, args: tuple[str, ...]) -> int:

@@ -28,12 +28,21 @@ DISTRIBUTIONS = {
     "optuna": ("optuna",),
     "datasketches": ("datasketches",),
     "waitress": ("waitress",),
+    "moto": ("moto",),
+    "werkzeug": ("werkzeug",),
 }
 # What the local run uses a module for, beyond running SageMaker's framework images.
+REFUSED = "are refused before a local run"
 OTHER_USES = {
-    "optuna": ("tuning steps (the search's samplers)", "local"),
-    "datasketches": ("quality check steps (Model Monitor's analyzer)", "local"),
-    "waitress": ("local endpoints (the HTTP server)", "local"),
+    "optuna": ("tuning steps (the search's samplers)", "local", REFUSED),
+    "datasketches": ("quality check steps (Model Monitor's analyzer)", "local", REFUSED),
+    "waitress": ("local endpoints (the HTTP server)", "local", REFUSED),
+    "werkzeug": (
+        "the local AWS endpoint (jobs' own S3 and SageMaker calls)",
+        "local",
+        "has no server: jobs get no AWS endpoint or credentials",
+    ),
+    "moto": ("the local S3 endpoint (S3's protocol over the local objects)", "local", "answers NotImplemented: a job's own S3 calls fail"),
 }
 
 
@@ -106,9 +115,9 @@ def report(requested: str | None) -> Machine:
         cost = f"steps on SageMaker's {framework} image are refused before a local run: {install}" if missing else ""
         extras.append(Piece(framework, not missing, detail, cost))
         seen.update(modules)
-    for module, (use, extra) in OTHER_USES.items():
+    for module, (use, extra, consequence) in OTHER_USES.items():
         found = _installed(module)
-        cost = "" if found else f"{use} are refused before a local run: pip install 'sagespec[{extra}]'"
+        cost = "" if found else f"{use} {consequence}: pip install 'sagespec[{extra}]'"
         extras.append(Piece(module, found is not None, f"{module} {found}" if found else f"{module} missing", cost))
     reason = "; ".join(f"no {name}: {why}" for name, why in choice.passed_over) or (
         "chosen by SAGESPEC_ISOLATION" if requested and requested != "auto" else "the first mode available here"

@@ -59,6 +59,12 @@ class ObjectStore:
         row: sqlite3.Row | None = self.conn.execute("SELECT sha256, size FROM objects WHERE uri = ?", (uri,)).fetchone()
         return row
 
+    def delete(self, uri: str) -> bool:
+        """Remove the URI from the index (its bytes stay, shared by content, until the workspace goes)."""
+        with transaction(self.conn):
+            removed = self.conn.execute("DELETE FROM objects WHERE uri = ?", (uri,)).rowcount
+        return bool(removed)
+
     def exists(self, uri: str) -> bool:
         return self._row(uri) is not None
 

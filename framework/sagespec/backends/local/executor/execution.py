@@ -22,7 +22,7 @@ from sagespec.backends.local.executor import callback, lambda_function, quality,
 from sagespec.backends.local.executor.access import authorize, step_requests
 from sagespec.backends.local.executor.caching import cache_key, expire_after
 from sagespec.backends.local.executor.faults import interrupted
-from sagespec.backends.local.executor.handlers import HANDLERS, StepRun, job_prefix
+from sagespec.backends.local.executor.handlers import HANDLERS, StepRun
 from sagespec.backends.local.executor.retries import ExecutionFailed, StepFailed, with_retries
 from sagespec.backends.local.objects import ObjectStore
 from sagespec.backends.records import StepEvent, step_summary
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import subprocess
 
     from sagespec.accounts.needs import Need
+    from sagespec.backends.local.aws_endpoint.server import LocalAwsEndpoint
     from sagespec.backends.local.executor.runner import LocalPipelines
 
 
@@ -78,6 +79,7 @@ class Execution:
         self.lock = threading.Lock()
         self.children: set[subprocess.Popen[bytes]] = set()  # running script processes
         self.aborting: str | None = None  # why the execution is being interrupted
+        self.aws_endpoint: LocalAwsEndpoint | None = None  # set by the runner for the run's length
         self.cache_keys: dict[str, str] = {}
         self.pipeline_name = pipeline["name"]
         self.requests: list[Need] | None = None  # what each step asks IAM for (sagespec.accounts.needs), made concrete for this execution
@@ -280,6 +282,8 @@ class Execution:
             interrupted=lambda: self.aborting is not None,
             prefix=job_prefix(step),
             isolation=self.p.choice.mode,
+            job_role=job_role(step),
+            aws_endpoint=self.aws_endpoint,
         )
         try:
             if self.requests is None:
@@ -311,3 +315,19 @@ class Execution:
         self.record(name, "Succeeded", properties=properties, ended_at=now(), cache_key=self.cache_keys.get(name))
         self.on_event(StepEvent(name, "Succeeded", step_summary(properties)))
         return None
+
+
+def job_role(step: dict[str, Any]) -> str | None:
+    """The role a step's job runs as: its RoleArn, or a tuning job's training definition's."""
+    args = step.get("Arguments") or {}
+    role = args.get("RoleArn") or (args.get("TrainingJobDefinition") or {}).get("RoleArn")
+    return role if isinstance(role, str) else None
+
+
+# Where a definition keeps the job name prefix when use_custom_job_prefix is on (the SDK's trim_request_dict).
+JOB_NAME_KEYS = ("ProcessingJobName", "TrainingJobName", "TransformJobName")
+
+
+def job_prefix(step: dict[str, Any]) -> str | None:
+    arguments = step.get("Arguments") or {}
+    return next((arguments[key] for key in JOB_NAME_KEYS if isinstance(arguments.get(key), str)), None)

@@ -31,6 +31,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from sagespec.aws import arns
 from sagespec.aws.partitions import Partition
+from sagespec.backends.local.aws_endpoint.server import LocalAwsEndpoint, without_aws_settings
 from sagespec.backends.local.executor import container_config, docker
 from sagespec.backends.local.executor.images import Runtime, is_framework_bootstrap, runtime_for, unrunnable
 from sagespec.backends.local.executor.isolation import Mode, Mounts
@@ -80,6 +81,8 @@ class StepRun:
     interrupted: Callable[[], bool] | None = None  # true once the execution is being stopped
     prefix: str | None = None  # the step's job name prefix, under PipelineDefinitionConfig(use_custom_job_prefix)
     isolation: Mode | None = None  # how a job sees its container paths (chosen once per run); None: the variables only
+    job_role: str | None = None  # the role the step's job runs as (its RoleArn); None: the pipeline's role
+    aws_endpoint: LocalAwsEndpoint | None = None  # where the job's own AWS calls go (the run's local AWS endpoint)
 
     def arn(self, account: str, resource: str) -> str:
         """A SageMaker ARN of this run's partition and region."""
@@ -94,6 +97,12 @@ class StepRun:
             return self.name
         return (f"{self.prefix}-{self.execution_id}" if self.prefix else f"pipelines-{self.execution_id}-{self.work.name}")[:63]
 
+    def aws_environment(self, role: str, session: str) -> dict[str, str]:
+        try:  # SageMaker validates the role when it creates the job
+            return self.aws_endpoint.environment(role, session, self.work, self.log_path) if self.aws_endpoint else {}
+        except ValueError as exc:
+            raise StepFailed(f"ValidationException: the job's role {exc}") from None
+
     def log(self, text: str) -> None:
         with open(self.log_path, "a", encoding="utf-8") as handle:
             handle.write(text if text.endswith("\n") else text + "\n")
@@ -107,12 +116,17 @@ class StepRun:
         max_runtime: int | None = None,
         metrics: Sequence[dict[str, Any]] = (),
         mounts: Mounts | None = None,
+        as_role: str | None = None,
+        session: str = "SageMaker",
     ) -> None:
         """Run one program of the job, its output into the step's log. `max_runtime` is the
         job's StoppingCondition (stopped past it, as SageMaker stops the job); `metrics`, its
         metric definitions, read from the log while it runs and shown through `progress`;
-        `mounts`, the job's folders at their container paths, laid out by the run's isolation mode."""
+        `mounts`, the job's folders at their container paths, laid out by the run's isolation mode.
+        Its AWS calls go to the run's AWS endpoint as `as_role` (default: its role) in `session`, never this machine's."""
         shown = argv
+        aws = self.aws_environment(as_role or self.job_role or self.role_arn, session)
+        env = {**aws, **env}
         if mounts is not None and self.isolation is not None:
             try:
                 launch = self.isolation.launch(argv, env, cwd, mounts, self.work)
@@ -127,7 +141,12 @@ class StepRun:
             # scripts itself and records that, instead of each script dying on its own.
             try:
                 child = subprocess.Popen(
-                    argv, cwd=cwd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    argv,
+                    cwd=cwd,
+                    env={**without_aws_settings(dict(os.environ)), **env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             except OSError as exc:
                 if exc.errno in (errno.EAGAIN, errno.ENOMEM):
@@ -166,7 +185,9 @@ class StepRun:
                     signal.Signals(-child.returncode).name if -child.returncode in signal.valid_signals() else f"signal {-child.returncode}"
                 )
                 raise StepFailed(f"InternalServerError: {name} was killed by {signame} from outside the job", JOB_INTERNAL_ERROR)
-            raise StepFailed(f"AlgorithmError: {name} exited with status {child.returncode}: " + " | ".join(tail))
+            denied = self.aws_endpoint.denials(aws["AWS_ACCESS_KEY_ID"]) if self.aws_endpoint and aws else []
+            why = f" (its AWS calls were denied: {denied[0]})" if denied else ""
+            raise StepFailed(f"AlgorithmError: {name} exited with status {child.returncode}{why}: " + " | ".join(tail))
 
     def upload_folder(self, folder: Path, prefix: str) -> int:
         count = 0
@@ -174,15 +195,6 @@ class StepRun:
             self.store.put(f"{prefix.rstrip('/')}/{path.relative_to(folder).as_posix()}", path.read_bytes())
             count += 1
         return count
-
-
-# Where a definition keeps the job name prefix when use_custom_job_prefix is on (the SDK's trim_request_dict).
-JOB_NAME_KEYS = ("ProcessingJobName", "TrainingJobName", "TransformJobName")
-
-
-def job_prefix(step: dict[str, Any]) -> str | None:
-    arguments = step.get("Arguments") or {}
-    return next((arguments[key] for key in JOB_NAME_KEYS if isinstance(arguments.get(key), str)), None)
 
 
 def hyperparameter_value(value: object) -> Any:

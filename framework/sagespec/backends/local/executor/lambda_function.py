@@ -82,7 +82,9 @@ def lambda_step(step: dict[str, Any], run: StepRun) -> dict[str, Any]:
     argv = [sys.executable, lambda_runtime.__file__, str(task_root), config["Handler"], str(run.work / "event.json"), str(response_path)]
     run.log(f"invoking {stored.arn} ({config['Runtime']} handler {config['Handler']}) with {json.dumps(event)}")
     try:
-        run.run_script(argv, env, task_root, label=f"function {name}", max_runtime=int(config["Timeout"]))
+        run.run_script(
+            argv, env, task_root, label=f"function {name}", max_runtime=int(config["Timeout"]), as_role=config["Role"], session=name
+        )
     except StepFailed as failed:
         if "MaxRuntimeExceeded" in str(failed):
             raise StepFailed(f"the function {name} failed: Task timed out after {config['Timeout']} seconds") from None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sagespec.accounts.places import Places
 from sagespec.aws import arns
 from sagespec.backends.functions import changes as function_changes
+from sagespec.backends.local.aws_endpoint.server import aws_endpoint
 from sagespec.backends.local.database import now
 from sagespec.backends.local.executor import callback, lambda_function, quality, training, transform, tuning  # noqa: F401  (register their handlers)
 from sagespec.backends.local.executor.execution import DEFAULT_PARALLEL_STEPS, Execution
@@ -162,7 +163,8 @@ class LocalPipelines:
         execution = Execution(self, pipeline, current, parameters, execution_id, arn, started, on_event or (lambda e: None), reuse)
         execution.max_parallel, execution.selected = parallel, set(selected_steps) if selected_steps else None
         try:
-            with termination_as_interrupt():
+            with termination_as_interrupt(), aws_endpoint(self.workspace, self.places) as endpoint:
+                execution.aws_endpoint = endpoint
                 status, reason = execution.run()
         except BaseException as exc:  # Ctrl-C, SIGTERM, a closed pipe, a full disk, a bug: never left Executing
             status, reason = interrupted(exc)
