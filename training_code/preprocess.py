@@ -8,12 +8,16 @@ numbers and log, log1p, exp, sqrt, abs). The rows are split train/validation/tes
 seed, a StandardScaler is fitted on the training split only, and it writes:
 
     <train>/train.csv, <validation>/validation.csv, <test>/test.csv   target first, then features
-    <scaler>/scaler.json                                               features, mean and scale
+    <scaler>/scaler.json                                               features, mean and scale;
+                       the input columns the features are computed from, and each feature's expression
     <batch>/test.csv   (only with a batch output) the test split without its header row, for a
                        batch transform: SageMaker sends every line to the model as a record
 
 Features stay unscaled in the CSVs: a model that wants them standardised takes scaler.json, so
-an endpoint takes the features a user has.
+an endpoint takes the features a user has. With --model-computes-features (a model that holds the
+expressions itself, as the TensorFlow template's SavedModel does), the test split and the batch
+file carry the input columns instead of the features: what a client sends such an endpoint is a
+raw record, and the evaluation and the endpoint test send exactly that.
 
 Paths (argument, else environment variable, else the SageMaker container path):
     --input-dir       SM_PROCESSING_INPUT_RAW          /opt/ml/processing/input
@@ -65,6 +69,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--validation-ratio", type=float, default=0.15)
     p.add_argument("--test-ratio", type=float, default=0.15)
     p.add_argument("--max-rows", type=int, default=0, help="Use only the first N rows (0 = all); for quick runs.")
+    p.add_argument(
+        "--model-computes-features",
+        action="store_true",
+        help="The test split and batch file carry the input columns (the model computes the features from them).",
+    )
     args = p.parse_args(argv)
     if not (0 < args.validation_ratio < 1 and 0 < args.test_ratio < 1 and args.validation_ratio + args.test_ratio < 1):
         p.error("--validation-ratio and --test-ratio must be in (0, 1) and sum to less than 1")
@@ -178,11 +187,25 @@ def evaluate(expression: str, table: dict[str, np.ndarray]) -> np.ndarray:
     return np.broadcast_to(np.asarray(result, dtype=np.float64), next(iter(table.values())).shape)
 
 
+def feature_definitions(header: list[str], target: str, features: list[str]) -> list[tuple[str, str]]:
+    """(name, expression) of each feature; by default every column but the target's."""
+    _, target_expression = parse_definition(target)
+    return [parse_definition(f) for f in features] or [(c, c) for c in header if c != target_expression]
+
+
+def input_columns(header: list[str], definitions: list[tuple[str, str]]) -> list[str]:
+    """The columns the features are computed from, in the table's order: a raw record's fields."""
+    named = {
+        node.id for _, expression in definitions for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Name)
+    }
+    return [column for column in header if column in named]
+
+
 def derive(header: list[str], raw: np.ndarray, target: str, features: list[str]) -> tuple[str, list[str], np.ndarray, np.ndarray]:
     """(target name, feature names, features, target) computed from the raw columns."""
     table = {name: raw[:, i] for i, name in enumerate(header)}
     target_name, target_expression = parse_definition(target)
-    definitions = [parse_definition(f) for f in features] or [(c, c) for c in header if c != target_expression]
+    definitions = feature_definitions(header, target, features)
     names = [name for name, _ in definitions]
     if len(set(names)) != len(names) or target_name in names:
         raise InputError(f"feature and target names must be distinct: {', '.join([target_name, *names])}")
@@ -224,23 +247,26 @@ def main(argv=None) -> int:
     except InputError as exc:
         print(f"preprocess: error: {exc}", file=sys.stderr)
         return 1
+    definitions = feature_definitions(header, args.target, args.features)
+    inputs = input_columns(header, definitions)
     scaler = StandardScaler().fit(features[train])
-    for folder, name, idx in (
-        (args.train_dir, "train", train),
-        (args.validation_dir, "validation", validation),
-        (args.test_dir, "test", test),
-    ):
+    for folder, name, idx in ((args.train_dir, "train", train), (args.validation_dir, "validation", validation)):
         write_split(Path(folder), name, [target_name, *names], features[idx], target[idx])
+    # What a client of the model sends: the features, or the input columns for a model that computes them.
+    sent_names, sent = (inputs, raw[:, [header.index(c) for c in inputs]]) if args.model_computes_features else (names, features)
+    write_split(Path(args.test_dir), "test", [target_name, *sent_names], sent[test], target[test])
     if args.batch_dir:
         batch = Path(args.batch_dir)
         batch.mkdir(parents=True, exist_ok=True)
-        np.savetxt(batch / "test.csv", np.column_stack([target[test], features[test]]), delimiter=",", fmt="%.10g")
+        np.savetxt(batch / "test.csv", np.column_stack([target[test], sent[test]]), delimiter=",", fmt="%.10g")
     scaler_dir = Path(args.scaler_dir)
     scaler_dir.mkdir(parents=True, exist_ok=True)
     (scaler_dir / "scaler.json").write_text(
         json.dumps(
             {
                 "features": names,
+                "inputs": inputs,
+                "definitions": [[name, expression] for name, expression in definitions],
                 "target": target_name,
                 "mean": scaler.mean_.tolist(),
                 "scale": scaler.scale_.tolist(),

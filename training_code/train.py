@@ -10,15 +10,19 @@ SM_MODEL_DIR). Data comes from the channels the toolkit exposes:
     SM_MODEL_DIR           SavedModel goes to <dir>/1 (default /opt/ml/model)
     SM_OUTPUT_DATA_DIR     training history (default /opt/ml/output/data)
 
-The features are the ones preprocess.py wrote (scaler.json names them, the CSVs carry them after
-the target). The saved model takes raw feature rows (float32, shape [n, features], that order):
-the standardisation fitted by preprocess.py is a fixed Normalization layer inside the graph.
+The networks train on the features preprocess.py wrote (scaler.json names them, the CSVs carry
+them after the target). The saved model takes what a client has, a raw record: the input columns
+the features are computed from (float32, shape [n, inputs], scaler.json's "inputs" order). Each
+feature's expression (scaler.json's "definitions": + - * / **, numbers, log, log1p, exp, sqrt,
+abs) is a graph operation in front of the networks, and the standardisation fitted by
+preprocess.py a fixed Normalization layer, so the registered model needs no other code to serve.
 With --ensemble N it trains N networks from consecutive seeds and serves their mean.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import sys
@@ -55,12 +59,43 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def read_scaler(folder: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+def read_scaler(folder: str) -> dict:
     path = Path(folder) / "scaler.json"
     if not path.is_file():
         raise SystemExit(f"train: error: {path} not found (is the 'scaler' channel wired?)")
     scaler = json.loads(path.read_text())
-    return scaler["features"], np.asarray(scaler["mean"], dtype=np.float32), np.asarray(scaler["scale"], dtype=np.float32)
+    scaler["mean"], scaler["scale"] = np.asarray(scaler["mean"], dtype=np.float32), np.asarray(scaler["scale"], dtype=np.float32)
+    # A scaler.json of an older preprocess.py: the features are the inputs.
+    scaler.setdefault("inputs", scaler["features"])
+    scaler.setdefault("definitions", [[name, name] for name in scaler["features"]])
+    return scaler
+
+
+def featurizer(tf, inputs: list[str], definitions: list[list[str]]):
+    """raw records [n, inputs] -> features [n, definitions], each expression as graph operations
+    (the same grammar preprocess.py evaluates with numpy)."""
+    operators = {ast.Add: tf.add, ast.Sub: tf.subtract, ast.Mult: tf.multiply, ast.Div: tf.divide, ast.Pow: tf.pow}
+    functions = {"log": tf.math.log, "log1p": tf.math.log1p, "exp": tf.exp, "sqrt": tf.sqrt, "abs": tf.abs}
+    trees = [ast.parse(expression, mode="eval").body for _, expression in definitions]
+
+    def featurize(raw):
+        columns = {name: raw[:, i] for i, name in enumerate(inputs)}
+
+        def value(node):
+            if isinstance(node, ast.Constant):
+                return tf.constant(float(node.value), dtype=raw.dtype)
+            if isinstance(node, ast.Name):
+                return columns[node.id]
+            if isinstance(node, ast.BinOp):
+                return operators[type(node.op)](value(node.left), value(node.right))
+            if isinstance(node, ast.UnaryOp):
+                return -value(node.operand) if isinstance(node.op, ast.USub) else value(node.operand)
+            return functions[node.func.id](value(node.args[0]))
+
+        ones = tf.ones_like(raw[:, 0])
+        return tf.stack([value(tree) * ones for tree in trees], axis=1)
+
+    return featurize
 
 
 def read_split(folder: str, name: str, features: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -87,19 +122,22 @@ def build_model(keras, mean: np.ndarray, scale: np.ndarray, hidden: list[int], l
     return model
 
 
-def export(models, tf, keras, directory: Path, width: int) -> None:
+def export(models, tf, keras, directory: Path, scaler: dict) -> None:
     """A SavedModel under <model_dir>/1 (TensorFlow Serving's version folder) with one signature:
-    the mean of the networks' predictions."""
+    a raw record's features computed, then the mean of the networks' predictions."""
     archive = keras.export.ExportArchive()
     for model in models:
         archive.track(model)
+    featurize = featurizer(tf, scaler["inputs"], scaler["definitions"])
 
-    def serve(features):
+    def serve(inputs):
+        features = featurize(inputs)
         outputs = [model(features, training=False) for model in models]
         return outputs[0] if len(outputs) == 1 else tf.add_n(outputs) / float(len(outputs))
 
+    width = len(scaler["inputs"])
     archive.add_endpoint(
-        name="serving_default", fn=serve, input_signature=[tf.TensorSpec(shape=(None, width), dtype=tf.float32, name="features")]
+        name="serving_default", fn=serve, input_signature=[tf.TensorSpec(shape=(None, width), dtype=tf.float32, name="inputs")]
     )
     archive.write_out(str(directory / "1"), verbose=False)
 
@@ -110,7 +148,8 @@ def main(argv=None) -> int:
     from tensorflow import keras
 
     tf.config.experimental.enable_op_determinism()
-    features, mean, scale = read_scaler(args.scaler)
+    scaler = read_scaler(args.scaler)
+    features, mean, scale = scaler["features"], scaler["mean"], scaler["scale"]
     x_train, y_train = read_split(args.train, "train", features)
     x_val, y_val = read_split(args.validation, "validation", features)
     hidden = [int(u) for u in args.hidden_units.split(",") if u.strip()]
@@ -141,7 +180,7 @@ def main(argv=None) -> int:
     val_mse = float(np.mean((predictions - y_val) ** 2))
     model_dir = Path(args.sm_model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
-    export(models, tf, keras, model_dir, len(features))
+    export(models, tf, keras, model_dir, scaler)
     out = Path(args.output_data_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = {

@@ -56,7 +56,7 @@ def test_endpoint_serves_csv_and_json_and_refuses_bad_input_without_dying(world)
 
     bad = [
         (b"", "text/csv", 400, "empty"),
-        (b"1,2,3", "text/csv", 400, "row 1 has 3 values; the model takes 8 features"),
+        (b"1,2,3", "text/csv", 400, "row 1 has 3 values; the model takes 8 values per row"),
         (b"1,2,3,4,5,6,7,x", "text/csv", 400, "CSV line 1 has a value that is not a number"),
         (b"\xff\xfe", "text/csv", 400, "not UTF-8"),
         (b"[1, 2,", "application/json", 400, "not valid JSON"),

@@ -85,6 +85,12 @@ def test_train_approve_qa_prod_canary_finalize_rollback(project):
     assert variant == "v1" and len(predictions) == len(lines) == len(expected)
     np.testing.assert_allclose([p[0] for p in predictions], expected[:, 1], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose([float(line.split(",", 1)[0]) for line in lines], expected[:, 0], rtol=1e-6)
+    # What a client has is a census row: the endpoint takes the data file's columns (its value left
+    # out), and computes the thirteen features itself.
+    census = "longitude,latitude,housingMedianAge,totalRooms,totalBedrooms,population,households,medianIncome"
+    assert test_csv.splitlines()[0] == f"MedHouseVal,{census}"
+    (one,), _ = invoke(qa["Port"], b"-122.23,37.88,41,880,129,322,126,8.3252")  # line 1 of cal_housing.data
+    assert np.isfinite(one[0])
 
     out = ok(project, "endpoints", "test", "california-housing-qa")
     assert "version 1 passed QA" in out

@@ -99,7 +99,7 @@ def parse_rows(body: bytes, content_type: str, features: int | None) -> list[lis
         raise BadRequest(400, "no feature rows in the request")
     for number, row in enumerate(rows, 1):
         if features is not None and len(row) != features:
-            raise BadRequest(400, f"row {number} has {len(row)} values; the model takes {features} features")
+            raise BadRequest(400, f"row {number} has {len(row)} values; the model takes {features} values per row")
         for value in row:
             if isinstance(value, float) and not math.isfinite(value):
                 raise BadRequest(400, f"row {number} has a value that is not finite (NaN or infinity)")
