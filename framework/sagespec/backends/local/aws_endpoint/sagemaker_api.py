@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sagespec.accounts.places import Places
+from sagespec.backends.local.access import LocalAccess
 from sagespec.backends.local.hosting import LocalHosting
 from sagespec.backends.local.registry import LocalRegistry
 from sagespec.backends.records import ModelPackage, NotFound
@@ -48,6 +49,14 @@ class Call:
 
     def __init__(self, conn: sqlite3.Connection, workspace: Path, caller: Principal, places: Places):
         self.conn, self.workspace, self.caller, self.places = conn, workspace, caller, places
+
+    @functools.cached_property
+    def access(self) -> LocalAccess:
+        return LocalAccess(self.conn)
+
+    def arn(self, resource: str) -> str:
+        """A SageMaker ARN of the caller's account, in the run's partition and region."""
+        return self.places.aws.sagemaker(self.places.region, self.caller.account, resource)
 
     @functools.cached_property
     def hosting(self) -> LocalHosting:
@@ -248,3 +257,72 @@ def update_package(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     if "ModelApprovalStatus" in p:
         arn = call.registry.update_status(arn, p["ModelApprovalStatus"], p.get("ApprovalDescription")).arn
     return {"ModelPackageArn": arn}
+
+
+# -- pipeline executions -------------------------------------------------------------------------
+def _execution(call: Call, arn: str, action: str) -> dict[str, Any]:
+    call.access.require(call.caller, action, arn)
+    row = call.conn.execute("SELECT * FROM executions WHERE arn = ?", (arn,)).fetchone()
+    if row is None:
+        raise NotFound(f"pipeline execution {arn}")
+    return dict(row)
+
+
+@operation("ListPipelineExecutions")
+def list_executions(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    name = p["PipelineName"].rsplit("/", 1)[-1]  # a name or the pipeline's ARN
+    arn = p["PipelineName"] if p["PipelineName"].startswith("arn:") else call.arn(f"pipeline/{name}")
+    call.access.require(call.caller, "sagemaker:ListPipelineExecutions", arn)
+    order = "ASC" if p.get("SortOrder") == "Ascending" else "DESC"  # SageMaker lists the newest first by default
+    rows = call.conn.execute(f"SELECT * FROM executions WHERE pipeline = ? ORDER BY started_at {order}", (name,)).fetchall()
+    summaries = [
+        {
+            "PipelineExecutionArn": r["arn"],
+            "StartTime": r["started_at"],
+            "PipelineExecutionStatus": r["status"],
+            "PipelineExecutionFailureReason": r["failure_reason"],
+        }
+        for r in rows[: int(p.get("MaxResults") or 50)]
+    ]
+    return {"PipelineExecutionSummaries": summaries}
+
+
+@operation("DescribePipelineExecution")
+def describe_execution(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    row = _execution(call, p["PipelineExecutionArn"], "sagemaker:DescribePipelineExecution")
+    return {
+        "PipelineArn": row["arn"].split("/execution/")[0],
+        "PipelineExecutionArn": row["arn"],
+        "PipelineExecutionStatus": row["status"],
+        "FailureReason": row["failure_reason"],
+        "CreationTime": row["started_at"],
+        "LastModifiedTime": row["ended_at"] or row["started_at"],
+    }
+
+
+@operation("ListPipelineExecutionSteps")
+def list_execution_steps(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    row = _execution(call, p["PipelineExecutionArn"], "sagemaker:ListPipelineExecutionSteps")
+    order = "ASC" if p.get("SortOrder") == "Ascending" else "DESC"
+    steps = call.conn.execute(
+        f"SELECT * FROM execution_steps WHERE execution = ? ORDER BY started_at {order}, name {order}", (row["arn"],)
+    ).fetchall()
+    return {
+        "PipelineExecutionSteps": [
+            {
+                "StepName": s["name"],
+                "StepStatus": s["status"],
+                "StartTime": s["started_at"],
+                "EndTime": s["ended_at"],
+                "FailureReason": s["failure_reason"],
+                "AttemptCount": s["attempt_count"],
+            }
+            for s in steps
+        ]
+    }
+
+
+@operation("ListPipelineParametersForExecution")
+def list_execution_parameters(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    row = _execution(call, p["PipelineExecutionArn"], "sagemaker:ListPipelineParametersForExecution")
+    return {"PipelineParameters": [{"Name": k, "Value": str(v)} for k, v in json.loads(row["parameters"]).items()]}
