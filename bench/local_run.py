@@ -17,7 +17,8 @@ it), first S3 call (moto loads) and GetObject.
     python bench/local_run.py [--smoke] [--modes namespace,variables]
 
 --smoke: the same path on a copy of the project reading 500 rows, one network, TrainingEpochs=1
-and an MSE gate of 100 (so the tiny model registers); seconds, not minutes.
+and an MSE gate of 100 (so the tiny model registers), in the default isolation mode only, with 3
+rounds of each per-job measurement; seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -185,10 +186,13 @@ def main() -> None:
     from sagespec.backends.local.executor.isolation import MODES, choose
 
     default = choose(None).mode.name
-    modes = args.modes.split(",") if args.modes else [name for name, mode in MODES.items() if mode.unavailable() is None]
+    available = [name for name, mode in MODES.items() if mode.unavailable() is None]
+    # A smoke checks the path, so one pipeline run (the default mode) and a few rounds are enough.
+    modes = args.modes.split(",") if args.modes else ([default] if args.smoke else available)
+    rounds = 3 if args.smoke else 20
     with tempfile.TemporaryDirectory(prefix="sagespec-bench-run-") as scratch:
         scratch = Path(scratch)
-        costs = job_cost(scratch)
+        costs = job_cost(scratch, rounds)
         print("Cost per job of each isolation mode (a job that does nothing, a training job's six folders mapped)")
         print()
         print(f"| {'mode':<10} | {'job through the mode (ms)':>25} | {'plain process (ms)':>18} | {'cost per job (ms)':>17} |")
@@ -200,7 +204,7 @@ def main() -> None:
         print()
         print(f"| {'measurement':<28} | {'ms (median)':>11} |")
         print(f"|{'-' * 30}|{'-' * 13}|")
-        for what, took in endpoint_cost(scratch).items():
+        for what, took in endpoint_cost(scratch, rounds, gets=50 if not args.smoke else 5).items():
             print(f"| {what:<28} | {took:>11.1f} |")
         print()
         if args.smoke:

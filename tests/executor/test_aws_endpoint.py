@@ -125,6 +125,60 @@ def test_the_aws_cli_copies_to_and_from_the_store(endpoint, store, tmp_path):
     assert store.get(f"s3://{BUCKET}/out/put.csv") == b"a,b\n"
 
 
+def test_the_sagemaker_sdk_in_a_job_reads_writes_and_finds_its_default_bucket_here(endpoint, store, tmp_path):
+    """The SDK asks STS for the default bucket's account at an endpoint it names itself
+    (sts.<region>.amazonaws.com): that call comes here too, and nothing leaves the machine."""
+    store.put(f"s3://{BUCKET}/data/in.csv", b"1,2,3\n")
+    done = job(
+        endpoint,
+        tmp_path,
+        f"""
+        from sagemaker.s3 import S3Downloader, S3Uploader
+        import sagemaker
+        print(S3Downloader.read_file("s3://{BUCKET}/data/in.csv").strip())
+        with open("up.txt", "w") as f:
+            f.write("up")
+        print(S3Uploader.upload("up.txt", "s3://{BUCKET}/up"))
+        print(sagemaker.Session().default_bucket())
+        """,
+        env={"SAGEMAKER_SUPPRESS_V2_WARNING": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stdout.splitlines() if not line.startswith("sagemaker.config")] == [
+        "1,2,3",
+        f"s3://{BUCKET}/up/up.txt",
+        "sagemaker-us-east-1-111111111111",  # the account of the job's role, as STS answers it
+    ]
+    assert store.get(f"s3://{BUCKET}/up/up.txt") == b"up"
+    assert "[local AWS endpoint] STS GetCallerIdentity -> 200" in (tmp_path / "job-0" / "step.log").read_text()
+
+
+def test_an_aws_endpoint_named_in_the_code_is_the_local_one_too(endpoint, store, tmp_path):
+    store.put(f"s3://{BUCKET}/a.txt", b"one")
+    code = f'import boto3; print(boto3.client("s3", endpoint_url="https://s3.us-east-1.amazonaws.com").get_object(Bucket="{BUCKET}", Key="a.txt")["Body"].read())'
+    done = job(endpoint, tmp_path, code)
+    assert done.stdout.strip() == "b'one'", done.stderr
+
+
+def test_in_the_variables_mode_both_guards_load_and_python_starts_cleanly(endpoint, tmp_path):
+    """The variables mode's /opt/ml guard and the AWS endpoint guard are both a sitecustomize:
+    each loads the next, and a job's Python starts without "Error in sitecustomize"."""
+    from sagespec.backends.local.executor.isolation import MODES
+
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **endpoint.environment(ROLE, "SageMaker", work)}
+    program = (
+        "import botocore.client\n"
+        "print(botocore.client.ClientCreator.create_client.__qualname__)\n"
+        "try:\n    open('/opt/ml/input/config/hyperparameters.json')\nexcept PermissionError as e:\n    print('refused')\n"
+    )
+    launch = MODES["variables"].launch([sys.executable, "-c", program], env, work, [], work)
+    done = subprocess.run(launch.argv, env={**env, **launch.env}, cwd=launch.cwd, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["_patch.<locals>.create_client", "refused"], done.stderr
+    assert "Error in sitecustomize" not in done.stderr
+
+
 def test_pandas_reads_and_writes_s3_urls_through_s3fs(endpoint, store, tmp_path):
     pytest.importorskip("s3fs")  # not a sagespec dependency: checked where it is installed
     store.put(f"s3://{BUCKET}/data/in.csv", b"x,y\n1,2\n3,4\n")

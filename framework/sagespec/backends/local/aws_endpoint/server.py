@@ -17,6 +17,7 @@ first request that needs them.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import string
 import threading
@@ -29,6 +30,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from sagespec.accounts.places import Places
+from sagespec.aws.partitions import dns_suffixes
 from sagespec.backends.local.aws_endpoint import sigv4
 from sagespec.backends.local.aws_endpoint.s3 import S3Face, s3_error
 from sagespec.backends.local.aws_endpoint.s3_actions import S3Request
@@ -38,6 +40,7 @@ from sagespec.backends.local.objects import ObjectStore
 from sagespec.iam import Principal
 
 _KEY_ALPHABET = string.ascii_uppercase + "234567"
+GUARD = Path(__file__).parent / "guard"
 
 
 def without_aws_settings(environ: dict[str, str]) -> dict[str, str]:
@@ -121,7 +124,10 @@ class LocalAwsEndpoint:
         config.write_text(
             f"[default]\nregion = {self.places.region}\ns3 =\n    addressing_style = path\n    signature_version = s3v4\n", encoding="utf-8"
         )
+        path = [str(GUARD)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         return {
+            "PYTHONPATH": os.pathsep.join(path),  # guard/sitecustomize.py: an SDK's own AWS endpoint comes here too
+            "SAGESPEC_AWS_DNS_SUFFIXES": ",".join(sorted(dns_suffixes())),
             "AWS_ENDPOINT_URL": self.url,
             "AWS_ACCESS_KEY_ID": credentials.access_key,
             "AWS_SECRET_ACCESS_KEY": credentials.secret,
@@ -217,6 +223,9 @@ class LocalAwsEndpoint:
                 self._denied(issued, json.loads(answered[2])["message"])
             self._log(issued, f"SageMaker {target.split('.', 1)[1]} -> {answered[0]}")
             return answered
+        if signed.service == "sts" and b"Action=GetCallerIdentity" in body:
+            self._log(issued, "STS GetCallerIdentity -> 200")
+            return caller_identity(issued.principal, issued.access_key)
         return json_error(
             "UnknownServiceException",
             f"the local AWS endpoint answers S3 and SageMaker; {signed.service} is not served here",
@@ -247,3 +256,17 @@ def aws_endpoint(workspace: Path, places: Places) -> Iterator[LocalAwsEndpoint |
         return
     with LocalAwsEndpoint(workspace, places) as endpoint:
         yield endpoint
+
+
+def caller_identity(principal: Principal, access_key: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """STS GetCallerIdentity, which needs no permission ("GetCallerIdentity", AWS STS API
+    Reference): the SageMaker SDK asks it for the default bucket's account. UserId is the role's
+    unique ID and the session name; a local role's ID is derived from the access key."""
+    session = principal.arn.rsplit("/", 1)[-1]
+    body = (
+        "<GetCallerIdentityResponse><GetCallerIdentityResult>"
+        f"<Arn>{principal.arn}</Arn><UserId>AROA{access_key[4:]}:{session}</UserId><Account>{principal.account}</Account>"
+        "</GetCallerIdentityResult><ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId>"
+        "</ResponseMetadata></GetCallerIdentityResponse>"
+    ).encode()
+    return 200, [("Content-Type", "text/xml")], body

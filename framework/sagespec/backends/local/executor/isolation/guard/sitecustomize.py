@@ -45,8 +45,9 @@ sys.addaudithook(_hook)
 
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _here]
-sys.modules.pop("sitecustomize", None)
+_this = sys.modules.pop("sitecustomize", None)
 try:
     import sitecustomize  # type: ignore[import-not-found]  # noqa: F401  (the environment's own, now that this one is off the path)
 except ImportError:
-    pass
+    # None: this one stays registered, or Python reports "Error in sitecustomize" (a KeyError) at every start.
+    sys.modules["sitecustomize"] = _this  # type: ignore[assignment]
