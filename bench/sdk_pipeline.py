@@ -122,7 +122,17 @@ def build():
             inputs=[ProcessingInput(source=input_data, destination="/opt/ml/processing/input", input_name="raw")],
             outputs=[ProcessingOutput(output_name=n, source=f"/opt/ml/processing/{n}") for n in ("train", "validation", "test", "scaler")],
             # One argument per column and feature (SageMaker caps each ContainerArgument at 256 characters).
-            arguments=["--seed", "42", "--target", "MedHouseVal=medianHouseValue/100000", "--columns", *COLUMNS, "--features", *FEATURES],
+            arguments=[
+                "--seed",
+                "42",
+                "--target",
+                "MedHouseVal=medianHouseValue/100000",
+                "--model-computes-features",
+                "--columns",
+                *COLUMNS,
+                "--features",
+                *FEATURES,
+            ],
         ),
         cache_config=cache,
         description="Derive the target and features, split train/validation/test, fit the scaler on train.",

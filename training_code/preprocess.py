@@ -243,6 +243,10 @@ def main(argv=None) -> int:
         if args.max_rows:
             raw = raw[: args.max_rows]
         target_name, names, features, target = derive(header, raw, args.target, args.features)
+        if args.model_computes_features:
+            # The model gets its inputs as float32 (its signature's type) and computes the features
+            # from them: the training features are computed from the same rounded inputs.
+            _, _, features, _ = derive(header, raw.astype(np.float32).astype(np.float64), args.target, args.features)
         train, validation, test = split(len(raw), args.seed, args.validation_ratio, args.test_ratio)
     except InputError as exc:
         print(f"preprocess: error: {exc}", file=sys.stderr)

@@ -79,11 +79,14 @@ def featurizer(tf, inputs: list[str], definitions: list[list[str]]):
     trees = [ast.parse(expression, mode="eval").body for _, expression in definitions]
 
     def featurize(raw):
+        # In float64, as preprocess.py computes them (from the same float32-rounded inputs): a large
+        # constant or an exp() stays finite and a difference of large values stays exact.
+        raw = tf.cast(raw, tf.float64)
         columns = {name: raw[:, i] for i, name in enumerate(inputs)}
 
         def value(node):
             if isinstance(node, ast.Constant):
-                return tf.constant(float(node.value), dtype=raw.dtype)
+                return tf.constant(float(node.value), dtype=tf.float64)
             if isinstance(node, ast.Name):
                 return columns[node.id]
             if isinstance(node, ast.BinOp):
@@ -93,7 +96,7 @@ def featurizer(tf, inputs: list[str], definitions: list[list[str]]):
             return functions[node.func.id](value(node.args[0]))
 
         ones = tf.ones_like(raw[:, 0])
-        return tf.stack([value(tree) * ones for tree in trees], axis=1)
+        return tf.cast(tf.stack([value(tree) * ones for tree in trees], axis=1), tf.float32)
 
     return featurize
 

@@ -280,6 +280,102 @@ def test_a_call_the_jobs_role_could_not_make_on_aws_is_denied_with_awss_message(
     assert "[local AWS endpoint] AccessDenied: User: " in log
 
 
+def signed(endpoint: LocalAwsEndpoint, method: str, path: str, headers: dict | None = None, body: bytes = b"", service: str = "s3"):
+    """A request signed with a job's credentials by botocore's SigV4 signer, sent as it is: for
+    the forms an SDK would not send (a crafted Host, repeated parameters, two subresources)."""
+    import urllib.error
+    import urllib.request
+
+    from botocore.auth import S3SigV4Auth, SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    issued = endpoint.issue(ROLE, "SageMaker")
+    request = AWSRequest(method=method, url=endpoint.url + path, data=body, headers=headers or {})
+    signer = S3SigV4Auth if service == "s3" else SigV4Auth
+    signer(Credentials(issued.access_key, issued.secret, issued.token), service, "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    sent = urllib.request.Request(prepared.url, data=body or None, headers=dict(prepared.headers), method=method)
+    try:
+        with urllib.request.urlopen(sent) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_requests_moto_would_read_otherwise_than_the_decision_are_refused_or_read_as_decided(endpoint, store, workspace):
+    """What IAM decides on is what runs: a virtual-host Host header, a repeated parameter, two
+    subresources or a copy source with a fragment cannot make moto act on another object."""
+    conn = connect(workspace)
+    allow_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    write_policy(conn, f"{ROLE}#All", allow_all, "test", "111111111111")
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"arn:aws:s3:::{BUCKET}/secrets/*"}
+    write_policy(conn, f"arn:aws:s3:::{BUCKET}", {"Version": "2012-10-17", "Statement": [deny]}, "test", "111111111111")
+    store.put(f"s3://{BUCKET}/secrets/key.txt", b"TOPSECRET")
+    store.put(f"s3://{BUCKET}/data/a.csv", b"a")
+    assert signed(endpoint, "GET", f"/{BUCKET}/secrets/key.txt")[0] == 403
+    # Host names the bucket virtual-host style; the path names another "bucket": decided and served by the path.
+    status, answer = signed(endpoint, "GET", "/secrets/key.txt", {"Host": f"{BUCKET}.s3.amazonaws.com"})
+    assert "TOPSECRET" not in answer and status in (400, 403, 404)
+    status, answer = signed(endpoint, "GET", f"/{BUCKET}?list-type=2&prefix=secrets%2F&prefix=data%2F")
+    assert (status, "<Code>InvalidArgument</Code>") == (400, answer[answer.index("<Code>") : answer.index("</Code>") + 7])
+    status, answer = signed(endpoint, "PUT", f"/{BUCKET}/data/a.csv?tagging&acl", body=b"x")
+    assert status == 501 and "NotImplemented" in answer
+    status, answer = signed(endpoint, "PUT", f"/{BUCKET}/data/out.csv", {"x-amz-copy-source": f"/{BUCKET}/secrets/key.txt#.csv"})
+    assert status == 400 and "InvalidArgument" in answer
+    assert not store.exists(f"s3://{BUCKET}/data/out.csv")
+
+
+def test_reading_an_sse_kms_object_needs_its_key_also_when_it_is_copied_elsewhere(workspace, store, tmp_path):
+    from sagespec.accounts.places import Places
+    from sagespec.aws.partitions import partition
+
+    key = "arn:aws:kms:us-east-1:111111111111:key/0d8f6a2e-8c1b-4c7e-9a55-1f2e3d4c5b6a"
+    conn = connect(workspace)
+    s3_only = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    write_policy(conn, f"{ROLE}#S3Only", s3_only, "test", "111111111111")
+    store.put("s3://secure-bucket-111111111111/model.tar.gz", b"weights")
+    with LocalAwsEndpoint(workspace, Places(partition("aws"), "us-east-1", {"secure-bucket-111111111111": key})) as running:
+        done = job(
+            running,
+            tmp_path,
+            f"""
+            import boto3, botocore
+            s3 = boto3.client("s3")
+            for call in (lambda: s3.get_object(Bucket="secure-bucket-111111111111", Key="model.tar.gz"),
+                         lambda: s3.copy_object(Bucket="{BUCKET}", Key="copy.tar.gz",
+                                                CopySource={{"Bucket": "secure-bucket-111111111111", "Key": "model.tar.gz"}})):
+                try:
+                    call()
+                except botocore.exceptions.ClientError as exc:
+                    print(exc.response["Error"]["Message"].split(" because")[0])
+            """,
+        )
+    assert (
+        done.stdout.splitlines()
+        == [f"User: arn:aws:sts::111111111111:assumed-role/job-role/SageMaker is not authorized to perform: kms:Decrypt on resource: {key}"]
+        * 2
+    ), done.stderr
+    assert not store.exists(f"s3://{BUCKET}/copy.tar.gz")
+
+
+def test_a_malformed_sagemaker_request_is_a_validation_error_not_a_crash(endpoint):
+    target = {"X-Amz-Target": "SageMaker.CreateModel", "Content-Type": "application/x-amz-json-1.1"}
+    status, answer = signed(endpoint, "POST", "/", target, b'{"PrimaryContainer": {"Image": "i"}}', service="sagemaker")
+    assert status == 400 and json.loads(answer) == {
+        "__type": "ValidationException",
+        "message": "1 validation error detected: Value null at 'ModelName' failed to satisfy constraint: Member must not be null",
+    }
+    status, answer = signed(endpoint, "POST", "/", target, b"[]", service="sagemaker")
+    assert status == 400 and json.loads(answer)["__type"] == "SerializationException"
+
+
+def test_a_jobs_environment_keeps_a_proxy_away_from_its_endpoint(endpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    env = endpoint.environment(ROLE, "SageMaker", tmp_path)
+    assert env["NO_PROXY"] == "internal.example,127.0.0.1" and "127.0.0.1" in env["no_proxy"]
+
+
 def test_sagemaker_calls_outside_what_the_local_control_plane_answers_are_refused_by_name(endpoint, tmp_path):
     done = job(
         endpoint,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -27,10 +28,19 @@ from xml.sax.saxutils import escape
 
 from sagespec.accounts.places import Places
 from sagespec.backends.local.access import LocalAccess
-from sagespec.backends.local.aws_endpoint.s3_actions import Needed, NotServed, S3Request, needed
+from sagespec.backends.local.aws_endpoint.s3_actions import Malformed, Needed, NotServed, S3Request, needed
 from sagespec.backends.local.objects import ObjectStore
 from sagespec.iam import AccessDenied, Principal
 
+# Bucket names as S3 allows them ("Bucket naming rules", S3 User Guide): checked before moto sees one.
+_BUCKET_NAME = re.compile(r"^(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# The key actions a read or a write of an SSE-KMS object needs ("Using SSE-KMS", S3 User Guide;
+# multipart uploads need Decrypt as well as GenerateDataKey).
+_KEY_USE = {
+    "s3:GetObject": ("kms:Decrypt",),
+    "s3:GetObjectVersion": ("kms:Decrypt",),
+    "s3:PutObject": ("kms:GenerateDataKey", "kms:Decrypt"),
+}
 # Listings: every object under the listed prefix is brought in before moto lists.
 _LISTINGS = ("s3:ListBucket", "s3:ListBucketVersions")
 
@@ -120,18 +130,22 @@ class S3Face:
         decisions = needed(request, self.places.aws)
         for need in decisions:
             self.access.require(principal, need.action, need.resource, need.context)
-            key_arn = self.places.bucket_keys.get(request.bucket or "") if need.key is not None else None
-            if key_arn and need.action in ("s3:GetObject", "s3:PutObject"):
-                # An object under SSE-KMS: S3 uses the key as the caller ("Using SSE-KMS", S3 User Guide).
+            # An object under SSE-KMS (its own bucket's key): S3 uses the key as the caller ("Using SSE-KMS", S3 User Guide).
+            key_arn = self.places.bucket_keys.get(_bucket_of(need.resource)) if need.key is not None else None
+            if key_arn and need.action in _KEY_USE:
                 via = {"kms:ViaService": self.places.aws.endpoint_host("s3", self.places.region)}
-                for kms in ("kms:Decrypt",) if need.action == "s3:GetObject" else ("kms:GenerateDataKey", "kms:Decrypt"):
+                for kms in _KEY_USE[need.action]:
                     self.access.require(principal, kms, key_arn, via)
         return decisions
 
     def handle(self, principal: Principal, request: S3Request, environ: dict[str, Any], denied: Callable[[str], None]) -> WsgiResponse:
         resource = f"/{request.bucket or ''}{'/' + request.key if request.key else ''}"
+        if request.bucket and not _BUCKET_NAME.match(request.bucket):
+            return s3_error(400, "InvalidBucketName", "The specified bucket is not valid.", resource)
         try:
             decisions = self.decide(principal, request)
+        except Malformed as exc:
+            return s3_error(400, exc.code, str(exc), resource)
         except NotServed as exc:
             return s3_error(501, "NotImplemented", f"the local S3 endpoint does not serve {exc}", resource)
         except AccessDenied as exc:
@@ -152,11 +166,30 @@ class S3Face:
             if listed is not None and request.bucket:
                 self._bring_in(backend, request.bucket, listed, exact=False)
             environ["wsgi.input"] = io.BytesIO(request.body)
+            # Path-style only: moto would read a bucket from a dotted Host header (virtual-host style),
+            # where sagespec decided on the path's.
+            environ["HTTP_HOST"] = environ["SERVER_NAME"] = "127.0.0.1"
             status, headers, body = _call(app, environ)
             if request.changes_objects and status < 300:
                 for bucket in {b for b, _ in touched}:
                     self._write_back(backend, bucket, [k for b, k in touched if b == bucket])
         return status, headers, body
+
+    def close(self) -> None:
+        """Drop what moto holds of this run's objects (its state is the process's, not the run's)."""
+        with self.lock:
+            if self._backend is None:
+                return
+            for bucket, key in list(self.synced):
+                try:
+                    self._backend.delete_object(bucket, key)
+                except Exception:  # noqa: BLE001 - already gone: nothing to drop
+                    pass
+            self.synced.clear()
+
+
+def _bucket_of(resource: str) -> str:
+    return resource.split(":::", 1)[-1].split("/", 1)[0]
 
 
 def _call(app: Any, environ: dict[str, Any]) -> WsgiResponse:

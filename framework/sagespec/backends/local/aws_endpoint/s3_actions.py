@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
 from sagespec.aws.partitions import Partition
@@ -41,8 +41,7 @@ _ACTIONS: dict[tuple[str, str], dict[str, str]] = {
         "": "s3:CreateBucket",
         "policy": "s3:PutBucketPolicy",
         "tagging": "s3:PutBucketTagging",
-        "versioning": "s3:PutBucketVersioning",
-        "encryption": "s3:PutEncryptionConfiguration",
+        "encryption": "s3:PutEncryptionConfiguration",  # (no PutBucketVersioning: local buckets stay unversioned)
     },
     ("DELETE", "bucket"): {"": "s3:DeleteBucket", "policy": "s3:DeleteBucketPolicy", "tagging": "s3:PutBucketTagging"},
     ("POST", "bucket"): {"delete": "s3:DeleteObject"},  # DeleteObjects: each key is decided on its own
@@ -139,18 +138,52 @@ class S3Request:
         return (self.method, self.operation) in _CHANGES_OBJECTS
 
     @property
+    def subresources(self) -> list[str]:
+        return [q for q in self.query if q not in _NOT_SUBRESOURCES and not _SIGNED_QUERY.match(q)]
+
+    @property
     def operation(self) -> str:
-        subresources = [q for q in self.query if q not in _NOT_SUBRESOURCES and not _SIGNED_QUERY.match(q)]
-        return subresources[0] if subresources else ""
+        found = self.subresources
+        return found[0] if found else ""
 
 
-def deleted_keys(body: bytes) -> list[str]:
-    """The keys of a DeleteObjects request body (<Delete><Object><Key>...)."""
+class Malformed(ValueError):
+    """A request S3 would refuse as malformed (its code and message)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def deleted_objects(body: bytes) -> list[tuple[str, bool]]:
+    """(key, with a VersionId) of each object of a DeleteObjects body (<Delete><Object><Key>...)."""
     try:
         root = ElementTree.fromstring(body)
     except ElementTree.ParseError:
-        return []
-    return [el.text or "" for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "Key"]
+        raise Malformed(
+            "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema."
+        ) from None
+    found = []
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] == "Object":
+            fields = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in element}
+            found.append((fields.get("Key", ""), "VersionId" in fields))
+    if not found:
+        raise Malformed("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.")
+    return found
+
+
+def copy_source(header: str) -> tuple[str, str, str | None]:
+    """(bucket, key, versionId) of x-amz-copy-source, read as moto reads it (the URL's path,
+    percent-decoded); a form the two could read differently is refused."""
+    parsed = urlsplit(header)
+    if parsed.scheme or parsed.netloc or parsed.fragment or "#" in header or header.lstrip("/").startswith("/"):
+        raise Malformed("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+    bucket, _, key = unquote(parsed.path).lstrip("/").partition("/")
+    if not bucket or not key:
+        raise Malformed("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+    version = dict(q.partition("=")[::2] for q in parsed.query.split("&") if q).get("versionId")
+    return bucket, key, version
 
 
 def needed(request: S3Request, aws: Partition) -> list[Needed]:
@@ -158,6 +191,9 @@ def needed(request: S3Request, aws: Partition) -> list[Needed]:
     method = "GET" if request.method == "HEAD" and request.target == "service" else request.method
     table = _ACTIONS.get((method, request.target), {})
     operation = request.operation
+    if len(request.subresources) > 1 or (method == "PUT" and operation == "uploadId" and "partNumber" not in request.query):
+        # S3 would route these by its own precedence; one decision must name exactly what runs.
+        raise NotServed(f"{request.method} with ?{'&'.join(request.subresources)}")
     if operation not in table:
         shown = f"{request.method} on {'an object' if request.key else 'a bucket' if request.bucket else 'the service'}"
         raise NotServed(f"{shown} with ?{operation}" if operation else shown)
@@ -168,7 +204,10 @@ def needed(request: S3Request, aws: Partition) -> list[Needed]:
     if request.target == "service":
         return [Needed(action, "*")]
     if request.target == "bucket" and operation == "delete":
-        return [Needed(action, aws.bucket(bucket, key), key=key) for key in deleted_keys(request.body)]
+        return [
+            Needed("s3:DeleteObjectVersion" if versioned else action, aws.bucket(bucket, key), key=key)
+            for key, versioned in deleted_objects(request.body)
+        ]
     if request.target == "bucket":
         context = {cond: request.query[param] for param, cond in _LIST_CONDITIONS.items() if param in request.query}
         return [Needed(action, aws.bucket(bucket), context)]
@@ -180,6 +219,7 @@ def needed(request: S3Request, aws: Partition) -> list[Needed]:
     found = [Needed(action, aws.bucket(bucket, key), context, key=key)]
     source = request.headers.get("x-amz-copy-source")
     if source and method == "PUT":  # CopyObject and UploadPartCopy read their source
-        source_bucket, _, source_key = unquote(source.split("?", 1)[0]).lstrip("/").partition("/")
-        found.append(Needed("s3:GetObject", aws.bucket(source_bucket, source_key), key=source_key))
+        source_bucket, source_key, version = copy_source(source)
+        read = "s3:GetObjectVersion" if version else "s3:GetObject"
+        found.append(Needed(read, aws.bucket(source_bucket, source_key), key=source_key))
     return found

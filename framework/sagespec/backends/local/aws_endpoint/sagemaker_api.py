@@ -120,6 +120,13 @@ def respond(name: str, call: Call, params: dict[str, Any]) -> WsgiResponse:
         return json_error("ValidationException", exc.message[:1].upper() + exc.message[1:] + ".")
     except UserError as exc:
         return json_error("ValidationException", exc.message)
+    except KeyError as exc:  # a required member missing
+        return json_error(
+            "ValidationException",
+            f"1 validation error detected: Value null at '{exc.args[0]}' failed to satisfy constraint: Member must not be null",
+        )
+    except (TypeError, ValueError, AttributeError) as exc:  # a member of the wrong type
+        return json_error("ValidationException", f"the request's members do not have their documented types: {exc}")
     body = json.dumps(shaped(_service_model().operation_model(name).output_shape, result) or {}).encode()
     return 200, [("Content-Type", "application/x-amz-json-1.1")], body
 
@@ -274,7 +281,10 @@ def list_executions(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     arn = p["PipelineName"] if p["PipelineName"].startswith("arn:") else call.arn(f"pipeline/{name}")
     call.access.require(call.caller, "sagemaker:ListPipelineExecutions", arn)
     order = "ASC" if p.get("SortOrder") == "Ascending" else "DESC"  # SageMaker lists the newest first by default
-    rows = call.conn.execute(f"SELECT * FROM executions WHERE pipeline = ? ORDER BY started_at {order}", (name,)).fetchall()
+    rows = call.conn.execute(
+        f"SELECT * FROM executions WHERE pipeline = ? AND substr(arn, 1, ?) = ? ORDER BY started_at {order}",
+        (name, len(arn) + len("/execution/"), arn + "/execution/"),
+    ).fetchall()  # the pipeline of the ARN decided on: the caller's account's, not a namesake elsewhere
     summaries = [
         {
             "PipelineExecutionArn": r["arn"],

@@ -65,7 +65,7 @@ class LocalAwsEndpoint:
         self._denials: dict[str, list[str]] = {}
         self.conn = connect(workspace)
         self.s3 = S3Face(ObjectStore(workspace, self.conn), self.conn, places)
-        self.control_lock = threading.Lock()  # the control plane's calls share this connection
+        self.lock = threading.Lock()  # one request at a time uses the connection (decisions, moto and the store, the control plane)
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -89,6 +89,7 @@ class LocalAwsEndpoint:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        self.s3.close()
         self.conn.close()
         self.issued.clear()
 
@@ -138,11 +139,16 @@ class LocalAwsEndpoint:
             "AWS_SHARED_CREDENTIALS_FILE": str(config),
             "AWS_PROFILE": "default",
             "AWS_EC2_METADATA_DISABLED": "true",
+            # A proxy of this machine's must not stand between a job and its loopback endpoint.
+            **{name: ",".join([*filter(None, [os.environ.get(name, "")]), "127.0.0.1"]) for name in ("NO_PROXY", "no_proxy")},
         }
 
     # -- requests --------------------------------------------------------------------------
     def wsgi(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        status, headers, body = self._answer(environ)
+        try:
+            status, headers, body = self._answer(environ)
+        except Exception as exc:  # noqa: BLE001 - a job's request never takes the server down: AWS's 500 instead
+            status, headers, body = s3_error(500, "InternalError", f"the local AWS endpoint failed: {type(exc).__name__}: {exc}")
         reasons = {
             200: "OK",
             204: "No Content",
@@ -169,8 +175,13 @@ class LocalAwsEndpoint:
         raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
         raw_path, _, raw_query = raw_path.partition("?")
         raw_query = raw_query or environ.get("QUERY_STRING", "")
+        if not raw_path.startswith("/"):  # an absolute-form target: not what an SDK sends its endpoint
+            return s3_error(400, "InvalidRequest", "the request target must be a path")
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        if environ.get("wsgi.input_terminated"):  # a chunked body: read to its end
+            body = environ["wsgi.input"].read()
+        else:
+            body = environ["wsgi.input"].read(length) if length else b""
         method = environ["REQUEST_METHOD"]
         try:
             signed = sigv4.parse(headers, raw_query)
@@ -204,9 +215,12 @@ class LocalAwsEndpoint:
             return s3_error(403, "SignatureDoesNotMatch", message) if s3 else json_error("InvalidSignatureException", message, 403)
         if s3:
             bucket, _, key = unquote(raw_path).lstrip("/").partition("/")
-            query = {k: v for k, v in (part.partition("=")[::2] for part in raw_query.split("&") if part)}
-            request = S3Request(method, bucket or None, key or None, {unquote(k): unquote(v) for k, v in query.items()}, headers, body)
-            answered = self.s3.handle(issued.principal, request, environ, lambda message: self._denied(issued, message))
+            pairs = sigv4.query_pairs(raw_query)
+            if len({k for k, _ in pairs}) != len(pairs):  # S3 and moto could read a repeated parameter differently
+                return s3_error(400, "InvalidArgument", "a query parameter is repeated")
+            request = S3Request(method, bucket or None, key or None, dict(pairs), headers, body)
+            with self.lock:
+                answered = self.s3.handle(issued.principal, request, environ, lambda message: self._denied(issued, message))
             self._log(issued, f"{method} s3://{request.bucket or ''}{'/' + request.key if request.key else ''} -> {answered[0]}")
             return answered
         if signed.service == "sagemaker":
@@ -217,7 +231,9 @@ class LocalAwsEndpoint:
                 params = json.loads(body or b"{}")
             except ValueError:
                 return json_error("SerializationException", "the request body is not JSON")
-            with self.control_lock:
+            if not isinstance(params, dict):
+                return json_error("SerializationException", "the request body is not a JSON object")
+            with self.lock:
                 answered = respond(target.split(".", 1)[1], Call(self.conn, self.workspace, issued.principal, self.places), params)
             if answered[0] == 400 and b"AccessDenied" in answered[2]:
                 self._denied(issued, json.loads(answered[2])["message"])

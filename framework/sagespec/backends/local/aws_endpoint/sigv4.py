@@ -76,6 +76,8 @@ def parse(headers: dict[str, str], raw_query: str) -> Signed:
     else:
         raise Unsigned("the request is not signed")
     parts = credential.split("/")
+    if "host" not in signed.split(";"):
+        raise Malformed("the signed headers must include host")
     if len(parts) != 5 or parts[4] != "aws4_request" or not amz_date:
         raise Malformed(f"the credential scope {credential!r} is not <key>/<date>/<region>/<service>/aws4_request")
     return Signed(parts[0], parts[1], parts[2], parts[3], tuple(signed.split(";")), signature, amz_date, token, presigned)
@@ -89,11 +91,16 @@ def freshness(signed: Signed, now: datetime, expires: str | None) -> str | None:
         signed_at = datetime.strptime(signed.amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
         return f"X-Amz-Date {signed.amz_date!r} is not YYYYMMDDTHHMMSSZ"
+    if signed_at - now > timedelta(minutes=15):
+        return "The difference between the request time and the current time is too large."
     if signed.presigned:
-        if expires is not None and expires.isdigit() and now > signed_at + timedelta(seconds=int(expires)):
+        # X-Amz-Expires: 1 to 604800 seconds (seven days).
+        if expires is None or not expires.isdigit() or not 1 <= int(expires) <= 604800:
+            return "X-Amz-Expires must be between 1 and 604800 seconds"
+        if now > signed_at + timedelta(seconds=int(expires)):
             return "Request has expired"
         return None
-    if abs(now - signed_at) > timedelta(minutes=15):
+    if now - signed_at > timedelta(minutes=15):
         return "The difference between the request time and the current time is too large."
     return None
 

@@ -126,7 +126,8 @@ class StepRun:
         Its AWS calls go to the run's AWS endpoint as `as_role` (default: its role) in `session`, never this machine's."""
         shown = argv
         aws = self.aws_environment(as_role or self.job_role or self.role_arn, session)
-        env = {**aws, **env}
+        path = {"PYTHONPATH": os.pathsep.join(filter(None, [aws.get("PYTHONPATH"), env.get("PYTHONPATH")]))}  # its guard first
+        env = {**env, **aws, **(path if path["PYTHONPATH"] else {})}
         if mounts is not None and self.isolation is not None:
             try:
                 launch = self.isolation.launch(argv, env, cwd, mounts, self.work)
@@ -190,11 +191,10 @@ class StepRun:
             raise StepFailed(f"AlgorithmError: {name} exited with status {child.returncode}{why}: " + " | ".join(tail))
 
     def upload_folder(self, folder: Path, prefix: str) -> int:
-        count = 0
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        for path in files:
             self.store.put(f"{prefix.rstrip('/')}/{path.relative_to(folder).as_posix()}", path.read_bytes())
-            count += 1
-        return count
+        return len(files)
 
 
 def hyperparameter_value(value: object) -> Any:
