@@ -175,3 +175,39 @@ def test_pre_commit_hooks_pass_on_the_projects_own_files():
         assert "pipelines/california_housing.yaml" in chosen and not [f for f in chosen if "/cicd/" in f]
         done = run_cli(*shlex.split(hook["entry"])[1:], *chosen)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_an_empty_section_and_a_long_bad_value_are_shown_as_written(tmp_path):
+    """A key with nothing after its colon says so (not "null null"); a long value is cut inside
+    its quotes, the closing quote kept."""
+    spec = (ROOT / GOOD).read_text()
+    assert "parameters:" in spec and "steps:" in spec
+    long_value = "every thirty days, please, or whenever the data changes " * 2
+    text = re.sub(r"(?ms)^parameters:.*?(?=^steps:)", "parameters:\n", spec)
+    (tmp_path / "sagespec.toml").write_text("")
+    (tmp_path / "empty.yaml").write_text(text)
+    r = run_cli("validate", "empty.yaml", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "error[E2003]: parameters must be object, not null (nothing is written after its colon)" in r.stdout
+    from sagespec.spec.schema import _short
+
+    shown = _short(long_value)
+    assert shown.startswith("'every thirty days") and shown.endswith("...'") and len(shown) <= 60
+
+
+def test_a_reference_to_a_step_of_an_unknown_kind_adds_no_error_of_its_own(tmp_path):
+    """The unknown kind is the one mistake: what such a step offers is not known, so a reference
+    to it is not called wrong as if the kind existed."""
+    (tmp_path / "sagespec.toml").write_text("")
+    (tmp_path / "prep.py").write_text("print(1)\n")
+    (tmp_path / "p.yaml").write_text(
+        "name: p\nsession: {region: us-east-1, role: 'arn:aws:iam::111111111111:role/r', default_bucket: b-111111111111}\n"
+        "steps:\n  - {name: Clarify, kind: clarify_check}\n"
+        "  - name: Use\n    kind: processing\n"
+        "    processor: {framework: sklearn, framework_version: 1.2-1, instance_type: ml.m5.xlarge}\n    code: prep.py\n"
+        "    inputs:\n      - {source: '${steps.Clarify.model_artifacts}', destination: /opt/ml/processing/input}\n"
+    )
+    r = run_cli("validate", "p.yaml", cwd=tmp_path)
+    assert r.returncode == 1
+    assert re.findall(r"error\[(E\d+)\]", r.stdout) == ["E2004"], r.stdout
+    assert "'clarify_check' is not an allowed value for step 'Clarify' > kind" in r.stdout

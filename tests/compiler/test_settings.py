@@ -5,6 +5,7 @@ whose StepConfig is a valid AddJobFlowSteps step of botocore's EMR model; retry 
 cannot apply are located before anything compiles."""
 
 import json
+import re
 
 import botocore.session
 import pytest
@@ -156,3 +157,101 @@ def test_graph_draws_the_new_kinds_in_their_own_shapes(project):
 )
 def test_a_retry_policy_or_step_sagemaker_would_refuse_is_located(project, old, new, code, says, line_holds):
     assert_located_mistake(project, SPEC, old, new, code, says, line_holds)
+
+
+CACHED = """- name: Prep{n}
+  kind: processing
+  processor: {{framework: sklearn, framework_version: 1.2-1, instance_type: ml.m5.large}}
+  code: sklearn_code/train.py
+  cache: {{expire_after: {form}}}
+"""
+# "Turn on step caching" (SageMaker Developer Guide): "30d", "5y", "T16m", "30dT5h"; and ISO 8601's own.
+FORMS = {"30d": 30 * 86400, "5y": 5 * 365 * 86400, "T16m": 16 * 60, "30dT5h": 30 * 86400 + 5 * 3600, "P30D": 30 * 86400, "PT12H": 43200}
+
+
+def test_every_cache_duration_sagemaker_documents_validates_compiles_as_written_and_times_the_local_cache(project, tmp_path):
+    from sagespec.backends.local.executor.caching import expire_after
+
+    steps = "".join(CACHED.format(n=i, form=form) for i, form in enumerate(FORMS))
+    (project / "pipelines" / "cached.yaml").write_text(
+        data_science_spec("cached", "cached", {"Data": "s3://sagespec-ds-experiments-111111111111/d.csv"}, steps)
+    )
+    out = tmp_path / "cached.json"
+    done = compile_here("compile", "pipelines/cached.yaml", "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = [s["CacheConfig"]["ExpireAfter"] for s in json.loads(out.read_text())["Steps"]]
+    assert written == list(FORMS)  # passed through as the user wrote them, as the SDK's CacheConfig does
+    assert [expire_after(form).total_seconds() for form in written] == list(FORMS.values())
+
+
+def test_a_cache_duration_that_is_no_duration_is_located(project):
+    spec = data_science_spec(
+        "cached", "cached", {"Data": "s3://sagespec-ds-experiments-111111111111/d.csv"}, CACHED.format(n=0, form="30d")
+    )
+    assert_located_mistake(project, spec, "expire_after: 30d", "expire_after: 30 days", "E2005", "'30 days'", "expire_after")
+
+
+APPROVAL = """- name: Register
+  kind: register_model
+  model:
+    image_uri: 683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3
+    model_data: s3://sagespec-ds-experiments-111111111111/models/model.tar.gz
+  model_package_group: approval-experiments
+  approval_status: ${params.ModelApprovalStatus}
+  content_types: [text/csv]
+  response_types: [text/csv]
+  inference_instances: [ml.m5.large]
+"""
+
+
+def test_the_approval_status_may_be_a_parameter_as_the_sdk_examples_write_it(tmp_path):
+    """approval_status=ParameterString("ModelApprovalStatus", default_value="PendingManualApproval"):
+    compiled to the parameter's Get, checked on its default, and a local run registers with the
+    value the execution runs with."""
+    spec = data_science_spec("approval", "approval", {"ModelApprovalStatus": "PendingManualApproval"}, APPROVAL)
+    (tmp_path / "sagespec.toml").write_text("")
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "approval.yaml").write_text(spec)
+    out = tmp_path / "approval.json"
+    done = compile_here("compile", "pipelines/approval.yaml", "-o", str(out), "--no-cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    register = json.loads(out.read_text())["Steps"][0]
+    assert register["Arguments"]["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
+
+    (tmp_path / "model.tar.gz").write_bytes(b"not read by a registration")
+    workspace = str(tmp_path / "ws")
+    put = run_cli(
+        "data", "put", "model.tar.gz", "s3://sagespec-ds-experiments-111111111111/models/", "--workspace", workspace, cwd=tmp_path
+    )
+    assert put.returncode == 0, put.stderr
+    group = run_cli("models", "create-group", "approval-experiments", "--as", "111111111111", "--workspace", workspace, cwd=tmp_path)
+    assert group.returncode == 0, group.stderr
+    ran = run_cli("run", "pipelines/approval.yaml", "--param", "ModelApprovalStatus=Approved", "--workspace", workspace, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert re.search(r"model-package/approval-experiments/1 \(Approved\)", ran.stdout), ran.stdout
+
+    assert_located_mistake(
+        tmp_path, spec, "default: PendingManualApproval", "default: Maybe", "E2004", "'Maybe' is not a ModelApprovalStatus", "default"
+    )
+
+
+UNNAMED = """- name: Prep
+  kind: processing
+  processor: {framework: sklearn, framework_version: 1.2-1, instance_type: ml.m5.large}
+  code: sklearn_code/train.py
+  inputs:
+  - {source: "${params.Data}", destination: /opt/ml/processing/input}
+  - {source: "s3://sagespec-ds-experiments-111111111111/lookup/", destination: /opt/ml/processing/lookup}
+"""
+
+
+def test_processing_inputs_without_names_get_the_sdks_names_and_a_parameters_bad_default_is_located(project, tmp_path):
+    spec = data_science_spec("unnamed", "unnamed", {"Data": "s3://sagespec-ds-experiments-111111111111/d.csv"}, UNNAMED)
+    (project / "pipelines" / "unnamed.yaml").write_text(spec)
+    out = tmp_path / "unnamed.json"
+    done = compile_here("compile", "pipelines/unnamed.yaml", "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    inputs = json.loads(out.read_text())["Steps"][0]["Arguments"]["ProcessingInputs"]
+    assert [i["InputName"] for i in inputs] == ["input-1", "input-2", "code"]  # as ProcessingInput(input_name=None) is named
+    # A parameter's default is what an execution hands SageMaker as the S3Uri.
+    assert_located_mistake(project, spec, "default: s3://sagespec", "default: s4:/sagespec", "E4009", "is not an s3:// URI", "default")

@@ -20,6 +20,7 @@ import pytest
 from helpers import ROOT, places, run_cli
 from sagespec.backends.local.aws_endpoint.server import LocalAwsEndpoint
 from sagespec.backends.local.database import connect
+from sagespec.backends.local.executor.isolation import bubblewrap, namespace
 from sagespec.backends.local.objects import ObjectStore
 from sagespec.backends.local.policies import write_policy
 
@@ -401,7 +402,10 @@ def test_sagemaker_calls_outside_what_the_local_control_plane_answers_are_refuse
 
 
 @pytest.mark.slow
-def test_notebook_scripts_that_call_s3_themselves_run_unchanged_and_a_missing_grant_fails_their_step(tmp_path):
+@pytest.mark.parametrize("mode", [namespace.MODE, bubblewrap.MODE], ids=lambda m: m.name)
+def test_notebook_scripts_that_call_s3_themselves_run_unchanged_and_a_missing_grant_fails_their_step(tmp_path, mode):
+    if mode.unavailable():
+        pytest.skip(f"no {mode.name} mode here: {mode.unavailable()}")
     project = tmp_path / "abalone_boto3"
     shutil.copytree(FIXTURE, project)
     subprocess.run(
@@ -411,6 +415,7 @@ def test_notebook_scripts_that_call_s3_themselves_run_unchanged_and_a_missing_gr
     )
     # This machine's own AWS settings (keys, a service endpoint) never reach a job: it would fail with them.
     host = {"AWS_ACCESS_KEY_ID": "AKIAHOSTKEY000000000", "AWS_SECRET_ACCESS_KEY": "host", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9"}
+    host["SAGESPEC_ISOLATION"] = mode.name
     done = run_cli("run", "pipelines/abalone.yaml", cwd=project, env=host)
     assert done.returncode == 0, done.stdout + done.stderr
     workspace = project / ".sagespec"
@@ -428,7 +433,7 @@ def test_notebook_scripts_that_call_s3_themselves_run_unchanged_and_a_missing_gr
     (project / "pipelines" / "accounts.yaml").write_text(
         accounts.replace("model_package_groups: [abalone-builtin]", "model_package_groups: []")
     )
-    denied = run_cli("run", "pipelines/abalone.yaml", cwd=project)
+    denied = run_cli("run", "pipelines/abalone.yaml", cwd=project, env={"SAGESPEC_ISOLATION": mode.name})
     assert denied.returncode == 1
     assert (
         "step AbaloneProcess failed: AlgorithmError: preprocessing.py exited with status 1 (its AWS calls were denied: "

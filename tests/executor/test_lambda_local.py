@@ -6,12 +6,16 @@ The project is tests/fixtures/notebook_style/lambda_deploy, written in the style
 Pipelines example notebooks' Lambda step, run with `sagespec run` as a user runs it."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from helpers import ROOT, local_pipelines, places, run_cli, tar_gz
+from sagespec.backends.local.aws_endpoint.server import LocalAwsEndpoint
 from sagespec.backends.local.database import connect
 from sagespec.backends.local.executor.lambda_function import outputs
 from sagespec.backends.local.executor.retries import StepFailed
@@ -136,7 +140,20 @@ def test_a_handler_that_deploys_with_boto3_reaches_the_local_control_plane(proje
         # CreateEndpoint answered at once (Creating); the endpoint comes up and serves the booster's predictions
         served = hosting._wait("abalone-xgboost-endpoint", 1)
         assert served["EndpointStatus"] == "InService"
+        # A script's boto3 sagemaker-runtime reaches it through a run's AWS endpoint, as the role it runs as.
+        with LocalAwsEndpoint(workspace, places()) as endpoint:
+            env = endpoint.environment("arn:aws:iam::111111111111:role/lambda-deployment-role", "tester", project)
+            code = (
+                "import boto3; r = boto3.client('sagemaker-runtime').invoke_endpoint("
+                "EndpointName='abalone-xgboost-endpoint', Body=b'1.0,0.0,0.0,0.0', ContentType='text/csv'); "
+                "print(r['InvokedProductionVariant'], r['Body'].read().decode())"
+            )
+            clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+            done = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        variant, answer = done.stdout.split(maxsplit=1)
         _, body = hosting.invoke("abalone-xgboost-endpoint", b"1.0,0.0,0.0,0.0", "text/csv")
+        assert (variant, answer.strip()) == ("AllTraffic", body.decode().strip())
         assert float(body.decode().strip().strip("[]").split(",")[0]) == pytest.approx(
             float(booster.predict(xgb.DMatrix(np.array([[1.0, 0, 0, 0]])))[0]), rel=1e-5
         )

@@ -1,11 +1,15 @@
-"""ISO 8601 durations as SageMaker's CacheConfig ExpireAfter takes them (P30D, PT12H, P1Y2M):
-years count as 365 days and months as 30, as SageMaker documents none finer."""
+"""Durations as SageMaker's CacheConfig ExpireAfter takes them: ISO 8601 (P30D, PT12H, P1Y2M) and
+the forms of "Turn on step caching" (SageMaker Developer Guide, pipelines-caching-enabling):
+"30d", "5y", "T16m", "30dT5h", letters in either case, the P optional. Years count as 365 days
+and months as 30, as SageMaker documents none finer."""
 
 from __future__ import annotations
 
 import re
 
-_DURATION = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+_DURATION = re.compile(
+    r"P?(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", re.IGNORECASE
+)
 
 
 def duration_seconds(text: str) -> int | None:

@@ -265,7 +265,8 @@ def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         got = type(value).__name__.replace("dict", "mapping").replace("list", "list").replace("NoneType", "null")
         got = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}.get(got, got)
-        return [Diagnostic("E2003", f"{where} must be {expected}, not {got} {_short(value)}", span, path)]
+        shown = "(nothing is written after its colon)" if value is None else _short(value)
+        return [Diagnostic("E2003", f"{where} must be {expected}, not {got} {shown}", span, path)]
     if keyword in ("enum", "const"):
         choices = _keyword_value(error) if keyword == "enum" else [_keyword_value(error)]
         hint = did_you_mean(value, choices) or "allowed: " + ", ".join(str(c) for c in choices)
@@ -307,5 +308,9 @@ def _alternative(schema: Mapping[str, Any]) -> str:
 
 
 def _short(value: object) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    """The value as written, cut to about 60 characters; a cut string keeps its closing quote."""
+    if isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= 60 else repr(value[:54])[:-1] + "..." + text[-1]
+    text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -41,7 +41,9 @@ def processing(ctx: BuildContext, step: dict[str, Any]) -> ProcessingStep:
     else:
         processor = _framework_processor(spec, common)
     inputs = [
-        ProcessingInput(source=ctx.expr.value(i["source"]), destination=i["destination"], input_name=i["name"])
+        ProcessingInput(
+            source=ctx.expr.value(i["source"]), destination=i["destination"], input_name=i.get("name")
+        )  # None: the SDK names it input-<n>
         for i in step.get("inputs", [])
     ]
     outputs = [

@@ -124,7 +124,7 @@ def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
         transform_instances=[ctx.expr.value(i) for i in step.get("transform_instances", [])] or None,
         # A full ARN of a group in another account is passed through unchanged.
         model_package_group_name=ctx.expr.value(step["model_package_group"]),
-        approval_status=step.get("approval_status", "PendingManualApproval"),
+        approval_status=ctx.expr.value(step.get("approval_status", "PendingManualApproval")),
         **registered_checks(ctx, step, statistics),
         customer_metadata_properties=step.get("customer_metadata"),
         description=step.get("description"),

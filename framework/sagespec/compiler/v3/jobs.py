@@ -85,12 +85,12 @@ def processing(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         plain = spec["framework"] == "sklearn" and not step.get("source_dir")  # v2's SKLearnProcessor
     inputs = [
         ProcessingInput(
-            input_name=i["name"],
+            input_name=i.get("name") or f"input-{n}",  # v2's SDK names an unnamed input by its position
             s3_input=ProcessingS3Input(
                 s3_uri=ctx.expr.value(i["source"]), local_path=i["destination"], s3_data_type="S3Prefix", s3_input_mode="File"
             ),
         )
-        for i in step.get("inputs", [])
+        for n, i in enumerate(step.get("inputs", []), 1)
     ]
     # An output with no destination gets the SDK's per-execution default: a non-s3 URI asks for it.
     outputs = [

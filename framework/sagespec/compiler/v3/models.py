@@ -73,7 +73,7 @@ def register_model(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         inference_instances=inference_instances,
         transform_instances=[ctx.expr.value(i) for i in step.get("transform_instances", [])] or None,
         model_package_group_name=ctx.expr.value(step["model_package_group"]),  # a group ARN in another account passes through
-        approval_status=step.get("approval_status", "PendingManualApproval"),
+        approval_status=ctx.expr.value(step.get("approval_status", "PendingManualApproval")),
         **registered_checks(ctx, step, model_statistics(ctx, step)),
         customer_metadata_properties=step.get("customer_metadata"),
         description=step.get("description"),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sagespec.aws.arns import parse as parse_arn
 from sagespec.diagnostics import DiagnosticError
 from sagespec.spec.checks.base import CheckContext, rule
+from sagespec.spec.checks.values import quoted
 from sagespec.spec.references import is_single_reference, model_sources, references_in
 from sagespec.spec.schema import load_schema
 from sagespec.spec.topology import load_topology
@@ -22,10 +23,10 @@ def _session(ctx: CheckContext) -> dict[str, Any]:
     return session if isinstance(session, dict) else {}
 
 
-def _group_parameter(step: dict[str, Any]) -> str | None:
-    """The parameter a register step's group is written as (${params.NAME}), else None."""
+def _group_parameter(step: dict[str, Any], key: str = "model_package_group") -> str | None:
+    """The parameter a register step's group (or another key) is written as (${params.NAME}), else None."""
 
-    value = step.get("model_package_group")
+    value = step.get(key)
     if not isinstance(value, str) or not is_single_reference(value):
         return None
     reference = references_in(value)[0]
@@ -63,6 +64,31 @@ def group_parameters_name_a_group(ctx: CheckContext) -> None:
                 f"parameter '{name}' names the model package group of step '{step['name']}': its default must be a group name or ARN",
                 ("parameters", name, "default") if "default" in parameter else ("parameters", name),
                 hint="a group name, or a group ARN: arn:<partition>:sagemaker:<region>:<account>:model-package-group/<name>",
+            )
+
+
+@rule
+def approval_parameters_name_a_status(ctx: CheckContext) -> None:
+    """An approval status given as a parameter (as the SDK's examples write it) is a String whose
+    default is a ModelApprovalStatus: SageMaker would refuse another value only when the step runs."""
+    statuses = load_schema()["$defs"]["registerModelStep"]["properties"]["approval_status"]["oneOf"][0]["enum"]
+    for _, step in ctx.steps():
+        name = _group_parameter(step, "approval_status") if step.get("kind") == "register_model" else None
+        parameter = ctx.parameters.get(name) if name else None
+        if not name or not isinstance(parameter, dict):
+            continue
+        if parameter.get("type") != "String":
+            ctx.report(
+                "E4008",
+                f"parameter '{name}' is the approval status of step '{step['name']}': it must be a String",
+                ("parameters", name, "type"),
+            )
+        elif parameter.get("default") not in statuses:
+            ctx.report(
+                "E2004",
+                f"{quoted(parameter.get('default'))} is not a ModelApprovalStatus (the default of parameter '{name}', step '{step['name']}')",
+                ("parameters", name, "default") if "default" in parameter else ("parameters", name),
+                hint="one of: " + ", ".join(statuses),
             )
 
 
@@ -179,7 +205,11 @@ def no_self_approval(ctx: CheckContext) -> None:
     role = parse_arn(_session(ctx).get("role"))
     for i, step in ctx.steps():
         group = parse_arn(registration_group(ctx, i, step)[0]) if step.get("kind") == "register_model" else None
-        if role is None or group is None or group.account == role.account or step.get("approval_status") != "Approved":
+        status = step.get("approval_status")
+        status_parameter = _group_parameter(step, "approval_status")
+        if status_parameter:
+            status = (ctx.parameters.get(status_parameter) or {}).get("default")
+        if role is None or group is None or group.account == role.account or status != "Approved":
             continue
         ctx.report(
             "W4002",

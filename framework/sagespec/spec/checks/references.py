@@ -8,6 +8,7 @@ from sagespec.diagnostics.suggest import did_you_mean
 from sagespec.spec import references as syntax
 from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.references import TRAINING_KINDS
+from sagespec.spec.schema import load_schema
 
 if TYPE_CHECKING:
     from sagespec.spec.source import Path as JsonPath
@@ -112,6 +113,8 @@ def _check_reference(ctx: CheckContext, ref: syntax.Reference, path: JsonPath) -
         return
     step = steps[ref.name][1]
     kind = step.get("kind")
+    if kind not in step_kinds():
+        return  # the schema reports the unknown kind at the step itself; nothing is known of what it offers
     if ref.form == "outputs":
         if kind in ("processing", "lambda", "callback"):
             names = [o["name"] for _, o in ctx.named_items(step, "outputs")]
@@ -210,3 +213,9 @@ def step_names_resolve(ctx: CheckContext) -> None:
                     path,
                     hint="name the training step whose model artifact should be used (or a tuning step: its best job's)",
                 )
+
+
+def step_kinds() -> list[str]:
+    """The step kinds the schema knows (its `step` definition's kind enum)."""
+    kinds: list[str] = load_schema()["$defs"]["step"]["properties"]["kind"]["enum"]
+    return kinds

@@ -336,3 +336,23 @@ def list_execution_steps(call: Call, p: dict[str, Any]) -> dict[str, Any]:
 def list_execution_parameters(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     row = _execution(call, p["PipelineExecutionArn"], "sagemaker:ListPipelineParametersForExecution")
     return {"PipelineParameters": [{"Name": k, "Value": str(v)} for k, v in json.loads(row["parameters"]).items()]}
+
+
+# -- the runtime: InvokeEndpoint ----------------------------------------------------------------
+def invoke_endpoint(call: Call, name: str, body: bytes, content_type: str, variant: str | None) -> WsgiResponse:
+    """SageMaker Runtime's InvokeEndpoint (REST: POST /endpoints/<name>/invocations), answered by
+    the local endpoint's server; the answer is JSON (the local runtimes' Accept). Errors as the
+    runtime returns them: ValidationError for a missing or stopped endpoint, ModelError (424) when
+    the model's container answered with an error."""
+    try:
+        invoked, payload = call.hosting.invoke(name, body, content_type or "application/octet-stream", variant)
+    except AccessDenied as exc:
+        return json_error("AccessDeniedException", exc.message.split("\n")[0], 403)
+    except NotFound:
+        return json_error("ValidationError", f"Endpoint {name} of account {call.caller.account} not found.")
+    except UserError as exc:
+        if exc.code == "E7004":
+            return json_error("ModelError", f"Received client error from primary with message: {exc.message}", 424)
+        return json_error("ValidationError", exc.message)
+    headers = [("Content-Type", "application/json"), ("x-Amzn-Invoked-Production-Variant", invoked)]
+    return 200, headers, payload

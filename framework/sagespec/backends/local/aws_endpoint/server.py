@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import string
 import threading
@@ -34,13 +35,14 @@ from sagespec.aws.partitions import dns_suffixes
 from sagespec.backends.local.aws_endpoint import sigv4
 from sagespec.backends.local.aws_endpoint.s3 import S3Face, s3_error
 from sagespec.backends.local.aws_endpoint.s3_actions import S3Request
-from sagespec.backends.local.aws_endpoint.sagemaker_api import Call, json_error, respond
+from sagespec.backends.local.aws_endpoint.sagemaker_api import Call, invoke_endpoint, json_error, respond
 from sagespec.backends.local.database import connect
 from sagespec.backends.local.objects import ObjectStore
 from sagespec.iam import Principal
 
 _KEY_ALPHABET = string.ascii_uppercase + "234567"
 GUARD = Path(__file__).parent / "guard"
+_INVOCATION = re.compile(r"^/endpoints/([^/]+)/invocations$")
 
 
 def without_aws_settings(environ: dict[str, str]) -> dict[str, str]:
@@ -222,6 +224,15 @@ class LocalAwsEndpoint:
             with self.lock:
                 answered = self.s3.handle(issued.principal, request, environ, lambda message: self._denied(issued, message))
             self._log(issued, f"{method} s3://{request.bucket or ''}{'/' + request.key if request.key else ''} -> {answered[0]}")
+            return answered
+        invocation = _INVOCATION.match(raw_path) if signed.service == "sagemaker" and method == "POST" else None
+        if invocation:  # SageMaker Runtime signs as "sagemaker" too
+            with self.lock:
+                call = Call(self.conn, self.workspace, issued.principal, self.places)
+                answered = invoke_endpoint(
+                    call, unquote(invocation[1]), body, headers.get("content-type", ""), headers.get("x-amzn-sagemaker-target-variant")
+                )
+            self._log(issued, f"SageMaker Runtime InvokeEndpoint {unquote(invocation[1])} -> {answered[0]}")
             return answered
         if signed.service == "sagemaker":
             target = headers.get("x-amz-target", "")
