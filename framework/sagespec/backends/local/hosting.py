@@ -85,6 +85,21 @@ class LocalHosting:
         return read_model(self.conn, self.account, name)
 
     def create_model(self, name: str, package_arn: str, execution_role_arn: str) -> str:
+        """CreateModel from a registered version: its containers, read as the caller."""
+        self._may_create_model(name, execution_role_arn)
+        # SageMaker reads the package as the caller when it creates a model from it.
+        package = LocalRegistry(self.conn, self.caller, self.region, self.aws).describe(package_arn)
+        containers = [dict(c) for c in package.inference_specification.get("Containers") or [{}]]
+        if any(not c.get("ModelDataUrl") for c in containers):
+            raise NotFound(f"model data None of {package_arn} in the local object store")
+        return self._write_model(name, containers, execution_role_arn, f" of {package_arn}", package_arn)
+
+    def create_model_of_containers(self, name: str, containers: list[dict[str, Any]], execution_role_arn: str) -> str:
+        """CreateModel as the API takes it: a PrimaryContainer (one) or the Containers of an inference pipeline."""
+        self._may_create_model(name, execution_role_arn)
+        return self._write_model(name, containers, execution_role_arn)
+
+    def _may_create_model(self, name: str, execution_role_arn: str) -> None:
         if execution_role_arn.split(":")[4:5] != [self.account]:
             raise UserError(
                 "E6002",
@@ -95,30 +110,15 @@ class LocalHosting:
         self.access.require(
             self.caller, "iam:PassRole", execution_role_arn, {"iam:PassedToService": self.aws.service_principal("sagemaker")}
         )
-        # SageMaker reads the package as the caller when it creates a model from it.
-        package = LocalRegistry(self.conn, self.caller, self.region, self.aws).describe(package_arn)
-        containers = [dict(c) for c in package.inference_specification.get("Containers") or [{}]]
-        store = ObjectStore(self.workspace, self.conn)
-        for container in containers:
-            data = container.get("ModelDataUrl")
-            if not data or not store.exists(data):
-                raise NotFound(f"model data {data} of {package_arn} in the local object store")
-        stored = containers[0] if len(containers) == 1 else containers  # an inference pipeline keeps them all, in order
-        return write_model(self.conn, self.account, name, self._arn("model", name), stored, execution_role_arn, package_arn=package_arn)
 
-    def create_model_of_containers(self, name: str, containers: list[dict[str, Any]], execution_role_arn: str) -> str:
-        """CreateModel as the API takes it: a PrimaryContainer (one) or the Containers of an inference pipeline."""
-        self._require("sagemaker:CreateModel", "model", name)
-        self.access.require(
-            self.caller, "iam:PassRole", execution_role_arn, {"iam:PassedToService": self.aws.service_principal("sagemaker")}
-        )
+    def _write_model(self, name: str, containers: list[dict[str, Any]], role: str, source: str = "", package_arn: str | None = None) -> str:
         store = ObjectStore(self.workspace, self.conn)
         for container in containers:
             data = container.get("ModelDataUrl")
             if data and not store.exists(data):
-                raise NotFound(f"model data {data} in the local object store")
-        stored = containers[0] if len(containers) == 1 else containers
-        return write_model(self.conn, self.account, name, self._arn("model", name), stored, execution_role_arn)
+                raise NotFound(f"model data {data}{source} in the local object store")
+        stored = containers[0] if len(containers) == 1 else containers  # an inference pipeline keeps them all, in order
+        return write_model(self.conn, self.account, name, self._arn("model", name), stored, role, package_arn=package_arn)
 
     # -- endpoint configs --------------------------------------------------------------------
     def create_endpoint_config(self, name: str, variants: list[dict[str, Any]]) -> str:
