@@ -106,6 +106,14 @@ def is_single_reference(text: str) -> bool:
     return not problems and len(parts) == 1 and isinstance(parts[0], Reference)
 
 
+def parameter_named(value: object) -> str | None:
+    """NAME when `value` is exactly ${params.NAME}, else None."""
+    if not isinstance(value, str) or not is_single_reference(value):
+        return None
+    reference = references_in(value)[0]
+    return reference.name if reference.form == "params" else None
+
+
 def _match(inner: str, written: str, offset: int) -> Reference | ReferenceProblem:
     for form, pattern in _FORMS:
         m = pattern.fullmatch(inner)

@@ -10,7 +10,7 @@ from sagespec.aws.arns import parse as parse_arn
 from sagespec.diagnostics import DiagnosticError
 from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.checks.values import quoted
-from sagespec.spec.references import is_single_reference, model_sources, references_in
+from sagespec.spec.references import model_sources, parameter_named
 from sagespec.spec.schema import load_schema
 from sagespec.spec.topology import load_topology
 
@@ -23,20 +23,10 @@ def _session(ctx: CheckContext) -> dict[str, Any]:
     return session if isinstance(session, dict) else {}
 
 
-def _group_parameter(step: dict[str, Any], key: str = "model_package_group") -> str | None:
-    """The parameter a register step's group (or another key) is written as (${params.NAME}), else None."""
-
-    value = step.get(key)
-    if not isinstance(value, str) or not is_single_reference(value):
-        return None
-    reference = references_in(value)[0]
-    return reference.name if reference.form == "params" else None
-
-
 def registration_group(ctx: CheckContext, i: int, step: dict[str, Any]) -> tuple[object, JsonPath]:
     """A register step's group as the checks see it, and where it is written: the literal, or,
     for ${params.NAME}, the parameter's default (what rendered policies and a default run use)."""
-    name = _group_parameter(step)
+    name = parameter_named(step.get("model_package_group"))
     if name is None:
         return step.get("model_package_group"), ("steps", i, "model_package_group")
     parameter = ctx.parameters.get(name)
@@ -52,7 +42,7 @@ def group_parameters_name_a_group(ctx: CheckContext) -> None:
 
     group = re.compile(load_schema()["$defs"]["modelPackageGroup"]["pattern"])
     for _, step in ctx.steps():
-        name = _group_parameter(step) if step.get("kind") == "register_model" else None
+        name = parameter_named(step.get("model_package_group")) if step.get("kind") == "register_model" else None
         parameter = ctx.parameters.get(name) if name else None
         if not name or not isinstance(parameter, dict):
             continue  # not a parameter, or an unknown one (the reference check reports it)
@@ -73,7 +63,7 @@ def approval_parameters_name_a_status(ctx: CheckContext) -> None:
     default is a ModelApprovalStatus: SageMaker would refuse another value only when the step runs."""
     statuses = load_schema()["$defs"]["registerModelStep"]["properties"]["approval_status"]["oneOf"][0]["enum"]
     for _, step in ctx.steps():
-        name = _group_parameter(step, "approval_status") if step.get("kind") == "register_model" else None
+        name = parameter_named(step.get("approval_status")) if step.get("kind") == "register_model" else None
         parameter = ctx.parameters.get(name) if name else None
         if not name or not isinstance(parameter, dict):
             continue
@@ -206,7 +196,7 @@ def no_self_approval(ctx: CheckContext) -> None:
     for i, step in ctx.steps():
         group = parse_arn(registration_group(ctx, i, step)[0]) if step.get("kind") == "register_model" else None
         status = step.get("approval_status")
-        status_parameter = _group_parameter(step, "approval_status")
+        status_parameter = parameter_named(step.get("approval_status"))
         if status_parameter:
             status = (ctx.parameters.get(status_parameter) or {}).get("default")
         if role is None or group is None or group.account == role.account or status != "Approved":

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.files import UnsafePath, inside, project_files, regular_file
-from sagespec.spec.references import TRAINING_KINDS, is_single_reference, model_sources, references_in
+from sagespec.spec.references import TRAINING_KINDS, model_sources, parameter_named
 
 if TYPE_CHECKING:
     from sagespec.spec.source import Path as JsonPath
@@ -73,7 +73,7 @@ def input_sources(ctx: CheckContext) -> None:
                     ("steps", i, "inputs", j, "source"),
                     hint="upload the data to S3 and name its URI, or use ${params.X} / ${steps.S.outputs.O}",
                 )
-            name = _parameter_of(source)
+            name = parameter_named(source)
             default = (ctx.parameters.get(name) or {}).get("default") if name else None
             if name and isinstance(default, str) and not default.startswith("s3://"):
                 # What an execution run with the default would hand SageMaker as the input's S3Uri.
@@ -84,14 +84,6 @@ def input_sources(ctx: CheckContext) -> None:
                     ("parameters", name, "default"),
                     hint="a processing input's S3Uri starts with s3://",
                 )
-
-
-def _parameter_of(source: object) -> str | None:
-    """NAME when `source` is exactly ${params.NAME}."""
-    if not isinstance(source, str) or not is_single_reference(source):
-        return None
-    reference = references_in(source)[0]
-    return reference.name if reference.form == "params" else None
 
 
 @rule

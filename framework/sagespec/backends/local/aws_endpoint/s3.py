@@ -21,7 +21,6 @@ import hashlib
 import io
 import re
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 from xml.sax.saxutils import escape
@@ -58,10 +57,11 @@ def s3_error(status: int, code: str, message: str, resource: str = "") -> WsgiRe
 
 
 class S3Face:
+    """Not thread-safe on its own: the server (server.py) hands it one request at a time."""
+
     def __init__(self, store: ObjectStore, conn: sqlite3.Connection, places: Places):
         self.store, self.conn, self.places = store, conn, places
         self.access = LocalAccess(conn)
-        self.lock = threading.Lock()  # moto's state and the store change together, one request at a time
         self.synced: dict[tuple[str, str], tuple[str, str]] = {}  # (bucket, key) -> (sha256, moto ETag) when last equal
         self._app: Any = None
         self._backend: Any = None
@@ -103,17 +103,15 @@ class S3Face:
             fake = backend.put_object(bucket, key, self.store.get(base + key), disable_notification=True)
             self.synced[(bucket, key)] = (digest, fake.etag)
 
-    def _write_back(self, backend: Any, bucket: str, keys: Iterable[str]) -> list[str]:
-        """Store what moto now holds for `keys`; returns the URIs that changed."""
+    def _write_back(self, backend: Any, bucket: str, keys: Iterable[str]) -> None:
+        """Store what moto now holds for `keys`."""
         moto_bucket = self._bucket(backend, bucket)
-        changed = []
         for key in sorted(set(keys)):
             uri = f"s3://{bucket}/{key}"
             current = moto_bucket.keys.get(key)
             if current is None or getattr(current, "is_delete_marker", False):
                 self.synced.pop((bucket, key), None)
-                if self.store.delete(uri):
-                    changed.append(uri)
+                self.store.delete(uri)
                 continue
             known = self.synced.get((bucket, key))
             if known is not None and known[1] == current.etag:
@@ -121,8 +119,6 @@ class S3Face:
             data = current.value
             self.store.put(uri, data)
             self.synced[(bucket, key)] = (hashlib.sha256(data).hexdigest(), current.etag)
-            changed.append(uri)
-        return changed
 
     # -- a request -------------------------------------------------------------------------
     def decide(self, principal: Principal, request: S3Request) -> list[Needed]:
@@ -152,40 +148,38 @@ class S3Face:
             denied(exc.message)
             return s3_error(403, "AccessDenied", exc.message.split("\n")[0], resource)
         # What the request touches: its objects exactly, or a listing's prefix.
-        touched = [(need.resource.split(":::", 1)[1].split("/", 1)[0], need.key) for need in decisions if need.key is not None]
+        touched = [(_bucket_of(need.resource), need.key) for need in decisions if need.key is not None]
         listed = request.query.get("prefix", "") if decisions and decisions[0].action in _LISTINGS and request.method == "GET" else None
-        with self.lock:
-            try:
-                app, backend = self._moto()
-            except ImportError:
-                return s3_error(501, "NotImplemented", "the local S3 endpoint needs moto: pip install 'sagespec[local]'", resource)
-            if request.bucket:
-                self._bucket(backend, request.bucket)
-            for bucket, key in touched:
-                self._bring_in(backend, bucket, key, exact=True)
-            if listed is not None and request.bucket:
-                self._bring_in(backend, request.bucket, listed, exact=False)
-            environ["wsgi.input"] = io.BytesIO(request.body)
-            # Path-style only: moto would read a bucket from a dotted Host header (virtual-host style),
-            # where sagespec decided on the path's.
-            environ["HTTP_HOST"] = environ["SERVER_NAME"] = "127.0.0.1"
-            status, headers, body = _call(app, environ)
-            if request.changes_objects and status < 300:
-                for bucket in {b for b, _ in touched}:
-                    self._write_back(backend, bucket, [k for b, k in touched if b == bucket])
+        try:
+            app, backend = self._moto()
+        except ImportError:
+            return s3_error(501, "NotImplemented", "the local S3 endpoint needs moto: pip install 'sagespec[local]'", resource)
+        if request.bucket:
+            self._bucket(backend, request.bucket)
+        for bucket, key in touched:
+            self._bring_in(backend, bucket, key, exact=True)
+        if listed is not None and request.bucket:
+            self._bring_in(backend, request.bucket, listed, exact=False)
+        environ["wsgi.input"] = io.BytesIO(request.body)
+        # Path-style only: moto would read a bucket from a dotted Host header (virtual-host style),
+        # where sagespec decided on the path's.
+        environ["HTTP_HOST"] = environ["SERVER_NAME"] = "127.0.0.1"
+        status, headers, body = _call(app, environ)
+        if request.changes_objects and status < 300:
+            for bucket in {b for b, _ in touched}:
+                self._write_back(backend, bucket, [k for b, k in touched if b == bucket])
         return status, headers, body
 
     def close(self) -> None:
         """Drop what moto holds of this run's objects (its state is the process's, not the run's)."""
-        with self.lock:
-            if self._backend is None:
-                return
-            for bucket, key in list(self.synced):
-                try:
-                    self._backend.delete_object(bucket, key)
-                except Exception:  # noqa: BLE001 - already gone: nothing to drop
-                    pass
-            self.synced.clear()
+        if self._backend is None:
+            return
+        for bucket, key in list(self.synced):
+            try:
+                self._backend.delete_object(bucket, key)
+            except Exception:  # noqa: BLE001 - already gone: nothing to drop
+                pass
+        self.synced.clear()
 
 
 def _bucket_of(resource: str) -> str:
