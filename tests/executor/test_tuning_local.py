@@ -14,7 +14,8 @@ import pytest
 from helpers import data_science_spec, fast_project_copy, run_cli, seeded_compile_cache
 
 # End to end: `make test-fast` leaves these out, `make test` runs them.
-pytestmark = pytest.mark.slow
+# One xdist worker takes the module: its module fixture runs once per test run, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("tuning_local")]
 
 pytest.importorskip("optuna")
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-# End to end: `make test-fast` leaves these out, `make test` runs them.
-pytestmark = pytest.mark.slow
+# End to end: `make test-fast` leaves these out, `make test` runs them. One xdist worker takes the
+# module, so its pipeline run (preprocess, train, evaluate) happens once per test run, not per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("training_scripts")]
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = ROOT / "training_code"
@@ -209,10 +210,10 @@ def test_evaluation_json_is_in_sagemaker_model_quality_format(pipeline_run):
     assert f"evaluate: 180 test rows: mse={metrics['mse']['value']:.4f}" in evaluate.stdout
 
 
-@pytest.mark.slow
-def test_the_model_computes_its_features_from_a_raw_record_as_preprocess_does(pipeline_run):
-    """The featurizer in the graph gives the features preprocess.py computed from the same
-    records (a raw record of the data file against its derived train row)."""
+@pytest.fixture(scope="module")
+def served(pipeline_run):
+    """What the trained model's graph gives, in one TensorFlow process (its import is 4 s of CPU):
+    the featurizer's output for a raw record, and the SavedModel's predictions for the test split."""
     w, *_ = pipeline_run
     code = (
         "import json, runpy, sys, numpy as np, tensorflow as tf\n"
@@ -220,41 +221,41 @@ def test_the_model_computes_its_features_from_a_raw_record_as_preprocess_does(pi
         "scaler = json.load(open(sys.argv[2]))\n"
         "raw = np.array([[-122.23, 37.88, 41.0, 880.0, 129.0, 322.0, 126.0, 8.3252]], dtype='float32')\n"
         "featurize = train['featurizer'](tf, scaler['inputs'], scaler['definitions'])\n"
-        "print(','.join(f'{v:.7g}' for v in featurize(tf.constant(raw)).numpy()[0]))\n"
+        "m = tf.saved_model.load(sys.argv[3])\n"
+        "x = np.loadtxt(sys.argv[4], delimiter=',', skiprows=1, ndmin=2)[:, 1:].astype('float32')\n"
+        "out = m.signatures['serving_default'](tf.constant(x))\n"
+        "print(json.dumps({'features': featurize(tf.constant(raw)).numpy()[0].tolist(),\n"
+        "                  'predictions': next(iter(out.values())).numpy().reshape(-1).tolist()}))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(CODE / "train.py"), str(w / "scaler" / "scaler.json")],
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(CODE / "train.py"),
+            str(w / "scaler" / "scaler.json"),
+            str(w / "model" / "1"),
+            str(w / "test" / "test.csv"),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     assert done.returncode == 0, done.stderr
-    features = [float(v) for v in done.stdout.strip().splitlines()[-1].split(",")]
-    assert np.allclose(features, [8.3252, 41.0, 880 / 126, 129 / 126, 322.0, 322 / 126, 37.88, -122.23], rtol=1e-6)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.slow
-def test_the_model_takes_raw_records(pipeline_run):
+def test_the_model_computes_its_features_from_a_raw_record_as_preprocess_does(served):
+    """The featurizer in the graph gives the features preprocess.py computed from the same
+    records (a raw record of the data file against its derived train row)."""
+    assert np.allclose(served["features"], [8.3252, 41.0, 880 / 126, 129 / 126, 322.0, 322 / 126, 37.88, -122.23], rtol=1e-6)
+
+
+def test_the_model_takes_raw_records(pipeline_run, served):
     """Featurizer and scaler are inside the graph: raw records in, the same predictions evaluate.py wrote out."""
     w, *_ = pipeline_run
-    code = (
-        "import sys, numpy as np, tensorflow as tf\n"
-        "m = tf.saved_model.load(sys.argv[1])\n"
-        "x = np.loadtxt(sys.argv[2], delimiter=',', skiprows=1, ndmin=2)[:, 1:].astype('float32')\n"
-        "out = m.signatures['serving_default'](tf.constant(x))\n"
-        "np.savetxt(sys.stdout, next(iter(out.values())).numpy().reshape(-1), fmt='%.8g')\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(w / "model" / "1"), str(w / "test" / "test.csv")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert done.returncode == 0, done.stderr
-    direct = np.array([float(v) for v in done.stdout.split()])
-    assert np.allclose(direct, rows(w / "evaluation" / "predictions.csv")[:, 1], rtol=1e-5, atol=1e-6)
+    assert np.allclose(served["predictions"], rows(w / "evaluation" / "predictions.csv")[:, 1], rtol=1e-5, atol=1e-6)
 
 
 def test_same_seed_same_split_other_seed_other_split(tmp_path):
