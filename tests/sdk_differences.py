@@ -22,7 +22,8 @@ DIFFERENCES = {
     "both decode to the same value in the container",
     "channel input mode": "v3 sets InputMode: File on each training channel; v2 only sets the job's TrainingInputMode: File",
     "metrics time series": "v2's estimators set EnableSageMakerMetricsTimeSeries: true; v3's ModelTrainer leaves it out",
-    "profiler": "sagespec turns v2's default profiler off (ProfilerConfig.DisableProfiler); v3's ModelTrainer has no profiler to turn off",
+    "debugger": "v2's estimators set SageMaker Debugger's hook (DebugHookConfig) and profiler (ProfilerConfig) as the SDK's defaults "
+    "have them; v3's ModelTrainer sets neither",
     "code keys": "both put code under <prefix>/<pipeline>/code/<sha256>/, but hash different bytes (v3's runproc.sh, its drivers), and "
     "v3's FrameworkProcessor names the folder of sourcedir.tar.gz (with its install_requirements.py) where v2 names the archive",
     "serving environment": "v3's ModelBuilder.register() adds SAGEMAKER_PROGRAM='' and SAGEMAKER_SUBMIT_DIRECTORY='' (no inference script), "
@@ -71,6 +72,7 @@ def _step(step: dict, region: str) -> dict:
             if c["ChannelName"] not in V3_CODE_CHANNELS
         ]
         args.pop("ProfilerConfig", None)
+        args.pop("DebugHookConfig", None)
     if step.get("Type") == "RegisterModel":
         spec = dict(args["InferenceSpecification"])
         containers = []

@@ -19,6 +19,10 @@ def test_init_scaffolds_a_project_that_validates_with_its_own_names(tmp_path):
     rendered = run_cli("render", "pipelines/churn_model.yaml", cwd=project)
     assert "name: churn-model" in rendered.stdout
     assert "arn:aws:sagemaker:us-east-1:222222222222:model-package-group/churn-model" in rendered.stdout
+    # What the spec says of itself is the new project's, not the bundled California project's.
+    spec = (project / "pipelines" / "churn_model.yaml").read_text()
+    assert "California" not in spec and "# churn-model: a pipeline of the tf_regression template" in spec
+    assert 'description: "churn-model: TensorFlow regression pipeline with an MSE quality gate."' in spec
 
 
 @pytest.mark.slow

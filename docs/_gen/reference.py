@@ -1049,7 +1049,8 @@ def framework_versions() -> None:
 
 
 def builtin_algorithms() -> None:
-    from sagespec.spec.checks.estimators import BUILTIN, XGBOOST_HYPERPARAMETERS
+    from sagespec.aws import builtin_xgboost
+    from sagespec.spec.checks.estimators import BUILTIN
 
     rows = []
     for algorithm in sorted(BUILTIN):
@@ -1057,9 +1058,25 @@ def builtin_algorithms() -> None:
         rows.append([code(algorithm), versions, _local_job(algorithm, "training").replace("yes, ", "yes, the built-in trainer on ")])
     out(table(["`estimator.framework` with `mode: builtin`", "versions", "trains locally"], rows))
     out("")
-    out("The hyperparameters the built-in XGBoost algorithm takes (others are E4014; `num_round` is required):")
+    out(
+        "The hyperparameters the built-in XGBoost algorithm takes depend on its container version, as each "
+        "version's container validates them (others are E4014; `num_round` is required). The newest's:"
+    )
     out("")
-    out(", ".join(code(h) for h in sorted(XGBOOST_HYPERPARAMETERS)) + ".")
+    out(", ".join(code(h) for h in sorted(builtin_xgboost.hyperparameters(None))) + ".")
+    out("")
+    out("What each earlier version took differently:")
+    out("")
+    rows = []
+    for (major, minor, revision), added, removed in builtin_xgboost.HYPERPARAMETER_CHANGES[1:]:
+        rows.append(
+            [
+                code(f"{major}.{minor}-{revision}"),
+                ", ".join(code(h) for h in added.split()) or "",
+                ", ".join(code(h) for h in removed.split()) or "",
+            ]
+        )
+    out(table(["from version", "added", "no longer taken"], rows))
 
 
 def builtin_serving() -> None:

@@ -73,7 +73,10 @@ def test_each_documented_difference_is_present_in_the_goldens():
         "hyperparameter encoding": '"\\"128,64,32\\""' in text2 and '"128,64,32"' in text3,
         "channel input mode": '"InputMode"' in text3 and '"InputMode"' not in text2,
         "metrics time series": "EnableSageMakerMetricsTimeSeries" in text2 and "EnableSageMakerMetricsTimeSeries" not in text3,
-        "profiler": "DisableProfiler" in text2 and "DisableProfiler" not in text3,
+        "debugger": "DebugHookConfig" in text2
+        and "ProfilerConfig" in text2
+        and "DebugHookConfig" not in text3
+        and "ProfilerConfig" not in text3,
         "code keys": "sourcedir.tar.gz" in text2,
         "serving environment": "SAGEMAKER_SUBMIT_DIRECTORY" in text3 and "SAGEMAKER_SUBMIT_DIRECTORY" not in text2,
         "container framework": '"Framework"' in text2 and '"Framework"' not in text3,

@@ -255,3 +255,90 @@ def test_processing_inputs_without_names_get_the_sdks_names_and_a_parameters_bad
     assert [i["InputName"] for i in inputs] == ["input-1", "input-2", "code"]  # as ProcessingInput(input_name=None) is named
     # A parameter's default is what an execution hands SageMaker as the S3Uri.
     assert_located_mistake(project, spec, "default: s3://sagespec", "default: s4:/sagespec", "E4009", "is not an s3:// URI", "default")
+
+
+BUILTIN = """- name: Train
+  kind: training
+  estimator:
+    framework: xgboost
+    framework_version: "1.0-1"
+    mode: builtin
+    instance_type: ml.m5.xlarge
+    base_job_name: abalone/abalone-train
+{debugger}  hyperparameters: {{num_round: 50, objective: "reg:squarederror", silent: 0}}
+  inputs:
+  - {{name: train, source: "${{params.Data}}", content_type: text/csv}}
+"""
+
+
+def _builtin_spec(debugger: str = "") -> str:
+    return data_science_spec(
+        "builtin", "builtin", {"Data": "s3://sagespec-ds-experiments-111111111111/d/train.csv"}, BUILTIN.format(debugger=debugger)
+    )
+
+
+def test_a_builtin_hyperparameter_is_checked_against_the_container_version_that_runs_it(project):
+    """silent=0 is what the 1.0-1 container takes (the notebooks set it); 1.2-1 on refuse it."""
+    (project / "pipelines" / "builtin.yaml").write_text(_builtin_spec())
+    assert run_cli("validate", "pipelines/builtin.yaml", cwd=project).returncode == 0
+    assert_located_mistake(
+        project,
+        _builtin_spec(),
+        'framework_version: "1.0-1"',
+        'framework_version: "1.7-1"',
+        "E4014",
+        "'silent' is not a hyperparameter",
+        "silent",
+    )
+    (project / "pipelines" / "builtin.yaml").write_text(_builtin_spec().replace('"1.0-1"', '"1.7-1"'))
+    refused = run_cli("validate", "pipelines/builtin.yaml", cwd=project)
+    assert refused.returncode == 1 and "hint: container 1.0-1 takes it" in refused.stdout, refused.stdout
+
+
+def test_a_job_prefix_with_a_slash_is_kept_unless_it_must_be_the_jobs_name(project):
+    """base_job_name "abalone/abalone-train" (the notebooks' f"{prefix}/...") validates; with
+    custom_job_prefix it is the job's name, which cannot hold a '/'."""
+    custom = _builtin_spec().replace("parameters:", "settings: {custom_job_prefix: true}\nparameters:", 1)
+    assert_located_mistake(
+        project,
+        custom,
+        "base_job_name: abalone/abalone-train",
+        "base_job_name: abalone/abalone-train",
+        "E4015",
+        "cannot be a job name",
+        "base_job_name",
+    )
+
+
+@pytest.mark.parametrize(
+    "debugger, profiler, hook",
+    [
+        (
+            "",
+            {"S3OutputPath": "s3://sagespec-ds-experiments-111111111111/builtin/", "DisableProfiler": False},
+            {"CollectionConfigurations": [], "S3OutputPath": "s3://sagespec-ds-experiments-111111111111/builtin/"},
+        ),
+        ("    disable_profiler: true\n    debugger_hook_config: false\n", {"DisableProfiler": True}, None),
+        (
+            "    debugger_hook_config:\n      s3_output_path: s3://sagespec-ds-experiments-111111111111/tensors/\n"
+            "      collection_configs: [{name: metrics, parameters: {save_interval: '5'}}]\n",
+            {"S3OutputPath": "s3://sagespec-ds-experiments-111111111111/builtin/", "DisableProfiler": False},
+            {
+                "S3OutputPath": "s3://sagespec-ds-experiments-111111111111/tensors/",
+                "CollectionConfigurations": [{"CollectionName": "metrics", "CollectionParameters": {"save_interval": "5"}}],
+            },
+        ),
+    ],
+    ids=["the SDK's defaults", "both off", "a hook of its own"],
+)
+def test_debugger_and_profiler_are_the_sdks_defaults_unless_the_spec_says_otherwise(project, tmp_path, debugger, profiler, hook):
+    (project / "pipelines" / "builtin.yaml").write_text(_builtin_spec(debugger))
+    out = tmp_path / "builtin.json"
+    done = compile_here("compile", "pipelines/builtin.yaml", "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    step = json.loads(out.read_text())["Steps"][0]
+    assert step["Arguments"]["ProfilerConfig"] == profiler
+    assert step["Arguments"].get("DebugHookConfig") == hook
+    _, _, shape, params = next(requests({"Steps": [step]}))
+    report = ParamValidator().validate(params, shape)
+    assert not report.has_errors(), report.generate_report()

@@ -61,7 +61,6 @@ STEPS = f"""- name: Tune
 """
 
 SPEC = data_science_spec("tune", "tuning", {"TrainData": "s3://sagespec-ds-experiments-111111111111/datasets/train.csv"}, STEPS)
-OUTPUT = "s3://sagespec-ds-experiments-111111111111/tuning/tune"
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +100,8 @@ def test_the_search_reaches_the_request_as_written(compiled):
     assert ranges["CategoricalParameterRanges"] == [{"Name": "booster", "Values": ['"gbtree"', '"dart"']}]
     job = steps["Tune"]["Arguments"]["TrainingJobDefinition"]
     assert "eta" not in job["StaticHyperParameters"] and job["StaticHyperParameters"]["num_round"] == "50"
-    assert job["OutputDataConfig"]["S3OutputPath"] == OUTPUT + "/Tune"
+    # The SDK's default for an estimator in a pipeline session: the session's bucket and prefix.
+    assert job["OutputDataConfig"]["S3OutputPath"] == "s3://sagespec-ds-experiments-111111111111/tuning/"
     # Code under its content hash, as a training step's: the key changes only when the code does.
     code = json.loads(job["StaticHyperParameters"]["sagemaker_submit_directory"])
     assert code.startswith("s3://sagespec-ds-experiments-111111111111/tuning/tune/code/") and code.endswith("/Tune/source/sourcedir.tar.gz")
@@ -124,7 +124,7 @@ def test_later_steps_read_the_best_training_jobs_model(compiled):
     best = {"Get": "Steps.Tune.TrainingJobSummaries[0].TrainingJobName"}
     model = steps["Evaluate"]["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"]
     assert model == {
-        "Std:Join": {"On": "/", "Values": ["s3:/", "sagespec-ds-experiments-111111111111", "tuning/tune/Tune", best, "output/model.tar.gz"]}
+        "Std:Join": {"On": "/", "Values": ["s3:/", "sagespec-ds-experiments-111111111111", "tuning", best, "output/model.tar.gz"]}
     }
     registered = steps["Register-RegisterModel"]["Arguments"]["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     assert registered["Std:Join"]["Values"][3] == {"Get": "Steps.TuneMore.TrainingJobSummaries[0].TrainingJobName"}

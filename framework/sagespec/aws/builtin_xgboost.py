@@ -20,6 +20,50 @@ import re
 
 from sagespec.aws import images
 
+# The hyperparameters each container version accepts, as the container itself validates them
+# (aws/sagemaker-xgboost-container, the branch of each version,
+# src/sagemaker_xgboost_container/algorithm_mode/hyperparameter_validation.py; the developer
+# guide's "XGBoost hyperparameters" page lists the newest version's). The first version's whole
+# set, then what each later version added and removed: `silent` is taken up to 1.0-1 (XGBoost 1.0
+# deprecated it for `verbosity`), refused from 1.2-1. 0.72 (tag 1) is taken as 0.90-1.
+_FIRST = """_tuning_objective_metric alpha base_score booster colsample_bylevel colsample_bynode colsample_bytree
+    csv_weights dsplit early_stopping_rounds eta eval_metric gamma grow_policy lambda lambda_bias max_bin
+    max_delta_step max_depth max_leaves min_child_weight normalize_type nthread num_class num_round objective
+    one_drop predictor process_type rate_drop refresh_leaf sample_type scale_pos_weight seed silent sketch_eps
+    skip_drop subsample tree_method tweedie_variance_power updater verbosity"""
+HYPERPARAMETER_CHANGES: tuple[tuple[tuple[int, int, int], str, str], ...] = (
+    # (container version, added, removed)
+    ((0, 90, 1), _FIRST, ""),
+    ((0, 90, 2), "num_parallel_tree", ""),
+    ((1, 0, 1), "interaction_constraints monotone_constraints save_model_on_termination", ""),
+    ((1, 2, 1), "_nfold aft_loss_distribution aft_loss_distribution_scale deterministic_histogram single_precision_histogram", "silent"),
+    ((1, 2, 2), "_kfold _num_cv_round", "_nfold"),
+    ((1, 3, 1), "prob_buffer_row sampling_method", ""),
+    ((1, 5, 1), "use_dask_gpu_training", ""),
+    ((1, 7, 1), "", "single_precision_histogram"),
+    # 3.0-5: as 1.7-1
+)
+_FULL_VERSION = re.compile(r"^(\d+)\.(\d+)-(\d+)")
+
+
+def versions() -> list[str]:
+    """The container versions of the hyperparameter table, oldest first."""
+    return [f"{major}.{minor}-{revision}" for (major, minor, revision), _, _ in HYPERPARAMETER_CHANGES]
+
+
+def hyperparameters(version: str | None) -> frozenset[str]:
+    """What the container of `version` (a framework_version or image tag: 1.0-1, 1.7-1-cpu-py3)
+    accepts; an unknown or absent version: the newest's."""
+    match = _FULL_VERSION.match(version or "")
+    wanted = (int(match[1]), int(match[2]), int(match[3])) if match else (0, 72, 0) if version in LEGACY_TAGS else (99, 0, 0)
+    names: set[str] = set()
+    for first, added, removed in HYPERPARAMETER_CHANGES:
+        if first > wanted and names:
+            break
+        names = (names | set(added.split())) - set(removed.split())
+    return frozenset(names)
+
+
 # (first container version, artifact format): the last entry whose version <= the image's applies.
 ARTIFACT_FORMATS: tuple[tuple[tuple[int, int], str], ...] = (
     ((0, 0), "pickle"),  # 0.72 (tag 1), 0.90-1 .. 1.2-2: pickle.dump(booster)

@@ -61,7 +61,7 @@ RULES: dict[str, str] = {
     "E4010": "invalid S3 bucket name",
     "E4013": "the model package group is not in the accounts file",
     "E4014": "a container named none or twice, lacking what it needs, or a model with no way to be served",
-    "E4015": "job settings SageMaker refuses together (spot without max_wait, max_wait below max_runtime, isolation with requirements to install)",
+    "E4015": "job settings SageMaker refuses together (spot without max_wait, max_wait below max_runtime, isolation with requirements to install, a base_job_name that cannot be a job name under custom_job_prefix)",
     "E4016": "a parameter naming a model package group is not a String with a group name or ARN as its default",
     "E4017": "a tuning job SageMaker would refuse (an objective no metric defines, Grid over non-categorical ranges, Hyperband with early stopping, a range its scaling cannot take)",
     "E4018": "a batch transform SageMaker would refuse (a filter that is not JSONPath, a batch strategy without a split type, too large a payload)",

@@ -79,7 +79,7 @@ def init(target: Path, template: str, name: str | None = None) -> Scaffolded:
     spec_rel = f"pipelines/{name.replace('-', '_')}.yaml"
     written: dict[str, bytes] = {
         f"pipelines/templates/{template}.yaml": template_text.encode(),
-        spec_rel: spec_text.replace(bundled_name, name).encode(),
+        spec_rel: _retitled(spec_text.replace(bundled_name, name), name, template, template_text).encode(),
         "pipelines/accounts.yaml": _accounts(bundle, name, spec_rel).encode(),
         "sagespec.toml": MARKER.encode(),
         **{rel: (bundle / rel).read_bytes() for rel in _code_files(bundle, template_text)},
@@ -94,6 +94,25 @@ def init(target: Path, template: str, name: str | None = None) -> Scaffolded:
             handle.write(body)
         paths.append(path)
     return Scaffolded(target, target / f"pipelines/{name.replace('-', '_')}.yaml", paths)
+
+
+_HEADER = re.compile(r"\A(?P<schema># yaml-language-server: [^\n]*\n#\n)?(?:#[^\n]*\n)+")
+_DESCRIPTION = re.compile(r"^(?P<key>\s+description:).*$", re.MULTILINE)
+_TEMPLATE_DESCRIPTION = re.compile(r"^\s+description: \{type: string, default: (?P<text>[^}]+)\}", re.MULTILINE)
+
+
+def _retitled(spec_text: str, name: str, template: str, template_text: str) -> str:
+    """The bundled spec's header comment and description speak of the project it came from
+    (California housing, breast cancer): the new project's say what it is and what to change."""
+    header = (
+        f"# {name}: a pipeline of the {template} template (pipelines/templates/), filled in from\n"
+        "# pipelines/accounts.yaml. It starts on the sample data `sagespec init` copied into pipelines/data/:\n"
+        "# to train on your own, change input_data and the columns, target and features.\n"
+    )
+    spec_text = _HEADER.sub(lambda m: (m["schema"] or "") + header, spec_text, count=1)
+    described = _TEMPLATE_DESCRIPTION.search(template_text)
+    what = described["text"].strip() if described else f"a pipeline of the {template} template."
+    return _DESCRIPTION.sub(lambda m: f'{m["key"]} "{name}: {what}"', spec_text, count=1)
 
 
 def _code_files(bundle: Path, template_text: str) -> list[str]:

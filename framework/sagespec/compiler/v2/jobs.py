@@ -7,6 +7,7 @@ import importlib
 from typing import Any
 
 from sagemaker import image_uris
+from sagemaker.debugger.debugger import CollectionConfig, DebuggerHookConfig
 from sagemaker.estimator import Estimator
 from sagemaker.inputs import TrainingInput
 from sagemaker.processing import FrameworkProcessor, ProcessingInput, ProcessingOutput, ScriptProcessor
@@ -93,6 +94,20 @@ FRAMEWORK_ESTIMATORS = {
 DEFAULT_PY_VERSIONS = {"tensorflow": "py310", "pytorch": "py310", "huggingface": "py311"}
 
 
+def debugger_hook_config(ctx: BuildContext, hook: dict[str, Any] | bool | None) -> DebuggerHookConfig | bool | None:
+    """The spec's debugger_hook_config as the SDK's argument: None (the SDK's default hook),
+    False (none), or a DebuggerHookConfig."""
+    if not isinstance(hook, dict):
+        return None if hook is None else False
+    collections = [CollectionConfig(c["name"], c.get("parameters")) for c in hook.get("collection_configs", [])]
+    return DebuggerHookConfig(
+        s3_output_path=hook.get("s3_output_path"),
+        container_local_output_path=hook.get("container_local_output_path"),
+        hook_parameters=hook.get("hook_parameters"),
+        collection_configs=collections or None,
+    )
+
+
 def estimator_of(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     spec = step["estimator"]
     common = dict(
@@ -116,8 +131,10 @@ def estimator_of(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         max_wait=spec.get("max_wait_seconds"),
         checkpoint_s3_uri=spec.get("checkpoint_s3_uri"),
         metric_definitions=[{"Name": m["name"], "Regex": m["regex"]} for m in spec.get("metric_definitions", [])] or None,
-        disable_profiler=True,
-        debugger_hook_config=False,
+        # SageMaker Debugger as the SDK has it unless the spec says otherwise: the profiler's
+        # system monitoring on, the hook saving under the job's output path.
+        disable_profiler=spec.get("disable_profiler", False),
+        debugger_hook_config=debugger_hook_config(ctx, spec.get("debugger_hook_config")),
         sagemaker_session=ctx.session,
     )
     if spec.get("image_uri"):

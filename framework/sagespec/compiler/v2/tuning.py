@@ -30,11 +30,13 @@ def _job_name(step: dict[str, Any]) -> str:
 
 
 def output_path(ctx: BuildContext, step: dict[str, Any]) -> str:
-    """Where each training job writes <job name>/output/model.tar.gz (the step's output_path,
-    else a folder of this step under the session's bucket and prefix)."""
+    """Where each training job writes <job name>/output/model.tar.gz: the step's output_path, else
+    the SDK's default for an estimator in a pipeline session (the session's bucket and prefix,
+    s3://<bucket>/<prefix>/), so the definition is the one the SDK builds."""
     if step.get("output_path"):
         return str(step["output_path"]).rstrip("/")
-    return ctx.pipeline_uri(step["name"])
+    session = ctx.spec["session"]
+    return "/".join(k for k in (f"s3://{session['default_bucket']}", session.get("default_bucket_prefix")) if k) + "/"
 
 
 def _code_location(ctx: BuildContext, step: dict[str, Any]) -> str | None:
@@ -112,7 +114,7 @@ def _best_model_artifacts(ctx: BuildContext, step: dict[str, Any], built: Tuning
     step's output path (a Join of the path and the job name when the path holds references)."""
     path = output_path(ctx, step)
     if "${" not in path:
-        bucket, _, prefix = path[len("s3://") :].partition("/")
+        bucket, _, prefix = path[len("s3://") :].rstrip("/").partition("/")
         return built.get_top_model_s3_uri(top_k=0, s3_bucket=bucket, prefix=prefix)
     best = built.properties.TrainingJobSummaries[0].TrainingJobName
     return Join(on="/", values=[ctx.expr.value(path), best, "output/model.tar.gz"])

@@ -25,6 +25,14 @@ def problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
         kind = step.get("kind")
         if kind in KINDS:
             found.append((("steps", i, "kind"), f"step '{step['name']}' is a {kind} step: {KINDS[kind]}"))
+        estimator = step.get("estimator") or {}
+        if kind == "training" and isinstance(estimator.get("debugger_hook_config"), dict):
+            found.append(
+                (
+                    ("steps", i, "estimator", "debugger_hook_config"),
+                    f"step '{step['name']}' configures SageMaker Debugger's hook: v3's ModelTrainer sets no DebugHookConfig",
+                )
+            )
         if kind == "processing" and (step.get("processor") or {}).get("framework") == "pyspark":
             found.append(
                 (

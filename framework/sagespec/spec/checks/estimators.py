@@ -15,6 +15,7 @@ import re
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from sagespec.aws import builtin_xgboost
 from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.files import inside
 from sagespec.spec.references import model_sources
@@ -23,19 +24,6 @@ if TYPE_CHECKING:
     from sagespec.spec.source import Path as JsonPath
 
 BUILTIN = {"xgboost"}
-# The built-in XGBoost algorithm's hyperparameters ("XGBoost hyperparameters", SageMaker developer
-# guide): num_round is required; the rest are XGBoost's own learning parameters.
-XGBOOST_HYPERPARAMETERS = frozenset(
-    """num_round num_class alpha base_score booster colsample_bylevel colsample_bynode colsample_bytree
-    csv_weights deterministic_histogram early_stopping_rounds eta eval_metric gamma grow_policy
-    interaction_constraints lambda lambda_bias max_bin max_delta_step max_depth max_leaves
-    min_child_weight monotone_constraints normalize_type nthread num_parallel_tree objective
-    one_drop process_type rate_drop refresh_leaf sample_type scale_pos_weight seed single_precision_histogram
-    sketch_eps skip_drop subsample tree_method tweedie_variance_power updater use_dask_gpu_training
-    verbosity""".split()
-)
-
-
 # kind -> (the key holding its container, what the container is called, the frameworks it takes)
 CONTAINERS = {
     "training": ("estimator", "estimator", "tensorflow|pytorch|sklearn|xgboost|huggingface"),
@@ -210,13 +198,18 @@ def _builtin(ctx: CheckContext, i: int, step: dict[str, Any], framework: str) ->
         if step.get(key):
             ctx.report("E4014", f"the built-in xgboost algorithm runs no script: remove {key}", ("steps", i, key), key=True)
     hyperparameters = step["hyperparameters"] if isinstance(step.get("hyperparameters"), dict) else {}
+    version = step["estimator"].get("framework_version")
+    version = version if isinstance(version, str) else None
+    accepted = builtin_xgboost.hyperparameters(version)
     for name in hyperparameters:
-        if name not in XGBOOST_HYPERPARAMETERS:
+        if name not in accepted:
+            elsewhere = [v for v in builtin_xgboost.versions() if name in builtin_xgboost.hyperparameters(v)]
             ctx.report(
                 "E4014",
-                f"'{name}' is not a hyperparameter of the built-in xgboost algorithm",
+                f"'{name}' is not a hyperparameter of the built-in xgboost algorithm {version or ''}".rstrip(),
                 ("steps", i, "hyperparameters", name),
                 key=True,
+                hint=f"container {elsewhere[-1]} takes it" if elsewhere else None,
             )
     if "num_round" not in hyperparameters:
         ctx.report("E4014", "the built-in xgboost algorithm needs the num_round hyperparameter", ("steps", i), hint="e.g. num_round: 100")
@@ -277,3 +270,30 @@ def _servable(
         )
     elif source.get("entry_point") and not source.get("source_dir"):
         ctx.report("E4014", f"model.entry_point of step '{step['name']}' needs model.source_dir, the folder it is in", where)
+
+
+# CreateTrainingJob's TrainingJobName (and CreateProcessingJob's ProcessingJobName): the pattern
+# botocore's SageMaker model gives, at most 63 characters.
+JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+@rule
+def custom_job_prefixes_are_job_names(ctx: CheckContext) -> None:
+    """In a pipeline SageMaker names each job itself and a base_job_name only shapes the SDK's S3
+    paths, so any the SDK takes is fine (the examples' "abalone/preprocess"). With
+    settings.custom_job_prefix (PipelineDefinitionConfig use_custom_job_prefix) it becomes the
+    job's name, which SageMaker allows only as letters, digits and hyphens."""
+    settings = ctx.data.get("settings")
+    if not (isinstance(settings, dict) and settings.get("custom_job_prefix") is True):
+        return
+    for i, step in ctx.steps():
+        for key in ("estimator", "processor", None):
+            holder = step.get(key) if key else step
+            name = holder.get("base_job_name") if isinstance(holder, dict) else None
+            if isinstance(name, str) and not JOB_NAME.match(name):
+                ctx.report(
+                    "E4015",
+                    f"base_job_name {name!r} of step '{step['name']}' cannot be a job name, which it is with settings.custom_job_prefix",
+                    ("steps", i, key, "base_job_name") if key else ("steps", i, "base_job_name"),
+                    hint="a job name is letters, digits and hyphens, at most 63 (or leave custom_job_prefix off)",
+                )
