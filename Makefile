@@ -46,7 +46,7 @@ $(BIN3)/python:
 # Only what the v3 suite needs (the local extra for the end-to-end run, pytest); --no-compile:
 # bytecode is written as modules are first imported, a third of the install time saved.
 $(VENV3)/.installed-test: pyproject.toml constraints-v3.txt | $(BIN3)/python
-	$(BIN3)/python -m pip install --quiet --no-compile -c constraints-v3.txt -e '.[local]' 'sagemaker>=3,<4' 'pytest>=8' 'pytest-xdist>=3.5'
+	$(BIN3)/python -m pip install --quiet --no-compile -c constraints-v3.txt -e '.[local]' 'sagemaker>=3,<4' 'pytest>=8,<9.2' 'pytest-xdist>=3.5'
 	@touch $@
 
 run: $(VENV)/.installed-run

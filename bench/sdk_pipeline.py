@@ -161,8 +161,6 @@ def build():
         volume_size=30,
         max_run=86400,
         model_dir="/opt/ml/model",
-        disable_profiler=True,
-        debugger_hook_config=False,
         sagemaker_session=session,
     )
     train = TrainingStep(

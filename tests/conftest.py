@@ -4,6 +4,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 # Test modules in every folder import shared helpers from tests/helpers.py.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
@@ -24,3 +26,17 @@ def pytest_unconfigure(config):
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
         os.environ.pop(COMPILE_CACHE_ENV, None)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under `--dist loadgroup`, xdist gives each grouped test's nodeid an `@group` suffix and
+    sends a group to one worker. A pytest that ignores the suffix (9.2 with xdist 3.8) would split
+    the groups silently (each worker running their module fixtures again): say so instead."""
+    if not (hasattr(config, "workerinput") and config.getvalue("loadgroup")):
+        return
+    ungrouped = [item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if ungrouped:
+        raise pytest.UsageError(
+            f"pytest-xdist's loadgroup did not group {ungrouped[0]} (pytest and pytest-xdist disagree: see pyproject.toml's test extra)"
+        )

@@ -750,6 +750,20 @@ CASES: list[Case] = [
         ),
         "Leave the retry out: the tuning job's training jobs retry internal errors themselves.",
     ),
+    Case(
+        "W4004",
+        (
+            (
+                "  - name: Stop\n",
+                "  - name: CreateModel\n    kind: create_model\n"
+                "    model: {training_step: Train, source_dir: sklearn_code, entry_point: inference.py}\n"
+                "    instance_type: ml.m5.large\n    accelerator_type: ml.eia1.medium\n  - name: Stop\n",
+            ),
+        ),
+        "Leave `accelerator_type` out and choose an inference instance type that has what the model needs.",
+        detail='The SDK examples still pass `accelerator_type="ml.eia1.medium"` to `model.create`; the spec takes it as '
+        "they write it, and says that the accelerator no longer exists.",
+    ),
 ]
 
 

@@ -155,21 +155,23 @@ def test_the_offline_build_patch_applies_to_the_pinned_sdk_hashes_paths_as_writt
     for scratch in (tmp_path / "one", tmp_path / "two" / "deeper"):
         (scratch / "training_code").mkdir(parents=True)
         (scratch / "training_code" / "train.py").write_text("print('hi')\n")
-    before = utilities._hash_file_or_dir
+    before = utilities._hash_file_or_dir, utilities.hash_files_or_dirs
     keys = []
     for scratch in (tmp_path / "one", tmp_path / "two" / "deeper"):
         with offline_build("v2", scratch) as patches:
-            assert patches.applied == ["sagemaker.workflow.utilities._hash_file_or_dir"]
-            keys.append(utilities.hash_files_or_dirs([str(scratch / "training_code")]))
-    assert utilities._hash_file_or_dir is before
+            assert patches.applied == ["sagemaker.workflow.utilities._hash_file_or_dir", "sagemaker.workflow.utilities.hash_files_or_dirs"]
+            # a FrameworkProcessor's code and source_dir: "train.py" sorts before "training_code"
+            # as written, after it as staged ("/tmp/..."); the SDK sorts the paths it is given
+            keys.append(utilities.hash_files_or_dirs(["train.py", str(scratch / "training_code")]))
+    assert (utilities._hash_file_or_dir, utilities.hash_files_or_dirs) == before
     assert keys[0] == keys[1]
-    # exactly the key the SDK gives a build run from the project folder with the relative path
+    # exactly the key the SDK gives a build run from the project folder with the relative paths
     previous = Path.cwd()
     try:
         import os
 
         os.chdir(tmp_path / "one")
-        assert keys[0] == utilities.hash_files_or_dirs(["training_code"])
+        assert keys[0] == utilities.hash_files_or_dirs(["train.py", "training_code"])
     finally:
         os.chdir(previous)
 

@@ -112,8 +112,15 @@ MISTAKES = [
         "quality_checks: [DataQuality, ModelQuality]",
         "quality_checks: [DataQuality, ModelQuality]\n  model_metrics: {model_statistics: s3://b/evaluation.json}",
         "E4020",
-        "takes ModelQuality statistics from both model_metrics and the check",
+        "takes model_metrics.model_statistics both from here and from the check 'ModelQuality'",
         "model_metrics",
+    ),
+    (
+        "quality_checks: [DataQuality, ModelQuality]",
+        "quality_checks: [DataQuality, ModelQuality]\n  drift_check_baselines:\n    model_data_constraints: s3://b/constraints.json",
+        "E4020",
+        "takes drift_check_baselines.model_data_constraints both from here and from the check 'DataQuality'",
+        "model_data_constraints",
     ),
 ]
 

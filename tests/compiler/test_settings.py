@@ -342,3 +342,44 @@ def test_debugger_and_profiler_are_the_sdks_defaults_unless_the_spec_says_otherw
     _, _, shape, params = next(requests({"Steps": [step]}))
     report = ParamValidator().validate(params, shape)
     assert not report.has_errors(), report.generate_report()
+
+
+RETRIEVED = """- name: Evaluate
+  kind: processing
+  processor:
+    image_uri: {framework: xgboost, version: "1.0-1", py_version: py3, instance_type: ml.m5.xlarge}
+    command: [python3]
+    instance_type: ml.m5.xlarge
+  code: sklearn_code/train.py
+"""
+
+
+@pytest.mark.parametrize(
+    "region, image",
+    [
+        ("us-east-1", "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.0-1-cpu-py3"),
+        ("cn-north-1", "450853457545.dkr.ecr.cn-north-1.amazonaws.com.cn/sagemaker-xgboost:1.0-1-cpu-py3"),
+    ],
+)
+def test_an_image_named_as_image_uris_retrieve_names_it_is_resolved_for_the_specs_region(project, tmp_path, region, image):
+    spec = data_science_spec("retrieved", "retrieved", {"Data": "s3://sagespec-ds-experiments-111111111111/d.csv"}, RETRIEVED)
+    if region != "us-east-1":
+        spec = spec.replace("region: us-east-1", f"region: {region}").replace("arn:aws:", "arn:aws-cn:")
+    (project / "pipelines" / "retrieved.yaml").write_text(spec)
+    out = tmp_path / "retrieved.json"
+    done = compile_here("compile", "pipelines/retrieved.yaml", "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(out.read_text())["Steps"][0]["Arguments"]["AppSpecification"]["ImageUri"] == image
+
+
+def test_an_image_the_sdk_does_not_have_is_located(project):
+    spec = data_science_spec("retrieved", "retrieved", {"Data": "s3://sagespec-ds-experiments-111111111111/d.csv"}, RETRIEVED)
+    (project / "pipelines" / "noimage.yaml").write_text(spec.replace('version: "1.0-1"', 'version: "0.1-9"'))
+    done = compile_here("compile", "pipelines/noimage.yaml", "--no-cache", cwd=project)
+    assert done.returncode == 1
+    assert re.search(
+        r"pipelines/noimage\.yaml:\d+:\d+: error\[E5001\]: the SageMaker SDK has no image for framework=xgboost, version=0\.1-9",
+        done.stderr,
+    ), done.stdout + done.stderr
+    assert "Supported xgboost version(s): 1, 0.90-1" in done.stderr  # the SDK's own list
+    assert "Traceback" not in done.stderr

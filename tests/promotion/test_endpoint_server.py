@@ -11,7 +11,8 @@ import time
 import pytest
 from test_local_endpoints import deploy, post
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("endpoints")]
+# One xdist worker takes the module: its one endpoint (module_world, port) is made once per test run.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("endpoint_server")]
 ROW = b"1,0,0,0,0,0,0,0"
 
 

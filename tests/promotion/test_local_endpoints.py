@@ -14,7 +14,7 @@ from sagespec.diagnostics import UserError
 from sagespec.workflows.promotion.promoter import Promoter
 
 # Real endpoint servers (each loads its model): `make test-fast` leaves these out.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("endpoints")]
+pytestmark = pytest.mark.slow
 
 
 def promoter(world, stage):

@@ -13,7 +13,7 @@ from helpers import fast_project_copy, run_cli, seeded_compile_cache
 GROUP = "california-housing"
 PACKAGE = "arn:aws:sagemaker:us-east-1:222222222222:model-package/california-housing/{}"
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("endpoints")]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

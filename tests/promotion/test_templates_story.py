@@ -17,7 +17,7 @@ import pytest
 
 from helpers import fast_project_copy, run_cli, seeded_compile_cache
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("endpoints")]
+pytestmark = pytest.mark.slow
 
 
 def sagespec(project, *args):

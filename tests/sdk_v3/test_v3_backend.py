@@ -126,6 +126,7 @@ def test_the_offline_build_patches_apply_to_the_pinned_v3_sdk_and_are_undone(tmp
         with offline_build("v3", tmp_path) as patches:
             assert sorted(patches.applied) == [
                 "sagemaker.core.workflow.utilities._hash_file_or_dir",
+                "sagemaker.core.workflow.utilities.hash_files_or_dirs",
                 "sagemaker.mlops.workflow.pipeline.resolve_and_validate_role",
                 "sagemaker.mlops.workflow.steps.LocalSagemakerClient",
                 "sagemaker.serve.model_builder.resolve_and_validate_role",

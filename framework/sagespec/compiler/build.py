@@ -162,16 +162,6 @@ def property_files(ctx: BuildContext, step: dict[str, Any]) -> list[SdkObject] |
     return found or None
 
 
-def model_statistics(ctx: BuildContext, step: dict[str, Any]) -> SdkObject | None:
-    """The spec's model_metrics.model_statistics as the SDK's MetricsSource, or None."""
-    declared = step.get("model_metrics")
-    if not declared:
-        return None
-    return ctx.cls("MetricsSource")(
-        s3_uri=ctx.expr.value(declared["model_statistics"]), content_type=declared.get("content_type", "application/json")
-    )
-
-
 def run_framework_processor(
     ctx: BuildContext,
     processor: SdkObject,

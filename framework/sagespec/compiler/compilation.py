@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagespec.compiler.compiled import CompiledPipeline
 from sagespec.compiler.functions import lambda_functions
+from sagespec.compiler.images import with_images_resolved
 from sagespec.compiler.offline import OfflineAws, OfflineCallError, default_region, quiet_sdk, shared_service_data
 from sagespec.compiler.pipeline import StepRejected, build_pipeline
 from sagespec.compiler.schedules import schedule_of
@@ -59,6 +60,7 @@ def compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
         offline = OfflineAws(region=session_spec["region"], buckets=(session_spec["default_bucket"],), staged=code_root)
         backend = importlib.import_module(BACKENDS[sdk])
         with backend.pipeline_session(offline, session_spec) as session:
+            data = with_images_resolved(data, source, session_spec["region"], sdk)
             try:
                 pipeline = build_pipeline(data, session, sdk, code_root)
                 definition = backend.finish(json.loads(pipeline.definition()), offline, f"{code_uri}/code")

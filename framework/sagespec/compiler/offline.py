@@ -258,9 +258,9 @@ class offline_build(_Patches):
     """What the SDK is told for an offline, reproducible build of a spec staged at `staged`.
 
     - Code keys: the SDK names code uploads after a hash of each path string it is given and of
-      the files under it (`_hash_file_or_dir`). It is given the staged copy's paths; they are
-      hashed as the spec writes them, relative to the project, so a key depends only on the code
-      (the keys a build from the project's own folder gives).
+      the files under it (`_hash_file_or_dir`), in the paths' sorted order. It is given the staged
+      copy's paths; they are hashed, and sorted, as the spec writes them, relative to the project,
+      so a key depends only on the code (the keys a build from the project's own folder gives).
     - SDK v3's ModelTrainer and ModelBuilder check the execution role with
       iam:SimulatePrincipalPolicy (sagemaker.core.helper.iam_role_resolver); they are asked not to
       (`validate_role=False`, the SDK's own switch): sagespec decides what the role may do itself.
@@ -293,6 +293,19 @@ class offline_build(_Patches):
             return hash_file_or_dir
 
         self._patch(HASH_MODULES[self.sdk], "_hash_file_or_dir", as_written)
+
+        def sorted_as_written(original: Callable[[list[str]], str]) -> Callable[[list[str]], str]:
+            # It hashes the paths in sorted order: sorted as written ("score.py" before "src"),
+            # not as staged ("/tmp/.../src" first), the key is the one the SDK computes in the project.
+            def hash_files_or_dirs(paths: list[str]) -> str:
+                sha256 = hashlib.sha256()
+                for path in sorted(paths, key=lambda p: p[len(prefix) :] if isinstance(p, str) and p.startswith(prefix) else p):
+                    sha256 = module._hash_file_or_dir(path, sha256)
+                return sha256.hexdigest()
+
+            return hash_files_or_dirs
+
+        self._patch(HASH_MODULES[self.sdk], "hash_files_or_dirs", sorted_as_written)
         if self.sdk == "v3":
             for name in ROLE_CHECKING_MODULES:
                 self._patch(name, "resolve_and_validate_role", lambda original: functools.partial(original, validate_role=False))

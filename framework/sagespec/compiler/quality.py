@@ -21,7 +21,11 @@ def _dataset_format(ctx: BuildContext, declared: dict[str, Any] | None) -> SdkOb
     declared = declared or {"csv": {"header": True}}
     if "json" in declared:
         return DatasetFormat.json(lines=declared["json"].get("lines", True))
-    return DatasetFormat.csv(header=declared.get("csv", {}).get("header", True))
+    csv = declared.get("csv", {})
+    return DatasetFormat.csv(
+        header=csv.get("header", True),
+        **({"output_columns_position": csv["output_columns_position"]} if "output_columns_position" in csv else {}),
+    )
 
 
 @builder("quality_check", ("v2", "v3"))
@@ -73,27 +77,78 @@ def quality_check(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     )
 
 
-def registered_checks(ctx: BuildContext, step: dict[str, Any], model_statistics: SdkObject | None = None) -> dict[str, SdkObject | None]:
-    """ModelMetrics and DriftCheckBaselines for `register`: each named check's calculated baseline
-    as the version's metrics, the baseline it checked against as its drift check baseline."""
-    MetricsSource, ModelMetrics, DriftCheckBaselines = (ctx.cls(n) for n in ("MetricsSource", "ModelMetrics", "DriftCheckBaselines"))
+# The SDK's ModelMetrics and DriftCheckBaselines arguments (sagemaker.model_metrics,
+# sagemaker.drift_check_baselines), as the spec's model_metrics and drift_check_baselines keys
+# name them. The two *_config_file slots are FileSources, every other slot a MetricsSource.
+METRICS_SLOTS = (
+    "model_statistics",
+    "model_constraints",
+    "model_data_statistics",
+    "model_data_constraints",
+    "bias",
+    "explainability",
+    "bias_pre_training",
+    "bias_post_training",
+)
+DRIFT_SLOTS = (
+    "model_statistics",
+    "model_constraints",
+    "model_data_statistics",
+    "model_data_constraints",
+    "bias_pre_training_constraints",
+    "bias_post_training_constraints",
+    "explainability_constraints",
+    "bias_config_file",
+    "explainability_config_file",
+)
+FILE_SLOTS = ("bias_config_file", "explainability_config_file")
 
-    def source(value: SdkObject) -> SdkObject:
-        return MetricsSource(s3_uri=value, content_type="application/json")
 
-    metrics: dict[str, SdkObject] = {}
-    baselines: dict[str, SdkObject] = {}
-    if model_statistics is not None:
-        metrics["model_statistics"] = model_statistics
+def checked_slots(spec_steps: list[dict[str, Any]], step: dict[str, Any]) -> dict[str, str]:
+    """slot -> the quality_check step that fills it (in both ModelMetrics and DriftCheckBaselines)."""
+    kinds = {s["name"]: s.get("check") for s in spec_steps}
+    filled: dict[str, str] = {}
     for name in step.get("quality_checks", []):
-        check = next(s for s in ctx.spec["steps"] if s["name"] == name)["check"]
-        prefix = "model_data" if check == "data_quality" else "model"
+        prefix = "model_data" if kinds.get(name) == "data_quality" else "model"
+        filled[f"{prefix}_statistics"] = filled[f"{prefix}_constraints"] = name
+    return filled
+
+
+def registered_checks(ctx: BuildContext, step: dict[str, Any]) -> dict[str, SdkObject | None]:
+    """ModelMetrics and DriftCheckBaselines for `register`: what the spec's model_metrics and
+    drift_check_baselines name, and each of its quality_checks' calculated baseline as the
+    version's metrics and the baseline it checked against as its drift check baseline."""
+    MetricsSource, FileSource = ctx.cls("MetricsSource"), ctx.cls("FileSource")
+    ModelMetrics, DriftCheckBaselines = ctx.cls("ModelMetrics"), ctx.cls("DriftCheckBaselines")
+
+    def source(declared: Any, slot: str, default_type: str | None = "application/json") -> SdkObject:
+        if not isinstance(declared, dict):
+            declared = {"s3_uri": declared}
+        if slot in FILE_SLOTS:
+            return FileSource(
+                s3_uri=ctx.expr.value(declared["s3_uri"]),
+                content_type=declared.get("content_type"),
+                content_digest=declared.get("content_digest"),
+            )
+        return MetricsSource(
+            s3_uri=ctx.expr.value(declared["s3_uri"]),
+            content_type=declared.get("content_type", default_type),
+            content_digest=declared.get("content_digest"),
+        )
+
+    declared_metrics = dict(step.get("model_metrics") or {})
+    statistics_type = declared_metrics.pop("content_type", "application/json")
+    metrics = {
+        slot: source(value, slot, statistics_type if slot == "model_statistics" else "application/json")
+        for slot, value in declared_metrics.items()
+    }
+    baselines = {slot: source(value, slot) for slot, value in (step.get("drift_check_baselines") or {}).items()}
+    for slot, name in checked_slots(ctx.spec["steps"], step).items():
         properties = ctx.built[name].properties
-        metrics[f"{prefix}_statistics"] = source(properties.CalculatedBaselineStatistics)
-        metrics[f"{prefix}_constraints"] = source(properties.CalculatedBaselineConstraints)
-        baselines[f"{prefix}_statistics"] = source(properties.BaselineUsedForDriftCheckStatistics)
-        baselines[f"{prefix}_constraints"] = source(properties.BaselineUsedForDriftCheckConstraints)
+        kind = "Statistics" if slot.endswith("statistics") else "Constraints"
+        metrics[slot] = source(getattr(properties, f"CalculatedBaseline{kind}"), slot)
+        baselines[slot] = source(getattr(properties, f"BaselineUsedForDriftCheck{kind}"), slot)
     return {
-        "model_metrics": ModelMetrics(**metrics) if metrics else None,
-        "drift_check_baselines": DriftCheckBaselines(**baselines) if baselines else None,
+        "model_metrics": ModelMetrics(**{k: metrics[k] for k in METRICS_SLOTS if k in metrics}) if metrics else None,
+        "drift_check_baselines": DriftCheckBaselines(**{k: baselines[k] for k in DRIFT_SLOTS if k in baselines}) if baselines else None,
     }

@@ -58,6 +58,7 @@ LOCATIONS: dict[str, tuple[str, str]] = {
     "StepExceptionTypeEnum": ("sagemaker.workflow.retry", "sagemaker.mlops.workflow.retry"),
     "SageMakerJobExceptionTypeEnum": ("sagemaker.workflow.retry", "sagemaker.mlops.workflow.retry"),
     "MetricsSource": ("sagemaker.model_metrics", "sagemaker.core.model_metrics"),
+    "FileSource": ("sagemaker.model_metrics", "sagemaker.core.model_metrics"),
     "ModelMetrics": ("sagemaker.model_metrics", "sagemaker.core.model_metrics"),
     "DriftCheckBaselines": ("sagemaker.drift_check_baselines", "sagemaker.core.drift_check_baselines"),
     "Transformer": ("sagemaker.transformer", "sagemaker.core.transformer"),

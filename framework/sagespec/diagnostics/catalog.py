@@ -109,6 +109,7 @@ RULES: dict[str, str] = {
     "W4001": "condition compares values of different kinds",
     "W4002": "cross-account registration asks for Approved (only the deployment account approves)",
     "W4003": "a retry policy SageMaker ignores (JOB_INTERNAL_ERROR on a tuning step)",
+    "W4004": "an Elastic Inference accelerator, which AWS no longer offers",
 }
 
 TITLES_BY_STAGE = {

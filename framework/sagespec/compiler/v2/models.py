@@ -16,7 +16,7 @@ from sagemaker.workflow._utils import _RepackModelStep
 from sagemaker.workflow.model_step import ModelStep
 from sagemaker.workflow.utilities import hash_files_or_dirs
 
-from sagespec.compiler.build import BuildContext, builder, model_statistics
+from sagespec.compiler.build import BuildContext, builder
 from sagespec.compiler.quality import registered_checks
 from sagespec.compiler.sdk import SdkObject
 from sagespec.compiler.v2.jobs import DEFAULT_PY_VERSIONS
@@ -116,7 +116,6 @@ def _model_step(ctx: BuildContext, step: dict[str, Any], step_args: Any, **kwarg
 
 @builder("register_model")
 def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
-    statistics = model_statistics(ctx, step)
     step_args = _model(ctx, step).register(
         content_types=step["content_types"],
         response_types=step["response_types"],
@@ -125,7 +124,7 @@ def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
         # A full ARN of a group in another account is passed through unchanged.
         model_package_group_name=ctx.expr.value(step["model_package_group"]),
         approval_status=ctx.expr.value(step.get("approval_status", "PendingManualApproval")),
-        **registered_checks(ctx, step, statistics),
+        **registered_checks(ctx, step),
         customer_metadata_properties=step.get("customer_metadata"),
         description=step.get("description"),
     )
@@ -136,5 +135,6 @@ def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
 
 @builder("create_model")
 def create_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
-    step_args = _model(ctx, step).create(instance_type=ctx.expr.value(step["instance_type"]))
+    accelerator = {"accelerator_type": step["accelerator_type"]} if step.get("accelerator_type") else {}  # PipelineModel takes none
+    step_args = _model(ctx, step).create(instance_type=ctx.expr.value(step["instance_type"]), **accelerator)
     return _model_step(ctx, step, step_args, **ctx.common(step))

@@ -13,7 +13,7 @@ from typing import Any
 
 from sagemaker.serve.model_builder import ModelBuilder
 
-from sagespec.compiler.build import BuildContext, builder, model_statistics
+from sagespec.compiler.build import BuildContext, builder
 from sagespec.compiler.quality import registered_checks
 from sagespec.compiler.sdk import SdkObject
 from sagespec.compiler.v3.jobs import concrete_instance_type
@@ -74,7 +74,7 @@ def register_model(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         transform_instances=[ctx.expr.value(i) for i in step.get("transform_instances", [])] or None,
         model_package_group_name=ctx.expr.value(step["model_package_group"]),  # a group ARN in another account passes through
         approval_status=ctx.expr.value(step.get("approval_status", "PendingManualApproval")),
-        **registered_checks(ctx, step, model_statistics(ctx, step)),
+        **registered_checks(ctx, step),
         customer_metadata_properties=step.get("customer_metadata"),
         description=step.get("description"),
     )

@@ -40,6 +40,13 @@ def problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
                     f"step '{step['name']}' runs on PySpark: v3's PySparkProcessor (sagemaker.core.spark) is not built by sagespec yet",
                 )
             )
+        if kind == "create_model" and step.get("accelerator_type"):
+            found.append(
+                (
+                    ("steps", i, "accelerator_type"),
+                    f"step '{step['name']}' asks for an Elastic Inference accelerator: v3's ModelBuilder takes none",
+                )
+            )
         if kind in ("register_model", "create_model"):
             if isinstance(step.get("model"), list):
                 found.append(

@@ -207,3 +207,28 @@ def no_self_approval(ctx: CheckContext) -> None:
             ("steps", i, "approval_status"),
             hint="register as PendingManualApproval; `sagespec models approve` in the deployment account approves",
         )
+
+
+@rule
+def no_elastic_inference(ctx: CheckContext) -> None:
+    """Amazon Elastic Inference: "Starting April 15, 2023, AWS will not onboard new customers to
+    Amazon Elastic Inference" (the Elastic Inference API reference's notice), and the EC2 API
+    reference's ElasticInferenceAccelerator now reads "Amazon Elastic Inference is no longer
+    available". The SDK still takes accelerator_type, so the spec does too, with this warning."""
+    for i, step in ctx.steps():
+        accelerator = step.get("accelerator_type")
+        if isinstance(accelerator, str) and isinstance(step.get("model"), list):
+            ctx.report(
+                "E4014",
+                f"step '{step['name']}' serves an inference pipeline: the SDK's PipelineModel.create takes no accelerator_type",
+                ("steps", i, "accelerator_type"),
+                key=True,
+            )
+        elif isinstance(accelerator, str):
+            ctx.report(
+                "W4004",
+                f"step '{step['name']}' asks for the Elastic Inference accelerator {accelerator}: Amazon Elastic Inference is no "
+                "longer available, so an endpoint of this model with it will not start",
+                ("steps", i, "accelerator_type"),
+                hint="leave accelerator_type out and choose an inference instance type (ml.g4dn, ml.inf1/inf2) instead",
+            )

@@ -66,10 +66,20 @@ def registered_checks_are_quality_checks(ctx: CheckContext) -> None:
             if check in kinds:
                 ctx.report("E4020", f"'{kinds[check]}' and '{name}' are both {check} checks; a version records one of each", where)
             kinds[check] = name
-        if "model_quality" in kinds and step.get("model_metrics"):
-            ctx.report(
-                "E4020",
-                f"'{step['name']}' takes ModelQuality statistics from both model_metrics and the check '{kinds['model_quality']}'",
-                ("steps", i, "model_metrics"),
-                hint="keep one: the check's statistics, or your own report",
-            )
+        # A check fills its kind's statistics and constraints in both ModelMetrics and DriftCheckBaselines.
+        filled = {
+            f"{'model_data' if check == 'data_quality' else 'model'}_{part}": name
+            for check, name in kinds.items()
+            for part in ("statistics", "constraints")
+        }
+        for key in ("model_metrics", "drift_check_baselines"):
+            declared = step.get(key)
+            for slot in declared if isinstance(declared, dict) else ():
+                if slot in filled:
+                    ctx.report(
+                        "E4020",
+                        f"'{step['name']}' takes {key}.{slot} both from here and from the check '{filled[slot]}'",
+                        ("steps", i, key, slot),
+                        key=True,
+                        hint="keep one: the check's baseline, or your own report",
+                    )
