@@ -80,6 +80,23 @@ def binary_classification_metrics(y_true: np.ndarray, scores: np.ndarray) -> dic
     return {"binary_classification_metrics": metrics}
 
 
+def carried_featurizer(root: Path):
+    """A model trained on features computed from raw records carries the code that computed them
+    (preprocess.py and scaler.json, as XGBoost's train.py packs them): the test split then holds
+    raw records, and the features are computed as the endpoint computes them. Otherwise rows are
+    the features."""
+    code = root / "preprocess.py"
+    if not (code.is_file() and (root / "scaler.json").is_file()):
+        return lambda rows: rows
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("model_preprocess", code)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    scaler = json.loads((root / "scaler.json").read_text())
+    return lambda rows: module.featurize(rows, scaler["inputs"], scaler["definitions"])
+
+
 def load_predictor(model_dir: Path, scratch: Path):
     """predict(features) -> one number per row: a regression value, or the positive class's score."""
     archive = model_dir / "model.tar.gz"
@@ -96,7 +113,8 @@ def load_predictor(model_dir: Path, scratch: Path):
 
         booster = xgb.Booster()
         booster.load_model(str(root / "xgboost-model.json"))
-        return lambda features: booster.predict(xgb.DMatrix(features), validate_features=False).reshape(-1)
+        featurize = carried_featurizer(root)
+        return lambda rows: booster.predict(xgb.DMatrix(featurize(rows)), validate_features=False).reshape(-1)
     if (root / "model.joblib").is_file():
         import joblib
 

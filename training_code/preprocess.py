@@ -10,6 +10,8 @@ seed, a StandardScaler is fitted on the training split only, and it writes:
     <train>/train.csv, <validation>/validation.csv, <test>/test.csv   target first, then features
     <scaler>/scaler.json                                               features, mean and scale;
                        the input columns the features are computed from, and each feature's expression
+    <scaler>/preprocess.py  (with --model-computes-features) this file: its featurize() computes the
+                       features from raw records, for a model that carries it
     <batch>/test.csv   (only with a batch output) the test split without its header row, for a
                        batch transform: SageMaker sends every line to the model as a record
 
@@ -187,6 +189,19 @@ def evaluate(expression: str, table: dict[str, np.ndarray]) -> np.ndarray:
     return np.broadcast_to(np.asarray(result, dtype=np.float64), next(iter(table.values())).shape)
 
 
+def featurize(records: np.ndarray, inputs: list[str], definitions: list[list[str]]) -> np.ndarray:
+    """Features [n, definitions] from raw records [n, inputs], as main() computes the training
+    features of a model that computes its own (from the float32-rounded inputs, in float64).
+    A model that carries this file (scaler/preprocess.py, beside scaler.json) calls it to serve
+    the raw records a client sends."""
+    records = np.asarray(records, dtype=np.float64)
+    if records.ndim != 2 or records.shape[1] != len(inputs):
+        width = records.shape[1] if records.ndim == 2 else records.size
+        raise InputError(f"a record has {width} values; the model takes {len(inputs)}: {', '.join(inputs)}")
+    table = {name: records[:, i].astype(np.float32).astype(np.float64) for i, name in enumerate(inputs)}
+    return np.column_stack([evaluate(expression, table) for _, expression in definitions])
+
+
 def feature_definitions(header: list[str], target: str, features: list[str]) -> list[tuple[str, str]]:
     """(name, expression) of each feature; by default every column but the target's."""
     _, target_expression = parse_definition(target)
@@ -282,6 +297,10 @@ def main(argv=None) -> int:
             indent=2,
         )
     )
+    if args.model_computes_features:
+        # The code that computed the features goes with them: a model that is not a graph of its
+        # own (XGBoost, scikit-learn) carries it and scaler.json into its artifact and serves raw records.
+        (scaler_dir / "preprocess.py").write_bytes(Path(__file__).read_bytes())
     print(
         f"preprocess: {len(raw)} rows from {source} -> train {len(train)}, validation {len(validation)}, test {len(test)}; "
         f"target {target_name}, {len(names)} features"

@@ -6,8 +6,12 @@ so). The splits are the ones preprocess.py writes, target first, with a header:
     SM_CHANNEL_TRAIN       train.csv        (default /opt/ml/input/data/train)
     SM_CHANNEL_VALIDATION  validation.csv   (default /opt/ml/input/data/validation); early stopping
     SM_MODEL_DIR           xgboost-model.json, trimmed to the best round (default /opt/ml/model)
+    SM_CHANNEL_SCALER      scaler.json, preprocess.py (default /opt/ml/input/data/scaler; optional):
+                           when preprocess.py is there (--model-computes-features wrote it), both
+                           go into the model, which then takes raw records
 
-inference.py loads that file on an endpoint; the container's default handlers do the rest.
+inference.py loads that file on an endpoint (and, with the carried preprocess.py, computes a raw
+record's features before predicting).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -22,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 MODEL_FILE = "xgboost-model.json"
+FEATURIZER = "preprocess.py"  # written beside scaler.json by preprocess.py --model-computes-features
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,6 +47,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--train", default=env("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
     p.add_argument("--validation", default=env("SM_CHANNEL_VALIDATION", "/opt/ml/input/data/validation"))
     p.add_argument("--model-dir", default=env("SM_MODEL_DIR", "/opt/ml/model"))
+    p.add_argument(
+        "--scaler",
+        default=env("SM_CHANNEL_SCALER", "/opt/ml/input/data/scaler"),
+        help="preprocess.py's scaler output: with its featurizer, the model serves raw records",
+    )
     return p.parse_args(argv)
 
 
@@ -89,6 +100,12 @@ def main(argv=None) -> int:
     model_dir.mkdir(parents=True, exist_ok=True)
     best.save_model(str(model_dir / MODEL_FILE))
     (model_dir / "features.json").write_text(json.dumps({"target": header[0], "features": header[1:]}))
+    # The features were computed from raw records by preprocess.py: the model carries that code and
+    # its definitions (inference.py and evaluate.py compute them from a raw record as it did).
+    featurizer = Path(args.scaler) / FEATURIZER
+    if featurizer.is_file():
+        for name in (FEATURIZER, "scaler.json"):
+            shutil.copyfile(featurizer.parent / name, model_dir / name)
     # A line the SageMaker console can scrape as a metric (metric_definitions).
     print(f"validation_{args.eval_metric}={booster.best_score:.6f}; rounds={booster.best_iteration + 1}; seconds={seconds:.1f}")
     return 0

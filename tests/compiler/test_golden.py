@@ -1,6 +1,7 @@
 """The compiled California housing definition is the contract: golden file, determinism, offline."""
 
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -103,8 +104,10 @@ def test_compile_cache_returns_the_same_definition_without_the_sdk(tmp_path, hou
 
 
 def test_source_archive_holds_the_project_files_and_no_caches(housing):
-    archive = next(u for u in housing.uploads if u.key.endswith("sourcedir.tar.gz"))
-    members = archive_members(archive.body)
+    # the training job's archive: the one its sagemaker_submit_directory names
+    train = next(s for s in housing.definition["Steps"] if s["Type"] == "Training")
+    submitted = json.loads(train["Arguments"]["HyperParameters"]["sagemaker_submit_directory"])
+    members = archive_members(next(u for u in housing.uploads if u.uri == submitted).body)
     assert sorted(members) == ["evaluate.py", "preprocess.py", "requirements.txt", "train.py"]
     assert members["train.py"] == (ROOT / "training_code" / "train.py").read_bytes()
 

@@ -4,9 +4,10 @@ The XGBoost template tunes (a Bayesian search of 4 training jobs, 2 at a time) a
 its test split with a transform step before its version is promoted.
 
 The XGBoost and scikit-learn models are served by the local stand-ins for their inference
-images (the inference toolkit contract: the code folder's inference.py defines model_fn, the
-container's default input_fn/predict_fn/output_fn do the rest), and the QA test compares the
-endpoint's metric with the registered one: MSE for XGBoost, accuracy for the classifier.
+images (the inference toolkit contract: the code folder's inference.py defines model_fn, and
+XGBoost's input_fn/predict_fn compute the features from a raw record with the preprocessing code
+the model carries; the container's defaults do the rest), and the QA test compares the endpoint's
+metric with the registered one: MSE for XGBoost, accuracy for the classifier.
 """
 
 import http.client
@@ -66,10 +67,11 @@ def test_a_bundled_template_registers_promotes_and_passes_its_endpoint_test(tmp_
             assert metrics["ModelDataQuality"]["Statistics"]["S3Uri"].endswith("/CheckDataQuality/" + ran_id(ran) + "/statistics.json")
             assert baselines["ModelQuality"]["Constraints"] == metrics["ModelQuality"]["Constraints"]  # the first run registers its own
 
-        # What a client sends: bare feature rows; the answer is the toolkit's JSON array.
+        # What a client sends: bare rows (the XGBoost model computes its features from a raw census
+        # row, as the TensorFlow template's does); the answer is the toolkit's JSON array.
         endpoint = next(e for e in json.loads(ok(project, "endpoints", "list", "--output", "json")) if e["EndpointName"] == f"{group}-qa")
         rows = (project / "pipelines" / "data" / "breast_cancer.csv").read_text().splitlines()[1:3] if "breast" in spec else None
-        body = "\n".join(r.split(",", 1)[1] for r in rows) if rows else "8.3252,41.0,6.98,1.02,322.0,2.55,37.88,-122.23"
+        body = "\n".join(r.split(",", 1)[1] for r in rows) if rows else "-122.23,37.88,41,880,129,322,126,8.3252"
         connection = http.client.HTTPConnection("127.0.0.1", endpoint["Port"], timeout=60)
         connection.request("POST", "/invocations", body.encode(), {"Content-Type": "text/csv", "Accept": "application/json"})
         response = connection.getresponse()

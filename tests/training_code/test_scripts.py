@@ -409,3 +409,22 @@ def test_without_sm_variables_scripts_use_the_container_paths(script, looked_for
     arguments = ["--target", "y"] if script == "preprocess.py" else []
     done = subprocess.run([sys.executable, str(CODE / script), *arguments], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 1 and looked_for in done.stderr
+
+
+def test_the_features_code_travels_beside_scaler_json_and_computes_a_raw_records_features(pipeline_run):
+    """With --model-computes-features, preprocess.py writes itself beside scaler.json: a model that
+    is no graph (XGBoost) carries both and computes a raw record's features as preprocess did."""
+    import importlib.util
+
+    w, *_ = pipeline_run
+    code = w / "scaler" / "preprocess.py"
+    assert code.read_bytes() == (CODE / "preprocess.py").read_bytes()
+    spec = importlib.util.spec_from_file_location("carried", code)
+    carried = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(carried)
+    scaler = json.loads((w / "scaler" / "scaler.json").read_text())
+    raw = [[-122.23, 37.88, 41.0, 880.0, 129.0, 322.0, 126.0, 8.3252]]
+    features = carried.featurize(raw, scaler["inputs"], scaler["definitions"])
+    assert np.allclose(features[0], [8.3252, 41.0, 880 / 126, 129 / 126, 322.0, 322 / 126, 37.88, -122.23], rtol=1e-6)
+    with pytest.raises(carried.InputError, match="a record has 2 values; the model takes 8: longitude, latitude"):
+        carried.featurize([[1.0, 2.0]], scaler["inputs"], scaler["definitions"])
