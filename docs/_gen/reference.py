@@ -102,11 +102,16 @@ ANCHORS = {"pipelineSpec": "pipeline", "templatedSpec": "templated-spec", "expre
 # How a link to a value format reads where a key takes it.
 LINK_WORDS = {"expression": "string with references", "parameterReference": "`${params.NAME}`"}
 # Keys whose values the compiler resolves references in, though the schema says so only in
-# their description (compiler/v2/jobs.py: `ctx.expr.value` over hyperparameters and arguments).
+# their description (the compiler's `ctx.expr.value` over hyperparameters and arguments, and
+# `ctx.expr.mapping` over a container's environment).
 REFERENCES_IN_VALUES = {
     ("trainingStep", "hyperparameters"): "each value",
     ("tuningStep", "hyperparameters"): "each value",
     ("processingStep", "arguments"): "each item",
+    ("processor", "environment"): "each value",
+    ("estimator", "environment"): "each value",
+    ("modelSource", "environment"): "each value",
+    ("transformStep", "environment"): "each value",
 }
 STEP_SUFFIX = "Step"
 

@@ -383,3 +383,30 @@ def test_an_image_the_sdk_does_not_have_is_located(project):
     ), done.stdout + done.stderr
     assert "Supported xgboost version(s): 1, 0.90-1" in done.stderr  # the SDK's own list
     assert "Traceback" not in done.stderr
+
+
+ENVIRONMENT = """- name: Prep
+  kind: processing
+  processor:
+    framework: sklearn
+    framework_version: 1.2-1
+    instance_type: ml.m5.large
+    environment: {STAGE: "${params.Stage}", RUN: "run-${execution.PipelineExecutionId}", PLAIN: "yes"}
+  code: sklearn_code/train.py
+"""
+
+
+def test_a_containers_environment_takes_parameters_as_the_sdk_takes_pipeline_variables(project, tmp_path):
+    spec = data_science_spec("envrefs", "envrefs", {"Stage": "qa"}, ENVIRONMENT)
+    (project / "pipelines" / "envrefs.yaml").write_text(spec)
+    out = tmp_path / "envrefs.json"
+    done = compile_here("compile", "pipelines/envrefs.yaml", "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    step = json.loads(out.read_text())["Steps"][0]
+    environment = step["Arguments"]["Environment"]
+    assert environment["STAGE"] == {"Get": "Parameters.Stage"} and environment["PLAIN"] == "yes"
+    assert environment["RUN"] == {"Std:Join": {"On": "", "Values": ["run-", {"Get": "Execution.PipelineExecutionId"}]}}
+    _, _, shape, params = next(requests({"Steps": [step]}))
+    report = ParamValidator().validate(params, shape)
+    assert not report.has_errors(), report.generate_report()
+    assert_located_mistake(project, spec, "${params.Stage}", "${params.Stages}", "E3002", "Stages", "STAGE")

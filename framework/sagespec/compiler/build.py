@@ -142,7 +142,7 @@ def processor_arguments(ctx: BuildContext, spec: dict[str, Any], tags: list[SdkO
         instance_count=ctx.expr.value(spec.get("instance_count", 1)),
         volume_size_in_gb=spec.get("volume_size_gb", 30),
         max_runtime_in_seconds=spec.get("max_runtime_seconds"),
-        env=spec.get("environment"),
+        env=ctx.expr.mapping(spec.get("environment")),
         base_job_name=spec.get("base_job_name"),
         tags=tags,
         volume_kms_key=spec.get("volume_kms_key"),

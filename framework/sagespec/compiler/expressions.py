@@ -33,6 +33,10 @@ class Expressions:
         self.declared_outputs = declared_outputs  # (step, name) -> LambdaOutput or CallbackOutput
         self.best_models: dict[str, SdkObject] = {}  # tuning step name -> its best training job's model.tar.gz URI
 
+    def mapping(self, values: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Each value of a mapping (a container's environment) as value() makes it."""
+        return None if values is None else {key: self.value(item) for key, item in values.items()}
+
     def value(self, value: Any) -> Any:
         """A literal stays itself; strings with references become SDK expressions."""
         if isinstance(value, dict) and {"step", "property_file", "json_path"} <= set(value):

@@ -39,7 +39,7 @@ def transform(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         accept=step.get("accept"),
         max_concurrent_transforms=step.get("max_concurrent_transforms"),
         max_payload=step.get("max_payload_mb"),
-        env=step.get("environment"),
+        env=ctx.expr.mapping(step.get("environment")),
         volume_kms_key=step.get("volume_kms_key"),
         sagemaker_session=ctx.session,
     )

@@ -119,7 +119,7 @@ def estimator_of(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         output_path=step.get("output_path"),
         volume_size=spec.get("volume_size_gb", 30),
         max_run=spec.get("max_runtime_seconds", 24 * 60 * 60),
-        environment=spec.get("environment"),
+        environment=ctx.expr.mapping(spec.get("environment")),
         base_job_name=spec.get("base_job_name"),
         tags=tags_of(spec),
         volume_kms_key=spec.get("volume_kms_key"),

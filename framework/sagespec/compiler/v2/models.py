@@ -54,7 +54,7 @@ def _model(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
 def _one_model(ctx: BuildContext, step: dict[str, Any], source: dict[str, Any], index: int | None) -> SdkObject:
     """The SDK Model serving a training step's artifact. With an inference entry_point the SDK
     repacks the artifact with the code (a _RepackModelStep training job before the model step)."""
-    common: dict[str, Any] = dict(role=ctx.role, env=source.get("environment"), sagemaker_session=ctx.session)
+    common: dict[str, Any] = dict(role=ctx.role, env=ctx.expr.mapping(source.get("environment")), sagemaker_session=ctx.session)
     if source.get("entry_point"):
         common.update(entry_point=source["entry_point"], source_dir=ctx.code(source["source_dir"]) if source.get("source_dir") else None)
         common.update(_inference_code_location(ctx, step, source, index))

@@ -165,7 +165,7 @@ def trainer(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         stopping_condition=StoppingCondition(**stopping),
         output_data_config=OutputDataConfig(**output),
         hyperparameters={k: _hyperparameter(ctx, v) for k, v in (step.get("hyperparameters") or {}).items()} or None,
-        environment=spec.get("environment"),
+        environment=ctx.expr.mapping(spec.get("environment")),
         base_job_name=spec.get("base_job_name"),
         tags=_tags(spec),
         networking=networking,

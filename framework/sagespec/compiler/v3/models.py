@@ -59,7 +59,7 @@ def model_builder(ctx: BuildContext, step: dict[str, Any], instance_type: object
         image_uri=_image(ctx, source, instance_type),
         s3_model_data_url=model_data,
         role_arn=ctx.role,
-        env_vars=source.get("environment") or {},
+        env_vars=ctx.expr.mapping(source.get("environment")) or {},
         sagemaker_session=ctx.session,
     )
 
