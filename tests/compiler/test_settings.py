@@ -67,6 +67,17 @@ def compiled(project, tmp_path_factory):
     return {s["Name"]: s for s in json.loads(out.read_text())["Steps"]}
 
 
+def compiled_steps(folder, tmp_path, name: str, spec: str) -> list[dict]:
+    """`spec` written as pipelines/<name>.yaml in `folder` and compiled there, as a user runs
+    `sagespec compile`: the definition's steps."""
+    (folder / "pipelines").mkdir(exist_ok=True)
+    (folder / "pipelines" / f"{name}.yaml").write_text(spec)
+    out = tmp_path / f"{name}.json"
+    done = compile_here("compile", f"pipelines/{name}.yaml", "-o", str(out), "--no-cache", cwd=folder)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(out.read_text())["Steps"]
+
+
 def test_a_policy_becomes_one_retry_policy_per_exception_family_with_its_timing(compiled):
     assert compiled["Prep"]["RetryPolicies"] == [
         {"BackoffRate": 1.5, "IntervalSeconds": 2, "MaxAttempts": 3, "ExceptionType": ["Step.SERVICE_FAULT"]},
@@ -85,11 +96,8 @@ def test_custom_job_prefix_keeps_the_base_job_name_as_the_job_name(compiled):
 
 
 def test_without_the_setting_the_job_name_is_left_to_sagemaker(project, tmp_path):
-    (project / "pipelines" / "plain.yaml").write_text(SPEC.replace("settings: {max_parallel_steps: 3, custom_job_prefix: true}\n", ""))
-    out = tmp_path / "plain.json"
-    done = compile_here("compile", "pipelines/plain.yaml", "-o", str(out), "--no-cache", cwd=project)
-    assert done.returncode == 0, done.stderr
-    prep = next(s for s in json.loads(out.read_text())["Steps"] if s["Name"] == "Prep")
+    plain = SPEC.replace("settings: {max_parallel_steps: 3, custom_job_prefix: true}\n", "")
+    prep = next(s for s in compiled_steps(project, tmp_path, "plain", plain) if s["Name"] == "Prep")
     assert "ProcessingJobName" not in prep["Arguments"]
 
 
@@ -173,13 +181,8 @@ def test_every_cache_duration_sagemaker_documents_validates_compiles_as_written_
     from sagespec.backends.local.executor.caching import expire_after
 
     steps = "".join(CACHED.format(n=i, form=form) for i, form in enumerate(FORMS))
-    (project / "pipelines" / "cached.yaml").write_text(
-        data_science_spec("cached", "cached", {"Data": "s3://sagespec-ds-experiments-111111111111/d.csv"}, steps)
-    )
-    out = tmp_path / "cached.json"
-    done = compile_here("compile", "pipelines/cached.yaml", "-o", str(out), "--no-cache", cwd=project)
-    assert done.returncode == 0, done.stdout + done.stderr
-    written = [s["CacheConfig"]["ExpireAfter"] for s in json.loads(out.read_text())["Steps"]]
+    spec = data_science_spec("cached", "cached", {"Data": "s3://sagespec-ds-experiments-111111111111/d.csv"}, steps)
+    written = [s["CacheConfig"]["ExpireAfter"] for s in compiled_steps(project, tmp_path, "cached", spec)]
     assert written == list(FORMS)  # passed through as the user wrote them, as the SDK's CacheConfig does
     assert [expire_after(form).total_seconds() for form in written] == list(FORMS.values())
 
@@ -247,11 +250,7 @@ UNNAMED = """- name: Prep
 
 def test_processing_inputs_without_names_get_the_sdks_names_and_a_parameters_bad_default_is_located(project, tmp_path):
     spec = data_science_spec("unnamed", "unnamed", {"Data": "s3://sagespec-ds-experiments-111111111111/d.csv"}, UNNAMED)
-    (project / "pipelines" / "unnamed.yaml").write_text(spec)
-    out = tmp_path / "unnamed.json"
-    done = compile_here("compile", "pipelines/unnamed.yaml", "-o", str(out), "--no-cache", cwd=project)
-    assert done.returncode == 0, done.stdout + done.stderr
-    inputs = json.loads(out.read_text())["Steps"][0]["Arguments"]["ProcessingInputs"]
+    inputs = compiled_steps(project, tmp_path, "unnamed", spec)[0]["Arguments"]["ProcessingInputs"]
     assert [i["InputName"] for i in inputs] == ["input-1", "input-2", "code"]  # as ProcessingInput(input_name=None) is named
     # A parameter's default is what an execution hands SageMaker as the S3Uri.
     assert_located_mistake(project, spec, "default: s3://sagespec", "default: s4:/sagespec", "E4009", "is not an s3:// URI", "default")
@@ -332,11 +331,7 @@ def test_a_job_prefix_with_a_slash_is_kept_unless_it_must_be_the_jobs_name(proje
     ids=["the SDK's defaults", "both off", "a hook of its own"],
 )
 def test_debugger_and_profiler_are_the_sdks_defaults_unless_the_spec_says_otherwise(project, tmp_path, debugger, profiler, hook):
-    (project / "pipelines" / "builtin.yaml").write_text(_builtin_spec(debugger))
-    out = tmp_path / "builtin.json"
-    done = compile_here("compile", "pipelines/builtin.yaml", "-o", str(out), "--no-cache", cwd=project)
-    assert done.returncode == 0, done.stdout + done.stderr
-    step = json.loads(out.read_text())["Steps"][0]
+    step = compiled_steps(project, tmp_path, "builtin", _builtin_spec(debugger))[0]
     assert step["Arguments"]["ProfilerConfig"] == profiler
     assert step["Arguments"].get("DebugHookConfig") == hook
     _, _, shape, params = next(requests({"Steps": [step]}))
@@ -365,11 +360,7 @@ def test_an_image_named_as_image_uris_retrieve_names_it_is_resolved_for_the_spec
     spec = data_science_spec("retrieved", "retrieved", {"Data": "s3://sagespec-ds-experiments-111111111111/d.csv"}, RETRIEVED)
     if region != "us-east-1":
         spec = spec.replace("region: us-east-1", f"region: {region}").replace("arn:aws:", "arn:aws-cn:")
-    (project / "pipelines" / "retrieved.yaml").write_text(spec)
-    out = tmp_path / "retrieved.json"
-    done = compile_here("compile", "pipelines/retrieved.yaml", "-o", str(out), "--no-cache", cwd=project)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads(out.read_text())["Steps"][0]["Arguments"]["AppSpecification"]["ImageUri"] == image
+    assert compiled_steps(project, tmp_path, "retrieved", spec)[0]["Arguments"]["AppSpecification"]["ImageUri"] == image
 
 
 def test_an_image_the_sdk_does_not_have_is_located(project):
@@ -398,11 +389,7 @@ ENVIRONMENT = """- name: Prep
 
 def test_a_containers_environment_takes_parameters_as_the_sdk_takes_pipeline_variables(project, tmp_path):
     spec = data_science_spec("envrefs", "envrefs", {"Stage": "qa"}, ENVIRONMENT)
-    (project / "pipelines" / "envrefs.yaml").write_text(spec)
-    out = tmp_path / "envrefs.json"
-    done = compile_here("compile", "pipelines/envrefs.yaml", "-o", str(out), "--no-cache", cwd=project)
-    assert done.returncode == 0, done.stdout + done.stderr
-    step = json.loads(out.read_text())["Steps"][0]
+    step = compiled_steps(project, tmp_path, "envrefs", spec)[0]
     environment = step["Arguments"]["Environment"]
     assert environment["STAGE"] == {"Get": "Parameters.Stage"} and environment["PLAIN"] == "yes"
     assert environment["RUN"] == {"Std:Join": {"On": "", "Values": ["run-", {"Get": "Execution.PipelineExecutionId"}]}}
