@@ -41,7 +41,7 @@ def model_fn(model_dir):
 
 
 def input_fn(request_body, request_content_type):
-    if request_content_type != "text/csv":
+    if request_content_type.split(";")[0].strip().lower() != "text/csv":  # "text/csv; charset=utf-8" too
         raise ValueError(f"content type {request_content_type} is not supported: send text/csv rows")
     text = request_body.decode() if isinstance(request_body, bytes) else request_body
     return np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2)

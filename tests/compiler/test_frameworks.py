@@ -372,6 +372,7 @@ SETTINGS = data_science_spec(
     use_spot_instances: true
     max_wait_seconds: 7200
     checkpoint_s3_uri: s3://sagespec-ds-experiments-111111111111/settings/checkpoints
+    debugger_hook_config: {s3_output_path: s3://sagespec-ds-experiments-111111111111/settings/tensors}
   source_dir: training_code
   entry_point: train.py
   inputs:
@@ -425,6 +426,8 @@ def test_job_settings_reach_the_requests_sagemaker_receives(tmp_path):
     assert ("Train", "kms:CreateGrant", key) in asked and ("Prepare", "kms:CreateGrant", key) in asked
     assert ("Train", "ec2:CreateNetworkInterface", "*") in asked and ("Prepare", "ec2:DescribeSubnets", "*") in asked
     assert ("Train", "s3:PutObject", "arn:aws:s3:::sagespec-ds-experiments-111111111111/settings/checkpoints/*") in asked
+    # SageMaker Debugger's hook writes where its config says
+    assert ("Train", "s3:PutObject", "arn:aws:s3:::sagespec-ds-experiments-111111111111/settings/tensors/*") in asked
 
 
 @pytest.mark.parametrize(

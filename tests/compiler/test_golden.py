@@ -168,11 +168,18 @@ def test_the_offline_build_patch_applies_to_the_pinned_sdk_hashes_paths_as_writt
             keys.append(utilities.hash_files_or_dirs(["train.py", str(scratch / "training_code")]))
     assert (utilities._hash_file_or_dir, utilities.hash_files_or_dirs) == before
     assert keys[0] == keys[1]
+    # the bare name is looked up in the project, not in the folder sagespec happens to run in
+    # (here one holding a train.py of its own)
+    elsewhere = Path.cwd()
+    try:
+        os.chdir(tmp_path / "one" / "training_code")
+        with offline_build("v2", tmp_path / "one"):
+            assert utilities.hash_files_or_dirs(["train.py", str(tmp_path / "one" / "training_code")]) == keys[0]
+    finally:
+        os.chdir(elsewhere)
     # exactly the key the SDK gives a build run from the project folder with the relative paths
     previous = Path.cwd()
     try:
-        import os
-
         os.chdir(tmp_path / "one")
         assert keys[0] == utilities.hash_files_or_dirs(["train.py", "training_code"])
     finally:

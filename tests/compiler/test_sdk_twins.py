@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import runpy
 from pathlib import Path
 
@@ -113,6 +114,13 @@ def test_the_spec_compiles_to_what_the_sdk_script_builds(folder):
     assert loaded.ok, [str(d) for d in loaded.diagnostics]
     ours = compile_spec(loaded).definition
     theirs = sdk_definition(folder, script, loaded.document.data["session"])
+    for step in (s for s in ours["Steps"] if s["Type"] == "Tuning"):  # what the listed difference blanks, checked here
+        static = step["Arguments"]["TrainingJobDefinition"]["StaticHyperParameters"]
+        if "sagemaker_submit_directory" in static:
+            assert static["sagemaker_job_name"] == json.dumps(step["Name"])
+            assert re.fullmatch(
+                r'"s3://[^"]+/code/[0-9a-f]{64}/' + step["Name"] + r'/source/sourcedir\.tar\.gz"', static["sagemaker_submit_directory"]
+            )
     ours, theirs = (
         json.dumps(joined_as_one_string(without_known_differences(d)), indent=1, sort_keys=True).splitlines(True) for d in (ours, theirs)
     )

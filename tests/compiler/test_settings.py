@@ -374,6 +374,11 @@ def test_an_image_the_sdk_does_not_have_is_located(project):
     ), done.stdout + done.stderr
     assert "Supported xgboost version(s): 1, 0.90-1" in done.stderr  # the SDK's own list
     assert "Traceback" not in done.stderr
+    # a framework the SDK has no image data for at all
+    (project / "pipelines" / "noframework.yaml").write_text(spec.replace("framework: xgboost,", "framework: xgbost,"))
+    done = compile_here("compile", "pipelines/noframework.yaml", "--no-cache", cwd=project)
+    assert done.returncode == 1 and "error[E5001]: the SageMaker SDK has no image for framework=xgbost" in done.stderr, done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
 
 
 ENVIRONMENT = """- name: Prep

@@ -46,3 +46,29 @@ def test_each_documented_metric_may_be_the_objective(project, metric):
     path = project / "pipelines" / f"ok-{metric.replace(':', '-')}.yaml"
     path.write_text((project / "pipelines" / "abalone.yaml").read_text().replace('metric: "validation:rmse"', f'metric: "{metric}"'))
     assert [d.code for d in load_spec(path).diagnostics] == ["W4004"]
+
+
+def test_a_range_is_a_hyperparameter_of_the_container_version_and_may_carry_num_round(project):
+    """A tuning job sets each range as a hyperparameter of its training jobs: it must be one the
+    container version takes, and num_round given as a range is num_round given."""
+    from sagespec.spec.load import load_spec
+
+    spec = (project / "pipelines" / "abalone.yaml").read_text()
+    assert "        max_depth: {type: integer, min: 2, max: 6}\n" in spec
+    assert_located_mistake(
+        project,
+        spec,
+        "        max_depth: {type: integer, min: 2, max: 6}\n",
+        "        max_depth: {type: integer, min: 2, max: 6}\n        max_dept: {type: integer, min: 2, max: 6}\n",
+        "E4014",
+        "range 'max_dept' is not a hyperparameter of the built-in xgboost algorithm 1.0-1",
+        "max_dept",
+    )
+    ranged = project / "pipelines" / "ranged-rounds.yaml"
+    ranged.write_text(
+        spec.replace("      num_round: 30\n", "").replace(
+            "        max_depth: {type: integer, min: 2, max: 6}\n",
+            "        max_depth: {type: integer, min: 2, max: 6}\n        num_round: {type: integer, min: 20, max: 60}\n",
+        )
+    )
+    assert [d.code for d in load_spec(ranged).diagnostics] == ["W4004"]

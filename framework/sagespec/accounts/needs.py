@@ -261,6 +261,11 @@ def needs(pipeline: str, definition: dict[str, Any], pipeline_role: str, places:
             c.read(step, "job role", job_role, code, prefix=False, grant="ReadCode")
             output = args.get("OutputDataConfig", {})
             c.write(step, "job role", job_role, c.resolve(output.get("S3OutputPath", "")), output.get("KmsKeyId"))
+            # SageMaker Debugger's hook and profiler write where their configs say (by default the same place)
+            for debugger in ("DebugHookConfig", "ProfilerConfig"):
+                path = (args.get(debugger) or {}).get("S3OutputPath")
+                if path and path != output.get("S3OutputPath"):
+                    c.write(step, "job role", job_role, c.resolve(path), output.get("KmsKeyId"))
         elif kind == "Transform":
             _transform(c, step, args, pipeline_role, account)
         elif kind == "RegisterModel":

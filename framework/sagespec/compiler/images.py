@@ -48,7 +48,7 @@ def with_images_resolved(data: dict[str, Any], source: SourceMap, region: str, s
         arguments = {k: asked[k] for k in RETRIEVE_ARGUMENTS if k in asked}
         try:
             holder["image_uri"] = image_uris.retrieve(framework=asked["framework"], region=region, **arguments)
-        except (ValueError, KeyError, TypeError) as refused:
+        except (ValueError, KeyError, TypeError, OSError) as refused:  # OSError: no image data for that framework at all
             said = ", ".join(f"{k}={v}" for k, v in {"framework": asked["framework"], **arguments}.items())
             problems.append(
                 Diagnostic(

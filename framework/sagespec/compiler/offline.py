@@ -279,6 +279,10 @@ class offline_build(_Patches):
 
         def as_written(original: Callable[[object, hashlib._Hash], hashlib._Hash]) -> Callable[[object, hashlib._Hash], hashlib._Hash]:
             def hash_file_or_dir(path: object, sha256: hashlib._Hash) -> hashlib._Hash:
+                if isinstance(path, str) and not path.startswith(prefix) and "://" not in path and not Path(path).is_absolute():
+                    # A bare name (a FrameworkProcessor's code, named inside its source_dir): the SDK
+                    # looks it up from where it runs; here, from the project, not this process's folder.
+                    path = f"{prefix}{path}"
                 if not isinstance(path, str) or not path.startswith(prefix):
                     return original(path, sha256)
                 sha256.update(path[len(prefix) :].encode())

@@ -10,6 +10,7 @@ folder or file of the bundle: code_dir, preprocess_code, ...) and the sample dat
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -112,7 +113,7 @@ def _retitled(spec_text: str, name: str, template: str, template_text: str) -> s
     spec_text = _HEADER.sub(lambda m: (m["schema"] or "") + header, spec_text, count=1)
     described = _TEMPLATE_DESCRIPTION.search(template_text)
     what = described["text"].strip() if described else f"a pipeline of the {template} template."
-    return _DESCRIPTION.sub(lambda m: f'{m["key"]} "{name}: {what}"', spec_text, count=1)
+    return _DESCRIPTION.sub(lambda m: f"{m['key']} {json.dumps(f'{name}: {what}')}", spec_text, count=1)  # JSON strings are YAML
 
 
 def _code_files(bundle: Path, template_text: str) -> list[str]:

@@ -211,7 +211,17 @@ def _builtin(ctx: CheckContext, i: int, step: dict[str, Any], framework: str) ->
                 key=True,
                 hint=f"container {elsewhere[-1]} takes it" if elsewhere else None,
             )
-    if "num_round" not in hyperparameters:
+    tuning: dict[str, Any] = step["tuning"] if isinstance(step.get("tuning"), dict) else {}
+    ranges: dict[str, Any] = tuning["ranges"] if isinstance(tuning.get("ranges"), dict) else {}
+    for name in ranges:  # a tuning job sets them as hyperparameters of each training job
+        if name not in accepted:
+            ctx.report(
+                "E4014",
+                f"range '{name}' is not a hyperparameter of the built-in xgboost algorithm {version or ''}".rstrip(),
+                ("steps", i, "tuning", "ranges", name),
+                key=True,
+            )
+    if "num_round" not in hyperparameters and "num_round" not in ranges:
         ctx.report("E4014", "the built-in xgboost algorithm needs the num_round hyperparameter", ("steps", i), hint="e.g. num_round: 100")
 
 
