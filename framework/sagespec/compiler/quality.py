@@ -12,6 +12,7 @@ from typing import Any
 from sagespec.compiler.build import BuildContext, builder
 from sagespec.compiler.sdk import SdkObject
 from sagespec.compiler.transform import execution_output_path
+from sagespec.spec.checks.quality import filled_slots
 
 CHECK_CONFIGS = {"data_quality": "DataQualityCheckConfig", "model_quality": "ModelQualityCheckConfig"}
 
@@ -104,16 +105,6 @@ DRIFT_SLOTS = (
 FILE_SLOTS = ("bias_config_file", "explainability_config_file")
 
 
-def checked_slots(spec_steps: list[dict[str, Any]], step: dict[str, Any]) -> dict[str, str]:
-    """slot -> the quality_check step that fills it (in both ModelMetrics and DriftCheckBaselines)."""
-    kinds = {s["name"]: s.get("check") for s in spec_steps}
-    filled: dict[str, str] = {}
-    for name in step.get("quality_checks", []):
-        prefix = "model_data" if kinds.get(name) == "data_quality" else "model"
-        filled[f"{prefix}_statistics"] = filled[f"{prefix}_constraints"] = name
-    return filled
-
-
 def registered_checks(ctx: BuildContext, step: dict[str, Any]) -> dict[str, SdkObject | None]:
     """ModelMetrics and DriftCheckBaselines for `register`: what the spec's model_metrics and
     drift_check_baselines name, and each of its quality_checks' calculated baseline as the
@@ -143,7 +134,8 @@ def registered_checks(ctx: BuildContext, step: dict[str, Any]) -> dict[str, SdkO
         for slot, value in declared_metrics.items()
     }
     baselines = {slot: source(value, slot) for slot, value in (step.get("drift_check_baselines") or {}).items()}
-    for slot, name in checked_slots(ctx.spec["steps"], step).items():
+    kinds = {s["name"]: s.get("check") for s in ctx.spec["steps"]}
+    for slot, name in filled_slots({kinds[name]: name for name in step.get("quality_checks", [])}).items():
         properties = ctx.built[name].properties
         kind = "Statistics" if slot.endswith("statistics") else "Constraints"
         metrics[slot] = source(getattr(properties, f"CalculatedBaseline{kind}"), slot)

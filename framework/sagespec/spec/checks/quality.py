@@ -43,6 +43,16 @@ def quality_checks_are_complete(ctx: CheckContext) -> None:
             )
 
 
+def filled_slots(checks: dict[str | None, str]) -> dict[str, str]:
+    """ModelMetrics / DriftCheckBaselines slot -> the quality_check step that fills it, from
+    {check kind: step name}: a check fills its kind's statistics and constraints in both."""
+    return {
+        f"{'model_data' if check == 'data_quality' else 'model'}_{part}": name
+        for check, name in checks.items()
+        for part in ("statistics", "constraints")
+    }
+
+
 @rule
 def registered_checks_are_quality_checks(ctx: CheckContext) -> None:
     steps = ctx.steps_by_name
@@ -66,12 +76,7 @@ def registered_checks_are_quality_checks(ctx: CheckContext) -> None:
             if check in kinds:
                 ctx.report("E4020", f"'{kinds[check]}' and '{name}' are both {check} checks; a version records one of each", where)
             kinds[check] = name
-        # A check fills its kind's statistics and constraints in both ModelMetrics and DriftCheckBaselines.
-        filled = {
-            f"{'model_data' if check == 'data_quality' else 'model'}_{part}": name
-            for check, name in kinds.items()
-            for part in ("statistics", "constraints")
-        }
+        filled = filled_slots(kinds)
         for key in ("model_metrics", "drift_check_baselines"):
             declared = step.get(key)
             for slot in declared if isinstance(declared, dict) else ():
