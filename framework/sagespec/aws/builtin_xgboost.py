@@ -43,7 +43,8 @@ HYPERPARAMETER_CHANGES: tuple[tuple[tuple[int, int, int], str, str], ...] = (
     ((1, 7, 1), "", "single_precision_histogram"),
     # 3.0-5: as 1.7-1
 )
-_FULL_VERSION = re.compile(r"^(\d+)\.(\d+)-(\d+)")
+# A container version or image tag: 1.0-1, 1.7-1-cpu-py3 (major, minor, revision).
+_VERSION = re.compile(r"^(\d+)\.(\d+)-(\d+)")
 
 
 def versions() -> list[str]:
@@ -54,7 +55,7 @@ def versions() -> list[str]:
 def hyperparameters(version: str | None) -> frozenset[str]:
     """What the container of `version` (a framework_version or image tag: 1.0-1, 1.7-1-cpu-py3)
     accepts; an unknown or absent version: the newest's."""
-    match = _FULL_VERSION.match(version or "")
+    match = _VERSION.match(version or "")
     wanted = (int(match[1]), int(match[2]), int(match[3])) if match else (0, 72, 0) if version in LEGACY_TAGS else (99, 0, 0)
     names: set[str] = set()
     for first, added, removed in HYPERPARAMETER_CHANGES:
@@ -95,7 +96,6 @@ CONTAINER_METRICS = ("accuracy", "f1", "mse")
 INFERENCE_CONTENT_TYPES = ("text/csv", "text/libsvm")
 
 _NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
-_VERSION = re.compile(r"^(\d+)\.(\d+)-\d+")
 
 
 # "XGBoost Version 0.72" (deprecated versions of XGBoost): the first algorithm's image is tagged `1`.

@@ -94,7 +94,7 @@ FRAMEWORK_ESTIMATORS = {
 DEFAULT_PY_VERSIONS = {"tensorflow": "py310", "pytorch": "py310", "huggingface": "py311"}
 
 
-def debugger_hook_config(ctx: BuildContext, hook: dict[str, Any] | bool | None) -> DebuggerHookConfig | bool | None:
+def debugger_hook_config(hook: dict[str, Any] | bool | None) -> DebuggerHookConfig | bool | None:
     """The spec's debugger_hook_config as the SDK's argument: None (the SDK's default hook),
     False (none), or a DebuggerHookConfig."""
     if not isinstance(hook, dict):
@@ -134,7 +134,7 @@ def estimator_of(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         # SageMaker Debugger as the SDK has it unless the spec says otherwise: the profiler's
         # system monitoring on, the hook saving under the job's output path.
         disable_profiler=spec.get("disable_profiler", False),
-        debugger_hook_config=debugger_hook_config(ctx, spec.get("debugger_hook_config")),
+        debugger_hook_config=debugger_hook_config(spec.get("debugger_hook_config")),
         sagemaker_session=ctx.session,
     )
     if spec.get("image_uri"):
