@@ -202,12 +202,12 @@ def test_a_reference_to_a_step_of_an_unknown_kind_adds_no_error_of_its_own(tmp_p
     (tmp_path / "prep.py").write_text("print(1)\n")
     (tmp_path / "p.yaml").write_text(
         "name: p\nsession: {region: us-east-1, role: 'arn:aws:iam::111111111111:role/r', default_bucket: b-111111111111}\n"
-        "steps:\n  - {name: Clarify, kind: clarify_check}\n"
+        "steps:\n  - {name: AutoML, kind: automl}\n"
         "  - name: Use\n    kind: processing\n"
         "    processor: {framework: sklearn, framework_version: 1.2-1, instance_type: ml.m5.xlarge}\n    code: prep.py\n"
-        "    inputs:\n      - {source: '${steps.Clarify.model_artifacts}', destination: /opt/ml/processing/input}\n"
+        "    inputs:\n      - {source: '${steps.AutoML.model_artifacts}', destination: /opt/ml/processing/input}\n"
     )
     r = run_cli("validate", "p.yaml", cwd=tmp_path)
     assert r.returncode == 1
     assert re.findall(r"error\[(E\d+)\]", r.stdout) == ["E2004"], r.stdout
-    assert "'clarify_check' is not an allowed value for step 'Clarify' > kind" in r.stdout
+    assert "'automl' is not an allowed value for step 'AutoML' > kind" in r.stdout

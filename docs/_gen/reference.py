@@ -579,6 +579,16 @@ steps:
     skip_check: ${params.FirstRun}
     register_new_baseline: ${params.FirstRun}
     model_package_group: california-housing-experiments
+  - name: CheckDataBias
+    kind: clarify_check
+    check: data_bias
+    dataset: ${steps.PreprocessData.outputs.train}
+    label: 0
+    bias: {label_values_or_threshold: [2.0], facet_name: [8], facet_values_or_threshold: [[0.5]]}
+    instance_type: ml.m5.xlarge
+    skip_check: ${params.FirstRun}
+    register_new_baseline: ${params.FirstRun}
+    model_package_group: california-housing-experiments
   - name: Review
     kind: callback
     queue_url: https://sqs.us-east-1.amazonaws.com/111111111111/model-review
@@ -600,7 +610,7 @@ steps:
     content_types: [text/csv]
     response_types: [text/csv]
     inference_instances: [ml.m5.large]
-    quality_checks: [CheckDataQuality]
+    quality_checks: [CheckDataQuality, CheckDataBias]
   - name: NotifyTeam
     kind: lambda
     function_arn: arn:aws:lambda:us-east-1:111111111111:function:sagespec-notify-team

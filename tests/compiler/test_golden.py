@@ -158,15 +158,21 @@ def test_the_offline_build_patch_applies_to_the_pinned_sdk_hashes_paths_as_writt
     for scratch in (tmp_path / "one", tmp_path / "two" / "deeper"):
         (scratch / "training_code").mkdir(parents=True)
         (scratch / "training_code" / "train.py").write_text("print('hi')\n")
-    before = utilities._hash_file_or_dir, utilities.hash_files_or_dirs
+    from sagemaker.model_monitor.clarify_model_monitoring import ClarifyModelMonitor
+
+    before = utilities._hash_file_or_dir, utilities.hash_files_or_dirs, ClarifyModelMonitor._upload_analysis_config
     keys = []
     for scratch in (tmp_path / "one", tmp_path / "two" / "deeper"):
         with offline_build("v2", scratch) as patches:
-            assert patches.applied == ["sagemaker.workflow.utilities._hash_file_or_dir", "sagemaker.workflow.utilities.hash_files_or_dirs"]
+            assert patches.applied == [
+                "sagemaker.workflow.utilities._hash_file_or_dir",
+                "sagemaker.workflow.utilities.hash_files_or_dirs",
+                "sagemaker.model_monitor.clarify_model_monitoring.ClarifyModelMonitor._upload_analysis_config",
+            ]
             # a FrameworkProcessor's code and source_dir: "train.py" sorts before "training_code"
             # as written, after it as staged ("/tmp/..."); the SDK sorts the paths it is given
             keys.append(utilities.hash_files_or_dirs(["train.py", str(scratch / "training_code")]))
-    assert (utilities._hash_file_or_dir, utilities.hash_files_or_dirs) == before
+    assert (utilities._hash_file_or_dir, utilities.hash_files_or_dirs, ClarifyModelMonitor._upload_analysis_config) == before
     assert keys[0] == keys[1]
     # the bare name is looked up in the project, not in the folder sagespec happens to run in
     # (here one holding a train.py of its own)

@@ -11,6 +11,7 @@ folder (its code paths are relative, as a notebook's are)."""
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
 import re
@@ -54,8 +55,24 @@ KNOWN_DIFFERENCES = {
 PER_BUILD = ("sagemaker_job_name", "sagemaker_submit_directory")
 
 
+# A Clarify monitoring analysis config's key: the SDK's <name>-<time>/<uuid4>/, or sagespec's <name>/<sha256>/.
+CONFIG_FILE = re.compile(r"(?P<name>[a-z-]+-monitoring-config)(-[0-9-]{23}/[0-9a-f-]{36}|/(?P<sha>[0-9a-f]{64}))/analysis_config\.json$")
+
+
+def config_files(definition: dict) -> list[dict]:
+    """The ConfigFile sources of every registered version's DriftCheckBaselines (Bias, Explainability)."""
+    found = []
+    for step in definition["Steps"]:
+        baselines = step.get("Arguments", {}).get("DriftCheckBaselines", {})
+        found += [part["ConfigFile"] for part in baselines.values() if "ConfigFile" in part]
+    return found
+
+
 def without_known_differences(definition: dict) -> dict:
     definition = json.loads(json.dumps(definition))
+    for config in config_files(definition):
+        if isinstance(config["S3Uri"], str) and CONFIG_FILE.search(config["S3Uri"]):
+            config["S3Uri"] = CONFIG_FILE.sub(r"\g<name>/<per build>/analysis_config.json", config["S3Uri"])
     for step in definition["Steps"]:
         if step.get("Type") != "Tuning":
             continue
@@ -67,7 +84,7 @@ def without_known_differences(definition: dict) -> dict:
     return definition
 
 
-def sdk_definition(folder: Path, script: dict, session_spec: dict) -> dict:
+def sdk_definition(folder: Path, script: dict, session_spec: dict, uploads: dict | None = None) -> dict:
     from botocore.awsrequest import AWSResponse
     from sagemaker.workflow.pipeline_context import PipelineSession
 
@@ -96,9 +113,12 @@ def sdk_definition(folder: Path, script: dict, session_spec: dict) -> dict:
                 default_bucket=session_spec["default_bucket"],
                 default_bucket_prefix=session_spec.get("default_bucket_prefix"),
             )
-            return json.loads(script["pipeline"](session).definition())
+            definition = json.loads(script["pipeline"](session).definition())
     finally:
         os.chdir(here)
+    if uploads is not None:  # what the build put in S3, by URI
+        uploads.update({uri: upload.body for uri, upload in offline.uploads.items()})
+    return definition
 
 
 @pytest.mark.parametrize("folder", TWINS, ids=[str(t.relative_to(ROOT / "tests" / "fixtures")) for t in TWINS])
@@ -112,8 +132,17 @@ def test_the_spec_compiles_to_what_the_sdk_script_builds(folder):
     script = runpy.run_path(str(folder / "sdk_pipeline.py"), run_name="twin")
     loaded = load_spec(folder / script["SPEC"], folder)
     assert loaded.ok, [str(d) for d in loaded.diagnostics]
-    ours = compile_spec(loaded).definition
-    theirs = sdk_definition(folder, script, loaded.document.data["session"])
+    compiled = compile_spec(loaded)
+    ours, their_uploads = compiled.definition, {}
+    our_uploads = {upload.uri: upload.body for upload in compiled.uploads}
+    theirs = sdk_definition(folder, script, loaded.document.data["session"], their_uploads)
+    for mine, sdks in zip(config_files(ours), config_files(theirs)):  # what the listed difference blanks: the same file
+        assert CONFIG_FILE.search(mine["S3Uri"])["sha"] == hashlib.sha256(our_uploads[mine["S3Uri"]]).hexdigest()
+        assert json.loads(our_uploads[mine["S3Uri"]]) == json.loads(their_uploads[sdks["S3Uri"]])
+    # Each Clarify job's analysis config, where both put it (code archives share their keys, a hash of
+    # the code, but not their bytes: a tar records the time its files were packed).
+    for uri in {uri for uri in set(their_uploads) & set(our_uploads) if uri.endswith(".json")}:
+        assert json.loads(our_uploads[uri]) == json.loads(their_uploads[uri]), uri
     for step in (s for s in ours["Steps"] if s["Type"] == "Tuning"):  # what the listed difference blanks, checked here
         static = step["Arguments"]["TrainingJobDefinition"]["StaticHyperParameters"]
         if "sagemaker_submit_directory" in static:

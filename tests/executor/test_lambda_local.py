@@ -234,7 +234,7 @@ def test_every_step_that_cannot_run_here_is_named_before_the_first_step(tmp_path
         "Parameters": [],
         "Steps": [
             {"Name": "Call", "Type": "Lambda", "FunctionArn": "arn:aws:lambda:us-east-1:111111111111:function:elsewhere", "Arguments": {}},
-            {"Name": "Explain", "Type": "ClarifyCheck", "Arguments": {}},
+            {"Name": "Explain", "Type": "AutoML", "Arguments": {}},
             {"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": "x"}, "DependsOn": ["Call", "Explain"]},
         ],
     }
@@ -245,7 +245,7 @@ def test_every_step_that_cannot_run_here_is_named_before_the_first_step(tmp_path
         pipelines.start("p", {})
     assert refused.value.code == "E6019"
     assert "step 'Call': its function" in refused.value.message
-    assert "step 'Explain': the local backend has no runner for ClarifyCheck steps" in refused.value.message
+    assert "step 'Explain': the local backend has no runner for AutoML steps" in refused.value.message
     assert "Stop" not in refused.value.message and pipelines.list_executions("p") == []
 
 

@@ -125,6 +125,7 @@ def test_the_offline_build_patches_apply_to_the_pinned_v3_sdk_and_are_undone(tmp
         before = steps.LocalSagemakerClient
         with offline_build("v3", tmp_path) as patches:
             assert sorted(patches.applied) == [
+                "sagemaker.core.model_monitor.clarify_model_monitoring.ClarifyModelMonitor._upload_analysis_config",
                 "sagemaker.core.workflow.utilities._hash_file_or_dir",
                 "sagemaker.core.workflow.utilities.hash_files_or_dirs",
                 "sagemaker.mlops.workflow.pipeline.resolve_and_validate_role",

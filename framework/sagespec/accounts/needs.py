@@ -43,6 +43,7 @@ ECR_PULL = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDown
 LOG_GROUPS = {
     "Processing": "/aws/sagemaker/ProcessingJobs",
     "QualityCheck": "/aws/sagemaker/ProcessingJobs",  # Model Monitor's analyzer is a processing job
+    "ClarifyCheck": "/aws/sagemaker/ProcessingJobs",  # so is Clarify's
     "Training": "/aws/sagemaker/TrainingJobs",
     "Tuning": "/aws/sagemaker/TrainingJobs",  # a tuning job's training jobs log as training jobs
     "Transform": "/aws/sagemaker/TransformJobs",
@@ -51,6 +52,7 @@ LOG_GROUPS = {
 NAMESPACES = {
     "Processing": "/aws/sagemaker/ProcessingJobs",
     "QualityCheck": "/aws/sagemaker/ProcessingJobs",  # Model Monitor's analyzer is a processing job
+    "ClarifyCheck": "/aws/sagemaker/ProcessingJobs",
     "Training": "/aws/sagemaker/TrainingJobs",
     "Tuning": "/aws/sagemaker/TrainingJobs",
     "Transform": "/aws/sagemaker/TransformJobs",
@@ -59,6 +61,7 @@ NAMESPACES = {
 JOBS = {
     "Processing": ("CreateProcessingJob", "DescribeProcessingJob", "processing-job"),
     "QualityCheck": ("CreateProcessingJob", "DescribeProcessingJob", "processing-job"),
+    "ClarifyCheck": ("CreateProcessingJob", "DescribeProcessingJob", "processing-job"),
     "Training": ("CreateTrainingJob", "DescribeTrainingJob", "training-job"),
     # The pipeline reads a tuning step's TrainingJobSummaries with ListTrainingJobsForHyperParameterTuningJob.
     "Tuning": ("CreateHyperParameterTuningJob", "DescribeHyperParameterTuningJob", "hyper-parameter-tuning-job"),
@@ -244,7 +247,7 @@ def needs(pipeline: str, definition: dict[str, Any], pipeline_role: str, places:
             c.logs(step, "job role", job_role, kind)
         if kind in JOBS:
             _job_settings(c, step, kind, args, pipeline_role, job_role)
-        if kind in ("Processing", "QualityCheck"):
+        if kind in ("Processing", "QualityCheck", "ClarifyCheck"):
             c.image(step, "job role", job_role, args.get("AppSpecification", {}).get("ImageUri", ""))
             for item in args.get("ProcessingInputs", []):
                 s3 = item.get("S3Input") or {}
@@ -276,7 +279,9 @@ def needs(pipeline: str, definition: dict[str, Any], pipeline_role: str, places:
             c.add(step, "pipeline role", pipeline_role, "sagemaker:DescribeModel", model, "CreateModels")
             if args.get("ExecutionRoleArn"):
                 c.pass_role(step, pipeline_role, args["ExecutionRoleArn"])
-        if kind == "QualityCheck" and placed.step.get("ModelPackageGroupName"):
+        if kind == "ClarifyCheck" and placed.step.get("ModelName"):
+            _shadow_endpoint(c, step, job_role, account)
+        if kind in ("QualityCheck", "ClarifyCheck") and placed.step.get("ModelPackageGroupName"):
             read_baselines(c, step, placed.step, pipeline_role, account)
         elif kind in REQUESTS:
             REQUESTS[kind](c, step, placed.step, pipeline_role, account)
@@ -284,6 +289,30 @@ def needs(pipeline: str, definition: dict[str, Any], pipeline_role: str, places:
             for uri in _property_files(placed.step, c):
                 c.read(step, "pipeline role", pipeline_role, uri, prefix=False, grant="ReadPropertyFiles")
     return _unique(c.found)
+
+
+# A Clarify check of a model (model bias, explainability) serves it on an ephemeral "shadow
+# endpoint" for the job's predictions, made, called and deleted with the job's role ("Configure a
+# SageMaker Clarify Processing Job"; the analysis config's predictor, endpoint_name_prefix default
+# "sm-clarify", which sagespec keeps).
+SHADOW_ENDPOINT_ACTIONS = (
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:InvokeEndpoint",
+    "sagemaker:DeleteEndpoint",
+    "sagemaker:DeleteEndpointConfig",
+)
+SHADOW_ENDPOINT_PREFIX = "sm-clarify"
+
+
+def _shadow_endpoint(c: _Collector, step: str, job_role: str, account: str) -> None:
+    names = {"EndpointName": f"{SHADOW_ENDPOINT_PREFIX}-*", "EndpointConfigName": f"{SHADOW_ENDPOINT_PREFIX}-*"}
+    for action in SHADOW_ENDPOINT_ACTIONS:
+        c.add(step, "job role", job_role, action, c.arn(action, account, **names), "ShadowEndpoints")
+    # CreateEndpoint acts on the endpoint config it names too (the Service Authorization Reference)
+    config = c.arn("sagemaker:CreateEndpoint", account, "endpoint-config", **names)
+    c.add(step, "job role", job_role, "sagemaker:CreateEndpoint", config, "ShadowEndpoints")
 
 
 # What a job in your VPC does with its role ("Give SageMaker access to resources in your Amazon

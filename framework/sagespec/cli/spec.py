@@ -113,7 +113,7 @@ def compile_command(
         write_output(out, pipeline.definition_json)
         click.echo(
             f"wrote {out} ({top_level_count(pipeline.definition)} top-level steps, "
-            f"{len(pipeline.uploads)} code uploads, SDK {pipeline.sdk}{', cached' if pipeline.from_cache else ''})",
+            f"{len(pipeline.uploads)} uploads, SDK {pipeline.sdk}{', cached' if pipeline.from_cache else ''})",
             err=True,
         )
     else:

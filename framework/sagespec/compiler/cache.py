@@ -55,7 +55,10 @@ def load(cache_dir: Path, key: str) -> CompiledPipeline | None:
     path = cache_dir / f"{key}.json"
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
-        uploads = [Upload(u["bucket"], u["key"], base64.b64decode(u["body"]), u.get("extra", {})) for u in entry["uploads"]]
+        uploads = [
+            Upload(u["bucket"], u["key"], base64.b64decode(u["body"]), u.get("extra", {}), u.get("fixed_key", False))
+            for u in entry["uploads"]
+        ]
         return CompiledPipeline(
             entry["name"],
             entry["definition"],
@@ -81,7 +84,8 @@ def store(cache_dir: Path, key: str, compiled: CompiledPipeline) -> None:
         "name": compiled.name,
         "definition": compiled.definition,
         "uploads": [
-            {"bucket": u.bucket, "key": u.key, "body": base64.b64encode(u.body).decode(), "extra": u.extra} for u in compiled.uploads
+            {"bucket": u.bucket, "key": u.key, "body": base64.b64encode(u.body).decode(), "extra": u.extra, "fixed_key": u.fixed_key}
+            for u in compiled.uploads
         ],
         "description": compiled.description,
         "tags": compiled.tags,

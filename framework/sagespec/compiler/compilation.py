@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sagespec.compiler.clarify import with_fixed_keys
 from sagespec.compiler.compiled import CompiledPipeline
 from sagespec.compiler.functions import lambda_functions
 from sagespec.compiler.images import with_images_resolved
@@ -85,7 +86,7 @@ def compile_uncached(result: SpecResult, sdk: str) -> CompiledPipeline:
     return CompiledPipeline(
         name=data["name"],
         definition=definition,
-        uploads=sorted(offline.uploads.values(), key=lambda u: u.uri),
+        uploads=with_fixed_keys(sorted(offline.uploads.values(), key=lambda u: u.uri), definition),
         description=data.get("description"),
         tags=dict(data.get("tags") or {}),
         role=session_spec["role"],

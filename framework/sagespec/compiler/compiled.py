@@ -25,6 +25,9 @@ class Upload:
     key: str
     body: bytes
     extra: dict[str, Any] = field(default_factory=dict)  # PutObject's other arguments
+    # A key that does not name its content (a Clarify job's analysis config, where the SDK puts it):
+    # an upsert puts it every time, as the SDK uploads it at every build; other keys are content hashes.
+    fixed_key: bool = False
 
     @property
     def uri(self) -> str:

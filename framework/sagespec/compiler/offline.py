@@ -24,6 +24,7 @@ import importlib
 import itertools
 import json
 import logging
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -252,6 +253,13 @@ class sdk_speedups(_Patches):
 # every path), and the modules that check the execution role with IAM before building (v3).
 HASH_MODULES = {"v2": "sagemaker.workflow.utilities", "v3": "sagemaker.core.workflow.utilities"}
 ROLE_CHECKING_MODULES = ("sagemaker.train.defaults", "sagemaker.serve.model_builder", "sagemaker.mlops.workflow.pipeline")
+# Where each SDK uploads a Clarify check's monitoring analysis config (ClarifyCheckStep, at build time).
+CLARIFY_MONITOR_MODULES = {
+    "v2": "sagemaker.model_monitor.clarify_model_monitoring",
+    "v3": "sagemaker.core.model_monitor.clarify_model_monitoring",
+}
+# name_from_base's suffix: -YYYY-MM-DD-HH-MM-SS-mmm
+_CLOCK_SUFFIX = re.compile(r"-\d{4}(-\d{2}){5}-\d{3}$")
 
 
 class offline_build(_Patches):
@@ -264,6 +272,9 @@ class offline_build(_Patches):
     - SDK v3's ModelTrainer and ModelBuilder check the execution role with
       iam:SimulatePrincipalPolicy (sagemaker.core.helper.iam_role_resolver); they are asked not to
       (`validate_role=False`, the SDK's own switch): sagespec decides what the role may do itself.
+    - Clarify's monitoring analysis config: the SDK uploads it to <output>/<name>-<time>/<uuid4>/
+      analysis_config.json, so every build names another object; here <output>/<name>/<sha256 of
+      the config>/analysis_config.json, the same object for the same config.
     - SDK v3's ProcessingStep and TransformStep make a LocalSagemakerClient only to read one of its
       method names, and that client makes a boto3 session from the environment, which refuses
       to start without a configured region; here it is made without one.
@@ -310,6 +321,23 @@ class offline_build(_Patches):
             return hash_files_or_dirs
 
         self._patch(HASH_MODULES[self.sdk], "hash_files_or_dirs", sorted_as_written)
+        monitoring = importlib.import_module(CLARIFY_MONITOR_MODULES[self.sdk])
+
+        def content_named(original: Callable[..., str]) -> Callable[..., str]:
+            def upload_analysis_config(
+                monitor: Any, analysis_config: dict[str, Any], output_s3_uri: str, job_definition_name: str, kms_key: str | None
+            ) -> str:
+                body = json.dumps(analysis_config)
+                name = _CLOCK_SUFFIX.sub("", job_definition_name)
+                uri = monitoring.s3.s3_path_join(output_s3_uri, name, hashlib.sha256(body.encode()).hexdigest(), "analysis_config.json")
+                uploaded: str = monitoring.s3.S3Uploader.upload_string_as_file_body(
+                    body, desired_s3_uri=uri, sagemaker_session=monitor.sagemaker_session, kms_key=kms_key
+                )
+                return uploaded
+
+            return upload_analysis_config
+
+        self._patch(CLARIFY_MONITOR_MODULES[self.sdk], "_upload_analysis_config", content_named, owner="ClarifyModelMonitor")
         if self.sdk == "v3":
             for name in ROLE_CHECKING_MODULES:
                 self._patch(name, "resolve_and_validate_role", lambda original: functools.partial(original, validate_role=False))

@@ -29,21 +29,25 @@ def _dataset_format(ctx: BuildContext, declared: dict[str, Any] | None) -> SdkOb
     )
 
 
-@builder("quality_check", ("v2", "v3"))
-def quality_check(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
-    sdk, CheckJobConfig = ctx.cls("quality_check_step"), ctx.cls("CheckJobConfig")
-    session = ctx.spec["session"]
-    job = CheckJobConfig(
+def check_job_config(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
+    """The CheckJobConfig of a quality or Clarify check: the processing job that runs the analyzer."""
+    return ctx.cls("CheckJobConfig")(
         role=ctx.role,
         instance_count=ctx.expr.value(step.get("instance_count", 1)),
         instance_type=ctx.expr.value(step["instance_type"]),
         volume_size_in_gb=step.get("volume_size_gb", 30),
         volume_kms_key=step.get("volume_kms_key"),
-        output_kms_key=step.get("output_kms_key") or session.get("kms_key"),
+        output_kms_key=step.get("output_kms_key") or ctx.spec["session"].get("kms_key"),
         max_runtime_in_seconds=step.get("max_runtime_seconds"),
         base_job_name=step.get("base_job_name"),
         sagemaker_session=ctx.session,
     )
+
+
+@builder("quality_check", ("v2", "v3"))
+def quality_check(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
+    sdk = ctx.cls("quality_check_step")
+    job = check_job_config(ctx, step)
     common = {
         "baseline_dataset": ctx.expr.value(step["dataset"]),
         "dataset_format": _dataset_format(ctx, step.get("dataset_format")),
@@ -105,10 +109,15 @@ DRIFT_SLOTS = (
 FILE_SLOTS = ("bias_config_file", "explainability_config_file")
 
 
+def _measured(slot: str) -> str:
+    return "Statistics" if slot.endswith("statistics") else "Constraints"
+
+
 def registered_checks(ctx: BuildContext, step: dict[str, Any]) -> dict[str, SdkObject | None]:
     """ModelMetrics and DriftCheckBaselines for `register`: what the spec's model_metrics and
     drift_check_baselines name, and each of its quality_checks' calculated baseline as the
-    version's metrics and the baseline it checked against as its drift check baseline."""
+    version's metrics and the baseline it checked against (with a Clarify check's monitoring
+    analysis config) as its drift check baseline."""
     MetricsSource, FileSource = ctx.cls("MetricsSource"), ctx.cls("FileSource")
     ModelMetrics, DriftCheckBaselines = ctx.cls("ModelMetrics"), ctx.cls("DriftCheckBaselines")
 
@@ -135,11 +144,15 @@ def registered_checks(ctx: BuildContext, step: dict[str, Any]) -> dict[str, SdkO
     }
     baselines = {slot: source(value, slot) for slot, value in (step.get("drift_check_baselines") or {}).items()}
     kinds = {s["name"]: s.get("check") for s in ctx.spec["steps"]}
-    for slot, name in filled_slots({kinds[name]: name for name in step.get("quality_checks", [])}).items():
-        properties = ctx.built[name].properties
-        kind = "Statistics" if slot.endswith("statistics") else "Constraints"
-        metrics[slot] = source(getattr(properties, f"CalculatedBaseline{kind}"), slot)
-        baselines[slot] = source(getattr(properties, f"BaselineUsedForDriftCheck{kind}"), slot)
+    filled_metrics, filled_drift = filled_slots({kinds[name]: name for name in step.get("quality_checks", [])})
+    for slot, name in filled_metrics.items():
+        metrics[slot] = source(getattr(ctx.built[name].properties, f"CalculatedBaseline{_measured(slot)}"), slot)
+    for slot, name in filled_drift.items():
+        if slot in FILE_SLOTS:  # Clarify's monitoring analysis config, uploaded as the check was built
+            uri = ctx.built[name].clarify_check_config.monitoring_analysis_config_uri
+            baselines[slot] = source({"s3_uri": uri, "content_type": "application/json"}, slot)
+        else:
+            baselines[slot] = source(getattr(ctx.built[name].properties, f"BaselineUsedForDriftCheck{_measured(slot)}"), slot)
     return {
         "model_metrics": ModelMetrics(**{k: metrics[k] for k in METRICS_SLOTS if k in metrics}) if metrics else None,
         "drift_check_baselines": DriftCheckBaselines(**{k: baselines[k] for k in DRIFT_SLOTS if k in baselines}) if baselines else None,

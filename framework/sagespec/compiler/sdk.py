@@ -63,6 +63,8 @@ LOCATIONS: dict[str, tuple[str, str]] = {
     "DriftCheckBaselines": ("sagemaker.drift_check_baselines", "sagemaker.core.drift_check_baselines"),
     "Transformer": ("sagemaker.transformer", "sagemaker.core.transformer"),
     "quality_check_step": ("sagemaker.workflow.quality_check_step", "sagemaker.mlops.workflow.quality_check_step"),  # a module
+    "clarify_check_step": ("sagemaker.workflow.clarify_check_step", "sagemaker.mlops.workflow.clarify_check_step"),  # a module
+    "clarify": ("sagemaker.clarify", "sagemaker.core.clarify"),  # a module
     "CheckJobConfig": ("sagemaker.workflow.check_job_config", "sagemaker.mlops.workflow.check_job_config"),
     "DatasetFormat": ("sagemaker.model_monitor.dataset_format", "sagemaker.core.model_monitor.dataset_format"),
     "NetworkConfig": ("sagemaker.network", "sagemaker.core.network"),
@@ -71,7 +73,7 @@ LOCATIONS: dict[str, tuple[str, str]] = {
 }
 
 
-MODULES = ("conditions", "image_uris", "quality_check_step")  # looked up as modules, not classes
+MODULES = ("conditions", "image_uris", "quality_check_step", "clarify_check_step", "clarify")  # looked up as modules, not classes
 
 
 class SdkUnavailable(Exception):

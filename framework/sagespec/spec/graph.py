@@ -26,6 +26,7 @@ _MERMAID_SHAPES = {
     "callback": ('>"', '"]'),
     "emr": ('[["', '"]]'),
     "quality_check": ('{{"', '"}}'),
+    "clarify_check": ('{{"', '"}}'),
 }
 _DOT_SHAPES = {
     "processing": "box",
@@ -40,6 +41,7 @@ _DOT_SHAPES = {
     "callback": "cds",
     "emr": "box3d",
     "quality_check": "hexagon",
+    "clarify_check": "hexagon",
 }
 
 

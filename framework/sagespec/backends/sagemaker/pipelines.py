@@ -112,8 +112,9 @@ def upload(session: boto3.Session, compiled: CompiledPipeline) -> tuple[list[str
     uploaded: list[str] = []
     unchanged: list[str] = []
     for item in [*compiled.uploads, compiled.definition_upload]:
-        # Code and definition keys are content hashes: an object already at the key holds these very bytes.
-        if _exists(s3, item):
+        # Code and definition keys are content hashes: an object already at the key holds these very
+        # bytes. A fixed key (compiler.compiled.Upload) may hold an older content: put every time.
+        if not item.fixed_key and _exists(s3, item):
             unchanged.append(item.uri)
             continue
         with aws_errors(f"uploading {item.uri}"):

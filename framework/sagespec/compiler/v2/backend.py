@@ -10,7 +10,7 @@ from typing import Any
 
 from sagemaker.workflow.pipeline_context import PipelineSession
 
-from sagespec.compiler import control, external, quality, transform  # noqa: F401  (register the builders both SDKs share)
+from sagespec.compiler import clarify, control, external, quality, transform  # noqa: F401  (register the builders both SDKs share)
 from sagespec.compiler.offline import SDK_CONFIG, OfflineAws, offline_build, sdk_speedups
 from sagespec.compiler.v2 import jobs, models, tuning  # noqa: F401  (register v2's own builders)
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import warnings
 from pathlib import Path
 from typing import Any
 
 from sagemaker import image_uris
+from sagemaker.inputs import CreateModelInput
 from sagemaker.model import Model
 from sagemaker.pipeline import PipelineModel
 from sagemaker.workflow import _utils as sdk_workflow_utils
 from sagemaker.workflow._utils import _RepackModelStep
 from sagemaker.workflow.model_step import ModelStep
+from sagemaker.workflow.steps import CreateModelStep
 from sagemaker.workflow.utilities import hash_files_or_dirs
 
 from sagespec.compiler.build import BuildContext, builder
@@ -134,7 +137,13 @@ def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
 
 
 @builder("create_model")
-def create_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
+def create_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep | CreateModelStep:
     accelerator = {"accelerator_type": step["accelerator_type"]} if step.get("accelerator_type") else {}  # PipelineModel takes none
-    step_args = _model(ctx, step).create(instance_type=ctx.expr.value(step["instance_type"]), **accelerator)
+    instance_type = ctx.expr.value(step["instance_type"])
+    if step.get("sdk_step") == "CreateModelStep":  # the notebooks' older class: the step keeps its name
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="We are deprecating the use of CreateModelStep")  # the SDK's, every build
+            inputs = CreateModelInput(instance_type=instance_type, **accelerator)
+            return CreateModelStep(step["name"], model=_model(ctx, step), inputs=inputs, **ctx.common(step))
+    step_args = _model(ctx, step).create(instance_type=instance_type, **accelerator)
     return _model_step(ctx, step, step_args, **ctx.common(step))

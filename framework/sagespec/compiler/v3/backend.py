@@ -10,7 +10,7 @@ from typing import Any
 
 from sagemaker.core.workflow.pipeline_context import PipelineSession
 
-from sagespec.compiler import control, external, quality, transform  # noqa: F401  (register the builders both SDKs share)
+from sagespec.compiler import clarify, control, external, quality, transform  # noqa: F401  (register the builders both SDKs share)
 from sagespec.compiler.offline import SDK_CONFIG, OfflineAws, offline_build, sdk_speedups
 from sagespec.compiler.v3 import jobs, models  # noqa: F401  (register v3's own builders)
 from sagespec.compiler.v3.session import content_hash_keys

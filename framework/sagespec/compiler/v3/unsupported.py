@@ -47,6 +47,13 @@ def problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
                     f"step '{step['name']}' asks for an Elastic Inference accelerator: v3's ModelBuilder takes none",
                 )
             )
+        if kind == "create_model" and step.get("sdk_step") == "CreateModelStep":
+            found.append(
+                (
+                    ("steps", i, "sdk_step"),
+                    f"step '{step['name']}' asks for CreateModelStep: SDK v3 has only ModelStep (sagemaker.mlops.workflow.model_step)",
+                )
+            )
         if kind in ("register_model", "create_model"):
             if isinstance(step.get("model"), list):
                 found.append(

@@ -232,3 +232,22 @@ def no_elastic_inference(ctx: CheckContext) -> None:
                 ("steps", i, "accelerator_type"),
                 hint="leave accelerator_type out and choose an inference instance type (ml.g4dn, ml.inf1/inf2) instead",
             )
+
+
+@rule
+def create_model_step_repacks_nothing(ctx: CheckContext) -> None:
+    """The SDK's CreateModelStep (sagemaker.workflow.steps) builds CreateModel's request from the
+    model as it is: unlike ModelStep it adds no _RepackModelStep, so a model whose inference code
+    must be packed with its artifact, or an inference pipeline, is a ModelStep's."""
+    for i, step in ctx.steps():
+        if step.get("kind") != "create_model" or step.get("sdk_step") != "CreateModelStep":
+            continue
+        model = step.get("model")
+        if isinstance(model, list) or (isinstance(model, dict) and model.get("entry_point")):
+            what = "an inference pipeline" if isinstance(model, list) else "a model with its own entry_point"
+            ctx.report(
+                "E4014",
+                f"step '{step['name']}' serves {what}: CreateModelStep repacks nothing, ModelStep does",
+                ("steps", i, "sdk_step"),
+                hint="leave sdk_step out (ModelStep)",
+            )

@@ -1,8 +1,9 @@
-"""Quality checks SageMaker would refuse or could not use, found before the upsert.
+"""Quality and Clarify checks SageMaker would refuse or could not use, found before the upsert.
 
 Sources: the SDK's ModelQualityCheckConfig and Model Monitor's model quality job (a problem type,
 the ground truth, and the prediction or its probability), QualityCheckStep (supplied baselines
-go in pairs: statistics and constraints) and ModelMetrics (one ModelDataQuality, one ModelQuality).
+go in pairs: statistics and constraints), ClarifyCheckStep's three check configs (which keys each
+takes) and ModelMetrics (one ModelDataQuality, one ModelQuality, one Bias, one Explainability).
 """
 
 from __future__ import annotations
@@ -43,14 +44,53 @@ def quality_checks_are_complete(ctx: CheckContext) -> None:
             )
 
 
-def filled_slots(checks: dict[str | None, str]) -> dict[str, str]:
-    """ModelMetrics / DriftCheckBaselines slot -> the quality_check step that fills it, from
-    {check kind: step name}: a check fills its kind's statistics and constraints in both."""
-    return {
-        f"{'model_data' if check == 'data_quality' else 'model'}_{part}": name
-        for check, name in checks.items()
-        for part in ("statistics", "constraints")
-    }
+# What each check kind fills of a registered version: (ModelMetrics slots, DriftCheckBaselines
+# slots), as the SDK's examples register them. A *_statistics slot takes the check's statistics,
+# a *_config_file slot Clarify's monitoring analysis config, every other slot its constraints.
+CHECK_SLOTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "data_quality": (("model_data_statistics", "model_data_constraints"), ("model_data_statistics", "model_data_constraints")),
+    "model_quality": (("model_statistics", "model_constraints"), ("model_statistics", "model_constraints")),
+    "data_bias": (("bias_pre_training",), ("bias_pre_training_constraints", "bias_config_file")),
+    "model_bias": (("bias_post_training",), ("bias_post_training_constraints", "bias_config_file")),
+    "model_explainability": (("explainability",), ("explainability_constraints", "explainability_config_file")),
+}
+CLARIFY_ONLY = {
+    "bias": ("data_bias", "model_bias"),
+    "methods": ("data_bias", "model_bias"),
+    "model": ("model_bias", "model_explainability"),
+    "predicted_label": ("model_bias",),
+    "shap": ("model_explainability",),
+    "model_scores": ("model_explainability",),
+}
+
+
+def filled_slots(checks: dict[str | None, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(ModelMetrics slot -> the check step that fills it, DriftCheckBaselines slot -> step), from
+    {check kind: step name}. One bias config file serves both bias checks: the model bias check's
+    when there is one (its analysis holds the predictor too), as the SDK's example registers it."""
+    metrics: dict[str, str] = {}
+    drift: dict[str, str] = {}
+    for check in CHECK_SLOTS:  # data_bias before model_bias: the model bias config wins
+        if check in checks:
+            metrics.update(dict.fromkeys(CHECK_SLOTS[check][0], checks[check]))
+            drift.update(dict.fromkeys(CHECK_SLOTS[check][1], checks[check]))
+    return metrics, drift
+
+
+@rule
+def clarify_checks_are_complete(ctx: CheckContext) -> None:
+    for i, step in ctx.steps():
+        if step.get("kind") != "clarify_check":
+            continue
+        check = step.get("check")
+        for key, checks in CLARIFY_ONLY.items():
+            if key in step and check not in checks:
+                ctx.report(
+                    "E4020",
+                    f"{key} belongs to a {' or '.join(checks)} check; '{step['name']}' is a {check} check",
+                    ("steps", i, key),
+                    key=True,
+                )
 
 
 @rule
@@ -67,17 +107,18 @@ def registered_checks_are_quality_checks(ctx: CheckContext) -> None:
             if found is None:
                 ctx.report("E3001", f"quality_checks of '{step['name']}' names an unknown step '{name}'", where)
                 continue
-            if found[1].get("kind") != "quality_check":
+            if found[1].get("kind") not in ("quality_check", "clarify_check"):
                 ctx.report(
-                    "E3005", f"quality_checks of '{step['name']}': '{name}' is a {found[1].get('kind')} step, not a quality_check", where
+                    "E3005",
+                    f"quality_checks of '{step['name']}': '{name}' is a {found[1].get('kind')} step, not a quality_check or clarify_check",
+                    where,
                 )
                 continue
             check = found[1].get("check")
             if check in kinds:
                 ctx.report("E4020", f"'{kinds[check]}' and '{name}' are both {check} checks; a version records one of each", where)
             kinds[check] = name
-        filled = filled_slots(kinds)
-        for key in ("model_metrics", "drift_check_baselines"):
+        for key, filled in zip(("model_metrics", "drift_check_baselines"), filled_slots(kinds)):
             declared = step.get(key)
             for slot in declared if isinstance(declared, dict) else ():
                 if slot in filled:

@@ -84,6 +84,7 @@ PROPERTIES = {
         "BaselineUsedForDriftCheckStatistics",
         "BaselineUsedForDriftCheckConstraints",
     },
+    "clarify_check": {"CalculatedBaselineConstraints", "BaselineUsedForDriftCheckConstraints"},
     "emr": {"ClusterId", "StepId"},  # what DescribeStep of the EMR API returns as the step's identity
     "condition": {"Outcome"},
     "fail": set(),

@@ -112,6 +112,11 @@ def problems(definition_steps: dict[str, dict[str, Any]]) -> list[tuple[str, str
         if step.get("Type") == "QualityCheck":  # Model Monitor's analyzer, run here with DataSketches
             missing, install = images.missing_modules(("datasketches",), "local")
             why = f"its local quality check needs {', '.join(missing)}, not installed here: {install}" if missing else None
+        if step.get("Type") == "ClarifyCheck":
+            why = (
+                "SageMaker Clarify's analyzer (bias metrics, SHAP values, its report) has no local equivalent here: "
+                "upsert the pipeline to SageMaker to run it"
+            )
         if step.get("Type") == "EMR":
             cluster = (step.get("Arguments") or {}).get("ClusterId", "its cluster")
             why = f"an EMR step runs on an Amazon EMR cluster ({cluster if isinstance(cluster, str) else 'a referenced cluster'}); there is no EMR here"

@@ -2,7 +2,7 @@
 never starts what it would have to fake (issue 35: no placeholder outputs).
 
 - job steps whose image has no local equivalent here, or lacks its extra (executor.images);
-- EMR steps (executor.images: there is no EMR cluster here);
+- EMR steps (executor.images: there is no EMR cluster here) and Clarify checks (no local analyzer);
 - transforms whose model no local server can load (executor.servable);
 - Lambda steps whose function's code is not in the project (executor.lambda_function);
 - a step type with no local handler at all.
@@ -19,7 +19,7 @@ from sagespec.backends.local.executor.images import problems
 from sagespec.backends.local.executor.lambda_function import unservable
 
 RUN_BY_THE_SCHEDULER = {"Condition"}  # evaluated by the execution itself (executor.execution)
-REPORTED_BY_IMAGES = {"EMR"}
+REPORTED_BY_IMAGES = {"EMR", "ClarifyCheck"}
 
 
 def unrunnable_steps(definition_steps: dict[str, dict[str, Any]], workspace: Path) -> list[tuple[str, str]]:
