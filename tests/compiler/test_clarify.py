@@ -104,6 +104,33 @@ def test_the_registered_version_records_each_checks_constraints_and_its_monitori
     assert "/modelexplainabilitycheckstep/" in baselines["Explainability"]["ConfigFile"]["S3Uri"]
 
 
+ONE_BY_ONE = """    model_metrics:
+      bias_pre_training: ${steps.DataBiasCheckStep.properties.CalculatedBaselineConstraints}
+      bias_post_training: ${steps.ModelBiasCheckStep.properties.CalculatedBaselineConstraints}
+      explainability: ${steps.ModelExplainabilityCheckStep.properties.CalculatedBaselineConstraints}
+    drift_check_baselines:
+      bias_pre_training_constraints: ${steps.DataBiasCheckStep.properties.BaselineUsedForDriftCheckConstraints}
+      bias_config_file: {s3_uri: "${steps.ModelBiasCheckStep.monitoring_analysis_config_uri}", content_type: application/json}
+      bias_post_training_constraints: ${steps.ModelBiasCheckStep.properties.BaselineUsedForDriftCheckConstraints}
+      explainability_constraints: ${steps.ModelExplainabilityCheckStep.properties.BaselineUsedForDriftCheckConstraints}
+      explainability_config_file:
+        s3_uri: ${steps.ModelExplainabilityCheckStep.monitoring_analysis_config_uri}
+        content_type: application/json
+"""
+
+
+def test_the_slots_written_one_by_one_as_the_notebook_does_are_what_quality_checks_fills(project, compiled):
+    """Each slot named with the check's properties and its monitoring_analysis_config_uri, as the SDK
+    example writes ModelMetrics and DriftCheckBaselines, compiles to what `quality_checks` gives."""
+    spec = project / "pipelines" / "one_by_one.yaml"
+    listed = "    quality_checks: [DataBiasCheckStep, ModelBiasCheckStep, ModelExplainabilityCheckStep]\n"
+    spec.write_text((project / "pipelines" / "clarify.yaml").read_text().replace(listed, ONE_BY_ONE))
+    out = project / "one_by_one.json"
+    done = compile_here("compile", "pipelines/one_by_one.yaml", "-o", str(out), "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(out.read_text()) == compiled
+
+
 def test_two_compiles_give_one_definition(project, compiled):
     out = project / "again.json"
     done = compile_here("compile", "pipelines/clarify.yaml", "-o", str(out), "--no-cache", cwd=project)
@@ -134,6 +161,10 @@ def test_a_local_run_refuses_a_clarify_check_before_the_first_step(compiled, tmp
 
 
 MISTAKES = [
+    ("[DataBiasCheckStep, ModelBiasCheckStep, ModelExplainabilityCheckStep]",
+     "[DataBiasCheckStep, ModelBiasCheckStep]\n    drift_check_baselines:\n"
+     "      explainability_config_file: {s3_uri: '${steps.TrainAbaloneModel.monitoring_analysis_config_uri}'}", "E3005",
+     "only clarify_check steps have a monitoring analysis config", "TrainAbaloneModel.monitoring_analysis_config_uri"),
     ("    label: 0\n    bias:", "    label: 0\n    shap: {num_samples: 5}\n    bias:", "E4020",
      "shap belongs to a model_explainability check; 'DataBiasCheckStep' is a data_bias check", "shap: {num_samples: 5}"),
     ("    shap: {seed: 123, num_samples: 10}\n", "    shap: {seed: 123, num_samples: 10}\n    predicted_label: {}\n", "E4020",

@@ -61,6 +61,8 @@ class Expressions:
             return self.best_models[ref.name]
         if ref.form == "model_artifacts":
             return step.properties.ModelArtifacts.S3ModelArtifacts
+        if ref.form == "monitoring_analysis_config_uri":  # uploaded as the check was built: a literal
+            return step.clarify_check_config.monitoring_analysis_config_uri
         if ref.form == "outputs":
             if (ref.name, ref.attribute) in self.declared_outputs:
                 # The step's property, not the LambdaOutput/CallbackOutput itself: the SDK serializes

@@ -5,6 +5,9 @@
     ${steps.STEP.model_artifacts}       a training step's model.tar.gz URI
     ${steps.STEP.best_model_artifacts}  a tuning step's best training job's model.tar.gz URI
     ${steps.STEP.properties.PATH}       any SageMaker step property, e.g. TrainingJobName
+    ${steps.STEP.monitoring_analysis_config_uri}  a clarify_check step's monitoring analysis
+                                        config (the SDK's check config attribute; known when the
+                                        pipeline compiles, so it compiles to its S3 URI)
     ${execution.VARIABLE}               an execution variable, e.g. PipelineExecutionId
     $${                                 a literal "${"
 
@@ -36,6 +39,7 @@ _FORMS = (
     ("outputs", re.compile(rf"steps\.(?P<name>{_NAME})\.outputs\.(?P<attr>{_NAME})")),
     ("model_artifacts", re.compile(rf"steps\.(?P<name>{_NAME})\.model_artifacts")),
     ("best_model_artifacts", re.compile(rf"steps\.(?P<name>{_NAME})\.best_model_artifacts")),
+    ("monitoring_analysis_config_uri", re.compile(rf"steps\.(?P<name>{_NAME})\.monitoring_analysis_config_uri")),
     ("properties", re.compile(rf"steps\.(?P<name>{_NAME})\.properties\.(?P<attr>{_PROPERTY_PATH})")),
     ("execution", re.compile(r"execution\.(?P<name>[A-Za-z]+)")),
 )
@@ -43,7 +47,7 @@ _FORMS = (
 
 @dataclass(frozen=True)
 class Reference:
-    form: str  # params | outputs | model_artifacts | best_model_artifacts | properties | execution
+    form: str  # params | outputs | model_artifacts | best_model_artifacts | monitoring_analysis_config_uri | properties | execution
     name: str  # parameter, step or execution-variable name
     attribute: str | None  # output name or property path
     text: str  # as written, e.g. "${steps.Train.model_artifacts}"
@@ -51,7 +55,7 @@ class Reference:
 
     @property
     def step(self) -> str | None:
-        return self.name if self.form in ("outputs", "model_artifacts", "best_model_artifacts", "properties") else None
+        return self.name if self.form not in ("params", "execution") else None
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ def _match(inner: str, written: str, offset: int) -> Reference | ReferenceProble
         offset,
         f"malformed reference {written}",
         "write ${params.NAME}, ${steps.STEP.outputs.NAME}, ${steps.STEP.model_artifacts}, ${steps.STEP.best_model_artifacts}, "
-        "${steps.STEP.properties.PATH} or ${execution.VARIABLE}; $${ for a literal ${",
+        "${steps.STEP.properties.PATH}, ${steps.STEP.monitoring_analysis_config_uri} or ${execution.VARIABLE}; $${ for a literal ${",
     )
 
 

@@ -146,6 +146,12 @@ def _check_reference(ctx: CheckContext, ref: syntax.Reference, path: JsonPath) -
     elif ref.form == "best_model_artifacts" and kind != "tuning":
         hint = f"a training step's model is ${{steps.{ref.name}.model_artifacts}}" if kind == "training" else None
         ctx.report("E3005", f"{ref.text}: step '{ref.name}' is a {kind} step; only tuning steps have a best model", path, hint=hint)
+    elif ref.form == "monitoring_analysis_config_uri" and kind != "clarify_check":
+        ctx.report(
+            "E3005",
+            f"{ref.text}: step '{ref.name}' is a {kind} step; only clarify_check steps have a monitoring analysis config",
+            path,
+        )
     elif ref.form == "properties":
         known = PROPERTIES.get(kind, set()) if isinstance(kind, str) else set()
         assert ref.attribute is not None  # the properties form always has its path
