@@ -764,6 +764,26 @@ CASES: list[Case] = [
         detail='The SDK examples still pass `accelerator_type="ml.eia1.medium"` to `model.create`; the spec takes it as '
         "they write it, and says that the accelerator no longer exists.",
     ),
+    Case(
+        "W4005",
+        (
+            (
+                "  MaxIter: {type: Integer, default: 200}\n",
+                "  MaxIter: {type: Integer, default: 200}\n  EvalInstance: {type: String, default: ml.m5.xlarge}\n",
+            ),
+            (
+                '    processor: {framework: sklearn, framework_version: "1.2-1", instance_type: ml.m5.xlarge}\n    code: training_code/evaluate.py\n',
+                "    processor:\n"
+                '      image_uri: {framework: sklearn, version: "1.2-1", instance_type: "${params.EvalInstance}"}\n'
+                "      command: [python3]\n"
+                "      instance_type: ${params.EvalInstance}\n"
+                "    code: training_code/evaluate.py\n",
+            ),
+        ),
+        "Write the image's instance type as a literal, or keep the parameter's default the instance type the image is for.",
+        detail="The SageMaker project templates pass their instance type parameter to `image_uris.retrieve`; the SDK "
+        "takes the parameter's default there, and so does the spec, with this warning.",
+    ),
 ]
 
 

@@ -174,7 +174,7 @@ MISTAKES = [
      "takes model_metrics.bias_pre_training both from here and from the check 'DataBiasCheckStep'", "bias_pre_training"),
     ("    model: {training_step: TrainAbaloneModel}\n    instance_type: ml.m5.large\n",
      "    model: {training_step: TrainAbaloneModel, entry_point: code/preprocess.py}\n    instance_type: ml.m5.large\n", "E4014",
-     "serves a model with its own entry_point: CreateModelStep repacks nothing", "sdk_step: CreateModelStep"),
+     "serves a model with its own entry_point: sagespec builds CreateModelStep for one trained model", "sdk_step: CreateModelStep"),
 ]  # fmt: skip
 
 

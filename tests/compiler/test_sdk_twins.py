@@ -16,11 +16,12 @@ import json
 import os
 import re
 import runpy
+import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, assert_located_mistake
 
 TWINS = sorted(p.parent for p in (ROOT / "tests" / "fixtures").rglob("sdk_pipeline.py"))
 
@@ -51,8 +52,40 @@ KNOWN_DIFFERENCES = {
     "tuning job name and code": "SDK v2's TuningStep over a script-mode estimator names its jobs sagemaker-<framework>-<time> "
     "(sagemaker_job_name) and uploads the code under that name (sagemaker_submit_directory), so no two builds of the same "
     "script give the same definition; sagespec names them after the step and puts the code under a hash of its bytes",
+    "Clarify monitoring analysis config": "ClarifyCheckStep uploads the monitoring analysis config a version's "
+    "DriftCheckBaselines names under <name>-<time>/<random UUID>/ (clarify_model_monitoring._upload_analysis_config), so "
+    "no two builds name the same object; sagespec puts it under <name>/<sha256 of the config>/, and the test compares the "
+    "two files instead",
+    "processing code from the processor": "ProcessingStep(processor=..., code=...), the older form the project templates "
+    "use (not step_args), uploads the script under <base_job_name>-<time>/input/code/, so no two builds name the same "
+    "object; sagespec puts it under code/<sha256 of the code>/, as the step_args form does",
 }
 PER_BUILD = ("sagemaker_job_name", "sagemaker_submit_directory")
+# The older ProcessingStep's code key: <base_job_name>-<yyyy-mm-dd-hh-mm-ss-mmm>/input/code/<file>.
+CODE_BY_TIME = re.compile(r"-\d{4}(-\d{2}){5}-\d{3}/input/code/(?P<file>[^/]+)$")
+# sagespec's: code/<sha256>/<file>.
+CODE_BY_CONTENT = re.compile(r"/code/[0-9a-f]{64}/(?P<file>[^/]+)$")
+
+
+def blank_code_by_time(ours: dict, theirs: dict) -> None:
+    """Where the SDK script's code key has its build's time (the older ProcessingStep), the spec's
+    must be a content key of the same file: both are blanked, in place; every other key stays."""
+    for mine, sdks in zip(code_inputs(ours), code_inputs(theirs)):
+        by_time = CODE_BY_TIME.search(sdks["S3Uri"])
+        if by_time:
+            assert CODE_BY_CONTENT.search(mine["S3Uri"])["file"] == by_time["file"], mine["S3Uri"]
+            mine["S3Uri"] = sdks["S3Uri"] = f"<per build>/{by_time['file']}"
+
+
+def code_inputs(definition: dict) -> list[dict]:
+    """The S3Input of every processing step's code input."""
+    return [
+        item["S3Input"]
+        for step in definition["Steps"]
+        if step.get("Type") == "Processing"
+        for item in step["Arguments"].get("ProcessingInputs", [])
+        if item.get("InputName") == "code" and isinstance(item["S3Input"]["S3Uri"], str)
+    ]
 
 
 # A Clarify monitoring analysis config's key: the SDK's <name>-<time>/<uuid4>/, or sagespec's <name>/<sha256>/.
@@ -143,6 +176,7 @@ def test_the_spec_compiles_to_what_the_sdk_script_builds(folder):
     # the code, but not their bytes: a tar records the time its files were packed).
     for uri in {uri for uri in set(their_uploads) & set(our_uploads) if uri.endswith(".json")}:
         assert json.loads(our_uploads[uri]) == json.loads(their_uploads[uri]), uri
+    blank_code_by_time(ours, theirs)
     for step in (s for s in ours["Steps"] if s["Type"] == "Tuning"):  # what the listed difference blanks, checked here
         static = step["Arguments"]["TrainingJobDefinition"]["StaticHyperParameters"]
         if "sagemaker_submit_directory" in static:
@@ -178,3 +212,30 @@ def test_the_listed_difference_is_the_sdks_own_a_script_mode_tuning_step_differs
     second = sdk_definition(folder, script, session_spec)
     assert first != second
     assert without_known_differences(first) == without_known_differences(second)
+
+
+MODEL_BUILD = ROOT / "tests" / "fixtures" / "sdk_twins" / "model_build_template"
+
+
+def test_an_image_retrieved_with_a_parameter_takes_its_default_and_says_so():
+    """The project template passes the TrainingInstanceType parameter to image_uris.retrieve; the SDK
+    uses its default (with a warning): so does the spec, warning W4005 at the key."""
+    from sagespec.spec.load import load_spec
+
+    loaded = load_spec(MODEL_BUILD / "pipelines" / "model_build.yaml", MODEL_BUILD)
+    (warning,) = [d for d in loaded.diagnostics if d.code == "W4005"]
+    assert "chosen with its default (ml.m5.xlarge)" in warning.message
+    line = (MODEL_BUILD / "pipelines" / "model_build.yaml").read_text().splitlines()[warning.span.line]
+    assert 'image_uri: {framework: xgboost, version: "1.0-1", py_version: py3, instance_type: "${params.TrainingInstanceType}"}' in line
+
+
+def test_the_templates_register_model_collection_serves_a_trained_model_only(tmp_path):
+    spec = (MODEL_BUILD / "pipelines" / "model_build.yaml").read_text()
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "sagespec.toml").write_text("")
+    shutil.copytree(MODEL_BUILD / "code", tmp_path / "code")
+    old = "    model: {training_step: TrainAbaloneModel}\n    model_package_group"
+    new = "    model: {training_step: TrainAbaloneModel, entry_point: code/evaluate.py}\n    model_package_group"
+    assert_located_mistake(
+        tmp_path, spec, old, new, "E4014", "sagespec builds RegisterModel for one trained model", "sdk_step: RegisterModel"
+    )

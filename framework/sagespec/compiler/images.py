@@ -4,7 +4,10 @@ The SDK examples write `image_uris.retrieve(framework="xgboost", region=region, 
 py_version="py3", instance_type="ml.m5.xlarge")` instead of typing an ECR URI. A spec's image_uri
 (of a processor, an estimator, or a model it serves) may be that call's arguments; the compile
 resolves it with the installed SDK's own image data for the spec's region (and so its partition),
-before anything is built, and the definition holds the URI as the SDK script's would.
+before anything is built, and the definition holds the URI as the SDK script's would. An
+argument that is a pipeline parameter is its default value, as the SDK's retrieve takes one
+(sagemaker.workflow.utilities.override_pipeline_parameter_var: "the default_value of this
+Parameter object will be used"); validation warns about it (W4005).
 """
 
 from __future__ import annotations
@@ -14,24 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from sagespec.compiler.sdk import sdk_class
 from sagespec.diagnostics import Diagnostic, DiagnosticError
-from sagespec.spec.references import model_sources
+from sagespec.spec.references import RETRIEVE_ARGUMENTS, image_places, parameter_named
 
 if TYPE_CHECKING:
     from sagespec.spec.source import SourceMap
 
-# image_uris.retrieve's keyword arguments a spec may give (the SDK's names).
-RETRIEVE_ARGUMENTS = ("version", "py_version", "instance_type", "image_scope", "accelerator_type", "container_version")
 
-
-def image_places(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], dict[str, Any]]]:
-    """(spec path, holder) of every image_uri the spec may write as retrieve's arguments."""
-    places: list[tuple[tuple[str | int, ...], dict[str, Any]]] = []
-    for i, step in enumerate(data.get("steps", [])):
-        for key in ("processor", "estimator"):
-            if isinstance(step.get(key), dict):
-                places.append((("steps", i, key), step[key]))
-        places += [(("steps", i, *below), source) for below, source in model_sources(step)]
-    return places
+def parameter_default(data: dict[str, Any], value: Any) -> Any:
+    """`value`, or the default of the parameter it is (`${params.NAME}`, as the schema allows here)."""
+    name = parameter_named(value)
+    return value if name is None else (data.get("parameters") or {}).get(name, {}).get("default")
 
 
 def with_images_resolved(data: dict[str, Any], source: SourceMap, region: str, sdk: str) -> dict[str, Any]:
@@ -45,7 +40,7 @@ def with_images_resolved(data: dict[str, Any], source: SourceMap, region: str, s
         if not isinstance(holder.get("image_uri"), dict):
             continue
         asked = holder["image_uri"]
-        arguments = {k: asked[k] for k in RETRIEVE_ARGUMENTS if k in asked}
+        arguments = {k: parameter_default(data, asked[k]) for k in RETRIEVE_ARGUMENTS if k in asked}
         try:
             holder["image_uri"] = image_uris.retrieve(framework=asked["framework"], region=region, **arguments)
         except (ValueError, KeyError, TypeError, OSError) as refused:  # OSError: no image data for that framework at all

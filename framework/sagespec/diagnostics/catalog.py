@@ -110,6 +110,7 @@ RULES: dict[str, str] = {
     "W4002": "cross-account registration asks for Approved (only the deployment account approves)",
     "W4003": "a retry policy SageMaker ignores (JOB_INTERNAL_ERROR on a tuning step)",
     "W4004": "an Elastic Inference accelerator, which AWS no longer offers",
+    "W4005": "an image chosen with a parameter's default when the pipeline compiles (image_uri's retrieve arguments)",
 }
 
 TITLES_BY_STAGE = {

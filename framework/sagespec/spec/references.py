@@ -156,3 +156,19 @@ def model_sources(step: object) -> list[tuple[tuple[str | int, ...], dict[str, A
     if isinstance(model, list):
         return [(("model", j), m) for j, m in enumerate(model) if isinstance(m, dict)]
     return []
+
+
+# image_uris.retrieve's keyword arguments a spec's image_uri may give (the SDK's names).
+RETRIEVE_ARGUMENTS = ("version", "py_version", "instance_type", "image_scope", "accelerator_type", "container_version")
+
+
+def image_places(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    """(spec path, holder) of every image_uri the spec may write as retrieve's arguments: each
+    processor and estimator, and each model a register or create step serves."""
+    places: list[tuple[tuple[str | int, ...], dict[str, Any]]] = []
+    for i, step in enumerate(data.get("steps", [])):
+        for key in ("processor", "estimator"):
+            if isinstance(step.get(key), dict):
+                places.append((("steps", i, key), step[key]))
+        places += [(("steps", i, *below), source) for below, source in model_sources(step)]
+    return places

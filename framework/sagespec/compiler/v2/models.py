@@ -16,6 +16,7 @@ from sagemaker.pipeline import PipelineModel
 from sagemaker.workflow import _utils as sdk_workflow_utils
 from sagemaker.workflow._utils import _RepackModelStep
 from sagemaker.workflow.model_step import ModelStep
+from sagemaker.workflow.step_collections import RegisterModel
 from sagemaker.workflow.steps import CreateModelStep
 from sagemaker.workflow.utilities import hash_files_or_dirs
 
@@ -118,8 +119,8 @@ def _model_step(ctx: BuildContext, step: dict[str, Any], step_args: Any, **kwarg
 
 
 @builder("register_model")
-def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
-    step_args = _model(ctx, step).register(
+def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep | RegisterModel:
+    registration = dict(
         content_types=step["content_types"],
         response_types=step["response_types"],
         inference_instances=[ctx.expr.value(i) for i in step["inference_instances"]],
@@ -133,6 +134,18 @@ def register_model(ctx: BuildContext, step: dict[str, Any]) -> ModelStep:
     )
     common = ctx.common(step)
     common.pop("description", None)  # it describes the model package, not the step
+    if step.get("sdk_step") == "RegisterModel":  # the project templates' step collection, from the estimator
+        training_step = step["model"]["training_step"]
+        estimator, trained = ctx.estimators[training_step]
+        if "retry_policies" in common:
+            common["register_model_step_retry_policies"] = common.pop("retry_policies")
+        model_data = (
+            ctx.expr.best_models[training_step]
+            if trained["kind"] == "tuning"
+            else ctx.built[training_step].properties.ModelArtifacts.S3ModelArtifacts
+        )
+        return RegisterModel(step["name"], estimator=estimator, model_data=model_data, **registration, **common)
+    step_args = _model(ctx, step).register(**registration)
     return _model_step(ctx, step, step_args, **common)
 
 

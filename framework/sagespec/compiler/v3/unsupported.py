@@ -47,11 +47,11 @@ def problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
                     f"step '{step['name']}' asks for an Elastic Inference accelerator: v3's ModelBuilder takes none",
                 )
             )
-        if kind == "create_model" and step.get("sdk_step") == "CreateModelStep":
+        if kind in ("create_model", "register_model") and step.get("sdk_step", "ModelStep") != "ModelStep":
             found.append(
                 (
                     ("steps", i, "sdk_step"),
-                    f"step '{step['name']}' asks for CreateModelStep: SDK v3 has only ModelStep (sagemaker.mlops.workflow.model_step)",
+                    f"step '{step['name']}' asks for {step['sdk_step']}: SDK v3 has only ModelStep (sagemaker.mlops.workflow.model_step)",
                 )
             )
         if kind in ("register_model", "create_model"):

@@ -10,7 +10,7 @@ from sagespec.aws.arns import parse as parse_arn
 from sagespec.diagnostics import DiagnosticError
 from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.checks.values import quoted
-from sagespec.spec.references import model_sources, parameter_named
+from sagespec.spec.references import RETRIEVE_ARGUMENTS, image_places, model_sources, parameter_named
 from sagespec.spec.schema import load_schema
 from sagespec.spec.topology import load_topology
 
@@ -235,19 +235,49 @@ def no_elastic_inference(ctx: CheckContext) -> None:
 
 
 @rule
-def create_model_step_repacks_nothing(ctx: CheckContext) -> None:
-    """The SDK's CreateModelStep (sagemaker.workflow.steps) builds CreateModel's request from the
-    model as it is: unlike ModelStep it adds no _RepackModelStep, so a model whose inference code
-    must be packed with its artifact, or an inference pipeline, is a ModelStep's."""
+def older_sdk_steps_serve_one_plain_model(ctx: CheckContext) -> None:
+    """The SDK's older classes the examples use: CreateModelStep (sagemaker.workflow.steps) builds
+    CreateModel's request from the model as it is, with no _RepackModelStep, and the RegisterModel
+    step collection as sagespec builds it takes the training step's estimator. Each serves one model
+    with no inference code of its own (RegisterModel: a trained or tuned one); the rest is ModelStep's."""
     for i, step in ctx.steps():
-        if step.get("kind") != "create_model" or step.get("sdk_step") != "CreateModelStep":
+        older = step.get("sdk_step")
+        if older not in ("CreateModelStep", "RegisterModel") or step.get("kind") not in ("create_model", "register_model"):
             continue
         model = step.get("model")
-        if isinstance(model, list) or (isinstance(model, dict) and model.get("entry_point")):
-            what = "an inference pipeline" if isinstance(model, list) else "a model with its own entry_point"
+        what = None
+        if isinstance(model, list):
+            what = "an inference pipeline"
+        elif isinstance(model, dict) and model.get("entry_point"):
+            what = "a model with its own entry_point"
+        elif isinstance(model, dict) and older == "RegisterModel" and not model.get("training_step"):
+            what = "a model that no training step of the pipeline trained"
+        if what:
             ctx.report(
                 "E4014",
-                f"step '{step['name']}' serves {what}: CreateModelStep repacks nothing, ModelStep does",
+                f"step '{step['name']}' serves {what}: sagespec builds {older} for one trained model with no code of its own",
                 ("steps", i, "sdk_step"),
                 hint="leave sdk_step out (ModelStep)",
             )
+
+
+@rule
+def images_chosen_with_a_parameters_default(ctx: CheckContext) -> None:
+    """The SDK's image_uris.retrieve takes a pipeline parameter and uses its default value
+    (override_pipeline_parameter_var: "the default_value of this Parameter object will be used to
+    override it"): the image is chosen once, when the pipeline is built, whatever an execution passes."""
+    for path, holder in image_places(ctx.data):
+        asked = holder.get("image_uri")
+        if not isinstance(asked, dict):
+            continue
+        for key in RETRIEVE_ARGUMENTS:
+            name = parameter_named(asked.get(key))
+            if name is not None:
+                default = (ctx.parameters.get(name) or {}).get("default")
+                ctx.report(
+                    "W4005",
+                    f"image_uri's {key} is {asked[key]}: the image is chosen with its default ({default}) when the pipeline "
+                    "compiles, as the SDK's image_uris.retrieve does; an execution that passes another value runs that image still",
+                    (*path, "image_uri", key),
+                    hint=f"write {key} as a literal (the image you mean), or keep the parameter's default the value the image is for",
+                )
