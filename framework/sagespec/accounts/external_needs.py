@@ -2,7 +2,11 @@
 
 Sources: "IAM Access Management" for SageMaker Pipelines (a Lambda step invokes its function as
 the pipeline role; a callback step sends its message to the queue; an EMR step adds a step to
-the cluster, watches and can cancel it) and the Service Authorization Reference for the ARNs.
+the cluster, watches and can cancel it) and the Service Authorization Reference for the ARNs. An
+EMR step with a cluster_config also launches its cluster and terminates it after the step:
+RunJobFlow, DescribeCluster and TerminateJobFlows, and passing the cluster's service role and
+its instances' role, as AWS's own policy for launching a cluster from a workflow has it (Step
+Functions' "IAM policies for Amazon EMR", createCluster).
 """
 
 from __future__ import annotations
@@ -41,8 +45,24 @@ def _callback(c: _Collector, step: str, definition_step: dict[str, Any], pipelin
     c.add(step, "pipeline role", pipeline_role, "sqs:SendMessage", queue, "SendCallbackMessages")
 
 
+LAUNCH_ACTIONS = ("elasticmapreduce:RunJobFlow", "elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows")
+
+
+def _launch(c: _Collector, step: str, config: dict[str, Any], pipeline_role: str, account: str) -> None:
+    for action in LAUNCH_ACTIONS:
+        c.add(step, "pipeline role", pipeline_role, action, c.arn(action, account, ClusterId="*"), "LaunchEmrClusters")
+    # ServiceRole: a role name or ARN; JobFlowRole: an instance profile, named as its role by EMR's defaults
+    for key in ("ServiceRole", "JobFlowRole"):
+        name = config.get(key)
+        if isinstance(name, str) and name:
+            role = name if name.startswith("arn:") else c.places.aws.role(account, name)
+            c.add(step, "pipeline role", pipeline_role, "iam:PassRole", role, "LaunchEmrClusters")
+
+
 def _emr(c: _Collector, step: str, definition_step: dict[str, Any], pipeline_role: str, account: str) -> None:
     arguments = definition_step.get("Arguments", {})
+    if isinstance(arguments.get("ClusterConfig"), dict):
+        _launch(c, step, arguments["ClusterConfig"], pipeline_role, account)
     cluster = c.resolve(arguments.get("ClusterId", "*"))
     for action in EMR_ACTIONS:
         c.add(step, "pipeline role", pipeline_role, action, c.arn(action, account, ClusterId=cluster), "RunEmrSteps")

@@ -67,6 +67,7 @@ RULES: dict[str, str] = {
     "E4018": "a batch transform SageMaker would refuse (a filter that is not JSONPath, a batch strategy without a split type, too large a payload)",
     "E4020": "a quality check that cannot run or be recorded (a model quality check without its columns, half a supplied baseline, two checks of one kind for one version)",
     "E4021": "a schedule EventBridge Scheduler would refuse (expression, time zone, parameters, name)",
+    "E4023": "an EMR cluster SageMaker would not launch (cluster_config with what SageMaker sets, with no way to end, or not a RunJobFlow request; a runtime role without a running cluster)",
     "E4022": "a Lambda step whose function cannot be created or invoked as written (no function, a function to create without its role, script or handler, a handler its script does not define)",
     "E4019": "a retry policy that cannot apply (SageMaker job exception types on a step that starts no job)",
     "E4012": "the accounts file is inconsistent (shared account IDs, a key elsewhere, wildcards, an unknown region)",

@@ -211,6 +211,22 @@ def _diagnose(error: ValidationError, document: Document) -> list[Diagnostic]:
     source = document.source
     where = _where(path, data)
 
+    branches = _keyword_value(error) if keyword == "oneOf" else None
+    if (
+        branches
+        and not error.context
+        and isinstance(error.instance, dict)
+        and all(isinstance(b, dict) and set(b) == {"required"} for b in branches)
+    ):  # more than one branch holds: the keys that exclude each other, all given
+        given = [key for b in branches for key in b["required"] if key in error.instance]
+        return [
+            Diagnostic(
+                "E2007",
+                f"{where} takes one of: {', '.join(given)}, not {'both' if len(given) == 2 else 'several'}",
+                source.span(path + (given[-1],), key=True),
+                path + (given[-1],),
+            )
+        ]
     if keyword in ("anyOf", "oneOf") and error.context:
         if all(sub.validator == "required" and not sub.relative_path for sub in error.context):
             groups = [list(_keyword_value(sub)) for sub in error.context]

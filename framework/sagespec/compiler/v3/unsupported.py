@@ -40,6 +40,13 @@ def problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
                     f"step '{step['name']}' runs on PySpark: v3's PySparkProcessor (sagemaker.core.spark) is not built by sagespec yet",
                 )
             )
+        if kind == "emr" and step.get("retry"):
+            found.append(
+                (
+                    ("steps", i, "retry"),
+                    f"step '{step['name']}' retries an EMR step: v3's EMRStep (sagemaker.mlops.workflow.emr_step) takes no retry policies",
+                )
+            )
         if kind == "create_model" and step.get("accelerator_type"):
             found.append(
                 (

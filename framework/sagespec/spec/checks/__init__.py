@@ -16,6 +16,7 @@ from sagespec.diagnostics import Diagnostic
 from sagespec.spec.checks import (  # noqa: F401
     aws,
     conditions,
+    emr,
     estimators,
     functions,
     graph,
