@@ -22,7 +22,7 @@ def _run_job_flow_problems(cluster_config: dict[str, Any]) -> list[str]:
     """botocore's validation of the RunJobFlow request the cluster_config makes (Name as SageMaker sets it)."""
     # botocore loads in ~0.2 s: only for a spec that launches a cluster, not for every validate.
     import botocore.session
-    from botocore.validate import ParamValidator
+    from botocore.validate import ParamValidator  # (loaded with botocore.session above)
 
     shape = botocore.session.get_session().get_service_model("emr").operation_model("RunJobFlow").input_shape
     assert shape is not None  # RunJobFlow takes a request
