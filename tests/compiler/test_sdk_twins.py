@@ -59,33 +59,31 @@ KNOWN_DIFFERENCES = {
     "processing code from the processor": "ProcessingStep(processor=..., code=...), the older form the project templates "
     "use (not step_args), uploads the script under <base_job_name>-<time>/input/code/, so no two builds name the same "
     "object; sagespec puts it under code/<sha256 of the code>/, as the step_args form does",
+    "served code of an inference pipeline": "a PipelineModel's framework model with its own entry_point uploads its code "
+    "under sagemaker-<framework>-<time>/sourcedir.tar.gz (SAGEMAKER_SUBMIT_DIRECTORY), so no two builds name the same "
+    "object; sagespec puts it under code/<sha256 of the code>/",
 }
 PER_BUILD = ("sagemaker_job_name", "sagemaker_submit_directory")
-# The older ProcessingStep's code key: <base_job_name>-<yyyy-mm-dd-hh-mm-ss-mmm>/input/code/<file>.
-CODE_BY_TIME = re.compile(r"-\d{4}(-\d{2}){5}-\d{3}/input/code/(?P<file>[^/]+)$")
-# sagespec's: code/<sha256>/<file>.
-CODE_BY_CONTENT = re.compile(r"/code/[0-9a-f]{64}/(?P<file>[^/]+)$")
+# A code object the SDK names after its build's time: <name>-<yyyy-mm-dd-hh-mm-ss-mmm>/[input/code/]<file>;
+# sagespec's: code/<sha256>/[...]/<file>.
+CODE_BY_TIME = re.compile(r"-\d{4}(-\d{2}){5}-\d{3}/(input/code/)?(?P<file>[^/]+)$")
+CODE_BY_CONTENT = re.compile(r"/code/[0-9a-f]{64}/(.+/)?(?P<file>[^/]+)$")
 
 
-def blank_code_by_time(ours: dict, theirs: dict) -> None:
-    """Where the SDK script's code key has its build's time (the older ProcessingStep), the spec's
-    must be a content key of the same file: both are blanked, in place; every other key stays."""
-    for mine, sdks in zip(code_inputs(ours), code_inputs(theirs)):
-        by_time = CODE_BY_TIME.search(sdks["S3Uri"])
-        if by_time:
-            assert CODE_BY_CONTENT.search(mine["S3Uri"])["file"] == by_time["file"], mine["S3Uri"]
-            mine["S3Uri"] = sdks["S3Uri"] = f"<per build>/{by_time['file']}"
-
-
-def code_inputs(definition: dict) -> list[dict]:
-    """The S3Input of every processing step's code input."""
-    return [
-        item["S3Input"]
-        for step in definition["Steps"]
-        if step.get("Type") == "Processing"
-        for item in step["Arguments"].get("ProcessingInputs", [])
-        if item.get("InputName") == "code" and isinstance(item["S3Input"]["S3Uri"], str)
-    ]
+def blank_code_by_time(ours, theirs):
+    """Where the SDK script names a code object after its build's time (the listed differences), the
+    spec's must name the same file under a content key: both are blanked, in place, at that place
+    of the two definitions; every other string stays."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        for key in set(ours) & set(theirs):
+            if isinstance(ours[key], str) and isinstance(theirs[key], str) and CODE_BY_TIME.search(theirs[key]):
+                assert CODE_BY_CONTENT.search(ours[key])["file"] == CODE_BY_TIME.search(theirs[key])["file"], (ours[key], theirs[key])
+                ours[key] = theirs[key] = "<per build>/" + CODE_BY_TIME.search(theirs[key])["file"]
+            else:
+                blank_code_by_time(ours[key], theirs[key])
+    elif isinstance(ours, list) and isinstance(theirs, list):
+        for mine, sdks in zip(ours, theirs):
+            blank_code_by_time(mine, sdks)
 
 
 # A Clarify monitoring analysis config's key: the SDK's <name>-<time>/<uuid4>/, or sagespec's <name>/<sha256>/.
