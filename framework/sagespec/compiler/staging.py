@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sagespec.spec.files import project_files, regular_file
-from sagespec.spec.references import TRAINING_KINDS, model_sources
+from sagespec.spec.references import TRAINING_KINDS, model_sources, processing_code
 
 IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
 IGNORED_NAMES = {".DS_Store"}
@@ -30,7 +30,7 @@ def code_paths(data: dict[str, Any]) -> list[str]:
     found: list[str] = []
     for step in data.get("steps", []):
         if step.get("kind") == "processing":
-            found.append(step["code"])
+            found.append(processing_code(step) or step["code"])  # validated: a processing step has its code
             if step.get("source_dir"):  # a framework processor uploads the folder with the script
                 found.append(step["source_dir"])
         elif step.get("kind") == "lambda" and step.get("script"):  # the function's package

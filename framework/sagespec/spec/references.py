@@ -172,3 +172,13 @@ def image_places(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], dict
                 places.append((("steps", i, key), step[key]))
         places += [(("steps", i, *below), source) for below, source in model_sources(step)]
     return places
+
+
+def processing_code(step: dict[str, Any]) -> str | None:
+    """A processing step's script, relative to the project: `code` as written, or, for a bare name
+    beside a source_dir (the SDK's FrameworkProcessor.run(code="prepare.py", source_dir="code"):
+    "code must point to a file located at the root of source_dir"), that file in source_dir."""
+    code, source = step.get("code"), step.get("source_dir")
+    if isinstance(code, str) and isinstance(source, str) and "/" not in code:
+        return f"{source.rstrip('/')}/{code}"
+    return code if isinstance(code, str) else None

@@ -53,7 +53,14 @@ def processing(ctx: BuildContext, step: dict[str, Any]) -> ProcessingStep:
     ]
     arguments = [ctx.expr.value(container_argument(a)) for a in step.get("arguments", [])] or None
     if framework == "pyspark" and not spec.get("image_uri"):
-        step_args = processor.run(submit_app=ctx.code(step["code"]), inputs=inputs or None, outputs=outputs or None, arguments=arguments)
+        step_args = processor.run(
+            submit_app=ctx.code(step["code"]),
+            inputs=inputs or None,
+            outputs=outputs or None,
+            arguments=arguments,
+            configuration=step.get("configuration"),
+            spark_event_logs_s3_uri=ctx.expr.value(step.get("spark_event_logs_s3_uri")),
+        )
     elif isinstance(processor, FrameworkProcessor):
         step_args = run_framework_processor(ctx, processor, step, inputs, outputs, arguments)
     else:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sagespec.aws import builtin_xgboost
 from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.files import inside
-from sagespec.spec.references import model_sources
+from sagespec.spec.references import model_sources, processing_code
 
 if TYPE_CHECKING:
     from sagespec.spec.source import Path as JsonPath
@@ -173,8 +173,12 @@ def isolated_jobs_install_nothing(ctx: CheckContext) -> None:
 
 
 def _processing_source(ctx: CheckContext, i: int, step: dict[str, Any], framework: str | None) -> None:
-    """source_dir goes with a FrameworkProcessor, which runs the script from the folder's root."""
-    source, code = step.get("source_dir"), step.get("code")
+    """source_dir goes with a FrameworkProcessor, which runs the script from the folder's root;
+    a Spark configuration and event log path with a PySparkProcessor."""
+    for key in ("configuration", "spark_event_logs_s3_uri"):
+        if key in step and framework != "pyspark":
+            ctx.report("E4014", f"{key} applies to a pyspark processor (PySparkProcessor.run)", ("steps", i, key), key=True)
+    source, code = step.get("source_dir"), processing_code(step)
     if not isinstance(source, str):
         return
     if framework in (None, "pyspark"):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sagespec.spec.checks.base import CheckContext, rule
 from sagespec.spec.files import UnsafePath, inside, project_files, regular_file
-from sagespec.spec.references import TRAINING_KINDS, model_sources, parameter_named
+from sagespec.spec.references import TRAINING_KINDS, model_sources, parameter_named, processing_code
 
 if TYPE_CHECKING:
     from sagespec.spec.source import Path as JsonPath
@@ -90,8 +90,9 @@ def input_sources(ctx: CheckContext) -> None:
 def code_paths(ctx: CheckContext) -> None:
     root = ctx.project_root
     for i, step in ctx.steps():
-        if step.get("kind") == "processing" and isinstance(step.get("code"), str):
-            _check_path(ctx, step["code"], root, ("steps", i, "code"), want_dir=False)
+        code = processing_code(step) if step.get("kind") == "processing" else None
+        if code is not None:
+            _check_path(ctx, code, root, ("steps", i, "code"), want_dir=False)
         if step.get("kind") == "processing" and isinstance(step.get("source_dir"), str):
             _check_path(ctx, step["source_dir"], root, ("steps", i, "source_dir"), want_dir=True)
         if step.get("kind") == "lambda" and isinstance(step.get("script"), str):
