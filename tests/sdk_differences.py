@@ -30,7 +30,12 @@ DIFFERENCES = {
     "SAGEMAKER_CONTAINER_LOG_LEVEL=20 and SAGEMAKER_REGION to the container's environment",
     "container framework": "v2's framework Model records Framework and FrameworkVersion on a registered container; v3's ModelBuilder, "
     "given the image, records neither (both are optional, read by Inference Recommender)",
+    "check jobs": "v2's quality and Clarify check jobs write S3CompressionType: None and S3DataDistributionType: FullyReplicated on "
+    "their inputs (the API's defaults) and AppManaged: false; v3's leave them out, and set StoppingCondition MaxRuntimeInSeconds "
+    "86400 (24 hours) where v2 sets no limit",
 }
+CHECK_INPUT_DEFAULTS = {"S3CompressionType": "None", "S3DataDistributionType": "FullyReplicated"}
+V3_CHECK_STOPPING = {"MaxRuntimeInSeconds": 86400}
 
 V2_CODE_HYPERPARAMETERS = (
     "sagemaker_program",
@@ -51,13 +56,20 @@ def _step(step: dict, region: str) -> dict:
     if step.get("Type") in ("RegisterModel", "Model") and match:
         step["Name"] = match["name"]
     args = dict(step.get("Arguments") or {})
-    if step.get("Type") == "Processing":
+    if step.get("Type") in ("Processing", "QualityCheck", "ClarifyCheck"):
         for key in ("ProcessingInputs",):
             args[key] = [{k: v for k, v in i.items() if k != "AppManaged"} for i in args.get(key) or []]
         if "ProcessingOutputConfig" in args:
             config = dict(args["ProcessingOutputConfig"])
             config["Outputs"] = [{k: v for k, v in o.items() if k != "AppManaged"} for o in config.get("Outputs") or []]
             args["ProcessingOutputConfig"] = config
+    if step.get("Type") in ("QualityCheck", "ClarifyCheck"):
+        args["ProcessingInputs"] = [
+            {**i, "S3Input": {k: v for k, v in i["S3Input"].items() if CHECK_INPUT_DEFAULTS.get(k) != v}} if "S3Input" in i else i
+            for i in args.get("ProcessingInputs") or []
+        ]
+        if args.get("StoppingCondition") == V3_CHECK_STOPPING:
+            del args["StoppingCondition"]
     if step.get("Type") == "Training":
         algorithm = {k: v for k, v in (args.get("AlgorithmSpecification") or {}).items()}
         for key in ("ContainerEntrypoint", "ContainerArguments", "EnableSageMakerMetricsTimeSeries"):

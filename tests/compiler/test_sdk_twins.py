@@ -6,7 +6,9 @@ spec writes `s3://b/p/${execution.PipelineExecutionId}/x`, a notebook `Join(on="
 string; beyond that, only what KNOWN_DIFFERENCES lists, each with its reason). A fixture folder
 with `sdk_pipeline.py` is a twin; its `SPEC` names the spec. The SDK script runs offline as the
 compiler runs the SDK (sagespec.compiler.offline: S3 calls answered, nothing sent), in its own
-folder (its code paths are relative, as a notebook's are)."""
+folder (its code paths are relative, as a notebook's are). Under SDK v3 (make test's v3 suite) the
+same specs compile to their v2 definitions after tests/sdk_differences.py's differences, or are
+refused naming what v3 does not build."""
 
 from __future__ import annotations
 
@@ -152,18 +154,46 @@ def sdk_definition(folder: Path, script: dict, session_spec: dict, uploads: dict
     return definition
 
 
+# Each twin spec's SDK v2 definition, which the test below proves equal to its SDK script's: under
+# SDK v3 the same spec compiles to it after tests/sdk_differences.py's differences.
+TWIN_GOLDEN = ROOT / "tests" / "compiler" / "golden" / "twins"
+
+
+def v3_builds_what_v2_builds(loaded, golden: Path) -> None:
+    """Under SDK v3: the spec compiles to the stored v2 definition after the listed v2/v3
+    differences, or v3 refuses it, naming each construct it does not build (E5010)."""
+    from sdk_differences import normalise
+
+    from sagespec.compiler import compile_spec
+    from sagespec.diagnostics import DiagnosticError
+
+    try:
+        compiled = compile_spec(loaded)
+    except DiagnosticError as refused:
+        assert {d.code for d in refused.diagnostics} == {"E5010"}, [str(d) for d in refused.diagnostics]
+        pytest.skip("; ".join(d.message for d in refused.diagnostics))
+    assert normalise(compiled.definition) == normalise(json.loads(golden.read_text()))
+
+
 @pytest.mark.parametrize("folder", TWINS, ids=[str(t.relative_to(ROOT / "tests" / "fixtures")) for t in TWINS])
 def test_the_spec_compiles_to_what_the_sdk_script_builds(folder):
     from sagespec.compiler import compile_spec
     from sagespec.compiler.sdk import installed
     from sagespec.spec.load import load_spec
 
-    if installed() != "v2":
-        pytest.skip("the twins are SDK v2 scripts, as the example notebooks are")
-    script = runpy.run_path(str(folder / "sdk_pipeline.py"), run_name="twin")
-    loaded = load_spec(folder / script["SPEC"], folder)
+    spec = re.search(r'^SPEC = "([^"]+)"', (folder / "sdk_pipeline.py").read_text(), re.M)[1]
+    loaded = load_spec(folder / spec, folder)
     assert loaded.ok, [str(d) for d in loaded.diagnostics]
+    golden = TWIN_GOLDEN / f"{folder.name}.definition.json"
+    if installed() == "v3":  # the scripts are SDK v2's, as the example notebooks are
+        v3_builds_what_v2_builds(loaded, golden)
+        return
+    script = runpy.run_path(str(folder / "sdk_pipeline.py"), run_name="twin")
     compiled = compile_spec(loaded)
+    if os.environ.get("SAGESPEC_UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(compiled.definition_json)
+    assert compiled.definition_json == golden.read_text(), "definition changed; if intended, rerun with SAGESPEC_UPDATE_GOLDEN=1"
     ours, their_uploads = compiled.definition, {}
     our_uploads = {upload.uri: upload.body for upload in compiled.uploads}
     theirs = sdk_definition(folder, script, loaded.document.data["session"], their_uploads)
