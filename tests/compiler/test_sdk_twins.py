@@ -162,10 +162,9 @@ TWIN_GOLDEN = ROOT / "tests" / "compiler" / "golden" / "twins"
 def v3_builds_what_v2_builds(loaded, golden: Path) -> None:
     """Under SDK v3: the spec compiles to the stored v2 definition after the listed v2/v3
     differences, or v3 refuses it, naming each construct it does not build (E5010)."""
-    from sdk_differences import normalise
-
     from sagespec.compiler import compile_spec
     from sagespec.diagnostics import DiagnosticError
+    from sdk_differences import normalise
 
     try:
         compiled = compile_spec(loaded)
