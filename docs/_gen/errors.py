@@ -713,6 +713,29 @@ CASES: list[Case] = [
         detail="Also a step naming no function, a script without a handler, a role for an existing function, "
         "and a handler whose module is not the script's or whose function the script does not define.",
     ),
+    Case(
+        "E4023",
+        (
+            (
+                "  - name: Stop\n",
+                "  - name: Export\n    kind: emr\n    depends_on: [Gate]\n    jar: command-runner.jar\n"
+                "    args: [spark-submit, s3://sagespec-ds-experiments-111111111111/churn/export.py]\n"
+                "    cluster_config:\n      Name: churn-export\n      ReleaseLabel: emr-7.5.0\n"
+                "      Instances:\n        InstanceGroups:\n"
+                "          - {InstanceRole: MASTER, InstanceType: m5.xlarge, InstanceCount: 1}\n"
+                "        KeepJobFlowAliveWhenNoSteps: true\n"
+                "      JobFlowRole: EMR_EC2_DefaultRole\n      ServiceRole: EMR_DefaultRole\n  - name: Stop\n",
+            ),
+        ),
+        "Leave out what SageMaker sets for the cluster it launches (Name, Steps, AutoTerminationPolicy) and what would keep it "
+        "after the step; the rest is EMR's RunJobFlow request.",
+        fixed=(
+            ("    cluster_config:\n      Name: churn-export\n", "    cluster_config:\n"),
+            ("        KeepJobFlowAliveWhenNoSteps: true\n", ""),
+        ),
+        detail="Also Instances with both or neither of InstanceGroups and InstanceFleets, a value EMR's RunJobFlow does not "
+        "take (checked against botocore's EMR service model), and an execution_role_arn with a cluster_config.",
+    ),
     # W: warnings
     Case(
         "W4001",
