@@ -66,7 +66,8 @@ lint: $(VENV)/.installed-test
 # (cache, false branch, a failed step and its retry) are the executor's, the same under either SDK:
 # they run once, there.
 V3_TESTS := tests/sdk_v3 tests/compiler/test_sdk_equivalence.py tests/compiler/test_sdk_choice.py tests/compiler/test_service_model.py \
-	tests/compiler/test_quality.py tests/compiler/test_clarify.py tests/compiler/test_sdk_twins.py tests/executor/test_quality_local.py
+	tests/compiler/test_quality.py tests/compiler/test_clarify.py tests/compiler/test_sdk_twins.py tests/executor/test_quality_local.py \
+	tests/compiler/test_settings.py::test_volume_sizes_run_times_and_content_types_take_parameters_as_the_sdk_takes_pipeline_variables
 
 # Both suites print their 25 slowest tests; no .pytest_cache is written (a fresh clone has none).
 PYTEST := -p no:cacheprovider --durations=25

@@ -32,7 +32,7 @@ SERVICE = botocore.session.get_session().get_service_model("sagemaker")
 
 
 def sample(shape):
-    if shape.enum:
+    if getattr(shape, "enum", None):  # only string shapes have one
         return shape.enum[0]
     kind = shape.type_name
     if kind == "string":

@@ -402,3 +402,59 @@ def test_a_containers_environment_takes_parameters_as_the_sdk_takes_pipeline_var
     report = ParamValidator().validate(params, shape)
     assert not report.has_errors(), report.generate_report()
     assert_located_mistake(project, spec, "${params.Stage}", "${params.Stages}", "E3002", "Stages", "STAGE")
+
+
+SIZED = """- name: Prep
+  kind: processing
+  processor: {framework: sklearn, framework_version: 1.2-1, instance_type: ml.m5.large, volume_size_gb: "${params.Disk}", max_runtime_seconds: "${params.Limit}"}
+  code: sklearn_code/train.py
+  outputs:
+  - {name: out, source: /opt/ml/processing/out}
+- name: Train
+  kind: training
+  estimator: {framework: sklearn, framework_version: 1.2-1, instance_type: ml.m5.large, volume_size_gb: "${params.Disk}", max_runtime_seconds: "${params.Limit}"}
+  source_dir: sklearn_code
+  entry_point: train.py
+  inputs:
+  - {name: train, source: "${steps.Prep.outputs.out}", content_type: "${params.Format}"}
+"""
+
+
+def test_volume_sizes_run_times_and_content_types_take_parameters_as_the_sdk_takes_pipeline_variables(project, tmp_path):
+    """Run under both SDKs (make test's v3 suite names this test)."""
+    from sagespec.compiler.sdk import installed
+
+    parameters = {"Disk": {"type": "Integer", "default": 50}, "Limit": {"type": "Integer", "default": 3600}}
+    spec = data_science_spec("sized", "sized", {"TrainData": "s3://sagespec-ds-experiments-111111111111/d/train.csv"}, SIZED)
+    spec = spec.replace("parameters:\n", "parameters:\n" + "".join(f"  {k}: {json.dumps(v)}\n" for k, v in parameters.items()))
+    spec = spec.replace("parameters:\n", 'parameters:\n  Format: {type: String, default: "text/csv"}\n')
+    v3 = installed() == "v3"
+    if v3:  # v3's ModelTrainer takes integers there: one located E5010 each; without them the rest compiles
+        (project / "pipelines" / "sized.yaml").write_text(spec)
+        refused = run_cli("compile", "pipelines/sized.yaml", cwd=project)
+        assert refused.returncode != 0 and refused.stderr.count("error[E5010]") == 2, refused.stderr
+        assert "takes its volume_size_gb from a parameter" in refused.stderr and "takes its max_runtime_seconds" in refused.stderr
+        estimator = '{framework: sklearn, framework_version: 1.2-1, instance_type: ml.m5.large, volume_size_gb: "${params.Disk}", max_runtime_seconds: "${params.Limit}"}\n  source_dir'
+        spec = spec.replace(estimator, "{framework: sklearn, framework_version: 1.2-1, instance_type: ml.m5.large}\n  source_dir")
+    steps = {s["Name"]: s for s in compiled_steps(project, tmp_path, "sized", spec)}
+    prep, train = steps["Prep"]["Arguments"], steps["Train"]["Arguments"]
+    assert prep["ProcessingResources"]["ClusterConfig"]["VolumeSizeInGB"] == {"Get": "Parameters.Disk"}
+    assert prep["StoppingCondition"]["MaxRuntimeInSeconds"] == {"Get": "Parameters.Limit"}
+    if not v3:
+        assert train["ResourceConfig"]["VolumeSizeInGB"] == {"Get": "Parameters.Disk"}
+        assert train["StoppingCondition"]["MaxRuntimeInSeconds"] == {"Get": "Parameters.Limit"}
+    assert next(c for c in train["InputDataConfig"] if c["ChannelName"] == "train")["ContentType"] == {"Get": "Parameters.Format"}
+    definition = {"Version": "2020-12-01", "Parameters": [], "Steps": list(steps.values())}
+    for name, _operation, shape, params in requests(definition):
+        report = ParamValidator().validate(params, shape)
+        assert not report.has_errors(), f"{name}: {report.generate_report()}"
+
+
+def test_a_parameter_of_another_type_where_a_size_goes_is_located(project):
+    spec = data_science_spec("sized", "sized", {"TrainData": "s3://sagespec-ds-experiments-111111111111/d/train.csv"}, SIZED)
+    spec = spec.replace(
+        "parameters:\n",
+        'parameters:\n  Disk: {type: String, default: "50"}\n  Limit: {type: Integer, default: 60}\n  Format: {type: String, default: text/csv}\n',
+    )
+    old = '  processor: {framework: sklearn, framework_version: 1.2-1, instance_type: ml.m5.large, volume_size_gb: "${params.Disk}"'
+    assert_located_mistake(project, spec, old, old, "E4008", "Disk", "processor:")

@@ -46,7 +46,7 @@ def transform(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     step_args = transformer.transform(
         data=ctx.expr.value(data["source"]),
         data_type=data.get("data_type", "S3Prefix"),
-        content_type=data.get("content_type"),
+        content_type=ctx.expr.value(data.get("content_type")),
         compression_type=data.get("compression"),
         split_type=data.get("split_type"),
         input_filter=step.get("input_filter"),

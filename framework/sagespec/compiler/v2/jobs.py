@@ -124,8 +124,8 @@ def estimator_of(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         hyperparameters={k: ctx.expr.value(v) for k, v in (step.get("hyperparameters") or {}).items()},
         output_kms_key=step.get("output_kms_key") or ctx.spec["session"].get("kms_key"),
         output_path=step.get("output_path"),
-        volume_size=spec.get("volume_size_gb", 30),
-        max_run=spec.get("max_runtime_seconds", 24 * 60 * 60),
+        volume_size=ctx.expr.value(spec.get("volume_size_gb", 30)),
+        max_run=ctx.expr.value(spec.get("max_runtime_seconds", 24 * 60 * 60)),
         environment=ctx.expr.mapping(spec.get("environment")),
         base_job_name=spec.get("base_job_name"),
         tags=tags_of(spec),
@@ -164,7 +164,10 @@ def estimator_of(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
 
 def channels(ctx: BuildContext, step: dict[str, Any]) -> dict[str, TrainingInput]:
     """A training or tuning step's inputs as the SDK's TrainingInput channels."""
-    return {ch["name"]: TrainingInput(s3_data=ctx.expr.value(ch["source"]), content_type=ch.get("content_type")) for ch in step["inputs"]}
+    return {
+        ch["name"]: TrainingInput(s3_data=ctx.expr.value(ch["source"]), content_type=ctx.expr.value(ch.get("content_type")))
+        for ch in step["inputs"]
+    }
 
 
 @builder("training")

@@ -142,7 +142,7 @@ def trainer(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
             enable_network_isolation=spec.get("enable_network_isolation", False),
             enable_inter_container_traffic_encryption=spec.get("encrypt_inter_container_traffic", False),
         )
-    stopping = {"max_runtime_in_seconds": spec.get("max_runtime_seconds", 24 * 60 * 60)}
+    stopping = {"max_runtime_in_seconds": ctx.expr.value(spec.get("max_runtime_seconds", 24 * 60 * 60))}
     if spec.get("max_wait_seconds"):
         stopping["max_wait_time_in_seconds"] = spec["max_wait_seconds"]
     session = ctx.spec["session"]
@@ -153,7 +153,7 @@ def trainer(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     compute = dict(
         instance_type=ctx.expr.value(spec["instance_type"]),
         instance_count=ctx.expr.value(spec.get("instance_count", 1)),
-        volume_size_in_gb=spec.get("volume_size_gb", 30),
+        volume_size_in_gb=ctx.expr.value(spec.get("volume_size_gb", 30)),
         enable_managed_spot_training=spec.get("use_spot_instances", False) or None,
     )
     if spec.get("volume_kms_key"):
@@ -197,7 +197,7 @@ def training(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         InputData(
             channel_name=ch["name"],
             data_source=ctx.expr.value(ch["source"]),
-            **({"content_type": ch["content_type"]} if ch.get("content_type") else {}),
+            **({"content_type": ctx.expr.value(ch["content_type"])} if ch.get("content_type") else {}),
         )
         for ch in step["inputs"]
     ]

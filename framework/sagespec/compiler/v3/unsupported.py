@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagespec.spec.references import model_sources
+from sagespec.spec.references import model_sources, parameter_named
 
 # kind -> why the v3 backend does not build it yet
 KINDS = {
@@ -40,6 +40,15 @@ def problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
                     f"step '{step['name']}' runs on PySpark: v3's PySparkProcessor (sagemaker.core.spark) is not built by sagespec yet",
                 )
             )
+        for key in ("volume_size_gb", "max_runtime_seconds") if kind in ("training", "tuning") else ():
+            if parameter_named(estimator.get(key)):
+                found.append(
+                    (
+                        ("steps", i, "estimator", key),
+                        f"step '{step['name']}' takes its {key} from a parameter: v3's ModelTrainer (Compute, StoppingCondition) "
+                        "takes an integer only",
+                    )
+                )
         if kind == "emr" and step.get("retry"):
             found.append(
                 (
