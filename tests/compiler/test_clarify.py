@@ -161,6 +161,13 @@ def test_a_local_run_refuses_a_clarify_check_before_the_first_step(compiled, tmp
 
 
 MISTAKES = [
+    ("facet_values_or_threshold: [[0.5]]}", "facet_values_or_threshold: [[0.5], [1]]}", "E4020",
+     "names 1 facets and 2 facet_values_or_threshold: one list per facet", "facet_values_or_threshold"),
+    ("    model: {model_name: \"${steps.AbaloneCreateModel.properties.ModelName}\", instance_type: ml.m5.large, instance_count: 1}\n    predicted_label",
+     "    model: {model_name: \"${steps.AbaloneCreateModel.properties.ModelName}\", instance_type: ml.m5.large, content_type: application/json}\n    predicted_label",
+     "E4020", "sends application/json: it needs content_template with $record and record_template", "content_type: application/json"),
+    ("    shap: {seed: 123, num_samples: 10}", "    shap: {seed: 123, num_samples: 10, baseline: [[1, 2]], num_clusters: 3}", "E4020",
+     "gives a SHAP baseline and num_clusters", "num_clusters: 3"),
     ("[DataBiasCheckStep, ModelBiasCheckStep, ModelExplainabilityCheckStep]",
      "[DataBiasCheckStep, ModelBiasCheckStep]\n    drift_check_baselines:\n"
      "      explainability_config_file: {s3_uri: '${steps.TrainAbaloneModel.monitoring_analysis_config_uri}'}", "E3005",

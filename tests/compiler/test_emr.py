@@ -53,6 +53,24 @@ def test_launching_a_cluster_grants_the_launch_and_passes_its_two_roles(steps):
     assert ("AggregateSales", "iam:PassRole", "arn:aws:iam::111111111111:role/EMR_EC2_DefaultRole") in launch
     assert ("AggregateSales", "iam:PassRole", "arn:aws:iam::111111111111:role/EMR_DefaultRole") in launch
     assert not {n for n in launch if n[0] == "CleanSales"}  # a running cluster is not launched
+    passed = {
+        n.resource.rsplit("/", 1)[-1]: dict(n.context) for n in found if n.grant == "LaunchEmrClusters" and n.action == "iam:PassRole"
+    }
+    assert passed == {
+        "EMR_DefaultRole": {"iam:PassedToService": "elasticmapreduce.amazonaws.com"},
+        "EMR_EC2_DefaultRole": {"iam:PassedToService": "ec2.amazonaws.com"},
+    }
+
+
+def test_a_parameter_in_the_cluster_config_compiles_to_the_pipeline_variable(tmp_path):
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "sagespec.toml").write_text("")
+    spec = SPEC.replace("  InputData:", "  Release: {type: String, default: emr-7.5.0}\n  InputData:")
+    (tmp_path / "pipelines" / "emr.yaml").write_text(spec.replace("ReleaseLabel: emr-7.5.0", 'ReleaseLabel: "${params.Release}"'))
+    done = compile_here("compile", "pipelines/emr.yaml", "-o", str(tmp_path / "emr.json"), "--no-cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    steps = {s["Name"]: s for s in json.loads((tmp_path / "emr.json").read_text())["Steps"]}
+    assert steps["AggregateSales"]["Arguments"]["ClusterConfig"]["ReleaseLabel"] == {"Get": "Parameters.Release"}
 
 
 MISTAKES = [
@@ -66,6 +84,8 @@ MISTAKES = [
      "step 'AggregateSales' takes one of: cluster_id, cluster_config, not both", "cluster_config:"),
     ("    depends_on: [CleanSales]\n", "    depends_on: [CleanSales]\n    execution_role_arn: arn:aws:iam::111111111111:role/emr-runtime\n",
      "E4023", "a runtime role goes with a running cluster", "execution_role_arn"),
+    ("exceptions: [Step.THROTTLING]", "exceptions: [SageMaker.JOB_INTERNAL_ERROR]", "E4019",
+     "step 'AggregateSales' is a emr step and starts no SageMaker job", "SageMaker.JOB_INTERNAL_ERROR"),
 ]  # fmt: skip
 
 

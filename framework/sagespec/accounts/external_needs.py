@@ -4,9 +4,12 @@ Sources: "IAM Access Management" for SageMaker Pipelines (a Lambda step invokes 
 the pipeline role; a callback step sends its message to the queue; an EMR step adds a step to
 the cluster, watches and can cancel it) and the Service Authorization Reference for the ARNs. An
 EMR step with a cluster_config also launches its cluster and terminates it after the step:
-RunJobFlow, DescribeCluster and TerminateJobFlows, and passing the cluster's service role and
-its instances' role, as AWS's own policy for launching a cluster from a workflow has it (Step
-Functions' "IAM policies for Amazon EMR", createCluster).
+RunJobFlow, DescribeCluster and TerminateJobFlows, as AWS's own policy for launching a cluster
+from a workflow has it (Step Functions' "IAM policies for Amazon EMR", createCluster), and passes
+the cluster's roles, each to the service that takes it, as the AWS managed policy
+AmazonEMRFullAccessPolicy_v2 conditions them: the service role to EMR, the auto-scaling role to
+Application Auto Scaling, the instances' role to EC2. JobFlowRole names an instance profile;
+its role is taken to have the profile's name, as EMR's default roles (EMR_EC2_DefaultRole) do.
 """
 
 from __future__ import annotations
@@ -45,18 +48,20 @@ def _callback(c: _Collector, step: str, definition_step: dict[str, Any], pipelin
     c.add(step, "pipeline role", pipeline_role, "sqs:SendMessage", queue, "SendCallbackMessages")
 
 
+# RunJobFlow's role keys -> the service each is passed to (AmazonEMRFullAccessPolicy_v2's conditions)
+PASSED_ROLES = (("ServiceRole", "elasticmapreduce"), ("AutoScalingRole", "application-autoscaling"), ("JobFlowRole", "ec2"))
 LAUNCH_ACTIONS = ("elasticmapreduce:RunJobFlow", "elasticmapreduce:DescribeCluster", "elasticmapreduce:TerminateJobFlows")
 
 
 def _launch(c: _Collector, step: str, config: dict[str, Any], pipeline_role: str, account: str) -> None:
     for action in LAUNCH_ACTIONS:
         c.add(step, "pipeline role", pipeline_role, action, c.arn(action, account, ClusterId="*"), "LaunchEmrClusters")
-    # ServiceRole: a role name or ARN; JobFlowRole: an instance profile, named as its role by EMR's defaults
-    for key in ("ServiceRole", "JobFlowRole"):
+    for key, service in PASSED_ROLES:
         name = config.get(key)
         if isinstance(name, str) and name:
-            role = name if name.startswith("arn:") else c.places.aws.role(account, name)
-            c.add(step, "pipeline role", pipeline_role, "iam:PassRole", role, "LaunchEmrClusters")
+            role = name if name.startswith("arn:") else c.places.aws.role(account, name.rsplit("/", 1)[-1])
+            passed = {"iam:PassedToService": c.places.aws.service_principal(service)}
+            c.add(step, "pipeline role", pipeline_role, "iam:PassRole", role, "LaunchEmrClusters", passed)
 
 
 def _emr(c: _Collector, step: str, definition_step: dict[str, Any], pipeline_role: str, account: str) -> None:

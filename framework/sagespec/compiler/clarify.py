@@ -31,7 +31,7 @@ CHECK_CONFIGS = {
 # The spec's DataConfig keys beside dataset/output_path (the SDK's argument names).
 DATA_KEYS = ("label", "headers", "features", "dataset_type", "excluded_columns", "joinsource")
 # (No endpoint_name_prefix: the shadow endpoint keeps Clarify's "sm-clarify", the name the job role's grants name.)
-MODEL_KEYS = ("model_name", "instance_type", "instance_count", "accept_type", "content_type", "content_template")
+MODEL_KEYS = ("model_name", "instance_type", "instance_count", "accept_type", "content_type", "content_template", "record_template")
 SHAP_KEYS = ("baseline", "num_samples", "agg_method", "use_logit", "save_local_shap_values", "seed", "num_clusters", "features_to_explain")
 
 

@@ -37,6 +37,14 @@ class Expressions:
         """Each value of a mapping (a container's environment) as value() makes it."""
         return None if values is None else {key: self.value(item) for key, item in values.items()}
 
+    def nested(self, value: Any) -> Any:
+        """Every string of a nested structure (an EMR cluster config, a Spark configuration) as value() makes it."""
+        if isinstance(value, dict):
+            return {key: self.nested(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.nested(item) for item in value]
+        return self.value(value)
+
     def value(self, value: Any) -> Any:
         """A literal stays itself; strings with references become SDK expressions."""
         if isinstance(value, dict) and {"step", "property_file", "json_path"} <= set(value):

@@ -37,7 +37,7 @@ def emr(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         display_name=common.pop("display_name", None),
         description=common.pop("description", None),
         cluster_id=ctx.expr.value(step["cluster_id"]) if "cluster_id" in step else None,
-        cluster_config=step.get("cluster_config"),
+        cluster_config=ctx.expr.nested(step.get("cluster_config")),
         step_config=config,
         cache_config=cache_config(step["cache"], ctx.sdk) if step.get("cache") else None,
         execution_role_arn=step.get("execution_role_arn"),

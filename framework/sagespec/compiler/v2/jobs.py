@@ -58,7 +58,7 @@ def processing(ctx: BuildContext, step: dict[str, Any]) -> ProcessingStep:
             inputs=inputs or None,
             outputs=outputs or None,
             arguments=arguments,
-            configuration=step.get("configuration"),
+            configuration=ctx.expr.nested(step.get("configuration")),
             spark_event_logs_s3_uri=ctx.expr.value(step.get("spark_event_logs_s3_uri")),
         )
     elif isinstance(processor, FrameworkProcessor):

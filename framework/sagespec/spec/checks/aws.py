@@ -252,6 +252,8 @@ def older_sdk_steps_serve_one_plain_model(ctx: CheckContext) -> None:
             what = "a model with its own entry_point"
         elif isinstance(model, dict) and older == "RegisterModel" and not model.get("training_step"):
             what = "a model that no training step of the pipeline trained"
+        elif isinstance(model, dict) and older == "RegisterModel" and set(model) - {"training_step"}:
+            what = f"a model with its own {', '.join(sorted(set(model) - {'training_step'}))} (RegisterModel takes the estimator's)"
         if what:
             ctx.report(
                 "E4014",
@@ -272,7 +274,15 @@ def images_chosen_with_a_parameters_default(ctx: CheckContext) -> None:
             continue
         for key in RETRIEVE_ARGUMENTS:
             name = parameter_named(asked.get(key))
-            if name is not None:
+            if name is not None and (ctx.parameters.get(name) or {}).get("default") is None:
+                ctx.report(
+                    "E4008",
+                    f"image_uri's {key} is {asked[key]}, a parameter with no default: the image is chosen with the default "
+                    "when the pipeline compiles",
+                    (*path, "image_uri", key),
+                    hint=f"give parameter {name} a default, or write {key} as a literal",
+                )
+            elif name is not None:
                 default = (ctx.parameters.get(name) or {}).get("default")
                 ctx.report(
                     "W4005",

@@ -8,6 +8,8 @@ takes) and ModelMetrics (one ModelDataQuality, one ModelQuality, one Bias, one E
 
 from __future__ import annotations
 
+from typing import Any
+
 from sagespec.spec.checks.base import CheckContext, rule
 
 MODEL_ONLY = ("problem_type", "inference_attribute", "probability_attribute", "probability_threshold_attribute", "ground_truth_attribute")
@@ -67,7 +69,8 @@ CLARIFY_ONLY = {
 def filled_slots(checks: dict[str | None, str]) -> tuple[dict[str, str], dict[str, str]]:
     """(ModelMetrics slot -> the check step that fills it, DriftCheckBaselines slot -> step), from
     {check kind: step name}. One bias config file serves both bias checks: the model bias check's
-    when there is one (its analysis holds the predictor too), as the SDK's example registers it."""
+    when there is one, as the SDK's example registers it (both are built from the bias config,
+    headers and label alone, so with the same settings they are the same file)."""
     metrics: dict[str, str] = {}
     drift: dict[str, str] = {}
     for check in CHECK_SLOTS:  # data_bias before model_bias: the model bias config wins
@@ -83,6 +86,8 @@ def clarify_checks_are_complete(ctx: CheckContext) -> None:
         if step.get("kind") != "clarify_check":
             continue
         check = step.get("check")
+        if check not in ("data_bias", "model_bias", "model_explainability"):
+            continue  # the schema names a missing or unknown check
         for key, checks in CLARIFY_ONLY.items():
             if key in step and check not in checks:
                 ctx.report(
@@ -91,6 +96,51 @@ def clarify_checks_are_complete(ctx: CheckContext) -> None:
                     ("steps", i, key),
                     key=True,
                 )
+        _clarify_configs(ctx, i, step)
+
+
+def _mapping(step: dict[str, Any], key: str) -> dict[str, Any]:
+    found = step.get(key)
+    return found if isinstance(found, dict) else {}
+
+
+def _clarify_configs(ctx: CheckContext, i: int, step: dict[str, Any]) -> None:
+    """What the SDK's DataConfig, BiasConfig, ModelConfig and SHAPConfig refuse, at the key."""
+    where = ("steps", i)
+    if step.get("dataset_type") in ("application/json", "application/jsonlines") and not step.get("features"):
+        ctx.report(
+            "E4020",
+            f"'{step['name']}' reads {step['dataset_type']}: it needs features, the JMESPath of the features",
+            where + ("dataset_type",),
+        )
+    bias = _mapping(step, "bias")
+    facets, values = bias.get("facet_name"), bias.get("facet_values_or_threshold")
+    if isinstance(facets, list) and isinstance(values, list) and len(facets) != len(values):
+        ctx.report(
+            "E4020",
+            f"'{step['name']}' names {len(facets)} facets and {len(values)} facet_values_or_threshold: one list per facet",
+            where + ("bias", "facet_values_or_threshold"),
+        )
+    model = _mapping(step, "model")
+    content, template = model.get("content_type"), model.get("content_template")
+    if content == "application/jsonlines" and "$features" not in str(template or ""):
+        ctx.report(
+            "E4020", f"'{step['name']}' sends application/jsonlines: content_template needs $features", where + ("model", "content_type")
+        )
+    if content == "application/json" and ("$record" not in str(template or "") or not model.get("record_template")):
+        ctx.report(
+            "E4020",
+            f"'{step['name']}' sends application/json: it needs content_template with $record and record_template",
+            where + ("model", "content_type"),
+        )
+    shap = _mapping(step, "shap")
+    if "baseline" in shap and "num_clusters" in shap:
+        ctx.report(
+            "E4020",
+            f"'{step['name']}' gives a SHAP baseline and num_clusters: num_clusters makes a baseline when none is given",
+            where + ("shap", "num_clusters"),
+            key=True,
+        )
 
 
 @rule

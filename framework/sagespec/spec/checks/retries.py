@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sagespec.spec.checks.base import CheckContext, rule
 
-NO_JOB = ("create_model", "register_model")
+NO_JOB = ("create_model", "register_model", "emr")  # an EMR step runs on EMR, not as a SageMaker job
 
 
 @rule
