@@ -266,3 +266,14 @@ def test_the_templates_register_model_collection_serves_a_trained_model_only(tmp
     assert_located_mistake(
         tmp_path, spec, old, new, "E4014", "sagespec builds RegisterModel for one trained model", "sdk_step: RegisterModel"
     )
+
+
+def test_an_image_parameter_without_a_default_is_located(tmp_path):
+    spec = (MODEL_BUILD / "pipelines" / "model_build.yaml").read_text()
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "sagespec.toml").write_text("")
+    shutil.copytree(MODEL_BUILD / "code", tmp_path / "code")
+    old = "  TrainingInstanceType: {type: String, default: ml.m5.xlarge}\n"
+    new = old + "  EvalImageInstance: {type: String}\n"
+    spec = spec.replace('instance_type: "${params.TrainingInstanceType}"}', 'instance_type: "${params.EvalImageInstance}"}')
+    assert_located_mistake(tmp_path, spec, old, new, "E4008", "a parameter with no default", "${params.EvalImageInstance}")

@@ -274,20 +274,23 @@ def images_chosen_with_a_parameters_default(ctx: CheckContext) -> None:
             continue
         for key in RETRIEVE_ARGUMENTS:
             name = parameter_named(asked.get(key))
-            if name is not None and (ctx.parameters.get(name) or {}).get("default") is None:
+            if name is None:
+                continue
+            default = (ctx.parameters.get(name) or {}).get("default")
+            where = (*path, "image_uri", key)
+            if default is None:
+                message = f"image_uri's {key} is {asked[key]}, a parameter with no default: the image is chosen with the default"
                 ctx.report(
                     "E4008",
-                    f"image_uri's {key} is {asked[key]}, a parameter with no default: the image is chosen with the default "
-                    "when the pipeline compiles",
-                    (*path, "image_uri", key),
+                    message + " when the pipeline compiles",
+                    where,
                     hint=f"give parameter {name} a default, or write {key} as a literal",
                 )
-            elif name is not None:
-                default = (ctx.parameters.get(name) or {}).get("default")
-                ctx.report(
-                    "W4005",
-                    f"image_uri's {key} is {asked[key]}: the image is chosen with its default ({default}) when the pipeline "
-                    "compiles, as the SDK's image_uris.retrieve does; an execution that passes another value runs that image still",
-                    (*path, "image_uri", key),
-                    hint=f"write {key} as a literal (the image you mean), or keep the parameter's default the value the image is for",
-                )
+                continue
+            ctx.report(
+                "W4005",
+                f"image_uri's {key} is {asked[key]}: the image is chosen with its default ({default}) when the pipeline "
+                "compiles, as the SDK's image_uris.retrieve does; an execution that passes another value runs that image still",
+                where,
+                hint=f"write {key} as a literal (the image you mean), or keep the parameter's default the value the image is for",
+            )
