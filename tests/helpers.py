@@ -231,6 +231,13 @@ def tar_gz(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def project_copy_of(folder: Path, tmp_path: Path) -> Path:
+    """A copy of a fixture project (its spec, code and sagespec.toml) to change in a test."""
+    import shutil
+
+    return Path(shutil.copytree(folder, tmp_path / folder.name, ignore=shutil.ignore_patterns("__pycache__")))
+
+
 def assert_located_mistake(project: Path, spec: str, old: str, new: str, code: str, says: str, line_holds: str) -> None:
     """`spec` with `old` replaced by `new`, validated in `project`, reports `code` with `says` in its
     message at a line that holds `line_holds`."""

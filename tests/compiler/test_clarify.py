@@ -7,13 +7,12 @@ a local run refuses them before the first step; checks that could not run are lo
 
 import json
 import re
-import shutil
 
 import pytest
 from botocore.validate import ParamValidator
 from test_service_model import requests
 
-from helpers import ROOT, assert_located_mistake, compile_here, model_step, places
+from helpers import ROOT, assert_located_mistake, compile_here, model_step, places, project_copy_of
 
 TWIN = ROOT / "tests" / "fixtures" / "sdk_twins" / "abalone_clarify"
 SPEC = (TWIN / "pipelines" / "clarify.yaml").read_text()
@@ -26,8 +25,7 @@ def project(tmp_path_factory):
     which keeps the step's name there: the checks' references read the same)."""
     from sagespec.compiler.sdk import installed
 
-    copy = tmp_path_factory.mktemp("clarify") / "project"
-    shutil.copytree(TWIN, copy)
+    copy = project_copy_of(TWIN, tmp_path_factory.mktemp("clarify"))
     if installed() == "v3":
         spec = copy / "pipelines" / "clarify.yaml"
         spec.write_text("".join(line for line in spec.read_text().splitlines(True) if "sdk_step:" not in line))
@@ -187,9 +185,7 @@ MISTAKES = [
 
 @pytest.mark.parametrize("old, new, code, says, line_holds", MISTAKES, ids=[m[3][:40] or m[2] for m in MISTAKES])
 def test_a_clarify_check_that_could_not_run_or_be_recorded_is_located(tmp_path, old, new, code, says, line_holds):
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "sagespec.toml").write_text("")
-    assert_located_mistake(tmp_path, SPEC, old, new, code, says, line_holds)
+    assert_located_mistake(project_copy_of(TWIN, tmp_path), SPEC, old, new, code, says, line_holds)
 
 
 def test_upsert_puts_a_changed_analysis_config_although_its_key_is_the_same(project, monkeypatch, tmp_path):
@@ -202,7 +198,7 @@ def test_upsert_puts_a_changed_analysis_config_although_its_key_is_the_same(proj
     from helpers import fake_aws_credentials
     from sagespec.cli import cli
 
-    project = shutil.copytree(project, tmp_path / "project")
+    project = project_copy_of(project, tmp_path)
     fake_aws_credentials(monkeypatch)
     monkeypatch.setenv("SAGESPEC_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.chdir(project)

@@ -9,7 +9,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from helpers import ROOT, assert_located_mistake, compile_here, places
+from helpers import ROOT, assert_located_mistake, compile_here, places, project_copy_of
 
 TWIN = ROOT / "tests" / "fixtures" / "sdk_twins" / "emr_spark"
 SPEC = (TWIN / "pipelines" / "emr.yaml").read_text()
@@ -63,11 +63,10 @@ def test_launching_a_cluster_grants_the_launch_and_passes_its_two_roles(steps):
 
 
 def test_a_parameter_in_the_cluster_config_compiles_to_the_pipeline_variable(tmp_path):
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "sagespec.toml").write_text("")
+    project = project_copy_of(TWIN, tmp_path)
     spec = SPEC.replace("  InputData:", "  Release: {type: String, default: emr-7.5.0}\n  InputData:")
-    (tmp_path / "pipelines" / "emr.yaml").write_text(spec.replace("ReleaseLabel: emr-7.5.0", 'ReleaseLabel: "${params.Release}"'))
-    done = compile_here("compile", "pipelines/emr.yaml", "-o", str(tmp_path / "emr.json"), "--no-cache", cwd=tmp_path)
+    (project / "pipelines" / "emr.yaml").write_text(spec.replace("ReleaseLabel: emr-7.5.0", 'ReleaseLabel: "${params.Release}"'))
+    done = compile_here("compile", "pipelines/emr.yaml", "-o", str(tmp_path / "emr.json"), "--no-cache", cwd=project)
     assert done.returncode == 0, done.stderr
     steps = {s["Name"]: s for s in json.loads((tmp_path / "emr.json").read_text())["Steps"]}
     assert steps["AggregateSales"]["Arguments"]["ClusterConfig"]["ReleaseLabel"] == {"Get": "Parameters.Release"}
@@ -91,6 +90,4 @@ MISTAKES = [
 
 @pytest.mark.parametrize("old, new, code, says, line_holds", MISTAKES, ids=[m[3][:40] for m in MISTAKES])
 def test_a_cluster_sagemaker_would_not_launch_is_located(tmp_path, old, new, code, says, line_holds):
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "sagespec.toml").write_text("")
-    assert_located_mistake(tmp_path, SPEC, old, new, code, says, line_holds)
+    assert_located_mistake(project_copy_of(TWIN, tmp_path), SPEC, old, new, code, says, line_holds)

@@ -18,12 +18,11 @@ import json
 import os
 import re
 import runpy
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, assert_located_mistake
+from helpers import ROOT, assert_located_mistake, project_copy_of
 
 TWINS = sorted(p.parent for p in (ROOT / "tests" / "fixtures").rglob("sdk_pipeline.py"))
 
@@ -258,22 +257,18 @@ def test_an_image_retrieved_with_a_parameter_takes_its_default_and_says_so():
 
 def test_the_templates_register_model_collection_serves_a_trained_model_only(tmp_path):
     spec = (MODEL_BUILD / "pipelines" / "model_build.yaml").read_text()
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "sagespec.toml").write_text("")
-    shutil.copytree(MODEL_BUILD / "code", tmp_path / "code")
+    project = project_copy_of(MODEL_BUILD, tmp_path)
     old = "    model: {training_step: TrainAbaloneModel}\n    model_package_group"
     new = "    model: {training_step: TrainAbaloneModel, entry_point: code/evaluate.py}\n    model_package_group"
     assert_located_mistake(
-        tmp_path, spec, old, new, "E4014", "sagespec builds RegisterModel for one trained model", "sdk_step: RegisterModel"
+        project, spec, old, new, "E4014", "sagespec builds RegisterModel for one trained model", "sdk_step: RegisterModel"
     )
 
 
 def test_an_image_parameter_without_a_default_is_located(tmp_path):
     spec = (MODEL_BUILD / "pipelines" / "model_build.yaml").read_text()
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "sagespec.toml").write_text("")
-    shutil.copytree(MODEL_BUILD / "code", tmp_path / "code")
+    project = project_copy_of(MODEL_BUILD, tmp_path)
     old = "  TrainingInstanceType: {type: String, default: ml.m5.xlarge}\n"
     new = old + "  EvalImageInstance: {type: String}\n"
     spec = spec.replace('instance_type: "${params.TrainingInstanceType}"}', 'instance_type: "${params.EvalImageInstance}"}')
-    assert_located_mistake(tmp_path, spec, old, new, "E4008", "a parameter with no default", "${params.EvalImageInstance}")
+    assert_located_mistake(project, spec, old, new, "E4008", "a parameter with no default", "${params.EvalImageInstance}")

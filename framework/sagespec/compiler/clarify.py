@@ -18,7 +18,7 @@ from typing import Any
 
 from sagespec.compiler.build import BuildContext, builder
 from sagespec.compiler.compiled import Upload
-from sagespec.compiler.quality import check_job_config
+from sagespec.compiler.quality import check_step_arguments
 from sagespec.compiler.sdk import SdkObject
 from sagespec.compiler.transform import execution_output_path
 from sagespec.definition import walk_steps
@@ -61,7 +61,6 @@ def with_fixed_keys(uploads: list[Upload], definition: dict[str, Any]) -> list[U
 @builder("clarify_check", ("v2", "v3"))
 def clarify_check(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     sdk, clarify = ctx.cls("clarify_check_step"), ctx.cls("clarify")
-    job = check_job_config(ctx, step)
     data = clarify.DataConfig(
         s3_data_input_path=ctx.expr.value(step["dataset"]),
         s3_output_path=execution_output_path(ctx, step),
@@ -87,18 +86,5 @@ def clarify_check(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
         config["explainability_config"] = clarify.SHAPConfig(**{key: step["shap"][key] for key in SHAP_KEYS if key in step["shap"]})
         if "model_scores" in step:
             config["model_scores"] = step["model_scores"]
-    options: dict[str, Any] = {}
-    if step.get("supplied_baseline_constraints"):
-        options["supplied_baseline_constraints"] = ctx.expr.value(step["supplied_baseline_constraints"])
-    if step.get("model_package_group"):
-        options["model_package_group_name"] = ctx.expr.value(step["model_package_group"])
-    return sdk.ClarifyCheckStep(
-        step["name"],
-        clarify_check_config=getattr(sdk, CHECK_CONFIGS[check])(**config),
-        check_job_config=job,
-        skip_check=ctx.expr.value(step.get("skip_check", False)),
-        register_new_baseline=ctx.expr.value(step.get("register_new_baseline", False)),
-        fail_on_violation=ctx.expr.value(step.get("fail_on_violation", True)),
-        **options,
-        **ctx.common(step, cacheable=True),
-    )
+    clarify_check_config = getattr(sdk, CHECK_CONFIGS[check])(**config)
+    return sdk.ClarifyCheckStep(step["name"], clarify_check_config=clarify_check_config, **check_step_arguments(ctx, step))

@@ -29,6 +29,24 @@ def _dataset_format(ctx: BuildContext, declared: dict[str, Any] | None) -> SdkOb
     )
 
 
+def check_step_arguments(ctx: BuildContext, step: dict[str, Any]) -> dict[str, Any]:
+    """What a QualityCheckStep and a ClarifyCheckStep take alike: the job that runs the analyzer
+    (CheckJobConfig), the baseline lifecycle switches, a supplied baseline or the group whose
+    latest approved version has one, and the step's common settings."""
+    arguments: dict[str, Any] = dict(
+        check_job_config=check_job_config(ctx, step),
+        skip_check=ctx.expr.value(step.get("skip_check", False)),
+        register_new_baseline=ctx.expr.value(step.get("register_new_baseline", False)),
+        fail_on_violation=ctx.expr.value(step.get("fail_on_violation", True)),
+    )
+    for key in ("supplied_baseline_statistics", "supplied_baseline_constraints"):  # a Clarify check has constraints only
+        if step.get(key):
+            arguments[key] = ctx.expr.value(step[key])
+    if step.get("model_package_group"):
+        arguments["model_package_group_name"] = ctx.expr.value(step["model_package_group"])
+    return arguments | ctx.common(step, cacheable=True)
+
+
 def check_job_config(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     """The CheckJobConfig of a quality or Clarify check: the processing job that runs the analyzer."""
     return ctx.cls("CheckJobConfig")(
@@ -47,7 +65,6 @@ def check_job_config(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
 @builder("quality_check", ("v2", "v3"))
 def quality_check(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
     sdk = ctx.cls("quality_check_step")
-    job = check_job_config(ctx, step)
     common = {
         "baseline_dataset": ctx.expr.value(step["dataset"]),
         "dataset_format": _dataset_format(ctx, step.get("dataset_format")),
@@ -64,22 +81,7 @@ def quality_check(ctx: BuildContext, step: dict[str, Any]) -> SdkObject:
             if step.get(key) is not None:
                 common[key] = ctx.expr.value(step[key])
     config = getattr(sdk, CHECK_CONFIGS[step["check"]])(**common)
-    options: dict[str, Any] = {}
-    for key in ("supplied_baseline_statistics", "supplied_baseline_constraints"):
-        if step.get(key):
-            options[key] = ctx.expr.value(step[key])
-    if step.get("model_package_group"):
-        options["model_package_group_name"] = ctx.expr.value(step["model_package_group"])
-    return sdk.QualityCheckStep(
-        step["name"],
-        quality_check_config=config,
-        check_job_config=job,
-        skip_check=ctx.expr.value(step.get("skip_check", False)),
-        register_new_baseline=ctx.expr.value(step.get("register_new_baseline", False)),
-        fail_on_violation=ctx.expr.value(step.get("fail_on_violation", True)),
-        **options,
-        **ctx.common(step, cacheable=True),
-    )
+    return sdk.QualityCheckStep(step["name"], quality_check_config=config, **check_step_arguments(ctx, step))
 
 
 # The SDK's ModelMetrics and DriftCheckBaselines arguments (sagemaker.model_metrics,
